@@ -1,0 +1,63 @@
+"""The `kpgui` command: no arguments opens the window; subcommands work without one."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+
+import kpgui
+
+# Each module has register(subparsers), which adds its parser with set_defaults(run=...).
+COMMANDS = ("train", "predict", "evaluate", "runs", "samples")
+
+
+class CliError(Exception):
+    """A problem to report as one clear line (exit code 2)."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="kpgui",
+        description="Draw digits and watch a neural network read them; train it on MNIST. "
+        "Run without arguments to open the window.",
+    )
+    parser.add_argument("--version", action="version", version=f"kpgui {kpgui.__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMANDS:
+        try:
+            module = importlib.import_module(f"kpgui.cli.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name == f"kpgui.cli.{name}":
+                continue
+            raise
+        module.register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's start-up chatter out
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        from kpgui.cli.gui import launch
+
+        return launch()
+    try:
+        return int(args.run(args) or 0)
+    except KeyboardInterrupt:
+        print("kpgui: interrupted", file=sys.stderr)
+        return 130
+    except CliError as exc:
+        print(f"kpgui {args.command}: {exc}", file=sys.stderr)
+        return 2
+    except Exception as exc:  # the known error types carry messages written for people
+        from kpgui.core.data import DatasetError
+        from kpgui.core.imageio import ImageReadError
+        from kpgui.core.inference import ModelLoadError
+
+        if isinstance(exc, DatasetError | ModelLoadError | ImageReadError | ValueError | OSError):
+            print(f"kpgui {args.command}: {exc}", file=sys.stderr)
+            return 2
+        raise

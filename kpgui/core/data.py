@@ -1,0 +1,128 @@
+"""Finding and loading MNIST, with errors that tell a person how to fix them."""
+
+from __future__ import annotations
+
+import os
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+ENV_VAR = "KPGUI_MNIST"
+_KEYS = ("x_train", "y_train", "x_test", "y_test")
+
+MnistArrays = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+
+
+class DatasetError(RuntimeError):
+    """MNIST could not be found, fetched or read; the message says why and what to do."""
+
+
+def keras_cache_path() -> Path:
+    """Where `keras.datasets.mnist.load_data()` keeps its download."""
+    keras_home = os.environ.get("KERAS_HOME") or os.path.join(os.path.expanduser("~"), ".keras")
+    return Path(keras_home) / "datasets" / "mnist.npz"
+
+
+def _remedy() -> str:
+    return (
+        f"Put the Keras-format file mnist.npz at {keras_cache_path()}, or point the "
+        f"environment variable {ENV_VAR} (or --data) at a copy of it."
+    )
+
+
+def find_mnist(path: str | os.PathLike | None = None) -> Path | None:
+    """The MNIST file to use: `path`, then $KPGUI_MNIST, then the Keras cache; None if absent.
+
+    An explicit path or environment variable that names a missing file is an error, not a
+    reason to look elsewhere: the person asked for that file.
+    """
+    if path is not None:
+        p = Path(path).expanduser()
+        if not p.is_file():
+            raise DatasetError(f"MNIST file not found: {p}. {_remedy()}")
+        return p
+    env = os.environ.get(ENV_VAR)
+    if env:
+        p = Path(env).expanduser()
+        if not p.is_file():
+            raise DatasetError(
+                f"{ENV_VAR} is set to {p}, but there is no file there. Fix or unset {ENV_VAR}. "
+                + _remedy()
+            )
+        return p
+    cached = keras_cache_path()
+    return cached if cached.is_file() else None
+
+
+def _download() -> Path:
+    try:
+        import keras  # noqa: F401  (slow import, only when a download is really needed)
+        from keras.datasets import mnist
+
+        mnist.load_data()
+    except Exception as exc:  # network, SSL, disk: all mean the same to a person
+        raise DatasetError(
+            f"MNIST is not on this computer and downloading it failed ({exc.__class__.__name__}: "
+            f"{exc}). Connect to the internet and try again, or: {_remedy()}"
+        ) from exc
+    cached = keras_cache_path()
+    if not cached.is_file():
+        raise DatasetError(f"Keras reported a download but {cached} is missing. {_remedy()}")
+    return cached
+
+
+def _read(path: Path) -> MnistArrays:
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            missing = [k for k in _KEYS if k not in npz.files]
+            if missing:
+                raise DatasetError(
+                    f"{path} is not a Keras MNIST file: it lacks {', '.join(missing)}. {_remedy()}"
+                )
+            arrays = tuple(np.asarray(npz[k]) for k in _KEYS)
+    except DatasetError:
+        raise
+    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
+        raise DatasetError(
+            f"{path} could not be read as MNIST ({exc.__class__.__name__}: {exc}); it may be "
+            f"truncated or corrupt. Delete it and let kpgui download it again, or: {_remedy()}"
+        ) from exc
+    _validate(path, *arrays)
+    return arrays  # type: ignore[return-value]
+
+
+def _validate(path: Path, x_train, y_train, x_test, y_test) -> None:
+    for name, x, y in (("train", x_train, y_train), ("test", x_test, y_test)):
+        if x.ndim != 3 or x.shape[1:] != (28, 28) or x.dtype != np.uint8:
+            raise DatasetError(
+                f"{path}: x_{name} should be uint8 images of shape (N, 28, 28), "
+                f"got {x.dtype} {x.shape}. {_remedy()}"
+            )
+        if y.ndim != 1 or len(y) != len(x) or y.dtype.kind not in "ui":
+            raise DatasetError(
+                f"{path}: y_{name} should hold one integer label per image, "
+                f"got {y.dtype} {y.shape} for {len(x)} images. {_remedy()}"
+            )
+        if len(y) and (y.min() < 0 or y.max() > 9):
+            raise DatasetError(f"{path}: y_{name} has labels outside 0-9. {_remedy()}")
+
+
+def load_mnist(path: str | os.PathLike | None = None) -> MnistArrays:
+    """(x_train, y_train, x_test, y_test): uint8 (N, 28, 28) images and uint8 labels.
+
+    Looks in `path`, then $KPGUI_MNIST, then the Keras cache, then lets Keras download it.
+    Raises DatasetError, naming the cause and the remedy, when none of that works.
+    """
+    found = find_mnist(path)
+    if found is None:
+        found = _download()
+    x_train, y_train, x_test, y_test = _read(found)
+    return x_train, y_train.astype(np.uint8), x_test, y_test.astype(np.uint8)
+
+
+def to_model_input(images: np.ndarray) -> np.ndarray:
+    """uint8 (N, 28, 28) or float images to the float32 (N, 784) in [0, 1] the models take."""
+    x = np.asarray(images)
+    x = x.astype(np.float32) / 255.0 if x.dtype == np.uint8 else x.astype(np.float32, copy=False)
+    return x.reshape(len(x), 784)

@@ -1,0 +1,49 @@
+"""Evaluating a model on the MNIST test set: accuracy, per-class accuracy, confusion matrix."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass
+class Evaluation:
+    accuracy: float
+    confusion: np.ndarray  # (10, 10) int: rows true digit, columns predicted digit
+    predictions: np.ndarray  # (N,) predicted digits
+    probabilities: np.ndarray  # (N, 10)
+
+    @property
+    def per_class_accuracy(self) -> np.ndarray:
+        totals = self.confusion.sum(axis=1)
+        return np.divide(np.diag(self.confusion), totals, out=np.zeros(10), where=totals > 0)
+
+    def format_confusion(self) -> str:
+        head = "true\\pred " + " ".join(f"{d:>5}" for d in range(10)) + "   acc"
+        rows = [head]
+        for t in range(10):
+            counts = " ".join(f"{c:>5}" for c in self.confusion[t])
+            rows.append(f"{t:>9} {counts}  {100 * self.per_class_accuracy[t]:5.1f}%")
+        return "\n".join(rows)
+
+
+def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray) -> np.ndarray:
+    m = np.zeros((10, 10), dtype=np.int64)
+    np.add.at(m, (np.asarray(y_true, int), np.asarray(y_pred, int)), 1)
+    return m
+
+
+def evaluate(predictor, images: np.ndarray, labels: np.ndarray, batch_size: int = 2000,
+             progress=None) -> Evaluation:
+    """Run `predictor` over uint8 (N, 28, 28) images; `progress(done, total)` is called per batch."""
+    n = len(images)
+    probs = np.zeros((n, 10), np.float32)
+    for start in range(0, n, batch_size):
+        chunk = images[start : start + batch_size].reshape(-1, 784).astype(np.float32) / 255.0
+        probs[start : start + batch_size] = predictor.predict(chunk)
+        if progress is not None:
+            progress(min(start + batch_size, n), n)
+    pred = probs.argmax(axis=1)
+    return Evaluation(float((pred == labels).mean()) if n else 0.0, confusion_matrix(labels, pred),
+                      pred, probs)

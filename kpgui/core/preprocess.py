@@ -1,0 +1,278 @@
+"""Turn drawn strokes or imported pictures into 28x28 images made the way MNIST was made.
+
+MNIST digits were scaled (aspect kept) into a 20x20 box with anti-aliasing, then placed in a
+28x28 frame so that their centre of mass sits at pixel (14, 14). Strokes there are about 2 px
+wide. We reproduce exactly that, and also normalise the stroke width, so a digit drawn tiny or
+huge, with a thin or a fat pen, anywhere on the canvas, reaches the network looking like MNIST.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+SIZE = 28
+BOX = 20.0
+CENTRE = 14.0  # MNIST's mean centre of mass, in pixel-index coordinates (measured: 14.00, 14.01)
+STROKE_RADIUS = 0.6  # half the fully inked core of a stroke, in output pixels
+EDGE = 1.0  # width of the anti-aliased ramp around that core
+_LIMIT = 1e9  # coordinates beyond this are clipped: nobody draws there, but floats must not overflow
+_MIN_STEP = 0.7  # points closer than this (output px) add nothing visible; dropping them is cheap
+
+_YY, _XX = np.mgrid[0:SIZE, 0:SIZE].astype(np.float32)
+
+
+def _clean(strokes: Sequence) -> list[np.ndarray]:
+    """Finite float64 (N, 2) polylines; bad points and empty strokes dropped, never raised on."""
+    out = []
+    for stroke in strokes if strokes is not None else ():
+        try:
+            pts = np.asarray(stroke, dtype=np.float64).reshape(-1, 2)
+        except (TypeError, ValueError):
+            continue
+        pts = pts[np.isfinite(pts).all(axis=1)]
+        if len(pts):
+            out.append(np.clip(pts, -_LIMIT, _LIMIT))
+    return out
+
+
+def _decimate(pts: np.ndarray) -> np.ndarray:
+    """Keep points at least _MIN_STEP apart (plus the last one), in output pixels."""
+    if len(pts) <= 2:
+        return pts
+    keep = [0]
+    lx, ly = pts[0]
+    for i, (x, y) in enumerate(pts[1:-1].tolist(), start=1):
+        if abs(x - lx) + abs(y - ly) >= _MIN_STEP:
+            keep.append(i)
+            lx, ly = x, y
+    keep.append(len(pts) - 1)
+    return pts[keep]
+
+
+def _segments(polylines: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Start points and direction vectors of every segment; a lone point is a zero-length one."""
+    starts, ends = [], []
+    for pts in polylines:
+        if len(pts) == 1:
+            starts.append(pts)
+            ends.append(pts)
+        else:
+            starts.append(pts[:-1])
+            ends.append(pts[1:])
+    a = np.concatenate(starts)
+    return a, np.concatenate(ends) - a
+
+
+def _render(a: np.ndarray, d: np.ndarray, offset: np.ndarray) -> np.ndarray:
+    """Anti-aliased union of round-capped thick segments on the 28x28 grid."""
+    a = (a + offset).astype(np.float32)
+    d = d.astype(np.float32)
+    lo = np.floor(np.minimum(a, a + d).min(axis=0) - STROKE_RADIUS - EDGE).astype(int)
+    hi = np.ceil(np.maximum(a, a + d).max(axis=0) + STROKE_RADIUS + EDGE).astype(int)
+    x0, y0 = np.clip(lo, 0, SIZE)
+    x1, y1 = np.clip(hi + 1, 0, SIZE)
+    img = np.zeros((SIZE, SIZE), np.float32)
+    if x0 >= x1 or y0 >= y1:
+        return img
+    px = _XX[y0:y1, x0:x1].reshape(-1, 1)
+    py = _YY[y0:y1, x0:x1].reshape(-1, 1)
+    ax, ay, dx, dy = a[:, 0], a[:, 1], d[:, 0], d[:, 1]
+    len2 = dx * dx + dy * dy
+    safe = np.where(len2 > 0, len2, np.float32(1.0))
+    rx, ry = px - ax, py - ay
+    t = np.clip((rx * dx + ry * dy) * (1.0 / safe), 0.0, 1.0)
+    ex = rx - t * dx
+    ey = ry - t * dy
+    dist = np.sqrt((ex * ex + ey * ey).min(axis=1))
+    ink = np.clip((STROKE_RADIUS + EDGE - dist) / EDGE, 0.0, 1.0)
+    img[y0:y1, x0:x1] = ink.reshape(y1 - y0, x1 - x0)
+    return img
+
+
+def _centre_of_mass(img: np.ndarray) -> np.ndarray | None:
+    total = float(img.sum())
+    if total <= 0:
+        return None
+    return np.array([(img * _XX).sum() / total, (img * _YY).sum() / total])
+
+
+def strokes_to_mnist(strokes: Sequence, pen_width: float = 1.0) -> np.ndarray:
+    """28x28 float32 image in [0, 1] of the drawn digit, normalised like MNIST.
+
+    `strokes` are polylines of canvas pixel coordinates (x right, y down), each (N, 2) with N >= 1;
+    `pen_width` is the pen's diameter in the same pixels. It sets how far the ink reaches (so a dot
+    or a short dash keeps its real size relative to the digit); the output stroke width is fixed at
+    MNIST's, whatever pen was used. Bad input (empty, NaN, inf, huge) never raises.
+    """
+    polylines = _clean(strokes)
+    if not polylines:
+        return np.zeros((SIZE, SIZE), np.float32)
+    try:
+        pen = float(pen_width)
+    except (TypeError, ValueError):
+        pen = 1.0
+    pen = pen if np.isfinite(pen) and pen > 0 else 1.0
+    pen = min(pen, _LIMIT)
+
+    allpts = np.concatenate(polylines)
+    lo, hi = allpts.min(axis=0), allpts.max(axis=0)
+    # The ink's box is the centre line's box grown by the pen's radius; it must fit 20x20.
+    extent = float((hi - lo).max()) + pen
+    ink_px = 2.0 * (STROKE_RADIUS + EDGE / 2)  # ink width the 20x20 box will show
+    scale = (BOX - ink_px) / max(extent - pen, 1e-12)
+    # A dot or tiny mark is not blown up to fill the box: it keeps its size relative to the pen.
+    scale = min(scale, BOX / pen)
+    if not np.isfinite(scale) or scale <= 0:
+        scale = 1.0
+    centre = (lo + hi) / 2.0
+    scaled = [_decimate((p - centre) * scale) for p in polylines]
+    a, d = _segments(scaled)
+
+    img = _render(a, d, np.array([CENTRE, CENTRE]))
+    com = _centre_of_mass(img)
+    if com is None:
+        return img
+    shift = np.array([CENTRE, CENTRE]) * 2 - com
+    return _render(a, d, shift)
+
+
+# ---------------------------------------------------------------------------------------------
+# Raster pictures
+
+
+def _to_gray(image: np.ndarray) -> np.ndarray:
+    img = np.asarray(image)
+    if img.ndim == 3 and img.shape[2] in (3, 4):
+        rgb = img[..., :3].astype(np.float64)
+        if img.dtype == np.uint8:
+            rgb /= 255.0
+        gray = rgb @ np.array([0.299, 0.587, 0.114])
+        if img.shape[2] == 4:  # transparent pixels are paper
+            alpha = img[..., 3].astype(np.float64) / (255.0 if img.dtype == np.uint8 else 1.0)
+            gray = gray * alpha + (1.0 - alpha)
+        return gray
+    if img.ndim == 3 and img.shape[2] == 1:
+        img = img[..., 0]
+    if img.ndim != 2:
+        raise ValueError(f"expected a (H, W) grayscale image, got shape {img.shape}")
+    if img.dtype == np.uint8:
+        return img.astype(np.float64) / 255.0
+    if img.dtype == np.uint16:
+        return img.astype(np.float64) / 65535.0
+    g = np.nan_to_num(img.astype(np.float64), nan=0.0, posinf=0.0, neginf=0.0)
+    peak = g.max() if g.size else 0.0
+    return g / peak if peak > 1.0 else g
+
+
+def _ink_is_dark(gray: np.ndarray) -> bool:
+    border = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
+    return float(np.median(border)) > 0.5
+
+
+def _area_matrix(n_in: int, n_out: int) -> np.ndarray:
+    """(n_out, n_in) weights that average input cells into output cells (box-filter resampling)."""
+    edges = np.linspace(0.0, n_in, n_out + 1)
+    starts = np.arange(n_in, dtype=np.float64)
+    lo = np.maximum(edges[:-1, None], starts[None, :])
+    hi = np.minimum(edges[1:, None], starts[None, :] + 1.0)
+    w = np.clip(hi - lo, 0.0, None)
+    return w / w.sum(axis=1, keepdims=True)
+
+
+def _resize_area(img: np.ndarray, out_h: int, out_w: int) -> np.ndarray:
+    return _area_matrix(img.shape[0], out_h) @ img @ _area_matrix(img.shape[1], out_w).T
+
+
+def _stroke_width(img: np.ndarray) -> float:
+    """Mean stroke width in pixels, as 2 * area / perimeter of the ink (exact for long strokes)."""
+    ink = img > 0.5
+    area = int(ink.sum())
+    if area == 0:
+        return 0.0
+    padded = np.pad(ink, 1)
+    perimeter = int((padded[1:, :] != padded[:-1, :]).sum() + (padded[:, 1:] != padded[:, :-1]).sum())
+    return 2.0 * area / max(perimeter, 1)
+
+
+def _grey_morph(img: np.ndarray, grow: bool) -> np.ndarray:
+    """One step of 3x3 grey dilation (grow) or erosion: the stroke gets 2 px wider or thinner."""
+    p = np.pad(img, 1)
+    h, w = img.shape
+    views = [p[dy : dy + h, dx : dx + w] for dy in range(3) for dx in range(3)]
+    return np.max(views, axis=0) if grow else np.min(views, axis=0)
+
+
+def _shift_subpixel(img: np.ndarray, dx: float, dy: float) -> np.ndarray:
+    """Translate by (dx, dy) pixels with bilinear interpolation, zeros shifted in."""
+    ix, iy = int(np.floor(dx)), int(np.floor(dy))
+    fx, fy = dx - ix, dy - iy
+    out = np.zeros_like(img)
+    for oy, wy in ((iy, 1 - fy), (iy + 1, fy)):
+        for ox, wx in ((ix, 1 - fx), (ix + 1, fx)):
+            if wx * wy == 0:
+                continue
+            ys, yd = (slice(0, SIZE - oy), slice(oy, SIZE)) if oy >= 0 else (slice(-oy, SIZE), slice(0, SIZE + oy))
+            xs, xd = (slice(0, SIZE - ox), slice(ox, SIZE)) if ox >= 0 else (slice(-ox, SIZE), slice(0, SIZE + ox))
+            if abs(oy) < SIZE and abs(ox) < SIZE:
+                out[yd, xd] += wx * wy * img[ys, xs]
+    return out
+
+
+_WORK = 4  # the digit is reshaped at 4x the 20 px box before the final box-filter downscale
+
+
+def image_to_mnist(image: np.ndarray, ink: str = "auto") -> np.ndarray:
+    """28x28 float32 MNIST-style image from a picture of one digit.
+
+    `image` is (H, W) grayscale (uint8, uint16 or float; RGB/RGBA is accepted too). `ink` is
+    "light" (light digit on dark, like MNIST), "dark" (dark ink on paper) or "auto" (decided from
+    the border). The digit is cropped, its stroke width brought to MNIST's, scaled into 20x20 and
+    centred by mass, the same way as drawn strokes.
+    """
+    if ink not in ("auto", "light", "dark"):
+        raise ValueError(f'ink must be "auto", "light" or "dark", not {ink!r}')
+    gray = _to_gray(image)
+    if gray.size == 0:
+        return np.zeros((SIZE, SIZE), np.float32)
+    if ink == "dark" or (ink == "auto" and _ink_is_dark(gray)):
+        gray = 1.0 - gray
+    # Paper is rarely pure black: subtract the background level and stretch what is left.
+    background = float(np.percentile(gray, 50))
+    peak = float(gray.max())
+    if peak - background < 0.1:
+        return np.zeros((SIZE, SIZE), np.float32)
+    gray = np.clip((gray - background) / (peak - background), 0.0, 1.0)
+    gray[gray < 0.15] = 0.0
+
+    rows, cols = np.nonzero(gray > 0.3)
+    if len(rows) == 0:
+        return np.zeros((SIZE, SIZE), np.float32)
+    crop = gray[rows.min() : rows.max() + 1, cols.min() : cols.max() + 1]
+    h, w = crop.shape
+    side = _WORK * int(BOX)
+    k = side / max(h, w)
+    crop = _resize_area(crop, max(1, round(h * k)), max(1, round(w * k)))
+    # Stroke width to MNIST's (about 2 px at the final scale, 2 * _WORK here), in 2 px steps.
+    target = 2.0 * _WORK
+    width = _stroke_width(crop)
+    work = np.pad(crop, _WORK * 2)
+    steps = int(round((target - width) / 2.0)) if width > 0 else 0
+    for _ in range(min(abs(steps), 3 * _WORK)):
+        work = _grey_morph(work, grow=steps > 0)
+    rows, cols = np.nonzero(work > 0.05)
+    if len(rows) == 0:
+        return np.zeros((SIZE, SIZE), np.float32)
+    work = work[rows.min() : rows.max() + 1, cols.min() : cols.max() + 1]
+    h, w = work.shape
+    k = BOX / max(h, w)
+    small = _resize_area(work, max(1, round(h * k)), max(1, round(w * k)))
+    out = np.zeros((SIZE, SIZE))
+    sh, sw = small.shape
+    top, left = (SIZE - sh) // 2, (SIZE - sw) // 2
+    out[top : top + sh, left : left + sw] = small
+    com = _centre_of_mass(out)
+    if com is not None:
+        out = _shift_subpixel(out, CENTRE - com[0], CENTRE - com[1])
+    return np.clip(out, 0.0, 1.0).astype(np.float32)
