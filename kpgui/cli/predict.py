@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 
 def register(sub) -> None:
@@ -26,7 +27,7 @@ def run(args: argparse.Namespace) -> int:
         try:
             image = image_to_mnist(read_image(name), ink=args.ink)
         except (ImageReadError, ValueError) as exc:
-            print(f"{name}: error: {exc}")
+            print(f"{name}: error: {exc}", file=sys.stderr)
             failed += 1
             continue
         if not image.any():

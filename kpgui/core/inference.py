@@ -288,7 +288,9 @@ class Predictor:
         if x.shape[1] != 784:
             raise ValueError(f"expected 28x28 images or 784 pixels per row, got {x.shape[1]}")
         if self.layers is None:
-            out = np.asarray(self.keras_model(x, training=False), dtype=np.float32)
+            shape = tuple(self.keras_model.inputs[0].shape[1:])  # e.g. (784,) or (28, 28, 1)
+            out = np.asarray(self.keras_model(x.reshape((len(x), *shape)), training=False),
+                             dtype=np.float32)
             return out.reshape(len(x), 10)
         for layer in self.layers:
             x = ACTIVATIONS[layer.activation](x @ layer.kernel + layer.bias)

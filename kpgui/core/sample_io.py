@@ -1,0 +1,289 @@
+"""The person's samples as plain arrays, and the `.npz` file format for exporting them.
+
+A samples file is an ordinary NumPy `.npz` that loads with allow_pickle=False (no Python objects,
+so opening a file someone sent you cannot run code):
+
+    format        str      "kpgui-samples/1"
+    images        uint8    (N, 28, 28)  the MNIST-style picture the network saw
+    labels        uint8    (N,)         the digit, 0-9
+    pen_widths    float32  (N,)         pen diameter in canvas pixels
+    canvas_sizes  int32    (N, 2)       canvas width, height in pixels
+    stroke_counts int32    (N,)         how many strokes each sample has
+    stroke_lengths int32   (S,)         how many points each stroke has (S = sum of stroke_counts)
+    points        float32  (P, 2)       every stroke's x, y, concatenated (P = sum of lengths)
+    created_at    str      (N,)         ISO time each sample was drawn (optional)
+
+Strokes are kept as vectors so samples can be re-rendered if preprocessing ever changes.
+Qt-free and TensorFlow-free.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import zipfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+FORMAT = "kpgui-samples/1"
+FORMAT_PREFIX = "kpgui-samples/"
+STROKE_KEYS = ("pen_widths", "canvas_sizes", "stroke_counts", "stroke_lengths", "points")
+
+
+class SampleFileError(ValueError):
+    """A samples file is not one kpgui can import; the message names the reason."""
+
+
+@dataclass
+class SampleBundle:
+    """Validated samples as arrays (what a file holds). `strokes[i]` is a list of (n, 2) float32."""
+
+    images: np.ndarray  # uint8 (N, 28, 28)
+    labels: np.ndarray  # uint8 (N,)
+    strokes: list[list[np.ndarray]]
+    pen_widths: np.ndarray  # float32 (N,)
+    canvas_sizes: np.ndarray  # int32 (N, 2)
+    created_at: list[str] | None = None
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+
+# -- validating single values (shared with the Store) ---------------------------------------------
+
+
+def check_label(label: object) -> int:
+    """The label as an int, or ValueError: only whole numbers 0-9 are digits."""
+    if isinstance(label, bool) or not isinstance(label, int | np.integer):
+        raise ValueError(f"a label must be a whole number 0-9, got {label!r}")
+    if not 0 <= int(label) <= 9:
+        raise ValueError(f"a label must be a digit 0-9, got {label}")
+    return int(label)
+
+
+def image_to_uint8(image: np.ndarray) -> np.ndarray:
+    """(28, 28) or (784,) image -> uint8 (28, 28), as MNIST stores them.
+
+    Float images must be in [0, 1] (what strokes_to_mnist returns); they are rounded to 1/255
+    steps, which is lossless for training (MNIST itself is uint8) and makes export exact.
+    """
+    arr = np.asarray(image)
+    if arr.size != 784 or arr.shape not in ((28, 28), (784,), (1, 28, 28), (1, 784)):
+        raise ValueError(f"images must be 28x28, got shape {arr.shape}")
+    arr = arr.reshape(28, 28)
+    if arr.dtype == np.uint8:
+        return arr.copy()
+    if arr.dtype.kind not in "fiu":
+        raise ValueError(f"an image must hold numbers, got {arr.dtype}")
+    f = arr.astype(np.float64)
+    if not np.isfinite(f).all():
+        raise ValueError("an image must not contain NaN or infinite values")
+    if arr.dtype.kind in "iu":
+        if f.min() < 0 or f.max() > 255:
+            raise ValueError("integer images must be 0-255")
+        return f.astype(np.uint8)
+    if f.min() < -1e-6 or f.max() > 1 + 1e-6:
+        raise ValueError("float images must be in [0, 1] (0 = background, 1 = ink)")
+    return np.clip(np.round(f * 255.0), 0, 255).astype(np.uint8)
+
+
+def check_strokes(strokes: Sequence) -> list[np.ndarray]:
+    """Strokes as a list of finite float32 (n, 2) arrays with n >= 1 (an empty list is allowed)."""
+    if strokes is None:
+        return []
+    out = []
+    for i, stroke in enumerate(strokes):
+        try:
+            pts = np.asarray(stroke, dtype=np.float32)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"stroke {i} is not a list of (x, y) points") from exc
+        if pts.ndim != 2 or pts.shape[1] != 2 or len(pts) == 0:
+            raise ValueError(f"stroke {i} must be an (n, 2) array of points with n >= 1, "
+                             f"got shape {pts.shape}")
+        if not np.isfinite(pts).all():
+            raise ValueError(f"stroke {i} has NaN or infinite coordinates")
+        out.append(np.ascontiguousarray(pts))
+    return out
+
+
+def check_pen_width(pen_width: object) -> float:
+    try:
+        w = float(pen_width)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise ValueError(f"pen width must be a number, got {pen_width!r}") from None
+    if not np.isfinite(w) or w <= 0:
+        raise ValueError(f"pen width must be a positive number, got {pen_width!r}")
+    return float(np.float32(w))  # what a samples file keeps, so export/import is exact
+
+
+def check_canvas_size(canvas_size: object) -> tuple[int, int]:
+    try:
+        w, h = (int(v) for v in canvas_size)  # type: ignore[union-attr]
+    except (TypeError, ValueError):
+        raise ValueError(f"canvas size must be (width, height), got {canvas_size!r}") from None
+    if w <= 0 or h <= 0:
+        raise ValueError(f"canvas size must be positive, got {canvas_size!r}")
+    return w, h
+
+
+# -- stroke packing ---------------------------------------------------------------------------
+
+
+def pack_strokes(strokes: list[np.ndarray]) -> tuple[bytes, bytes]:
+    """(points blob float32 (P, 2), lengths blob int32 (S,)): compact, exact, pickle-free."""
+    if not strokes:
+        return b"", b""
+    points = np.concatenate(strokes).astype("<f4", copy=False)
+    lengths = np.array([len(s) for s in strokes], "<i4")
+    return points.tobytes(), lengths.tobytes()
+
+
+def unpack_strokes(points_blob: bytes, lengths_blob: bytes) -> list[np.ndarray]:
+    points = np.frombuffer(points_blob, "<f4").reshape(-1, 2).astype(np.float32)
+    lengths = np.frombuffer(lengths_blob, "<i4")
+    if int(lengths.sum()) != len(points):
+        raise ValueError("stored strokes are inconsistent")
+    return np.split(points, np.cumsum(lengths)[:-1]) if len(lengths) else []
+
+
+# -- files ------------------------------------------------------------------------------------
+
+
+def write_samples_file(path: str | os.PathLike, bundle: SampleBundle) -> int:
+    """Write `bundle` to `path` atomically (temp file + os.replace); returns the sample count.
+
+    Atomic so a crash or full disk never leaves a half-written export where a good one was.
+    """
+    p = Path(path)
+    all_strokes = [s for sample in bundle.strokes for s in sample]
+    arrays = {
+        "format": np.array(FORMAT),
+        "images": np.asarray(bundle.images, np.uint8).reshape(-1, 28, 28),
+        "labels": np.asarray(bundle.labels, np.uint8),
+        "pen_widths": np.asarray(bundle.pen_widths, np.float32),
+        "canvas_sizes": np.asarray(bundle.canvas_sizes, np.int32).reshape(-1, 2),
+        "stroke_counts": np.array([len(s) for s in bundle.strokes], np.int32),
+        "stroke_lengths": np.array([len(s) for s in all_strokes], np.int32),
+        "points": (np.concatenate(all_strokes).astype(np.float32) if all_strokes
+                   else np.zeros((0, 2), np.float32)),
+    }
+    if bundle.created_at is not None:
+        arrays["created_at"] = np.array(bundle.created_at, dtype=str)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=p.parent, prefix=f".{p.stem}-", suffix=".npz.tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            np.savez_compressed(f, **arrays)
+            f.flush()
+            os.fsync(f.fileno())
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
+        os.replace(tmp, p)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    return len(bundle)
+
+
+def _bad(reason: str) -> SampleFileError:
+    return SampleFileError(f"not a kpgui samples file: {reason}")
+
+
+def read_samples_file(path: str | os.PathLike) -> SampleBundle:
+    """Load and fully validate a samples file, or raise SampleFileError naming the reason.
+
+    Loaded with allow_pickle=False: files holding Python objects are refused, never unpickled.
+    """
+    p = Path(path)
+    if not p.is_file():
+        raise SampleFileError(f"no file at {p}")
+    try:
+        npz = np.load(p, allow_pickle=False)
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+        raise _bad(f"{p.name} is not a readable .npz file ({exc})") from exc
+    if not isinstance(npz, np.lib.npyio.NpzFile):
+        raise _bad(f"{p.name} is a single .npy array, not an .npz archive")
+    with npz:
+        try:
+            data = {k: npz[k] for k in npz.files}
+        except ValueError as exc:  # object arrays need pickle: refused
+            raise _bad(f"it holds Python objects, which are refused for safety ({exc})") from exc
+        except (zipfile.BadZipFile, OSError, EOFError) as exc:
+            raise _bad(f"{p.name} is damaged ({exc})") from exc
+    return _validate(data)
+
+
+def _validate(d: dict[str, np.ndarray]) -> SampleBundle:
+    for key in ("images", "labels"):
+        if key not in d:
+            raise _bad(f"missing {key!r}")
+    if "format" not in d:
+        raise _bad("no 'format' marker (make samples files with `kpgui samples export`)")
+    fmt = d["format"]
+    if fmt.dtype.kind != "U" or fmt.size != 1:
+        raise _bad("'format' marker is not a string")
+    fmt = str(fmt.reshape(()))
+    if not fmt.startswith(FORMAT_PREFIX):
+        raise _bad(f"format is {fmt!r}, expected {FORMAT!r}")
+    if fmt != FORMAT:
+        raise SampleFileError(f"this samples file ({fmt}) was made by a newer kpgui; update kpgui "
+                              "to import it")
+    images, labels = d["images"], d["labels"]
+    if images.ndim != 3 or images.shape[1:] != (28, 28):
+        raise SampleFileError(f"images must be 28x28 (an (N, 28, 28) array), got {images.shape}")
+    if images.dtype != np.uint8:
+        raise SampleFileError(f"images must be uint8 0-255, got {images.dtype}")
+    n = len(images)
+    if labels.ndim != 1 or len(labels) != n:
+        raise SampleFileError(f"labels must be one per image: {n} images, labels {labels.shape}")
+    if labels.dtype.kind not in "iu":
+        raise SampleFileError(f"labels must be whole numbers, got {labels.dtype}")
+    if n and (labels.min() < 0 or labels.max() > 9):
+        raise SampleFileError("labels outside 0-9")
+    missing = [k for k in STROKE_KEYS if k not in d]
+    if missing:
+        raise _bad(f"missing {missing[0]!r}")
+    pens, sizes = d["pen_widths"], d["canvas_sizes"]
+    counts, lengths, points = d["stroke_counts"], d["stroke_lengths"], d["points"]
+    if pens.shape != (n,) or pens.dtype.kind != "f" or not (np.isfinite(pens).all() and
+                                                            (pens > 0).all()):
+        raise SampleFileError("pen_widths must be one positive number per image")
+    if sizes.shape != (n, 2) or sizes.dtype.kind not in "iu" or (n and sizes.min() <= 0):
+        raise SampleFileError("canvas_sizes must be one positive (width, height) per image")
+    if counts.shape != (n,) or counts.dtype.kind not in "iu" or (n and counts.min() < 0):
+        raise SampleFileError("stroke_counts must be one count >= 0 per image")
+    s = int(counts.sum())
+    if lengths.shape != (s,) or lengths.dtype.kind not in "iu" or (s and lengths.min() < 1):
+        raise SampleFileError("stroke_lengths must be one length >= 1 per stroke "
+                              f"({s} strokes), got shape {lengths.shape}")
+    total = int(lengths.sum())
+    if points.shape != (total, 2) or points.dtype.kind != "f":
+        raise SampleFileError(f"points must be ({total}, 2) floats, got {points.dtype} "
+                              f"{points.shape}")
+    if not np.isfinite(points).all():
+        raise SampleFileError("points contain NaN or infinite coordinates")
+    created = None
+    if "created_at" in d:
+        c = d["created_at"]
+        if c.shape != (n,) or c.dtype.kind != "U":
+            raise SampleFileError("created_at must be one date string per image")
+        created = [str(x) for x in c]
+    pts = points.astype(np.float32)
+    flat = np.split(pts, np.cumsum(lengths)[:-1]) if s else []
+    bounds = np.concatenate([[0], np.cumsum(counts)]).astype(int)
+    strokes = [list(flat[bounds[i] : bounds[i + 1]]) for i in range(n)]
+    return SampleBundle(
+        images=images.astype(np.uint8),
+        labels=labels.astype(np.uint8),
+        strokes=strokes,
+        pen_widths=pens.astype(np.float32),
+        canvas_sizes=sizes.astype(np.int32),
+        created_at=created,
+    )

@@ -1,0 +1,603 @@
+"""The app's one SQLite database: the run history and the person's own drawn samples.
+
+Both the window and the CLI open the same file (`kpgui.paths.database_path()`), so `kpgui runs`
+lists the runs the window made. Design choices, and why:
+
+* Every write is one committed transaction (autocommit connection, explicit BEGIN IMMEDIATE /
+  COMMIT), so a sample or run that the app reported as saved survives the app being killed the
+  next instant. WAL mode lets a second window (or the CLI) read while one writes.
+* Errors reach people as `StoreError` whose message names the file, the cause and the fix; its
+  `kind` ("corrupt", "locked", "newer", "io") lets the GUI choose what to offer (e.g.
+  `Store.recover(path)` for "corrupt"). A lock held by another program fails after a short
+  `timeout` (default 2 s) instead of hanging the window.
+* Samples keep their strokes as vectors (float32 points + per-stroke lengths), not only the
+  28x28 picture, so they can be re-rendered if preprocessing ever changes.
+* The store is safe to use from several threads (one connection guarded by a lock): the GUI
+  may record a run from its training thread.
+
+Qt-free and TensorFlow-free: importing this module stays fast.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import json
+import os
+import re
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from kpgui.core.sample_io import (
+    SampleBundle,
+    check_canvas_size,
+    check_label,
+    check_pen_width,
+    check_strokes,
+    image_to_uint8,
+    pack_strokes,
+    read_samples_file,
+    unpack_strokes,
+    write_samples_file,
+)
+from kpgui.core.spec import ModelSpec
+
+SCHEMA_VERSION = 1
+DEFAULT_TIMEOUT = 2.0  # seconds to wait for another program's lock before giving up
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS runs (
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,
+    name          TEXT,
+    kind          TEXT NOT NULL DEFAULT 'train',
+    created_at    TEXT NOT NULL,
+    started_at    TEXT,
+    spec          TEXT NOT NULL,
+    history       TEXT NOT NULL,
+    test_accuracy REAL,
+    test_loss     REAL,
+    wall_time     REAL,
+    epochs_run    INTEGER,
+    status        TEXT,
+    train_samples INTEGER,
+    model_path    TEXT,
+    notes         TEXT
+);
+CREATE TABLE IF NOT EXISTS samples (
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,
+    label         INTEGER NOT NULL CHECK (label BETWEEN 0 AND 9),
+    points        BLOB NOT NULL,
+    stroke_lengths BLOB NOT NULL,
+    pen_width     REAL NOT NULL,
+    canvas_w      INTEGER NOT NULL,
+    canvas_h      INTEGER NOT NULL,
+    image         BLOB NOT NULL,
+    digest        TEXT NOT NULL,
+    created_at    TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS samples_label ON samples(label);
+CREATE INDEX IF NOT EXISTS samples_digest ON samples(digest);
+"""
+
+_SAMPLE_COLUMNS = ("id, label, points, stroke_lengths, pen_width, canvas_w, canvas_h, image, "
+                   "created_at")
+_RUN_COLUMNS = ("id, name, kind, created_at, spec, history, test_accuracy, test_loss, wall_time, "
+                "epochs_run, status, train_samples, model_path, notes, started_at")
+
+
+class StoreError(RuntimeError):
+    """The database cannot be used; the message names the file, the cause and the fix.
+
+    `kind` is one of CORRUPT, LOCKED, NEWER, IO; `path` is the database file.
+    """
+
+    CORRUPT, LOCKED, NEWER, IO = "corrupt", "locked", "newer", "io"
+
+    def __init__(self, message: str, kind: str = "io", path: Path | None = None) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.path = path
+
+
+def _now() -> str:
+    return _dt.datetime.now().isoformat(timespec="seconds")
+
+
+def _translate(exc: sqlite3.Error, path: Path) -> StoreError:
+    """sqlite3's terse errors -> a StoreError a person can act on."""
+    text = str(exc)
+    low = text.lower()
+    if "locked" in low or "busy" in low:
+        return StoreError(
+            f"The kpgui database at {path} is locked by another program ({text}); close other "
+            "kpgui windows or commands using it and try again.", StoreError.LOCKED, path)
+    if ("not a database" in low or "malformed" in low or "corrupt" in low
+            or isinstance(exc, sqlite3.DatabaseError) and not isinstance(
+                exc, sqlite3.OperationalError | sqlite3.IntegrityError | sqlite3.ProgrammingError)):
+        return StoreError(
+            f"The kpgui database at {path} is damaged ({text}). Move it aside (e.g. rename it to "
+            f"{path.name}.corrupt; the kpgui window offers to do this and keeps it as "
+            f"{path.name}.corrupt-<time>) and kpgui will start a new, empty one.",
+            StoreError.CORRUPT, path)
+    if "full" in low:
+        return StoreError(f"The disk holding the kpgui database at {path} is full ({text}); "
+                          "free some space and try again.", StoreError.IO, path)
+    if "readonly" in low or "read-only" in low or "unable to open" in low or "permission" in low:
+        return StoreError(f"The kpgui database at {path} cannot be opened for writing ({text}); "
+                          "check that the folder exists and you may write to it.", StoreError.IO,
+                          path)
+    return StoreError(f"The kpgui database at {path} could not be used ({text}).", StoreError.IO,
+                      path)
+
+
+# -- records ----------------------------------------------------------------------------------
+
+
+@dataclass
+class RunRecord:
+    """One training (or fine-tuning) run as the history shows it."""
+
+    id: int
+    name: str | None
+    kind: str  # "train", "finetune", ...
+    created_at: str  # when the run was recorded (ISO, seconds)
+    spec: ModelSpec
+    history: dict[str, list[float]]  # Keras history: loss, accuracy, val_loss, ... per epoch
+    test_accuracy: float | None
+    test_loss: float | None
+    wall_time: float | None  # seconds of training
+    epochs_run: int | None
+    status: str | None  # "finished", "early stopped", "stopped"
+    train_samples: int | None
+    model_path: str | None  # the saved .keras file, if any
+    notes: dict = field(default_factory=dict)
+    started_at: str | None = None  # when training started (TrainingResult.started_at)
+
+    @property
+    def title(self) -> str:
+        """What to show in a list: the name, or kind and id."""
+        return self.name or f"{self.kind} #{self.id}"
+
+
+@dataclass
+class SampleRecord:
+    """One drawn digit: its strokes (canvas pixels), the pen, and the 28x28 picture."""
+
+    id: int
+    label: int
+    strokes: list[np.ndarray] = field(repr=False)  # each (n, 2) float32 x, y in canvas pixels
+    pen_width: float
+    canvas_size: tuple[int, int]  # width, height
+    image: np.ndarray = field(repr=False)  # float32 (28, 28) in [0, 1]
+    created_at: str
+
+
+def _digest(label: int, image: np.ndarray, points: bytes, lengths: bytes) -> str:
+    h = hashlib.sha1(bytes([label]))
+    for part in (image.tobytes(), points, lengths):
+        h.update(len(part).to_bytes(8, "little"))
+        h.update(part)
+    return h.hexdigest()
+
+
+def models_dir() -> Path:
+    """Where run models live: `data_dir()/models`, created on demand."""
+    from kpgui.paths import data_dir
+
+    path = data_dir() / "models"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+# -- the store ----------------------------------------------------------------------------------
+
+
+class Store:
+    """The SQLite database of runs and samples. Use as a context manager or call close().
+
+    Raises StoreError (never a bare sqlite3 error) when the file is damaged, locked, made by a
+    newer kpgui, or cannot be written. Lookups of unknown ids raise KeyError.
+    """
+
+    def __init__(self, path: str | os.PathLike, timeout: float = DEFAULT_TIMEOUT) -> None:
+        self.path = Path(path)
+        self._lock = threading.RLock()
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"Cannot create the folder for the kpgui database {self.path} "
+                             f"({exc}); check permissions.", StoreError.IO, self.path) from exc
+        self._conn: sqlite3.Connection | None = None
+        try:
+            conn = sqlite3.connect(self.path, timeout=timeout, isolation_level=None,
+                                   check_same_thread=False)
+        except sqlite3.Error as exc:
+            raise _translate(exc, self.path) from exc
+        self._conn = conn
+        try:
+            self._setup()
+        except sqlite3.Error as exc:
+            conn.close()
+            self._conn = None
+            raise _translate(exc, self.path) from exc
+        except StoreError:
+            conn.close()
+            self._conn = None
+            raise
+
+    def _setup(self) -> None:
+        c = self._conn
+        assert c is not None
+        # Reading the header first: a damaged or foreign file fails here ("not a database").
+        version = c.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            raise StoreError(
+                f"The kpgui database at {self.path} was made by a newer kpgui (schema {version}, "
+                f"this one knows {SCHEMA_VERSION}); update kpgui, or move the file aside to "
+                "start a new one.", StoreError.NEWER, self.path)
+        # WAL: readers (another window, the CLI) never block the writer. If WAL is impossible
+        # (e.g. some network folders) SQLite keeps its rollback journal, which also works.
+        c.execute("PRAGMA journal_mode=WAL")
+        c.execute("PRAGMA foreign_keys=ON")
+        c.execute("PRAGMA synchronous=FULL")
+        if version < SCHEMA_VERSION:
+            c.execute("BEGIN IMMEDIATE")
+            try:
+                for statement in _SCHEMA.split(";"):
+                    if statement.strip():
+                        c.execute(statement)
+                c.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+                c.execute("COMMIT")
+            except BaseException:
+                c.execute("ROLLBACK")
+                raise
+        check = c.execute("PRAGMA quick_check(1)").fetchone()[0]
+        if check != "ok":
+            raise sqlite3.DatabaseError(f"database disk image is malformed: {check}")
+        tables = {r[0] for r in c.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        if not {"runs", "samples"} <= tables:
+            raise StoreError(
+                f"The file {self.path} is an SQLite database but not kpgui's (no runs/samples "
+                "tables). Move it aside and kpgui will start a new one.", StoreError.CORRUPT,
+                self.path)
+
+    @classmethod
+    def open_default(cls, timeout: float = DEFAULT_TIMEOUT) -> Store:
+        """The database at `kpgui.paths.database_path()` (honours $KPGUI_DATA_DIR)."""
+        from kpgui.paths import database_path
+
+        return cls(database_path(), timeout=timeout)
+
+    @classmethod
+    def recover(cls, path: str | os.PathLike, timeout: float = DEFAULT_TIMEOUT) -> Store:
+        """Move a damaged database aside (kept as `<name>.corrupt-<time>`) and open a new one.
+
+        The app calls this after telling the person; nothing is deleted, so the old file can
+        still be sent to someone who might rescue it. Its -wal/-shm files move along with it.
+        Returns the fresh Store; `Store.recovered_from` on it is the path of the kept file.
+        """
+        p = Path(path)
+        stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+        kept = p.with_name(f"{p.name}.corrupt-{stamp}")
+        n = 1
+        while kept.exists():
+            kept = p.with_name(f"{p.name}.corrupt-{stamp}-{n}")
+            n += 1
+        moved = None
+        if p.exists():
+            os.replace(p, kept)
+            moved = kept
+        for suffix in ("-wal", "-shm", "-journal"):
+            side = p.with_name(p.name + suffix)
+            if side.exists():
+                os.replace(side, kept.with_name(kept.name + suffix))
+        store = cls(p, timeout=timeout)
+        store.recovered_from = moved
+        return store
+
+    recovered_from: Path | None = None
+
+    def close(self) -> None:
+        with self._lock:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- plumbing ---------------------------------------------------------------------------
+
+    @property
+    def _c(self) -> sqlite3.Connection:
+        if self._conn is None:
+            raise StoreError(f"The kpgui database at {self.path} is closed.", StoreError.IO,
+                             self.path)
+        return self._conn
+
+    @contextmanager
+    def _read(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            try:
+                yield self._c
+            except sqlite3.Error as exc:
+                raise _translate(exc, self.path) from exc
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        """One transaction, committed (to disk) before this returns, rolled back on any error."""
+        with self._lock:
+            c = self._c
+            try:
+                c.execute("BEGIN IMMEDIATE")
+            except sqlite3.Error as exc:
+                raise _translate(exc, self.path) from exc
+            try:
+                yield c
+                c.execute("COMMIT")
+            except BaseException as exc:
+                try:
+                    c.execute("ROLLBACK")
+                except sqlite3.Error:
+                    pass
+                if isinstance(exc, sqlite3.Error):
+                    raise _translate(exc, self.path) from exc
+                raise
+
+    # -- runs -------------------------------------------------------------------------------
+
+    def add_run(self, result: Any, model_path: str | None = None, name: str | None = None,
+                kind: str = "train", notes: dict | None = None) -> int:
+        """Record a TrainingResult (spec, per-epoch history, accuracy, time ...); returns its id."""
+        spec = result.spec.to_dict() if hasattr(result.spec, "to_dict") else dict(result.spec)
+        history = {k: [float(v) for v in vs] for k, vs in (result.history or {}).items()}
+
+        def opt(v: Any, cast: Any) -> Any:
+            return None if v is None else cast(v)
+
+        with self._write() as c:
+            cur = c.execute(
+                "INSERT INTO runs (name, kind, created_at, started_at, spec, history, "
+                "test_accuracy, test_loss, wall_time, epochs_run, status, train_samples, "
+                "model_path, notes) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                (name, kind, _now(), getattr(result, "started_at", None), json.dumps(spec),
+                 json.dumps(history), opt(getattr(result, "test_accuracy", None), float),
+                 opt(getattr(result, "test_loss", None), float),
+                 opt(getattr(result, "wall_time", None), float),
+                 opt(getattr(result, "epochs_run", None), int), getattr(result, "status", None),
+                 opt(getattr(result, "train_samples", None), int),
+                 None if model_path is None else str(model_path),
+                 json.dumps(notes or {}, default=str)),
+            )
+            return int(cur.lastrowid)
+
+    @staticmethod
+    def _run(row: tuple) -> RunRecord:
+        try:
+            spec = ModelSpec.from_dict(json.loads(row[4]))
+        except (ValueError, TypeError):
+            spec = ModelSpec()
+        return RunRecord(
+            id=row[0], name=row[1], kind=row[2], created_at=row[3], spec=spec,
+            history=json.loads(row[5] or "{}"), test_accuracy=row[6], test_loss=row[7],
+            wall_time=row[8], epochs_run=row[9], status=row[10], train_samples=row[11],
+            model_path=row[12], notes=json.loads(row[13] or "{}"), started_at=row[14],
+        )
+
+    def list_runs(self) -> list[RunRecord]:
+        """All runs, newest first."""
+        with self._read() as c:
+            rows = c.execute(f"SELECT {_RUN_COLUMNS} FROM runs ORDER BY id DESC").fetchall()
+        return [self._run(r) for r in rows]
+
+    def get_run(self, run_id: int) -> RunRecord:
+        """The run with this id; KeyError if there is none."""
+        with self._read() as c:
+            row = c.execute(f"SELECT {_RUN_COLUMNS} FROM runs WHERE id=?",
+                            (int(run_id),)).fetchone()
+        if row is None:
+            raise KeyError(f"no run with id {run_id}")
+        return self._run(row)
+
+    def rename_run(self, run_id: int, name: str | None) -> None:
+        """Give a run a name people recognise (None or "" clears it); KeyError if unknown."""
+        with self._write() as c:
+            cur = c.execute("UPDATE runs SET name=? WHERE id=?", (name or None, int(run_id)))
+            if cur.rowcount == 0:
+                raise KeyError(f"no run with id {run_id}")
+
+    def delete_run(self, run_id: int, delete_files: bool = True) -> None:
+        """Forget a run; with delete_files also remove its model and card, but only when they
+        live in kpgui's own models folder (a model the person saved elsewhere is theirs).
+
+        The row goes first (committed), so a crash in between leaves at worst an orphan file,
+        never a run pointing at a missing model.
+        """
+        record = self.get_run(run_id)
+        with self._write() as c:
+            c.execute("DELETE FROM runs WHERE id=?", (int(run_id),))
+        if delete_files and record.model_path:
+            model = Path(record.model_path)
+            try:
+                inside = model.resolve().is_relative_to(models_dir().resolve())
+            except OSError:
+                inside = False
+            if inside:
+                for p in (model, model.with_suffix(".json")):
+                    try:
+                        p.unlink()
+                    except FileNotFoundError:
+                        pass
+
+    # -- samples ----------------------------------------------------------------------------
+
+    def add_sample(self, label: int, strokes: Sequence, pen_width: float,
+                   canvas_size: tuple[int, int], image: np.ndarray) -> int:
+        """Keep one drawn digit; returns its id. ValueError for a label outside 0-9, an image
+        that is not 28x28 (float in [0, 1] or uint8), bad strokes, pen width or canvas size.
+
+        The image is stored as uint8 (1/255 steps, like MNIST), so get_sample returns it
+        rounded to that; strokes are stored as float32.
+        """
+        label = check_label(label)
+        img = image_to_uint8(image)
+        pts, lens = pack_strokes(check_strokes(strokes))
+        pen = check_pen_width(pen_width)
+        w, h = check_canvas_size(canvas_size)
+        with self._write() as c:
+            return self._insert_sample(c, label, pts, lens, pen, w, h, img, _now())
+
+    @staticmethod
+    def _insert_sample(c: sqlite3.Connection, label: int, pts: bytes, lens: bytes, pen: float,
+                       w: int, h: int, img: np.ndarray, created: str) -> int:
+        cur = c.execute(
+            "INSERT INTO samples (label, points, stroke_lengths, pen_width, canvas_w, canvas_h, "
+            "image, digest, created_at) VALUES (?,?,?,?,?,?,?,?,?)",
+            (label, pts, lens, pen, w, h, img.tobytes(), _digest(label, img, pts, lens), created),
+        )
+        return int(cur.lastrowid)
+
+    @staticmethod
+    def _sample(row: tuple) -> SampleRecord:
+        img = np.frombuffer(row[7], np.uint8).reshape(28, 28).astype(np.float32) / 255.0
+        return SampleRecord(id=row[0], label=row[1], strokes=unpack_strokes(row[2], row[3]),
+                            pen_width=row[4], canvas_size=(row[5], row[6]), image=img,
+                            created_at=row[8])
+
+    def list_samples(self, label: int | None = None) -> list[SampleRecord]:
+        """All samples (or one digit's), oldest first."""
+        with self._read() as c:
+            if label is None:
+                rows = c.execute(f"SELECT {_SAMPLE_COLUMNS} FROM samples ORDER BY id").fetchall()
+            else:
+                rows = c.execute(f"SELECT {_SAMPLE_COLUMNS} FROM samples WHERE label=? ORDER BY id",
+                                 (check_label(label),)).fetchall()
+        return [self._sample(r) for r in rows]
+
+    def get_sample(self, sample_id: int) -> SampleRecord:
+        """The sample with this id; KeyError if there is none."""
+        with self._read() as c:
+            row = c.execute(f"SELECT {_SAMPLE_COLUMNS} FROM samples WHERE id=?",
+                            (int(sample_id),)).fetchone()
+        if row is None:
+            raise KeyError(f"no sample with id {sample_id}")
+        return self._sample(row)
+
+    def sample_counts(self) -> dict[int, int]:
+        """Samples per digit, every digit 0-9 present (zeros included)."""
+        counts = dict.fromkeys(range(10), 0)
+        with self._read() as c:
+            for label, n in c.execute("SELECT label, COUNT(*) FROM samples GROUP BY label"):
+                counts[int(label)] = int(n)
+        return counts
+
+    def relabel_sample(self, sample_id: int, label: int) -> None:
+        """Fix a sample's digit; KeyError if unknown, ValueError for a label outside 0-9."""
+        label = check_label(label)
+        with self._write() as c:
+            row = c.execute("SELECT points, stroke_lengths, image FROM samples WHERE id=?",
+                            (int(sample_id),)).fetchone()
+            if row is None:
+                raise KeyError(f"no sample with id {sample_id}")
+            img = np.frombuffer(row[2], np.uint8)
+            c.execute("UPDATE samples SET label=?, digest=? WHERE id=?",
+                      (label, _digest(label, img, row[0], row[1]), int(sample_id)))
+
+    def delete_sample(self, sample_id: int) -> None:
+        """Remove a sample; KeyError if unknown."""
+        with self._write() as c:
+            if c.execute("DELETE FROM samples WHERE id=?", (int(sample_id),)).rowcount == 0:
+                raise KeyError(f"no sample with id {sample_id}")
+
+    def sample_arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(images float32 (N, 28, 28) in [0, 1], labels uint8 (N,), ids int64 (N,)), by id:
+        ready for training (Trainer's extra_train) and evaluation."""
+        with self._read() as c:
+            rows = c.execute("SELECT id, label, image FROM samples ORDER BY id").fetchall()
+        ids = np.array([r[0] for r in rows], np.int64)
+        labels = np.array([r[1] for r in rows], np.uint8)
+        images = (np.frombuffer(b"".join(r[2] for r in rows), np.uint8).reshape(-1, 28, 28)
+                  .astype(np.float32) / 255.0)
+        return images, labels, ids
+
+    # -- export / import ----------------------------------------------------------------------
+
+    def export_samples(self, path: str | os.PathLike) -> int:
+        """Write every sample (images, labels, strokes, pens, canvases, dates) to one `.npz`,
+        atomically; returns how many. The file loads with allow_pickle=False."""
+        samples = self.list_samples()
+        bundle = SampleBundle(
+            images=np.array([np.round(s.image * 255) for s in samples],
+                            np.uint8).reshape(-1, 28, 28),
+            labels=np.array([s.label for s in samples], np.uint8),
+            strokes=[s.strokes for s in samples],
+            pen_widths=np.array([s.pen_width for s in samples], np.float32),
+            canvas_sizes=np.array([s.canvas_size for s in samples], np.int32).reshape(-1, 2),
+            created_at=[s.created_at for s in samples],
+        )
+        return write_samples_file(path, bundle)
+
+    def import_samples(self, path: str | os.PathLike) -> int:
+        """Add the samples of a file made by export_samples; returns how many were added.
+
+        The whole file is validated first and added in one transaction: a bad or foreign file
+        (SampleFileError, a ValueError naming the reason) adds nothing. Samples already in the
+        store (same digit, picture and strokes) are skipped, so importing a file twice does not
+        double them.
+        """
+        bundle = read_samples_file(path)
+        rows = []
+        for i in range(len(bundle)):
+            pts, lens = pack_strokes(bundle.strokes[i])
+            rows.append((int(bundle.labels[i]), pts, lens, float(bundle.pen_widths[i]),
+                         int(bundle.canvas_sizes[i][0]), int(bundle.canvas_sizes[i][1]),
+                         bundle.images[i], bundle.created_at[i] if bundle.created_at else _now()))
+        added = 0
+        with self._write() as c:
+            for label, pts, lens, pen, w, h, img, created in rows:
+                digest = _digest(label, img, pts, lens)
+                if c.execute("SELECT 1 FROM samples WHERE digest=? LIMIT 1", (digest,)).fetchone():
+                    continue
+                self._insert_sample(c, label, pts, lens, pen, w, h, img, created)
+                added += 1
+        return added
+
+
+# -- runs with their models ---------------------------------------------------------------------
+
+
+def _unique_model_path(result: Any) -> Path:
+    folder = models_dir()
+    started = str(getattr(result, "started_at", None) or _now())
+    stamp = re.sub(r"[^0-9]", "", started)[:14] or _dt.datetime.now().strftime("%Y%m%d%H%M%S")
+    hidden = getattr(result.spec, "hidden", ())
+    base = f"run-{stamp}-" + ("x".join(str(h) for h in hidden) or "model")
+    path = folder / f"{base}.keras"
+    n = 2
+    while path.exists() or path.with_suffix(".json").exists():
+        path = folder / f"{base}-{n}.keras"
+        n += 1
+    return path
+
+
+def save_run_model(store: Store, result: Any, name: str | None = None, kind: str = "train",
+                   notes: dict | None = None) -> RunRecord:
+    """Save `result.model` (with its card) into models_dir() under a unique name and record the
+    run pointing at it; returns the record. The app calls this after every training run so any
+    run's model can be reloaded later. The model is written first: a run never points at a
+    model that was not saved."""
+    from kpgui.core.saving import save_model
+
+    path = save_model(result.model, _unique_model_path(result), result)
+    run_id = store.add_run(result, model_path=str(path), name=name, kind=kind, notes=notes)
+    return store.get_run(run_id)

@@ -1,0 +1,46 @@
+"""Starting the window: QApplication set-up (name/organisation "kpgui", icon) and the event loop."""
+
+from __future__ import annotations
+
+import sys
+
+from PySide6.QtGui import QIcon
+from PySide6.QtWidgets import QApplication
+
+from kpgui.paths import APP_NAME
+
+
+def app_icon() -> QIcon:
+    """The app icon from resources/icons (an empty icon if the file is missing)."""
+    try:
+        from kpgui.core.resources import resource_path
+
+        path = resource_path("icons", "kpgui.svg")
+    except FileNotFoundError:
+        return QIcon()
+    return QIcon(str(path)) if path.is_file() else QIcon()
+
+
+def make_app(argv: list[str] | None = None) -> QApplication:
+    """The QApplication (reused if one exists), named so QSettings/QStandardPaths use "kpgui"."""
+    app = QApplication.instance() or QApplication(list(argv or sys.argv[:1]))
+    app.setApplicationName(APP_NAME)
+    app.setOrganizationName(APP_NAME)
+    app.setApplicationDisplayName("kpgui")
+    app.setWindowIcon(app_icon())
+    return app
+
+
+def run_app(argv: list[str] | None = None) -> int:
+    """Open the main window with the shipped model and run until it is closed; exit code."""
+    app = make_app(argv)
+    from kpgui.ui.main_window import MainWindow
+
+    window = MainWindow()
+    window.show()
+    code = app.exec()
+    session = window.training_session
+    if session is not None and session.is_running():  # closed some other way: never orphan it
+        session.stop(abort=True)
+        session.wait(30000)
+    return int(code)

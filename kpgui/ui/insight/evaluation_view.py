@@ -1,0 +1,364 @@
+"""Evaluation of the current model on the 10 000 MNIST test images, off the GUI thread.
+
+Shows test accuracy, per-class accuracy (bars), and a confusion-matrix heatmap with counts.
+Clicking a cell fills a gallery with the test images of that (true, predicted) pair; clicking
+a thumbnail loads that image into the canvas/preview with its prediction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QSize, Qt, QThread, Signal
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QListView,
+    QListWidget,
+    QListWidgetItem,
+    QProgressBar,
+    QPushButton,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from kpgui.ui.insight.images import thumbnail_icon
+
+GALLERY_LIMIT = 400
+_TEST_CACHE: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+
+
+def load_test_set() -> tuple[np.ndarray, np.ndarray]:
+    """MNIST's 10 000 test images (uint8) and labels, read once per process."""
+    if "test" not in _TEST_CACHE:
+        from kpgui.core.data import load_mnist
+
+        _x, _y, xt, yt = load_mnist()
+        _TEST_CACHE["test"] = (xt, yt)
+    return _TEST_CACHE["test"]
+
+
+class EvaluationWorker(QThread):
+    """Runs `evaluate` in a thread; results and progress arrive as queued signals."""
+
+    progress = Signal(int, int)
+    done = Signal(object, object, object)  # Evaluation, images, labels
+    failed = Signal(str)
+
+    def __init__(self, predictor: Any, data: tuple[np.ndarray, np.ndarray] | None = None,
+                 parent=None) -> None:
+        super().__init__(parent)
+        self.predictor = predictor
+        self.data = data
+
+    def run(self) -> None:
+        try:
+            from kpgui.core.evaluation import evaluate
+
+            images, labels = self.data if self.data is not None else load_test_set()
+            ev = evaluate(self.predictor, images, labels, batch_size=1000,
+                          progress=lambda d, n: self.progress.emit(d, n))
+        except Exception as exc:  # shown in the panel, never crashes the window
+            self.failed.emit(f"{exc.__class__.__name__}: {exc}")
+            return
+        self.done.emit(ev, images, labels)
+
+
+class ConfusionImage(pg.ImageItem):
+    """The heatmap; a click reports the (true, predicted) cell under the mouse."""
+
+    cell_clicked = Signal(int, int)
+
+    def mouseClickEvent(self, ev):  # noqa: N802
+        if ev.button() != Qt.MouseButton.LeftButton:
+            return
+        pos = ev.pos()
+        col, row = int(np.floor(pos.x())), int(np.floor(pos.y()))
+        if 0 <= row < 10 and 0 <= col < 10:
+            ev.accept()
+            self.cell_clicked.emit(row, col)
+
+
+class EvaluationView(QWidget):
+    """`get_predictor()` returns the current Predictor; `load_image(img28, caption)` shows an
+    image in the canvas/preview (MainWindow.load_image_array)."""
+
+    evaluated = Signal(object)  # Evaluation
+
+    def __init__(self, get_predictor: Callable[[], Any],
+                 load_image: Callable[[np.ndarray, str], None] | None = None,
+                 data: tuple[np.ndarray, np.ndarray] | None = None, parent=None) -> None:
+        super().__init__(parent)
+        self.get_predictor = get_predictor
+        self.load_image = load_image
+        self.data = data
+        self.evaluation = None
+        self.images: np.ndarray | None = None
+        self.labels: np.ndarray | None = None
+        self.selected_cell: tuple[int, int] | None = None
+        self.stale = True
+        self._worker: EvaluationWorker | None = None
+        self._again = False
+
+        self.run_button = QPushButton("Evaluate current model")
+        self.run_button.clicked.connect(self.evaluate)
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 10000)
+        self.progress.setTextVisible(True)
+        self.progress.setVisible(False)
+        self.status = QLabel("Press “Evaluate” to test the current model on the 10 000 MNIST "
+                             "test images.")
+        self.status.setWordWrap(True)
+        top = QHBoxLayout()
+        top.addWidget(self.run_button)
+        top.addWidget(self.progress, 1)
+
+        # Confusion matrix: one ImageItem and 100 TextItems, created once.
+        self.matrix_plot = pg.PlotWidget()
+        self.matrix_plot.setBackground("w")
+        self.matrix_plot.setMenuEnabled(False)
+        self.matrix_plot.setMouseEnabled(x=False, y=False)
+        self.matrix_plot.hideButtons()
+        self.matrix_plot.setAspectLocked(True)
+        self.matrix_plot.invertY(True)
+        self.matrix_plot.setTitle("Confusion matrix (click a cell)", color="k", size="10pt")
+        pi = self.matrix_plot.getPlotItem()
+        pi.setLabel("left", "true digit", color="k")
+        pi.setLabel("bottom", "predicted digit", color="k")
+        ticks = [[(i + 0.5, str(i)) for i in range(10)]]
+        for name in ("left", "bottom"):
+            ax = pi.getAxis(name)
+            ax.setTicks(ticks)
+            ax.setTextPen("k")
+            ax.setPen("k")
+        self.heat = ConfusionImage(axisOrder="row-major")
+        self.heat.setImage(np.zeros((10, 10)), levels=(0, 1))
+        self.heat.setColorMap(pg.colormap.get("viridis"))
+        self.heat.setRect(0, 0, 10, 10)
+        self.heat.cell_clicked.connect(self.select_cell)
+        pi.addItem(self.heat)
+        self.cell_texts: list[list[pg.TextItem]] = []
+        for r in range(10):
+            row = []
+            for c in range(10):
+                t = pg.TextItem("", anchor=(0.5, 0.5), color="w")
+                t.setPos(c + 0.5, r + 0.5)
+                pi.addItem(t)
+                row.append(t)
+            self.cell_texts.append(row)
+        self.marker = pg.QtWidgets.QGraphicsRectItem(0, 0, 1, 1)
+        self.marker.setPen(pg.mkPen("#ff3030", width=3))
+        self.marker.setVisible(False)
+        pi.addItem(self.marker)
+        pi.setXRange(0, 10, padding=0.02)
+        pi.setYRange(0, 10, padding=0.02)
+
+        # Per-class accuracy bars.
+        self.class_plot = pg.PlotWidget()
+        self.class_plot.setBackground("w")
+        self.class_plot.setMenuEnabled(False)
+        self.class_plot.setMouseEnabled(x=False, y=False)
+        self.class_plot.hideButtons()
+        self.class_plot.setTitle("Per-class accuracy (%)", color="k", size="10pt")
+        cp = self.class_plot.getPlotItem()
+        cp.getAxis("bottom").setTicks([[(i, str(i)) for i in range(10)]])
+        for name in ("left", "bottom"):
+            cp.getAxis(name).setTextPen("k")
+            cp.getAxis(name).setPen("k")
+        self.bars = pg.BarGraphItem(x=np.arange(10), height=np.zeros(10), width=0.7,
+                                    brush="#4c72b0")
+        cp.addItem(self.bars)
+        self.bar_texts = []
+        for _ in range(10):
+            t = pg.TextItem("", anchor=(0.5, 1.0), color="k")
+            cp.addItem(t)
+            self.bar_texts.append(t)
+        cp.setXRange(-0.6, 9.6, padding=0)
+        self.class_plot.setMaximumHeight(200)
+
+        self.gallery_label = QLabel("Misclassified images appear here.")
+        self.gallery_label.setWordWrap(True)
+        self.gallery = QListWidget()
+        self.gallery.setViewMode(QListView.ViewMode.IconMode)
+        self.gallery.setIconSize(QSize(56, 56))
+        self.gallery.setGridSize(QSize(76, 84))
+        self.gallery.setResizeMode(QListView.ResizeMode.Adjust)
+        self.gallery.setMovement(QListView.Movement.Static)
+        self.gallery.setUniformItemSizes(True)
+        self.gallery.itemClicked.connect(self._gallery_clicked)
+        self.gallery.itemActivated.connect(self._gallery_clicked)
+
+        left = QWidget()
+        ll = QVBoxLayout(left)
+        ll.setContentsMargins(0, 0, 0, 0)
+        ll.addWidget(self.matrix_plot, 3)
+        ll.addWidget(self.class_plot, 1)
+        right = QWidget()
+        rl = QVBoxLayout(right)
+        rl.setContentsMargins(0, 0, 0, 0)
+        rl.addWidget(self.gallery_label)
+        rl.addWidget(self.gallery, 1)
+        split = QSplitter(Qt.Orientation.Horizontal)
+        split.addWidget(left)
+        split.addWidget(right)
+        split.setStretchFactor(0, 3)
+        split.setStretchFactor(1, 2)
+
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(self.status)
+        layout.addWidget(split, 1)
+
+    # -- running -------------------------------------------------------------------------------
+
+    @property
+    def busy(self) -> bool:
+        return self._worker is not None
+
+    def mark_stale(self) -> None:
+        """The model changed: the shown numbers belong to the previous one."""
+        self.stale = True
+        if self.evaluation is not None:
+            self.status.setText("The model changed; these numbers are for the previous model. "
+                                "Press “Evaluate” to test the current one.")
+        if self.isVisible():
+            self.evaluate()
+
+    def showEvent(self, event):  # noqa: N802
+        super().showEvent(event)
+        if self.stale and self.evaluation is not None and not self.busy:
+            self.evaluate()
+
+    def evaluate(self) -> None:
+        """Start an evaluation of the current predictor (again later if one is running)."""
+        if self._worker is not None:
+            self._again = True
+            return
+        predictor = self.get_predictor()
+        if predictor is None:
+            self.status.setText("No model is loaded: load or train one first.")
+            return
+        self.stale = False
+        self.run_button.setEnabled(False)
+        self.progress.setValue(0)
+        self.progress.setVisible(True)
+        self.status.setText(f"Evaluating {getattr(predictor, 'name', 'the model')} on the "
+                            "10 000 test images…")
+        worker = EvaluationWorker(predictor, self.data, self)
+        worker.progress.connect(self._on_progress)
+        worker.done.connect(self._on_done)
+        worker.failed.connect(self._on_failed)
+        worker.finished.connect(self._on_thread_finished)
+        self._worker = worker
+        worker.start()
+
+    def wait(self, ms: int = 30000) -> bool:
+        """Block until a running evaluation ends (tests, closing)."""
+        return self._worker.wait(ms) if self._worker is not None else True
+
+    def _on_progress(self, done: int, total: int) -> None:
+        self.progress.setRange(0, total)
+        self.progress.setValue(done)
+
+    def _on_failed(self, message: str) -> None:
+        self.status.setText(f"Evaluation failed: {message}")
+
+    def _on_thread_finished(self) -> None:
+        worker, self._worker = self._worker, None
+        if worker is not None:
+            worker.deleteLater()
+        self.run_button.setEnabled(True)
+        self.progress.setVisible(False)
+        if self._again:
+            self._again = False
+            self.evaluate()
+
+    def _on_done(self, evaluation: Any, images: np.ndarray, labels: np.ndarray) -> None:
+        self.show_evaluation(evaluation, images, labels)
+
+    # -- showing -------------------------------------------------------------------------------
+
+    def show_evaluation(self, evaluation: Any, images: np.ndarray, labels: np.ndarray) -> None:
+        self.evaluation, self.images, self.labels = evaluation, images, labels
+        conf = np.asarray(evaluation.confusion)
+        shade = np.log1p(conf.astype(np.float64))
+        top = float(shade.max()) or 1.0
+        self.heat.setImage(shade, levels=(0.0, top))
+        for r in range(10):
+            for c in range(10):
+                t = self.cell_texts[r][c]
+                t.setText(str(int(conf[r, c])))
+                t.setColor("k" if shade[r, c] > 0.6 * top else "w")
+        per = 100 * np.asarray(evaluation.per_class_accuracy)
+        self.bars.setOpts(height=per)
+        lo = max(0.0, float(per.min()) - 5.0)
+        self.class_plot.getPlotItem().setYRange(lo, 101.0, padding=0)
+        for i, t in enumerate(self.bar_texts):
+            t.setText(f"{per[i]:.1f}")
+            t.setPos(i, per[i])
+        errors = int(conf.sum() - np.trace(conf))
+        worst = int(np.argmin(per))
+        off = conf - np.diag(np.diag(conf))
+        t, p = np.unravel_index(int(np.argmax(off)), off.shape)
+        self.status.setText(
+            f"Test accuracy {100 * evaluation.accuracy:.2f} % on {int(conf.sum())} images "
+            f"({errors} wrong). Hardest digit: {worst} ({per[worst]:.1f} %). Most common "
+            f"confusion: {t} read as {p} ({int(off[t, p])}×)."
+        )
+        self.evaluated.emit(evaluation)
+        if self.selected_cell is not None:
+            self.select_cell(*self.selected_cell)
+        elif off.max() > 0:
+            self.select_cell(int(t), int(p))
+
+    def cell_indices(self, true: int, pred: int) -> np.ndarray:
+        if self.evaluation is None:
+            return np.zeros(0, int)
+        return np.flatnonzero((self.labels == true) & (self.evaluation.predictions == pred))
+
+    def select_cell(self, true: int, pred: int) -> None:
+        """Fill the gallery with the test images of digit `true` that were read as `pred`."""
+        self.selected_cell = (true, pred)
+        self.marker.setRect(pred, true, 1, 1)
+        self.marker.setVisible(True)
+        self.gallery.clear()
+        if self.evaluation is None:
+            return
+        idx = self.cell_indices(true, pred)
+        what = "correctly read" if true == pred else f"read as {pred}"
+        shown = idx[:GALLERY_LIMIT]
+        more = f" (first {len(shown)} shown)" if len(idx) > len(shown) else ""
+        self.gallery_label.setText(
+            f"{len(idx)} test image{'s' if len(idx) != 1 else ''} of {true} {what}{more}. "
+            "Click one to load it into the canvas."
+        )
+        probs = self.evaluation.probabilities
+        self.gallery.setUpdatesEnabled(False)
+        for i in shown:
+            item = QListWidgetItem(thumbnail_icon(self.images[i], 2),
+                                   f"{int(pred)} · {100 * probs[i, pred]:.0f}%")
+            item.setData(Qt.ItemDataRole.UserRole, int(i))
+            item.setToolTip(f"test image #{int(i)}: true {true}, predicted {pred}")
+            self.gallery.addItem(item)
+        self.gallery.setUpdatesEnabled(True)
+
+    def _gallery_clicked(self, item: QListWidgetItem) -> None:
+        self.open_test_image(int(item.data(Qt.ItemDataRole.UserRole)))
+
+    def open_test_image(self, index: int) -> None:
+        if self.images is None or self.load_image is None:
+            return
+        img = self.images[index].astype(np.float32) / 255.0
+        pred = int(self.evaluation.predictions[index])
+        conf = 100 * float(self.evaluation.probabilities[index, pred])
+        caption = (f"MNIST test #{index}: a {int(self.labels[index])}, "
+                   f"read as {pred} ({conf:.0f} %)")
+        self.load_image(img, caption)
+
+    def closeEvent(self, event):  # noqa: N802
+        self.wait()
+        super().closeEvent(event)

@@ -1,0 +1,142 @@
+"""Real training runs on MNIST slices: accuracy, callbacks, stop, early stopping, saving."""
+
+from __future__ import annotations
+
+import json
+import threading
+
+import numpy as np
+import pytest
+
+from kpgui.inference import Predictor
+from kpgui.model import ModelSpec, build_model, save_model
+from kpgui.training import EARLY_STOPPED, FINISHED, STOPPED, Trainer
+
+
+class Recorder:
+    def __init__(self):
+        self.batches, self.epochs, self.start = [], [], None
+        self.first_batch = threading.Event()
+
+    def on_train_begin(self, s):
+        self.start = s
+
+    def on_batch(self, u):
+        self.batches.append(u)
+        self.first_batch.set()
+
+    def on_epoch(self, u):
+        self.epochs.append(u)
+
+
+def test_default_spec_is_the_classic_network():
+    import keras
+
+    model = build_model()
+    dense = [layer for layer in model.layers if isinstance(layer, keras.layers.Dense)]
+    assert [d.units for d in dense] == [512, 512, 10]
+    assert [d.activation.__name__ for d in dense] == ["relu", "relu", "softmax"]
+    assert model.input_shape == (None, 784)
+    assert isinstance(model.loss, keras.losses.CategoricalCrossentropy)
+    assert isinstance(model.optimizer, keras.optimizers.RMSprop)
+
+
+def test_spec_validation_names_the_field():
+    errs = ModelSpec(hidden=(0,), dropout=1.5, optimizer="lbfgs", epochs=0, learning_rate=-1,
+                     patience=2, validation_split=0.0).errors()
+    assert set(errs) == {"hidden", "dropout", "optimizer", "epochs", "learning_rate", "patience"}
+    with pytest.raises(ValueError, match="dropout"):
+        ModelSpec(dropout=2).validate()
+    spec = ModelSpec(hidden=(64, 32), augment=True, seed=4)
+    assert ModelSpec.from_dict(json.loads(json.dumps(spec.to_dict()))) == spec
+
+
+def test_short_run_learns_mnist_and_reports_every_batch(mnist):
+    x, y, xt, yt = mnist
+    rec = Recorder()
+    spec = ModelSpec(epochs=2, batch_size=32, validation_split=0.1, seed=0)
+    result = Trainer(spec, rec, data=(x[:6000], y[:6000], xt[:1000], yt[:1000])).run()
+    assert result.status == FINISHED and result.epochs_run == 2
+    assert result.test_accuracy >= 0.90
+    assert rec.start.train_samples == 5400 and rec.start.val_samples == 600
+    assert len(rec.batches) == 2 * rec.start.steps_per_epoch == 2 * 169
+    assert rec.batches[-1].progress == pytest.approx(1.0)
+    assert rec.batches[-1].samples_seen == 2 * 5400
+    assert all(np.isfinite(b.loss) for b in rec.batches)
+    # per-batch losses are the batches' own (noisy), not the running mean
+    assert np.mean([b.loss for b in rec.batches[-10:]]) < rec.batches[-1].mean_loss
+    assert [e.epoch for e in rec.epochs] == [1, 2]
+    assert rec.epochs[-1].val_accuracy > 0.88
+    assert result.history["val_loss"] == [pytest.approx(e.val_loss) for e in rec.epochs]
+
+
+def test_augmented_run_trains_too(mnist):
+    x, y, xt, yt = mnist
+    spec = ModelSpec(hidden=(128,), epochs=2, batch_size=32, augment=True, validation_split=0.0,
+                     seed=0)
+    result = Trainer(spec, data=(x[:6000], y[:6000], xt[:1000], yt[:1000])).run()
+    assert result.test_accuracy >= 0.85
+
+
+def test_stop_from_another_thread_ends_after_the_current_batch(mnist):
+    x, y, xt, yt = mnist
+    rec = Recorder()
+    trainer = Trainer(ModelSpec(hidden=(64,), epochs=5), rec, data=(x[:20000], y[:20000], xt[:500],
+                                                                     yt[:500]))
+    box = {}
+    worker = threading.Thread(target=lambda: box.setdefault("r", trainer.run()))
+    worker.start()
+    assert rec.first_batch.wait(60)
+    trainer.stop()
+    worker.join(60)
+    assert not worker.is_alive()
+    result = box["r"]
+    assert result.status == STOPPED
+    assert len(rec.batches) < 5 * rec.start.steps_per_epoch / 2
+    assert result.test_accuracy is not None  # a stopped run is still evaluated
+
+
+def test_early_stopping_restores_the_best_weights(mnist):
+    import keras
+
+    x, y, xt, yt = mnist
+    spec = ModelSpec(hidden=(256, 256), epochs=60, validation_split=0.5, patience=2,
+                     train_samples=400, seed=2)
+    result = Trainer(spec, data=(x, y, xt[:500], yt[:500])).run()
+    assert result.status == EARLY_STOPPED and result.epochs_run < 60
+    val_x = x[200:400].reshape(-1, 784).astype(np.float32) / 255.0
+    loss = result.model.evaluate(val_x, keras.utils.to_categorical(y[200:400], 10), verbose=0)[0]
+    assert loss == pytest.approx(min(result.history["val_loss"]), rel=1e-3)
+
+
+def test_save_writes_model_and_card_atomically(tmp_path, mnist):
+    x, y, xt, yt = mnist
+    spec = ModelSpec(hidden=(32,), epochs=1, validation_split=0.0)
+    result = Trainer(spec, data=(x[:3000], y[:3000], xt[:500], yt[:500])).run()
+    path = save_model(result.model, tmp_path / "m.keras", result)
+    card = json.loads(path.with_suffix(".json").read_text())
+    assert card["test_accuracy"] == pytest.approx(result.test_accuracy)
+    assert card["spec"]["hidden"] == [32] and card["epochs_run"] == 1
+    assert {"kpgui", "keras", "tensorflow", "numpy"} <= set(card["versions"])
+    assert Predictor.load(path).card["test_accuracy"] == card["test_accuracy"]
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temp files left
+
+    before = path.read_bytes()
+
+    class Exploding:
+        def save(self, tmp):
+            with open(tmp, "wb") as f:
+                f.write(b"half a model")
+            raise OSError("disk full")
+
+    with pytest.raises(OSError, match="disk full"):
+        save_model(Exploding(), path, result)
+    assert path.read_bytes() == before  # the previous model survived
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+
+
+def test_missing_dataset_is_reported_before_training(tmp_path):
+    from kpgui.data import DatasetError
+
+    with pytest.raises(DatasetError, match="not found"):
+        Trainer(ModelSpec(epochs=1), data_path=str(tmp_path / "missing.npz")).run()
