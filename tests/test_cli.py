@@ -70,7 +70,7 @@ def test_predict_reads_pictures_of_digits(tmp_path, mnist, capsys):
     out = captured.out.splitlines()
     assert rc == 2  # one file failed
     digits = [int(line.split(": ")[1].split()[0]) for line in out[:6]]
-    assert sum(d == y for d, y in zip(digits, y_test[:6])) >= 5
+    assert sum(d == y for d, y in zip(digits, y_test[:6], strict=True)) >= 5
     assert "notes.png: error" in captured.err and len(out) == 6
 
 

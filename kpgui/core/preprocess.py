@@ -18,6 +18,7 @@ CENTRE = 14.0  # MNIST's mean centre of mass, in pixel-index coordinates (measur
 STROKE_RADIUS = 0.6  # half the fully inked core of a stroke, in output pixels
 EDGE = 1.0  # width of the anti-aliased ramp around that core
 _LIMIT = 1e9  # coordinates beyond this are clipped: nobody draws there, but floats must not overflow
+_COM_TOLERANCE = 0.1  # px; MNIST itself centred to whole pixels
 _MIN_STEP = 0.7  # points closer than this (output px) add nothing visible; dropping them is cheap
 
 _YY, _XX = np.mgrid[0:SIZE, 0:SIZE].astype(np.float32)
@@ -130,12 +131,20 @@ def strokes_to_mnist(strokes: Sequence, pen_width: float = 1.0) -> np.ndarray:
     scaled = [_decimate((p - centre) * scale) for p in polylines]
     a, d = _segments(scaled)
 
-    img = _render(a, d, np.array([CENTRE, CENTRE]))
+    # Place the ink's centre of mass at (14, 14). The centre line's own centre of mass predicts
+    # it well enough that one render usually suffices; a second one corrects what caps and
+    # overlaps moved.
+    target = np.array([CENTRE, CENTRE])
+    lengths = np.hypot(d[:, 0], d[:, 1]) + 1e-3
+    estimate = ((a + d / 2) * lengths[:, None]).sum(axis=0) / lengths.sum()
+    img = _render(a, d, target - estimate)
     com = _centre_of_mass(img)
     if com is None:
         return img
-    shift = np.array([CENTRE, CENTRE]) * 2 - com
-    return _render(a, d, shift)
+    residual = target - com
+    if np.abs(residual).max() <= _COM_TOLERANCE:
+        return img
+    return _render(a, d, target - estimate + residual)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -204,6 +213,13 @@ def _grey_morph(img: np.ndarray, grow: bool) -> np.ndarray:
     return np.max(views, axis=0) if grow else np.min(views, axis=0)
 
 
+def _overlap(offset: int) -> tuple[slice, slice]:
+    """Source and destination slices of a 28-long axis moved by a whole `offset`."""
+    if offset >= 0:
+        return slice(0, SIZE - offset), slice(offset, SIZE)
+    return slice(-offset, SIZE), slice(0, SIZE + offset)
+
+
 def _shift_subpixel(img: np.ndarray, dx: float, dy: float) -> np.ndarray:
     """Translate by (dx, dy) pixels with bilinear interpolation, zeros shifted in."""
     ix, iy = int(np.floor(dx)), int(np.floor(dy))
@@ -213,9 +229,9 @@ def _shift_subpixel(img: np.ndarray, dx: float, dy: float) -> np.ndarray:
         for ox, wx in ((ix, 1 - fx), (ix + 1, fx)):
             if wx * wy == 0:
                 continue
-            ys, yd = (slice(0, SIZE - oy), slice(oy, SIZE)) if oy >= 0 else (slice(-oy, SIZE), slice(0, SIZE + oy))
-            xs, xd = (slice(0, SIZE - ox), slice(ox, SIZE)) if ox >= 0 else (slice(-ox, SIZE), slice(0, SIZE + ox))
             if abs(oy) < SIZE and abs(ox) < SIZE:
+                ys, yd = _overlap(oy)
+                xs, xd = _overlap(ox)
                 out[yd, xd] += wx * wy * img[ys, xs]
     return out
 
