@@ -13,30 +13,27 @@ APP_NAME = "kpgui"
 
 
 def _qt_location(kind: str) -> Path | None:
+    """QStandardPaths' generic per-user folder of that kind, plus /kpgui (QtCore only, no GUI)."""
     try:
-        from PySide6.QtCore import QCoreApplication, QStandardPaths
+        from PySide6.QtCore import QStandardPaths
     except ImportError:  # pragma: no cover - PySide6 is a dependency
         return None
-    if not QCoreApplication.applicationName() or QCoreApplication.applicationName() == "python":
-        QCoreApplication.setApplicationName(APP_NAME)
-        QCoreApplication.setOrganizationName(APP_NAME)
-    loc = getattr(QStandardPaths.StandardLocation, kind)
-    path = QStandardPaths.writableLocation(loc)
-    return Path(path) if path else None
+    path = QStandardPaths.writableLocation(getattr(QStandardPaths.StandardLocation, kind))
+    return Path(path) / APP_NAME if path else None
 
 
 def data_dir() -> Path:
-    """The per-user data folder (QStandardPaths' AppDataLocation), created on demand."""
+    """The per-user data folder (QStandardPaths' GenericDataLocation/kpgui), created on demand."""
     env = os.environ.get("KPGUI_DATA_DIR")
-    path = Path(env) if env else _qt_location("AppDataLocation") or Path.home() / ".local/share/kpgui"
+    path = Path(env) if env else _qt_location("GenericDataLocation") or Path.home() / ".local/share/kpgui"
     path.mkdir(parents=True, exist_ok=True)
     return path
 
 
 def config_dir() -> Path:
-    """The per-user settings folder (QStandardPaths' AppConfigLocation), created on demand."""
+    """The per-user settings folder (QStandardPaths' GenericConfigLocation/kpgui), created on demand."""
     env = os.environ.get("KPGUI_CONFIG_DIR")
-    path = Path(env) if env else _qt_location("AppConfigLocation") or Path.home() / ".config/kpgui"
+    path = Path(env) if env else _qt_location("GenericConfigLocation") or Path.home() / ".config/kpgui"
     path.mkdir(parents=True, exist_ok=True)
     return path
 

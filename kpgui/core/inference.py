@@ -31,11 +31,25 @@ def _softmax(z: np.ndarray) -> np.ndarray:
     return e / e.sum(axis=-1, keepdims=True)
 
 
-def _gelu(z: np.ndarray) -> np.ndarray:
-    # Keras' default gelu is the exact (erf) form.
-    from math import erf, sqrt
+def _erf(x: np.ndarray) -> np.ndarray:
+    """Vectorised erf (Abramowitz & Stegun 7.1.26, |error| < 1.5e-7): NumPy has none built in."""
+    a = np.abs(x)
+    t = 1.0 / (1.0 + 0.3275911 * a)
+    y = 1.0 - (((((1.061405429 * t - 1.453152027) * t) + 1.421413741) * t - 0.284496736) * t
+               + 0.254829592) * t * np.exp(-a * a)
+    return np.sign(x) * y
 
-    return 0.5 * z * (1.0 + np.vectorize(erf, otypes=[np.float32])(z / sqrt(2.0)))
+
+def _gelu(z: np.ndarray) -> np.ndarray:
+    # Keras' default gelu is the exact (erf) form, not the tanh approximation.
+    return 0.5 * z * (1.0 + _erf(z / np.sqrt(2.0)))
+
+
+def _gelu_grad(z: np.ndarray) -> np.ndarray:
+    # d/dz [z * Phi(z)] = Phi(z) + z * phi(z)
+    cdf = 0.5 * (1.0 + _erf(z / np.sqrt(2.0)))
+    pdf = np.exp(-0.5 * z * z) / np.sqrt(2.0 * np.pi)
+    return (cdf + z * pdf).astype(z.dtype, copy=False)
 
 
 ACTIVATIONS = {
@@ -63,6 +77,7 @@ ACTIVATION_GRADS = {
     * np.where(z > 0, 1.0, 1.6732632423543772 * np.exp(np.minimum(z, 0.0))).astype(z.dtype),
     "swish": lambda z: (s := 1.0 / (1.0 + np.exp(-z))) * (1.0 + z * (1.0 - s)),
     "silu": lambda z: (s := 1.0 / (1.0 + np.exp(-z))) * (1.0 + z * (1.0 - s)),
+    "gelu": _gelu_grad,
 }
 
 

@@ -19,7 +19,6 @@ Qt-free and TensorFlow-free.
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
@@ -29,24 +28,7 @@ from kpgui.core.inference import ACTIVATION_GRADS, ACTIVATIONS, DenseLayer
 METHODS = ("gradient", "gradient_x_input")
 
 
-def _erf(x: np.ndarray) -> np.ndarray:
-    """Vectorised erf (Abramowitz & Stegun 7.1.26, |error| < 1.5e-7): fast enough to be live."""
-    s = np.sign(x)
-    a = np.abs(x)
-    t = 1.0 / (1.0 + 0.3275911 * a)
-    y = 1.0 - (((((1.061405429 * t - 1.453152027) * t) + 1.421413741) * t - 0.284496736) * t
-               + 0.254829592) * t * np.exp(-a * a)
-    return s * y
-
-
-def _gelu_grad(z: np.ndarray) -> np.ndarray:
-    # d/dz [z * Phi(z)] = Phi(z) + z * phi(z)  (Keras' default gelu is the exact erf form)
-    cdf = 0.5 * (1.0 + _erf(z / math.sqrt(2.0)))
-    pdf = np.exp(-0.5 * z * z) / math.sqrt(2.0 * math.pi)
-    return (cdf + z * pdf).astype(z.dtype, copy=False)
-
-
-_GRADS = {**ACTIVATION_GRADS, "gelu": _gelu_grad}
+_GRADS = ACTIVATION_GRADS
 
 
 def _check(layers: list[DenseLayer], image: np.ndarray) -> np.ndarray:

@@ -205,6 +205,15 @@ def read_samples_file(path: str | os.PathLike) -> SampleBundle:
     if not p.is_file():
         raise SampleFileError(f"no file at {p}")
     try:
+        with open(p, "rb") as f:
+            magic = f.read(6)
+    except OSError as exc:
+        raise SampleFileError(f"cannot read {p} ({exc.strerror or exc})") from exc
+    if magic.startswith(b"\x93NUMPY"):
+        raise _bad(f"{p.name} is a single .npy array, not an .npz archive")
+    if not magic.startswith(b"PK"):
+        raise _bad(f"{p.name} is not an .npz file (not a zip archive)")
+    try:
         npz = np.load(p, allow_pickle=False)
     except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
         raise _bad(f"{p.name} is not a readable .npz file ({exc})") from exc

@@ -112,7 +112,7 @@ def _now() -> str:
 
 def _translate(exc: sqlite3.Error, path: Path) -> StoreError:
     """sqlite3's terse errors -> a StoreError a person can act on."""
-    text = str(exc)
+    text = " ".join(str(exc).split())  # one line: quick_check reports span several
     low = text.lower()
     if "locked" in low or "busy" in low:
         return StoreError(
@@ -208,6 +208,7 @@ class Store:
 
     def __init__(self, path: str | os.PathLike, timeout: float = DEFAULT_TIMEOUT) -> None:
         self.path = Path(path)
+        self.recovered_from: Path | None = None  # set by recover(): where the damaged file went
         self._lock = threading.RLock()
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -301,8 +302,6 @@ class Store:
         store = cls(p, timeout=timeout)
         store.recovered_from = moved
         return store
-
-    recovered_from: Path | None = None
 
     def close(self) -> None:
         with self._lock:

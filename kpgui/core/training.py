@@ -234,6 +234,8 @@ class Trainer:
         if self._initial_model is not None:
             from kpgui.core.network import make_optimizer
 
+            if spec.seed is not None:  # build_model seeds the models it makes; do the same here
+                keras.utils.set_random_seed(spec.seed)
             model = self._initial_model
             model.compile(
                 optimizer=make_optimizer(spec, steps * spec.epochs),

@@ -1,0 +1,98 @@
+"""`kpgui runs`: the training history the window and the CLI share, as a table or JSON."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+
+def register(sub) -> None:
+    p = sub.add_parser(
+        "runs", help="list past training runs (or delete one)",
+        description="List the training runs kept in kpgui's database, newest first.")
+    p.add_argument("--delete", metavar="ID", type=int,
+                   help="forget run ID (and its model file, if kpgui saved it in its own folder)")
+    p.add_argument("--keep-files", action="store_true",
+                   help="with --delete: keep the run's model file")
+    p.add_argument("--json", action="store_true", help="print the runs as JSON")
+    p.set_defaults(run=run)
+
+
+def _open():
+    from kpgui.cli import CliError
+    from kpgui.core.store import Store, StoreError
+
+    try:
+        return Store.open_default()
+    except StoreError as exc:
+        raise CliError(str(exc)) from exc
+
+
+def _pct(v: float | None) -> str:
+    return "-" if v is None else f"{100 * v:.2f} %"
+
+
+def _time(v: float | None) -> str:
+    if v is None:
+        return "-"
+    return f"{v:.1f} s" if v < 120 else f"{v / 60:.1f} min"
+
+
+def table(records: list) -> str:
+    """The runs as an aligned text table (one line per run)."""
+    head = ("id", "date", "name", "layers", "optimizer", "lr", "epochs", "test acc", "time")
+    rows = [head]
+    for r in records:
+        s = r.spec
+        rows.append((
+            str(r.id), (r.created_at or "").replace("T", " ")[:16], r.title,
+            "-".join(str(n) for n in (784, *s.hidden, 10)), s.optimizer, f"{s.learning_rate:g}",
+            "-" if r.epochs_run is None else str(r.epochs_run), _pct(r.test_accuracy),
+            _time(r.wall_time),
+        ))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(head))]
+    right = {0, 5, 6, 7, 8}
+    return "\n".join(
+        "  ".join(c.rjust(w) if i in right else c.ljust(w)
+                  for i, (c, w) in enumerate(zip(row, widths, strict=True))).rstrip()
+        for row in rows
+    )
+
+
+def _as_dict(r) -> dict:
+    return {
+        "id": r.id, "name": r.name, "kind": r.kind, "created_at": r.created_at,
+        "started_at": r.started_at, "spec": r.spec.to_dict(), "test_accuracy": r.test_accuracy,
+        "test_loss": r.test_loss, "wall_time": r.wall_time, "epochs_run": r.epochs_run,
+        "status": r.status, "train_samples": r.train_samples, "model_path": r.model_path,
+        "history": r.history, "notes": r.notes,
+    }
+
+
+def run(args: argparse.Namespace) -> int:
+    from kpgui.cli import CliError
+    from kpgui.core.store import StoreError
+
+    store = _open()
+    try:
+        if args.delete is not None:
+            try:
+                record = store.get_run(args.delete)
+                store.delete_run(args.delete, delete_files=not args.keep_files)
+            except KeyError:
+                raise CliError(f"there is no run with id {args.delete} "
+                               "(see `kpgui runs`)") from None
+            print(f"deleted run {record.id} ({record.title})")
+            return 0
+        records = store.list_runs()
+        if args.json:
+            print(json.dumps([_as_dict(r) for r in records], indent=2))
+        elif not records:
+            print("no runs yet: train a model in the window or with `kpgui train`")
+        else:
+            print(table(records))
+        return 0
+    except StoreError as exc:
+        raise CliError(str(exc)) from exc
+    finally:
+        store.close()

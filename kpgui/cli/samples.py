@@ -1,0 +1,49 @@
+"""`kpgui samples`: the person's own drawn digits: counts, export to and import from `.npz`."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def register(sub) -> None:
+    p = sub.add_parser(
+        "samples", help="your own drawn digits: counts, export, import",
+        description="Show how many of your own digits kpgui keeps, or move them between "
+        "computers as one .npz file. Without an action: the counts per digit.")
+    actions = p.add_subparsers(dest="action", metavar="ACTION")
+    e = actions.add_parser("export", help="write all samples to FILE.npz",
+                           description="Write every sample (pictures, labels, strokes) to FILE.")
+    e.add_argument("file", metavar="FILE.npz")
+    i = actions.add_parser("import", help="add the samples of FILE.npz",
+                           description="Add the samples of a file made by `kpgui samples export`. "
+                           "Samples already present are skipped; a bad file adds nothing.")
+    i.add_argument("file", metavar="FILE.npz")
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from kpgui.cli import CliError
+    from kpgui.core.sample_io import SampleFileError, read_samples_file
+    from kpgui.core.store import Store, StoreError
+
+    try:
+        with Store.open_default() as store:
+            if args.action == "export":
+                n = store.export_samples(args.file)
+                print(f"exported {n} sample(s) to {args.file}")
+            elif args.action == "import":
+                total = len(read_samples_file(args.file))
+                added = store.import_samples(args.file)
+                skipped = total - added
+                extra = f" ({skipped} already present)" if skipped else ""
+                print(f"imported {added} sample(s) from {args.file}{extra}")
+            else:
+                counts = store.sample_counts()
+                print("digit  " + " ".join(f"{d:>5}" for d in range(10)) + "  total")
+                print("count  " + " ".join(f"{counts[d]:>5}" for d in range(10))
+                      + f"  {sum(counts.values()):>5}")
+    except (StoreError, SampleFileError) as exc:
+        raise CliError(str(exc)) from exc
+    except OSError as exc:
+        raise CliError(f"{getattr(args, 'file', '')}: {exc.strerror or exc}") from exc
+    return 0
