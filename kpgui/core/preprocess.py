@@ -21,7 +21,7 @@ _LIMIT = 1e9  # coordinates beyond this are clipped: nobody draws there, but flo
 _COM_TOLERANCE = 0.1  # px; MNIST itself centred to whole pixels
 _MIN_STEP = 0.7  # points closer than this (output px) add nothing visible; dropping them is cheap
 
-_YY, _XX = np.mgrid[0:SIZE, 0:SIZE].astype(np.float32)
+_YY, _XX = np.mgrid[0:SIZE, 0:SIZE].astype(np.float32)  # for centres of mass
 
 
 def _clean(strokes: Sequence) -> list[np.ndarray]:
@@ -39,16 +39,14 @@ def _clean(strokes: Sequence) -> list[np.ndarray]:
 
 
 def _decimate(pts: np.ndarray) -> np.ndarray:
-    """Keep points at least _MIN_STEP apart (plus the last one), in output pixels."""
+    """Drop points closer than _MIN_STEP (output px, along the path) to the last kept one."""
     if len(pts) <= 2:
         return pts
-    keep = [0]
-    lx, ly = pts[0]
-    for i, (x, y) in enumerate(pts[1:-1].tolist(), start=1):
-        if abs(x - lx) + abs(y - ly) >= _MIN_STEP:
-            keep.append(i)
-            lx, ly = x, y
-    keep.append(len(pts) - 1)
+    step = np.abs(np.diff(pts, axis=0)).sum(axis=1)
+    bucket = np.floor(np.concatenate([[0.0], np.cumsum(step)]) / _MIN_STEP)
+    keep = np.flatnonzero(np.diff(bucket, prepend=-1.0) > 0)
+    if keep[-1] != len(pts) - 1:
+        keep = np.append(keep, len(pts) - 1)
     return pts[keep]
 
 
@@ -66,30 +64,40 @@ def _segments(polylines: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     return a, np.concatenate(ends) - a
 
 
+_REACH = STROKE_RADIUS + EDGE  # how far from the centre line ink reaches
+_PIECE = 1.5  # long segments are cut into pieces this long, so each touches a small window
+_WIN = int(np.ceil(_PIECE + 2 * _REACH)) + 1
+_WIN_Y, _WIN_X = (g.ravel().astype(np.float32) for g in np.mgrid[0:_WIN, 0:_WIN])
+
+
 def _render(a: np.ndarray, d: np.ndarray, offset: np.ndarray) -> np.ndarray:
-    """Anti-aliased union of round-capped thick segments on the 28x28 grid."""
+    """Anti-aliased union of round-capped thick segments on the 28x28 grid.
+
+    Each (short) piece of a segment is compared only with the few pixels of its own window, so
+    the cost grows with the length of ink, not with pixels x segments.
+    """
     a = (a + offset).astype(np.float32)
     d = d.astype(np.float32)
-    lo = np.floor(np.minimum(a, a + d).min(axis=0) - STROKE_RADIUS - EDGE).astype(int)
-    hi = np.ceil(np.maximum(a, a + d).max(axis=0) + STROKE_RADIUS + EDGE).astype(int)
-    x0, y0 = np.clip(lo, 0, SIZE)
-    x1, y1 = np.clip(hi + 1, 0, SIZE)
-    img = np.zeros((SIZE, SIZE), np.float32)
-    if x0 >= x1 or y0 >= y1:
-        return img
-    px = _XX[y0:y1, x0:x1].reshape(-1, 1)
-    py = _YY[y0:y1, x0:x1].reshape(-1, 1)
-    ax, ay, dx, dy = a[:, 0], a[:, 1], d[:, 0], d[:, 1]
+    pieces = np.maximum(1, np.ceil(np.hypot(d[:, 0], d[:, 1]) / _PIECE).astype(np.int64))
+    owner = np.repeat(np.arange(len(a)), pieces)
+    k = np.arange(len(owner)) - np.repeat(np.cumsum(pieces) - pieces, pieces)
+    pd = d[owner] / pieces[owner, None].astype(np.float32)
+    pa = a[owner] + pd * k[:, None].astype(np.float32)
+    corner = np.floor(np.minimum(pa, pa + pd) - _REACH)
+    px = corner[:, 0:1] + _WIN_X
+    py = corner[:, 1:2] + _WIN_Y
+    dx, dy = pd[:, 0:1], pd[:, 1:2]
     len2 = dx * dx + dy * dy
     safe = np.where(len2 > 0, len2, np.float32(1.0))
-    rx, ry = px - ax, py - ay
-    t = np.clip((rx * dx + ry * dy) * (1.0 / safe), 0.0, 1.0)
-    ex = rx - t * dx
-    ey = ry - t * dy
-    dist = np.sqrt((ex * ex + ey * ey).min(axis=1))
-    ink = np.clip((STROKE_RADIUS + EDGE - dist) / EDGE, 0.0, 1.0)
-    img[y0:y1, x0:x1] = ink.reshape(y1 - y0, x1 - x0)
-    return img
+    rx, ry = px - pa[:, 0:1], py - pa[:, 1:2]
+    t = np.clip((rx * dx + ry * dy) / safe, 0.0, 1.0)
+    ex, ey = rx - t * dx, ry - t * dy
+    ink = np.clip((_REACH - np.sqrt(ex * ex + ey * ey)) / EDGE, 0.0, 1.0)
+    ix, iy = px.astype(np.int64), py.astype(np.int64)
+    inside = (ink > 0) & (ix >= 0) & (ix < SIZE) & (iy >= 0) & (iy < SIZE)
+    img = np.zeros(SIZE * SIZE, np.float32)
+    np.maximum.at(img, iy[inside] * SIZE + ix[inside], ink[inside])
+    return img.reshape(SIZE, SIZE)
 
 
 def _centre_of_mass(img: np.ndarray) -> np.ndarray | None:
