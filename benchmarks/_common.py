@@ -157,9 +157,11 @@ def machine_line(info: dict[str, Any]) -> str:
 
 def row(bench: str, measure: str, value: float | None, unit: str, *,
         alt_name: str = "", alt_value: float | None = None, ratio_value: float | None = None,
-        target: str = "", met: bool | None = None, note: str = "") -> dict[str, Any]:
-    """One figure of a benchmark beside its alternative. ratio defaults to value / alt_value."""
-    if ratio_value is None:
+        target: str = "", met: bool | None = None, note: str = "",
+        show_ratio: bool = True) -> dict[str, Any]:
+    """One figure of a benchmark beside its alternative. ratio defaults to value / alt_value
+    (`show_ratio=False` when the "alternative" is only a second figure, e.g. p95 beside p50)."""
+    if ratio_value is None and show_ratio:
         ratio_value = ratio(value, alt_value)
     return {"benchmark": bench, "measure": measure, "value": value, "unit": unit,
             "alternative": alt_name, "alt_value": alt_value, "ratio": ratio_value,

@@ -12,9 +12,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-import numpy as np
-
 import _common as C
+import numpy as np
 
 
 class GuiUnavailable(RuntimeError):

@@ -17,10 +17,9 @@ import sys
 import time
 from dataclasses import dataclass
 
+import _common as C
 import numpy as np
 from PIL import Image, ImageDraw
-
-import _common as C
 
 NAME = "robustness"
 CANVAS = 400
@@ -256,6 +255,12 @@ def _rows(reference: float, results: list[dict], n: int) -> list[dict]:
         fn = "image_to_mnist" if r["kind"] == "raster" else "strokes_to_mnist"
         rows.append(C.row("6 robustness", f"{r['kind']} {r['variant']}: {fn}", 100 * r["kpgui"],
                           "%", alt_name="whole-canvas resize", alt_value=100 * r["naive"]))
+    raster = [r["image_to_mnist_ms_p50"] for r in results if "image_to_mnist_ms_p50" in r]
+    drawn = [r["strokes_to_mnist_ms_p50"] for r in results if "strokes_to_mnist_ms_p50" in r]
+    if raster and drawn:
+        rows.append(C.row("6 robustness", f"image_to_mnist time per {CANVAS} px canvas, p50",
+                          C.median(raster), "ms", alt_name="strokes_to_mnist (skeleton strokes)",
+                          alt_value=C.median(drawn), note="diagnostic"))
     return rows
 
 
@@ -264,7 +269,7 @@ def run(quick: bool, n_digits: int | None) -> tuple[list, dict]:
 
     predictor = Predictor.load()
     _, _, x_test, y_test = C.load_mnist()
-    n = n_digits or (100 if quick else 1000)
+    n = n_digits or (60 if quick else 1000)
     idx = _pick(n, y_test)
     digits, labels = x_test[idx], y_test[idx].astype(int)
     raster = [v for v in RASTER if not quick or v.name in QUICK_RASTER]
@@ -290,7 +295,7 @@ def run(quick: bool, n_digits: int | None) -> tuple[list, dict]:
 def main(argv: list[str] | None = None) -> int:
     C.setup_env()
     p = C.base_parser(__doc__.splitlines()[0])
-    p.add_argument("--digits", type=int, help="how many MNIST test digits (default 1000, quick 100)")
+    p.add_argument("--digits", type=int, help="how many MNIST test digits (default 1000, quick 60)")
     args = p.parse_args(argv)
     t0 = time.perf_counter()
     rows, details = run(args.quick, args.digits)

@@ -5,7 +5,9 @@ Both sides train the same spec (784-512-512-10 relu, rmsprop, batch 128, no vali
 GUI side calls `MainWindow.start_training(spec, data=..., evaluate=False)` on a shown
 (offscreen) window and runs the Qt event loop until `training_finished`: the worker thread, the
 per-batch signals, the live plots and the progress bar all run. The plain side calls
-`build_model(spec)` and `model.fit(..., verbose=0)` directly. Samples/s are counted end to end
+`build_model(spec)` and `model.fit(..., verbose=0)` directly. A third, diagnostic side runs
+kpgui's `Trainer` without a window (its per-batch callbacks, a do-nothing listener), to tell
+the cost of the callbacks from the cost of the window. Samples/s are counted end to end
 (start -> trained model in hand, model building included) and for `fit` alone.
 
     python benchmarks/bench_training.py [--quick] [--samples N] [--epochs N] [--repeats N]
@@ -17,10 +19,9 @@ import sys
 import time
 from typing import Any
 
-import numpy as np
-
 import _common as C
 import _gui as G
+import numpy as np
 
 NAME = "training"
 TARGET_RATIO = 0.95
@@ -43,6 +44,23 @@ def plain_fit(spec: Any, x: np.ndarray, y: np.ndarray) -> dict[str, float]:
             "fit_samples_per_s": n / (t2 - t1)}
 
 
+def trainer_fit(spec: Any, x: np.ndarray, y: np.ndarray) -> dict[str, float]:
+    """kpgui's Trainer without a window (its per-batch callbacks, a listener that does nothing)."""
+    from kpgui.core.training import Trainer
+
+    class Quiet:
+        def on_batch(self, update: Any) -> None:
+            pass
+
+    empty = (np.zeros((0, 28, 28), np.uint8), np.zeros(0, np.uint8))
+    t0 = time.perf_counter()
+    result = Trainer(spec, Quiet(), data=(x, y, *empty), evaluate=False).run()
+    seconds = time.perf_counter() - t0
+    n = len(x) * spec.epochs
+    return {"end_to_end_s": seconds, "fit_s": result.wall_time, "samples_per_s": n / seconds,
+            "fit_samples_per_s": n / result.wall_time}
+
+
 def gui_fit(window: Any, spec: Any, x: np.ndarray, y: np.ndarray) -> dict[str, float]:
     """The same run started from the window, with the event loop (and the plots) running."""
     empty = (np.zeros((0, 28, 28), np.uint8), np.zeros(0, np.uint8))
@@ -60,7 +78,7 @@ def run(quick: bool, samples: int | None, epochs: int | None, repeats: int | Non
 
     app, window_cls = G.load_gui()
     x_train, y_train, _, _ = C.load_mnist()
-    n = samples or (4000 if quick else 20000)
+    n = samples or (2000 if quick else 20000)
     spec = ModelSpec(epochs=epochs or (1 if quick else 2), validation_split=0.0)
     x, y = x_train[:n], y_train[:n]
     window = window_cls()
@@ -68,24 +86,25 @@ def run(quick: bool, samples: int | None, epochs: int | None, repeats: int | Non
     G.process_events_for(0.3)
     # Warm-up, not measured: TensorFlow import and first graph tracing for both paths.
     plain_fit(spec.replace(epochs=1), x[:512], y[:512])
+    trainer_fit(spec.replace(epochs=1), x[:512], y[:512])
     gui_fit(window, spec.replace(epochs=1), x[:512], y[:512])
-    plain, gui = [], []
+    runs: dict[str, list[dict]] = {"plain": [], "trainer": [], "gui": []}
+    sides = {"plain": lambda: plain_fit(spec, x, y), "trainer": lambda: trainer_fit(spec, x, y),
+             "gui": lambda: gui_fit(window, spec, x, y)}
     for i in range(repeats or (1 if quick else 3)):
-        order = (("plain", "gui") if i % 2 == 0 else ("gui", "plain"))
+        order = ("plain", "gui", "trainer") if i % 2 == 0 else ("trainer", "gui", "plain")
         for side in order:
-            if side == "plain":
-                plain.append(plain_fit(spec, x, y))
-            else:
-                gui.append(gui_fit(window, spec, x, y))
+            runs[side].append(sides[side]())
     window.close()
-    return _rows(plain, gui), _details(spec, n, plain, gui)
+    return _rows(runs), _details(spec, n, runs)
 
 
 def _med(runs: list[dict], key: str) -> float:
     return C.median([r[key] for r in runs])
 
 
-def _rows(plain: list[dict], gui: list[dict]) -> list[dict]:
+def _rows(runs: dict[str, list[dict]]) -> list[dict]:
+    plain, gui, trainer = runs["plain"], runs["gui"], runs["trainer"]
     e2e = C.ratio(_med(gui, "samples_per_s"), _med(plain, "samples_per_s"))
     fit = C.ratio(_med(gui, "fit_samples_per_s"), _med(plain, "fit_samples_per_s"))
     return [
@@ -96,12 +115,17 @@ def _rows(plain: list[dict], gui: list[dict]) -> list[dict]:
         C.row("3 training overhead", "samples/s inside fit only", _med(gui, "fit_samples_per_s"),
               "samples/s", alt_name="plain model.fit", alt_value=_med(plain, "fit_samples_per_s"),
               ratio_value=fit),
+        C.row("3 training overhead", "samples/s end to end, Trainer without window",
+              _med(trainer, "samples_per_s"), "samples/s", alt_name="plain model.fit",
+              alt_value=_med(plain, "samples_per_s"), note="diagnostic: callbacks only"),
     ]
 
 
-def _details(spec: Any, n: int, plain: list[dict], gui: list[dict]) -> dict:
+def _details(spec: Any, n: int, runs: dict[str, list[dict]]) -> dict:
+    gui = runs["gui"]
     return {
-        "spec": spec.describe(), "train_images": n, "plain_runs": plain, "gui_runs": gui,
+        "spec": spec.describe(), "train_images": n, "plain_runs": runs["plain"], "gui_runs": gui,
+        "trainer_runs": runs["trainer"],
         "notes": [
             f"{spec.describe()}, {n} images, no validation, no test evaluation; window shown "
             f"offscreen; plots redrawn {gui[-1]['plot_redraws']} times in the last GUI run of "
@@ -113,9 +137,9 @@ def _details(spec: Any, n: int, plain: list[dict], gui: list[dict]) -> dict:
 def main(argv: list[str] | None = None) -> int:
     C.setup_env()
     p = C.base_parser(__doc__.splitlines()[0])
-    p.add_argument("--samples", type=int, help="training images (default 20000, quick 4000)")
+    p.add_argument("--samples", type=int, help="training images (default 20000, quick 2000)")
     p.add_argument("--epochs", type=int, help="epochs (default 2, quick 1)")
-    p.add_argument("--repeats", type=int, help="pairs of runs (default 3, quick 1)")
+    p.add_argument("--repeats", type=int, help="rounds of runs, each side once (default 3, quick 1)")
     args = p.parse_args(argv)
     t0 = time.perf_counter()
     try:

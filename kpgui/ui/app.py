@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import signal
 import sys
 
+from PySide6.QtCore import QTimer
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
@@ -34,11 +36,23 @@ def make_app(argv: list[str] | None = None) -> QApplication:
 def run_app(argv: list[str] | None = None) -> int:
     """Open the main window with the shipped model and run until it is closed; exit code."""
     app = make_app(argv)
+    from kpgui.ui.insight import install
     from kpgui.ui.main_window import MainWindow
 
     window = MainWindow()
+    install(window)  # run history, evaluation, saliency, weights, your samples, fine-tuning
     window.show()
+    # Ctrl+C in the terminal closes the window the normal way (stopping any run); the timer
+    # gives Python a moment now and then to notice the signal while Qt's loop runs.
+    try:
+        signal.signal(signal.SIGINT, lambda *_: window.close())
+    except ValueError:  # not the main thread (embedded use): keep the default handler
+        pass
+    wakeup = QTimer()
+    wakeup.timeout.connect(lambda: None)
+    wakeup.start(250)
     code = app.exec()
+    wakeup.stop()
     session = window.training_session
     if session is not None and session.is_running():  # closed some other way: never orphan it
         session.stop(abort=True)

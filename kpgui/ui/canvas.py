@@ -241,7 +241,10 @@ def _fit(size: QSize, box: QRect) -> QRect:
 
 
 class SquareHolder(QWidget):
-    """Keeps one child square and centred while the space around it grows (Qt layouts don't)."""
+    """Keeps one child square, top-aligned and centred across, as the space grows.
+
+    Qt layouts cannot keep an aspect ratio by themselves.
+    """
 
     def __init__(self, child: QWidget, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -255,5 +258,5 @@ class SquareHolder(QWidget):
 
     def resizeEvent(self, event) -> None:  # noqa: N802
         side = max(min(self.width(), self.height()), 1)
-        self.child.setGeometry((self.width() - side) // 2, (self.height() - side) // 2, side, side)
+        self.child.setGeometry((self.width() - side) // 2, 0, side, side)  # top, centred
         super().resizeEvent(event)

@@ -30,7 +30,6 @@ from PySide6.QtWidgets import (
     QMenu,
     QPushButton,
     QSpinBox,
-    QSplitter,
     QTabWidget,
     QVBoxLayout,
     QWidget,
@@ -61,17 +60,22 @@ class _ModelLoader(QObject):
     failed = Signal(str, str)  # file name, reason
 
     def load(self, path: str | None) -> None:
+        name = Path(path).name if path else "the default model"
+
         def work() -> None:
             try:
                 predictor = Predictor.load(path)
             except ModelLoadError as exc:
-                self.failed.emit(Path(path).name if path else "the default model", str(exc))
+                outcome = (self.failed, name, str(exc))
             except Exception as exc:  # noqa: BLE001 - anything else is still an unusable file
-                self.failed.emit(Path(path).name if path else "the default model",
-                                 f"{type(exc).__name__}: {exc}")
+                outcome = (self.failed, name, f"{type(exc).__name__}: {exc}")
             else:
-                label = "default model" if path is None else f"opened {Path(path).name}"
-                self.loaded.emit(predictor, label)
+                label = "default model" if path is None else f"opened {name}"
+                outcome = (self.loaded, predictor, label)
+            try:
+                outcome[0].emit(*outcome[1:])
+            except RuntimeError:  # the window was closed meanwhile: nobody to tell
+                pass
 
         threading.Thread(target=work, name="kpgui-model-load", daemon=True).start()
 
@@ -126,10 +130,10 @@ class MainWindow(QMainWindow):
             try:
                 predictor = Predictor.load()
             except ModelLoadError as exc:
-                QTimer.singleShot(0, lambda: dialogs.show_error(
-                    self, "Default model missing",
-                    f"The shipped model could not be loaded: {exc}\n\nReinstall kpgui, or "
-                    "open a model with File → Open model…, or train one."))
+                message = (f"The shipped model could not be loaded: {exc}\n\nReinstall kpgui, "
+                           "or open a model with File → Open model…, or train one.")
+                QTimer.singleShot(0, lambda: dialogs.show_error(self, "Default model missing",
+                                                                message))
         if predictor is not None:
             self.set_predictor(predictor, "default model" if predictor.path else "")
         else:
@@ -169,31 +173,30 @@ class MainWindow(QMainWindow):
         left = QWidget()
         left_layout = QVBoxLayout(left)
         left_layout.setContentsMargins(6, 6, 6, 6)
-        left_layout.addWidget(SquareHolder(self._canvas), 1)
         left_layout.addLayout(tools)
+        left_layout.addWidget(SquareHolder(self._canvas), 1)
 
         self._prediction_view = PredictionView()
-        self._prediction_view.setMinimumWidth(250)
+        self._prediction_view.setFixedWidth(300)
 
-        splitter = QSplitter(Qt.Orientation.Horizontal)
-        splitter.addWidget(left)
-        splitter.addWidget(self._prediction_view)
-        splitter.setStretchFactor(0, 3)
-        splitter.setStretchFactor(1, 2)
-        splitter.setChildrenCollapsible(False)
-        self.setCentralWidget(splitter)
+        central = QWidget()
+        row = QHBoxLayout(central)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(left, 1)
+        row.addWidget(self._prediction_view, 0)
+        self.setCentralWidget(central)
 
         self._training_panel = TrainingPanel()
         self._training_plots = TrainingPlots()
         self._training_panel.start_requested.connect(self.start_training)
         self._training_panel.stop_requested.connect(self.stop_training)
         self._training_panel.save_requested.connect(self.save_last_run)
-        training_tab = QSplitter(Qt.Orientation.Vertical)
-        training_tab.addWidget(self._training_panel)
-        training_tab.addWidget(self._training_plots)
-        training_tab.setStretchFactor(0, 0)
-        training_tab.setStretchFactor(1, 1)
-        training_tab.setChildrenCollapsible(False)
+        # A layout, not a splitter: the form grows when red error lines appear under fields.
+        training_tab = QWidget()
+        tab_layout = QVBoxLayout(training_tab)
+        tab_layout.setContentsMargins(0, 0, 0, 0)
+        tab_layout.addWidget(self._training_panel, 0)
+        tab_layout.addWidget(self._training_plots, 1)
 
         self.tabs = QTabWidget()
         self.tabs.addTab(training_tab, "Training")
@@ -204,6 +207,7 @@ class MainWindow(QMainWindow):
         self.dock.setWidget(self.tabs)
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.dock)
         self.resize(1440, 880)
+        self.resizeDocks([self.dock], [560], Qt.Orientation.Horizontal)
 
     def _action(self, menu: str, text: str, slot, shortcut=None, tip: str = "") -> QAction:
         action = QAction(text, self)

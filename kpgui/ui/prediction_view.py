@@ -47,6 +47,7 @@ class PixelPreview(QWidget):
         self._image = gray_qimage(np.zeros((28, 28), np.float32))
         self._overlay: QImage | None = None
         self.setMinimumSize(140, 140)
+        self.setMaximumSize(252, 252)
         policy = QSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
         policy.setHeightForWidth(True)
         self.setSizePolicy(policy)
@@ -60,7 +61,7 @@ class PixelPreview(QWidget):
         return width
 
     def sizeHint(self) -> QSize:  # noqa: N802
-        return QSize(196, 196)
+        return QSize(224, 224)
 
     def set_image(self, img28: np.ndarray) -> None:
         self._image = gray_qimage(img28)
@@ -108,12 +109,13 @@ class PredictionView(QWidget):
         self.caption.setStyleSheet("color: #666;")
         self.caption.setWordWrap(True)
 
-        self.digit_label = QLabel("–")
+        self.digit_label = QLabel("0")
         font = QFont(self.font())
         font.setPointSize(56)
         font.setBold(True)
         self.digit_label.setFont(font)
         self.digit_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.digit_label.setMinimumHeight(self.digit_label.sizeHint().height())  # no jumps
         self.digit_label.setToolTip("The digit the network thinks you drew")
         self.confidence_label = QLabel("Draw a digit")
         cfont = QFont(self.font())
@@ -130,7 +132,7 @@ class PredictionView(QWidget):
         item.hideButtons()
         item.setMenuEnabled(False)
         item.setXRange(-0.6, 9.6, padding=0)
-        item.setYRange(0.0, 1.0, padding=0.02)
+        item.setYRange(-0.01, 1.04, padding=0)
         item.setLabel("left", "probability")
         item.setLabel("bottom", "digit")
         item.showGrid(y=True, alpha=0.25)
@@ -147,10 +149,10 @@ class PredictionView(QWidget):
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
-        layout.addWidget(self.preview, 3)
+        layout.addWidget(self.preview, 0, Qt.AlignmentFlag.AlignHCenter)
         layout.addWidget(self.caption)
         layout.addLayout(answer)
-        layout.addWidget(self.plot, 3)
+        layout.addWidget(self.plot, 1)
         self.show_blank()
 
     def show_blank(self, hint: str = "Draw a digit") -> None:
@@ -160,7 +162,7 @@ class PredictionView(QWidget):
         self.probabilities = np.zeros(10, np.float32)
         self.preview.set_image(np.zeros((28, 28), np.float32))
         self.bars.setOpts(height=self.probabilities, brushes=[BAR_COLOR] * 10)
-        self.digit_label.setText("–")
+        self.digit_label.setText("")
         self.confidence_label.setText(hint)
 
     def show_result(self, img28: np.ndarray, probs: np.ndarray | None) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -163,12 +163,8 @@ class TrainingPanel(QWidget):
         error.setStyleSheet("color: #c62828;")
         error.setWordWrap(True)
         error.setVisible(False)
-        box = QVBoxLayout()
-        box.setSpacing(1)
-        box.setContentsMargins(0, 0, 0, 0)
-        box.addWidget(widget)
-        box.addWidget(error)
-        form.addRow(label, box)
+        form.addRow(label, widget)
+        form.addRow(error)  # the reason, in red, on its own full-width line under the field
         self._error_labels[key] = error
 
     # -- spec <-> form ---------------------------------------------------------------------
@@ -244,8 +240,16 @@ class TrainingPanel(QWidget):
         for key, label in self._error_labels.items():
             label.setText(errs.get(key, ""))
             label.setVisible(key in errs)
+        QTimer.singleShot(0, self._fit_error_labels)
         self._update_buttons()
         self.spec_changed.emit()
+
+    def _fit_error_labels(self) -> None:
+        # QFormLayout does not give word-wrapped labels their height-for-width: once the labels
+        # have their real width, reserve the height their wrapped text needs.
+        for label in self._error_labels.values():
+            if label.isVisible() and label.width() > 0:
+                label.setMinimumHeight(label.heightForWidth(label.width()))
 
     # -- run state -------------------------------------------------------------------------
 

@@ -20,14 +20,14 @@ TRAIN = (30, 90, 200)
 VAL = (220, 90, 20)
 
 
-def _plot(title: str, y_label: str) -> pg.PlotWidget:
+def _plot(title: str, y_label: str, legend_offset: tuple[int, int]) -> pg.PlotWidget:
     w = pg.PlotWidget(background="w")
     item = w.getPlotItem()
     item.setTitle(title, color="#333", size="10pt")
     item.setLabel("bottom", "epoch")
     item.setLabel("left", y_label)
     item.showGrid(x=True, y=True, alpha=0.2)
-    item.addLegend(offset=(-10, 10), labelTextColor="#333", brush=pg.mkBrush(255, 255, 255, 200))
+    item.addLegend(offset=legend_offset, labelTextColor="#333", brush=pg.mkBrush(255, 255, 255, 200))
     w.setMinimumHeight(150)
     return w
 
@@ -42,8 +42,9 @@ class TrainingPlots(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.loss_plot = _plot("Loss", "cross-entropy")
-        self.acc_plot = _plot("Accuracy", "accuracy")
+        # Legends where the curves are not: loss falls (top right free), accuracy rises.
+        self.loss_plot = _plot("Loss", "cross-entropy", (-10, 10))
+        self.acc_plot = _plot("Accuracy", "accuracy", (-10, -10))
         self.acc_plot.setXLink(self.loss_plot)
         self.loss_plot.setToolTip("Training loss per batch (light), smoothed (dark), and the "
                                   "validation loss after each epoch (orange)")

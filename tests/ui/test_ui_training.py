@@ -8,7 +8,8 @@ from __future__ import annotations
 import time
 
 import pytest
-from ui_helpers import draw, vertical_line, window  # noqa: F401
+from PySide6.QtCore import Qt
+from ui_helpers import draw, vertical_line
 
 from kpgui.core.training import STOPPED
 from kpgui.ui import dialogs
@@ -34,7 +35,8 @@ def no_dialogs(monkeypatch):
     return calls
 
 
-def test_short_run_from_the_panel_fills_plots_and_swaps_predictor(qtbot, window, no_dialogs):
+def test_short_run_from_the_panel_fills_plots_and_swaps_predictor(qtbot, window, no_dialogs,
+                                                                     tmp_path):
     panel, plots = window.training_panel, window.training_plots
     draw(qtbot, window.canvas, vertical_line(window.canvas))
     qtbot.waitUntil(lambda: window.prediction_view.predicted is not None, timeout=3000)
@@ -45,6 +47,9 @@ def test_short_run_from_the_panel_fills_plots_and_swaps_predictor(qtbot, window,
     window.predictor_changed.connect(swapped.append)
     window.training_finished.connect(finished.append)
 
+    values, formats = [], []
+    panel.progress.valueChanged.connect(lambda v: (values.append(v),
+                                                   formats.append(panel.progress.format())))
     qtbot.mouseClick(panel.start_button, qtbot_left())
     assert window.training_session is not None
     assert not panel.start_button.isEnabled() and panel.stop_button.isEnabled()
@@ -62,6 +67,8 @@ def test_short_run_from_the_panel_fills_plots_and_swaps_predictor(qtbot, window,
     assert plots.point_count("loss_smooth") == steps
     assert plots.point_count("val_loss") == 1 and plots.point_count("val_accuracy") == 1
     assert panel.progress.value() == 1000
+    assert any(0 < v < 1000 for v in values)  # it advanced during the run, not only at the end
+    assert any(f.startswith("Epoch 1/1 · batch ") and "ETA" in f for f in formats)
     assert f"{100 * result.test_accuracy:.2f} %" in panel.result_label.text()
     assert swapped and swapped[-1] is window.predictor and window.predictor is not old
     assert window.predictor.test_accuracy == pytest.approx(result.test_accuracy)
@@ -69,15 +76,8 @@ def test_short_run_from_the_panel_fills_plots_and_swaps_predictor(qtbot, window,
     assert "trained" in window.model_label.text()
     assert panel.start_button.isEnabled() and panel.save_button.isEnabled()
     # Save model… stores it with its card, and it loads back.
-    target = window.save_model_to(str(_tmp(qtbot)))
+    target = window.save_model_to(str(tmp_path / "trained.keras"))
     assert target is not None and target.is_file() and target.with_suffix(".json").is_file()
-
-
-def _tmp(qtbot):
-    import tempfile
-    from pathlib import Path
-
-    return Path(tempfile.mkdtemp()) / "trained.keras"
 
 
 def qtbot_left():
@@ -91,6 +91,11 @@ def test_stop_mid_run_ends_quickly_with_status_stopped(qtbot, window, no_dialogs
     finished = []
     window.training_finished.connect(finished.append)
     window.training_panel.start_button.click()
+    session = window.training_session
+    after_stop = []  # batches the training thread reported once Stop had been requested
+    session.worker.batch.connect(
+        lambda u: after_stop.append(u.step) if session.stop_requested else None,
+        Qt.ConnectionType.DirectConnection)
     qtbot.waitUntil(lambda: window._latest_batch is not None, timeout=90000)
     t0 = time.perf_counter()
     window.training_panel.stop_button.click()
@@ -100,6 +105,7 @@ def test_stop_mid_run_ends_quickly_with_status_stopped(qtbot, window, no_dialogs
     assert result.status == STOPPED
     assert result.epochs_run == 1  # stopped inside the first of 20 epochs
     assert elapsed < 15, elapsed  # one batch + evaluating 10 000 test images
+    assert len(after_stop) <= 1, after_stop  # Stop took effect within one batch
     qtbot.waitUntil(lambda: window.training_session is None, timeout=10000)
     assert no_dialogs == []
 

@@ -1,26 +1,9 @@
-"""Fixtures for the window tests: a shown MainWindow with the shipped model, and drawing."""
+"""Drawing helpers for the window tests: press / move / release strokes on the canvas."""
 
 from __future__ import annotations
 
 import numpy as np
-import pytest
 from PySide6.QtCore import QPoint, Qt
-
-from kpgui.ui.main_window import MainWindow
-
-
-@pytest.fixture
-def window(qtbot):
-    """The main window with the shipped default model, shown offscreen."""
-    w = MainWindow()
-    qtbot.addWidget(w)
-    w.show()
-    qtbot.waitExposed(w)
-    yield w
-    session = w.training_session
-    if session is not None:  # never leave a training thread behind
-        session.stop(abort=True)
-        assert session.wait(60000)
 
 
 def press(qtbot, canvas, x: float, y: float) -> None:

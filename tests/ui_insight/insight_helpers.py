@@ -5,7 +5,6 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 import numpy as np
-import pytest
 from PySide6.QtCore import QPoint, Qt
 
 from kpgui.core.spec import ModelSpec
@@ -28,7 +27,7 @@ def close_window(w) -> None:
     ins = getattr(w, "insight", None)
     if ins is not None:
         ins.wait_saves()
-        ins.evaluation_view.wait()
+        getattr(ins.evaluation_view, "wait", lambda: None)()
         if ins.finetune_panel is not None and ins.finetune_panel.worker is not None:
             ins.finetune_panel.worker.wait(60000)
     session = w.training_session
@@ -40,13 +39,6 @@ def close_window(w) -> None:
         ins.store.close()
 
 
-@pytest.fixture
-def win(qtbot):
-    w, insight = open_window(qtbot)
-    yield w, insight
-    close_window(w)
-
-
 def fake_result(acc: float, epochs: int = 3, hidden=(64,), lr: float = 1e-3):
     """A TrainingResult-like value (no model) for recording runs without TensorFlow."""
     loss = list(np.linspace(1.0, 0.2, epochs))
@@ -55,7 +47,8 @@ def fake_result(acc: float, epochs: int = 3, hidden=(64,), lr: float = 1e-3):
         history={"loss": loss, "accuracy": [0.8] * epochs, "val_loss": loss,
                  "val_accuracy": [0.85] * epochs},
         test_accuracy=acc, test_loss=0.1, wall_time=12.5, epochs_run=epochs,
-        status="finished", train_samples=54000, samples_per_second=5000.0, started_at="2026-01-01T10:00:00", model=None,
+        status="finished", train_samples=54000, samples_per_second=5000.0,
+        started_at="2026-01-01T10:00:00", model=None,
     )
 
 

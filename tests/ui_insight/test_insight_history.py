@@ -8,7 +8,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
-from insight_helpers import close_window, fake_result, open_window, win  # noqa: F401
+from insight_helpers import close_window, fake_result, open_window
 from PySide6.QtCore import Qt
 
 from kpgui.core.store import Store

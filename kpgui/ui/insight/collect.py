@@ -33,11 +33,17 @@ class Collector(QObject):
         self.image = None if image is None else np.asarray(image, np.float32).reshape(28, 28)
 
     def current_image(self, strokes: list, pen_width: float) -> np.ndarray | None:
-        img = self.image_source() if self.image_source is not None else self.image
-        if img is None and strokes:
+        """The 28x28 network input of these strokes, rendered now exactly as the window does
+        (so a key pressed right after the last pen move cannot save a stale picture)."""
+        img = None
+        if strokes:
             from kpgui.core.preprocess import strokes_to_mnist
 
             img = strokes_to_mnist(strokes, pen_width)
+        elif self.image_source is not None:
+            img = self.image_source()
+        else:
+            img = self.image
         return None if img is None else np.asarray(img, np.float32).reshape(28, 28)
 
     def install_shortcuts(self, host: QWidget) -> None:
@@ -53,7 +59,7 @@ class Collector(QObject):
         if self.store is None:
             self.message.emit("Samples cannot be saved: the database is unavailable.")
             return None
-        strokes = [np.asarray(s, np.float32).reshape(-1, 2) for s in (self.canvas.strokes or [])]
+        strokes = [np.asarray(s, np.float64).reshape(-1, 2) for s in (self.canvas.strokes or [])]
         strokes = [s for s in strokes if len(s)]
         if not strokes:
             self.message.emit(f"Draw a {label} first, then press {label} to keep it.")
@@ -86,7 +92,7 @@ class CollectBar(QWidget):
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(2)
-        label = QLabel("This is a")
+        label = QLabel("This is a …")
         label.setToolTip("Keep the drawing as a sample of your handwriting (or press its key)")
         layout.addWidget(label)
         self.buttons: list[QToolButton] = []
@@ -98,3 +104,4 @@ class CollectBar(QWidget):
             b.clicked.connect(lambda _c=False, d=d: collector.save(d))
             layout.addWidget(b)
             self.buttons.append(b)
+        layout.addStretch(1)

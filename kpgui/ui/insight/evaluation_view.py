@@ -13,7 +13,10 @@ from typing import Any
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QSize, Qt, QThread, Signal
+from PySide6.QtGui import QBrush, QTransform
 from PySide6.QtWidgets import (
+    QGraphicsItem,
+    QGraphicsSimpleTextItem,
     QHBoxLayout,
     QLabel,
     QListView,
@@ -68,6 +71,29 @@ class EvaluationWorker(QThread):
         self.done.emit(ev, images, labels)
 
 
+class Label(QGraphicsSimpleTextItem):
+    """A text label at a data position, centred (or bottom-centred), unscaled by zooming.
+
+    (pg.TextItem is avoided on purpose: a hundred of them crash PySide6 6.12 at garbage
+    collection, "bool_dealloc"; plain Qt text items do not.)
+    """
+
+    def __init__(self, color: str = "k", bottom: bool = False) -> None:
+        super().__init__()
+        self.bottom = bottom
+        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIgnoresTransformations)
+        self.set_color(color)
+
+    def set_color(self, color: str) -> None:
+        self.setBrush(QBrush(pg.mkColor(color)))
+
+    def set_text(self, text: str) -> None:
+        self.setText(text)
+        r = self.boundingRect()
+        self.setTransform(QTransform.fromTranslate(-r.width() / 2,
+                                                   -r.height() if self.bottom else -r.height() / 2))
+
+
 class ConfusionImage(pg.ImageItem):
     """The heatmap; a click reports the (true, predicted) cell under the mouse."""
 
@@ -117,7 +143,7 @@ class EvaluationView(QWidget):
         top.addWidget(self.run_button)
         top.addWidget(self.progress, 1)
 
-        # Confusion matrix: one ImageItem and 100 TextItems, created once.
+        # Confusion matrix: one ImageItem and 100 text labels, created once.
         self.matrix_plot = pg.PlotWidget()
         self.matrix_plot.setBackground("w")
         self.matrix_plot.setMenuEnabled(False)
@@ -141,11 +167,11 @@ class EvaluationView(QWidget):
         self.heat.setRect(0, 0, 10, 10)
         self.heat.cell_clicked.connect(self.select_cell)
         pi.addItem(self.heat)
-        self.cell_texts: list[list[pg.TextItem]] = []
+        self.cell_texts: list[list[Label]] = []
         for r in range(10):
             row = []
             for c in range(10):
-                t = pg.TextItem("", anchor=(0.5, 0.5), color="w")
+                t = Label("w")
                 t.setPos(c + 0.5, r + 0.5)
                 pi.addItem(t)
                 row.append(t)
@@ -174,7 +200,7 @@ class EvaluationView(QWidget):
         cp.addItem(self.bars)
         self.bar_texts = []
         for _ in range(10):
-            t = pg.TextItem("", anchor=(0.5, 1.0), color="k")
+            t = Label("k", bottom=True)
             cp.addItem(t)
             self.bar_texts.append(t)
         cp.setXRange(-0.6, 9.6, padding=0)
@@ -207,6 +233,8 @@ class EvaluationView(QWidget):
         split.addWidget(right)
         split.setStretchFactor(0, 3)
         split.setStretchFactor(1, 2)
+        split.setSizes([560, 320])
+        self.gallery.setMinimumWidth(170)
 
         layout = QVBoxLayout(self)
         layout.addLayout(top)
@@ -229,8 +257,9 @@ class EvaluationView(QWidget):
             self.evaluate()
 
     def showEvent(self, event):  # noqa: N802
+        """Opening the tab evaluates the current model if the numbers are missing or old."""
         super().showEvent(event)
-        if self.stale and self.evaluation is not None and not self.busy:
+        if self.stale and not self.busy and self.get_predictor() is not None:
             self.evaluate()
 
     def evaluate(self) -> None:
@@ -291,14 +320,14 @@ class EvaluationView(QWidget):
         for r in range(10):
             for c in range(10):
                 t = self.cell_texts[r][c]
-                t.setText(str(int(conf[r, c])))
-                t.setColor("k" if shade[r, c] > 0.6 * top else "w")
+                t.set_text(str(int(conf[r, c])))
+                t.set_color("k" if shade[r, c] > 0.6 * top else "w")
         per = 100 * np.asarray(evaluation.per_class_accuracy)
         self.bars.setOpts(height=per)
         lo = max(0.0, float(per.min()) - 5.0)
         self.class_plot.getPlotItem().setYRange(lo, 101.0, padding=0)
         for i, t in enumerate(self.bar_texts):
-            t.setText(f"{per[i]:.1f}")
+            t.set_text(f"{per[i]:.1f}")
             t.setPos(i, per[i])
         errors = int(conf.sum() - np.trace(conf))
         worst = int(np.argmin(per))
@@ -359,6 +388,11 @@ class EvaluationView(QWidget):
                    f"read as {pred} ({conf:.0f} %)")
         self.load_image(img, caption)
 
+    def shutdown(self, ms: int = 30000) -> bool:
+        """Let a running evaluation finish and start no other (the window is closing)."""
+        self._again = False
+        return self.wait(ms)
+
     def closeEvent(self, event):  # noqa: N802
-        self.wait()
+        self.shutdown()
         super().closeEvent(event)

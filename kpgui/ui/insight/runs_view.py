@@ -36,8 +36,9 @@ from kpgui.ui.insight.images import RUN_COLOURS
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 ID_ROLE = Qt.ItemDataRole.UserRole + 2
 
-COLUMNS = ["Run", "Date", "Kind", "Hidden", "Activation", "Optimizer", "LR", "Batch", "Epochs",
-           "Dropout", "Augment", "Test acc.", "Time", "Status"]
+COLUMNS = ["Run", "Test acc.", "Hidden", "Activation", "Optimizer", "LR", "Batch", "Epochs",
+           "Dropout", "Augment", "Time", "Kind", "Status", "Date"]
+NUMERIC = {"Test acc.", "LR", "Batch", "Epochs", "Dropout", "Time"}
 
 
 def _spec_value(spec: Any, name: str, default: Any = None) -> Any:
@@ -53,53 +54,49 @@ def _date(text: Any) -> str:
         return str(text)
 
 
-def _cell(run: Any, col: int) -> tuple[str, Any]:
+def _cell(run: Any, column: str) -> tuple[str, Any]:
     """(display text, sort key) of one cell."""
     spec = getattr(run, "spec", None)
-    if col == 0:
+    if column == "Run":
         name = run.name or f"run {run.id}"
         return name, name.lower()
-    if col == 1:
-        return _date(run.created_at), str(run.created_at or "")
-    if col == 2:
-        return str(run.kind or ""), str(run.kind or "")
-    if col == 3:
+    if column == "Date":
+        return _date(run.created_at), f"{run.created_at or ''}|{run.id:09d}"
+    if column in ("Kind", "Status"):
+        v = str((run.kind if column == "Kind" else run.status) or "")
+        return v, v
+    if column == "Hidden":
         hidden = tuple(_spec_value(spec, "hidden", ()) or ())
-        return "-".join(str(h) for h in hidden), (len(hidden), sum(hidden))
-    if col == 4:
-        v = _spec_value(spec, "activation", "")
-        return str(v), str(v)
-    if col == 5:
-        v = _spec_value(spec, "optimizer", "")
-        return str(v), str(v)
-    if col == 6:
+        return "-".join(str(h) for h in hidden), f"{len(hidden):02d}|{sum(hidden):09d}"
+    if column in ("Activation", "Optimizer"):
+        v = str(_spec_value(spec, column.lower(), "") or "")
+        return v, v
+    if column == "LR":
         v = _spec_value(spec, "learning_rate")
         return ("" if v is None else f"{v:g}"), (v if v is not None else -1.0)
-    if col == 7:
+    if column == "Batch":
         v = _spec_value(spec, "batch_size")
         return ("" if v is None else str(v)), (v if v is not None else -1)
-    if col == 8:
+    if column == "Epochs":
         planned = _spec_value(spec, "epochs")
         ran = run.epochs_run
         text = f"{ran}" if planned in (None, ran) else f"{ran}/{planned}"
         return text, ran or 0
-    if col == 9:
+    if column == "Dropout":
         v = _spec_value(spec, "dropout", 0.0) or 0.0
         return (f"{v:g}" if v else "–"), v
-    if col == 10:
+    if column == "Augment":
         v = bool(_spec_value(spec, "augment", False))
         return ("yes" if v else "no"), int(v)
-    if col == 11:
+    if column == "Test acc.":
         v = run.test_accuracy
         return ("–" if v is None else f"{100 * v:.2f} %"), (-1.0 if v is None else v)
-    if col == 12:
+    if column == "Time":
         v = run.wall_time
         if v is None:
             return "–", -1.0
         text = f"{v:.0f} s" if v < 120 else f"{v / 60:.1f} min"
         return text, v
-    if col == 13:
-        return str(run.status or ""), str(run.status or "")
     return "", ""
 
 
@@ -142,10 +139,9 @@ class RunsTableModel(QAbstractTableModel):
         run = self.runs[index.row()]
         col = index.column()
         if role == Qt.ItemDataRole.DisplayRole:
-            return _cell(run, col)[0]
+            return _cell(run, COLUMNS[col])[0]
         if role == SORT_ROLE:
-            key = _cell(run, col)[1]
-            return str(key) if isinstance(key, tuple) else key
+            return _cell(run, COLUMNS[col])[1]
         if role == ID_ROLE:
             return run.id
         if role == Qt.ItemDataRole.CheckStateRole and col == 0:
@@ -160,7 +156,7 @@ class RunsTableModel(QAbstractTableModel):
             if run.notes:
                 parts.append(str(run.notes))
             return "\n".join(parts) or None
-        if role == Qt.ItemDataRole.TextAlignmentRole and col >= 6:
+        if role == Qt.ItemDataRole.TextAlignmentRole and COLUMNS[col] in NUMERIC:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None
 
@@ -210,7 +206,7 @@ class RunsView(QWidget):
         self.table = QTableView()
         self.table.setModel(self.proxy)
         self.table.setSortingEnabled(True)
-        self.table.sortByColumn(1, Qt.SortOrder.DescendingOrder)
+        self.table.sortByColumn(COLUMNS.index("Date"), Qt.SortOrder.DescendingOrder)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.table.verticalHeader().setVisible(False)
@@ -238,7 +234,9 @@ class RunsView(QWidget):
         buttons.addStretch(1)
         buttons.addWidget(self.refresh_button)
         layout = QVBoxLayout(self)
-        hint = QLabel("Tick runs to overlay their curves in the plots. Double-click to load.")
+        hint = QLabel("Every training run is kept here. Tick runs to overlay their loss and "
+                      "accuracy curves in the Training tab's plots (one colour each); "
+                      "double-click a run to use its model.")
         hint.setWordWrap(True)
         layout.addWidget(hint)
         layout.addWidget(self.table, 1)

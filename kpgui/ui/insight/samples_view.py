@@ -18,7 +18,6 @@ from PySide6.QtWidgets import (
     QListWidgetItem,
     QMenu,
     QPushButton,
-    QSplitter,
     QVBoxLayout,
     QWidget,
 )
@@ -43,7 +42,7 @@ class SamplesView(QWidget):
         self.records: list[Any] = []
 
         self.groups = QListWidget()
-        self.groups.setMaximumWidth(130)
+        self.groups.setFixedWidth(120)
         self.groups.currentRowChanged.connect(lambda _r: self._fill_grid())
         self.grid = QListWidget()
         self.grid.setViewMode(QListView.ViewMode.IconMode)
@@ -79,13 +78,12 @@ class SamplesView(QWidget):
         buttons.addWidget(self.export_button)
         buttons.addWidget(self.import_button)
 
-        split = QSplitter(Qt.Orientation.Horizontal)
-        split.addWidget(self.groups)
-        split.addWidget(self.grid)
-        split.setStretchFactor(1, 1)
+        body = QHBoxLayout()
+        body.addWidget(self.groups)
+        body.addWidget(self.grid, 1)
         layout = QVBoxLayout(self)
         layout.addWidget(self.summary)
-        layout.addWidget(split, 1)
+        layout.addLayout(body, 1)
         layout.addLayout(buttons)
         self.refresh()
 
@@ -114,9 +112,11 @@ class SamplesView(QWidget):
         self.groups.setCurrentRow(0 if keep == ALL else keep + 1)
         self.groups.blockSignals(False)
         if total:
-            per = " · ".join(f"{d}: {self.counts.get(d, 0)}" for d in range(10))
-            self.summary.setText(f"{total} sample{'s' if total != 1 else ''} of your handwriting "
-                                 f"({per}). Right-click a picture to relabel or delete it.")
+            missing = [str(d) for d in range(10) if not self.counts.get(d)]
+            gap = f" No samples of {', '.join(missing)} yet." if missing else ""
+            self.summary.setText(f"{total} sample{'s' if total != 1 else ''} of your handwriting."
+                                 f"{gap} Right-click a picture to relabel or delete it; "
+                                 "double-click shows it in the canvas.")
         else:
             self.summary.setText("No samples yet: draw a digit and press its key (0-9) or click "
                                  "“This is a …” to keep it here.")

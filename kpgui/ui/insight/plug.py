@@ -14,10 +14,11 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QBoxLayout,
+    QDockWidget,
     QLabel,
     QScrollArea,
     QSplitter,
@@ -89,11 +90,10 @@ def focus_widget(widget: QWidget) -> None:
     w = widget
     while w is not None:
         parent = w.parentWidget()
-        if isinstance(parent, QTabWidget) or (
-                parent is not None and isinstance(parent.parentWidget(), QTabWidget)):
-            tabs = parent if isinstance(parent, QTabWidget) else parent.parentWidget()
-            tabs.setCurrentWidget(w if isinstance(parent, QTabWidget) else parent)
-        if hasattr(w, "setVisible") and w.__class__.__name__ == "QDockWidget":
+        tabs = parent.parentWidget() if parent is not None else None
+        if isinstance(tabs, QTabWidget) and tabs.indexOf(w) >= 0:  # w is a page
+            tabs.setCurrentWidget(w)
+        if isinstance(w, QDockWidget):
             w.show()
             w.raise_()
         w = parent
@@ -144,6 +144,7 @@ class Insight(QObject):
             mine.addWidget(scroll)
             mine.setStretchFactor(0, 3)
             mine.setStretchFactor(1, 1)
+            mine.setSizes([520, 300])
             self.samples_view.samples_changed.connect(self.finetune_panel.refresh)
             samples: QWidget = mine
         else:
@@ -180,6 +181,10 @@ class Insight(QObject):
         self.record_failed.connect(lambda text: self._status(text, 10000))
 
         self._build_menu()
+        window.installEventFilter(self)
+        app = QCoreApplication.instance()
+        if app is not None:
+            app.aboutToQuit.connect(self.shutdown)
         if store_problem and store is not None:  # recovered: say where the old file is
             QTimer.singleShot(0, lambda: self._status(store_problem, 15000))
 
@@ -216,7 +221,7 @@ class Insight(QObject):
         for text, title, key in (("Run &history", "History", "Ctrl+Shift+H"),
                                  ("&Evaluation", "Evaluation", "Ctrl+Shift+E"),
                                  ("First-layer &weights", "Weights", "Ctrl+Shift+W"),
-                                 ("My &samples", "My digits", "Ctrl+Shift+S")):
+                                 ("My &samples", "My digits", "Ctrl+Shift+D")):
             action = QAction(text, self.window)
             action.setShortcut(key)
             action.triggered.connect(lambda _c=False, t=title: self.show_panel(t))
@@ -229,6 +234,20 @@ class Insight(QObject):
         self.saliency.toggled.connect(sal.setChecked)
         view.addAction(sal)
         self.view_actions["saliency"] = sal
+
+    def eventFilter(self, obj, event):  # noqa: N802
+        if obj is self.window and event.type() == QEvent.Type.Close:
+            self.shutdown()
+        return False
+
+    def shutdown(self) -> None:
+        """The window is closing: let background work end (never leave a thread running)."""
+        self.evaluation_view.shutdown()
+        panel = self.finetune_panel
+        if panel is not None and panel.worker is not None:
+            panel.worker.stop()
+            panel.worker.wait(60000)
+        self.wait_saves()
 
     def show_panel(self, title: str) -> None:
         focus_widget(self.panels[title])

@@ -1,0 +1,136 @@
+"""Run every kpgui benchmark, print one Markdown table, write all figures as JSON.
+
+Each benchmark runs as its own process (so start-up, memory and TensorFlow state do not leak
+between them), one after the other (so they do not compete for the 2 cores).
+
+    python benchmarks/run_all.py                 # the standard run (~15-25 min on 2 cores)
+    python benchmarks/run_all.py --quick         # smoke run: every script, tiny sizes
+    python benchmarks/run_all.py --full          # also trains both recipes completely (slow)
+    python benchmarks/run_all.py --only latency robustness --json /tmp/r.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import _common as C
+
+BENCHMARKS: dict[str, str] = {
+    "latency": "bench_latency.py",  # 1
+    "startup": "bench_startup.py",  # 2
+    "training": "bench_training.py",  # 3
+    "responsiveness": "bench_responsiveness.py",  # 4
+    "accuracy": "bench_accuracy.py",  # 5
+    "robustness": "bench_robustness.py",  # 6
+    "memory": "bench_memory.py",  # 7
+}
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--quick", action="store_true", help="smoke run: fewer runs, tiny sizes")
+    p.add_argument("--full", action="store_true", help="train both accuracy recipes completely")
+    p.add_argument("--only", nargs="+", choices=sorted(BENCHMARKS), metavar="NAME",
+                   help=f"run only these ({', '.join(BENCHMARKS)})")
+    p.add_argument("--json", default=str(C.BENCH_DIR / "results.json"), metavar="PATH",
+                   help="where to write the results (default benchmarks/results.json)")
+    p.add_argument("--readme", action="store_true",
+                   help="also put the table and machine line into benchmarks/README.md")
+    p.add_argument("--timeout", type=float, default=7200.0,
+                   help="seconds allowed for each benchmark (default 7200)")
+    return p
+
+
+def run_one(name: str, args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
+    """Run one script in its own process; its report, or an error report."""
+    out = tmp / f"{name}.json"
+    cmd = [sys.executable, str(C.BENCH_DIR / BENCHMARKS[name]), "--json", str(out)]
+    if args.quick:
+        cmd.append("--quick")
+    if args.full and name == "accuracy":
+        cmd.append("--full")
+    print(f"[run_all] {name}: {' '.join(cmd[1:])}", file=sys.stderr, flush=True)
+    t0 = time.perf_counter()
+    try:
+        proc = subprocess.run(cmd, env=C.child_env(), capture_output=True, text=True,
+                              timeout=args.timeout, cwd=str(C.ROOT))
+    except subprocess.TimeoutExpired:
+        return {"name": name, "error": f"timed out after {args.timeout:.0f} s", "rows": []}
+    seconds = time.perf_counter() - t0
+    print(f"[run_all] {name}: exit {proc.returncode} after {seconds:.0f} s", file=sys.stderr,
+          flush=True)
+    report = json.loads(out.read_text()) if out.is_file() else {"name": name, "rows": []}
+    if proc.returncode != 0 and "error" not in report:
+        tail = "\n".join(proc.stderr.strip().splitlines()[-6:])
+        report["error"] = f"exit code {proc.returncode}: {tail}"
+    report["wall_seconds"] = round(seconds, 1)
+    return report
+
+
+README = C.BENCH_DIR / "README.md"
+START, END = "<!-- results:start -->", "<!-- results:end -->"
+
+
+def update_readme(table: str, machine: dict[str, Any], command: str, mode: str) -> None:
+    """Replace the text between the results markers of the README with this run's table."""
+    text = README.read_text(encoding="utf-8")
+    if START not in text or END not in text:
+        print(f"[run_all] {README} has no results markers; not updated", file=sys.stderr)
+        return
+    block = (f"{START}\n\nCommand: `{command}` ({mode})\n\nMachine: {C.machine_line(machine)}"
+             f"\n\n{table}\n\n{END}")
+    head, rest = text.split(START, 1)
+    README.write_text(head + block + rest.split(END, 1)[1], encoding="utf-8")
+
+
+def _error_row(report: dict[str, Any]) -> dict[str, Any]:
+    first = str(report["error"]).strip().splitlines()[-1][:200]
+    return C.row(report["name"], f"FAILED: {first}", None, "", met=None)
+
+
+def main(argv: list[str] | None = None) -> int:
+    C.setup_env()
+    args = _parser().parse_args(argv)
+    names = args.only or list(BENCHMARKS)
+    started = time.perf_counter()
+    reports: dict[str, dict[str, Any]] = {}
+    with tempfile.TemporaryDirectory(prefix="kpgui-bench-") as tmp:
+        for name in names:
+            reports[name] = run_one(name, args, Path(tmp))
+    rows: list[dict[str, Any]] = []
+    for report in reports.values():
+        rows.extend(report.get("rows", []))
+        if report.get("error"):
+            rows.append(_error_row(report))
+    machine = C.machine_info()
+    table = C.markdown_table(rows)
+    mode = "quick (smoke run)" if args.quick else "full" if args.full else "standard"
+    command = "python benchmarks/run_all.py " + " ".join(argv if argv is not None else sys.argv[1:])
+    print(table)
+    print()
+    for name, report in reports.items():
+        for note in report.get("details", {}).get("notes", []):
+            print(f"- {name}: {note}")
+    print(f"\nMachine: {C.machine_line(machine)}")
+    print(f"Mode: {mode}; command: {command.strip()}; "
+          f"total {time.perf_counter() - started:.0f} s")
+    C.write_json(Path(args.json), {
+        "command": command.strip(), "mode": mode, "machine": machine, "table": table,
+        "rows": rows, "benchmarks": reports,
+        "seconds": round(time.perf_counter() - started, 1),
+    })
+    print(f"JSON: {args.json}")
+    if args.readme:
+        update_readme(table, machine, command.strip(), mode)
+    return 1 if any(r.get("error") for r in reports.values()) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
