@@ -1,6 +1,7 @@
 """Helpers for the benchmarks that drive the real window (kpgui.ui) offscreen.
 
-Contract used: `kpgui.ui.app.make_app`, `kpgui.ui.main_window.MainWindow(predictor=None)` with
+Contract used: `kpgui.ui.app.make_app`, `kpgui.ui.main_window.MainWindow(predictor=None)` (plus
+`kpgui.ui.insight.install(window)` when it exists, as `run_app` does) with
 `start_training(spec, **trainer_kwargs) -> bool`, signal `training_finished(result)`,
 `canvas` (a DrawingCanvas), `update_prediction()`, `predictions` (a counter) and
 `training_session`. Dialogs are replaced by a recorder so a failure cannot block on a modal box.
@@ -36,6 +37,17 @@ def load_gui() -> tuple[Any, Any]:
     dialogs.show_error = lambda _parent, title, text: errors.append((title, text))
     dialogs.errors = errors  # type: ignore[attr-defined]
     return make_app(["kpgui-bench"]), MainWindow
+
+
+def new_window(window_cls: Any) -> Any:
+    """The window as `run_app` builds it: MainWindow() plus the insight panels when present."""
+    window = window_cls()
+    try:
+        from kpgui.ui.insight import install
+    except ImportError:
+        return window
+    install(window)
+    return window
 
 
 def dialog_errors() -> list[tuple[str, str]]:

@@ -83,7 +83,7 @@ def _window_path(finished: list, repeats: int) -> dict[str, dict] | None:
         return None
     from PySide6.QtWidgets import QApplication
 
-    window = window_cls()
+    window = G.new_window(window_cls)
     window.show()
     G.process_events_for(0.3)
     update, frame = [], []

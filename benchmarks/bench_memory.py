@@ -118,7 +118,7 @@ def measure_gui(cycles: int) -> dict[str, Any]:
     rng = np.random.default_rng(3)
     x, y, xt, yt = C.load_mnist()
     data = (x[:TRAIN_IMAGES], y[:TRAIN_IMAGES], xt[:TEST_IMAGES], yt[:TEST_IMAGES])
-    window = window_cls()
+    window = G.new_window(window_cls)
     window.show()
     G.process_events_for(0.5)
     _draw_and_predict(window, rng)

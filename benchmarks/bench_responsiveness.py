@@ -115,7 +115,7 @@ def run(quick: bool, samples: int | None) -> tuple[list, dict]:
     n = samples or (2000 if quick else 12000)
     data = (x[:n], y[:n], xt[:TEST_IMAGES], yt[:TEST_IMAGES])
     spec = ModelSpec(epochs=1 if quick else 2)
-    window = window_cls()
+    window = G.new_window(window_cls)
     window.show()
     G.process_events_for(0.3)
     idle = G.lateness_summary(measure_idle(1.0 if quick else 3.0))

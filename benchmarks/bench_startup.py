@@ -39,6 +39,12 @@ app = make_app(["kpgui"])
 from kpgui.ui.main_window import MainWindow
 mark("imports done")
 window = MainWindow()
+try:  # run_app adds the insight panels (run history, evaluation, saliency, ...)
+    from kpgui.ui.insight import install
+except ImportError:
+    install = None
+if install is not None:
+    install(window)
 mark("window built, model loaded")
 window.show()
 

@@ -81,7 +81,7 @@ def run(quick: bool, samples: int | None, epochs: int | None, repeats: int | Non
     n = samples or (2000 if quick else 20000)
     spec = ModelSpec(epochs=epochs or (1 if quick else 2), validation_split=0.0)
     x, y = x_train[:n], y_train[:n]
-    window = window_cls()
+    window = G.new_window(window_cls)
     window.show()
     G.process_events_for(0.3)
     # Warm-up, not measured: TensorFlow import and first graph tracing for both paths.
