@@ -34,16 +34,31 @@ def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray) -> np.ndarray:
     return m
 
 
+def _as_input(images: np.ndarray) -> np.ndarray:
+    """uint8 0-255 or float 0-1 images of any (N, ...) shape -> float32 (N, 784) in [0, 1]."""
+    x = np.asarray(images)
+    x = x.astype(np.float32) / 255.0 if x.dtype == np.uint8 else x.astype(np.float32, copy=False)
+    return x.reshape(len(x), 784)
+
+
 def evaluate(predictor, images: np.ndarray, labels: np.ndarray, batch_size: int = 2000,
              progress=None) -> Evaluation:
-    """Run `predictor` over uint8 (N, 28, 28) images; `progress(done, total)` is called per batch."""
+    """Run `predictor` over (N, 28, 28) images (uint8 or float in [0, 1]); `progress(done, total)`
+    is called after each batch, so a window can show how far it is."""
     n = len(images)
+    labels = np.asarray(labels).reshape(-1)
     probs = np.zeros((n, 10), np.float32)
     for start in range(0, n, batch_size):
-        chunk = images[start : start + batch_size].reshape(-1, 784).astype(np.float32) / 255.0
-        probs[start : start + batch_size] = predictor.predict(chunk)
+        probs[start : start + batch_size] = predictor.predict(_as_input(images[start : start + batch_size]))
         if progress is not None:
             progress(min(start + batch_size, n), n)
     pred = probs.argmax(axis=1)
     return Evaluation(float((pred == labels).mean()) if n else 0.0, confusion_matrix(labels, pred),
                       pred, probs)
+
+
+def accuracy(predictor, images: np.ndarray, labels: np.ndarray) -> float | None:
+    """Fraction of `images` read as `labels` (None for an empty set: nothing to measure)."""
+    if len(labels) == 0:
+        return None
+    return evaluate(predictor, images, labels).accuracy

@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from kpgui.core.evaluation import accuracy
 from kpgui.core.inference import Predictor
 from kpgui.core.spec import ACTIVATIONS as SPEC_ACTIVATIONS
 from kpgui.core.spec import ModelSpec
@@ -119,16 +120,6 @@ def default_repeat(n_personal: int, n_mnist_fit: int, share: float = PERSONAL_SH
     return int(min(MAX_REPEAT, max(1, round(want))))
 
 
-def _accuracy(predictor: Predictor, images: np.ndarray, labels: np.ndarray) -> float | None:
-    if len(labels) == 0:
-        return None
-    x = np.asarray(images)
-    x = x.astype(np.float32) / 255.0 if x.dtype == np.uint8 else x.astype(np.float32)
-    pred = np.concatenate([predictor.predict(x[i : i + 2000].reshape(-1, 784)).argmax(axis=1)
-                           for i in range(0, len(x), 2000)])
-    return float((pred == np.asarray(labels)).mean())
-
-
 def _pct(v: float | None) -> str:
     return "n/a" if v is None else f"{100 * v:.1f} %"
 
@@ -208,8 +199,8 @@ def finetune(
     if repeat is None:
         repeat = default_repeat(len(train_idx), n_fit)
 
-    personal_before = _accuracy(predictor, x[held_idx], y[held_idx])
-    mnist_before = _accuracy(predictor, x_test, y_test)
+    personal_before = accuracy(predictor, x[held_idx], y[held_idx])
+    mnist_before = accuracy(predictor, x_test, y_test)
 
     trainer = Trainer(
         spec, listener, data=(x_train, y_train, x_test, y_test),
@@ -230,9 +221,9 @@ def finetune(
     tuned = Predictor.from_keras(result.model, card=card, name=f"{predictor.name} (yours)")
     return FineTuneResult(
         personal_before=personal_before,
-        personal_after=_accuracy(tuned, x[held_idx], y[held_idx]),
+        personal_after=accuracy(tuned, x[held_idx], y[held_idx]),
         mnist_before=mnist_before,
-        mnist_after=_accuracy(tuned, x_test, y_test),
+        mnist_after=accuracy(tuned, x_test, y_test),
         held_out_count=len(held_idx),
         train_count=len(train_idx),
         result=result,

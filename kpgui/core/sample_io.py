@@ -20,13 +20,14 @@ Qt-free and TensorFlow-free.
 from __future__ import annotations
 
 import os
-import tempfile
 import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+from kpgui.core.atomic import atomic_write
 
 FORMAT = "kpgui-samples/1"
 FORMAT_PREFIX = "kpgui-samples/"
@@ -172,23 +173,11 @@ def write_samples_file(path: str | os.PathLike, bundle: SampleBundle) -> int:
     }
     if bundle.created_at is not None:
         arrays["created_at"] = np.array(bundle.created_at, dtype=str)
-    p.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=p.parent, prefix=f".{p.stem}-", suffix=".npz.tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
+    def write(tmp: str) -> None:
+        with open(tmp, "wb") as f:
             np.savez_compressed(f, **arrays)
-            f.flush()
-            os.fsync(f.fileno())
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, p)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+
+    atomic_write(p, write)
     return len(bundle)
 
 

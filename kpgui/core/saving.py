@@ -6,11 +6,11 @@ import datetime as _dt
 import json
 import os
 import platform
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import kpgui
+from kpgui.core.atomic import atomic_write
 from kpgui.core.inference import card_path
 
 
@@ -51,24 +51,6 @@ def make_card(result: Any = None, **extra: Any) -> dict:
     return card
 
 
-def _atomic_write_bytes(path: Path, write) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-", suffix=path.suffix)
-    os.close(fd)
-    try:
-        write(tmp)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; a saved model is an ordinary file
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-
-
 def save_model(model: Any, path: str | os.PathLike, result: Any = None, **card_extra: Any) -> Path:
     """Write `model` to `path` (.keras) and its card to `path` with .json, each atomically.
 
@@ -77,8 +59,8 @@ def save_model(model: Any, path: str | os.PathLike, result: Any = None, **card_e
     p = Path(path)
     if p.suffix != ".keras":
         p = p.with_suffix(".keras")
-    _atomic_write_bytes(p, lambda tmp: model.save(tmp))
+    atomic_write(p, lambda tmp: model.save(tmp))
     card = make_card(result, **card_extra)
     text = json.dumps(card, indent=2, default=str)
-    _atomic_write_bytes(card_path(p), lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
+    atomic_write(card_path(p), lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
     return p

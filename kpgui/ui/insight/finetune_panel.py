@@ -25,19 +25,10 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
+from kpgui.core.evaluation import accuracy
 from kpgui.ui.insight import dialogs
 
 MIN_SAMPLES = 10
-
-
-def accuracy(predictor: Any, images: np.ndarray, labels: np.ndarray) -> float | None:
-    if len(labels) == 0:
-        return None
-    x = np.asarray(images)
-    x = x.astype(np.float32) / 255.0 if x.dtype == np.uint8 else x.astype(np.float32)
-    pred = np.concatenate([predictor.predict(x[i:i + 2000].reshape(-1, 784)).argmax(axis=1)
-                           for i in range(0, len(x), 2000)])
-    return float((pred == np.asarray(labels).reshape(-1)).mean())
 
 
 @dataclass
