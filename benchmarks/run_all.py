@@ -91,8 +91,12 @@ def update_readme(table: str, machine: dict[str, Any], command: str, mode: str) 
 
 
 def _error_row(report: dict[str, Any]) -> dict[str, Any]:
-    first = str(report["error"]).strip().splitlines()[-1][:200]
-    return C.row(report["name"], f"FAILED: {first}", None, "", met=None)
+    lines = str(report["error"]).strip().splitlines()
+    telling = [ln for ln in lines if "rror" in ln] or lines[-1:]
+    what = telling[0].strip()[:200]
+    if report.get("rows"):  # the figures were written; the process died afterwards
+        return C.row(report["name"], f"FAILED after writing its figures: {what}", None, "")
+    return C.row(report["name"], f"FAILED: {what}", None, "")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -266,7 +266,9 @@ class Trainer:
         if spec.augment:
             from kpgui.core.augment import augmented_dataset
 
-            fit_data = {"x": augmented_dataset(x_fit, onehot[y_fit], spec.batch_size, spec.seed)}
+            # the pipeline reshuffles every epoch itself
+            fit_data = {"x": augmented_dataset(x_fit, onehot[y_fit], spec.batch_size, spec.seed),
+                        "shuffle": False}
         else:
             fit_data = {"x": to_model_input(x_fit), "y": onehot[y_fit], "batch_size": spec.batch_size,
                         "shuffle": True}
