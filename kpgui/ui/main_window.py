@@ -48,7 +48,7 @@ from kpgui.ui.training_plots import TrainingPlots
 from kpgui.ui.training_worker import TrainingSession
 
 PREDICT_MS = 16  # at most one prediction per frame while drawing
-PROGRESS_MS = 33
+PROGRESS_MS = 250  # each progress-bar repaint costs ~4 ms; 4 a second is plenty
 CLOSE_WAIT_MS = 5000  # how long closing waits for a stopped run before deferring the close
 DEFAULT_PEN = 18
 
@@ -561,6 +561,9 @@ class MainWindow(QMainWindow):
         self._training_plots.add_batch(update)
         self._latest_batch = update
         if not self._progress_timer.isActive():
+            # Leading edge: the first batch (and the first after each quiet spell) shows at
+            # once; then at most one update per PROGRESS_MS, the latest when the timer fires.
+            self._show_latest_progress()
             self._progress_timer.start()
 
     def _show_latest_progress(self) -> None:
