@@ -111,6 +111,7 @@ def test_corrupt_database_explained_and_app_still_works(qtbot, monkeypatch):
     draw(qtbot, w.canvas, seven(w.canvas))
     qtbot.waitUntil(lambda: w.prediction_view.predicted is not None, timeout=3000)
     qtbot.keyClick(w, Qt.Key.Key_7)
+    ins.view_actions["Weights"].trigger()  # the tab renders when opened
     assert ins.weights_view.units.size == 64
     close_window(w)
     assert db.read_bytes().startswith(b"this is not")  # untouched when the person said No

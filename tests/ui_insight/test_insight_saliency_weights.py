@@ -74,4 +74,6 @@ def test_weights_helpers_and_no_model(qtbot):
     assert np.nanmax(np.abs(mosaic)) == 1.0
     view = WeightsView(None)
     qtbot.addWidget(view)
+    assert view.info.text() == ""  # nothing is computed while the tab is hidden (start-up cost)
+    view.show()
     assert "No model" in view.info.text() and len(view.units) == 0

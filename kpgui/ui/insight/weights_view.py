@@ -62,6 +62,7 @@ class WeightsView(QWidget):
     def __init__(self, predictor: Any = None, parent=None) -> None:
         super().__init__(parent)
         self.predictor = None
+        self._dirty = True
         self.kernel: np.ndarray | None = None
         self.units = np.zeros(0, int)
         self.count = QSpinBox()
@@ -93,10 +94,19 @@ class WeightsView(QWidget):
         self.set_predictor(predictor)
 
     def set_predictor(self, predictor: Any) -> None:
+        """Show `predictor`'s weights; while the tab is hidden, only remember to (start-up cost)."""
         self.predictor = predictor
-        self.refresh()
+        self._dirty = True
+        if self.isVisible():
+            self.refresh()
+
+    def showEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        super().showEvent(event)
+        if self._dirty:
+            self.refresh()
 
     def refresh(self) -> None:
+        self._dirty = False
         try:
             self.kernel = first_layer_kernel(self.predictor)
         except Exception:  # an odd Keras model: just say there is nothing to show
