@@ -300,9 +300,10 @@ class Insight(QObject):
                 record = save_run_model(self.store, result, name=name.strip(), kind=kind,
                                         notes=notes)
             except Exception as exc:  # a full disk or locked database: tell, don't crash
-                self.record_failed.emit(f"The run could not be added to the history: {exc}")
+                _emit_if_alive(self.record_failed,
+                               f"The run could not be added to the history: {exc}")
                 return
-            self.run_recorded.emit(record)
+            _emit_if_alive(self.run_recorded, record)
 
         t = threading.Thread(target=work, name="kpgui-record-run", daemon=True)
         self._saves = [s for s in self._saves if s.is_alive()] + [t]
@@ -312,6 +313,15 @@ class Insight(QObject):
     def wait_saves(self, timeout: float = 30.0) -> None:
         for t in list(self._saves):
             t.join(timeout)
+
+
+def _emit_if_alive(signal: Any, value: Any) -> None:
+    """Emit from a worker thread unless the app has already torn the receiver down (quitting
+    right after a run): the run is saved either way; only the notice would be lost."""
+    try:
+        signal.emit(value)
+    except RuntimeError:  # "Signal source has been deleted"
+        pass
 
 
 def install(main_window: Any, store: Any = None) -> Insight:
