@@ -38,12 +38,17 @@ def show_main_window():
     evaluation, saliency, weights, your samples, fine-tuning) are added on the event loop's next
     turn, after the window has painted: drawing and predicting work from the first moment.
     (Measured in benchmarks/bench_startup.py, which starts the window through this function.)"""
-    from kpgui.ui.insight import install
     from kpgui.ui.main_window import MainWindow
 
     window = MainWindow()
     window.show()
-    QTimer.singleShot(0, lambda: install(window))
+
+    def add_insight() -> None:
+        from kpgui.ui.insight import install  # imports pyqtgraph: not before the first paint
+
+        install(window)
+
+    QTimer.singleShot(0, add_insight)
     return window
 
 

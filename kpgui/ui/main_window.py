@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pyqtgraph as pg
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
@@ -44,7 +43,6 @@ from kpgui.ui import settings as app_settings
 from kpgui.ui.canvas import DrawingCanvas, SquareHolder
 from kpgui.ui.prediction_view import PredictionView, gray_qimage
 from kpgui.ui.training_panel import TrainingPanel
-from kpgui.ui.training_plots import TrainingPlots
 from kpgui.ui.training_worker import TrainingSession
 
 PREDICT_MS = 16  # at most one prediction per frame while drawing
@@ -80,11 +78,6 @@ class _ModelLoader(QObject):
         threading.Thread(target=work, name="kpgui-model-load", daemon=True).start()
 
 
-def configure_pyqtgraph() -> None:
-    """One look for every plot in the app: white background, dark text, anti-aliased lines."""
-    pg.setConfigOptions(antialias=True, background="w", foreground="#333")
-
-
 class MainWindow(QMainWindow):
     """The kpgui window. `MainWindow(predictor=None)` loads the shipped default model."""
 
@@ -94,7 +87,6 @@ class MainWindow(QMainWindow):
 
     def __init__(self, predictor: Predictor | None = None) -> None:
         super().__init__()
-        configure_pyqtgraph()
         self.setWindowTitle("kpgui – handwritten digits")
         self._settings = app_settings.settings()
         self._predictor: Predictor | None = None
@@ -187,7 +179,9 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(central)
 
         self._training_panel = TrainingPanel()
-        self._training_plots = TrainingPlots()
+        # The plots (pyqtgraph, ~0.45 s to import) are built right after the window first shows.
+        self._training_plots = None
+        self._plots_slot = QWidget()
         self._training_panel.start_requested.connect(self.start_training)
         self._training_panel.stop_requested.connect(self.stop_training)
         self._training_panel.save_requested.connect(self.save_last_run)
@@ -196,7 +190,8 @@ class MainWindow(QMainWindow):
         tab_layout = QVBoxLayout(training_tab)
         tab_layout.setContentsMargins(0, 0, 0, 0)
         tab_layout.addWidget(self._training_panel, 0)
-        tab_layout.addWidget(self._training_plots, 1)
+        tab_layout.addWidget(self._plots_slot, 1)
+        self._tab_layout = tab_layout
 
         self.tabs = QTabWidget()
         self.tabs.addTab(training_tab, "Training")
@@ -275,8 +270,22 @@ class MainWindow(QMainWindow):
     def training_panel(self) -> TrainingPanel:
         return self._training_panel
 
+    def showEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        super().showEvent(event)
+        if self._training_plots is None:
+            QTimer.singleShot(0, lambda: self.training_plots)  # after the first paint
+
     @property
-    def training_plots(self) -> TrainingPlots:
+    def training_plots(self):
+        """The live loss/accuracy plots (a TrainingPlots), built on first use."""
+        if self._training_plots is None:
+            from kpgui.ui.plot_style import configure_pyqtgraph
+            from kpgui.ui.training_plots import TrainingPlots
+
+            configure_pyqtgraph()
+            self._training_plots = TrainingPlots()
+            self._tab_layout.replaceWidget(self._plots_slot, self._training_plots)
+            self._plots_slot.deleteLater()
         return self._training_plots
 
     @property
@@ -539,7 +548,7 @@ class MainWindow(QMainWindow):
         session.finished.connect(self._on_finished)
         session.failed.connect(self._on_failed)
         session.ended.connect(self._on_ended)
-        self._training_plots.reset(spec.epochs)
+        self.training_plots.reset(spec.epochs)
         self._training_panel.set_running(True)
         self.statusBar().showMessage("Loading TensorFlow and MNIST…")
         session.start()
@@ -553,12 +562,12 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage("Stopping after this batch…")
 
     def _on_began(self, start: Any) -> None:
-        self._training_plots.reset(start.epochs)
+        self.training_plots.reset(start.epochs)
         self.statusBar().showMessage(
             f"Training on {start.train_samples} images ({start.val_samples} for validation)…")
 
     def _on_batch(self, update: Any) -> None:
-        self._training_plots.add_batch(update)
+        self.training_plots.add_batch(update)
         self._latest_batch = update
         if not self._progress_timer.isActive():
             # Leading edge: the first batch (and the first after each quiet spell) shows at
@@ -573,11 +582,11 @@ class MainWindow(QMainWindow):
                                                u.eta)
 
     def _on_epoch(self, update: Any) -> None:
-        self._training_plots.add_epoch(update)
+        self.training_plots.add_epoch(update)
 
     def _on_finished(self, result: Any, predictor: Any) -> None:
         self._progress_timer.stop()
-        self._training_plots.refresh()
+        self.training_plots.refresh()
         self._last_result = result
         acc = result.test_accuracy
         acc_text = "not evaluated" if acc is None else f"{100 * acc:.2f} %"

@@ -2,12 +2,16 @@
 
 A passive view: the window hands it an image and probabilities (`show_result`) or nothing
 (`show_blank`). Public hook for live saliency: `set_overlay(heat)`.
+
+The bar chart is pyqtgraph, whose import alone takes ~0.45 s (its Qt shim makes PySide6 build
+hundreds of enum classes). So the view shows at once with the preview and the answer in big
+type, and builds the chart on the event loop's next turn after it is first shown (or when
+`build_chart()` is called); bars set before that are drawn as soon as it exists.
 """
 
 from __future__ import annotations
 
 import numpy as np
-import pyqtgraph as pg
 from PySide6.QtCore import QRect, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPaintEvent
 from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
@@ -124,6 +128,44 @@ class PredictionView(QWidget):
         self.confidence_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.confidence_label.setToolTip("How sure the network is (its softmax probability)")
 
+        self.plot = None  # the pyqtgraph chart, built by build_chart()
+        self.bars = None
+        self._heights = np.zeros(10, np.float32)
+        self._top: int | None = None
+        self._chart_slot = QWidget()
+        self._chart_slot.setMinimumSize(240, 170)
+        self._chart_slot.setToolTip("The network's probability for each digit")
+
+        answer = QVBoxLayout()
+        answer.setSpacing(0)
+        answer.addWidget(self.digit_label)
+        answer.addWidget(self.confidence_label)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self.preview, 0, Qt.AlignmentFlag.AlignHCenter)
+        layout.addWidget(self.caption)
+        layout.addLayout(answer)
+        layout.addWidget(self._chart_slot, 1)
+        self._layout = layout
+        self.show_blank()
+
+    def showEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        super().showEvent(event)
+        if self.plot is None:
+            from PySide6.QtCore import QTimer
+
+            QTimer.singleShot(0, self.build_chart)
+
+    def build_chart(self) -> None:
+        """Create the probability bar chart (once) in place of its placeholder."""
+        if self.plot is not None:
+            return
+        import pyqtgraph as pg
+
+        from kpgui.ui.plot_style import configure_pyqtgraph
+
+        configure_pyqtgraph()
         self.plot = pg.PlotWidget(background="w")
         self.plot.setMinimumSize(240, 170)
         self.plot.setToolTip("The network's probability for each digit")
@@ -141,19 +183,16 @@ class PredictionView(QWidget):
         self.bars = pg.BarGraphItem(x=np.arange(10), height=np.zeros(10), width=0.7,
                                     brushes=[BAR_COLOR] * 10, pen=pg.mkPen(None))
         item.addItem(self.bars)
+        self._layout.replaceWidget(self._chart_slot, self.plot)
+        self._chart_slot.deleteLater()
+        self._set_bars(self._heights, self._top)
 
-        answer = QVBoxLayout()
-        answer.setSpacing(0)
-        answer.addWidget(self.digit_label)
-        answer.addWidget(self.confidence_label)
-
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(4, 4, 4, 4)
-        layout.addWidget(self.preview, 0, Qt.AlignmentFlag.AlignHCenter)
-        layout.addWidget(self.caption)
-        layout.addLayout(answer)
-        layout.addWidget(self.plot, 1)
-        self.show_blank()
+    def _set_bars(self, heights: np.ndarray, top: int | None) -> None:
+        """Bar heights with the top class highlighted; kept until the chart exists."""
+        self._heights, self._top = heights, top
+        if self.bars is not None:
+            brushes = [TOP_COLOR if i == top else BAR_COLOR for i in range(10)]
+            self.bars.setOpts(height=heights, brushes=brushes)
 
     def show_blank(self, hint: str = "Draw a digit") -> None:
         """Nothing to read: empty bars and a hint."""
@@ -161,7 +200,7 @@ class PredictionView(QWidget):
         self.predicted = None
         self.probabilities = np.zeros(10, np.float32)
         self.preview.set_image(np.zeros((28, 28), np.float32))
-        self.bars.setOpts(height=self.probabilities, brushes=[BAR_COLOR] * 10)
+        self._set_bars(self.probabilities, None)
         self.digit_label.setText("")
         self.confidence_label.setText(hint)
 
@@ -176,15 +215,14 @@ class PredictionView(QWidget):
         top = int(np.argmax(p))
         self.probabilities = p
         self.predicted = top
-        brushes = [TOP_COLOR if i == top else BAR_COLOR for i in range(10)]
-        self.bars.setOpts(height=p, brushes=brushes)
+        self._set_bars(p, top)
         self.digit_label.setText(str(top))
         self.confidence_label.setText(f"{100.0 * float(p[top]):.1f} % sure")
 
     def show_no_model(self) -> None:
         self.predicted = None
         self.probabilities = np.zeros(10, np.float32)
-        self.bars.setOpts(height=self.probabilities, brushes=[BAR_COLOR] * 10)
+        self._set_bars(self.probabilities, None)
         self.digit_label.setText("?")
         self.confidence_label.setText("No model loaded (Model → Reset to default)")
 
