@@ -46,7 +46,7 @@ from kpgui.ui.training_panel import TrainingPanel
 from kpgui.ui.training_worker import TrainingSession
 
 PREDICT_MS = 16  # at most one prediction per frame while drawing
-PROGRESS_MS = 250  # each progress-bar repaint costs ~4 ms; 4 a second is plenty
+PROGRESS_MS = 500  # each progress-bar repaint costs ~4 ms; twice a second is enough
 CLOSE_WAIT_MS = 5000  # how long closing waits for a stopped run before deferring the close
 DEFAULT_PEN = 18
 
