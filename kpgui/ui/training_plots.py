@@ -1,7 +1,7 @@
 """Live loss and accuracy curves of a training run, plus overlays of past runs.
 
 Points arrive many times a second from the training thread; they are only stored, and the
-curves are redrawn by a single-shot QTimer 4 times a second. Every pyqtgraph item is
+curves are redrawn by a single-shot QTimer twice a second. Every pyqtgraph item is
 created once and updated with setData, and the axes keep fixed ranges during a run (x: 0..epochs,
 accuracy: 0..1, loss: 0..top, widened only when a loss exceeds it): re-laying out the axes on
 every redraw was most of the painting cost, and painting competes with TensorFlow for the CPU

@@ -210,3 +210,33 @@ def test_about_and_model_info_dialogs(window, monkeypatch):
     assert "kpgui" in about and "Qt" in about and "pyqtgraph" in about
     assert "TensorFlow" in about  # "not loaded yet" until training starts
     assert window.predictor.name in info and "784-" in info
+
+
+def test_charts_are_built_after_the_first_paint_and_show_earlier_predictions(qtbot):
+    """pyqtgraph (~0.45 s to import) waits for the first paint; nothing predicted before is lost."""
+    import numpy as np
+
+    from kpgui.ui.main_window import MainWindow
+
+    w = MainWindow()
+    qtbot.addWidget(w)
+    view = w.prediction_view
+    assert view.bars is None  # not built before the window is shown
+    probs = np.linspace(0.0, 1.0, 10, dtype=np.float32)
+    probs /= probs.sum()
+    view.show_result(np.zeros((28, 28), np.float32), probs)
+    w.show()
+    qtbot.waitUntil(lambda: view.bars is not None and w._training_plots is not None, timeout=5000)
+    heights = view.bars.opts["height"]
+    assert np.allclose(heights, probs) and view.predicted == 9
+    assert w.training_plots.point_count("loss_raw") == 0
+
+
+def test_window_module_does_not_import_pyqtgraph():
+    import subprocess
+    import sys
+
+    code = ("import sys; import kpgui.ui.app, kpgui.ui.main_window; "
+            "print('pyqtgraph' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
