@@ -174,3 +174,15 @@ def lateness_summary(late: list[float]) -> dict[str, float]:
         return {"n": 0, "p50_ms": float("nan"), "p99_ms": float("nan"), "max_ms": float("nan")}
     return {"n": len(late), "p50_ms": C.percentile(late, 50), "p99_ms": C.percentile(late, 99),
             "max_ms": float(max(late))}
+
+
+def run_and_report(name: str, args: Any, run: Callable[[], tuple[list, dict]]) -> int:
+    """The common end of a GUI benchmark's main(): time `run()`, print/write its figures, or
+    report clearly when no window can be opened here."""
+    t0 = time.perf_counter()
+    try:
+        rows, details = run()
+    except GuiUnavailable as exc:
+        return C.fail(str(exc), args, name)
+    C.finish(name, rows, details, args, t0)
+    return 0

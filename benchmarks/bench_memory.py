@@ -18,7 +18,6 @@ import gc
 import json
 import subprocess
 import sys
-import time
 from typing import Any
 
 import _common as C
@@ -222,13 +221,7 @@ def main(argv: list[str] | None = None) -> int:
     p = C.base_parser(__doc__.splitlines()[0])
     p.add_argument("--cycles", type=int, help="train/predict cycles (default 20, quick 3)")
     args = p.parse_args(argv)
-    t0 = time.perf_counter()
-    try:
-        rows, details = run(args.quick, args.cycles)
-    except G.GuiUnavailable as exc:
-        return C.fail(str(exc), args, NAME)
-    C.finish(NAME, rows, details, args, t0)
-    return 0
+    return G.run_and_report(NAME, args, lambda: run(args.quick, args.cycles))
 
 
 if __name__ == "__main__":

@@ -167,13 +167,7 @@ def main(argv: list[str] | None = None) -> int:
     p = C.base_parser(__doc__.splitlines()[0])
     p.add_argument("--samples", type=int, help="training images (default 12000, quick 2000)")
     args = p.parse_args(argv)
-    t0 = time.perf_counter()
-    try:
-        rows, details = run(args.quick, args.samples)
-    except G.GuiUnavailable as exc:
-        return C.fail(str(exc), args, NAME)
-    C.finish(NAME, rows, details, args, t0)
-    return 0
+    return G.run_and_report(NAME, args, lambda: run(args.quick, args.samples))
 
 
 if __name__ == "__main__":

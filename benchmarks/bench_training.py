@@ -141,13 +141,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--epochs", type=int, help="epochs (default 2, quick 1)")
     p.add_argument("--repeats", type=int, help="rounds of runs, each side once (default 3, quick 1)")
     args = p.parse_args(argv)
-    t0 = time.perf_counter()
-    try:
-        rows, details = run(args.quick, args.samples, args.epochs, args.repeats)
-    except G.GuiUnavailable as exc:
-        return C.fail(str(exc), args, NAME)
-    C.finish(NAME, rows, details, args, t0)
-    return 0
+    return G.run_and_report(NAME, args, lambda: run(args.quick, args.samples, args.epochs, args.repeats))
 
 
 if __name__ == "__main__":

@@ -19,8 +19,6 @@ from PySide6.QtWidgets import (
     QGraphicsSimpleTextItem,
     QHBoxLayout,
     QLabel,
-    QListView,
-    QListWidget,
     QListWidgetItem,
     QProgressBar,
     QPushButton,
@@ -29,7 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from kpgui.ui.insight.images import thumbnail_icon
+from kpgui.ui.insight.images import thumbnail_icon, thumbnail_list
 
 GALLERY_LIMIT = 400
 _TEST_CACHE: dict[str, tuple[np.ndarray, np.ndarray]] = {}
@@ -208,13 +206,7 @@ class EvaluationView(QWidget):
 
         self.gallery_label = QLabel("Misclassified images appear here.")
         self.gallery_label.setWordWrap(True)
-        self.gallery = QListWidget()
-        self.gallery.setViewMode(QListView.ViewMode.IconMode)
-        self.gallery.setIconSize(QSize(56, 56))
-        self.gallery.setGridSize(QSize(76, 84))
-        self.gallery.setResizeMode(QListView.ResizeMode.Adjust)
-        self.gallery.setMovement(QListView.Movement.Static)
-        self.gallery.setUniformItemSizes(True)
+        self.gallery = thumbnail_list(QSize(76, 84))
         self.gallery.itemClicked.connect(self._gallery_clicked)
         self.gallery.itemActivated.connect(self._gallery_clicked)
 

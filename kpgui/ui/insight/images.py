@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QIcon, QImage, QPixmap
+from PySide6.QtWidgets import QListView, QListWidget
 
 
 def as_unit_float(image: np.ndarray) -> np.ndarray:
@@ -36,3 +37,15 @@ RUN_COLOURS = [
     "#E69F00", "#56B4E9", "#009E73", "#D55E00", "#CC79A7", "#0072B2", "#F0E442", "#999999",
     "#8C564B", "#17BECF",
 ]
+
+
+def thumbnail_list(cell: QSize, icon: int = 56) -> QListWidget:
+    """A wrapping grid of fixed-size digit thumbnails (evaluation gallery, samples view)."""
+    view = QListWidget()
+    view.setViewMode(QListView.ViewMode.IconMode)
+    view.setIconSize(QSize(icon, icon))
+    view.setGridSize(cell)
+    view.setResizeMode(QListView.ResizeMode.Adjust)
+    view.setMovement(QListView.Movement.Static)
+    view.setUniformItemSizes(True)
+    return view

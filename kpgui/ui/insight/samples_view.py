@@ -13,7 +13,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
     QLabel,
-    QListView,
     QListWidget,
     QListWidgetItem,
     QMenu,
@@ -23,7 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from kpgui.ui.insight import dialogs
-from kpgui.ui.insight.images import thumbnail_icon
+from kpgui.ui.insight.images import thumbnail_icon, thumbnail_list
 
 ALL = -1
 
@@ -44,13 +43,7 @@ class SamplesView(QWidget):
         self.groups = QListWidget()
         self.groups.setFixedWidth(120)
         self.groups.currentRowChanged.connect(lambda _r: self._fill_grid())
-        self.grid = QListWidget()
-        self.grid.setViewMode(QListView.ViewMode.IconMode)
-        self.grid.setIconSize(QSize(56, 56))
-        self.grid.setGridSize(QSize(70, 80))
-        self.grid.setResizeMode(QListView.ResizeMode.Adjust)
-        self.grid.setMovement(QListView.Movement.Static)
-        self.grid.setUniformItemSizes(True)
+        self.grid = thumbnail_list(QSize(70, 80))
         self.grid.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.grid.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.grid.customContextMenuRequested.connect(self._context_menu)
