@@ -25,9 +25,10 @@ def load_gui() -> tuple[Any, Any]:
     """(app, MainWindow class). Raises GuiUnavailable with a clear reason."""
     C.setup_env()
     try:
+        from kpgui.ui.main_window import MainWindow
+
         from kpgui.ui import dialogs
         from kpgui.ui.app import make_app
-        from kpgui.ui.main_window import MainWindow
     except Exception as exc:  # noqa: BLE001 - any import failure means the same here
         raise GuiUnavailable(C.gui_missing_message(exc)) from exc
     for attr in ("start_training", "training_finished", "canvas", "update_prediction"):

@@ -18,17 +18,65 @@ def test_python_dash_m_runs_the_same_command():
     assert out.returncode == 0 and "train" in out.stdout and "evaluate" in out.stdout
 
 
-def test_train_saves_model_and_card(tmp_path, capsys):
+@pytest.mark.slow
+def test_train_saves_model_and_card_and_the_run_shows_in_the_history(tmp_path, capfd):
     out = tmp_path / "tiny.keras"
     rc = main(["train", "--hidden", "32", "--epochs", "1", "--train-samples", "6000",
                "--batch-size", "32",
                "--optimizer", "adam", "--dropout", "0.1", "--out", str(out)])
     assert rc == 0
-    stdout, stderr = capsys.readouterr()
+    stdout, stderr = capfd.readouterr()
     assert "test accuracy" in stdout and "epoch 1/1" in stderr
+    assert "cuInit" not in stderr and "oneDNN" not in stderr  # TensorFlow's chatter is logged
     card = json.loads(out.with_suffix(".json").read_text())
     assert card["spec"]["hidden"] == [32] and card["spec"]["optimizer"] == "adam"
-    assert card["test_accuracy"] > 0.8
+    assert card["test_accuracy"] > 0.8 and card["calibration"]["temperature"] > 0
+    assert main(["runs", "--json"]) == 0
+    runs = json.loads(capfd.readouterr().out)  # one history for the CLI and the window
+    assert len(runs) == 1 and runs[0]["spec"]["hidden"] == [32] and runs[0]["model_path"]
+    assert runs[0]["notes"]["log_dir"]
+
+
+@pytest.mark.slow
+def test_a_diverging_run_is_a_result_not_a_model(tmp_path, capfd):
+    """kpgui train --optimizer sgd --lr 10 --activation elu --hidden 64,64 --epochs 2"""
+    out = tmp_path / "nan.keras"
+    rc = main(["train", "--optimizer", "sgd", "--lr", "10", "--activation", "elu", "--hidden",
+               "64,64", "--epochs", "2", "--train-samples", "6000", "--out", str(out)])
+    _out, err = capfd.readouterr()
+    assert rc == 1 and "diverged at epoch" in err and "lower learning rate" in err
+    assert "Traceback" not in err and not out.exists()
+    assert main(["runs", "--json"]) == 0
+    text = capfd.readouterr().out
+    assert "NaN" not in text  # strict JSON
+    runs = json.loads(text)
+    assert runs[0]["status"] == "diverged" and runs[0]["model_path"] is None
+
+
+@pytest.mark.parametrize("where", ["file-as-folder", "no-such-folder", "proc"])
+def test_an_unwritable_out_fails_before_training(tmp_path, capfd, where):
+    if where == "file-as-folder":
+        (tmp_path / "notes.txt").write_text("a file, not a folder")
+        target = tmp_path / "notes.txt" / "m.keras"
+    elif where == "no-such-folder":
+        target = tmp_path / "missing" / "m.keras"
+    else:  # a folder no one may create files in, not even root
+        target = "/proc/self/m.keras"
+    rc = main(["train", "--epochs", "1", "--out", str(target)])
+    err = capfd.readouterr().err
+    assert rc == 2 and "cannot save to" in err and str(target) in err
+    assert "Loading TensorFlow" not in err  # nothing was trained
+
+
+def test_help_shows_every_option_with_its_default(capsys):
+    from kpgui.core.options import OPTIONS
+
+    with pytest.raises(SystemExit):
+        main(["train", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    for opt in OPTIONS:
+        assert opt.flag in text
+    assert "(default: 0.001)" in text and "(default: rmsprop)" in text and "(default: 20)" in text
 
 
 @pytest.mark.parametrize(
@@ -38,17 +86,17 @@ def test_train_saves_model_and_card(tmp_path, capsys):
         (["train", "--hidden", "512,x"], "whole numbers"),
         (["train", "--out", "model.h5"], ".keras"),
         (["train", "--data", "/nonexistent/mnist.npz"], "KPGUI_MNIST"),
-        (["train", "--optimizer", "lbfgs"], "invalid choice"),
+        (["train", "--optimizer", "lbfgs"], "must be one of sgd, rmsprop, adam"),
         (["evaluate", "--model", "/nonexistent.keras"], "no model file"),
         (["predict", "/nonexistent.png"], "no file"),
     ],
 )
-def test_mistakes_give_one_clear_line_and_nonzero_exit(args, fragment, capsys):
+def test_mistakes_give_one_clear_line_and_nonzero_exit(args, fragment, capfd):
     try:
         rc = main(args)
     except SystemExit as exc:  # argparse's own errors
         rc = exc.code
-    _, err = capsys.readouterr()
+    _, err = capfd.readouterr()
     assert rc != 0
     assert fragment in err
     assert "Traceback" not in err
@@ -72,6 +120,17 @@ def test_predict_reads_pictures_of_digits(tmp_path, mnist, capsys):
     digits = [int(line.split(": ")[1].split()[0]) for line in out[:6]]
     assert sum(d == y for d, y in zip(digits, y_test[:6], strict=True)) >= 5
     assert "notes.png: error" in captured.err and len(out) == 6
+
+
+def test_predict_says_not_sure_with_the_best_guesses(tmp_path, capsys):
+    flat = tmp_path / "smudge.npy"
+    np.save(flat, np.full((28, 28), 0.3, np.float32) + np.eye(28, dtype=np.float32) * 0.2)
+    assert main(["predict", str(flat)]) == 0
+    out = capsys.readouterr().out
+    line = out.strip()
+    assert line.startswith(f"{flat}: ")
+    if "not sure" in line:
+        assert " or " in line and line.endswith("?")
 
 
 def test_evaluate_prints_accuracy_and_confusion_matrix(small_model_path, capsys):

@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 
 from kpgui.cli import main
+from kpgui.core.paths import database_path
 from kpgui.core.spec import ModelSpec
 from kpgui.core.store import Store, models_dir
 from kpgui.core.training import TrainingResult
-from kpgui.paths import database_path
 
 
 def _add_run(store: Store, acc: float, name: str | None = None, model_path=None) -> int:
@@ -31,10 +31,11 @@ def test_runs_table_json_and_delete(capsys):
         b = _add_run(store, 0.9534)
     assert main(["runs"]) == 0
     out = capsys.readouterr().out.splitlines()
-    assert out[0].split()[:3] == ["id", "date", "name"]
-    assert out[1].split()[0] == str(b) and "train #" in out[1]  # newest first
-    assert "baseline" in out[2] and "784-256-128-10" in out[2] and "sgd" in out[2]
-    assert "0.05" in out[2] and "97.12 %" in out[2] and "42.0 s" in out[2]
+    assert out[0].split() == ["id", "date", "run", "status", "epochs", "test", "acc", "time",
+                              "settings"]
+    assert out[1].split()[0] == str(b)  # newest first
+    assert "baseline" in out[2] and "layers 256,128" in out[2] and "sgd" in out[2]
+    assert "lr 0.05" in out[2] and "97.12 %" in out[2] and "42.0 s" in out[2]
 
     assert main(["runs", "--json"]) == 0
     data = json.loads(capsys.readouterr().out)

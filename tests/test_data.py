@@ -8,7 +8,7 @@ import types
 import numpy as np
 import pytest
 
-from kpgui.data import DatasetError, find_mnist, load_mnist
+from kpgui.core.data import DatasetError, find_mnist, load_mnist
 
 
 def _write_mnist(path, n=20, **override):

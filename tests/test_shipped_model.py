@@ -7,8 +7,8 @@ import json
 import numpy as np
 
 from kpgui.core.evaluation import evaluate
+from kpgui.core.inference import Predictor
 from kpgui.core.resources import default_model_path, resource_path
-from kpgui.inference import Predictor
 
 
 def test_shipped_model_matches_its_card_on_the_full_test_set(mnist):
@@ -27,7 +27,7 @@ def test_resources_are_found():
 
 
 def test_shipped_model_reads_drawn_digits():
-    from kpgui.preprocess import strokes_to_mnist
+    from kpgui.core.preprocess import strokes_to_mnist
     from tests.conftest import draw_polyline
 
     p = Predictor.load()

@@ -8,9 +8,11 @@ import threading
 import numpy as np
 import pytest
 
-from kpgui.inference import Predictor
-from kpgui.model import ModelSpec, build_model, save_model
-from kpgui.training import EARLY_STOPPED, FINISHED, STOPPED, Trainer
+from kpgui.core.inference import Predictor
+from kpgui.core.network import build_model
+from kpgui.core.saving import save_model
+from kpgui.core.spec import ModelSpec
+from kpgui.core.training import EARLY_STOPPED, FINISHED, STOPPED, Trainer
 
 
 class Recorder:
@@ -94,6 +96,41 @@ def test_stop_from_another_thread_ends_after_the_current_batch(mnist):
     assert result.status == STOPPED
     assert len(rec.batches) < 5 * rec.start.steps_per_epoch / 2
     assert result.test_accuracy is not None  # a stopped run is still evaluated
+    # The record tells the truth: finished epochs only, the partial one marked as partial.
+    finished = len(rec.epochs)
+    assert result.epochs_run == finished
+    assert all(len(v) == finished for v in result.history.values())
+    part = result.partial_epoch
+    assert part is not None and part["epoch"] == finished + 1
+    assert 0 < part["batches"] < part["of"] == rec.start.steps_per_epoch
+    assert "batches of epoch" in result.summary()
+
+
+def test_a_diverging_run_stops_at_once_and_says_where(mnist):
+    from kpgui.core.training import DIVERGED
+
+    x, y, xt, yt = mnist
+    spec = ModelSpec(hidden=(64, 64), optimizer="sgd", learning_rate=10.0, activation="elu",
+                     epochs=3, validation_split=0.1)
+    rec = Recorder()
+    result = Trainer(spec, rec, data=(x[:6000], y[:6000], xt[:500], yt[:500])).run()
+    assert result.status == DIVERGED and not result.usable
+    epoch, batch = result.diverged_at
+    assert epoch == 1 and batch >= 1
+    assert len(rec.batches) == batch  # TerminateOnNaN ended it at that batch
+    assert result.epochs_run == 0 and result.history.get("loss", []) == []
+    assert result.test_accuracy is None and result.calibration is None
+    assert "lower learning rate" in result.summary()
+
+
+def test_a_run_with_a_validation_set_is_calibrated(mnist):
+    x, y, xt, yt = mnist
+    spec = ModelSpec(hidden=(64,), epochs=1, validation_split=0.1)
+    result = Trainer(spec, data=(x[:6000], y[:6000], xt[:2000], yt[:2000])).run()
+    cal = result.calibration
+    assert cal["fitted_on"] == 600 and 0.05 <= cal["temperature"] <= 20
+    assert cal["ece_after"] <= cal["ece_before"] + 1e-9
+    assert 0.35 <= cal["threshold"] <= 0.9
 
 
 def test_early_stopping_restores_the_best_weights(mnist):
@@ -136,7 +173,7 @@ def test_save_writes_model_and_card_atomically(tmp_path, mnist):
 
 
 def test_missing_dataset_is_reported_before_training(tmp_path):
-    from kpgui.data import DatasetError
+    from kpgui.core.data import DatasetError
 
     with pytest.raises(DatasetError, match="not found"):
         Trainer(ModelSpec(epochs=1), data_path=str(tmp_path / "missing.npz")).run()

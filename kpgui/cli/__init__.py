@@ -37,7 +37,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's start-up chatter out
+    """Run the command; every error a person can cause ends in one line and a non-zero exit
+    code, never a traceback (set KPGUI_DEBUG=1 to see tracebacks of unexpected errors)."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # keep TensorFlow's start-up chatter out
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:
@@ -52,12 +54,10 @@ def main(argv: list[str] | None = None) -> int:
     except CliError as exc:
         print(f"kpgui {args.command}: {exc}", file=sys.stderr)
         return 2
-    except Exception as exc:  # the known error types carry messages written for people
-        from kpgui.core.data import DatasetError
-        from kpgui.core.imageio import ImageReadError
-        from kpgui.core.inference import ModelLoadError
+    except Exception as exc:  # noqa: BLE001 - errors are for people: one line, no traceback
+        if os.environ.get("KPGUI_DEBUG"):
+            raise
+        from kpgui.core.errors import one_line
 
-        if isinstance(exc, DatasetError | ModelLoadError | ImageReadError | ValueError | OSError):
-            print(f"kpgui {args.command}: {exc}", file=sys.stderr)
-            return 2
-        raise
+        print(f"kpgui {args.command}: {one_line(exc, args.command.capitalize())}", file=sys.stderr)
+        return 2

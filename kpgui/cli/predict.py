@@ -1,4 +1,8 @@
-"""`kpgui predict IMAGE...`: the digit and confidence for each picture."""
+"""`kpgui predict IMAGE...`: the digit and how sure the model is, for each picture.
+
+Confidence is calibrated (kpgui.core.confidence); when the model is not sure — the picture may
+not be a digit, or an unusual one — the line says "not sure" with the two best guesses.
+"""
 
 from __future__ import annotations
 
@@ -8,32 +12,40 @@ import sys
 
 def register(sub) -> None:
     p = sub.add_parser("predict", help="read digits from image files",
-                       description="Print the predicted digit and its confidence for each image.")
-    p.add_argument("images", nargs="+", metavar="IMAGE", help="PNG/JPEG/BMP/TIFF or .npy files")
+                       description="Print the digit each picture shows and how sure the model is "
+                       "(or 'not sure' with its two best guesses).")
+    p.add_argument("images", nargs="+", metavar="IMAGE", help="PNG/JPEG/BMP/GIF/TIFF or .npy files")
     p.add_argument("--model", metavar="PATH", help="a .keras model (default: the shipped one)")
     p.add_argument("--ink", choices=("auto", "light", "dark"), default="auto",
-                   help="light digit on dark (like MNIST), dark ink on paper, or auto")
+                   help="light digit on dark (like MNIST), dark ink on paper, or auto "
+                   "(default: auto)")
     p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from kpgui.core.imageio import ImageReadError, read_image
+    from kpgui.core.confidence import Calibration, read
+    from kpgui.core.errors import one_line
+    from kpgui.core.imageio import read_image
     from kpgui.core.inference import Predictor
     from kpgui.core.preprocess import image_to_mnist
 
     predictor = Predictor.load(args.model)
+    calibration = Calibration.from_card(predictor.card)
     failed = 0
     for name in args.images:
         try:
             image = image_to_mnist(read_image(name), ink=args.ink)
-        except (ImageReadError, ValueError) as exc:
-            print(f"{name}: error: {exc}", file=sys.stderr)
+        except Exception as exc:  # noqa: BLE001 - one line per bad file, then the next one
+            print(f"{name}: error: {one_line(exc, 'Reading the picture')}", file=sys.stderr)
             failed += 1
             continue
         if not image.any():
             print(f"{name}: no digit found (blank image)")
             continue
-        probs = predictor.predict_one(image)
-        digit = int(probs.argmax())
-        print(f"{name}: {digit} ({100 * probs[digit]:.1f} %)")
+        r = read(predictor.predict_one(image), calibration)
+        if r.sure:
+            print(f"{name}: {r.digit} ({100 * r.confidence:.1f} %)")
+        else:
+            print(f"{name}: not sure — {r.digit} ({100 * r.confidence:.0f} %) or {r.runner_up} "
+                  f"({100 * r.probabilities[r.runner_up]:.0f} %)?")
     return 2 if failed else 0

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import json
+
+from kpgui.core.cards import to_json
 
 
 def register(sub) -> None:
@@ -20,11 +21,12 @@ def register(sub) -> None:
 
 def _open():
     from kpgui.cli import CliError
+    from kpgui.core.paths import FolderError
     from kpgui.core.store import Store, StoreError
 
     try:
         return Store.open_default()
-    except StoreError as exc:
+    except (StoreError, FolderError) as exc:
         raise CliError(str(exc)) from exc
 
 
@@ -39,19 +41,21 @@ def _time(v: float | None) -> str:
 
 
 def table(records: list) -> str:
-    """The runs as an aligned text table (one line per run)."""
-    head = ("id", "date", "name", "layers", "optimizer", "lr", "epochs", "test acc", "time")
+    """The runs as an aligned text table (one line per run), named like the History tab."""
+    from kpgui.core.runs import run_labels, settings_text
+
+    labels = run_labels(records) if records else {}
+    head = ("id", "date", "run", "status", "epochs", "test acc", "time", "settings")
     rows = [head]
     for r in records:
-        s = r.spec
         rows.append((
-            str(r.id), (r.created_at or "").replace("T", " ")[:16], r.title,
-            "-".join(str(n) for n in (784, *s.hidden, 10)), s.optimizer, f"{s.learning_rate:g}",
-            "-" if r.epochs_run is None else str(r.epochs_run), _pct(r.test_accuracy),
-            _time(r.wall_time),
+            str(r.id), (r.created_at or "").replace("T", " ")[:16], labels.get(r.id, r.title),
+            r.status or "-", "-" if r.epochs_run is None else str(r.epochs_run),
+            _pct(r.test_accuracy), _time(r.wall_time),
+            ("fine-tune: " if r.kind == "finetune" else "") + settings_text(r.spec),
         ))
     widths = [max(len(row[i]) for row in rows) for i in range(len(head))]
-    right = {0, 5, 6, 7, 8}
+    right = {0, 4, 5, 6}
     return "\n".join(
         "  ".join(c.rjust(w) if i in right else c.ljust(w)
                   for i, (c, w) in enumerate(zip(row, widths, strict=True))).rstrip()
@@ -86,7 +90,7 @@ def run(args: argparse.Namespace) -> int:
             return 0
         records = store.list_runs()
         if args.json:
-            print(json.dumps([_as_dict(r) for r in records], indent=2))
+            print(to_json([_as_dict(r) for r in records]))
         elif not records:
             print("no runs yet: train a model in the window or with `kpgui train`")
         else:

@@ -1,109 +1,156 @@
-"""`kpgui train`: train a network on MNIST with a live progress bar, then save it with its card."""
+"""`kpgui train`: train a network on MNIST with a progress bar, save it with its card, and
+record the run in the history the window shows.
+
+Every option comes from the one declaration in kpgui.core.options (its flag, type, limits,
+help and default, shown by --help). The run goes through the same job as the window's
+(kpgui.core.jobs.run_job), so it lands in History with its model and logs.
+"""
 
 from __future__ import annotations
 
 import argparse
 import sys
-import time
-from pathlib import Path
+from typing import Any
 
-from kpgui.core.spec import ACTIVATIONS, LR_SCHEDULES, OPTIMIZERS, ModelSpec, parse_hidden
+from kpgui.core.options import OPTIONS, Option
+from kpgui.core.spec import ModelSpec
 
 
-def _hidden(text: str) -> tuple[int, ...]:
-    try:
-        return parse_hidden(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
+def _argument_type(opt: Option):
+    def parse(text: str) -> Any:
+        try:
+            value = opt.parse(text)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+        reason = opt.check(value)
+        if reason:
+            raise argparse.ArgumentTypeError(reason)
+        return value
+
+    parse.__name__ = opt.name  # argparse names the option in its error message
+    return parse
 
 
 def register(sub) -> None:
-    d = ModelSpec()
-    p = sub.add_parser("train", help="train a network on MNIST and save it",
-                       description="Train a dense network on MNIST, print progress, save the model "
-                       "and its model card.")
-    p.add_argument("--hidden", type=_hidden, default=d.hidden, metavar="512,512",
-                   help="hidden layer sizes (default 512,512)")
-    p.add_argument("--activation", choices=ACTIVATIONS, default=d.activation)
-    p.add_argument("--optimizer", choices=OPTIMIZERS, default=d.optimizer)
-    p.add_argument("--lr", type=float, default=d.learning_rate, help="learning rate")
-    p.add_argument("--lr-schedule", choices=LR_SCHEDULES, default=d.lr_schedule)
-    p.add_argument("--batch-size", type=int, default=d.batch_size)
-    p.add_argument("--epochs", type=int, default=d.epochs)
-    p.add_argument("--dropout", type=float, default=d.dropout)
-    p.add_argument("--validation-split", type=float, default=d.validation_split)
-    p.add_argument("--patience", type=int, default=d.patience,
-                   help="early-stopping patience in epochs (0 = off)")
-    p.add_argument("--augment", action="store_true", help="random shifts, rotations, scale, thickness")
-    p.add_argument("--label-smoothing", type=float, default=d.label_smoothing)
-    p.add_argument("--train-samples", type=int, default=0, help="use only the first N images (0 = all)")
-    p.add_argument("--seed", type=int, default=None)
-    p.add_argument("--data", metavar="PATH", help="mnist.npz to use (default: $KPGUI_MNIST, Keras cache)")
-    p.add_argument("--out", metavar="PATH", default="model.keras", help="where to save (default model.keras)")
+    p = sub.add_parser(
+        "train", help="train a network on MNIST and save it",
+        description="Train a dense network on MNIST, print progress, save the model and its "
+        "model card, and record the run in kpgui's history (the window's History tab).",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    for opt in OPTIONS:
+        if opt.kind is bool:
+            p.add_argument(opt.flag, dest=opt.name, action=argparse.BooleanOptionalAction,
+                           default=opt.default, help=opt.help)
+        else:
+            p.add_argument(opt.flag, dest=opt.name, type=_argument_type(opt), default=opt.default,
+                           metavar=opt.format(opt.default).upper() if opt.kind is str else
+                           "N" if opt.kind is int else "X" if opt.kind is float else "512,512",
+                           help=opt.help + (f" ({', '.join(opt.choices)})" if opt.choices else ""))
+    p.add_argument("--data", metavar="PATH", default=None,
+                   help="mnist.npz to use (else $KPGUI_MNIST, then the Keras cache, then a download)")
+    p.add_argument("--out", metavar="PATH", default="model.keras",
+                   help="where to save the model (its card goes beside it as .json)")
+    p.add_argument("--name", default=None, help="a name for the run in the history")
+    p.add_argument("--no-history", action="store_true", help="do not record the run in the history")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(run=run)
 
 
-class ProgressBar:
-    """A one-line progress bar on stderr, redrawn at most 10 times a second."""
+class Progress:
+    """A rich progress bar on the terminal's stderr (the training's own chatter goes to a log),
+    plus one line per finished epoch that stays."""
 
-    def __init__(self, stream=sys.stderr, quiet: bool = False) -> None:
-        self.stream, self.quiet, self.last = stream, quiet, 0.0
+    def __init__(self, stream, quiet: bool = False) -> None:
+        from rich.console import Console
+
+        self.quiet = quiet
+        self.console = Console(file=stream, highlight=False, soft_wrap=True)
+        self.bar: Any = None
+        self.task: Any = None
+
+    def on_status(self, text: str) -> None:
+        if not self.quiet:
+            self.console.print(text, style="dim")
 
     def on_train_begin(self, s) -> None:
-        if not self.quiet:
-            print(f"Training {s.spec.describe()} on {s.train_samples} images "
-                  f"({s.val_samples} for validation)", file=self.stream)
+        if self.quiet:
+            return
+        from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+        self.console.print(f"Training {s.spec.describe()} on {s.train_samples:,} images "
+                           f"({s.val_samples:,} for validation)")
+        self.bar = Progress(TextColumn("{task.description}"), BarColumn(),
+                            TextColumn("{task.fields[metrics]}"), TimeRemainingColumn(),
+                            console=self.console, transient=True)
+        self.task = self.bar.add_task("epoch 1", total=s.epochs * s.steps_per_epoch, metrics="")
+        self.bar.start()
 
     def on_batch(self, u) -> None:
-        now = time.monotonic()
-        if self.quiet or (now - self.last < 0.1 and u.step != u.steps):
-            return
-        self.last = now
-        filled = int(30 * u.step / u.steps)
-        bar = "#" * filled + "-" * (30 - filled)
-        self.stream.write(f"\repoch {u.epoch}/{u.epochs} [{bar}] loss {u.mean_loss:.4f} "
-                          f"acc {u.mean_accuracy:.4f}  ETA {u.eta:5.0f} s ")
-        self.stream.flush()
+        if self.bar is not None:
+            self.bar.update(self.task, completed=(u.epoch - 1) * u.steps + u.step,
+                            description=f"epoch {u.epoch}/{u.epochs}",
+                            metrics=f"loss {u.mean_loss:.4f} acc {u.mean_accuracy:.4f}")
 
     def on_epoch(self, u) -> None:
         if self.quiet:
             return
         val = "" if u.val_loss is None else f" val_loss {u.val_loss:.4f} val_acc {u.val_accuracy:.4f}"
-        self.stream.write(f"\repoch {u.epoch}/{u.epochs} loss {u.loss:.4f} acc {u.accuracy:.4f}{val}"
-                          f"  ({u.elapsed:.0f} s)" + " " * 20 + "\n")
-        self.stream.flush()
+        self.console.print(f"epoch {u.epoch}/{u.epochs} loss {u.loss:.4f} acc {u.accuracy:.4f}"
+                           f"{val} ({u.elapsed:.0f} s)")
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+            self.bar = None
 
 
 def run(args: argparse.Namespace) -> int:
     from kpgui.cli import CliError
+    from kpgui.core.jobs import TrainJob, run_job
 
-    spec = ModelSpec(
-        hidden=args.hidden, activation=args.activation, optimizer=args.optimizer,
-        learning_rate=args.lr, lr_schedule=args.lr_schedule, batch_size=args.batch_size,
-        epochs=args.epochs, dropout=args.dropout, validation_split=args.validation_split,
-        patience=args.patience, augment=args.augment, train_samples=args.train_samples,
-        seed=args.seed, label_smoothing=args.label_smoothing,
-    )
+    spec = ModelSpec.from_dict({o.name: getattr(args, o.name) for o in OPTIONS}, strict=True)
     errors = spec.errors()
     if errors:
         raise CliError("; ".join(errors.values()))
-    out = Path(args.out)
-    if out.suffix != ".keras":
-        raise CliError(f"--out must end in .keras (got {out.name})")
-    from kpgui.core.data import load_mnist
-    from kpgui.core.saving import save_model
-    from kpgui.core.training import Trainer
-
-    data = load_mnist(args.data)  # fails fast, before TensorFlow is imported
-    trainer = Trainer(spec, ProgressBar(quiet=args.quiet), data=data)
+    if not args.out.endswith(".keras"):
+        raise CliError(f"--out must end in .keras (got {args.out})")
+    job = TrainJob(spec, data_path=args.data, out=args.out, name=args.name,
+                   record=not args.no_history)
     try:
-        result = trainer.run()
-    except KeyboardInterrupt:
-        raise
-    path = save_model(result.model, out, result)
-    acc = "n/a" if result.test_accuracy is None else f"{100 * result.test_accuracy:.2f} %"
-    print(f"{result.status}: {result.epochs_run} epoch(s) in {result.wall_time:.1f} s "
-          f"({result.samples_per_second:.0f} samples/s); test accuracy {acc}")
-    print(f"saved {path} and {path.with_suffix('.json')}")
+        job.check()  # an unwritable --out fails now, not after the training
+    except (OSError, ValueError) as exc:
+        raise CliError(str(exc)) from exc
+    from kpgui.core.data import load_mnist
+
+    load_mnist(args.data)  # a missing or bad MNIST fails now, before TensorFlow is imported
+    from kpgui.core.paths import log_path
+    from kpgui.core.worker import stderr_to
+
+    # TensorFlow writes its chatter (oneDNN, cuInit) straight to file descriptor 2 at import and
+    # at its first operation: all of it goes to a log; our progress goes to the real terminal.
+    with stderr_to(log_path("tensorflow-cli.log")) as terminal:
+        progress = Progress(terminal, args.quiet)
+        try:
+            outcome = run_job(job, progress)
+        finally:
+            progress.close()
+    if outcome.status == "diverged":
+        print(f"kpgui train: the run {outcome.summary}; no model was saved", file=sys.stderr)
+        return 1
+    if not outcome.usable:
+        print("kpgui train: stopped before any training; no model was saved", file=sys.stderr)
+        return 1
+    acc = "n/a" if outcome.test_accuracy is None else f"{100 * outcome.test_accuracy:.2f} %"
+    print(f"{outcome.status}: {outcome.epochs_run} epoch(s) in {outcome.wall_time:.1f} s "
+          f"({outcome.samples_per_second:.0f} samples/s); test accuracy {acc}")
+    cal = outcome.calibration or {}
+    if cal:
+        print(f"confidence calibrated: temperature {cal.get('temperature')}, 'not sure' below "
+              f"{100 * float(cal.get('threshold', 0.5)):.0f} %")
+    print(f"saved {outcome.out_path} and its card "
+          f"{outcome.out_path[:-len('.keras')] + '.json' if outcome.out_path else ''}")
+    if outcome.run_id is not None:
+        print(f"recorded as run {outcome.run_id} (kpgui runs; the window's History tab)")
+    elif outcome.record_error:
+        print(f"kpgui train: {outcome.record_error}", file=sys.stderr)
     return 0

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from kpgui.core.arrays import as_model_input
+
 
 @dataclass
 class Evaluation:
@@ -34,13 +36,6 @@ def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray) -> np.ndarray:
     return m
 
 
-def _as_input(images: np.ndarray) -> np.ndarray:
-    """uint8 0-255 or float 0-1 images of any (N, ...) shape -> float32 (N, 784) in [0, 1]."""
-    x = np.asarray(images)
-    x = x.astype(np.float32) / 255.0 if x.dtype == np.uint8 else x.astype(np.float32, copy=False)
-    return x.reshape(len(x), 784)
-
-
 def evaluate(predictor, images: np.ndarray, labels: np.ndarray, batch_size: int = 2000,
              progress=None) -> Evaluation:
     """Run `predictor` over (N, 28, 28) images (uint8 or float in [0, 1]); `progress(done, total)`
@@ -49,7 +44,8 @@ def evaluate(predictor, images: np.ndarray, labels: np.ndarray, batch_size: int 
     labels = np.asarray(labels).reshape(-1)
     probs = np.zeros((n, 10), np.float32)
     for start in range(0, n, batch_size):
-        probs[start : start + batch_size] = predictor.predict(_as_input(images[start : start + batch_size]))
+        batch = as_model_input(images[start : start + batch_size])
+        probs[start : start + batch_size] = predictor.predict(batch)
         if progress is not None:
             progress(min(start + batch_size, n), n)
     pred = probs.argmax(axis=1)

@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from kpgui.core.arrays import as_uint8_images
 from kpgui.core.evaluation import accuracy
 from kpgui.core.inference import Predictor
 from kpgui.core.spec import ACTIVATIONS as SPEC_ACTIVATIONS
@@ -26,6 +27,7 @@ PERSONAL_SHARE = 0.08  # the person's samples' share of a fine-tuning epoch (aft
 MAX_REPEAT = 100  # a handful of samples repeated more than this would just be memorised
 FINETUNE_LR = 1e-4
 FINETUNE_EPOCHS = 2
+MIN_HELD_OUT = 20  # fewer held-out drawings than this: a before/after would be noise
 
 
 def held_out_split(labels: np.ndarray, fraction: float = 0.25, seed: int = 0,
@@ -62,32 +64,23 @@ def _spec_from_card(predictor: Predictor) -> ModelSpec | None:
         return None
 
 
-def keras_model_from_predictor(predictor: Predictor) -> Any:
+def keras_model_from_predictor(predictor: Predictor, spec: ModelSpec | None = None) -> Any:
     """A keras.Model with the predictor's weights, ready for Trainer(initial_model=...).
 
-    NumPy predictors are rebuilt as build_model would make them (Input 784, the Dense layers
-    with their activations, Dropout after each hidden layer if the model card's spec has it);
-    Keras-backed ones are cloned with their weights. Either way the predictor is untouched.
+    NumPy predictors are rebuilt by the one model builder (network.model_from_layers), with the
+    Dropout of `spec` (default: the model card's spec); Keras-backed ones are cloned with their
+    weights. Either way the predictor is untouched.
     """
-    import keras
-
     if predictor.layers is None:
+        import keras
+
         clone = keras.models.clone_model(predictor.keras_model)
         clone.set_weights(predictor.keras_model.get_weights())
         return clone
-    card_spec = _spec_from_card(predictor)
-    dropout = card_spec.dropout if card_spec is not None else 0.0
-    layers: list = [keras.Input(shape=(784,), name="pixels")]
-    for i, dense in enumerate(predictor.layers):
-        layers.append(keras.layers.Dense(dense.kernel.shape[1], activation=dense.activation))
-        if dropout > 0 and i < len(predictor.layers) - 1:
-            layers.append(keras.layers.Dropout(dropout))
-    model = keras.Sequential(layers, name="kpgui_dense")
-    weights = []
-    for dense in predictor.layers:
-        weights += [np.asarray(dense.kernel, np.float32), np.asarray(dense.bias, np.float32)]
-    model.set_weights(weights)
-    return model
+    from kpgui.core.network import model_from_layers
+
+    spec = spec or _spec_from_card(predictor) or ModelSpec(dropout=0.0)
+    return model_from_layers(predictor.layers, spec)
 
 
 def finetune_spec(predictor: Predictor) -> ModelSpec:
@@ -134,9 +127,14 @@ class FineTuneResult:
     mnist_after: float | None
     held_out_count: int
     train_count: int
-    result: Any  # the TrainingResult (its .status says whether it was stopped)
-    predictor: Predictor  # the fine-tuned model, ready to use (Predictor.from_keras)
+    result: Any  # the TrainingResult (its .status says whether it was stopped or diverged)
+    predictor: Predictor | None  # the fine-tuned model (None when the run diverged)
     repeat: int = 1
+
+    @property
+    def judgeable(self) -> bool:
+        """Enough held-out drawings for "your digits: a % → b %" to mean something."""
+        return self.held_out_count >= MIN_HELD_OUT
 
     def notes(self) -> dict:
         """The numbers to keep with the run: store.add_run(ft.result, kind="finetune",
@@ -144,12 +142,18 @@ class FineTuneResult:
         return {"personal_before": self.personal_before, "personal_after": self.personal_after,
                 "mnist_before": self.mnist_before, "mnist_after": self.mnist_after,
                 "held_out_count": self.held_out_count, "train_count": self.train_count,
-                "repeat": self.repeat}
+                "repeat": self.repeat, "summary": self.summary()}
 
     def summary(self) -> str:
-        """One line for people: 'your digits: 82.0 % → 97.0 %; MNIST test: 98.9 % → 98.8 %'."""
-        return (f"your digits: {_pct(self.personal_before)} → {_pct(self.personal_after)}; "
-                f"MNIST test: {_pct(self.mnist_before)} → {_pct(self.mnist_after)}")
+        """One line for people: 'your digits: 82.0 % → 97.0 % (40 held out); MNIST test:
+        98.9 % → 98.8 %' — or why the personal numbers would mean nothing yet."""
+        if self.judgeable:
+            yours = (f"your digits: {_pct(self.personal_before)} → {_pct(self.personal_after)} "
+                     f"({self.held_out_count} held out)")
+        else:
+            yours = (f"your digits: too few held out to judge ({self.held_out_count}; "
+                     f"{MIN_HELD_OUT} needed — save more samples)")
+        return f"{yours}; MNIST test: {_pct(self.mnist_before)} → {_pct(self.mnist_after)}"
 
 
 def finetune(
@@ -163,6 +167,8 @@ def finetune(
     listener: Any = None,
     trainer_hook: Any = None,
     seed: int = 0,
+    stop_event: Any = None,
+    log_dir: Any = None,
 ) -> FineTuneResult:
     """Fine-tune `predictor` on the person's samples (mixed into MNIST) and measure it.
 
@@ -183,9 +189,7 @@ def finetune(
         raise ValueError("no samples of your handwriting yet: draw some digits and save them")
     if y.min() < 0 or y.max() > 9:
         raise ValueError("labels must be digits 0-9")
-    if x.dtype != np.uint8:
-        x = np.clip(np.round(np.asarray(x, np.float32).reshape(-1, 28, 28) * 255), 0, 255)
-    x = x.astype(np.uint8).reshape(-1, 28, 28)
+    x = as_uint8_images(x)
     if mnist is None:
         from kpgui.core.data import load_mnist
 
@@ -204,26 +208,28 @@ def finetune(
 
     trainer = Trainer(
         spec, listener, data=(x_train, y_train, x_test, y_test),
-        initial_model=keras_model_from_predictor(predictor),
+        initial_model=keras_model_from_predictor(predictor, spec),
         extra_train=(x[train_idx], y[train_idx].astype(np.uint8)), extra_repeat=repeat,
+        stop_event=stop_event, log_dir=log_dir,
     )
-    if spec.seed is not None:  # Trainer seeds only models it builds; make fine-tuning repeatable
-        import keras
-
-        keras.utils.set_random_seed(spec.seed)
     if trainer_hook is not None:
         trainer_hook(trainer)
     result = trainer.run()
 
-    card = dict(predictor.card) if isinstance(predictor.card, dict) else {}
-    card.update(spec=spec.to_dict(), test_accuracy=result.test_accuracy,
-                finetuned_from=str(predictor.path) if predictor.path else predictor.name)
-    tuned = Predictor.from_keras(result.model, card=card, name=f"{predictor.name} (yours)")
+    tuned = None
+    if result.usable:
+        card = dict(predictor.card) if isinstance(predictor.card, dict) else {}
+        card.update(spec=spec.to_dict(), test_accuracy=result.test_accuracy,
+                    finetuned_from=str(predictor.path) if predictor.path else predictor.name)
+        tuned = Predictor.from_keras(result.model, card=card, name=f"{predictor.name} (yours)")
+    mnist_after = result.test_accuracy
+    if mnist_after is None and tuned is not None:
+        mnist_after = accuracy(tuned, x_test, y_test)
     return FineTuneResult(
         personal_before=personal_before,
-        personal_after=accuracy(tuned, x[held_idx], y[held_idx]),
+        personal_after=None if tuned is None else accuracy(tuned, x[held_idx], y[held_idx]),
         mnist_before=mnist_before,
-        mnist_after=accuracy(tuned, x_test, y_test),
+        mnist_after=mnist_after,
         held_out_count=len(held_idx),
         train_count=len(train_idx),
         result=result,

@@ -1,24 +1,26 @@
-"""Where the shipped files (default model, icons) live, for editable installs and wheels alike."""
+"""The files that ship inside the package (default model and card, icons), via importlib.resources.
+
+They live in `kpgui/resources/`, so editable installs, wheels and source checkouts all find them
+the same way.
+"""
 
 from __future__ import annotations
 
+import atexit
+import contextlib
+from importlib import resources
 from pathlib import Path
 
-_PACKAGE_DIR = Path(__file__).resolve().parent.parent
+_extracted = contextlib.ExitStack()
+atexit.register(_extracted.close)
 
 
 def resource_path(*parts: str) -> Path:
-    """Path of a shipped resource.
-
-    A built wheel carries `resources/` inside the package (`kpgui/resources`); an editable
-    install or a source checkout has it at the repository root, beside the package.
-    """
-    for base in (_PACKAGE_DIR / "resources", _PACKAGE_DIR.parent / "resources"):
-        if base.is_dir():
-            return base.joinpath(*parts)
-    raise FileNotFoundError(
-        "kpgui's resources folder is missing; reinstall kpgui (pip install -e . from the repository)."
-    )
+    """A real filesystem path of a shipped resource (extracted once if the package is zipped)."""
+    ref = resources.files("kpgui").joinpath("resources", *parts)
+    if isinstance(ref, Path):
+        return ref
+    return Path(_extracted.enter_context(resources.as_file(ref)))  # pragma: no cover - zipapps
 
 
 def default_model_path() -> Path:

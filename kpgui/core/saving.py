@@ -1,66 +1,92 @@
-"""Saving trained models atomically, each with a JSON model card a person can read."""
+"""The one way a model reaches the disk: atomically, always with its card.
+
+* `save_model(model, path, result)` writes a Keras model just trained (in the training
+  process, or the CLI) and its card.
+* `copy_model(src, dst)` writes a copy of a model file that exists (the shipped one, an opened
+  one, a run's) and its card: what "Save model as…" does for every model in the window.
+
+Both write each file to a temporary file beside the target, fsync it and rename it over the
+target (kpgui.core.atomic): a full disk or a crash leaves any previous file byte-identical.
+"""
 
 from __future__ import annotations
 
 import datetime as _dt
-import json
 import os
-import platform
+import re
+import shutil
+import tempfile
 from pathlib import Path
 from typing import Any
 
-import kpgui
 from kpgui.core.atomic import atomic_write
-from kpgui.core.inference import card_path
+from kpgui.core.cards import make_card, to_json
+from kpgui.core.inference import card_path, read_model_card
 
 
-def _versions() -> dict[str, str]:
-    import numpy
+def keras_path(path: str | os.PathLike) -> Path:
+    """`path` with the .keras suffix models must have."""
+    p = Path(path)
+    return p if p.suffix == ".keras" else p.with_suffix(".keras")
 
-    v = {"kpgui": kpgui.__version__, "numpy": numpy.__version__, "python": platform.python_version()}
+
+def check_writable(path: str | os.PathLike) -> Path:
+    """Fail now, before an hour of training, if `path` cannot be written: OSError naming the
+    file and why. A probe file is created beside it and removed (permissions alone do not tell:
+    a read-only disk, a full one, or a folder that is a file)."""
+    p = keras_path(path)
+    folder = p.parent if str(p.parent) else Path(".")
+    if p.is_dir():
+        raise OSError(f"cannot save to {p}: that is a folder")
+    if not folder.is_dir():
+        raise OSError(f"cannot save to {p}: the folder {folder} does not exist")
     try:
-        import keras
-        import tensorflow as tf
+        fd, probe = tempfile.mkstemp(dir=folder, prefix=".kpgui-probe-")
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise OSError(f"cannot save to {p}: the folder {folder} is not writable "
+                      f"({exc.strerror or exc})") from exc
+    if p.exists() and not os.access(p, os.W_OK):
+        raise OSError(f"cannot save to {p}: the file is read-only")
+    return p
 
-        v["keras"], v["tensorflow"] = keras.__version__, tf.__version__
-    except ImportError:  # pragma: no cover
-        pass
-    return v
 
-
-def make_card(result: Any = None, **extra: Any) -> dict:
-    """The model card: spec, test accuracy, epochs, time, history, date, versions."""
-    card: dict[str, Any] = {"format": "kpgui-model-card/1"}
-    if result is not None:
-        card.update(
-            spec=result.spec.to_dict(),
-            description=result.spec.describe(),
-            test_accuracy=result.test_accuracy,
-            test_loss=result.test_loss,
-            status=result.status,
-            epochs_run=result.epochs_run,
-            training_time_s=round(result.wall_time, 2),
-            train_samples=result.train_samples,
-            samples_per_second=round(result.samples_per_second, 1),
-            history=result.history,
-            trained_at=result.started_at,
-        )
-    card["saved_at"] = _dt.datetime.now().isoformat(timespec="seconds")
-    card["versions"] = _versions()
-    card.update(extra)
-    return card
+def write_card(model_path: Path, card: dict) -> Path:
+    text = to_json(card)
+    return atomic_write(card_path(model_path), lambda tmp: Path(tmp).write_text(text, "utf-8"))
 
 
 def save_model(model: Any, path: str | os.PathLike, result: Any = None, **card_extra: Any) -> Path:
-    """Write `model` to `path` (.keras) and its card to `path` with .json, each atomically.
-
-    A crash or full disk mid-save leaves any previous file at `path` intact.
-    """
-    p = Path(path)
-    if p.suffix != ".keras":
-        p = p.with_suffix(".keras")
+    """Write a Keras `model` to `path` (.keras) and its card (.json), each atomically."""
+    p = keras_path(path)
     atomic_write(p, lambda tmp: model.save(tmp))
-    card = make_card(result, **card_extra)
-    text = json.dumps(card, indent=2, default=str)
-    atomic_write(card_path(p), lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
+    write_card(p, make_card(result, **card_extra))
     return p
+
+
+def copy_model(src: str | os.PathLike, dst: str | os.PathLike, **card_changes: Any) -> Path:
+    """Write a copy of the model file `src` (and its card, updated with `card_changes` and a
+    new saved_at) to `dst`, each atomically. Copying a file onto itself only rewrites the card."""
+    s, d = Path(src), keras_path(dst)
+    if not s.is_file():
+        raise OSError(f"cannot save: the model file {s} is gone")
+    if s.resolve() != d.resolve():
+        atomic_write(d, lambda tmp: shutil.copyfile(s, tmp))
+    card = read_model_card(s) or make_card()
+    card.update(card_changes)
+    card["saved_at"] = _dt.datetime.now().isoformat(timespec="seconds")
+    write_card(d, card)
+    return d
+
+
+def new_model_path(folder: Path, started_at: str | None, hidden: tuple[int, ...], kind: str = "run") -> Path:
+    """A fresh `folder/<kind>-<time>-<layers>.keras` that names no existing model or card."""
+    stamp = re.sub(r"[^0-9]", "", started_at or "")[:14] or _dt.datetime.now().strftime("%Y%m%d%H%M%S")
+    base = f"{kind}-{stamp}-" + ("x".join(str(h) for h in hidden) or "model")
+    path = folder / f"{base}.keras"
+    n = 2
+    while path.exists() or card_path(path).exists():
+        path = folder / f"{base}-{n}.keras"
+        n += 1
+    return path

@@ -1,4 +1,8 @@
-"""ModelSpec: every choice a person makes about a network and its training, in one value."""
+"""ModelSpec: every choice a person makes about a network and its training, in one value.
+
+Defaults, limits and messages come from `kpgui.core.options` (the one declaration of each
+option); this module only adds the rules between fields and the conversions.
+"""
 
 from __future__ import annotations
 
@@ -6,66 +10,54 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
-OPTIMIZERS = ("sgd", "rmsprop", "adam")
-ACTIVATIONS = ("relu", "tanh", "sigmoid", "elu", "selu", "gelu", "swish")
-LR_SCHEDULES = ("constant", "cosine")
+from kpgui.core.options import ACTIVATIONS, BY_NAME, LR_SCHEDULES, OPTIMIZERS, OPTIONS, parse_hidden
+
+__all__ = ["ACTIVATIONS", "LR_SCHEDULES", "OPTIMIZERS", "ModelSpec", "parse_hidden"]
+
+
+def _d(name: str) -> Any:
+    return BY_NAME[name].default
 
 
 @dataclass(frozen=True)
 class ModelSpec:
-    """A dense MNIST classifier and how to train it. Defaults are the classic Keras recipe.
+    """A dense MNIST classifier and how to train it. Defaults are the classic Keras recipe
+    (784-512-512-10 relu, RMSprop lr 0.001, batch 128, 20 epochs, 10 % validation).
 
     `train_samples` = 0 trains on all 60 000 images (minus the validation split); a smaller
     number uses the first N, for quick experiments. `patience` = 0 turns early stopping off.
+    `styles`, `restroke` and `non_digits` add generated drawings (see kpgui.core.synth).
     """
 
-    hidden: tuple[int, ...] = (512, 512)
-    activation: str = "relu"
-    dropout: float = 0.0
-    optimizer: str = "rmsprop"
-    learning_rate: float = 0.001
-    lr_schedule: str = "constant"
-    batch_size: int = 128
-    epochs: int = 20
-    validation_split: float = 0.1
-    patience: int = 0
-    augment: bool = False
-    train_samples: int = 0
-    seed: int | None = None
-    label_smoothing: float = 0.0
+    hidden: tuple[int, ...] = _d("hidden")
+    activation: str = _d("activation")
+    dropout: float = _d("dropout")
+    optimizer: str = _d("optimizer")
+    learning_rate: float = _d("learning_rate")
+    lr_schedule: str = _d("lr_schedule")
+    batch_size: int = _d("batch_size")
+    epochs: int = _d("epochs")
+    validation_split: float = _d("validation_split")
+    patience: int = _d("patience")
+    augment: bool = _d("augment")
+    elastic: float = _d("elastic")
+    styles: float = _d("styles")
+    restroke: float = _d("restroke")
+    non_digits: float = _d("non_digits")
+    train_samples: int = _d("train_samples")
+    label_smoothing: float = _d("label_smoothing")
+    seed: int | None = _d("seed")
     extra: dict = field(default_factory=dict, compare=False)
 
     def errors(self) -> dict[str, str]:
         """Field name -> reason, for every invalid value (empty when the spec is usable)."""
         e: dict[str, str] = {}
-        if not self.hidden or any((not isinstance(h, int)) or h < 1 or h > 8192 for h in self.hidden):
-            e["hidden"] = "hidden layers must be whole numbers from 1 to 8192, e.g. 512, 512"
-        elif len(self.hidden) > 8:
-            e["hidden"] = "at most 8 hidden layers"
-        if self.activation not in ACTIVATIONS:
-            e["activation"] = f"activation must be one of {', '.join(ACTIVATIONS)}"
-        if not 0.0 <= self.dropout < 1.0:
-            e["dropout"] = "dropout must be at least 0 and below 1"
-        if self.optimizer not in OPTIMIZERS:
-            e["optimizer"] = f"optimizer must be one of {', '.join(OPTIMIZERS)}"
-        if not 0.0 < self.learning_rate <= 10.0:
-            e["learning_rate"] = "learning rate must be above 0 and at most 10"
-        if self.lr_schedule not in LR_SCHEDULES:
-            e["lr_schedule"] = f"schedule must be one of {', '.join(LR_SCHEDULES)}"
-        if not 1 <= self.batch_size <= 60000:
-            e["batch_size"] = "batch size must be from 1 to 60000"
-        if not 1 <= self.epochs <= 1000:
-            e["epochs"] = "epochs must be from 1 to 1000"
-        if not 0.0 <= self.validation_split < 0.9:
-            e["validation_split"] = "validation split must be at least 0 and below 0.9"
-        if self.patience < 0:
-            e["patience"] = "patience must be 0 (off) or more epochs"
-        elif self.patience > 0 and self.validation_split == 0:
+        for opt in OPTIONS:
+            reason = opt.check(getattr(self, opt.name))
+            if reason:
+                e[opt.name] = reason
+        if "patience" not in e and self.patience > 0 and self.validation_split == 0:
             e["patience"] = "early stopping watches the validation loss: set a validation split"
-        if self.train_samples < 0:
-            e["train_samples"] = "training samples must be 0 (all) or a positive number"
-        if not 0.0 <= self.label_smoothing < 0.5:
-            e["label_smoothing"] = "label smoothing must be at least 0 and below 0.5"
         return e
 
     def validate(self) -> ModelSpec:
@@ -86,13 +78,39 @@ class ModelSpec:
         return d
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> ModelSpec:
-        """Build from a dict (e.g. a model card); unknown keys are ignored, missing ones default."""
-        names = {f.name for f in dataclasses.fields(cls)}
-        kwargs = {k: v for k, v in data.items() if k in names}
-        if "hidden" in kwargs:
-            kwargs["hidden"] = tuple(int(h) for h in kwargs["hidden"])
+    def from_dict(cls, data: dict[str, Any], strict: bool = False) -> ModelSpec:
+        """Build from a dict (a model card, settings, an experiment file). Unknown keys are
+        ignored and missing ones default. With `strict` a bad value raises ValueError naming
+        it; otherwise it falls back to its default, so an old or hand-edited file still opens."""
+        if not isinstance(data, dict):
+            raise ValueError("a model spec must be a JSON object")
+        kwargs: dict[str, Any] = {}
+        for opt in OPTIONS:
+            if opt.name not in data:
+                continue
+            value = data[opt.name]
+            try:
+                if opt.kind is tuple:
+                    value = tuple(int(h) for h in value) if isinstance(value, list | tuple) \
+                        else parse_hidden(str(value))
+                elif opt.kind is float and isinstance(value, int) and not isinstance(value, bool):
+                    value = float(value)
+                reason = opt.check(value)
+            except (TypeError, ValueError) as exc:
+                reason = str(exc)
+            if reason:
+                if strict:
+                    raise ValueError(f"{opt.name}: {reason}")
+                continue
+            kwargs[opt.name] = value
+        if isinstance(data.get("extra"), dict):
+            kwargs["extra"] = dict(data["extra"])
         return cls(**kwargs)
+
+    def differences(self, other: ModelSpec) -> dict[str, tuple[Any, Any]]:
+        """Option name -> (mine, other's) for every option that differs."""
+        return {o.name: (getattr(self, o.name), getattr(other, o.name)) for o in OPTIONS
+                if getattr(self, o.name) != getattr(other, o.name)}
 
     def describe(self) -> str:
         """One line a person can read: 784-512-512-10 relu, rmsprop lr=0.001, ..."""
@@ -104,19 +122,11 @@ class ModelSpec:
             parts.append(f"dropout {self.dropout:g}")
         if self.augment:
             parts.append("augmented")
+        if self.elastic:
+            parts.append(f"elastic {self.elastic:g}")
+        for name in ("styles", "restroke", "non_digits"):
+            value = getattr(self, name)
+            if value:
+                parts.append(f"{BY_NAME[name].label.lower()} {value:g}")
         parts.append(f"batch {self.batch_size}, {self.epochs} epochs")
         return ", ".join(parts)
-
-
-def parse_hidden(text: str) -> tuple[int, ...]:
-    """'512, 512' -> (512, 512). Raises ValueError with a reason a person can act on."""
-    items = [t for t in text.replace(";", ",").replace(" ", ",").split(",") if t]
-    if not items:
-        raise ValueError("give at least one hidden layer size, e.g. 512, 512")
-    try:
-        sizes = tuple(int(t) for t in items)
-    except ValueError:
-        raise ValueError(f"hidden layer sizes must be whole numbers, got {text!r}") from None
-    if any(s < 1 for s in sizes):
-        raise ValueError("hidden layer sizes must be at least 1")
-    return sizes

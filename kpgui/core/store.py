@@ -1,6 +1,6 @@
 """The app's one SQLite database: the run history and the person's own drawn samples.
 
-Both the window and the CLI open the same file (`kpgui.paths.database_path()`), so `kpgui runs`
+Both the window and the CLI open the same file (`kpgui.core.paths.database_path()`), so `kpgui runs`
 lists the runs the window made. Design choices, and why:
 
 * Every write is one committed transaction (autocommit connection, explicit BEGIN IMMEDIATE /
@@ -189,11 +189,9 @@ def _digest(label: int, image: np.ndarray, points: bytes, lengths: bytes) -> str
 
 def models_dir() -> Path:
     """Where run models live: `data_dir()/models`, created on demand."""
-    from kpgui.paths import data_dir
+    from kpgui.core.paths import models_dir as folder
 
-    path = data_dir() / "models"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    return folder()
 
 
 # -- the store ----------------------------------------------------------------------------------
@@ -271,8 +269,8 @@ class Store:
 
     @classmethod
     def open_default(cls, timeout: float = DEFAULT_TIMEOUT) -> Store:
-        """The database at `kpgui.paths.database_path()` (honours $KPGUI_DATA_DIR)."""
-        from kpgui.paths import database_path
+        """The database at `kpgui.core.paths.database_path()` (honours $KPGUI_DATA_DIR)."""
+        from kpgui.core.paths import database_path
 
         return cls(database_path(), timeout=timeout)
 

@@ -1,161 +1,107 @@
-"""Training = Keras `fit` plus callbacks that report to a plain Python listener (no Qt here).
+"""Training = Keras `fit` plus callbacks (no Qt here).
 
-A listener is any object with some of: on_train_begin(TrainingStart), on_batch(BatchUpdate),
-on_epoch(EpochUpdate). The GUI's listener forwards these to the window; the CLI's prints a bar.
+Keras' own callbacks do what they are for: EarlyStopping (best weights restored),
+TerminateOnNaN (a diverging run ends at once), CSVLogger and TensorBoard (logs the ecosystem
+reads). Ours (kpgui.core.callbacks) report every batch to a plain listener and honour Stop.
 `Trainer.stop()` may be called from any thread; training ends after the current batch.
+
+A result tells the truth: only finished epochs are in its history; a run stopped inside an
+epoch says so (`partial_epoch`); a run whose loss became NaN/inf is DIVERGED, with where.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
+import math
 import threading
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from kpgui.core.data import load_mnist, to_model_input
+from kpgui.core.arrays import as_model_input, as_uint8_images
+from kpgui.core.data import load_mnist
+from kpgui.core.progress import BatchUpdate, EpochUpdate, TrainingStart, notify
 from kpgui.core.spec import ModelSpec
 
-FINISHED, EARLY_STOPPED, STOPPED = "finished", "early stopped", "stopped"
+__all__ = ["DIVERGED", "EARLY_STOPPED", "FINISHED", "STOPPED", "BatchUpdate", "EpochUpdate",
+           "Trainer", "TrainingResult", "TrainingStart"]
 
-
-@dataclass(frozen=True)
-class TrainingStart:
-    epochs: int
-    steps_per_epoch: int
-    train_samples: int
-    val_samples: int
-    spec: ModelSpec
-
-
-@dataclass(frozen=True)
-class BatchUpdate:
-    """One batch. loss/accuracy are that batch's own; mean_* are the epoch's running means."""
-
-    epoch: int  # 1-based
-    epochs: int
-    step: int  # 1-based within the epoch
-    steps: int
-    loss: float
-    accuracy: float
-    mean_loss: float
-    mean_accuracy: float
-    elapsed: float
-    eta: float
-    samples_seen: int
-
-    @property
-    def progress(self) -> float:
-        """Fraction of the whole run done, 0..1; also the x position in epochs when scaled."""
-        return ((self.epoch - 1) * self.steps + self.step) / (self.epochs * self.steps)
-
-    @property
-    def epoch_position(self) -> float:
-        """Fractional epoch for plotting (e.g. 1.5 = half way through epoch 2)."""
-        return self.epoch - 1 + self.step / self.steps
-
-
-@dataclass(frozen=True)
-class EpochUpdate:
-    epoch: int  # 1-based
-    epochs: int
-    loss: float
-    accuracy: float
-    val_loss: float | None
-    val_accuracy: float | None
-    elapsed: float
-    eta: float
+FINISHED, EARLY_STOPPED, STOPPED, DIVERGED = "finished", "early stopped", "stopped", "diverged"
+MIN_CALIBRATION_SET = 200  # fewer held-out digits than this give no calibration
+UNIFORM = np.full(10, 0.1, np.float32)  # the target of a non-digit: equally unlike every digit
 
 
 @dataclass
 class TrainingResult:
     spec: ModelSpec
     model: Any  # the trained keras.Model
-    history: dict[str, list[float]]
-    status: str  # FINISHED, EARLY_STOPPED or STOPPED
-    epochs_run: int
+    history: dict[str, list[float]]  # finished epochs only
+    status: str  # FINISHED, EARLY_STOPPED, STOPPED or DIVERGED
+    epochs_run: int  # finished epochs
     wall_time: float
     train_samples: int
     samples_per_second: float
     test_accuracy: float | None = None
     test_loss: float | None = None
+    partial_epoch: dict | None = None  # {"epoch", "batches", "of", "loss", "accuracy"}
+    diverged_at: tuple[int, int] | None = None  # (epoch, batch), 1-based
+    calibration: dict | None = None  # Calibration.to_card(...) fitted on the validation set
     started_at: str = field(default_factory=lambda: _dt.datetime.now().isoformat(timespec="seconds"))
 
+    @property
+    def usable(self) -> bool:
+        """A model worth offering: it trained at least one batch and did not diverge."""
+        return self.status != DIVERGED and (self.epochs_run > 0 or self.partial_epoch is not None)
+
     def summary(self) -> str:
+        if self.status == DIVERGED:
+            epoch, batch = self.diverged_at or (self.epochs_run + 1, 0)
+            return (f"diverged at epoch {epoch}, batch {batch}: the loss became NaN/infinite — "
+                    "try a lower learning rate")
         acc = "not evaluated" if self.test_accuracy is None else f"{100 * self.test_accuracy:.2f} %"
-        return (
-            f"{self.status} after {self.epochs_run} epoch(s) in {self.wall_time:.1f} s; "
-            f"test accuracy {acc}"
-        )
+        part = ""
+        if self.partial_epoch:
+            p = self.partial_epoch
+            part = f" and {p['batches']}/{p['of']} batches of epoch {p['epoch']}"
+        return (f"{self.status} after {self.epochs_run} epoch(s){part} in {self.wall_time:.1f} s; "
+                f"test accuracy {acc}")
 
 
-def _notify(listener: Any, method: str, update: Any) -> None:
-    fn = getattr(listener, method, None)
-    if fn is not None:
-        fn(update)
+def generated_extras(spec: ModelSpec, x_fit: np.ndarray, y_fit: np.ndarray, listener: Any = None,
+                     ) -> tuple[np.ndarray, np.ndarray]:
+    """The drawings the spec asks to add to the training images: synthetic digits in people's
+    styles, MNIST digits re-drawn as pen strokes, and non-digits (soft target 0.1 each).
+    Returns (uint8 images (M, 28, 28), float32 targets (M, 10))."""
+    n = len(x_fit)
+    seed = 0 if spec.seed is None else int(spec.seed)
+    images: list[np.ndarray] = [np.zeros((0, 28, 28), np.uint8)]
+    targets: list[np.ndarray] = [np.zeros((0, 10), np.float32)]
+    if not (spec.styles or spec.restroke or spec.non_digits):
+        return images[0], targets[0]
+    from kpgui.core import synth
 
-
-def _make_callbacks(trainer: Trainer, epochs: int, steps: int, batch_size: int, n_train: int):
-    import keras
-
-    class Reporter(keras.callbacks.Callback):
-        """Turns Keras' running means into per-batch values and tells the listener."""
-
-        seen = 0
-
-        def on_train_begin(self, logs=None):
-            self.t0 = time.perf_counter()
-            self.done = 0
-            self.seen = 0
-
-        def on_epoch_begin(self, epoch, logs=None):
-            self.epoch = epoch
-            self.prev = (0.0, 0.0, 0)  # running sums of loss, accuracy and the sample count
-
-        def on_train_batch_end(self, batch, logs=None):
-            logs = logs or {}
-            self.done += 1
-            n = min((batch + 1) * batch_size, n_train)
-            mean_loss, mean_acc = float(logs.get("loss", np.nan)), float(logs.get("accuracy", np.nan))
-            sl, sa, sn = self.prev
-            k = max(n - sn, 1)
-            loss = (mean_loss * n - sl) / k
-            acc = (mean_acc * n - sa) / k
-            self.prev = (mean_loss * n, mean_acc * n, n)
-            self.seen += k
-            elapsed = time.perf_counter() - self.t0
-            eta = elapsed / self.done * (epochs * steps - self.done)
-            _notify(
-                trainer.listener,
-                "on_batch",
-                BatchUpdate(self.epoch + 1, epochs, batch + 1, steps, loss, acc,
-                            mean_loss, mean_acc, elapsed, eta, self.seen),
-            )
-
-        def on_epoch_end(self, epoch, logs=None):
-            logs = logs or {}
-            elapsed = time.perf_counter() - self.t0
-            eta = elapsed / (epoch + 1) * (epochs - epoch - 1)
-            val_loss, val_acc = logs.get("val_loss"), logs.get("val_accuracy")
-            _notify(
-                trainer.listener,
-                "on_epoch",
-                EpochUpdate(epoch + 1, epochs, float(logs.get("loss", np.nan)),
-                            float(logs.get("accuracy", np.nan)),
-                            None if val_loss is None else float(val_loss),
-                            None if val_acc is None else float(val_acc), elapsed, eta),
-            )
-
-    class StopOnRequest(keras.callbacks.Callback):
-        """Ends fit after the current batch once Trainer.stop() was called (from any thread)."""
-
-        def on_train_batch_end(self, batch, logs=None):
-            if trainer._stop.is_set():
-                self.model.stop_training = True
-
-    return Reporter(), StopOnRequest()
+    eye = np.eye(10, dtype=np.float32)
+    if spec.styles:
+        k = int(round(spec.styles * n))
+        notify(listener, "on_status", f"Drawing {k:,} digits in people's styles…")
+        x, y = synth.synthetic_digits(k, seed=seed + 101)
+        images.append(x)
+        targets.append(eye[y])
+    if spec.restroke:
+        k = min(n, int(round(spec.restroke * n)))
+        notify(listener, "on_status", f"Re-drawing {k:,} MNIST digits as pen strokes…")
+        pick = np.random.default_rng(seed + 202).choice(n, k, replace=False)
+        images.append(synth.restroke(x_fit[pick], y_fit[pick], seed=seed + 202))
+        targets.append(eye[y_fit[pick]])
+    if spec.non_digits:
+        k = int(round(spec.non_digits * n))
+        notify(listener, "on_status", f"Drawing {k:,} scribbles, letters and symbols…")
+        images.append(synth.non_digits(k, seed=seed + 303))
+        targets.append(np.tile(UNIFORM, (k, 1)))
+    return np.concatenate(images), np.concatenate(targets)
 
 
 class Trainer:
@@ -163,9 +109,10 @@ class Trainer:
 
     `data` may be given as (x_train, y_train, x_test, y_test) uint8 arrays (tests and
     fine-tuning pass slices); otherwise MNIST is loaded from `data_path` / $KPGUI_MNIST / the
-    Keras cache / a download. `initial_model` continues training an existing keras model (its
-    weights are kept, the spec's optimizer is used). `extra_train` = (images, labels) adds a
-    person's own samples, repeated `extra_repeat` times so they matter against 60 000 MNIST ones.
+    Keras cache / a download. `initial_model` continues training an existing (uncompiled or
+    compiled) keras model with the spec's optimizer. `extra_train` = (images, labels) adds a
+    person's own samples, repeated `extra_repeat` times so they matter against 60 000 MNIST
+    ones. `log_dir` receives CSVLogger's history.csv and TensorBoard's event files.
     """
 
     def __init__(
@@ -179,6 +126,8 @@ class Trainer:
         extra_train: tuple[np.ndarray, np.ndarray] | None = None,
         extra_repeat: int = 1,
         evaluate: bool = True,
+        log_dir: str | Path | None = None,
+        stop_event: Any = None,
     ) -> None:
         self.spec = (spec or ModelSpec()).validate()
         self.listener = listener
@@ -188,7 +137,10 @@ class Trainer:
         self._extra = extra_train
         self._extra_repeat = max(1, int(extra_repeat))
         self._evaluate = evaluate
-        self._stop = threading.Event()
+        self._log_dir = Path(log_dir) if log_dir is not None else None
+        # Any object with is_set()/set(): a threading.Event, or a multiprocessing one when the
+        # request comes from another process.
+        self._stop = stop_event if stop_event is not None else threading.Event()
         self._abort = False
 
     def stop(self, abort: bool = False) -> None:
@@ -211,91 +163,130 @@ class Trainer:
         # Like Keras' validation_split: the last part of the training data is held out.
         x_val, y_val = x_train[len(x_train) - n_val :], y_train[len(y_train) - n_val :]
         x_fit, y_fit = x_train[: len(x_train) - n_val], y_train[: len(y_train) - n_val]
-        if self._extra is not None and len(self._extra[0]):
-            ex, ey = self._extra
-            ex = np.asarray(ex)
-            if ex.dtype != np.uint8:
-                ex = np.clip(np.round(np.asarray(ex, np.float32).reshape(-1, 28, 28) * 255), 0, 255)
-            ex = ex.astype(np.uint8).reshape(-1, 28, 28)
-            x_fit = np.concatenate([x_fit, np.repeat(ex, self._extra_repeat, axis=0)])
-            y_fit = np.concatenate([y_fit, np.repeat(np.asarray(ey, np.uint8), self._extra_repeat)])
         if len(x_fit) == 0:
             raise ValueError("no training images left: lower the validation split or use more samples")
         return x_fit, y_fit, x_val, y_val, x_test, y_test
 
-    def run(self) -> TrainingResult:
-        """Train (blocking; run it in a worker thread from a GUI) and return the result."""
+    def _fit_set(self, x_fit: np.ndarray, y_fit: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """MNIST plus generated drawings plus the person's samples: uint8 images, soft targets."""
+        eye = np.eye(10, dtype=np.float32)
+        parts_x, parts_t = [np.asarray(x_fit, np.uint8)], [eye[np.asarray(y_fit, np.int64)]]
+        gx, gt = generated_extras(self.spec, parts_x[0], np.asarray(y_fit, np.int64), self.listener)
+        parts_x.append(gx)
+        parts_t.append(gt)
+        if self._extra is not None and len(self._extra[0]):
+            ex = as_uint8_images(self._extra[0])
+            ey = np.asarray(self._extra[1], np.int64).reshape(-1)
+            parts_x.append(np.repeat(ex, self._extra_repeat, axis=0))
+            parts_t.append(np.repeat(eye[ey], self._extra_repeat, axis=0))
+        return np.concatenate(parts_x), np.concatenate(parts_t)
+
+    def _callbacks(self, reporter: Any, stopper: Any, validation: bool) -> tuple[list, Any]:
         import keras
 
+        callbacks = [reporter, stopper, keras.callbacks.TerminateOnNaN()]
+        early = None
+        if validation and self.spec.patience > 0:
+            early = keras.callbacks.EarlyStopping(monitor="val_loss", patience=self.spec.patience,
+                                                  restore_best_weights=True)
+            callbacks.append(early)
+        if self._log_dir is not None:
+            self._log_dir.mkdir(parents=True, exist_ok=True)
+            callbacks.append(keras.callbacks.CSVLogger(str(self._log_dir / "history.csv")))
+            callbacks.append(keras.callbacks.TensorBoard(
+                log_dir=str(self._log_dir / "tensorboard"), histogram_freq=0, write_graph=False,
+                update_freq="epoch"))
+        return callbacks, early
+
+    def run(self) -> TrainingResult:
+        """Train (blocking; run it in the training process from a GUI) and return the result."""
         spec = self.spec
         x_fit, y_fit, x_val, y_val, x_test, y_test = self._split()
-        onehot = np.eye(10, dtype=np.float32)
-        steps = -(-len(x_fit) // spec.batch_size)
-        if self._initial_model is not None:
-            from kpgui.core.network import make_optimizer
+        x_all, t_all = self._fit_set(x_fit, y_fit)
+        steps = -(-len(x_all) // spec.batch_size)
+        notify(self.listener, "on_status", "Building the network…")
+        import keras
 
+        from kpgui.core.callbacks import make_callbacks
+        from kpgui.core.network import build_model, compile_model
+
+        if self._initial_model is not None:
             if spec.seed is not None:  # build_model seeds the models it makes; do the same here
                 keras.utils.set_random_seed(spec.seed)
-            model = self._initial_model
-            model.compile(
-                optimizer=make_optimizer(spec, steps * spec.epochs),
-                loss=keras.losses.CategoricalCrossentropy(label_smoothing=spec.label_smoothing),
-                metrics=["accuracy"],
-            )
+            model = compile_model(self._initial_model, spec, steps * spec.epochs)
         else:
-            from kpgui.core.network import build_model
-
             model = build_model(spec, steps_total=steps * spec.epochs)
 
-        reporter, stopper = _make_callbacks(self, spec.epochs, steps, spec.batch_size, len(x_fit))
-        callbacks = [reporter, stopper]
-        early = None
-        validation = None
-        if len(x_val):
-            validation = (to_model_input(x_val), onehot[y_val])
-            if spec.patience > 0:
-                early = keras.callbacks.EarlyStopping(
-                    monitor="val_loss", patience=spec.patience, restore_best_weights=True
-                )
-                callbacks.append(early)
-        _notify(
-            self.listener,
-            "on_train_begin",
-            TrainingStart(spec.epochs, steps, len(x_fit), len(x_val), spec),
-        )
-        if spec.augment:
+        reporter, stopper = make_callbacks(self.listener, self._stop, spec.epochs, steps,
+                                           spec.batch_size, len(x_all))
+        eye = np.eye(10, dtype=np.float32)
+        validation = (as_model_input(x_val), eye[y_val]) if len(x_val) else None
+        callbacks, early = self._callbacks(reporter, stopper, validation is not None)
+        notify(self.listener, "on_train_begin",
+               TrainingStart(spec.epochs, steps, len(x_all), len(x_val), spec))
+        if spec.augment or spec.elastic:
             from kpgui.core.augment import augmented_dataset
 
+            extra = {"elastic": spec.elastic} if spec.elastic else {}
             # the pipeline reshuffles every epoch itself
-            fit_data = {"x": augmented_dataset(x_fit, onehot[y_fit], spec.batch_size, spec.seed),
+            fit_data = {"x": augmented_dataset(x_all, t_all, spec.batch_size, spec.seed, **extra),
                         "shuffle": False}
         else:
-            fit_data = {"x": to_model_input(x_fit), "y": onehot[y_fit], "batch_size": spec.batch_size,
+            fit_data = {"x": as_model_input(x_all), "y": t_all, "batch_size": spec.batch_size,
                         "shuffle": True}
         t0 = time.perf_counter()
         if not self._stop.is_set():
-            history = model.fit(
-                **fit_data, epochs=spec.epochs, validation_data=validation, callbacks=callbacks,
-                verbose=0,
-            ).history
+            history = model.fit(**fit_data, epochs=spec.epochs, validation_data=validation,
+                                callbacks=callbacks, verbose=0).history
         else:
             history = {}
         wall = time.perf_counter() - t0
-        epochs_run = len(history.get("loss", []))
-        if self._stop.is_set():
+        epochs_run = reporter.complete_epochs if history else 0
+        if reporter.diverged_at is not None:
+            status = DIVERGED
+        elif self._stop.is_set():
             status = STOPPED
         elif early is not None and early.stopped_epoch > 0:
             status = EARLY_STOPPED
         else:
             status = FINISHED
         result = TrainingResult(
-            spec=spec, model=model, history={k: [float(v) for v in vs] for k, vs in history.items()},
-            status=status, epochs_run=epochs_run, wall_time=wall, train_samples=len(x_fit),
+            spec=spec, model=model,
+            history={k: [float(v) for v in vs[:epochs_run]] for k, vs in history.items()},
+            status=status, epochs_run=epochs_run, wall_time=wall, train_samples=len(x_all),
             samples_per_second=reporter.seen / wall if wall > 0 else 0.0,
+            partial_epoch=reporter.partial if history else None,
+            diverged_at=reporter.diverged_at,
         )
-        if self._evaluate and not self._abort and len(x_test):
-            loss, acc = model.evaluate(
-                to_model_input(x_test), onehot[y_test], batch_size=1024, verbose=0
-            )
-            result.test_loss, result.test_accuracy = float(loss), float(acc)
+        if result.usable and not self._abort:
+            self._measure(result, x_val, y_val, x_test, y_test)
         return result
+
+    def _measure(self, result: TrainingResult, x_val, y_val, x_test, y_test) -> None:
+        """Test accuracy and loss, and the calibration fitted on the validation digits."""
+        from kpgui.core.confidence import calibrate, expected_calibration_error, fit_calibration
+
+        model = result.model
+        if self._evaluate and len(x_test):
+            notify(self.listener, "on_status", "Testing on the MNIST test images…")
+            probs = _predict(model, x_test)
+            y = np.asarray(y_test, np.int64)
+            result.test_accuracy = float(np.mean(probs.argmax(axis=1) == y))
+            result.test_loss = float(-np.mean(np.log(np.clip(probs[np.arange(len(y)), y], 1e-7, 1))))
+        if len(x_val) >= MIN_CALIBRATION_SET:
+            cal, measured = fit_calibration(_predict(model, x_val), np.asarray(y_val, np.int64))
+            if self._evaluate and len(x_test):
+                measured["ece_test_before"] = round(expected_calibration_error(probs, y), 5)
+                measured["ece_test_after"] = round(
+                    expected_calibration_error(calibrate(probs, cal.temperature), y), 5)
+            result.calibration = cal.to_card(**measured)
+        if result.test_loss is not None and not math.isfinite(result.test_loss):
+            result.test_loss = None
+
+
+def _predict(model: Any, images: np.ndarray) -> np.ndarray:
+    """Probabilities for many images through `model(x)` in large batches (no Progbar noise)."""
+    x = as_model_input(images)
+    out = [np.asarray(model(x[i : i + 2048], training=False), np.float64)
+           for i in range(0, len(x), 2048)]
+    return np.concatenate(out) if out else np.zeros((0, 10))

@@ -1,30 +1,62 @@
-"""Starting the window: QApplication set-up (name/organisation "kpgui", icon) and the event loop."""
+"""The composition root: the one place that builds the state, the store, the window, the panels
+and the controllers, and connects them. Everything else only knows what it is handed.
+
+Where things are:
+    the state the panels observe     kpgui.core.state.AppState
+    background work                  kpgui.ui.tasks (threads; the training process)
+    drawing -> reading               kpgui.ui.controllers.drawing
+    open / save / keep models        kpgui.ui.controllers.models
+    training runs                    kpgui.ui.controllers.training -> kpgui.core.worker
+    your samples                     kpgui.ui.controllers.samples
+    each tab                         kpgui.ui.panels.<tab>
+
+Start-up is in two steps so the window is up and reading drawings in ~0.6 s: first the window
+with the canvas, the prediction panel and the training form; then, on the event loop's first
+turn after the first paint, everything that needs pyqtgraph (0.45 s to import) or the database:
+plots, History, Evaluation, Weights, My digits.
+"""
 
 from __future__ import annotations
 
 import signal
 import sys
+import time
+from dataclasses import dataclass, field
+from typing import Any
 
-from PySide6.QtCore import QTimer
-from PySide6.QtGui import QIcon
-from PySide6.QtWidgets import QApplication
+from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtGui import QIcon, QKeySequence, QShortcut
+from PySide6.QtWidgets import QApplication, QLabel, QProgressDialog, QSplitter, QWidget
 
-from kpgui.paths import APP_NAME
+from kpgui.core.paths import APP_NAME
+from kpgui.core.state import AppState
+from kpgui.ui import dialogs, help, theme
+from kpgui.ui import settings as app_settings
+from kpgui.ui.controllers.drawing import DrawingController
+from kpgui.ui.controllers.models import ModelController
+from kpgui.ui.controllers.samples import SampleController
+from kpgui.ui.controllers.training import TrainingController
+from kpgui.ui.panels.candidate import CandidateBar
+from kpgui.ui.panels.drawing import DrawingPanel
+from kpgui.ui.panels.prediction import PredictionPanel
+from kpgui.ui.panels.training_form import TrainingPanel
+from kpgui.ui.tasks import Tasks
+from kpgui.ui.window import MainWindow
+
+TAB_KEYS = {"Training": "Ctrl+Shift+T", "History": "Ctrl+Shift+H", "Evaluation": "Ctrl+Shift+E",
+            "Weights": "Ctrl+Shift+W", "My digits": "Ctrl+Shift+D"}
 
 
 def app_icon() -> QIcon:
-    """The app icon from resources/icons (an empty icon if the file is missing)."""
-    try:
-        from kpgui.core.resources import resource_path
+    """The app icon from the package resources (an empty icon if the file is missing)."""
+    from kpgui.core.resources import resource_path
 
-        path = resource_path("icons", "kpgui.svg")
-    except FileNotFoundError:
-        return QIcon()
+    path = resource_path("icons", "kpgui.svg")
     return QIcon(str(path)) if path.is_file() else QIcon()
 
 
-def make_app(argv: list[str] | None = None) -> QApplication:
-    """The QApplication (reused if one exists), named so QSettings/QStandardPaths use "kpgui"."""
+def make_qapp(argv: list[str] | None = None) -> QApplication:
+    """The QApplication (reused if one exists), named so settings and titles say "kpgui"."""
     app = QApplication.instance() or QApplication(list(argv or sys.argv[:1]))
     app.setApplicationName(APP_NAME)
     app.setOrganizationName(APP_NAME)
@@ -33,42 +65,526 @@ def make_app(argv: list[str] | None = None) -> QApplication:
     return app
 
 
-def show_main_window():
-    """Build and show the main window with the shipped model; the insight panels (history,
-    evaluation, saliency, weights, your samples, fine-tuning) are added on the event loop's next
-    turn, after the window has painted: drawing and predicting work from the first moment.
-    (Measured in benchmarks/bench_startup.py, which starts the window through this function.)"""
-    from kpgui.ui.main_window import MainWindow
+class Built(QObject):
+    """Fires once everything (charts and tabs included) has been built."""
 
-    window = MainWindow()
-    window.show()
+    done = Signal()
 
-    def add_insight() -> None:
-        from kpgui.ui.insight import install  # imports pyqtgraph: not before the first paint
 
-        install(window)
+@dataclass
+class App:
+    """What the composition root made: for tests, benchmarks and run_app."""
 
-    QTimer.singleShot(0, add_insight)
-    return window
+    state: AppState
+    tasks: Tasks
+    window: MainWindow
+    drawing: DrawingController
+    models: ModelController
+    training: TrainingController
+    samples: SampleController
+    panels: dict[str, QWidget] = field(default_factory=dict)
+    store: Any = None
+    store_problem: str = ""
+    settings: Any = None
+    built_at: float | None = None  # perf_counter when everything was built
+    built: Built = field(default_factory=Built)
+    mnist_path: str = ""  # the MNIST file the person located ("" = the usual search)
+
+    # -- errors --------------------------------------------------------------------------------
+
+    def report_error(self, title: str, text: str) -> None:
+        """Every error the window shows comes here: a dialog naming cause and fix; for missing
+        MNIST, one that can locate the file or download it."""
+        if title.startswith("MNIST"):
+            self.ask_for_mnist(text)
+            return
+        dialogs.show_error(self.window, title, text)
+
+    # -- MNIST -----------------------------------------------------------------------------------
+
+    def ask_for_mnist(self, text: str) -> None:
+        choice = dialogs.ask_mnist(self.window, text)
+        if choice == "locate":
+            self.locate_mnist()
+        elif choice == "download":
+            self.download_mnist()
+
+    def locate_mnist(self, path: str | None = None) -> Any:
+        """Point kpgui at an mnist.npz (remembered); it is checked on a thread first."""
+        if path is None:
+            path = dialogs.ask_open_path(self.window, "Locate mnist.npz", dialogs.MNIST_FILTER)
+            if not path:
+                return None
+
+        def check(_t):
+            from kpgui.core.data import load_mnist
+
+            load_mnist(path)
+            return path
+
+        task = self.tasks.run(check, key="mnist", doing="Reading MNIST")
+        task.done.connect(self._mnist_located)
+        task.failed.connect(lambda _title, text: dialogs.show_error(
+            self.window, "Not an MNIST file", text))
+        return task
+
+    def _mnist_located(self, path: str) -> None:
+        self.mnist_path = path
+        if self.settings is not None:
+            self.settings.setValue("data/mnist_path", path)
+        self.state.say(f"MNIST found at {path}: training and evaluation will use it.", 8000)
+
+    def download_mnist(self) -> Any:
+        """Download MNIST into the Keras cache with a progress dialog (cancellable)."""
+        from kpgui.core.download import download_mnist
+
+        box = QProgressDialog("Downloading MNIST (11 MB)…", "Cancel", 0, 100, self.window)
+        box.setWindowTitle("Downloading MNIST")
+        box.setMinimumDuration(0)
+        task = self.tasks.run(lambda t: str(download_mnist(
+            progress=lambda done, total: t.report((done, total)),
+            cancelled=lambda: t.cancelled)), key="mnist", doing="Downloading MNIST")
+
+        def progress(value: tuple[int, int]) -> None:
+            done, total = value
+            box.setValue(int(100 * done / total) if total else 0)
+
+        task.progress.connect(progress)
+        task.done.connect(lambda path: (box.close(), self._mnist_located(path)))
+        task.failed.connect(lambda _t, text: (box.close(), dialogs.show_error(
+            self.window, "Download failed", text)))
+        box.canceled.connect(task.cancel)
+        return task
+
+    def data_path(self) -> str | None:
+        return self.mnist_path or None
+
+    # -- closing ---------------------------------------------------------------------------------
+
+    def may_close(self) -> bool:
+        if not self.state.training.busy:
+            return True
+        return dialogs.ask_yes_no(self.window, "Quit while training?",
+                                  "A training run is going. Quit now and stop it? The run so far "
+                                  "is not kept.", yes="Stop and quit")
+
+    def shutdown(self) -> None:
+        """Stop everything (the training process within a second), remember the settings."""
+        self.save_settings()
+        self.tasks.shutdown()
+        if self.store is not None:
+            self.store.close()
+
+    # -- settings --------------------------------------------------------------------------------
+
+    def restore_settings(self) -> None:
+        s = self.settings
+        w = self.window
+        geometry = s.value("window/geometry")
+        if geometry is not None:
+            w.restoreGeometry(geometry)
+        state = s.value("window/state")
+        if state is not None:
+            w.restoreState(state)
+        pen = app_settings.load_float(s, "canvas/pen_width", 18)
+        self.panels["drawing"].pen_spin.setValue(int(round(min(max(pen, 2), 60))))
+        spec = app_settings.load_spec(s)
+        if spec is not None:
+            self.panels["training"].set_spec(spec)
+        self.mnist_path = app_settings.load_text(s, "data/mnist_path")
+        name = app_settings.load_text(s, "view/theme", "system")
+        if name in theme.THEMES and name != "system":
+            self.set_theme(name)
+
+    def save_settings(self) -> None:
+        s, w = self.settings, self.window
+        s.setValue("window/geometry", w.saveGeometry())
+        s.setValue("window/state", w.saveState())
+        s.setValue("canvas/pen_width", self.panels["drawing"].pen_spin.value())
+        app_settings.save_spec(s, self.panels["training"].spec())
+        s.sync()
+
+    def set_theme(self, name: str) -> None:
+        theme.apply_theme(name)
+        if self.settings is not None:
+            self.settings.setValue("view/theme", name)
+        for action_name, action in getattr(self, "theme_actions", {}).items():
+            action.setChecked(action_name == name)
+
+
+def build_app(store: Any = None, open_store: bool = True) -> App:
+    """Build the window and everything behind it (not shown yet). `store`: use this Store
+    instead of opening the default database (tests); `open_store=False` runs without one."""
+    state = AppState()
+    tasks = Tasks(log_path=_training_log_path())
+    drawing_panel = DrawingPanel()
+    prediction = PredictionPanel(state)
+    candidate = CandidateBar(state)
+    window = MainWindow(drawing_panel, prediction, candidate)
+    tasks.setParent(window)
+    app = App(state, tasks, window, None, None, None, None)  # type: ignore[arg-type]
+    report = app.report_error
+    app.drawing = DrawingController(state, drawing_panel.canvas, tasks, report, window)
+    app.models = ModelController(state, tasks, report, window)
+    app.training = TrainingController(state, tasks, store, report, app.data_path, window)
+    app.samples = SampleController(state, store, tasks, app.drawing.clear, report, window)
+    app.settings = app_settings.settings()
+    form = TrainingPanel(state)
+    app.panels.update(drawing=drawing_panel, prediction=prediction, candidate=candidate,
+                      training=form)
+
+    _wire_phase_one(app)
+    training_tab = QSplitter()
+    training_tab.setOrientation(_vertical())
+    training_tab.addWidget(_scrolling(form))
+    training_tab.addWidget(QWidget())  # the plots take this place after the first paint
+    training_tab.setStretchFactor(1, 1)
+    app.panels["training_tab"] = training_tab
+    window.add_tab(training_tab, "Training", TAB_KEYS["Training"])
+    app.restore_settings()
+    app.models.load_shipped_now()
+    app.drawing.render_now()
+
+    def phase_two() -> None:
+        _build_phase_two(app, store, open_store)
+        app.built_at = time.perf_counter()
+        app.built.done.emit()
+
+    QTimer.singleShot(0, phase_two)
+    return app
+
+
+def _vertical():
+    from PySide6.QtCore import Qt
+
+    return Qt.Orientation.Vertical
+
+
+def _scrolling(widget: QWidget) -> QWidget:
+    from PySide6.QtWidgets import QScrollArea
+
+    area = QScrollArea()
+    area.setWidgetResizable(True)
+    area.setWidget(widget)
+    return area
+
+
+def _training_log_path() -> str | None:
+    """Where the training process's own messages (TensorFlow's chatter) go, not the terminal."""
+    from kpgui.core.paths import log_path
+
+    return log_path("training-process.log")
+
+
+def _wire_phase_one(app: App) -> None:
+    """Menus, shortcuts, the drawing panel's intents, the status bar."""
+    w, s, p = app.window, app.state, app.panels
+    drawing: DrawingPanel = p["drawing"]
+    form: TrainingPanel = p["training"]
+    candidate: CandidateBar = p["candidate"]
+
+    drawing.undo_requested.connect(app.drawing.undo)
+    drawing.clear_requested.connect(app.drawing.clear)
+    drawing.import_requested.connect(lambda: _ask_import(app))
+    drawing.sample_bar.label_chosen.connect(app.samples.save_drawing)
+    form.start_requested.connect(lambda spec: _start(app, spec))
+    form.stop_requested.connect(app.training.stop)
+    form.save_requested.connect(lambda: _save_last_run(app))
+    candidate.keep_requested.connect(app.models.keep_candidate)
+    candidate.discard_requested.connect(app.models.discard_candidate)
+
+    w.add_action("File", "&Open model…", lambda: _ask_open_model(app),
+                 QKeySequence.StandardKey.Open, "Read drawings with a saved .keras model")
+    w.add_action("File", "&Save model as…", lambda: _ask_save_model(app), "Ctrl+Shift+S",
+                 "Save the current model with its model card")
+    w.add_action("File", "&Import image…", lambda: _ask_import(app), "Ctrl+I",
+                 "Read a picture of a digit")
+    w.add_action("File", "&Locate mnist.npz…", lambda: app.locate_mnist(), None,
+                 "Tell kpgui where the MNIST file is")
+    w.menus["File"].addSeparator()
+    w.add_action("File", "&Quit", w.close, QKeySequence.StandardKey.Quit, "Close kpgui")
+    w.add_action("Edit", "&Undo stroke", app.drawing.undo, QKeySequence.StandardKey.Undo,
+                 "Remove the last stroke")
+    w.add_action("Edit", "&Clear canvas", app.drawing.clear, "Esc",
+                 "Start again with an empty canvas")
+    w.add_action("Model", "&Start training", lambda: _start(app, form.spec()), "F5",
+                 "Train a network with the settings in the Training tab")
+    w.add_action("Model", "S&top training", app.training.stop, "Shift+F5",
+                 "End training after the current batch")
+    w.menus["Model"].addSeparator()
+    w.add_action("Model", "&Reset to default", app.models.reset_to_default, "Ctrl+R",
+                 "Go back to the model shipped with kpgui")
+    w.add_action("Model", "Model &info", lambda: dialogs.show_html(
+        w, "Model info", help.model_info_html(s.model)), "Ctrl+M",
+        "What the current model is and how it was made")
+    saliency = w.add_action("View", "Show &saliency",
+                            lambda on: p["prediction"].saliency.set_enabled(on), None,
+                            "Colour the pixels that pushed the network to its answer",
+                            checkable=True)
+    p["prediction"].saliency.checkbox.toggled.connect(_sync_check(saliency))
+    theme_menu = w.menus["View"].addMenu("&Theme")
+    app.theme_actions = {}  # type: ignore[attr-defined]
+    for name in theme.THEMES:
+        action = theme_menu.addAction(name.capitalize())
+        action.setCheckable(True)
+        action.triggered.connect(lambda _c=False, n=name: app.set_theme(n))
+        app.theme_actions[name] = action  # type: ignore[attr-defined]
+    app.theme_actions["system"].setChecked(True)  # type: ignore[attr-defined]
+    w.menus["View"].addSeparator()
+    w.add_action("Help", "kpgui &help", lambda: dialogs.show_html(
+        w, "kpgui help", help.help_html(), (620, 560)), QKeySequence.StandardKey.HelpContents,
+        "What each part of the window does, and the keys")
+    w.add_action("Help", "&About kpgui", lambda: dialogs.show_info(w, "About kpgui",
+                                                                   dialogs.about_html()),
+                 None, "Versions of kpgui and its libraries")
+
+    for d in range(10):  # digit keys anywhere in the window (text fields keep typing)
+        shortcut = QShortcut(QKeySequence(str(d)), w)
+        shortcut.activated.connect(lambda d=d: app.samples.save_drawing(d))
+
+    model_label = QLabel()
+    model_label.setToolTip("The model reading your drawing (Model → Model info)")
+    w.statusBar().addPermanentWidget(model_label)
+
+    def show_model(model) -> None:
+        if model is None:
+            model_label.setText("No model")
+            return
+        acc = model.predictor.test_accuracy
+        acc_text = "test accuracy unknown" if acc is None else f"MNIST test {100 * acc:.2f} %"
+        model_label.setText(f"Model: {model.source} — {acc_text}")
+
+    s.events.model.connect(show_model)
+    s.events.message.connect(lambda text, ms: w.statusBar().showMessage(text, ms))
+    s.events.training.connect(lambda t: t.busy and t.text and w.statusBar().showMessage(t.text))
+    w.close_guard = app.may_close
+    w.on_close = app.shutdown
+
+
+def _sync_check(action):
+    def sync(on: bool) -> None:
+        if action.isChecked() != on:
+            action.setChecked(on)
+
+    return sync
+
+
+def _build_phase_two(app: App, store: Any, open_store: bool) -> None:
+    """Charts and the tabs that need the database, after the first paint."""
+    from kpgui.ui.panels.evaluation import EvaluationPanel
+    from kpgui.ui.panels.training_plots import TrainingPlots
+    from kpgui.ui.panels.weights import WeightsPanel
+
+    w, s = app.window, app.state
+    p = app.panels
+    p["prediction"].build_chart()
+    plots = TrainingPlots(s)
+    tab: QSplitter = p["training_tab"]
+    old = tab.widget(1)
+    tab.replaceWidget(1, plots)
+    old.deleteLater()
+    tab.setSizes([300, 500])
+    p["plots"] = plots
+
+    if store is None and open_store:
+        store, app.store_problem = open_default_store(w)
+    app.store = store
+    app.training.store = store
+    app.samples.store = store
+
+    if store is not None:
+        from kpgui.ui.panels.history import HistoryPanel
+
+        history: QWidget = HistoryPanel(s, store)
+        history.load_requested.connect(app.models.load_run)
+        history.save_requested.connect(lambda run: _ask_save_file(app, run.model_path,
+                                                                  f"run-{run.id}.keras"))
+    else:
+        history = unavailable("Run history", app.store_problem)
+    p["history"] = history
+    w.add_tab(history, "History", TAB_KEYS["History"])
+
+    evaluation = EvaluationPanel(s, app.tasks)
+    evaluation.image_chosen.connect(app.drawing.show_image)
+    p["evaluation"] = evaluation
+    w.add_tab(evaluation, "Evaluation", TAB_KEYS["Evaluation"])
+    weights = WeightsPanel(s)
+    p["weights"] = weights
+    w.add_tab(weights, "Weights", TAB_KEYS["Weights"])
+
+    if store is not None:
+        mine = _my_digits(app, store)
+    else:
+        mine = unavailable("Your samples", app.store_problem)
+        p["drawing"].sample_bar.setEnabled(False)
+        p["drawing"].sample_bar.setToolTip("Samples cannot be saved: the database is unavailable")
+    p["my_digits"] = mine
+    w.add_tab(mine, "My digits", TAB_KEYS["My digits"])
+    if app.store_problem and store is not None:  # recovered: say where the old file is
+        s.say(app.store_problem, 15000)
+    w.fit_dock()
+
+
+def _my_digits(app: App, store: Any) -> QWidget:
+    from kpgui.ui.panels.finetune import FineTunePanel
+    from kpgui.ui.panels.samples import SamplesPanel
+
+    s = app.state
+    samples = SamplesPanel(s, store)
+    samples.relabel_requested.connect(app.samples.relabel)
+    samples.delete_requested.connect(app.samples.delete)
+    samples.export_requested.connect(app.samples.export)
+    samples.import_requested.connect(app.samples.import_)
+    samples.image_chosen.connect(app.drawing.show_image)
+    finetune = FineTunePanel(s, store)
+    finetune.finetune_requested.connect(lambda epochs, repeat, n: _finetune(app, epochs, repeat, n))
+    app.panels["samples"] = samples
+    app.panels["finetune"] = finetune
+    split = QSplitter(_vertical())
+    split.addWidget(samples)
+    split.addWidget(_scrolling(finetune))
+    split.setStretchFactor(0, 3)
+    split.setStretchFactor(1, 1)
+    return split
+
+
+def open_default_store(parent: QWidget | None) -> tuple[Any, str]:
+    """(Store, "") or (None, why): the default database, recovering a damaged one if the person
+    agrees. Exactly one dialog is shown when something is wrong."""
+    from kpgui.core.paths import FolderError
+    from kpgui.core.store import Store, StoreError
+
+    try:
+        return Store.open_default(), ""
+    except StoreError as exc:
+        path = exc.path
+        if exc.kind == StoreError.CORRUPT and path is not None:
+            if dialogs.ask_yes_no(
+                parent, "Database damaged",
+                f"{exc}\n\nStart a fresh, empty database now? The damaged file is kept beside "
+                f"it (as {path.name}.corrupt-<time>) and nothing is deleted. If you answer No, "
+                "kpgui works without run history and your samples until the file is fixed.",
+                yes="Start fresh",
+            ):
+                try:
+                    store = Store.recover(path)
+                except (StoreError, OSError) as exc2:
+                    dialogs.show_error(parent, "Database unavailable",
+                                       f"A fresh database could not be made either: {exc2}")
+                    return None, str(exc2)
+                kept = store.recovered_from
+                return store, (f"Started a fresh database; the damaged one is kept as {kept}."
+                               if kept else "")
+            return None, str(exc)
+        dialogs.show_error(parent, "Database unavailable",
+                           f"{exc}\n\nkpgui keeps working, but run history and your samples are "
+                           "unavailable until this is fixed (restart kpgui afterwards).")
+        return None, str(exc)
+    except (FolderError, OSError) as exc:
+        dialogs.show_error(parent, "Database unavailable", f"The kpgui database could not be "
+                           f"opened: {exc}. Run history and your samples are unavailable.")
+        return None, str(exc)
+
+
+def unavailable(what: str, reason: str) -> QLabel:
+    from PySide6.QtCore import Qt
+
+    label = QLabel(f"<b>{what} unavailable.</b><br><br>The kpgui database could not be opened:"
+                   f"<br>{reason}<br><br>Fix or move the file aside and restart kpgui; "
+                   "everything else keeps working.")
+    label.setWordWrap(True)
+    label.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    label.setObjectName("store-unavailable")
+    return label
+
+
+# -- intents that need a dialog first ------------------------------------------------------------
+
+
+def _start(app: App, spec) -> bool:
+    errors = app.panels["training"].errors()
+    if errors:
+        dialogs.show_error(app.window, "Cannot start training",
+                           "Fix these settings first:\n• " + "\n• ".join(errors.values()))
+        return False
+    app_settings.save_spec(app.settings, spec)
+    return app.training.start(spec)
+
+
+def _finetune(app: App, epochs: int, repeat: int | None, mnist_images: int) -> bool:
+    from kpgui.core.personal import finetune_spec
+
+    model = app.state.model
+    if model is None:
+        app.report_error("No model", "Load or train a model first, then fine-tune it.")
+        return False
+    spec = finetune_spec(model.predictor).replace(epochs=int(epochs), train_samples=int(mnist_images))
+    ok = app.training.finetune(spec, repeat)
+    if ok:
+        app.window.show_tab("Training")
+    return ok
+
+
+def _ask_import(app: App) -> None:
+    path = dialogs.ask_open_path(app.window, "Import a picture of a digit", dialogs.IMAGE_FILTER)
+    if path:
+        app.drawing.import_picture(path)
+
+
+def _ask_open_model(app: App) -> None:
+    path = dialogs.ask_open_path(app.window, "Open a model", dialogs.MODEL_FILTER)
+    if path:
+        app.models.open_file(path)
+
+
+def _ask_save_model(app: App) -> None:
+    model = app.state.model
+    if model is None or model.predictor.path is None:
+        dialogs.show_error(app.window, "Nothing to save", "No model file is in use.")
+        return
+    _ask_save_file(app, str(model.predictor.path), f"{model.predictor.name}.keras")
+
+
+def _save_last_run(app: App) -> None:
+    outcome = app.training.last_outcome
+    if outcome is None or not outcome.usable:
+        return
+    _ask_save_file(app, outcome.model_path, "trained.keras")
+
+
+def _ask_save_file(app: App, source: str | None, suggestion: str) -> None:
+    if not source:
+        return
+    path = dialogs.ask_save_path(app.window, "Save model as", dialogs.MODEL_FILTER, suggestion)
+    if path:
+        app.models.save_file(source, path)
+
+
+def show_main_window() -> App:
+    """Build and show the window; the second start-up step follows the first paint.
+    (benchmarks/bench_startup.py starts the window through this function.)"""
+    make_qapp()
+    app = build_app()
+    app.window.show()
+    return app
 
 
 def run_app(argv: list[str] | None = None) -> int:
-    """Open the main window with the shipped model and run until it is closed; exit code."""
-    app = make_app(argv)
-    window = show_main_window()
-    # Ctrl+C in the terminal closes the window the normal way (stopping any run); the timer
-    # gives Python a moment now and then to notice the signal while Qt's loop runs.
+    """Open the main window and run until it is closed; the exit code."""
+    qapp = make_qapp(argv)
+    app = build_app()
+    app.window.show()
+    # Ctrl+C in the terminal closes the window the normal way; the timer gives Python a moment
+    # now and then to notice the signal while Qt's loop runs.
     try:
-        signal.signal(signal.SIGINT, lambda *_: window.close())
+        signal.signal(signal.SIGINT, lambda *_: app.window.close())
     except ValueError:  # not the main thread (embedded use): keep the default handler
         pass
     wakeup = QTimer()
     wakeup.timeout.connect(lambda: None)
     wakeup.start(250)
-    code = app.exec()
+    code = qapp.exec()
     wakeup.stop()
-    session = window.training_session
-    if session is not None and session.is_running():  # closed some other way: never orphan it
-        session.stop(abort=True)
-        session.wait(30000)
+    app.tasks.shutdown()  # closed some other way: never leave a training process behind
     return int(code)

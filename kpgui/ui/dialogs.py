@@ -1,6 +1,7 @@
 """Every dialog the window shows goes through these helpers, so tests can patch them.
 
-Errors are for people: the text names the cause and what to do about it.
+Errors are for people: the text names the cause and what to do about it (the words come from
+kpgui.core.errors or from the error itself).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QMessageBox,
     QPlainTextEdit,
+    QTextBrowser,
     QVBoxLayout,
     QWidget,
 )
@@ -21,6 +23,8 @@ import kpgui
 
 MODEL_FILTER = "Keras models (*.keras);;All files (*)"
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp *.gif *.tif *.tiff *.npy);;All files (*)"
+NPZ_FILTER = "Sample files (*.npz);;All files (*)"
+MNIST_FILTER = "MNIST (mnist.npz *.npz);;All files (*)"
 
 
 def show_error(parent: QWidget | None, title: str, text: str) -> None:
@@ -33,8 +37,50 @@ def show_info(parent: QWidget | None, title: str, text: str) -> None:
     QMessageBox.about(parent, title, text)
 
 
+def ask_yes_no(parent: QWidget | None, title: str, text: str, yes: str = "Yes") -> bool:
+    """True when the person answers yes (the default button is No: nothing happens by accident)."""
+    box = QMessageBox(QMessageBox.Icon.Question, title, text, QMessageBox.StandardButton.NoButton,
+                      parent)
+    yes_button = box.addButton(yes, QMessageBox.ButtonRole.YesRole)
+    no_button = box.addButton(QMessageBox.StandardButton.No)
+    box.setDefaultButton(no_button)
+    box.exec()
+    return box.clickedButton() is yes_button
+
+
+def ask_mnist(parent: QWidget | None, text: str) -> str | None:
+    """MNIST is missing or unreadable: "locate" (pick the file), "download" or None."""
+    box = QMessageBox(QMessageBox.Icon.Warning, "MNIST needed", text,
+                      QMessageBox.StandardButton.NoButton, parent)
+    box.setInformativeText("Training and evaluation need the MNIST digits (mnist.npz, 11 MB).")
+    locate = box.addButton("Locate mnist.npz…", QMessageBox.ButtonRole.AcceptRole)
+    download = box.addButton("Download it", QMessageBox.ButtonRole.ActionRole)
+    box.addButton(QMessageBox.StandardButton.Cancel)
+    box.setDefaultButton(locate)
+    box.exec()
+    clicked = box.clickedButton()
+    return "locate" if clicked is locate else "download" if clicked is download else None
+
+
+def show_html(parent: QWidget | None, title: str, html: str, size: tuple[int, int] = (560, 420)
+              ) -> None:
+    """A read-only, scrollable, copyable rich-text window (model info, help)."""
+    dlg = QDialog(parent)
+    dlg.setWindowTitle(title)
+    box = QTextBrowser()
+    box.setOpenExternalLinks(True)
+    box.setHtml(html)
+    box.setMinimumSize(*size)
+    buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+    buttons.rejected.connect(dlg.reject)
+    layout = QVBoxLayout(dlg)
+    layout.addWidget(box)
+    layout.addWidget(buttons)
+    dlg.exec()
+
+
 def show_text(parent: QWidget | None, title: str, text: str) -> None:
-    """A read-only, copyable text window for longer content (model info)."""
+    """A read-only, copyable plain-text window."""
     dlg = QDialog(parent)
     dlg.setWindowTitle(title)
     box = QPlainTextEdit(text)
@@ -61,7 +107,8 @@ def ask_save_path(parent: QWidget | None, title: str, filters: str, start: str =
 
 
 def versions_text() -> str:
-    """Versions of kpgui and its libraries; TensorFlow/Keras only if already loaded."""
+    """Versions of kpgui and its libraries (TensorFlow runs in the training process, so the
+    window reports the installed version without importing it)."""
     import numpy
     import pyqtgraph
     import PySide6
@@ -75,10 +122,13 @@ def versions_text() -> str:
         ("NumPy", numpy.__version__),
         ("Python", sys.version.split()[0]),
     ]
-    tf = sys.modules.get("tensorflow")
-    keras = sys.modules.get("keras")
-    rows.append(("TensorFlow", getattr(tf, "__version__", "?") if tf else "not loaded yet"))
-    rows.append(("Keras", getattr(keras, "__version__", "?") if keras else "not loaded yet"))
+    from importlib.metadata import PackageNotFoundError, version
+
+    for dist, label in (("tensorflow", "TensorFlow"), ("keras", "Keras")):
+        try:
+            rows.append((label, version(dist)))
+        except PackageNotFoundError:
+            rows.append((label, "not installed"))
     return "\n".join(f"{name}: {version}" for name, version in rows)
 
 

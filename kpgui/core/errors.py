@@ -1,0 +1,48 @@
+"""Messages for people, written in one place: any exception -> (title, cause and fix).
+
+The window shows (title, text) in a dialog; the CLI prints the text as one line. Errors kpgui
+raises itself already say what happened and what to do; this adds a title and translates the
+rest (full disks, missing libraries, memory) into words a person can act on.
+"""
+
+from __future__ import annotations
+
+import errno
+
+
+def describe(exc: BaseException, doing: str = "Training") -> tuple[str, str]:
+    """(title, text) for an error that happened while `doing` something ("Training",
+    "Opening the model", ...)."""
+    from kpgui.core.data import DatasetError
+    from kpgui.core.inference import ModelLoadError
+
+    if isinstance(exc, DatasetError):
+        return "MNIST not found" if "not found" in str(exc) or "not on this" in str(exc) \
+            else "MNIST unusable", str(exc)
+    if isinstance(exc, ModelLoadError):
+        return "Model unusable", str(exc)
+    if isinstance(exc, MemoryError):
+        return "Out of memory", (f"{doing} ran out of memory. Use fewer or smaller hidden layers, "
+                                 "a smaller batch size, or fewer training images, then try again.")
+    if isinstance(exc, ImportError):
+        return "TensorFlow is missing", (
+            f"{doing} needs TensorFlow and Keras, which could not be imported ({exc}). Install "
+            "them with `pip install tensorflow`, then try again.")
+    if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
+        where = f" ({exc.filename})" if getattr(exc, "filename", None) else ""
+        return "Disk full", (f"The disk is full{where}: nothing was overwritten. Free some space "
+                             "and try again.")
+    if isinstance(exc, OSError):
+        return "File problem", f"{doing} failed: {exc.strerror or exc}" + (
+            f" ({exc.filename})" if getattr(exc, "filename", None) else "") + "."
+    if isinstance(exc, ValueError):
+        return "Cannot start", str(exc)
+    name = type(exc).__name__
+    return f"{doing} failed", (f"{doing} stopped with an unexpected error ({name}: {exc}). "
+                               "Nothing you made was changed; try again, and if it happens again "
+                               "report it with these words.")
+
+
+def one_line(exc: BaseException, doing: str = "Training") -> str:
+    """The error as one line for the terminal."""
+    return " ".join(describe(exc, doing)[1].split())

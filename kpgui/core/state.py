@@ -1,0 +1,281 @@
+"""The app's state, without Qt: what the window shows, in one object that views observe.
+
+Like napari's evented models: each piece of state has an event that fires when it changes;
+views subscribe (`state.events.model.connect(view.show_model)`) and never talk to each other.
+Controllers change the state; the window's panels only read it and forward what the person
+does. Everything here runs in the thread that changes it (the GUI thread in the app), and is
+tested without a window.
+
+    model        the model reading the drawing, and where it came from
+    drawing      what is on the canvas: its 28x28 image (strokes or a picture) and caption
+    reading      the calibrated answer for that drawing ("7, 98 % sure" / "not sure: 1 or 7?")
+    training     whether a run is going, what it is doing, and the stream of its numbers
+    candidate    a finished run's model, waiting for the person to keep or discard it
+    overlays     past runs whose curves are drawn over the live plots
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+
+from kpgui.core.confidence import Calibration, Reading, read
+
+
+class Event:
+    """A list of callbacks. `emit` calls each in order; one that raises is reported through
+    sys.excepthook and the others still run (a broken view must not break drawing)."""
+
+    def __init__(self, name: str = "") -> None:
+        self.name = name
+        self._callbacks: list[Callable[..., Any]] = []
+
+    def connect(self, callback: Callable[..., Any]) -> Callable[..., Any]:
+        if callback not in self._callbacks:
+            self._callbacks.append(callback)
+        return callback
+
+    def disconnect(self, callback: Callable[..., Any]) -> None:
+        if callback in self._callbacks:
+            self._callbacks.remove(callback)
+
+    def emit(self, *args: Any) -> None:
+        for callback in list(self._callbacks):
+            try:
+                callback(*args)
+            except Exception:  # noqa: BLE001 - reported, never swallowed silently
+                sys.excepthook(*sys.exc_info())
+
+
+class Events:
+    """The events of AppState, by name."""
+
+    NAMES = ("model", "drawing", "reading", "training", "status", "run_began", "batch", "epoch",
+             "run_ended", "candidate", "overlays", "runs", "samples", "message")
+
+    def __init__(self) -> None:
+        for name in self.NAMES:
+            setattr(self, name, Event(name))
+
+
+@dataclass(frozen=True)
+class CurrentModel:
+    """The model in use: its predictor, where it came from (said in the status bar and Model
+    info), and the history run it belongs to, if any."""
+
+    predictor: Any  # kpgui.core.inference.Predictor
+    source: str  # "shipped model", "opened digits.keras", "run 12", ...
+    run_id: int | None = None
+
+    @property
+    def calibration(self) -> Calibration:
+        return Calibration.from_card(getattr(self.predictor, "card", None))
+
+    @property
+    def is_shipped(self) -> bool:
+        from kpgui.core.resources import default_model_path
+
+        path = getattr(self.predictor, "path", None)
+        return path is not None and path.resolve() == default_model_path().resolve()
+
+
+@dataclass(frozen=True)
+class Drawing:
+    """What the network is asked to read. `image` None = a blank canvas. `strokes` are the
+    canvas strokes (kept so a drawing can be saved as a sample), empty for a picture."""
+
+    image: np.ndarray | None = None  # (28, 28) float32 in [0, 1]
+    caption: str = ""
+    strokes: tuple = ()
+    pen_width: float = 0.0
+    canvas_size: tuple[int, int] = (0, 0)
+
+    @property
+    def blank(self) -> bool:
+        return self.image is None or not bool(np.any(self.image))
+
+    @property
+    def drawn(self) -> bool:
+        """Made of strokes on the canvas (not an imported picture)."""
+        return bool(self.strokes)
+
+
+IDLE, STARTING, RUNNING, STOPPING = "idle", "starting", "running", "stopping"
+
+
+@dataclass(frozen=True)
+class Training:
+    """The training run, if any. `kind` is "train", "finetune", "continue" or "sweep"."""
+
+    phase: str = IDLE
+    kind: str = ""
+    text: str = ""  # what it is doing, for people
+
+    @property
+    def busy(self) -> bool:
+        return self.phase != IDLE
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """A candidate beside the current model, each number measured the same way for both."""
+
+    mnist: tuple[float | None, float | None] = (None, None)  # (current, candidate) test accuracy
+    personal: tuple[float | None, float | None] = (None, None)  # on the person's held-out digits
+    personal_count: int = 0
+    personal_enough: bool = False  # enough held-out digits for the numbers to mean something
+
+    @property
+    def candidate_not_worse(self) -> bool:
+        """Keep is the suggested answer only when the candidate is not worse where it counts:
+        MNIST test accuracy, and the person's own digits when there are enough of them."""
+        cur, new = self.mnist
+        if cur is not None and (new is None or new < cur - 0.0005):
+            return False
+        if self.personal_enough:
+            pc, pn = self.personal
+            if pc is not None and (pn is None or pn < pc):
+                return False
+        return True
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A finished run's model the person has not decided about yet."""
+
+    outcome: Any  # kpgui.core.jobs.RunOutcome
+    predictor: Any  # its Predictor, loaded from outcome.model_path
+    comparison: Comparison | None = None  # None while being measured
+
+
+@dataclass(frozen=True)
+class Overlay:
+    """A past run drawn over the live plots."""
+
+    run_id: int
+    label: str
+    history: dict
+    colour: str
+
+
+class AppState:
+    """The one state of the window (see the module docstring)."""
+
+    def __init__(self) -> None:
+        self.events = Events()
+        self._model: CurrentModel | None = None
+        self._drawing = Drawing()
+        self._reading: Reading | None = None
+        self._training = Training()
+        self._candidate: Candidate | None = None
+        self._overlays: dict[int, Overlay] = {}
+        self.predictions = 0  # how many readings were computed (tests check the coalescing)
+        self.last_error = ""  # why the last reading failed, if it did
+
+    # -- the model ---------------------------------------------------------------------------
+
+    @property
+    def model(self) -> CurrentModel | None:
+        return self._model
+
+    @property
+    def predictor(self) -> Any:
+        return None if self._model is None else self._model.predictor
+
+    def set_model(self, model: CurrentModel | None) -> None:
+        self._model = model
+        self.events.model.emit(model)
+        self._update_reading()
+
+    # -- the drawing and its reading -----------------------------------------------------------
+
+    @property
+    def drawing(self) -> Drawing:
+        return self._drawing
+
+    def set_drawing(self, drawing: Drawing) -> None:
+        self._drawing = drawing
+        self.events.drawing.emit(drawing)
+        self._update_reading()
+
+    def set_caption(self, caption: str) -> None:
+        self.set_drawing(replace(self._drawing, caption=caption))
+
+    @property
+    def reading(self) -> Reading | None:
+        return self._reading
+
+    def read_with(self, model: CurrentModel | None, image: np.ndarray | None) -> Reading | None:
+        """The calibrated reading of `image` by `model` (None: nothing to read, or it failed)."""
+        if model is None or image is None or not np.any(image):
+            return None
+        try:
+            probs = model.predictor.predict_one(image)
+        except Exception as exc:  # noqa: BLE001 - a bad model must not break drawing
+            self.last_error = f"Prediction failed: {exc}"
+            return None
+        if not np.all(np.isfinite(probs)):
+            self.last_error = "This model gives no valid probabilities (NaN)."
+            return None
+        return read(probs, model.calibration)
+
+    def _update_reading(self) -> None:
+        self.last_error = ""
+        self._reading = self.read_with(self._model, self._drawing.image)
+        if self._reading is not None:
+            self.predictions += 1
+        self.events.reading.emit(self._reading)
+
+    # -- training --------------------------------------------------------------------------------
+
+    @property
+    def training(self) -> Training:
+        return self._training
+
+    def set_training(self, training: Training) -> None:
+        self._training = training
+        self.events.training.emit(training)
+
+    # -- the candidate ---------------------------------------------------------------------------
+
+    @property
+    def candidate(self) -> Candidate | None:
+        return self._candidate
+
+    def set_candidate(self, candidate: Candidate | None) -> None:
+        self._candidate = candidate
+        self.events.candidate.emit(candidate)
+
+    # -- overlays --------------------------------------------------------------------------------
+
+    @property
+    def overlays(self) -> dict[int, Overlay]:
+        return dict(self._overlays)
+
+    def set_overlay(self, overlay: Overlay | None, run_id: int | None = None) -> None:
+        """Add or replace an overlay, or remove the one of `run_id` (overlay None)."""
+        if overlay is not None:
+            self._overlays[overlay.run_id] = overlay
+        elif run_id is not None:
+            self._overlays.pop(run_id, None)
+        self.events.overlays.emit(self.overlays)
+
+    def clear_overlays(self) -> None:
+        self._overlays.clear()
+        self.events.overlays.emit({})
+
+    # -- notices ---------------------------------------------------------------------------------
+
+    def say(self, text: str, ms: int = 6000) -> None:
+        """A short notice for the status bar."""
+        self.events.message.emit(text, ms)
+
+    def runs_changed(self) -> None:
+        self.events.runs.emit()
+
+    def samples_changed(self) -> None:
+        self.events.samples.emit()

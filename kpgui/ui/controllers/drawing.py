@@ -1,0 +1,98 @@
+"""Drawing -> what the network reads: canvas strokes and imported pictures become
+`state.drawing` (and so `state.reading`), at most once per screen frame."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import QObject, QTimer
+
+from kpgui.core.state import AppState, Drawing
+from kpgui.ui.images import ink_qimage, picture_qimage
+
+FRAME_MS = 16  # at most one reading per frame while drawing
+
+
+class DrawingController(QObject):
+    """Owns the canvas's meaning: strokes_to_mnist on its strokes (coalesced per frame),
+    pictures through image_to_mnist (on a thread), images shown as they are, clearing."""
+
+    def __init__(self, state: AppState, canvas, tasks, report_error: Callable[[str, str], None],
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.state = state
+        self.canvas = canvas
+        self.tasks = tasks
+        self.report_error = report_error
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(FRAME_MS)
+        self._timer.timeout.connect(self.render_now)
+        self._fixed: Drawing | None = None  # a picture or image on show instead of strokes
+        canvas.strokes_changed.connect(self._strokes_changed)
+        canvas.file_dropped.connect(self.import_picture)
+
+    def _strokes_changed(self) -> None:
+        if self.canvas.picture is None:
+            self._fixed = None  # drawing (or undo) replaced the picture
+        if not self._timer.isActive():
+            self._timer.start()
+
+    def render_now(self) -> None:
+        """Turn the canvas into the network's input now (the frame timer calls this)."""
+        self._timer.stop()
+        if self._fixed is not None and self.canvas.picture is not None:
+            self.state.set_drawing(self._fixed)
+            return
+        strokes = self.canvas.strokes
+        if not strokes:
+            self.state.set_drawing(Drawing())
+            return
+        from kpgui.core.preprocess import strokes_to_mnist
+
+        pen = float(self.canvas.pen_width)
+        image = strokes_to_mnist(strokes, pen)
+        self.state.set_drawing(Drawing(image, "", tuple(strokes), pen, self.canvas.canvas_size()))
+
+    def clear(self) -> None:
+        self._fixed = None
+        self.canvas.clear()
+        self.render_now()
+
+    def undo(self) -> None:
+        self.canvas.undo()
+        self.render_now()
+
+    def show_image(self, image28: np.ndarray, caption: str = "") -> None:
+        """Show a given 28x28 image (floats in [0, 1], 1 = ink) as the network input and read
+        it; Undo or drawing brings the canvas back."""
+        img = np.clip(np.nan_to_num(np.asarray(image28, np.float32).reshape(28, 28)), 0.0, 1.0)
+        self._fixed = Drawing(img, caption)
+        self.canvas.set_picture(ink_qimage(img))
+        self.state.set_drawing(self._fixed)
+
+    def import_picture(self, path: str) -> None:
+        """Read a picture file on a thread; when read, show it and read its digit. A bad file
+        is a dialog and changes nothing."""
+        name = Path(path).name
+        self.state.say(f"Reading {name}…", 3000)
+
+        def work(_task):
+            from kpgui.core.imageio import read_image
+            from kpgui.core.preprocess import image_to_mnist
+
+            gray = read_image(path)
+            return gray, image_to_mnist(gray)
+
+        task = self.tasks.run(work, key="picture", doing=f"Reading {name}")
+        task.done.connect(lambda value: self._picture_read(name, *value))
+        task.failed.connect(lambda title, text: self.report_error(
+            "Cannot read this picture",
+            f"{text}\n\nUse a PNG, JPEG, BMP, GIF or TIFF picture (or a .npy array) of a digit."))
+
+    def _picture_read(self, name: str, gray: np.ndarray, image28: np.ndarray) -> None:
+        self._fixed = Drawing(image28, f"Imported: {name}")
+        self.canvas.set_picture(picture_qimage(gray))
+        self.state.set_drawing(self._fixed)

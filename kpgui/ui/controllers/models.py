@@ -1,0 +1,124 @@
+"""Which model reads the drawing: open, reset to the shipped one, load a run's, save a copy,
+keep or discard a candidate. Files are read and written on a thread; a later open supersedes
+an earlier one (a slow load can never replace a newer choice)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject
+
+from kpgui.core.state import AppState, CurrentModel
+
+SHIPPED = "shipped model"
+
+
+def _load(path: str | None, _task: Any = None) -> Any:
+    from kpgui.core.inference import Predictor
+
+    return Predictor.load(path)
+
+
+class ModelController(QObject):
+    def __init__(self, state: AppState, tasks, report_error: Callable[[str, str], None],
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.state = state
+        self.tasks = tasks
+        self.report_error = report_error
+
+    def load_shipped_now(self) -> bool:
+        """At start-up: the shipped model, synchronously (NumPy, ~20 ms); a dialog if it is
+        missing or damaged (the window still opens, to open or train another)."""
+        from kpgui.core.inference import ModelLoadError
+
+        try:
+            self.state.set_model(CurrentModel(_load(None), SHIPPED))
+            return True
+        except (ModelLoadError, OSError) as exc:
+            self.report_error("Shipped model missing", (
+                f"The model that comes with kpgui could not be loaded: {exc}\n\nReinstall kpgui "
+                "(pip install -e .), or open a model with File → Open model…, or train one."))
+            return False
+
+    def open_file(self, path: str | None, source: str | None = None, run_id: int | None = None
+                  ) -> Any:
+        """Load a model file in the background; it replaces the live one when (and if) it is
+        read. None = the shipped model."""
+        name = Path(path).name if path else SHIPPED
+        label = source or (f"opened {name}" if path else SHIPPED)
+        self.state.say(f"Loading {name}…", 3000)
+        task = self.tasks.run(lambda t: _load(path, t), key="model", doing=f"Opening {name}")
+        task.done.connect(lambda p: self._loaded(p, label, run_id))
+        task.failed.connect(lambda _title, text: self._failed(name, text))
+        return task
+
+    def reset_to_default(self) -> Any:
+        return self.open_file(None)
+
+    def load_run(self, run: Any) -> Any:
+        """A history run's model (RunRecord), if it has one."""
+        if not run.model_path:
+            self.report_error("No model for this run", (
+                f"Run {run.title} has no saved model: it "
+                + ("diverged, so its network was not kept." if run.status == "diverged"
+                   else "was stopped before its model was saved.")))
+            return None
+        return self.open_file(run.model_path, f"run {run.title}", run.id)
+
+    def _loaded(self, predictor: Any, label: str, run_id: int | None) -> None:
+        self.state.set_model(CurrentModel(predictor, label, run_id))
+        self.state.say(f"Now reading with {label}.", 5000)
+
+    def _failed(self, name: str, text: str) -> None:
+        current = self.state.model.source if self.state.model else "none"
+        self.report_error("Cannot open model",
+                          f"{name} cannot be used: {text}\n\nThe current model ({current}) stays "
+                          "in use.")
+
+    # -- saving ----------------------------------------------------------------------------------
+
+    def save_current(self, target: str) -> Any:
+        """Write the current model and its card to `target`, atomically, on a thread."""
+        model = self.state.model
+        if model is None or getattr(model.predictor, "path", None) is None:
+            self.report_error("Nothing to save", "No model file is in use.")
+            return None
+        return self.save_file(str(model.predictor.path), target)
+
+    def save_file(self, source: str, target: str) -> Any:
+        """The one save path of the window: a copy of a model file (any source: shipped,
+        opened, a run's, a candidate's) with its card, atomically (kpgui.core.saving)."""
+        from kpgui.core.saving import copy_model
+
+        task = self.tasks.run(lambda _t: copy_model(source, target), key=f"save:{target}",
+                              doing="Saving the model")
+        task.done.connect(lambda path: self.state.say(f"Saved {path} (and its model card).", 8000))
+        task.failed.connect(lambda _title, text: self.report_error(
+            "Cannot save model", f"{target} was not written: {text}\n\nAny file that was there "
+            "is unchanged. Choose another folder or free some space."))
+        return task
+
+    # -- candidates ------------------------------------------------------------------------------
+
+    def keep_candidate(self) -> None:
+        """Use the finished run's model from now on."""
+        cand = self.state.candidate
+        if cand is None:
+            return
+        o = cand.outcome
+        what = "fine-tuned model" if o.kind == "finetune" else "trained model"
+        label = f"{what} (run {o.run_id})" if o.run_id is not None else what
+        self.state.set_candidate(None)
+        self.state.set_model(CurrentModel(cand.predictor, label, o.run_id))
+        self.state.say(f"Now reading with the {label}. Model → Reset to default brings back the "
+                       "shipped one.", 8000)
+
+    def discard_candidate(self) -> None:
+        """Keep the current model; the run stays in History (its model can be loaded later)."""
+        if self.state.candidate is None:
+            return
+        self.state.set_candidate(None)
+        self.state.say("Kept the current model. The new run stays in History.", 6000)

@@ -1,0 +1,91 @@
+"""The person's own handwriting: save the drawing as a labelled sample, relabel, delete,
+export and import (files are read and written on a thread)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+from PySide6.QtCore import QObject
+
+from kpgui.core.state import AppState
+
+
+class SampleController(QObject):
+    def __init__(self, state: AppState, store: Any, tasks, clear_canvas: Callable[[], None],
+                 report_error: Callable[[str, str], None], parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.state = state
+        self.store = store
+        self.tasks = tasks
+        self.clear_canvas = clear_canvas
+        self.report_error = report_error
+
+    @property
+    def available(self) -> bool:
+        return self.store is not None
+
+    def save_drawing(self, label: int) -> int | None:
+        """Keep the drawing on the canvas as a sample of `label`; returns its id (None when
+        nothing was saved, with the reason in the status bar). Clears the canvas for the next."""
+        if self.store is None:
+            self.state.say("Samples cannot be saved: the database is unavailable.")
+            return None
+        d = self.state.drawing
+        if not d.drawn:
+            self.state.say(f"Draw a {label} first, then press {label} to keep it.")
+            return None
+        if d.blank:
+            self.state.say("The drawing is empty; nothing saved.")
+            return None
+        strokes = [np.asarray(s, np.float64).reshape(-1, 2) for s in d.strokes]
+        try:
+            sid = self.store.add_sample(int(label), strokes, d.pen_width, d.canvas_size, d.image)
+            count = self.store.sample_counts().get(int(label), 0)
+        except Exception as exc:  # noqa: BLE001 - StoreError etc. explain themselves
+            self.state.say(f"Not saved: {exc}", 10000)
+            return None
+        self.state.say(f"Saved as {label} ({count} sample{'s' if count != 1 else ''} of {label})")
+        self.state.samples_changed()
+        self.clear_canvas()
+        return sid
+
+    def relabel(self, ids: list[int], label: int) -> None:
+        self._guard("Relabel failed", lambda: self.store.relabel_samples(ids, label))
+
+    def delete(self, ids: list[int]) -> None:
+        self._guard("Delete failed", lambda: self.store.delete_samples(ids))
+
+    def _guard(self, title: str, action: Callable[[], Any]) -> None:
+        if self.store is None or not action:
+            return
+        try:
+            action()
+        except Exception as exc:  # noqa: BLE001 - the store explains itself
+            self.report_error(title, str(exc))
+        self.state.samples_changed()
+
+    def export(self, path: str) -> Any:
+        task = self.tasks.run(lambda _t: self.store.export_samples(path), key="samples-file",
+                              doing="Exporting your samples")
+        task.done.connect(lambda n: self.state.say(
+            f"Exported {n} sample{'s' if n != 1 else ''} to {path}.", 8000))
+        task.failed.connect(lambda _t, text: self.report_error(
+            "Export failed", f"{path} was not written: {text}"))
+        return task
+
+    def import_(self, path: str) -> Any:
+        """Add the samples of a file (validated first; a bad file adds nothing)."""
+        task = self.tasks.run(lambda _t: self.store.import_samples(path), key="samples-file",
+                              doing="Importing samples")
+
+        def done(n: int) -> None:
+            self.state.samples_changed()
+            self.state.say(f"Imported {n} new sample{'s' if n != 1 else ''} from {path}"
+                           + (" (the others were already here)." if n == 0 else "."), 8000)
+
+        task.done.connect(done)
+        task.failed.connect(lambda _t, text: self.report_error(
+            "Import refused", f"{path} was not imported; nothing was added.\n\n{text}"))
+        return task

@@ -1,0 +1,68 @@
+"""The words of Help (F1) and Model info: what each part of the window does, the shortcuts,
+and the current model in plain language."""
+
+from __future__ import annotations
+
+import html
+
+from kpgui.core.cards import card_facts
+from kpgui.core.state import CurrentModel
+
+SHORTCUTS = [
+    ("0 – 9", "keep the drawing as a sample of that digit"),
+    ("Ctrl+Z", "undo the last stroke"),
+    ("Esc", "clear the canvas"),
+    ("Ctrl+I", "import a picture of a digit (or drop it on the canvas)"),
+    ("F5 / Shift+F5", "start / stop training"),
+    ("Ctrl+O / Ctrl+Shift+S", "open a model / save the current model"),
+    ("Ctrl+R", "go back to the shipped model"),
+    ("Ctrl+M", "model info"),
+    ("Ctrl+Shift+T, H, E, W, D", "show the Training, History, Evaluation, Weights, My digits tab"),
+    ("F1", "this help"),
+]
+
+TABS = [
+    ("Drawing", "Draw a digit with the mouse or a pen. The network reads it while you draw: the "
+     "28x28 picture it sees, its answer, and its probability for each digit. When it is not "
+     "sure it says so, with its two best guesses — a scribble or a letter should be 'not sure'. "
+     "<i>Show saliency</i> colours the pixels that pushed it towards its answer."),
+    ("Training", "Choose the network (hidden layers, activation, dropout), the data (how many "
+     "MNIST images, augmentation, drawn styles, non-digits) and the training (optimizer, "
+     "learning rate, batch size, epochs, validation split, early stopping), then Start. Loss and "
+     "accuracy are plotted live. When the run ends, the new model is offered above the canvas "
+     "beside the current one: keep it or discard it."),
+    ("History", "Every run, from the window or from <code>kpgui train</code>. Tick runs to draw "
+     "their curves over the Training plots; load, save, rename or delete a run's model."),
+    ("Evaluation", "The current model on the 10 000 MNIST test images: accuracy per digit and the "
+     "confusion matrix. Click a cell to see those images; click an image to load it."),
+    ("Weights", "Each first-layer unit's 784 input weights as a 28x28 picture: red where ink "
+     "excites the unit, blue where it inhibits it."),
+    ("My digits", "Your own samples (press a digit key after drawing). Relabel, delete, export "
+     "or import them, and fine-tune the model on them: some are held out and measured before "
+     "and after, so you see whether it really learned your handwriting."),
+]
+
+
+def help_html() -> str:
+    rows = "".join(f"<tr><td><b>{k}</b></td><td>{v}</td></tr>" for k, v in SHORTCUTS)
+    tabs = "".join(f"<h3>{t}</h3><p>{text}</p>" for t, text in TABS)
+    return (
+        "<h2>kpgui — draw a digit, watch a network read it</h2>"
+        f"{tabs}<h3>Keys</h3><table cellspacing='6'>{rows}</table>"
+        "<p>Your runs and samples live in kpgui's data folder; <code>kpgui runs</code> and "
+        "<code>kpgui samples</code> show them on the command line.</p>")
+
+
+def model_info_html(model: CurrentModel | None) -> str:
+    """The current model in words: where it came from, its file, accuracy, training, calibration."""
+    if model is None:
+        return "<p>No model is loaded. Use Model → Reset to default, or open or train one.</p>"
+    p = model.predictor
+    rows = [("Source", model.source), ("File", str(p.path) if p.path else "not saved"),
+            ("Runs on", "NumPy (fast, no TensorFlow)" if p.backend == "numpy" else "Keras")]
+    if model.run_id is not None:
+        rows.append(("History run", str(model.run_id)))
+    rows += card_facts(p.card or {})
+    body = "".join(f"<tr><td valign='top'><b>{html.escape(k)}</b></td>"
+                   f"<td>{html.escape(str(v))}</td></tr>" for k, v in rows)
+    return f"<h3>{html.escape(p.name)}</h3><table cellspacing='6'>{body}</table>"

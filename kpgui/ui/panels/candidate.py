@@ -1,0 +1,97 @@
+"""A finished run's model beside the current one, to keep or discard.
+
+Shown above the canvas while a candidate waits (state.candidate): MNIST test accuracy of both,
+both on the person's held-out digits (with how many, or that there are too few to judge), and
+what each reads in the drawing on the canvas, live. "Keep" is the suggested button only when
+the new model is not worse; the shipped model is always one click away (Model → Reset).
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout
+
+from kpgui.core.personal import MIN_HELD_OUT
+from kpgui.core.state import AppState, CurrentModel
+
+
+def _pct(v: float | None) -> str:
+    return "–" if v is None else f"{100 * v:.1f} %"
+
+
+def _reading_text(reading) -> str:
+    if reading is None:
+        return "–"
+    return str(reading.digit) if reading.sure else f"not sure ({reading.digit}/{reading.runner_up})"
+
+
+class CandidateBar(QFrame):
+    keep_requested = Signal()
+    discard_requested = Signal()
+
+    def __init__(self, state: AppState, parent=None) -> None:
+        super().__init__(parent)
+        self.state = state
+        self.setObjectName("candidate-bar")
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self.title = QLabel()
+        self.title.setWordWrap(True)
+        self.numbers = QLabel()
+        self.numbers.setWordWrap(True)
+        self.numbers.setTextFormat(Qt.TextFormat.RichText)
+        self.keep_button = QPushButton("Keep new model")
+        self.keep_button.setToolTip("Read your drawings with the new model from now on")
+        self.discard_button = QPushButton("Discard")
+        self.discard_button.setToolTip("Keep the current model; the run stays in History")
+        self.keep_button.clicked.connect(self.keep_requested.emit)
+        self.discard_button.clicked.connect(self.discard_requested.emit)
+        text = QVBoxLayout()
+        text.setSpacing(2)
+        text.addWidget(self.title)
+        text.addWidget(self.numbers)
+        row = QHBoxLayout(self)
+        row.setContentsMargins(8, 4, 8, 4)
+        row.addLayout(text, 1)
+        row.addWidget(self.keep_button)
+        row.addWidget(self.discard_button)
+        state.events.candidate.connect(self._show)
+        state.events.reading.connect(lambda _r: self._show(state.candidate))
+        self._show(state.candidate)
+
+    @property
+    def suggests_keep(self) -> bool:
+        return self.keep_button.isDefault()
+
+    def _show(self, cand) -> None:
+        self.setVisible(cand is not None)
+        if cand is None:
+            return
+        o = cand.outcome
+        what = "fine-tuned model" if o.kind == "finetune" else "model"
+        run = f"run {o.run_id}" if o.run_id is not None else "the last run"
+        self.title.setText(f"<b>New {what} from {run}</b> ({o.summary}). Use it?")
+        c = cand.comparison
+        if c is None:
+            self.numbers.setText("Measuring it beside the current model…")
+            self.keep_button.setDefault(False)
+            self.discard_button.setDefault(False)
+            return
+        parts = [f"MNIST test: <b>{_pct(c.mnist[1])}</b> (current {_pct(c.mnist[0])})"]
+        if c.personal_count == 0:
+            parts.append("your digits: none saved yet")
+        elif c.personal_enough:
+            parts.append(f"your {c.personal_count} held-out digits: <b>{_pct(c.personal[1])}</b> "
+                         f"(current {_pct(c.personal[0])})")
+        else:
+            parts.append(f"your digits: too few to judge ({c.personal_count}; {MIN_HELD_OUT} "
+                         "needed)")
+        image = self.state.drawing.image
+        if image is not None and image.any():
+            new = self.state.read_with(CurrentModel(cand.predictor, "candidate"), image)
+            parts.append(f"your drawing: <b>{_reading_text(new)}</b> "
+                         f"(current {_reading_text(self.state.reading)})")
+        self.numbers.setText(" · ".join(parts))
+        keep = c.candidate_not_worse
+        self.keep_button.setDefault(keep)
+        self.discard_button.setDefault(not keep)
+        self.keep_button.setText("Keep new model" if keep else "Keep anyway")

@@ -1,0 +1,362 @@
+"""History: every training run, from the window or from `kpgui train`, in one sortable table.
+
+Ticking a run draws its curves over the training plots (through the state's overlays), named by
+what differs between the ticked runs ("lr 0.01 · 97.2 %") unless the person renamed it. "Load
+model" asks to read with a run's model; "Delete…" asks first, then forgets the runs and their
+saved models. The table fits its tab: the settings are one column, in words.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QSortFilterProxyModel, Qt, Signal
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QGridLayout,
+    QHeaderView,
+    QInputDialog,
+    QLabel,
+    QPushButton,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from kpgui.core.runs import run_labels, settings_text
+from kpgui.core.state import AppState, Overlay
+from kpgui.ui import dialogs, theme
+
+SORT_ROLE = Qt.ItemDataRole.UserRole + 1
+COLUMNS = ["Run", "Test acc.", "Epochs", "Time", "Settings", "Date"]
+NUMERIC = {"Test acc.", "Epochs", "Time"}
+
+
+def _date(text: Any) -> str:
+    if not text:
+        return ""
+    try:
+        return _dt.datetime.fromisoformat(str(text)).strftime("%Y-%m-%d %H:%M")
+    except ValueError:
+        return str(text)
+
+
+def _epochs(run: Any) -> tuple[str, Any]:
+    planned = getattr(run.spec, "epochs", None)
+    ran = run.epochs_run or 0
+    text = f"{ran}" if planned in (None, ran) else f"{ran}/{planned}"
+    part = (run.notes or {}).get("partial_epoch")
+    if isinstance(part, dict):
+        text += "+"
+    return text, ran
+
+
+def _cell(run: Any, column: str, label: str) -> tuple[str, Any]:
+    """(display text, sort key) of one cell."""
+    if column == "Run":
+        return label, label.lower()
+    if column == "Date":
+        return _date(run.created_at), f"{run.created_at or ''}|{run.id:09d}"
+    if column == "Epochs":
+        return _epochs(run)
+    if column == "Test acc.":
+        if run.status == "diverged":
+            return "diverged", -2.0
+        v = run.test_accuracy
+        return ("–" if v is None else f"{100 * v:.2f} %"), (-1.0 if v is None else v)
+    if column == "Time":
+        v = run.wall_time
+        if v is None:
+            return "–", -1.0
+        return (f"{v:.0f} s" if v < 120 else f"{v / 60:.1f} min"), v
+    if column == "Settings":
+        text = settings_text(run.spec)
+        if run.kind == "finetune":
+            text = "fine-tune: " + text
+        return text, text
+    return "", ""
+
+
+class RunsTableModel(QAbstractTableModel):
+    """The store's runs as rows; the first column is checkable (overlay on/off)."""
+
+    check_changed = Signal(int, bool)  # run id, ticked
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.runs: list[Any] = []
+        self.labels: dict[int, str] = {}
+        self.checked: set[int] = set()
+        self.colours: dict[int, str] = {}
+
+    def set_runs(self, runs: list[Any]) -> None:
+        self.beginResetModel()
+        self.runs = list(runs)
+        self.labels = run_labels(self.runs) if self.runs else {}
+        self.endResetModel()
+
+    def rowCount(self, parent=QModelIndex()) -> int:  # noqa: B008, N802
+        return 0 if parent.isValid() else len(self.runs)
+
+    def columnCount(self, parent=QModelIndex()) -> int:  # noqa: B008, N802
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):  # noqa: N802
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return COLUMNS[section]
+        return None
+
+    def flags(self, index):
+        f = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+        if index.column() == 0:
+            f |= Qt.ItemFlag.ItemIsUserCheckable
+        return f
+
+    def data(self, index, role=Qt.ItemDataRole.DisplayRole):
+        if not index.isValid():
+            return None
+        run = self.runs[index.row()]
+        col = COLUMNS[index.column()]
+        label = self.labels.get(run.id, f"run {run.id}")
+        if role == Qt.ItemDataRole.DisplayRole:
+            return _cell(run, col, label)[0]
+        if role == SORT_ROLE:
+            return _cell(run, col, label)[1]
+        if role == Qt.ItemDataRole.CheckStateRole and index.column() == 0:
+            return Qt.CheckState.Checked if run.id in self.checked else Qt.CheckState.Unchecked
+        if role == Qt.ItemDataRole.DecorationRole and index.column() == 0 and run.id in self.colours:
+            return QColor(self.colours[run.id])
+        if role == Qt.ItemDataRole.ToolTipRole:
+            parts = [f"run {run.id} ({run.kind}, {run.status})", run.spec.describe()]
+            if run.model_path:
+                parts.append(f"model: {run.model_path}")
+            notes = run.notes or {}
+            if isinstance(notes.get("personal"), dict) and notes["personal"].get("summary"):
+                parts.append(str(notes["personal"]["summary"]))
+            if notes.get("log_dir"):
+                parts.append(f"logs: {notes['log_dir']}")
+            return "\n".join(parts)
+        if role == Qt.ItemDataRole.TextAlignmentRole and col in NUMERIC:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        return None
+
+    def setData(self, index, value, role=Qt.ItemDataRole.EditRole):  # noqa: N802
+        if role != Qt.ItemDataRole.CheckStateRole or index.column() != 0:
+            return False
+        run = self.runs[index.row()]
+        ticked = (Qt.CheckState(value) == Qt.CheckState.Checked) if not isinstance(value, bool) \
+            else value
+        if ticked == (run.id in self.checked):
+            return True
+        if ticked:
+            self.checked.add(run.id)
+            used = set(self.colours.values())
+            free = [c for c in theme.RUN_COLOURS if c not in used]
+            self.colours[run.id] = free[0] if free else theme.RUN_COLOURS[run.id % len(theme.RUN_COLOURS)]
+        else:
+            self.checked.discard(run.id)
+            self.colours.pop(run.id, None)
+        self.dataChanged.emit(index, index, [role, Qt.ItemDataRole.DecorationRole])
+        self.check_changed.emit(run.id, ticked)
+        return True
+
+    def run_by_id(self, run_id: int) -> Any:
+        return next((r for r in self.runs if r.id == run_id), None)
+
+    def row_of(self, run_id: int) -> int:
+        return next((i for i, r in enumerate(self.runs) if r.id == run_id), -1)
+
+
+class HistoryPanel(QWidget):
+    """The run-history tab. Intents: `load_requested(RunRecord)`, `save_requested(RunRecord)`."""
+
+    load_requested = Signal(object)
+    save_requested = Signal(object)
+
+    def __init__(self, state: AppState, store: Any, parent=None) -> None:
+        super().__init__(parent)
+        self.state = state
+        self.store = store
+        self.model = RunsTableModel(self)
+        self.proxy = QSortFilterProxyModel(self)
+        self.proxy.setSourceModel(self.model)
+        self.proxy.setSortRole(SORT_ROLE)
+        self.table = QTableView()
+        self.table.setModel(self.proxy)
+        self.table.setSortingEnabled(True)
+        self.table.sortByColumn(COLUMNS.index("Date"), Qt.SortOrder.DescendingOrder)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.table.setWordWrap(False)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.table.verticalHeader().setVisible(False)
+        header = self.table.horizontalHeader()
+        for i, col in enumerate(COLUMNS):
+            mode = QHeaderView.ResizeMode.Stretch if col in ("Run", "Settings") else \
+                QHeaderView.ResizeMode.ResizeToContents
+            header.setSectionResizeMode(i, mode)
+        self.table.doubleClicked.connect(lambda _i: self.load_selected())
+        self.model.check_changed.connect(self._on_check)
+
+        self.summary = QLabel()
+        self.summary.setWordWrap(True)
+        self.load_button = QPushButton("Load model")
+        self.load_button.setToolTip("Read your drawings with the selected run's model")
+        self.save_button = QPushButton("Save model…")
+        self.save_button.setToolTip("Save a copy of the selected run's model, with its card")
+        self.rename_button = QPushButton("Rename…")
+        self.delete_button = QPushButton("Delete…")
+        self.delete_button.setToolTip("Forget the selected runs and delete their saved models")
+        self.clear_button = QPushButton("Untick all")
+        self.load_button.clicked.connect(lambda: self.load_selected())
+        self.save_button.clicked.connect(lambda: self.save_selected())
+        self.rename_button.clicked.connect(lambda: self.rename_selected())
+        self.delete_button.clicked.connect(lambda: self.delete_selected())
+        self.clear_button.clicked.connect(lambda: self.untick_all())
+        buttons = QGridLayout()  # two rows: the tab stays narrow enough for a laptop
+        for i, b in enumerate((self.load_button, self.save_button, self.rename_button,
+                               self.delete_button, self.clear_button)):
+            buttons.addWidget(b, i // 3, i % 3)
+        hint = QLabel("Every run is kept here, from the window and from `kpgui train`. Tick runs "
+                      "to draw their curves over the Training plots; double-click to use a "
+                      "run's model.")
+        hint.setWordWrap(True)
+        layout = QVBoxLayout(self)
+        layout.addWidget(hint)
+        layout.addWidget(self.table, 1)
+        layout.addLayout(buttons)
+        layout.addWidget(self.summary)
+        self.table.selectionModel().selectionChanged.connect(lambda *_: self._update_buttons())
+        state.events.runs.connect(self.refresh)
+        self.refresh()
+
+    # -- data ----------------------------------------------------------------------------------
+
+    def refresh(self) -> None:
+        """Re-read the runs, keeping ticks (and overlays) of runs that remain."""
+        try:
+            runs = self.store.list_runs()
+        except Exception as exc:  # noqa: BLE001 - a database gone bad mid-session: say so
+            self.summary.setText(f"Could not read the run history: {exc}")
+            return
+        ids = {r.id for r in runs}
+        for run_id in list(self.model.checked):
+            if run_id not in ids:
+                self.model.checked.discard(run_id)
+                self.model.colours.pop(run_id, None)
+                self.state.set_overlay(None, run_id)
+        self.model.set_runs(runs)
+        self._update_overlays()
+        n = len(runs)
+        best = max((r.test_accuracy for r in runs if r.test_accuracy is not None), default=None)
+        text = f"{n} run{'s' if n != 1 else ''} kept."
+        if best is not None:
+            text += f" Best test accuracy {100 * best:.2f} %."
+        skipped = getattr(self.store, "skipped", None)
+        if skipped:
+            text += f" {len(skipped)} damaged record(s) could not be read and are not shown."
+        self.summary.setText(text)
+        self._update_buttons()
+
+    def selected_ids(self) -> list[int]:
+        rows = {self.proxy.mapToSource(i).row() for i in self.table.selectionModel().selectedRows()}
+        return [self.model.runs[r].id for r in sorted(rows)]
+
+    def select_run(self, run_id: int) -> None:
+        row = self.model.row_of(run_id)
+        if row >= 0:
+            self.table.selectRow(self.proxy.mapFromSource(self.model.index(row, 0)).row())
+
+    def set_ticked(self, run_id: int, ticked: bool = True) -> bool:
+        row = self.model.row_of(run_id)
+        if row < 0:
+            return False
+        state = Qt.CheckState.Checked if ticked else Qt.CheckState.Unchecked
+        return self.model.setData(self.model.index(row, 0), state.value,
+                                  Qt.ItemDataRole.CheckStateRole)
+
+    def untick_all(self) -> None:
+        for run_id in list(self.model.checked):
+            self.set_ticked(run_id, False)
+
+    def _update_buttons(self) -> None:
+        ids = self.selected_ids()
+        one = self.model.run_by_id(ids[0]) if len(ids) == 1 else None
+        self.load_button.setEnabled(one is not None and bool(one.model_path))
+        self.save_button.setEnabled(one is not None and bool(one.model_path))
+        self.rename_button.setEnabled(one is not None)
+        self.delete_button.setEnabled(bool(ids))
+        self.clear_button.setEnabled(bool(self.model.checked))
+
+    # -- overlays ------------------------------------------------------------------------------
+
+    def _on_check(self, _run_id: int, _ticked: bool) -> None:
+        self._update_buttons()
+        self._update_overlays()
+
+    def _update_overlays(self) -> None:
+        """The ticked runs as the state's overlays, named by what differs between them."""
+        ticked = [r for r in self.model.runs if r.id in self.model.checked]
+        labels = run_labels(ticked) if ticked else {}
+        wanted = {r.id for r in ticked}
+        for run_id in self.state.overlays:
+            if run_id not in wanted:
+                self.state.set_overlay(None, run_id)
+        for r in ticked:
+            self.state.set_overlay(Overlay(r.id, labels[r.id], dict(r.history or {}),
+                                           self.model.colours.get(r.id, theme.RUN_COLOURS[0])))
+
+    # -- actions -------------------------------------------------------------------------------
+
+    def _one(self) -> Any:
+        ids = self.selected_ids()
+        return self.model.run_by_id(ids[0]) if len(ids) == 1 else None
+
+    def load_selected(self) -> None:
+        run = self._one()
+        if run is not None:
+            self.load_requested.emit(run)
+
+    def save_selected(self) -> None:
+        run = self._one()
+        if run is not None:
+            self.save_requested.emit(run)
+
+    def rename_selected(self) -> None:
+        run = self._one()
+        if run is None:
+            return
+        name, ok = QInputDialog.getText(self, "Rename run", "Name:",
+                                        text=run.name or self.model.labels.get(run.id, ""))
+        if ok:
+            self._guard("Rename failed", lambda: self.store.rename_run(run.id, name.strip() or None))
+            self.refresh()
+
+    def delete_selected(self) -> None:
+        """Ask, then forget the selected runs and delete their saved models."""
+        ids = self.selected_ids()
+        if not ids:
+            return
+        names = ", ".join(self.model.labels.get(i, str(i)) for i in ids[:5])
+        if len(ids) > 5:
+            names += f" and {len(ids) - 5} more"
+        if not dialogs.ask_yes_no(
+            self, "Delete runs",
+            f"Delete {len(ids)} run{'s' if len(ids) > 1 else ''} ({names}) and their saved "
+            "model files? This cannot be undone.", yes="Delete",
+        ):
+            return
+        for run_id in ids:
+            self.set_ticked(run_id, False)
+            self._guard("Delete failed", lambda i=run_id: self.store.delete_run(i))
+        self.refresh()
+
+    def _guard(self, title: str, action) -> Any:
+        try:
+            return action()
+        except Exception as exc:  # noqa: BLE001 - the store explains itself
+            dialogs.show_error(self, title, str(exc))
+            return None

@@ -1,0 +1,101 @@
+"""Looking inside: a real 10 000-image evaluation off the GUI thread with its confusion matrix
+and gallery; live saliency over the preview with its legend; the first-layer weight tiles."""
+
+from __future__ import annotations
+
+import numpy as np
+from helpers import draw, settle, seven
+
+from kpgui.core.evaluation import evaluate
+from kpgui.core.inference import DenseLayer, Predictor
+from kpgui.core.state import CurrentModel
+from kpgui.ui.panels.weights import choose_units, weight_mosaic
+
+
+def test_confusion_matrix_counts_match_evaluate_and_gallery_loads_images(qtbot, app, mnist):
+    view = app.panels["evaluation"]
+    progress = []
+    app.window.show_tab("Evaluation")  # opening the tab evaluates the current model
+    assert view.busy and view.progress.isVisible() and not view.run_button.isEnabled()
+    view._task.progress.connect(progress.append)
+    qtbot.waitUntil(lambda: view.evaluation is not None and not view.busy, timeout=30000)
+    x_test, y_test = mnist[2], mnist[3]
+    expected = evaluate(app.state.predictor, x_test, y_test)
+    conf = view.evaluation.confusion
+    assert conf.sum() == 10000 and np.array_equal(conf, expected.confusion)
+    assert [[int(t.text()) for t in row] for row in view.cell_texts] == conf.tolist()
+    assert f"{100 * expected.accuracy:.2f} %" in view.status.text()
+    assert progress == [] or progress[-1] == (10000, 10000)
+    assert not view.progress.isVisible()
+
+    off = conf - np.diag(np.diag(conf))
+    t, p = np.unravel_index(int(np.argmax(off)), off.shape)
+    view.select_cell(int(t), int(p))
+    assert view.gallery.count() == conf[t, p]
+    first = view.gallery.item(0)
+    idx = int(first.data(0x0100))
+    assert y_test[idx] == t and expected.predictions[idx] == p
+    view.gallery.itemClicked.emit(first)  # the picture goes to the canvas and is read
+    assert np.allclose(app.state.drawing.image, x_test[idx] / 255.0, atol=1e-6)
+    assert app.panels["prediction"].predicted == p
+    assert f"read as {p}" in app.panels["prediction"].caption.text()
+
+    # A new model makes the numbers stale; with the tab open they are measured again.
+    app.state.set_model(CurrentModel(Predictor.load(), "again"))
+    assert view.busy
+    qtbot.waitUntil(lambda: not view.busy, timeout=30000)
+    assert not view.stale
+
+
+def test_saliency_overlay_follows_the_drawing_with_a_legend(qtbot, app):
+    bar = app.panels["prediction"].saliency
+    preview = app.panels["prediction"].preview
+    assert not bar.legend_row.isVisible()
+    bar.checkbox.setChecked(True)
+    menu = next(a for a in app.window.actions() if a.text() == "Show &saliency")
+    assert menu.isChecked()  # the menu entry follows the checkbox
+    assert bar.legend_row.isVisible() and "most" in bar.legend_text.text()
+    canvas = app.panels["drawing"].canvas
+    draw(qtbot, canvas, seven(canvas))
+    settle(qtbot, app)
+    heat, img = bar.last_heat, app.state.drawing.image
+    assert heat.shape == (28, 28) and np.isfinite(heat).all() and (heat >= 0).all()
+    ink = img > 0.3
+    assert heat[ink].mean() > 5 * heat[~ink].mean()
+    assert preview.has_overlay
+    bar.method_combo.setCurrentText("gradient")
+    assert bar.method == "gradient" and bar.last_heat.shape == (28, 28)
+    menu.setChecked(False)
+    assert not bar.checkbox.isChecked() and not preview.has_overlay
+    bar.checkbox.setChecked(True)
+    app.drawing.clear()
+    assert not preview.has_overlay  # no stale overlay on an empty canvas
+
+
+def test_first_layer_weights_tiles_and_refresh_on_model_change(qtbot, app):
+    view = app.panels["weights"]
+    app.window.tab_actions["Weights"].trigger()
+    assert app.window.tabs.currentWidget() is view
+    kernel = app.state.predictor.layers[0].kernel
+    assert len(view.units) == min(64, kernel.shape[1])
+    img = view.image.image
+    assert img.shape == (8 * 30 - 2, 8 * 30 - 2)
+    expected = kernel[:, view.units[0]].reshape(28, 28)
+    assert np.allclose(img[:28, :28], expected / np.abs(expected).max(), atol=1e-6)
+    rng = np.random.default_rng(0)
+    tiny = Predictor(layers=[DenseLayer(rng.normal(size=(784, 10)).astype(np.float32),
+                                        np.zeros(10, np.float32), "relu"),
+                             DenseLayer(rng.normal(size=(10, 10)).astype(np.float32),
+                                        np.zeros(10, np.float32), "softmax")], name="tiny")
+    app.state.set_model(CurrentModel(tiny, "test"))
+    assert list(view.units) == list(range(10))
+    assert "10 units" in view.info.text()
+
+
+def test_weights_helpers():
+    units = choose_units(512, 64)
+    assert len(units) == 64 and units[0] == 0 and units[-1] == 511
+    kernel = np.random.default_rng(1).normal(size=(784, 5)).astype(np.float32)
+    mosaic = weight_mosaic(kernel, np.arange(5), columns=3)
+    assert mosaic.shape == (2 * 30 - 2, 3 * 30 - 2)
+    assert np.nanmax(np.abs(mosaic)) == 1.0
