@@ -30,6 +30,7 @@ BENCHMARKS: dict[str, str] = {
     "accuracy": "bench_accuracy.py",  # 5
     "robustness": "bench_robustness.py",  # 6
     "memory": "bench_memory.py",  # 7
+    "reading": "bench_reading.py",  # 8
 }
 
 
