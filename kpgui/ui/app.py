@@ -44,7 +44,7 @@ from kpgui.ui.tasks import Tasks
 from kpgui.ui.window import MainWindow
 
 TAB_KEYS = {"Training": "Ctrl+Shift+T", "History": "Ctrl+Shift+H", "Evaluation": "Ctrl+Shift+E",
-            "Weights": "Ctrl+Shift+W", "My digits": "Ctrl+Shift+D"}
+            "Weights": "Ctrl+Shift+W", "How it sees": "Ctrl+Shift+N", "My digits": "Ctrl+Shift+D"}
 
 
 def app_icon() -> QIcon:
@@ -372,6 +372,7 @@ def _sync_check(action):
 def _build_phase_two(app: App, store: Any, open_store: bool) -> None:
     """Charts and the tabs that need the database, after the first paint."""
     from kpgui.ui.panels.evaluation import EvaluationPanel
+    from kpgui.ui.panels.normalisation import NormalisationPanel
     from kpgui.ui.panels.training_plots import TrainingPlots
     from kpgui.ui.panels.weights import WeightsPanel
 
@@ -411,6 +412,9 @@ def _build_phase_two(app: App, store: Any, open_store: bool) -> None:
     weights = WeightsPanel(s)
     p["weights"] = weights
     w.add_tab(weights, "Weights", TAB_KEYS["Weights"])
+    seeing = NormalisationPanel(s)
+    p["how_it_sees"] = seeing
+    w.add_tab(seeing, "How it sees", TAB_KEYS["How it sees"])
 
     if store is not None:
         mine = _my_digits(app, store)

@@ -17,7 +17,8 @@ SHORTCUTS = [
     ("Ctrl+O / Ctrl+Shift+S", "open a model / save the current model"),
     ("Ctrl+R", "go back to the shipped model"),
     ("Ctrl+M", "model info"),
-    ("Ctrl+Shift+T, H, E, W, D", "show the Training, History, Evaluation, Weights, My digits tab"),
+    ("Ctrl+Shift+T, H, E, W, N, D", "show the Training, History, Evaluation, Weights, How it sees, "
+     "My digits tab"),
     ("F1", "this help"),
 ]
 
@@ -37,6 +38,9 @@ TABS = [
      "confusion matrix. Click a cell to see those images; click an image to load it."),
     ("Weights", "Each first-layer unit's 784 input weights as a 28x28 picture: red where ink "
      "excites the unit, blue where it inhibits it."),
+    ("How it sees", "Your drawing's way to the network, step by step: the box around the ink, "
+     "scaled into 20x20, drawn with MNIST's 2-pixel stroke, and its centre of mass moved to the "
+     "middle of a 28x28 frame — the way the MNIST digits were made."),
     ("My digits", "Your own samples (press a digit key after drawing). Relabel, delete, export "
      "or import them, and fine-tune the model on them: some are held out and measured before "
      "and after, so you see whether it really learned your handwriting."),

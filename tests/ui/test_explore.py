@@ -99,3 +99,21 @@ def test_weights_helpers():
     mosaic = weight_mosaic(kernel, np.arange(5), columns=3)
     assert mosaic.shape == (2 * 30 - 2, 3 * 30 - 2)
     assert np.nanmax(np.abs(mosaic)) == 1.0
+
+
+def test_how_it_sees_shows_the_steps_of_the_drawing(qtbot, app):
+    panel = app.panels["how_it_sees"]
+    app.window.tab_actions["How it sees"].trigger()
+    assert "Draw a digit" in panel.note.text()
+    canvas = app.panels["drawing"].canvas
+    draw(qtbot, canvas, seven(canvas))
+    settle(qtbot, app)
+    steps = panel.steps
+    assert [s.title.split(".")[0] for s in steps] == ["1", "2", "3", "4"]
+    assert steps[1].image.shape == (28, 28) and steps[1].box == (4.0, 4.0, 24.0, 24.0)
+    ink = np.argwhere(steps[1].image > 0.1)
+    assert ink.min() >= 3 and ink.max() <= 24  # scaled into the 20x20 box
+    assert np.array_equal(steps[3].image, app.state.drawing.image)  # the last is the real input
+    cx, cy = steps[3].point
+    assert abs(cx - 14) < 0.3 and abs(cy - 14) < 0.3
+    assert panel.titles[3].text().startswith("4. Centre of mass")

@@ -233,6 +233,11 @@ class HistoryPanel(QWidget):
         state.events.runs.connect(self.refresh)
         self.refresh()
 
+    def showEvent(self, event) -> None:  # noqa: N802
+        """Opening the tab shows runs made meanwhile by `kpgui train` in another process."""
+        super().showEvent(event)
+        self.refresh()
+
     # -- data ----------------------------------------------------------------------------------
 
     def refresh(self) -> None:
