@@ -42,39 +42,41 @@ def elastic_field(batch, alpha: float, sigma: float = ELASTIC_SIGMA, seed=None, 
     shape-[2] int tensor) makes it a stateless, repeatable draw."""
     import tensorflow as tf
 
+    if seed is None:  # a fresh seed from the global stream: stateless noise is several times faster
+        seed = tf.random.uniform([2], 0, 2**62, dtype=tf.int64)
+    elif isinstance(seed, int):
+        seed = [seed, 0]
     shape = tf.stack([batch, 2, size, size])
-    if seed is None:
-        noise = tf.random.uniform(shape, -1.0, 1.0)
-    else:
-        if isinstance(seed, int):
-            seed = [seed, 0]
-        noise = tf.random.stateless_uniform(shape, seed=tf.cast(seed, tf.int64), minval=-1.0, maxval=1.0)
+    noise = tf.random.stateless_uniform(shape, seed=tf.cast(seed, tf.int64), minval=-1.0, maxval=1.0)
     g = tf.constant(_gaussian_matrix(sigma, size) * alpha ** 0.5)
     return tf.matmul(tf.matmul(g, noise), g, transpose_b=True)
 
 
 def sample_bilinear(images, src_x, src_y):
     """images (B, H, W) sampled at float pixel-index positions (B, H', W') or (H', W') (x along
-    W, y along H, as ImageProjectiveTransformV3 does); zero outside. Returns (B, H', W')."""
+    W, y along H, as ImageProjectiveTransformV3 does); zero outside. Returns (B, H', W').
+
+    The image gets a border of zeros (1 px before, 2 after) and positions are clamped into it,
+    so every sample's four neighbours exist; they are stored side by side, so one gather of
+    4-float rows fetches them all (several times faster on CPU than four scalar gathers).
+    """
     import tensorflow as tf
 
     b, h, w = tf.shape(images)[0], tf.shape(images)[1], tf.shape(images)[2]
-    flat = tf.concat([tf.reshape(images, [-1]), tf.zeros([1], images.dtype)], axis=0)
-    outside = b * h * w  # index of the appended zero
     shape = tf.broadcast_dynamic_shape(tf.shape(src_x), tf.shape(src_y))
     shape = tf.broadcast_dynamic_shape(shape, tf.stack([b, 1, 1]))  # (H', W') positions serve all
-    src_x, src_y = tf.broadcast_to(src_x, shape), tf.broadcast_to(src_y, shape)
+    src_x = tf.clip_by_value(tf.broadcast_to(src_x, shape), -1.0, tf.cast(w, src_x.dtype))
+    src_y = tf.clip_by_value(tf.broadcast_to(src_y, shape), -1.0, tf.cast(h, src_y.dtype))
+    padded = tf.pad(images, [[0, 0], [1, 2], [1, 2]])
+    # Quad (i, j) holds padded[i:i+2, j:j+2]; there are (h + 2) x (w + 2) of them.
+    quads = tf.stack([padded[:, :-1, :-1], padded[:, :-1, 1:], padded[:, 1:, :-1], padded[:, 1:, 1:]], -1)
     x0, y0 = tf.floor(src_x), tf.floor(src_y)
     fx, fy = src_x - x0, src_y - y0
-    x0, y0 = tf.cast(x0, tf.int32), tf.cast(y0, tf.int32)
-    # The four neighbours of every sample, fetched with one gather.
-    xs = tf.stack([x0, x0 + 1, x0, x0 + 1])
-    ys = tf.stack([y0, y0, y0 + 1, y0 + 1])
-    ok = (xs >= 0) & (xs < w) & (ys >= 0) & (ys < h)
-    base = tf.reshape(tf.range(b) * h * w, [1, -1, 1, 1])
-    v = tf.gather(flat, tf.where(ok, base + ys * w + xs, outside))
-    top = v[0] + (v[1] - v[0]) * fx
-    bottom = v[2] + (v[3] - v[2]) * fx
+    first_row = tf.reshape(tf.range(b), [-1, 1, 1]) * (h + 2)
+    row = (first_row + tf.cast(y0, tf.int32) + 1) * (w + 2) + tf.cast(x0, tf.int32) + 1
+    v = tf.gather(tf.reshape(quads, [-1, 4]), row)
+    top = v[..., 0] + (v[..., 1] - v[..., 0]) * fx
+    bottom = v[..., 2] + (v[..., 3] - v[..., 2]) * fx
     return top + (bottom - top) * fy
 
 
