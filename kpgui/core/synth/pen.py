@@ -180,33 +180,34 @@ class Hand:
 
     ends: tuple[float, float] = (-0.04, 0.05)  # stroke ends cut short / overshot by U(lo, hi)
     misplace: float = 0.018  # sd of the offset of each separate stroke
-    bend: float = 0.035  # largest amplitude of each of the 3 waves of the smooth field
+    bend: float = 0.035  # largest amplitude of each of the 3 slow waves of the smooth field
+    wiggle: float = 0.01  # ... and of its 2 faster ones (about 2.5 per height: a wobbly hand)
     lean: tuple[float, float] = (0.12, 0.14)  # slant ~ N(mean, sd), clipped to [-0.25, 0.5]
     rotate: float = 4.0  # sd, degrees
     aspect: float = 0.15  # sd of log(horizontal stretch)
     size_px: tuple[float, float] = (60.0, 320.0)  # drawing height on the canvas, log-uniform
-    spacing: tuple[float, float] = (0.012, 0.09)  # mouse event spacing, log-uniform
+    spacing: tuple[float, float] = (0.012, 0.13)  # mouse event spacing, log-uniform (0.13: a fast flick)
     tremor: float = 0.006  # sd of tremor, at most
-    pen: tuple[float, float] = (0.04, 0.14)  # pen width
+    pen: tuple[float, float] = (0.04, 0.3)  # pen width (the app: 18 px for digits 60-320 px tall)
 
 
 PERSON = Hand()  # digits, letters, symbols drawn from scratch
 CAREFUL = Hand(ends=(-0.025, 0.03), misplace=0.012)  # shapes whose strokes must keep their places
-TRACER = Hand(ends=(0.0, 0.0), misplace=0.0, bend=0.02, lean=(0.0, 0.06), rotate=3.0, aspect=0.06,
-              size_px=(120.0, 280.0), spacing=(0.02, 0.08), tremor=0.002, pen=(0.04, 0.12))
+TRACER = Hand(ends=(0.0, 0.0), misplace=0.0, bend=0.02, wiggle=0.005, lean=(0.0, 0.06), rotate=3.0,
+              aspect=0.06, size_px=(120.0, 280.0), spacing=(0.02, 0.08), tremor=0.002, pen=(0.04, 0.12))
 """Re-drawing traced MNIST skeletons: their junctions must stay joined and their shape is the writer's."""
 
 
 def _draws(strokes: int, rng, hand: Hand) -> dict:
     """All of one drawing's random choices, from its own generator, in a fixed order."""
     log_size, log_spacing = np.log(hand.size_px), np.log(hand.spacing)
-    direction = rng.normal(size=(3, 2))
+    direction = rng.normal(size=(5, 2))
     return {
         "ends": rng.uniform(*hand.ends, (strokes, 2)),
         "misplace": rng.normal(0.0, hand.misplace, (strokes, 2)) if strokes > 1 else np.zeros((1, 2)),
-        "wave": rng.normal(0.0, 2.0 * np.pi * 0.8, (3, 2)),
-        "wave_phase": rng.uniform(0.0, 2.0 * np.pi, 3),
-        "wave_amp": rng.uniform(0.0, hand.bend, 3),
+        "wave": rng.normal(0.0, 2.0 * np.pi, (5, 2)) * [[0.8], [0.8], [0.8], [2.5], [2.5]],
+        "wave_phase": rng.uniform(0.0, 2.0 * np.pi, 5),
+        "wave_amp": rng.uniform(0.0, 1.0, 5) * np.array([hand.bend] * 3 + [hand.wiggle] * 2),
         "wave_dir": direction / np.maximum(np.hypot(direction[:, 0], direction[:, 1]), 1e-9)[:, None],
         "lean": float(np.clip(rng.normal(*hand.lean), -0.25, 0.5)),
         "rotate": np.radians(rng.normal(0.0, hand.rotate)),
@@ -251,7 +252,7 @@ def hand_many(glyphs: list[list[np.ndarray]], rngs: list, hand: Hand = PERSON):
     height = np.maximum(np.maximum(hi[:, 1] - lo[:, 1], 0.3 * (hi[:, 0] - lo[:, 0])), 1e-6)
     q = (pts - origin[did]) / height[did, None]
     # A smooth field bends the shape (strokes that touch keep touching)...
-    wave = np.stack([d["wave"] for d in per])[did]  # (N, 3, 2)
+    wave = np.stack([d["wave"] for d in per])[did]  # (N, 5, 2)
     phase = np.stack([d["wave_phase"] for d in per])[did]
     amp = np.stack([d["wave_amp"] for d in per])[did]
     wdir = np.stack([d["wave_dir"] for d in per])[did]
@@ -270,8 +271,9 @@ def hand_many(glyphs: list[list[np.ndarray]], rngs: list, hand: Hand = PERSON):
     px = q * size[did, None]
     lo, hi = np.minimum.reduceat(px, pfirst), np.maximum.reduceat(px, pfirst)
     canvas = np.maximum([d["canvas"] for d in per], 1.3 * size)
-    room = np.maximum(canvas[:, None] - (hi - lo), 0.0)
-    px += (np.stack([d["place"] for d in per]) * room - lo)[did]
+    margin = 10.0  # px kept clear at the sheet's edges (tremor must not leave it)
+    room = np.maximum(canvas[:, None] - (hi - lo) - 2 * margin, 0.0)
+    px += (np.stack([d["place"] for d in per]) * room - lo + margin)[did]
 
     spacing = size * np.array([d["spacing"] for d in per])
     ev, counts = mouse_events(px, sizes, spacing[sdid], np.vstack([d["surge"] for d in per]),
