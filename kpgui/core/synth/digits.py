@@ -44,7 +44,7 @@ def _one(rng, flag: bool, foot: bool) -> Glyph:
         flag_part = line(tip, [0.0, 0.0])
     strokes = [chain(flag_part, stem)] if rng.random() < 0.85 else [flag_part, stem]
     if foot:
-        g, h = rng.uniform(0.12, 0.4, 2)
+        g, h = rng.uniform(0.12, 0.45, 2)  # from a serif to a base as wide as the digit is tall
         strokes.append(line([-g, 1.0], [h, 1.0 + rng.normal(0, 0.015)]))
     return strokes
 
