@@ -225,11 +225,12 @@ class Trainer:
         notify(self.listener, "on_train_begin",
                TrainingStart(spec.epochs, steps, len(x_all), len(x_val), spec))
         if spec.augment or spec.elastic:
-            from kpgui.core.augment import augmented_dataset
+            from kpgui.core.augment import ELASTIC_ALPHA, augmented_dataset
 
-            extra = {"elastic": spec.elastic} if spec.elastic else {}
-            # the pipeline reshuffles every epoch itself
-            fit_data = {"x": augmented_dataset(x_all, t_all, spec.batch_size, spec.seed, **extra),
+            # spec.elastic is a 0-1 strength; 1 = Simard et al.'s alpha for 28x28 digits.
+            # The pipeline reshuffles every epoch itself.
+            fit_data = {"x": augmented_dataset(x_all, t_all, spec.batch_size, spec.seed,
+                                               elastic=spec.elastic * ELASTIC_ALPHA),
                         "shuffle": False}
         else:
             fit_data = {"x": as_model_input(x_all), "y": t_all, "batch_size": spec.batch_size,
