@@ -16,8 +16,11 @@ from kpgui.core.progress import BatchUpdate, EpochUpdate, notify
 
 
 def make_callbacks(listener: Any, stop: threading.Event, epochs: int, steps: int,
-                   batch_size: int, n_train: int) -> tuple[Any, Any]:
-    """(Reporter, StopOnRequest) for one fit; Keras is imported here, not at start-up."""
+                   batch_size: int, n_train: int, initial_epoch: int = 0) -> tuple[Any, Any]:
+    """(Reporter, StopOnRequest) for one fit of epochs initial_epoch+1 .. epochs (1-based);
+    Keras is imported here, not at start-up."""
+    first = initial_epoch + 1
+    total_batches = (epochs - initial_epoch) * steps
     import keras
 
     class Reporter(keras.callbacks.Callback):
@@ -56,10 +59,10 @@ def make_callbacks(listener: Any, stop: threading.Event, epochs: int, steps: int
             if self.diverged_at is None and not math.isfinite(mean_loss):
                 self.diverged_at = (self.epoch + 1, batch + 1)
             elapsed = time.perf_counter() - self.t0
-            eta = elapsed / self.done * (epochs * steps - self.done)
+            eta = elapsed / self.done * (total_batches - self.done)
             notify(listener, "on_batch",
                    BatchUpdate(self.epoch + 1, epochs, batch + 1, steps, loss, acc, mean_loss,
-                               mean_acc, elapsed, eta, self.seen))
+                               mean_acc, elapsed, eta, self.seen, first))
 
         def on_epoch_end(self, epoch, logs=None):
             logs = logs or {}
@@ -70,9 +73,9 @@ def make_callbacks(listener: Any, stop: threading.Event, epochs: int, steps: int
                     self.partial = {"epoch": epoch + 1, "batches": self.step, "of": steps,
                                     "loss": self.last[0], "accuracy": self.last[1]}
                 return
-            self.complete_epochs = epoch + 1
+            self.complete_epochs = epoch + 1 - initial_epoch
             elapsed = time.perf_counter() - self.t0
-            eta = elapsed / (epoch + 1) * (epochs - epoch - 1)
+            eta = elapsed / self.complete_epochs * (epochs - epoch - 1)
             val_loss, val_acc = logs.get("val_loss"), logs.get("val_accuracy")
             notify(listener, "on_epoch",
                    EpochUpdate(epoch + 1, epochs, float(logs.get("loss", math.nan)),

@@ -44,7 +44,6 @@ class TrainJob:
     record: bool = True
     out: str | None = None
     logs: bool = True
-    first_epoch: int = 1  # continue: the epoch number the new epochs start from
     tags: dict = field(default_factory=dict)  # e.g. the sweep this run belongs to
 
     def check(self) -> None:
@@ -129,8 +128,10 @@ def _train(job: TrainJob, data: tuple, listener: Any, stop_event: Any, log_dir: 
         return ft.result, ft.notes(), start
     from kpgui.core.personal import keras_model_from_predictor
 
+    before = start.card.get("history") if isinstance(start.card, dict) else None
     trainer = Trainer(job.spec, listener, data=data, stop_event=stop_event, log_dir=log_dir,
-                      initial_model=keras_model_from_predictor(start, job.spec))
+                      initial_model=keras_model_from_predictor(start, job.spec),
+                      history_before=before if isinstance(before, dict) else None)
     return trainer.run(), None, start
 
 

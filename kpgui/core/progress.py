@@ -22,6 +22,7 @@ class TrainingStart:
     val_samples: int
     spec: ModelSpec
     first_epoch: int = 1  # > 1 when a run continues an earlier one
+    history_before: dict | None = None  # that earlier run's per-epoch history
 
 
 @dataclass(frozen=True)
@@ -39,11 +40,13 @@ class BatchUpdate:
     elapsed: float
     eta: float
     samples_seen: int
+    first_epoch: int = 1  # > 1 when the run continues an earlier one (epochs count on)
 
     @property
     def progress(self) -> float:
-        """Fraction of the whole run done, 0..1."""
-        return ((self.epoch - 1) * self.steps + self.step) / (self.epochs * self.steps)
+        """Fraction of this run done, 0..1."""
+        done = (self.epoch - self.first_epoch) * self.steps + self.step
+        return done / ((self.epochs - self.first_epoch + 1) * self.steps)
 
     @property
     def epoch_position(self) -> float:

@@ -113,6 +113,8 @@ class Trainer:
     compiled) keras model with the spec's optimizer. `extra_train` = (images, labels) adds a
     person's own samples, repeated `extra_repeat` times so they matter against 60 000 MNIST
     ones. `log_dir` receives CSVLogger's history.csv and TensorBoard's event files.
+    `history_before` (with `initial_model`) continues an earlier run: its epochs come first in
+    the result's history and the new epochs are numbered after them.
     """
 
     def __init__(
@@ -128,6 +130,7 @@ class Trainer:
         evaluate: bool = True,
         log_dir: str | Path | None = None,
         stop_event: Any = None,
+        history_before: dict | None = None,
     ) -> None:
         self.spec = (spec or ModelSpec()).validate()
         self.listener = listener
@@ -142,6 +145,10 @@ class Trainer:
         # request comes from another process.
         self._stop = stop_event if stop_event is not None else threading.Event()
         self._abort = False
+        # Continuing an earlier run: its history goes first, epochs count on from there.
+        self._before = {k: [float(v) for v in vs] for k, vs in (history_before or {}).items()
+                        if isinstance(vs, list)}
+        self._initial_epoch = len(self._before.get("loss", []))
 
     def stop(self, abort: bool = False) -> None:
         """End training after the current batch. `abort` also skips the final test evaluation."""
@@ -217,13 +224,16 @@ class Trainer:
         else:
             model = build_model(spec, steps_total=steps * spec.epochs)
 
-        reporter, stopper = make_callbacks(self.listener, self._stop, spec.epochs, steps,
-                                           spec.batch_size, len(x_all))
+        first = self._initial_epoch
+        total_epochs = first + spec.epochs
+        reporter, stopper = make_callbacks(self.listener, self._stop, total_epochs, steps,
+                                           spec.batch_size, len(x_all), first)
         eye = np.eye(10, dtype=np.float32)
         validation = (as_model_input(x_val), eye[y_val]) if len(x_val) else None
         callbacks, early = self._callbacks(reporter, stopper, validation is not None)
         notify(self.listener, "on_train_begin",
-               TrainingStart(spec.epochs, steps, len(x_all), len(x_val), spec))
+               TrainingStart(total_epochs, steps, len(x_all), len(x_val), spec, first + 1,
+                             self._before or None))
         if spec.augment or spec.elastic:
             from kpgui.core.augment import ELASTIC_ALPHA, augmented_dataset
 
@@ -237,12 +247,13 @@ class Trainer:
                         "shuffle": True}
         t0 = time.perf_counter()
         if not self._stop.is_set():
-            history = model.fit(**fit_data, epochs=spec.epochs, validation_data=validation,
-                                callbacks=callbacks, verbose=0).history
+            history = model.fit(**fit_data, epochs=total_epochs, initial_epoch=first,
+                                validation_data=validation, callbacks=callbacks,
+                                verbose=0).history
         else:
             history = {}
         wall = time.perf_counter() - t0
-        epochs_run = reporter.complete_epochs if history else 0
+        new_epochs = reporter.complete_epochs if history else 0
         if reporter.diverged_at is not None:
             status = DIVERGED
         elif self._stop.is_set():
@@ -251,10 +262,11 @@ class Trainer:
             status = EARLY_STOPPED
         else:
             status = FINISHED
+        combined = {k: self._before.get(k, [])[:first] + [float(v) for v in vs[:new_epochs]]
+                    for k, vs in history.items()}
         result = TrainingResult(
-            spec=spec, model=model,
-            history={k: [float(v) for v in vs[:epochs_run]] for k, vs in history.items()},
-            status=status, epochs_run=epochs_run, wall_time=wall, train_samples=len(x_all),
+            spec=spec, model=model, history=combined,
+            status=status, epochs_run=first + new_epochs, wall_time=wall, train_samples=len(x_all),
             samples_per_second=reporter.seen / wall if wall > 0 else 0.0,
             partial_epoch=reporter.partial if history else None,
             diverged_at=reporter.diverged_at,
