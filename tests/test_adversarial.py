@@ -176,6 +176,29 @@ def test_weights_claiming_billions_of_numbers_are_refused_before_reading(tmp_pat
     _load_limited(path)
 
 
+@pytest.mark.slow
+def test_largest_allowed_model_in_a_small_file_loads_within_memory(tmp_path):
+    """47 M zero weights deflate to a few hundred kB: allowed, and it costs well under 1.5 GB."""
+    buf = io.BytesIO()
+    with h5py.File(buf, "w") as f:
+        f["layers/dense/vars/0"] = np.zeros((784, 60_000), np.float32)
+        f["layers/dense/vars/1"] = np.zeros(60_000, np.float32)
+        f["layers/dense_1/vars/0"] = np.full((60_000, 10), 1e-3, np.float32)
+        f["layers/dense_1/vars/1"] = np.zeros(10, np.float32)
+    path = tmp_path / "wide.keras"
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as z:
+        z.writestr("config.json", json.dumps(_config([60_000, 10])))
+        z.writestr("model.weights.h5", buf.getvalue())
+    assert path.stat().st_size < 10 << 20
+    out = _run_limited(f"""
+        import numpy as np
+        from kpgui.core.inference import Predictor
+        p = Predictor.load({str(path)!r})
+        print(p.backend, p.predict(np.ones((1000, 784), np.float32)).shape)
+    """)
+    assert out.strip() == "numpy (1000, 10)"
+
+
 # -- 3: configs that would make Keras allocate, and zip bombs ----------------------------------------
 
 
