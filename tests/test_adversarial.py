@@ -496,7 +496,7 @@ def test_values_that_do_not_survive_the_stored_dtype_are_refused(tmp_path, overr
     np.savez(path, **_samples_arrays(**override))
     with pytest.raises(SampleFileError, match=reason) as err:
         read_samples_file(path)
-    assert "casts.npz" in str(err.value) and "kpgui samples export" in str(err.value)
+    assert err.value.path == path
 
 
 def test_store_refuses_pen_widths_and_canvases_it_could_not_export(tmp_path):

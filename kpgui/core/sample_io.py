@@ -47,7 +47,12 @@ STROKE_KEYS = ("pen_widths", "canvas_sizes", "stroke_counts", "stroke_lengths", 
 
 
 class SampleFileError(ValueError):
-    """A samples file is not one kpgui can import; the message names the reason."""
+    """A samples file is not one kpgui can import; the message names the reason.
+
+    `path` is the file (set by read_samples_file), for messages that show where.
+    """
+
+    path: Path | None = None
 
 
 @dataclass
@@ -243,7 +248,8 @@ def read_samples_file(path: str | os.PathLike) -> SampleBundle:
     try:
         return _validate(data)
     except SampleFileError as exc:
-        raise SampleFileError(f"{p.name}: {exc}. {_FIX}") from None
+        exc.path = p  # the message keeps its established wording; the app can name the file
+        raise
 
 
 _PER_SAMPLE = {"labels": 1, "pen_widths": 1, "canvas_sizes": 2, "stroke_counts": 1,
