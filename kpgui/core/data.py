@@ -10,6 +10,7 @@ import numpy as np
 
 from kpgui.core.limits import (
     MAX_MNIST_IMAGES,
+    READ_ERRORS,
     BadInput,
     NpyHeader,
     TooBig,
@@ -116,7 +117,7 @@ def _read(path: Path) -> MnistArrays:
                                f"{MAX_MNIST_IMAGES:,} per split") from exc
     except BadInput as exc:
         raise _not_mnist(path, str(exc)) from exc
-    except (OSError, ValueError, zipfile.BadZipFile, EOFError, NotImplementedError) as exc:
+    except READ_ERRORS as exc:
         raise DatasetError(
             f"{path} could not be read as MNIST ({exc.__class__.__name__}: {exc}); it may be "
             f"truncated or corrupt. Delete it and let kpgui download it again, or: {_remedy()}"

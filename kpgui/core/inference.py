@@ -16,7 +16,15 @@ from typing import Any
 
 import numpy as np
 
-from kpgui.core.limits import MAX_CARD_BYTES, MAX_PARAMS, BadInput, TooBig, loads_json, millions
+from kpgui.core.limits import (
+    MAX_CARD_BYTES,
+    MAX_PARAMS,
+    READ_ERRORS,
+    BadInput,
+    TooBig,
+    loads_json,
+    millions,
+)
 from kpgui.core.modelfile import (
     NotKerasZip,
     WeightProblem,
@@ -205,7 +213,7 @@ def _read_archive(p: Path) -> tuple[dict, Any]:
             f"{p.name} is not a Keras model file (.keras files are zip archives; this one "
             f"is not, or it is truncated): {exc}"
         ) from exc
-    except (OSError, ValueError, EOFError, zipfile.LargeZipFile, NotImplementedError) as exc:
+    except (*READ_ERRORS, zipfile.LargeZipFile) as exc:
         raise ModelLoadError(f"{p.name} could not be read ({exc}); it may be corrupt") from exc
 
 
@@ -235,8 +243,10 @@ def _read_weights(p: Path, config: dict, weights: Any) -> list[DenseLayer] | Non
                              + ".") from exc
     except BadInput as exc:
         raise ModelLoadError(f"{p.name}: {exc}; {_DAMAGED}.") from exc
-    except (OSError, KeyError, ValueError, TypeError, AttributeError, IndexError) as exc:
-        raise ModelLoadError(f"{p.name} has unreadable weights or config ({exc})") from exc
+    except (OSError, KeyError, ValueError, TypeError, AttributeError, IndexError, RuntimeError,
+            OverflowError, MemoryError) as exc:  # what h5py/NumPy raise for a damaged file
+        raise ModelLoadError(f"{p.name} has unreadable weights or config ({exc}); "
+                             f"{_DAMAGED}.") from exc
 
 
 def _weight_message(name: str, problem: WeightProblem) -> str:

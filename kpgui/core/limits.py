@@ -18,6 +18,7 @@ import json
 import math
 import re
 import zipfile
+import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import IO, Any
@@ -46,6 +47,12 @@ MAX_SAMPLES = 100_000  # in one samples file (each is a digit a person drew by h
 MAX_SAMPLE_STROKES = 1_000_000  # strokes in one samples file, in total
 MAX_SAMPLE_POINTS = 10_000_000  # stroke points in one samples file, in total (80 MB)
 MAX_TEXT_CHARS = 64  # the format marker and each date string in a samples file
+
+
+# What reading a damaged zip/.npy/.h5 can raise besides our own errors (zlib.error for broken
+# deflate data, RuntimeError for encrypted members, EOFError for cut files ...).
+READ_ERRORS = (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error, RuntimeError,
+               NotImplementedError, OverflowError, KeyError, IndexError)
 
 
 class BadInput(ValueError):
@@ -187,7 +194,7 @@ def read_npy_header(f: IO[bytes]) -> NpyHeader:
             raise BadInput(f"it is a .npy file of version {version}, which kpgui does not read")
     except BadInput:
         raise
-    except (ValueError, EOFError, OSError, SyntaxError, TypeError) as exc:
+    except Exception as exc:  # NumPy's header parser raises many types (even TokenError)
         raise BadInput(f"it has no valid .npy header ({exc})") from exc
     if dtype.hasobject:
         raise BadInput("it holds Python objects, which are refused for safety")
@@ -216,6 +223,8 @@ def scan_npz(archive: zipfile.ZipFile, keys: Iterable[str] | None = None,
         key = name[:-4]
         if wanted is not None and key not in wanted:
             continue
+        if info.flag_bits & 0x1:
+            raise BadInput(f"{name} inside it is encrypted")
         if max_bytes is not None:
             check_member_size(info, max_bytes + 4096)
         with archive.open(info) as f:

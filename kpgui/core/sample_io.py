@@ -34,6 +34,7 @@ from kpgui.core.limits import (
     MAX_SAMPLE_STROKES,
     MAX_SAMPLES,
     MAX_TEXT_CHARS,
+    READ_ERRORS,
     BadInput,
     NpyHeader,
     TooBig,
@@ -242,7 +243,7 @@ def read_samples_file(path: str | os.PathLike) -> SampleBundle:
                               "or export fewer samples.") from exc
     except BadInput as exc:
         raise _bad(f"{p.name}: {exc}. {_FIX}") from exc
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError) as exc:
+    except READ_ERRORS as exc:
         raise _bad(f"{p.name} is not a readable .npz file, or it is damaged ({exc}). "
                    f"{_FIX}") from exc
     try:
