@@ -730,3 +730,45 @@ def test_store_under_a_file_names_the_file_and_the_fix(tmp_path):
     folder.mkdir()
     with pytest.raises(StoreError, match="is a folder, not a database file"):
         Store(folder)
+
+
+# -- damaged files of every kind end in their typed error ----------------------------------------------
+
+
+def _mutations(data: bytes, count: int, seed: int, head: int = 4096):
+    rng = np.random.default_rng(seed)
+    for i in range(count):
+        out = bytearray(data)
+        for _ in range(int(rng.integers(1, 30))):
+            out[int(rng.integers(0, min(head if i % 2 else len(out), len(out))))] = int(
+                rng.integers(0, 256))
+        yield bytes(out[: int(rng.integers(len(out) // 2, len(out)))] if i % 5 == 0 else out)
+
+
+def test_randomly_damaged_files_end_in_their_typed_error(tmp_path):
+    from kpgui.core.resources import default_model_path
+
+    with zipfile.ZipFile(default_model_path()) as z:
+        config, weights = z.read("config.json"), z.read("model.weights.h5")
+    model = tmp_path / "damaged.keras"
+    for h5 in _mutations(weights, 40, seed=1):  # the config stays sound: no Keras fallback
+        _keras_file(model, config, h5)
+        try:
+            Predictor.load(model)
+        except ModelLoadError as exc:
+            assert "damaged.keras" in str(exc)
+    buf = io.BytesIO()
+    np.savez_compressed(buf, **_samples_arrays(3))
+    buf2 = io.BytesIO()
+    np.savez_compressed(buf2, x_train=np.zeros((20, 28, 28), np.uint8),
+                        y_train=np.zeros(20, np.uint8), x_test=np.zeros((5, 28, 28), np.uint8),
+                        y_test=np.zeros(5, np.uint8))
+    for data, read, error in ((buf.getvalue(), read_samples_file, SampleFileError),
+                              (buf2.getvalue(), load_mnist, DatasetError)):
+        path = tmp_path / "damaged.npz"
+        for damaged in _mutations(data, 60, seed=2, head=400):
+            path.write_bytes(damaged)
+            try:
+                read(path)
+            except error:
+                pass
