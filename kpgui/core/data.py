@@ -8,6 +8,16 @@ from pathlib import Path
 
 import numpy as np
 
+from kpgui.core.limits import (
+    MAX_MNIST_IMAGES,
+    READ_ERRORS,
+    BadInput,
+    NpyHeader,
+    TooBig,
+    read_npz_array,
+    scan_npz,
+)
+
 ENV_VAR = "KPGUI_MNIST"
 _KEYS = ("x_train", "y_train", "x_test", "y_test")
 
@@ -72,24 +82,64 @@ def _download() -> Path:
     return cached
 
 
+def _not_mnist(path: Path, what: str) -> DatasetError:
+    return DatasetError(f"{path} is not the Keras mnist.npz: {what}. {_remedy()}")
+
+
 def _read(path: Path) -> MnistArrays:
+    """The four arrays, after checking the file's kind and each array's header (shape, dtype,
+    size) so nothing is loaded that is not MNIST-shaped and within limits.MAX_MNIST_IMAGES."""
     try:
-        with np.load(path, allow_pickle=False) as npz:
-            missing = [k for k in _KEYS if k not in npz.files]
+        with open(path, "rb") as f:
+            magic = f.read(6)
+    except OSError as exc:
+        raise DatasetError(f"{path} could not be read ({exc.strerror or exc}). {_remedy()}") from exc
+    if magic.startswith(b"\x93NUMPY"):
+        raise _not_mnist(path, "it is a single .npy array, not an .npz archive of x_train, "
+                               "y_train, x_test and y_test")
+    if not magic.startswith(b"PK"):
+        raise DatasetError(
+            f"{path} is not the Keras mnist.npz (it is not a zip archive; it may be corrupt, "
+            f"truncated or a different file). Delete it and let kpgui download it again, or: "
+            f"{_remedy()}")
+    try:
+        with zipfile.ZipFile(path) as archive:
+            headers = scan_npz(archive, _KEYS, max_bytes=MAX_MNIST_IMAGES * 784)
+            missing = [k for k in _KEYS if k not in headers]
             if missing:
-                raise DatasetError(
-                    f"{path} is not a Keras MNIST file: it lacks {', '.join(missing)}. {_remedy()}"
-                )
-            arrays = tuple(np.asarray(npz[k]) for k in _KEYS)
+                raise _not_mnist(path, f"it lacks {', '.join(missing)}")
+            _validate_headers(path, headers)
+            arrays = tuple(read_npz_array(archive, k) for k in _KEYS)
     except DatasetError:
         raise
-    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
+    except TooBig as exc:
+        raise _not_mnist(path, f"{exc} — MNIST has 70 000 images; kpgui reads up to "
+                               f"{MAX_MNIST_IMAGES:,} per split") from exc
+    except BadInput as exc:
+        raise _not_mnist(path, str(exc)) from exc
+    except READ_ERRORS as exc:
         raise DatasetError(
             f"{path} could not be read as MNIST ({exc.__class__.__name__}: {exc}); it may be "
             f"truncated or corrupt. Delete it and let kpgui download it again, or: {_remedy()}"
         ) from exc
     _validate(path, *arrays)
     return arrays  # type: ignore[return-value]
+
+
+def _validate_headers(path: Path, headers: dict[str, NpyHeader]) -> None:
+    """The checks of _validate on shapes and dtypes, from the headers, before loading."""
+    for name in ("train", "test"):
+        x, y = headers[f"x_{name}"], headers[f"y_{name}"]
+        if len(x.shape) != 3 or x.shape[1:] != (28, 28) or x.dtype != np.uint8:
+            raise DatasetError(
+                f"{path}: x_{name} should be uint8 images of shape (N, 28, 28), "
+                f"got {x.dtype} {x.shape}. {_remedy()}"
+            )
+        if len(y.shape) != 1 or y.shape[0] != x.shape[0] or y.dtype.kind not in "ui":
+            raise DatasetError(
+                f"{path}: y_{name} should hold one integer label per image, "
+                f"got {y.dtype} {y.shape} for {x.shape[0]} images. {_remedy()}"
+            )
 
 
 def _validate(path: Path, x_train, y_train, x_test, y_test) -> None:

@@ -8,8 +8,6 @@ forward pass in NumPy: about 0.1 ms per drawing instead of ~50 ms for `model.pre
 
 from __future__ import annotations
 
-import io
-import json
 import re
 import zipfile
 from dataclasses import dataclass
@@ -18,6 +16,24 @@ from typing import Any
 
 import numpy as np
 
+from kpgui.core.limits import (
+    MAX_CARD_BYTES,
+    MAX_PARAMS,
+    READ_ERRORS,
+    BadInput,
+    TooBig,
+    loads_json,
+    millions,
+)
+from kpgui.core.modelfile import (
+    NotKerasZip,
+    WeightProblem,
+    check_config_size,
+    check_weight_shapes,
+    find_weight_problem,
+    read_keras_zip,
+    weight_datasets,
+)
 from kpgui.core.resources import default_model_path
 
 
@@ -172,6 +188,107 @@ def _check_io(inputs: int, outputs: int, where: str) -> None:
         )
 
 
+_DIVERGED = "the run that made it diverged; retrain with a lower learning rate"
+_TOO_BIG = ("kpgui opens digit models up to {limit} weights (its default model has 670 k); open "
+            "a smaller model")
+_DAMAGED = "it may be damaged; save models with model.save('name.keras')"
+
+
+def _read_archive(p: Path) -> tuple[dict, Any]:
+    """config.json parsed and model.weights.h5 unpacked, within limits; ModelLoadError else."""
+    try:
+        return read_keras_zip(p)
+    except NotKerasZip as exc:
+        raise ModelLoadError(
+            f"{p.name} is a zip file but not a Keras 3 model (no config.json / "
+            "model.weights.h5 inside); save models with model.save('name.keras')."
+        ) from exc
+    except TooBig as exc:
+        raise ModelLoadError(f"{p.name}: {exc}. " + _TOO_BIG.format(limit=millions(MAX_PARAMS))
+                             + ".") from exc
+    except BadInput as exc:
+        raise ModelLoadError(f"{p.name}: {exc}; {_DAMAGED}.") from exc
+    except zipfile.BadZipFile as exc:
+        raise ModelLoadError(
+            f"{p.name} is not a Keras model file (.keras files are zip archives; this one "
+            f"is not, or it is truncated): {exc}"
+        ) from exc
+    except (*READ_ERRORS, zipfile.LargeZipFile) as exc:
+        raise ModelLoadError(f"{p.name} could not be read ({exc}); it may be corrupt") from exc
+
+
+def _read_weights(p: Path, config: dict, weights: Any) -> list[DenseLayer] | None:
+    """The Dense layers of a plain model, or None for one Keras must build. Either way the
+    config's size and the weights' claimed shapes and values are checked first."""
+    try:
+        import h5py
+
+        check_config_size(config)
+        with h5py.File(weights, "r") as h5:
+            datasets = weight_datasets(h5)
+            check_weight_shapes(datasets)
+            problem = find_weight_problem(datasets)
+            if problem is not None:
+                raise ModelLoadError(_weight_message(p.name, problem))
+            try:
+                return _plain_layers(config, h5)
+            except _NotPlain:
+                return None
+    except ModelLoadError as exc:
+        if str(exc).startswith(p.name):
+            raise
+        raise ModelLoadError(f"{p.name}: {exc}") from exc
+    except TooBig as exc:
+        raise ModelLoadError(f"{p.name}: {exc}. " + _TOO_BIG.format(limit=millions(MAX_PARAMS))
+                             + ".") from exc
+    except BadInput as exc:
+        raise ModelLoadError(f"{p.name}: {exc}; {_DAMAGED}.") from exc
+    except (OSError, KeyError, ValueError, TypeError, AttributeError, IndexError, RuntimeError,
+            OverflowError, MemoryError) as exc:  # what h5py/NumPy raise for a damaged file
+        raise ModelLoadError(f"{p.name} has unreadable weights or config ({exc}); "
+                             f"{_DAMAGED}.") from exc
+
+
+def _weight_message(name: str, problem: WeightProblem) -> str:
+    if problem.kind == "nonfinite":
+        return (f"{name}: its weights contain NaN/infinite values (in {problem.where}) — "
+                f"{_DIVERGED}.")
+    return (f"{name}: its weights hold absurd values (up to {problem.peak:.3g} in {problem.where}) "
+            f"that overflow to infinity when it predicts — {_DIVERGED}.")
+
+
+def _probes() -> np.ndarray:
+    """Inputs that bracket what the app feeds a model: blank, full ink, and random pictures."""
+    rng = np.random.default_rng(0)
+    return np.concatenate([np.zeros((1, 784)), np.ones((1, 784)), rng.random((6, 784)),
+                           (rng.random((8, 784)) > 0.8)]).astype(np.float32)
+
+
+def _probe_layers(layers: list[DenseLayer], name: str) -> None:
+    """Refuse weights that are finite but overflow to inf/NaN in the forward pass."""
+    x = _probes()
+    with np.errstate(all="ignore"):
+        for layer in layers:
+            z = x @ layer.kernel + layer.bias
+            x = ACTIVATIONS[layer.activation](z)
+            if not (np.isfinite(z).all() and np.isfinite(x).all()):
+                raise ModelLoadError(
+                    f"{name}: its weights are so large that its predictions overflow to "
+                    f"infinity — {_DIVERGED}.")
+
+
+def _probe_keras(model: Any, name: str) -> None:
+    x = _probes()
+    try:
+        shape = tuple(model.inputs[0].shape[1:])
+        out = np.asarray(model(x.reshape((len(x), *shape)), training=False), np.float64)
+    except Exception as exc:  # any failure to predict means the model is unusable
+        raise ModelLoadError(f"{name} loads but cannot predict ({exc.__class__.__name__}: "
+                             f"{str(exc).splitlines()[0] if str(exc) else ''}).") from exc
+    if not np.isfinite(out).all():
+        raise ModelLoadError(f"{name}: its predictions are NaN or infinite — {_DIVERGED}.")
+
+
 class Predictor:
     """Digit probabilities from a model: `Predictor.load(path).predict(images) -> (N, 10)`."""
 
@@ -195,42 +312,23 @@ class Predictor:
 
     @classmethod
     def load(cls, path: str | Path | None = None) -> Predictor:
-        """Read a `.keras` file (None: the shipped default model). Raises ModelLoadError."""
+        """Read a `.keras` file (None: the shipped default model). Raises ModelLoadError.
+
+        Everything a forged or damaged file could make expensive is checked before it is paid
+        for (see kpgui.core.modelfile); weights must be finite and sane; TensorFlow is imported
+        only for models the NumPy path cannot run, and only after those checks.
+        """
         p = Path(path) if path is not None else default_model_path()
         if not p.is_file():
             raise ModelLoadError(f"no model file at {p}")
-        try:
-            with zipfile.ZipFile(p) as archive:
-                names = set(archive.namelist())
-                if "config.json" not in names or "model.weights.h5" not in names:
-                    raise ModelLoadError(
-                        f"{p.name} is a zip file but not a Keras 3 model (no config.json / "
-                        "model.weights.h5 inside); save models with model.save('name.keras')."
-                    )
-                config = json.loads(archive.read("config.json"))
-                weights_bytes = archive.read("model.weights.h5")
-        except ModelLoadError:
-            raise
-        except zipfile.BadZipFile as exc:
-            raise ModelLoadError(
-                f"{p.name} is not a Keras model file (.keras files are zip archives; this one "
-                f"is not, or it is truncated): {exc}"
-            ) from exc
-        except (OSError, ValueError, EOFError, zipfile.LargeZipFile) as exc:
-            raise ModelLoadError(f"{p.name} could not be read ({exc}); it may be corrupt") from exc
+        config, weights = _read_archive(p)
         card = read_model_card(p)
-        try:
-            import h5py
-
-            with h5py.File(io.BytesIO(weights_bytes), "r") as weights:
-                layers = _plain_layers(config, weights)
-        except _NotPlain:
+        with weights:
+            layers = _read_weights(p, config, weights)
+        if layers is None:
             return cls._load_with_keras(p, card)
-        except ModelLoadError as exc:
-            raise ModelLoadError(f"{p.name}: {exc}") from exc
-        except (OSError, KeyError, ValueError, TypeError, AttributeError) as exc:
-            raise ModelLoadError(f"{p.name} has unreadable weights or config ({exc})") from exc
         _check_io(layers[0].kernel.shape[0], layers[-1].kernel.shape[1], p.name)
+        _probe_layers(layers, p.name)
         return cls(layers=layers, path=p, card=card)
 
     @classmethod
@@ -239,6 +337,9 @@ class Predictor:
             import keras
 
             model = keras.saving.load_model(p, compile=False, safe_mode=True)
+        except MemoryError as exc:  # pragma: no cover - the checks before should prevent it
+            raise ModelLoadError(f"{p.name}: the model does not fit in memory. Open a smaller "
+                                 "model.") from exc
         except Exception as exc:  # Keras raises many types for bad or unsafe files
             raise ModelLoadError(
                 f"{p.name} could not be loaded safely by Keras ({exc.__class__.__name__}: "
@@ -246,10 +347,26 @@ class Predictor:
                 "Lambda layers are refused for safety."
             ) from exc
         cls._check_keras_io(model, p.name)
+        _probe_keras(model, p.name)
         return cls(keras_model=model, path=p, card=card)
 
     @staticmethod
-    def _check_keras_io(model: Any, where: str) -> None:
+    def _check_counts(model: Any, where: str) -> None:
+        """One input and one output: a second output would otherwise go unchecked."""
+        try:
+            n_in, n_out = len(model.inputs), len(model.outputs)
+        except (AttributeError, TypeError, ValueError) as exc:
+            raise ModelLoadError(f"{where} has no defined input/output shape") from exc
+        if n_in != 1:
+            raise ModelLoadError(f"{where} has {n_in} inputs; a digit model has one input of "
+                                 "784 pixels (28x28). Open a model trained on MNIST.")
+        if n_out != 1:
+            raise ModelLoadError(f"{where} has {n_out} outputs; a digit model has one output of "
+                                 "10 (one per digit 0-9). Open a model trained on MNIST.")
+
+    @classmethod
+    def _check_keras_io(cls, model: Any, where: str) -> None:
+        cls._check_counts(model, where)
         try:
             in_shape = tuple(model.inputs[0].shape[1:])
             out_shape = tuple(model.outputs[0].shape[1:])
@@ -261,7 +378,10 @@ class Predictor:
 
     @classmethod
     def from_keras(cls, model: Any, card: dict | None = None, name: str | None = None) -> Predictor:
-        """Wrap an in-memory keras model (e.g. just trained); plain Dense nets run in NumPy."""
+        """Wrap an in-memory keras model (e.g. just trained); plain Dense nets run in NumPy.
+
+        ModelLoadError when it is not a digit model (784 inputs, one output of 10)."""
+        cls._check_counts(model, name or "the model")
         dense = []
         plain = True
         for layer in model.layers:
@@ -302,6 +422,9 @@ class Predictor:
         x = x.reshape(len(x), -1)
         if x.shape[1] != 784:
             raise ValueError(f"expected 28x28 images or 784 pixels per row, got {x.shape[1]}")
+        rows = self._rows_per_pass()
+        if len(x) > rows:  # in slices, so a wide model on a big batch stays within memory
+            return np.concatenate([self.predict(x[i : i + rows]) for i in range(0, len(x), rows)])
         if self.layers is None:
             shape = tuple(self.keras_model.inputs[0].shape[1:])  # e.g. (784,) or (28, 28, 1)
             out = np.asarray(self.keras_model(x.reshape((len(x), *shape)), training=False),
@@ -312,6 +435,14 @@ class Predictor:
         if self.layers[-1].activation != "softmax":
             x = _softmax(x)
         return x.astype(np.float32, copy=False)
+
+    def _rows_per_pass(self) -> int:
+        """Pictures per forward pass: about 16 M numbers in the widest layer (default model:
+        32 768 pictures, so evaluation on MNIST's 10 000 is one pass)."""
+        if self.layers is None:
+            return 1024
+        widest = max(max(layer.kernel.shape) for layer in self.layers)
+        return max(1, 16_000_000 // widest)
 
     def predict_one(self, image: np.ndarray) -> np.ndarray:
         """(28, 28) image -> (10,) probabilities."""
@@ -324,9 +455,13 @@ def card_path(model_path: str | Path) -> Path:
 
 
 def read_model_card(model_path: str | Path) -> dict:
-    """The model card beside a model, or {} when there is none or it is unreadable."""
+    """The model card beside a model, or {} when there is none or it is unreadable (also when
+    it is larger than limits.MAX_CARD_BYTES or nested too deeply: a card is only extra text)."""
+    path = card_path(model_path)
     try:
-        data = json.loads(card_path(model_path).read_text(encoding="utf-8"))
+        if path.stat().st_size > MAX_CARD_BYTES:
+            return {}
+        data = loads_json(path.read_bytes())
         return data if isinstance(data, dict) else {}
     except (OSError, ValueError):
         return {}

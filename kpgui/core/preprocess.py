@@ -12,6 +12,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from kpgui.core.limits import bound_strokes, shrink_image
+
 SIZE = 28
 BOX = 20.0
 CENTRE = 14.0  # MNIST's mean centre of mass, in pixel-index coordinates (measured: 14.00, 14.01)
@@ -113,9 +115,11 @@ def strokes_to_mnist(strokes: Sequence, pen_width: float = 1.0) -> np.ndarray:
     `strokes` are polylines of canvas pixel coordinates (x right, y down), each (N, 2) with N >= 1;
     `pen_width` is the pen's diameter in the same pixels. It sets how far the ink reaches (so a dot
     or a short dash keeps its real size relative to the digit); the output stroke width is fixed at
-    MNIST's, whatever pen was used. Bad input (empty, NaN, inf, huge) never raises.
+    MNIST's, whatever pen was used. Bad input (empty, NaN, inf, huge) never raises; more than
+    limits.MAX_STROKE_POINTS points (or MAX_STROKES strokes) are first resampled evenly, so the
+    cost stays bounded whatever is passed in.
     """
-    polylines = _clean(strokes)
+    polylines = _clean(bound_strokes(strokes))
     if not polylines:
         return np.zeros((SIZE, SIZE), np.float32)
     try:
@@ -253,11 +257,12 @@ def image_to_mnist(image: np.ndarray, ink: str = "auto") -> np.ndarray:
     `image` is (H, W) grayscale (uint8, uint16 or float; RGB/RGBA is accepted too). `ink` is
     "light" (light digit on dark, like MNIST), "dark" (dark ink on paper) or "auto" (decided from
     the border). The digit is cropped, its stroke width brought to MNIST's, scaled into 20x20 and
-    centred by mass, the same way as drawn strokes.
+    centred by mass, the same way as drawn strokes. Pictures with a side over
+    limits.MAX_IMAGE_SIDE are first box-downscaled, so the cost stays bounded.
     """
     if ink not in ("auto", "light", "dark"):
         raise ValueError(f'ink must be "auto", "light" or "dark", not {ink!r}')
-    gray = _to_gray(image)
+    gray = _to_gray(shrink_image(image))
     if gray.size == 0:
         return np.zeros((SIZE, SIZE), np.float32)
     if ink == "dark" or (ink == "auto" and _ink_is_dark(gray)):

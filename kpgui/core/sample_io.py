@@ -28,6 +28,19 @@ from pathlib import Path
 import numpy as np
 
 from kpgui.core.atomic import atomic_write
+from kpgui.core.limits import (
+    MAX_NPY_BYTES,
+    MAX_SAMPLE_POINTS,
+    MAX_SAMPLE_STROKES,
+    MAX_SAMPLES,
+    MAX_TEXT_CHARS,
+    READ_ERRORS,
+    BadInput,
+    NpyHeader,
+    TooBig,
+    read_npz_array,
+    scan_npz,
+)
 
 FORMAT = "kpgui-samples/1"
 FORMAT_PREFIX = "kpgui-samples/"
@@ -35,7 +48,12 @@ STROKE_KEYS = ("pen_widths", "canvas_sizes", "stroke_counts", "stroke_lengths", 
 
 
 class SampleFileError(ValueError):
-    """A samples file is not one kpgui can import; the message names the reason."""
+    """A samples file is not one kpgui can import; the message names the reason.
+
+    `path` is the file (set by read_samples_file), for messages that show where.
+    """
+
+    path: Path | None = None
 
 
 @dataclass
@@ -98,7 +116,8 @@ def check_strokes(strokes: Sequence) -> list[np.ndarray]:
     out = []
     for i, stroke in enumerate(strokes):
         try:
-            pts = np.asarray(stroke, dtype=np.float32)
+            with np.errstate(over="ignore"):  # 1e39 -> inf, refused just below
+                pts = np.asarray(stroke, dtype=np.float32)
         except (TypeError, ValueError) as exc:
             raise ValueError(f"stroke {i} is not a list of (x, y) points") from exc
         if pts.ndim != 2 or pts.shape[1] != 2 or len(pts) == 0:
@@ -111,13 +130,16 @@ def check_strokes(strokes: Sequence) -> list[np.ndarray]:
 
 
 def check_pen_width(pen_width: object) -> float:
+    """The pen width as stored (float32), checked AFTER that cast: 1e39 becomes inf there."""
     try:
-        w = float(pen_width)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
+        with np.errstate(over="ignore"):
+            w = np.float32(float(pen_width))  # type: ignore[arg-type]
+    except (TypeError, ValueError, OverflowError):
         raise ValueError(f"pen width must be a number, got {pen_width!r}") from None
     if not np.isfinite(w) or w <= 0:
-        raise ValueError(f"pen width must be a positive number, got {pen_width!r}")
-    return float(np.float32(w))  # what a samples file keeps, so export/import is exact
+        raise ValueError(f"pen width must be a positive number that fits a float32, "
+                         f"got {pen_width!r}")
+    return float(w)  # what a samples file keeps, so export/import is exact
 
 
 def check_canvas_size(canvas_size: object) -> tuple[int, int]:
@@ -125,8 +147,9 @@ def check_canvas_size(canvas_size: object) -> tuple[int, int]:
         w, h = (int(v) for v in canvas_size)  # type: ignore[union-attr]
     except (TypeError, ValueError):
         raise ValueError(f"canvas size must be (width, height), got {canvas_size!r}") from None
-    if w <= 0 or h <= 0:
-        raise ValueError(f"canvas size must be positive, got {canvas_size!r}")
+    if not (0 < w <= _INT32_MAX and 0 < h <= _INT32_MAX):
+        raise ValueError(f"canvas size must be positive whole numbers below 2**31 (stored as "
+                         f"int32), got {canvas_size!r}")
     return w, h
 
 
@@ -185,10 +208,18 @@ def _bad(reason: str) -> SampleFileError:
     return SampleFileError(f"not a kpgui samples file: {reason}")
 
 
+_FIX = "Make samples files with kpgui (`kpgui samples export` or the Samples panel)."
+_INT32_MAX = int(np.iinfo(np.int32).max)
+_KNOWN = ("format", "images", "labels", *STROKE_KEYS, "created_at")
+
+
 def read_samples_file(path: str | os.PathLike) -> SampleBundle:
-    """Load and fully validate a samples file, or raise SampleFileError naming the reason.
+    """Load and fully validate a samples file, or raise SampleFileError naming the file, the
+    reason and the fix.
 
     Loaded with allow_pickle=False: files holding Python objects are refused, never unpickled.
+    Each array's header (shape, dtype) is checked against the limits in kpgui.core.limits
+    before it is loaded, so a small file cannot make kpgui allocate gigabytes.
     """
     p = Path(path)
     if not p.is_file():
@@ -199,23 +230,71 @@ def read_samples_file(path: str | os.PathLike) -> SampleBundle:
     except OSError as exc:
         raise SampleFileError(f"cannot read {p} ({exc.strerror or exc})") from exc
     if magic.startswith(b"\x93NUMPY"):
-        raise _bad(f"{p.name} is a single .npy array, not an .npz archive")
+        raise _bad(f"{p.name} is a single .npy array, not an .npz archive. {_FIX}")
     if not magic.startswith(b"PK"):
-        raise _bad(f"{p.name} is not an .npz file (not a zip archive)")
+        raise _bad(f"{p.name} is not an .npz file (not a zip archive). {_FIX}")
     try:
-        npz = np.load(p, allow_pickle=False)
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
-        raise _bad(f"{p.name} is not a readable .npz file ({exc})") from exc
-    if not isinstance(npz, np.lib.npyio.NpzFile):
-        raise _bad(f"{p.name} is a single .npy array, not an .npz archive")
-    with npz:
-        try:
-            data = {k: npz[k] for k in npz.files}
-        except ValueError as exc:  # object arrays need pickle: refused
-            raise _bad(f"it holds Python objects, which are refused for safety ({exc})") from exc
-        except (zipfile.BadZipFile, OSError, EOFError) as exc:
-            raise _bad(f"{p.name} is damaged ({exc})") from exc
-    return _validate(data)
+        with zipfile.ZipFile(p) as archive:
+            headers = scan_npz(archive, _KNOWN, max_bytes=None)
+            _check_sizes(headers)
+            data = {k: read_npz_array(archive, k) for k in headers}
+    except TooBig as exc:
+        raise SampleFileError(f"{p.name} is too big for a kpgui samples file: {exc}. Split it, "
+                              "or export fewer samples.") from exc
+    except BadInput as exc:
+        raise _bad(f"{p.name}: {exc}. {_FIX}") from exc
+    except READ_ERRORS as exc:
+        raise _bad(f"{p.name} is not a readable .npz file, or it is damaged ({exc}). "
+                   f"{_FIX}") from exc
+    try:
+        return _validate(data)
+    except SampleFileError as exc:
+        exc.path = p  # the message keeps its established wording; the app can name the file
+        raise
+
+
+_PER_SAMPLE = {"labels": 1, "pen_widths": 1, "canvas_sizes": 2, "stroke_counts": 1,
+               "created_at": 1, "format": 1}
+
+
+def _check_sizes(headers: dict[str, NpyHeader]) -> None:
+    """Refuse, from the headers alone, files with more samples, strokes or points than the
+    limits (and absurd text lengths), before any array is loaded."""
+    n = headers["images"].shape[0] if "images" in headers and headers["images"].shape else 0
+    if n > MAX_SAMPLES:
+        raise TooBig(f"it holds {n:,} samples (at most {MAX_SAMPLES:,})")
+    caps = {k: v * MAX_SAMPLES for k, v in _PER_SAMPLE.items()}
+    caps.update(images=MAX_SAMPLES * 784, stroke_lengths=MAX_SAMPLE_STROKES,
+                points=2 * MAX_SAMPLE_POINTS)
+    for key, header in headers.items():
+        if header.size > caps[key] or header.nbytes > MAX_NPY_BYTES:
+            raise TooBig(f"{key!r} holds {header.size:,} values of {header.dtype} (at most "
+                         f"{caps[key]:,} values and {MAX_NPY_BYTES >> 20} MiB)")
+        if header.dtype.kind in "US" and header.dtype.itemsize > 4 * MAX_TEXT_CHARS:
+            raise TooBig(f"{key!r} holds texts of {header.dtype.itemsize:,} bytes each")
+
+
+def _as(arr: np.ndarray, dtype: type, what: str, lo: float, hi: float) -> np.ndarray:
+    """`arr` cast to the dtype kpgui stores, checked AFTER the cast (1e39 -> float32 inf; ints
+    beyond int32 would wrap), so what is accepted survives a later export and import."""
+    target = np.dtype(dtype)
+    if target.kind == "f":
+        if arr.dtype.kind not in "fiu":
+            raise SampleFileError(f"{what} must be numbers, got {arr.dtype}")
+        with np.errstate(over="ignore", invalid="ignore"):
+            out = arr.astype(target)
+        if out.size and not np.isfinite(out).all():
+            raise SampleFileError(f"{what} contain NaN or infinite values (or values too large "
+                                  "for float32)")
+    else:
+        if arr.dtype.kind not in "iu":
+            raise SampleFileError(f"{what} must be whole numbers, got {arr.dtype}")
+        if arr.size and (int(arr.min()) < lo or int(arr.max()) > hi):
+            raise SampleFileError(f"{what} must be from {lo:g} to {hi:g}")
+        out = arr.astype(target)
+    if out.size and (float(out.min()) < lo or float(out.max()) > hi):
+        raise SampleFileError(f"{what} must be from {lo:g} to {hi:g}")
+    return out
 
 
 def _validate(d: dict[str, np.ndarray]) -> SampleBundle:
@@ -248,40 +327,43 @@ def _validate(d: dict[str, np.ndarray]) -> SampleBundle:
     missing = [k for k in STROKE_KEYS if k not in d]
     if missing:
         raise _bad(f"missing {missing[0]!r}")
-    pens, sizes = d["pen_widths"], d["canvas_sizes"]
-    counts, lengths, points = d["stroke_counts"], d["stroke_lengths"], d["points"]
-    if pens.shape != (n,) or pens.dtype.kind != "f" or not (np.isfinite(pens).all() and
-                                                            (pens > 0).all()):
+    if d["pen_widths"].shape != (n,) or d["pen_widths"].dtype.kind != "f":
         raise SampleFileError("pen_widths must be one positive number per image")
-    if sizes.shape != (n, 2) or sizes.dtype.kind not in "iu" or (n and sizes.min() <= 0):
+    pens = _as(d["pen_widths"], np.float32, "pen_widths", 0.0, np.inf)
+    if n and not (pens > 0).all():
+        raise SampleFileError("pen_widths must be one positive number per image")
+    if d["canvas_sizes"].shape != (n, 2):
         raise SampleFileError("canvas_sizes must be one positive (width, height) per image")
-    if counts.shape != (n,) or counts.dtype.kind not in "iu" or (n and counts.min() < 0):
+    sizes = _as(d["canvas_sizes"], np.int32, "canvas_sizes", 1, _INT32_MAX)
+    if d["stroke_counts"].shape != (n,):
         raise SampleFileError("stroke_counts must be one count >= 0 per image")
-    s = int(counts.sum())
-    if lengths.shape != (s,) or lengths.dtype.kind not in "iu" or (s and lengths.min() < 1):
+    counts = _as(d["stroke_counts"], np.int32, "stroke_counts", 0, _INT32_MAX)
+    s = int(counts.sum(dtype=np.int64))
+    lengths = d["stroke_lengths"]
+    if lengths.shape != (s,) or lengths.dtype.kind not in "iu":
         raise SampleFileError("stroke_lengths must be one length >= 1 per stroke "
                               f"({s} strokes), got shape {lengths.shape}")
-    total = int(lengths.sum())
+    lengths = _as(lengths, np.int32, "stroke_lengths", 1, _INT32_MAX)
+    total = int(lengths.sum(dtype=np.int64))
+    points = d["points"]
     if points.shape != (total, 2) or points.dtype.kind != "f":
         raise SampleFileError(f"points must be ({total}, 2) floats, got {points.dtype} "
                               f"{points.shape}")
-    if not np.isfinite(points).all():
-        raise SampleFileError("points contain NaN or infinite coordinates")
+    pts = _as(points, np.float32, "points", -np.inf, np.inf)
     created = None
     if "created_at" in d:
         c = d["created_at"]
         if c.shape != (n,) or c.dtype.kind != "U":
             raise SampleFileError("created_at must be one date string per image")
         created = [str(x) for x in c]
-    pts = points.astype(np.float32)
-    flat = np.split(pts, np.cumsum(lengths)[:-1]) if s else []
-    bounds = np.concatenate([[0], np.cumsum(counts)]).astype(int)
+    flat = np.split(pts, np.cumsum(lengths, dtype=np.int64)[:-1]) if s else []
+    bounds = np.concatenate([[0], np.cumsum(counts, dtype=np.int64)]).astype(int)
     strokes = [list(flat[bounds[i] : bounds[i + 1]]) for i in range(n)]
     return SampleBundle(
         images=images.astype(np.uint8),
         labels=labels.astype(np.uint8),
         strokes=strokes,
-        pen_widths=pens.astype(np.float32),
-        canvas_sizes=sizes.astype(np.int32),
+        pen_widths=pens,
+        canvas_sizes=sizes,
         created_at=created,
     )

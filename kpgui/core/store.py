@@ -14,6 +14,12 @@ lists the runs the window made. Design choices, and why:
   28x28 picture, so they can be re-rendered if preprocessing ever changes.
 * The store is safe to use from several threads (one connection guarded by a lock): the GUI
   may record a run from its training thread.
+* One damaged row never hides the others: list_runs, list_samples, sample_arrays and
+  export_samples skip a row they cannot decode and report it in `Store.skipped` (a list of
+  SkippedRow: table, id, reason), which each of those calls resets. get_run / get_sample on
+  such a row raise StoreError of kind BAD_ROW, naming the row and the fix (delete it).
+* JSON columns never hold NaN or inf (written as null: a diverged run's loss is NaN), so any
+  JSON reader can read them; rows written before that, with NaN tokens, still read.
 
 Qt-free and TensorFlow-free: importing this module stays fast.
 """
@@ -35,6 +41,7 @@ from typing import Any
 
 import numpy as np
 
+from kpgui.core.limits import BadInput, finite_json, loads_json
 from kpgui.core.sample_io import (
     SampleBundle,
     check_canvas_size,
@@ -92,13 +99,18 @@ _RUN_COLUMNS = ("id, name, kind, created_at, spec, history, test_accuracy, test_
                 "epochs_run, status, train_samples, model_path, notes, started_at")
 
 
+# quick_check findings about single rows (e.g. a label outside 0-9): not damage to the file.
+_ROW_LEVEL = re.compile(r"^(CHECK constraint failed|NULL value in|NOT NULL constraint)")
+
+
 class StoreError(RuntimeError):
     """The database cannot be used; the message names the file, the cause and the fix.
 
-    `kind` is one of CORRUPT, LOCKED, NEWER, IO; `path` is the database file.
+    `kind` is one of CORRUPT, LOCKED, NEWER, IO, BAD_ROW (one run or sample cannot be decoded;
+    the rest of the database is fine, so do not offer recover() for it); `path` is the file.
     """
 
-    CORRUPT, LOCKED, NEWER, IO = "corrupt", "locked", "newer", "io"
+    CORRUPT, LOCKED, NEWER, IO, BAD_ROW = "corrupt", "locked", "newer", "io", "bad-row"
 
     def __init__(self, message: str, kind: str = "io", path: Path | None = None) -> None:
         super().__init__(message)
@@ -179,6 +191,45 @@ class SampleRecord:
     created_at: str
 
 
+@dataclass(frozen=True)
+class SkippedRow:
+    """A row a listing left out because it cannot be decoded (see Store.skipped)."""
+
+    table: str  # "runs" or "samples"
+    id: int
+    reason: str
+
+    def __str__(self) -> str:
+        what = "run" if self.table == "runs" else "sample"
+        return f"{what} {self.id}: {self.reason}"
+
+
+class _BadRow(ValueError):
+    """A row's stored values cannot be decoded; the message is the reason."""
+
+
+def _dumps(value: Any) -> str:
+    """JSON for a column: NaN/inf written as null (valid JSON), odd objects as their text."""
+    return json.dumps(finite_json(value), default=str, allow_nan=False)
+
+
+def _loads(text: Any, what: str) -> Any:
+    """A JSON column's value (old rows' NaN tokens accepted); _BadRow when it cannot be read."""
+    if text is None or text == "":
+        return {}
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", "replace")
+    if not isinstance(text, str):
+        raise _BadRow(f"its {what} is not text")
+    try:
+        value = loads_json(text)
+    except BadInput as exc:
+        raise _BadRow(f"its {what} cannot be read ({exc})") from exc
+    if not isinstance(value, dict):
+        raise _BadRow(f"its {what} is not a JSON object")
+    return value
+
+
 def _digest(label: int, image: np.ndarray, points: bytes, lengths: bytes) -> str:
     h = hashlib.sha1(bytes([label]))
     for part in (image.tobytes(), points, lengths):
@@ -187,11 +238,88 @@ def _digest(label: int, image: np.ndarray, points: bytes, lengths: bytes) -> str
     return h.hexdigest()
 
 
+def _finite(value: Any) -> float | None:
+    v = float(value)
+    return v if np.isfinite(v) else None
+
+
+def _number(value: Any) -> float | None:
+    """A REAL column as a float (None for NULL); _BadRow for text or other junk."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise _BadRow(f"it holds {value!r} where a number belongs")
+    return float(value)
+
+
+def _blob(value: Any) -> bytes:
+    if isinstance(value, bytes | bytearray | memoryview):
+        return bytes(value)
+    if isinstance(value, str):
+        return value.encode("utf-8", "surrogateescape")
+    raise _BadRow(f"it holds {type(value).__name__} where binary data belongs")
+
+
+def _stored_label(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 9:
+        raise _BadRow(f"its label {value!r} is not a digit 0-9")
+    return value
+
+
+def _stored_image(value: Any) -> np.ndarray:
+    data = _blob(value)
+    if len(data) != 784:
+        raise _BadRow(f"its picture has {len(data)} bytes instead of 28x28 = 784")
+    return np.frombuffer(data, np.uint8).reshape(28, 28)
+
+
+def _stored_strokes(points: Any, lengths: Any) -> list[np.ndarray]:
+    p, n = _blob(points), _blob(lengths)
+    if len(p) % 8 or len(n) % 4:
+        raise _BadRow("its strokes are cut short")
+    strokes = unpack_strokes(p, n)  # ValueError when lengths and points disagree
+    if any(len(s) == 0 for s in strokes) or not all(np.isfinite(s).all() for s in strokes):
+        raise _BadRow("its strokes hold empty strokes or NaN/infinite points")
+    return strokes
+
+
+def _ids(sample_ids: Sequence[int]) -> list[int]:
+    """Distinct ids as ints, in order (so a repeated id is not reported as missing)."""
+    return list(dict.fromkeys(int(i) for i in sample_ids))
+
+
 def models_dir() -> Path:
     """Where run models live: `data_dir()/models`, created on demand."""
     from kpgui.core.paths import models_dir as folder
 
     return folder()
+
+
+def _blocking_file(folder: Path) -> Path | None:
+    """The nearest existing ancestor of `folder` (itself included) if it is not a folder."""
+    for part in (folder, *folder.parents):
+        if part.exists():
+            return None if part.is_dir() else part
+    return None
+
+
+def _prepare_folder(path: Path) -> None:
+    """Create the database's folder, or raise StoreError saying which path is in the way."""
+    fix = "or point KPGUI_DATA_DIR at a folder you may write to"
+    if path.is_dir():
+        raise StoreError(f"The kpgui database path {path} is a folder, not a database file; "
+                         f"move that folder aside, {fix}.", StoreError.IO, path)
+    blocker = _blocking_file(path.parent)
+    if blocker is not None:
+        raise StoreError(f"Cannot create the folder {path.parent} for the kpgui database: "
+                         f"{blocker} is a file, not a folder. Move or rename that file, {fix}.",
+                         StoreError.IO, path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StoreError(f"Cannot create the folder {path.parent} for the kpgui database "
+                         f"({exc.strerror or exc}); check its permissions, {fix}.",
+                         StoreError.IO, path) from exc
 
 
 # -- the store ----------------------------------------------------------------------------------
@@ -208,12 +336,9 @@ class Store:
         self.path = Path(path)
         self.recovered_from: Path | None = None  # set by recover(): where the damaged file went
         self._lock = threading.RLock()
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise StoreError(f"Cannot create the folder for the kpgui database {self.path} "
-                             f"({exc}); check permissions.", StoreError.IO, self.path) from exc
+        self.skipped: list[SkippedRow] = []  # rows the last listing left out (see module doc)
         self._conn: sqlite3.Connection | None = None
+        _prepare_folder(self.path)
         try:
             conn = sqlite3.connect(self.path, timeout=timeout, isolation_level=None,
                                    check_same_thread=False)
@@ -257,9 +382,10 @@ class Store:
             except BaseException:
                 c.execute("ROLLBACK")
                 raise
-        check = c.execute("PRAGMA quick_check(1)").fetchone()[0]
-        if check != "ok":
-            raise sqlite3.DatabaseError(f"database disk image is malformed: {check}")
+        problems = [r[0] for r in c.execute("PRAGMA quick_check(100)")
+                    if r[0] != "ok" and not _ROW_LEVEL.search(r[0])]
+        if problems:  # damaged pages; a row breaking a CHECK is skipped when read instead
+            raise sqlite3.DatabaseError(f"database disk image is malformed: {problems[0]}")
         tables = {r[0] for r in c.execute("SELECT name FROM sqlite_master WHERE type='table'")}
         if not {"runs", "samples"} <= tables:
             raise StoreError(
@@ -357,7 +483,7 @@ class Store:
                 kind: str = "train", notes: dict | None = None) -> int:
         """Record a TrainingResult (spec, per-epoch history, accuracy, time ...); returns its id."""
         spec = result.spec.to_dict() if hasattr(result.spec, "to_dict") else dict(result.spec)
-        history = {k: [float(v) for v in vs] for k, vs in (result.history or {}).items()}
+        history = {str(k): [float(v) for v in vs] for k, vs in (result.history or {}).items()}
 
         def opt(v: Any, cast: Any) -> Any:
             return None if v is None else cast(v)
@@ -367,44 +493,72 @@ class Store:
                 "INSERT INTO runs (name, kind, created_at, started_at, spec, history, "
                 "test_accuracy, test_loss, wall_time, epochs_run, status, train_samples, "
                 "model_path, notes) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                (name, kind, _now(), getattr(result, "started_at", None), json.dumps(spec),
-                 json.dumps(history), opt(getattr(result, "test_accuracy", None), float),
-                 opt(getattr(result, "test_loss", None), float),
-                 opt(getattr(result, "wall_time", None), float),
+                (name, kind, _now(), getattr(result, "started_at", None), _dumps(spec),
+                 _dumps(history), opt(getattr(result, "test_accuracy", None), _finite),
+                 opt(getattr(result, "test_loss", None), _finite),
+                 opt(getattr(result, "wall_time", None), _finite),
                  opt(getattr(result, "epochs_run", None), int), getattr(result, "status", None),
                  opt(getattr(result, "train_samples", None), int),
                  None if model_path is None else str(model_path),
-                 json.dumps(notes or {}, default=str)),
+                 _dumps(notes or {})),
             )
             return int(cur.lastrowid)
 
     @staticmethod
     def _run(row: tuple) -> RunRecord:
+        """A row as a RunRecord; _BadRow when its history or notes cannot be decoded (a spec
+        that cannot is shown as the default spec, as before)."""
         try:
-            spec = ModelSpec.from_dict(json.loads(row[4]))
+            spec = ModelSpec.from_dict(_loads(row[4], "spec"))
         except (ValueError, TypeError):
             spec = ModelSpec()
+        history = _loads(row[5], "history")
+        if not all(isinstance(v, list) for v in history.values()):
+            raise _BadRow("its history is not lists of numbers")
         return RunRecord(
             id=row[0], name=row[1], kind=row[2], created_at=row[3], spec=spec,
-            history=json.loads(row[5] or "{}"), test_accuracy=row[6], test_loss=row[7],
-            wall_time=row[8], epochs_run=row[9], status=row[10], train_samples=row[11],
-            model_path=row[12], notes=json.loads(row[13] or "{}"), started_at=row[14],
+            history=history, test_accuracy=_number(row[6]), test_loss=_number(row[7]),
+            wall_time=_number(row[8]), epochs_run=row[9], status=row[10],
+            train_samples=row[11], model_path=row[12], notes=_loads(row[13], "notes"),
+            started_at=row[14],
         )
 
+    def _decoded(self, table: str, rows: list[tuple], decode: Any) -> list[Any]:
+        """Each row decoded; rows that cannot be are left out and listed in self.skipped."""
+        out, skipped = [], []
+        for row in rows:
+            try:
+                out.append(decode(row))
+            except (_BadRow, ValueError, TypeError, KeyError, IndexError) as exc:
+                skipped.append(SkippedRow(table, int(row[0]), str(exc) or exc.__class__.__name__))
+        self.skipped = skipped
+        return out
+
+    def _one(self, table: str, row: tuple, decode: Any) -> Any:
+        try:
+            return decode(row)
+        except (_BadRow, ValueError, TypeError, KeyError, IndexError) as exc:
+            what = "run" if table == "runs" else "sample"
+            raise StoreError(
+                f"The {what} {row[0]} in the kpgui database at {self.path} is damaged ({exc}); "
+                f"delete that {what} (the rest of the database is fine).", StoreError.BAD_ROW,
+                self.path) from exc
+
     def list_runs(self) -> list[RunRecord]:
-        """All runs, newest first."""
+        """All runs, newest first. Rows that cannot be decoded are skipped and listed in
+        `self.skipped`."""
         with self._read() as c:
             rows = c.execute(f"SELECT {_RUN_COLUMNS} FROM runs ORDER BY id DESC").fetchall()
-        return [self._run(r) for r in rows]
+            return self._decoded("runs", rows, self._run)
 
     def get_run(self, run_id: int) -> RunRecord:
-        """The run with this id; KeyError if there is none."""
+        """The run with this id; KeyError if there is none, StoreError (BAD_ROW) if damaged."""
         with self._read() as c:
             row = c.execute(f"SELECT {_RUN_COLUMNS} FROM runs WHERE id=?",
                             (int(run_id),)).fetchone()
         if row is None:
             raise KeyError(f"no run with id {run_id}")
-        return self._run(row)
+        return self._one("runs", row, self._run)
 
     def rename_run(self, run_id: int, name: str | None) -> None:
         """Give a run a name people recognise (None or "" clears it); KeyError if unknown."""
@@ -420,11 +574,14 @@ class Store:
         The row goes first (committed), so a crash in between leaves at worst an orphan file,
         never a run pointing at a missing model.
         """
-        record = self.get_run(run_id)
+        with self._read() as c:
+            row = c.execute("SELECT model_path FROM runs WHERE id=?", (int(run_id),)).fetchone()
+        if row is None:
+            raise KeyError(f"no run with id {run_id}")
         with self._write() as c:
             c.execute("DELETE FROM runs WHERE id=?", (int(run_id),))
-        if delete_files and record.model_path:
-            model = Path(record.model_path)
+        if delete_files and isinstance(row[0], str) and row[0]:
+            model = Path(row[0])
             try:
                 inside = model.resolve().is_relative_to(models_dir().resolve())
             except OSError:
@@ -466,29 +623,40 @@ class Store:
 
     @staticmethod
     def _sample(row: tuple) -> SampleRecord:
-        img = np.frombuffer(row[7], np.uint8).reshape(28, 28).astype(np.float32) / 255.0
-        return SampleRecord(id=row[0], label=row[1], strokes=unpack_strokes(row[2], row[3]),
-                            pen_width=row[4], canvas_size=(row[5], row[6]), image=img,
-                            created_at=row[8])
+        """A row as a SampleRecord; _BadRow when any stored value is not what add_sample
+        writes (784-byte image, digit 0-9, finite strokes and pen, positive canvas)."""
+        label = _stored_label(row[1])
+        strokes = _stored_strokes(row[2], row[3])
+        pen = _number(row[4])
+        if pen is None or not pen > 0 or not np.isfinite(np.float32(pen)):
+            raise _BadRow(f"its pen width {row[4]!r} is not a positive float32")
+        try:
+            size = check_canvas_size((row[5], row[6]))
+        except ValueError as exc:
+            raise _BadRow(str(exc)) from exc
+        img = _stored_image(row[7]).astype(np.float32) / 255.0
+        return SampleRecord(id=row[0], label=label, strokes=strokes, pen_width=pen,
+                            canvas_size=size, image=img, created_at=row[8])
 
     def list_samples(self, label: int | None = None) -> list[SampleRecord]:
-        """All samples (or one digit's), oldest first."""
+        """All samples (or one digit's), oldest first. Rows that cannot be decoded are
+        skipped and listed in `self.skipped`."""
         with self._read() as c:
             if label is None:
                 rows = c.execute(f"SELECT {_SAMPLE_COLUMNS} FROM samples ORDER BY id").fetchall()
             else:
                 rows = c.execute(f"SELECT {_SAMPLE_COLUMNS} FROM samples WHERE label=? ORDER BY id",
                                  (check_label(label),)).fetchall()
-        return [self._sample(r) for r in rows]
+            return self._decoded("samples", rows, self._sample)
 
     def get_sample(self, sample_id: int) -> SampleRecord:
-        """The sample with this id; KeyError if there is none."""
+        """The sample with this id; KeyError if there is none, StoreError (BAD_ROW) if damaged."""
         with self._read() as c:
             row = c.execute(f"SELECT {_SAMPLE_COLUMNS} FROM samples WHERE id=?",
                             (int(sample_id),)).fetchone()
         if row is None:
             raise KeyError(f"no sample with id {sample_id}")
-        return self._sample(row)
+        return self._one("samples", row, self._sample)
 
     def sample_counts(self) -> dict[int, int]:
         """Samples per digit, every digit 0-9 present (zeros included)."""
@@ -500,39 +668,61 @@ class Store:
 
     def relabel_sample(self, sample_id: int, label: int) -> None:
         """Fix a sample's digit; KeyError if unknown, ValueError for a label outside 0-9."""
+        self.relabel_samples([sample_id], label)
+
+    def relabel_samples(self, sample_ids: Sequence[int], label: int) -> int:
+        """Give all these samples one digit, in ONE transaction (all or nothing); returns how
+        many. KeyError naming the unknown ids (nothing changed), ValueError for a bad label."""
         label = check_label(label)
+        ids = _ids(sample_ids)
         with self._write() as c:
-            row = c.execute("SELECT points, stroke_lengths, image FROM samples WHERE id=?",
-                            (int(sample_id),)).fetchone()
-            if row is None:
-                raise KeyError(f"no sample with id {sample_id}")
-            img = np.frombuffer(row[2], np.uint8)
-            c.execute("UPDATE samples SET label=?, digest=? WHERE id=?",
-                      (label, _digest(label, img, row[0], row[1]), int(sample_id)))
+            rows = [c.execute("SELECT points, stroke_lengths, image FROM samples WHERE id=?",
+                              (i,)).fetchone() for i in ids]
+            missing = [i for i, r in zip(ids, rows, strict=True) if r is None]
+            if missing:
+                raise KeyError(f"no sample with id {', '.join(map(str, missing))}")
+            for i, (points, lengths, image) in zip(ids, rows, strict=True):
+                img = np.frombuffer(_blob(image), np.uint8)
+                c.execute("UPDATE samples SET label=?, digest=? WHERE id=?",
+                          (label, _digest(label, img, _blob(points), _blob(lengths)), i))
+        return len(ids)
 
     def delete_sample(self, sample_id: int) -> None:
         """Remove a sample; KeyError if unknown."""
+        self.delete_samples([sample_id])
+
+    def delete_samples(self, sample_ids: Sequence[int]) -> int:
+        """Remove all these samples in ONE transaction (all or nothing); returns how many.
+        KeyError naming the unknown ids (nothing deleted). Damaged rows can be deleted too."""
+        ids = _ids(sample_ids)
         with self._write() as c:
-            if c.execute("DELETE FROM samples WHERE id=?", (int(sample_id),)).rowcount == 0:
-                raise KeyError(f"no sample with id {sample_id}")
+            missing = [i for i in ids
+                       if c.execute("DELETE FROM samples WHERE id=?", (i,)).rowcount == 0]
+            if missing:  # raising rolls the deletions above back
+                raise KeyError(f"no sample with id {', '.join(map(str, missing))}")
+        return len(ids)
 
     def sample_arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(images float32 (N, 28, 28) in [0, 1], labels uint8 (N,), ids int64 (N,)), by id:
-        ready for training (Trainer's extra_train) and evaluation."""
+        ready for training (Trainer's extra_train) and evaluation. Rows that cannot be decoded
+        are skipped and listed in `self.skipped`."""
         with self._read() as c:
             rows = c.execute("SELECT id, label, image FROM samples ORDER BY id").fetchall()
-        ids = np.array([r[0] for r in rows], np.int64)
-        labels = np.array([r[1] for r in rows], np.uint8)
-        images = (np.frombuffer(b"".join(r[2] for r in rows), np.uint8).reshape(-1, 28, 28)
-                  .astype(np.float32) / 255.0)
-        return images, labels, ids
+            good = self._decoded("samples", rows,
+                                 lambda r: (int(r[0]), _stored_label(r[1]), _stored_image(r[2])))
+        ids = np.array([g[0] for g in good], np.int64)
+        labels = np.array([g[1] for g in good], np.uint8)
+        images = (np.stack([g[2] for g in good]) if good else np.zeros((0, 28, 28), np.uint8))
+        return images.astype(np.float32) / 255.0, labels, ids
 
     # -- export / import ----------------------------------------------------------------------
 
     def export_samples(self, path: str | os.PathLike) -> int:
         """Write every sample (images, labels, strokes, pens, canvases, dates) to one `.npz`,
-        atomically; returns how many. The file loads with allow_pickle=False."""
+        atomically; returns how many. The file loads with allow_pickle=False. Damaged rows are
+        left out (listed in `self.skipped`), so the file always imports again."""
         samples = self.list_samples()
+        skipped = self.skipped
         bundle = SampleBundle(
             images=np.array([np.round(s.image * 255) for s in samples],
                             np.uint8).reshape(-1, 28, 28),
@@ -540,9 +730,11 @@ class Store:
             strokes=[s.strokes for s in samples],
             pen_widths=np.array([s.pen_width for s in samples], np.float32),
             canvas_sizes=np.array([s.canvas_size for s in samples], np.int32).reshape(-1, 2),
-            created_at=[s.created_at for s in samples],
+            created_at=[str(s.created_at) for s in samples],
         )
-        return write_samples_file(path, bundle)
+        n = write_samples_file(path, bundle)
+        self.skipped = skipped
+        return n
 
     def import_samples(self, path: str | os.PathLike) -> int:
         """Add the samples of a file made by export_samples; returns how many were added.
