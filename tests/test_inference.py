@@ -23,6 +23,7 @@ def test_numpy_and_keras_outputs_are_equal(small_model_path, mnist):
     assert (ours.predict(x).argmax(1) == mnist[3][:2000]).mean() > 0.85
 
 
+@pytest.mark.slow
 def test_every_dense_activation_matches_keras(tmp_path, mnist):
     import keras
 
@@ -54,6 +55,7 @@ def test_input_shapes_accepted(small_model_path, mnist):
         p.predict(np.zeros((2, 100), np.float32))
 
 
+@pytest.mark.slow
 def test_other_architectures_fall_back_to_keras(tmp_path, mnist):
     import keras
 

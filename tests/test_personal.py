@@ -64,6 +64,7 @@ def _random_layers(sizes, act="relu", seed=0):
             for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:], strict=True))]
 
 
+@pytest.mark.slow
 def test_keras_model_from_predictor_computes_the_same(small_model_path):
     numpy_pred = Predictor.load(small_model_path)
     numpy_pred.card["spec"] = dict(numpy_pred.card["spec"], dropout=0.3)
@@ -102,6 +103,7 @@ def _slanted_fat(images: np.ndarray, degrees: float = 25.0) -> np.ndarray:
     return np.clip(np.round(out * 255), 0, 255).astype(np.uint8)
 
 
+@pytest.mark.slow
 def test_finetune_learns_a_personal_style_without_forgetting_mnist(mnist):
     """Real training, scaled down to run in well under a minute on 2 busy cores.
 

@@ -83,26 +83,24 @@ def test_delete_run_removes_only_files_in_models_dir(db, tmp_path):
     assert outside.exists(), "a model the person saved elsewhere must not be deleted"
 
 
-def test_save_run_model_saves_a_reloadable_model(db, small_model_path):
-    import keras
-
+def test_run_models_get_unique_names_and_reload(db, small_model_path):
+    """What every run does (kpgui.core.jobs): a fresh name in the models folder, the model and
+    its card written there, the run recorded pointing at it."""
     from kpgui.core.inference import Predictor
-    from kpgui.core.store import save_run_model
+    from kpgui.core.saving import copy_model, new_model_path
 
     result = _result()
-    result.model = keras.saving.load_model(small_model_path, compile=False)
+    first = new_model_path(models_dir(), result.started_at, result.spec.hidden)
+    copy_model(small_model_path, first)
+    second = new_model_path(models_dir(), result.started_at, result.spec.hidden)
+    assert first != second and first.parent == models_dir()  # nothing overwritten
     with Store(db) as store:
-        rec = save_run_model(store, result, name="saved")
-        again = save_run_model(store, result)
-        assert rec.model_path != again.model_path  # unique names, nothing overwritten
-        assert Path(rec.model_path).parent == models_dir()
-        assert store.get_run(rec.id).name == "saved"
-        loaded = Predictor.load(rec.model_path)
-        assert loaded.card["test_accuracy"] == pytest.approx(0.91)
-        x = np.random.default_rng(0).random((3, 784)).astype(np.float32)
-        np.testing.assert_allclose(loaded.predict(x), Predictor.load(small_model_path).predict(x),
-                                   atol=1e-6)
-
+        rec = store.get_run(store.add_run(result, model_path=str(first), name="saved"))
+        assert rec.name == "saved" and Path(rec.model_path) == first
+    loaded = Predictor.load(first)
+    x = np.random.default_rng(0).random((3, 784)).astype(np.float32)
+    np.testing.assert_allclose(loaded.predict(x), Predictor.load(small_model_path).predict(x),
+                               atol=1e-6)
 
 def test_samples_add_list_relabel_delete_counts(db):
     with Store(db) as store:

@@ -53,6 +53,7 @@ def test_spec_validation_names_the_field():
     assert ModelSpec.from_dict(json.loads(json.dumps(spec.to_dict()))) == spec
 
 
+@pytest.mark.slow
 def test_short_run_learns_mnist_and_reports_every_batch(mnist):
     x, y, xt, yt = mnist
     rec = Recorder()
@@ -72,6 +73,7 @@ def test_short_run_learns_mnist_and_reports_every_batch(mnist):
     assert result.history["val_loss"] == [pytest.approx(e.val_loss) for e in rec.epochs]
 
 
+@pytest.mark.slow
 def test_augmented_run_trains_too(mnist):
     x, y, xt, yt = mnist
     spec = ModelSpec(hidden=(128,), epochs=2, batch_size=32, augment=True, validation_split=0.0,
@@ -80,6 +82,7 @@ def test_augmented_run_trains_too(mnist):
     assert result.test_accuracy >= 0.85
 
 
+@pytest.mark.slow
 def test_stop_from_another_thread_ends_after_the_current_batch(mnist):
     x, y, xt, yt = mnist
     rec = Recorder()
@@ -106,6 +109,7 @@ def test_stop_from_another_thread_ends_after_the_current_batch(mnist):
     assert "batches of epoch" in result.summary()
 
 
+@pytest.mark.slow
 def test_a_diverging_run_stops_at_once_and_says_where(mnist):
     from kpgui.core.training import DIVERGED
 
@@ -123,6 +127,7 @@ def test_a_diverging_run_stops_at_once_and_says_where(mnist):
     assert "lower learning rate" in result.summary()
 
 
+@pytest.mark.slow
 def test_a_run_with_a_validation_set_is_calibrated(mnist):
     x, y, xt, yt = mnist
     spec = ModelSpec(hidden=(64,), epochs=1, validation_split=0.1)
@@ -133,6 +138,7 @@ def test_a_run_with_a_validation_set_is_calibrated(mnist):
     assert 0.35 <= cal["threshold"] <= 0.9
 
 
+@pytest.mark.slow
 def test_early_stopping_restores_the_best_weights(mnist):
     import keras
 
@@ -146,6 +152,7 @@ def test_early_stopping_restores_the_best_weights(mnist):
     assert loss == pytest.approx(min(result.history["val_loss"]), rel=1e-3)
 
 
+@pytest.mark.slow
 def test_save_writes_model_and_card_atomically(tmp_path, mnist):
     x, y, xt, yt = mnist
     spec = ModelSpec(hidden=(32,), epochs=1, validation_split=0.0)

@@ -169,10 +169,3 @@ def load_mnist(path: str | os.PathLike | None = None) -> MnistArrays:
         found = _download()
     x_train, y_train, x_test, y_test = _read(found)
     return x_train, y_train.astype(np.uint8), x_test, y_test.astype(np.uint8)
-
-
-def to_model_input(images: np.ndarray) -> np.ndarray:
-    """uint8 (N, 28, 28) or float images to the float32 (N, 784) in [0, 1] the models take."""
-    x = np.asarray(images)
-    x = x.astype(np.float32) / 255.0 if x.dtype == np.uint8 else x.astype(np.float32, copy=False)
-    return x.reshape(len(x), 784)

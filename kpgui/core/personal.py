@@ -137,8 +137,7 @@ class FineTuneResult:
         return self.held_out_count >= MIN_HELD_OUT
 
     def notes(self) -> dict:
-        """The numbers to keep with the run: store.add_run(ft.result, kind="finetune",
-        notes=ft.notes()) or save_run_model(store, ft.result, kind="finetune", notes=...)."""
+        """The numbers to keep with the run (kpgui.core.jobs records them in its notes)."""
         return {"personal_before": self.personal_before, "personal_after": self.personal_after,
                 "mnist_before": self.mnist_before, "mnist_after": self.mnist_after,
                 "held_out_count": self.held_out_count, "train_count": self.train_count,

@@ -10,6 +10,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
+from kpgui.core.limits import MAX_PARAMS
 from kpgui.core.options import ACTIVATIONS, BY_NAME, LR_SCHEDULES, OPTIMIZERS, OPTIONS, parse_hidden
 
 __all__ = ["ACTIVATIONS", "LR_SCHEDULES", "OPTIMIZERS", "ModelSpec", "parse_hidden"]
@@ -58,7 +59,16 @@ class ModelSpec:
                 e[opt.name] = reason
         if "patience" not in e and self.patience > 0 and self.validation_split == 0:
             e["patience"] = "early stopping watches the validation loss: set a validation split"
+        if "hidden" not in e and self.weights > MAX_PARAMS:
+            e["hidden"] = (f"this network has {self.weights / 1e6:.0f} M weights; kpgui models hold "
+                           f"at most {MAX_PARAMS / 1e6:.0f} M (fewer or smaller hidden layers)")
         return e
+
+    @property
+    def weights(self) -> int:
+        """How many weights (and biases) the network has."""
+        sizes = [784, *self.hidden, 10]
+        return sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:], strict=False))
 
     def validate(self) -> ModelSpec:
         """Return self, or raise ValueError naming every invalid field."""

@@ -760,33 +760,3 @@ class Store:
                 self._insert_sample(c, label, pts, lens, pen, w, h, img, created)
                 added += 1
         return added
-
-
-# -- runs with their models ---------------------------------------------------------------------
-
-
-def _unique_model_path(result: Any) -> Path:
-    folder = models_dir()
-    started = str(getattr(result, "started_at", None) or _now())
-    stamp = re.sub(r"[^0-9]", "", started)[:14] or _dt.datetime.now().strftime("%Y%m%d%H%M%S")
-    hidden = getattr(result.spec, "hidden", ())
-    base = f"run-{stamp}-" + ("x".join(str(h) for h in hidden) or "model")
-    path = folder / f"{base}.keras"
-    n = 2
-    while path.exists() or path.with_suffix(".json").exists():
-        path = folder / f"{base}-{n}.keras"
-        n += 1
-    return path
-
-
-def save_run_model(store: Store, result: Any, name: str | None = None, kind: str = "train",
-                   notes: dict | None = None) -> RunRecord:
-    """Save `result.model` (with its card) into models_dir() under a unique name and record the
-    run pointing at it; returns the record. The app calls this after every training run so any
-    run's model can be reloaded later. The model is written first: a run never points at a
-    model that was not saved."""
-    from kpgui.core.saving import save_model
-
-    path = save_model(result.model, _unique_model_path(result), result)
-    run_id = store.add_run(result, model_path=str(path), name=name, kind=kind, notes=notes)
-    return store.get_run(run_id)

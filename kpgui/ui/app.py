@@ -427,6 +427,15 @@ def _build_phase_two(app: App, store: Any, open_store: bool) -> None:
     if app.store_problem and store is not None:  # recovered: say where the old file is
         s.say(app.store_problem, 15000)
     w.fit_dock()
+    app.tasks.run(lambda _t: _clean_leftovers(), key="clean", doing="Tidying up")
+
+
+def _clean_leftovers() -> list:
+    """Temporary files a killed save left in the models folder (never one being written now)."""
+    from kpgui.core.atomic import clean_stale_temp_files
+    from kpgui.core.paths import models_dir
+
+    return clean_stale_temp_files(models_dir())
 
 
 def _my_digits(app: App, store: Any) -> QWidget:

@@ -69,8 +69,13 @@ class SampleController(QObject):
     def export(self, path: str) -> Any:
         task = self.tasks.run(lambda _t: self.store.export_samples(path), key="samples-file",
                               doing="Exporting your samples")
-        task.done.connect(lambda n: self.state.say(
-            f"Exported {n} sample{'s' if n != 1 else ''} to {path}.", 8000))
+        def done(n: int) -> None:
+            left_out = len(self.store.skipped)
+            self.state.say(f"Exported {n} sample{'s' if n != 1 else ''} to {path}."
+                           + (f" {left_out} damaged sample(s) could not be read and were left "
+                              "out." if left_out else ""), 8000)
+
+        task.done.connect(done)
         task.failed.connect(lambda _t, text: self.report_error(
             "Export failed", f"{path} was not written: {text}"))
         return task

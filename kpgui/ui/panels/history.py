@@ -260,7 +260,7 @@ class HistoryPanel(QWidget):
         text = f"{n} run{'s' if n != 1 else ''} kept."
         if best is not None:
             text += f" Best test accuracy {100 * best:.2f} %."
-        skipped = getattr(self.store, "skipped", None)
+        skipped = self.store.skipped
         if skipped:
             text += f" {len(skipped)} damaged record(s) could not be read and are not shown."
         self.summary.setText(text)

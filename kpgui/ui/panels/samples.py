@@ -119,6 +119,10 @@ class SamplesPanel(QWidget):
         else:
             self.summary.setText("No samples yet: draw a digit and press its key (0-9) or click "
                                  "“This is a …” to keep it here.")
+        skipped = self.store.skipped
+        if skipped:
+            self.summary.setText(self.summary.text() + f" {len(skipped)} damaged sample(s) could "
+                                 "not be read and are left out.")
         self._fill_grid()
 
     def _fill_grid(self) -> None:
