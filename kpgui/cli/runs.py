@@ -16,6 +16,9 @@ def register(sub) -> None:
     p.add_argument("--keep-files", action="store_true",
                    help="with --delete: keep the run's model file")
     p.add_argument("--json", action="store_true", help="print the runs as JSON")
+    p.add_argument("--logs", metavar="ID", type=int,
+                   help="where run ID's logs are (CSV history, TensorBoard events) and how to "
+                   "open them")
     p.set_defaults(run=run)
 
 
@@ -73,6 +76,24 @@ def _as_dict(r) -> dict:
     }
 
 
+def _logs(store, run_id: int) -> int:
+    from kpgui.cli import CliError
+    from kpgui.core.paths import runs_dir
+
+    try:
+        record = store.get_run(run_id)
+    except KeyError:
+        raise CliError(f"there is no run with id {run_id} (see `kpgui runs`)") from None
+    folder = (record.notes or {}).get("log_dir")
+    if not folder:
+        raise CliError(f"run {run_id} has no logs (it was recorded before kpgui kept them)")
+    print(f"run {run_id}: {folder}")
+    print("  history.csv       every epoch's loss and accuracy (Keras CSVLogger)")
+    print("  tensorboard/      events for TensorBoard (Keras TensorBoard callback)")
+    print(f"all runs in TensorBoard: tensorboard --logdir {runs_dir()}")
+    return 0
+
+
 def run(args: argparse.Namespace) -> int:
     from kpgui.cli import CliError
     from kpgui.core.store import StoreError
@@ -88,6 +109,8 @@ def run(args: argparse.Namespace) -> int:
                                "(see `kpgui runs`)") from None
             print(f"deleted run {record.id} ({record.title})")
             return 0
+        if args.logs is not None:
+            return _logs(store, args.logs)
         records = store.list_runs()
         if args.json:
             print(to_json([_as_dict(r) for r in records]))

@@ -16,9 +16,17 @@ from kpgui.core.options import OPTIONS, Option
 from kpgui.core.spec import ModelSpec
 
 
+class Values(tuple):
+    """Several values given to one option: a sweep."""
+
+
 def _argument_type(opt: Option):
     def parse(text: str) -> Any:
+        from kpgui.core.sweep import is_list, parse_values
+
         try:
+            if is_list(opt.name, text):
+                return Values(parse_values(opt.name, text))
             value = opt.parse(text)
         except ValueError as exc:
             raise argparse.ArgumentTypeError(str(exc)) from None
@@ -35,7 +43,10 @@ def register(sub) -> None:
     p = sub.add_parser(
         "train", help="train a network on MNIST and save it",
         description="Train a dense network on MNIST, print progress, save the model and its "
-        "model card, and record the run in kpgui's history (the window's History tab).",
+        "model card, and record the run in kpgui's history (the window's History tab). Give one "
+        "option several values to run a sweep: --lr 0.5,0.05,0.005 (hidden layers: "
+        "--hidden 32/64/128,128); each value is its own run, a table compares them, and the "
+        "best (lowest validation loss) is saved to --out.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     for opt in OPTIONS:
         if opt.kind is bool:
@@ -104,16 +115,76 @@ class Progress:
             self.bar = None
 
 
+def _train_one(job, args) -> Any:
+    from kpgui.core.jobs import run_job
+    from kpgui.core.paths import log_path
+    from kpgui.core.worker import stderr_to
+
+    # TensorFlow writes its chatter (oneDNN, cuInit) straight to file descriptor 2 at import and
+    # at its first operation: all of it goes to a log; our progress goes to the real terminal.
+    with stderr_to(log_path("tensorflow-cli.log")) as terminal:
+        progress = Progress(terminal, args.quiet)
+        try:
+            return run_job(job, progress)
+        finally:
+            progress.close()
+
+
+def _sweep_table(sweep, outcomes, best) -> str:
+    from kpgui.core.runs import final_numbers
+
+    head = ("run", "status", "loss", "val_loss", "val_acc", "test_acc", "time")
+    rows = [head]
+    for i, (value, o) in enumerate(zip(sweep.values, outcomes, strict=True)):
+        n = final_numbers(o)
+        rows.append((sweep.label(value) + (" *" if i == best else ""), o.status, n["loss"],
+                     n["val_loss"], n["val_accuracy"], n["test_accuracy"], f"{o.wall_time:.0f} s"))
+    widths = [max(len(r[c]) for r in rows) for c in range(len(head))]
+    return "\n".join("  ".join(c.ljust(w) if i == 0 else c.rjust(w)
+                               for i, (c, w) in enumerate(zip(r, widths, strict=True))) for r in rows)
+
+
+def run_sweep(args, spec_values: dict, option: str, values: tuple) -> int:
+    """One run per value, a table, the best saved to --out."""
+    from kpgui.core.jobs import TrainJob
+    from kpgui.core.saving import copy_model
+    from kpgui.core.sweep import Sweep, best_index
+
+    base = ModelSpec.from_dict({**spec_values, option: values[0]}, strict=True)
+    sweep = Sweep(option, values, base)
+    specs = sweep.specs()
+    outcomes = []
+    for i, (value, spec) in enumerate(zip(values, specs, strict=True)):
+        print(f"[{i + 1}/{len(values)}] {sweep.label(value)}", file=sys.stderr, flush=True)
+        job = TrainJob(spec, data_path=args.data, name=args.name or sweep.label(value),
+                       record=not args.no_history, tags={"sweep": sweep.describe(), "sweep_index": i})
+        outcomes.append(_train_one(job, args))
+    best = best_index(outcomes)
+    print(_sweep_table(sweep, outcomes, best))
+    if best is None:
+        print("kpgui train: no run of the sweep finished usefully; no model was saved",
+              file=sys.stderr)
+        return 1
+    path = copy_model(outcomes[best].model_path, args.out)
+    print(f"best: {sweep.label(values[best])} (lowest validation loss); saved {path}")
+    return 0
+
+
 def run(args: argparse.Namespace) -> int:
     from kpgui.cli import CliError
-    from kpgui.core.jobs import TrainJob, run_job
+    from kpgui.core.jobs import TrainJob
 
-    spec = ModelSpec.from_dict({o.name: getattr(args, o.name) for o in OPTIONS}, strict=True)
+    values = {o.name: getattr(args, o.name) for o in OPTIONS}
+    swept = [name for name, v in values.items() if isinstance(v, Values)]
+    if len(swept) > 1:
+        raise CliError(f"sweep one option at a time (several values given to {', '.join(swept)})")
+    if not args.out.endswith(".keras"):
+        raise CliError(f"--out must end in .keras (got {args.out})")
+    first = {**values, **{name: values[name][0] for name in swept}}
+    spec = ModelSpec.from_dict(first, strict=True)
     errors = spec.errors()
     if errors:
         raise CliError("; ".join(errors.values()))
-    if not args.out.endswith(".keras"):
-        raise CliError(f"--out must end in .keras (got {args.out})")
     job = TrainJob(spec, data_path=args.data, out=args.out, name=args.name,
                    record=not args.no_history)
     try:
@@ -123,17 +194,9 @@ def run(args: argparse.Namespace) -> int:
     from kpgui.core.data import load_mnist
 
     load_mnist(args.data)  # a missing or bad MNIST fails now, before TensorFlow is imported
-    from kpgui.core.paths import log_path
-    from kpgui.core.worker import stderr_to
-
-    # TensorFlow writes its chatter (oneDNN, cuInit) straight to file descriptor 2 at import and
-    # at its first operation: all of it goes to a log; our progress goes to the real terminal.
-    with stderr_to(log_path("tensorflow-cli.log")) as terminal:
-        progress = Progress(terminal, args.quiet)
-        try:
-            outcome = run_job(job, progress)
-        finally:
-            progress.close()
+    if swept:
+        return run_sweep(args, values, swept[0], values[swept[0]])
+    outcome = _train_one(job, args)
     if outcome.status == "diverged":
         print(f"kpgui train: the run {outcome.summary}; no model was saved", file=sys.stderr)
         return 1

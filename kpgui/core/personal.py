@@ -83,23 +83,27 @@ def keras_model_from_predictor(predictor: Predictor, spec: ModelSpec | None = No
     return model_from_layers(predictor.layers, spec)
 
 
+def spec_of(predictor: Predictor) -> ModelSpec:
+    """The spec a model was trained with (its card's), else read off its layers."""
+    spec = _spec_from_card(predictor)
+    if spec is not None:
+        return spec
+    hidden: tuple[int, ...] = ()
+    act = "relu"
+    if predictor.layers is not None:
+        hidden = tuple(int(layer.kernel.shape[1]) for layer in predictor.layers[:-1])
+        act = predictor.layers[0].activation if len(predictor.layers) > 1 else "relu"
+        act = {"silu": "swish"}.get(act, act)
+    return ModelSpec(hidden=hidden or (512, 512), activation=act if act in SPEC_ACTIVATIONS else "relu")
+
+
 def finetune_spec(predictor: Predictor) -> ModelSpec:
     """The default fine-tuning recipe: the model's own spec (from its card, else read off its
     layers) with Adam at lr 1e-4, augmentation on, 2 epochs, 5 % validation, no early stop.
 
     A low learning rate and few epochs move the weights towards the new samples without
     erasing what MNIST taught; augmentation keeps it from memorising the exact drawings."""
-    spec = _spec_from_card(predictor)
-    if spec is None:
-        hidden: tuple[int, ...] = ()
-        act = "relu"
-        if predictor.layers is not None:
-            hidden = tuple(int(layer.kernel.shape[1]) for layer in predictor.layers[:-1])
-            act = predictor.layers[0].activation if len(predictor.layers) > 1 else "relu"
-            act = {"silu": "swish"}.get(act, act)
-        spec = ModelSpec(hidden=hidden or (512, 512),
-                         activation=act if act in SPEC_ACTIVATIONS else "relu")
-    return spec.replace(optimizer="adam", learning_rate=FINETUNE_LR, lr_schedule="constant",
+    return spec_of(predictor).replace(optimizer="adam", learning_rate=FINETUNE_LR, lr_schedule="constant",
                         augment=True, epochs=FINETUNE_EPOCHS, validation_split=0.05, patience=0,
                         train_samples=0)
 

@@ -39,3 +39,22 @@ def run_labels(runs: list[Any]) -> dict[int, str]:
         acc = "" if r.test_accuracy is None else f" · {100 * r.test_accuracy:.1f} %"
         labels[r.id] = base + acc
     return labels
+
+
+def final_numbers(outcome: Any) -> dict[str, str]:
+    """The last epoch's numbers of a run (RunOutcome or RunRecord) as text, "-" when missing."""
+    import math
+
+    history = getattr(outcome, "history", None) or {}
+
+    def last(key: str) -> float | None:
+        values = [v for v in history.get(key, []) if v is not None and math.isfinite(v)]
+        return values[-1] if values else None
+
+    def pct(v: float | None) -> str:
+        return "-" if v is None else f"{100 * v:.2f} %"
+
+    out = {k: ("-" if last(k) is None else f"{last(k):.4f}") for k in ("loss", "val_loss")}
+    out["val_accuracy"] = pct(last("val_accuracy"))
+    out["test_accuracy"] = pct(getattr(outcome, "test_accuracy", None))
+    return out

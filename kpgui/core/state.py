@@ -55,7 +55,7 @@ class Events:
     """The events of AppState, by name."""
 
     NAMES = ("model", "drawing", "reading", "training", "status", "run_began", "batch", "epoch",
-             "run_ended", "candidate", "overlays", "runs", "samples", "message")
+             "run_ended", "candidate", "overlays", "runs", "samples", "message", "sweep")
 
     def __init__(self) -> None:
         for name in self.NAMES:
@@ -153,6 +153,33 @@ class Candidate:
 
 
 @dataclass(frozen=True)
+class SweepProgress:
+    """A sweep going (or just finished): which run is on, each finished run's outcome, and a
+    colour per run (the live curves and the overlays of that run share it)."""
+
+    sweep: Any  # kpgui.core.sweep.Sweep
+    index: int  # the run going now (== len(values) when all are done)
+    outcomes: tuple  # RunOutcome or None, per value
+    colours: tuple[str, ...]
+    cancelled: bool = False
+
+    @property
+    def done(self) -> bool:
+        return self.cancelled or self.index >= len(self.sweep.values)
+
+    @property
+    def best(self) -> int | None:
+        from kpgui.core.sweep import best_index
+
+        return best_index(self.outcomes)
+
+    @property
+    def colour(self) -> str | None:
+        """The colour of the run going now."""
+        return None if self.done else self.colours[self.index]
+
+
+@dataclass(frozen=True)
 class Overlay:
     """A past run drawn over the live plots."""
 
@@ -173,6 +200,7 @@ class AppState:
         self._training = Training()
         self._candidate: Candidate | None = None
         self._overlays: dict[int, Overlay] = {}
+        self._sweep: SweepProgress | None = None
         self.predictions = 0  # how many readings were computed (tests check the coalescing)
         self.last_error = ""  # why the last reading failed, if it did
 
@@ -249,6 +277,16 @@ class AppState:
     def set_candidate(self, candidate: Candidate | None) -> None:
         self._candidate = candidate
         self.events.candidate.emit(candidate)
+
+    # -- sweeps ---------------------------------------------------------------------------------
+
+    @property
+    def sweep(self) -> SweepProgress | None:
+        return self._sweep
+
+    def set_sweep(self, sweep: SweepProgress | None) -> None:
+        self._sweep = sweep
+        self.events.sweep.emit(sweep)
 
     # -- overlays --------------------------------------------------------------------------------
 

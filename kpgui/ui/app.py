@@ -26,7 +26,15 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QIcon, QKeySequence, QShortcut
-from PySide6.QtWidgets import QApplication, QLabel, QProgressDialog, QSplitter, QWidget
+from PySide6.QtWidgets import (
+    QApplication,
+    QInputDialog,
+    QLabel,
+    QProgressDialog,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
 
 from kpgui.core.paths import APP_NAME
 from kpgui.core.state import AppState
@@ -39,6 +47,7 @@ from kpgui.ui.controllers.training import TrainingController
 from kpgui.ui.panels.candidate import CandidateBar
 from kpgui.ui.panels.drawing import DrawingPanel
 from kpgui.ui.panels.prediction import PredictionPanel
+from kpgui.ui.panels.sweep import SweepPanel
 from kpgui.ui.panels.training_form import TrainingPanel
 from kpgui.ui.tasks import Tasks
 from kpgui.ui.window import MainWindow
@@ -230,13 +239,19 @@ def build_app(store: Any = None, open_store: bool = True) -> App:
     app.samples = SampleController(state, store, tasks, app.drawing.clear, report, window)
     app.settings = app_settings.settings()
     form = TrainingPanel(state)
+    sweep = SweepPanel(state)
     app.panels.update(drawing=drawing_panel, prediction=prediction, candidate=candidate,
-                      training=form)
+                      training=form, sweep=sweep)
 
     _wire_phase_one(app)
+    settings_column = QWidget()
+    column = QVBoxLayout(settings_column)
+    column.setContentsMargins(0, 0, 0, 0)
+    column.addWidget(form)
+    column.addWidget(sweep)
     training_tab = QSplitter()
     training_tab.setOrientation(_vertical())
-    training_tab.addWidget(_scrolling(form))
+    training_tab.addWidget(_scrolling(settings_column))
     training_tab.addWidget(QWidget())  # the plots take this place after the first paint
     training_tab.setStretchFactor(1, 1)
     app.panels["training_tab"] = training_tab
@@ -292,6 +307,8 @@ def _wire_phase_one(app: App) -> None:
     form.save_requested.connect(lambda: _save_last_run(app))
     candidate.keep_requested.connect(app.models.keep_candidate)
     candidate.discard_requested.connect(app.models.discard_candidate)
+    p["sweep"].sweep_requested.connect(lambda option, text: _sweep(app, option, text))
+    p["sweep"].preset_requested.connect(lambda name: _preset(app, name))
 
     w.add_action("File", "&Open model…", lambda: _ask_open_model(app),
                  QKeySequence.StandardKey.Open, "Read drawings with a saved .keras model")
@@ -299,6 +316,10 @@ def _wire_phase_one(app: App) -> None:
                  "Save the current model with its model card")
     w.add_action("File", "&Import image…", lambda: _ask_import(app), "Ctrl+I",
                  "Read a picture of a digit")
+    w.add_action("File", "Open e&xperiment…", lambda: _open_experiment(app), None,
+                 "Fill the training form (and the sweep) from an experiment file")
+    w.add_action("File", "&Export experiment…", lambda: _export_experiment(app), None,
+                 "Save the training form (and the sweep) as an experiment file to share")
     w.add_action("File", "&Locate mnist.npz…", lambda: app.locate_mnist(), None,
                  "Tell kpgui where the MNIST file is")
     w.menus["File"].addSeparator()
@@ -311,6 +332,8 @@ def _wire_phase_one(app: App) -> None:
                  "Train a network with the settings in the Training tab")
     w.add_action("Model", "S&top training", app.training.stop, "Shift+F5",
                  "End training after the current batch")
+    w.add_action("Model", "&Continue training…", lambda: _continue(app), None,
+                 "Train the current model more epochs; its curves continue where they stopped")
     w.menus["Model"].addSeparator()
     w.add_action("Model", "&Reset to default", app.models.reset_to_default, "Ctrl+R",
                  "Go back to the model shipped with kpgui")
@@ -398,6 +421,7 @@ def _build_phase_two(app: App, store: Any, open_store: bool) -> None:
 
         history: QWidget = HistoryPanel(s, store)
         history.load_requested.connect(app.models.load_run)
+        history.settings_requested.connect(lambda run: _use_settings(app, run.spec))
         history.save_requested.connect(lambda run: _ask_save_file(app, run.model_path,
                                                                   f"run-{run.id}.keras"))
     else:
@@ -523,6 +547,89 @@ def _start(app: App, spec) -> bool:
         return False
     app_settings.save_spec(app.settings, spec)
     return app.training.start(spec)
+
+
+def _sweep(app: App, option: str, text: str) -> bool:
+    from kpgui.core.sweep import Sweep, parse_values
+
+    errors = app.panels["training"].errors()
+    try:
+        if errors:
+            raise ValueError("fix these settings first: " + "; ".join(errors.values()))
+        sweep = Sweep(option, parse_values(option, text), app.panels["training"].spec())
+    except ValueError as exc:
+        dialogs.show_error(app.window, "Cannot start the sweep", str(exc))
+        return False
+    app_settings.save_spec(app.settings, sweep.base)
+    return app.training.start_sweep(sweep)
+
+
+def _preset(app: App, name: str) -> bool:
+    """A preset in one click: its settings into the form, its values into the sweep, started."""
+    from kpgui.core.sweep import PRESETS
+
+    option, values, settings = PRESETS[name]
+    form = app.panels["training"]
+    form.set_spec(form.spec().replace(**settings))
+    app.panels["sweep"].set_fields(option, values)
+    return _sweep(app, option, app.panels["sweep"].values_edit.text())
+
+
+def _use_settings(app: App, spec) -> None:
+    app.panels["training"].set_spec(spec)
+    app.window.show_tab("Training")
+    app.state.say("The run's settings are in the Training tab.", 5000)
+
+
+def _export_experiment(app: App) -> None:
+    from kpgui.core.experiment import Experiment, save_experiment
+    from kpgui.core.sweep import Sweep, parse_values
+
+    form, sweep_panel = app.panels["training"], app.panels["sweep"]
+    sweep = None
+    if sweep_panel.values_edit.text().strip():
+        try:
+            values = parse_values(sweep_panel.option, sweep_panel.values_edit.text())
+            sweep = Sweep(sweep_panel.option, values, form.spec()) if len(values) > 1 else None
+        except ValueError as exc:
+            dialogs.show_error(app.window, "Cannot export", f"The sweep's values: {exc}")
+            return
+    path = dialogs.ask_save_path(app.window, "Export experiment", dialogs.EXPERIMENT_FILTER,
+                                 "experiment.json")
+    if not path:
+        return
+    experiment = Experiment(form.spec(), sweep, name=sweep.describe() if sweep else
+                            form.spec().describe())
+    task = app.tasks.run(lambda _t: save_experiment(path, experiment), key="experiment",
+                         doing="Saving the experiment")
+    task.done.connect(lambda p: app.state.say(f"Saved the experiment to {p}.", 6000))
+    task.failed.connect(lambda _t, text: dialogs.show_error(app.window, "Cannot export", text))
+
+
+def _open_experiment(app: App, path: str | None = None) -> None:
+    from kpgui.core.experiment import load_experiment
+
+    path = path or dialogs.ask_open_path(app.window, "Open experiment", dialogs.EXPERIMENT_FILTER)
+    if not path:
+        return
+    try:
+        experiment = load_experiment(path)
+    except ValueError as exc:
+        dialogs.show_error(app.window, "Cannot open the experiment", f"{exc}\n\nThe form is "
+                           "unchanged.")
+        return
+    app.panels["training"].set_spec(experiment.spec)
+    if experiment.sweep is not None:
+        app.panels["sweep"].set_fields(experiment.sweep.option, experiment.sweep.values)
+    app.window.show_tab("Training")
+    app.state.say(f"Opened {experiment.name or path}: press Start" + (
+        " sweep" if experiment.sweep else " training") + " to run it.", 8000)
+
+
+def _continue(app: App) -> bool:
+    epochs, ok = QInputDialog.getInt(app.window, "Continue training",
+                                     "Train the current model for more epochs:", 5, 1, 1000)
+    return app.training.continue_training(epochs) if ok else False
 
 
 def _finetune(app: App, epochs: int, repeat: int | None, mnist_images: int) -> bool:

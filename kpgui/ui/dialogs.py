@@ -25,6 +25,7 @@ MODEL_FILTER = "Keras models (*.keras);;All files (*)"
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp *.gif *.tif *.tiff *.npy);;All files (*)"
 NPZ_FILTER = "Sample files (*.npz);;All files (*)"
 MNIST_FILTER = "MNIST (mnist.npz *.npz);;All files (*)"
+EXPERIMENT_FILTER = "kpgui experiments (*.json);;All files (*)"
 
 
 def show_error(parent: QWidget | None, title: str, text: str) -> None:

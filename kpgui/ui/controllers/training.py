@@ -17,7 +17,19 @@ from PySide6.QtCore import QObject
 from kpgui.core.jobs import CONTINUE, FINETUNE, TRAIN, RunOutcome, TrainJob
 from kpgui.core.personal import MIN_HELD_OUT
 from kpgui.core.spec import ModelSpec
-from kpgui.core.state import IDLE, RUNNING, STARTING, STOPPING, AppState, Candidate, Comparison, Training
+from kpgui.core.state import (
+    IDLE,
+    RUNNING,
+    STARTING,
+    STOPPING,
+    AppState,
+    Candidate,
+    Comparison,
+    Overlay,
+    SweepProgress,
+    Training,
+)
+from kpgui.core.sweep import Sweep
 
 MIN_SAMPLES = 10  # fine-tuning on fewer of the person's digits teaches nothing
 
@@ -33,6 +45,7 @@ class TrainingController(QObject):
         self.report_error = report_error
         self.data_path = data_path  # the MNIST file the person located, if any
         self.job: Any = None  # the running JobTask
+        self._cancel_rest = False  # Stop during a sweep: skip the runs not started yet
         self.last_outcome: RunOutcome | None = None
 
     # -- starting --------------------------------------------------------------------------------
@@ -72,16 +85,68 @@ class TrainingController(QObject):
         return self._launch(job)
 
     def continue_training(self, epochs: int) -> bool:
-        """Train the current model `epochs` more epochs with its own recipe."""
+        """Train the current model `epochs` more epochs with its own recipe; its history and
+        the plots continue where it stopped."""
         model = self.state.model
         if model is None or getattr(model.predictor, "path", None) is None:
             self.report_error("No model", "Load or train a model first.")
             return False
-        from kpgui.core.personal import _spec_from_card
+        from kpgui.core.personal import spec_of
 
-        spec = (_spec_from_card(model.predictor) or ModelSpec()).replace(epochs=int(epochs))
+        spec = spec_of(model.predictor).replace(epochs=int(epochs))
         return self._launch(TrainJob(spec, CONTINUE, data_path=self.data_path(),
                                      start_model=str(model.predictor.path), name="continued"))
+
+    # -- sweeps ----------------------------------------------------------------------------------
+
+    def start_sweep(self, sweep: Sweep) -> bool:
+        """Train one run per value of the sweep, one after another, each its own run in History
+        with its curves in its own colour; the best (lowest final validation loss) is offered."""
+        if self.state.training.busy:
+            self.state.say("A training run is already going: stop it first.", 6000)
+            return False
+        try:
+            specs = sweep.specs()
+        except ValueError as exc:
+            self.report_error("Cannot start the sweep", str(exc))
+            return False
+        from kpgui.ui.theme import RUN_COLOURS
+
+        colours = tuple(RUN_COLOURS[i % len(RUN_COLOURS)] for i in range(len(specs)))
+        self._cancel_rest = False
+        self.state.set_sweep(SweepProgress(sweep, 0, (None,) * len(specs), colours))
+        if not self._launch_sweep_run(specs, 0):
+            self.state.set_sweep(None)
+            return False
+        return True
+
+    def _launch_sweep_run(self, specs: list[ModelSpec], index: int) -> bool:
+        sweep = self.state.sweep.sweep
+        value = sweep.values[index]
+        job = TrainJob(specs[index], TRAIN, data_path=self.data_path(), name=sweep.label(value),
+                       tags={"sweep": sweep.describe(), "sweep_index": index})
+        return self._launch(job)
+
+    def _sweep_run_ended(self, outcome: RunOutcome | None) -> bool:
+        """Book a finished sweep run, start the next; True while the sweep goes on."""
+        progress = self.state.sweep
+        if progress is None or progress.done:
+            return False
+        outcomes = list(progress.outcomes)
+        outcomes[progress.index] = outcome
+        if outcome is not None and outcome.run_id is not None:
+            label = f"{progress.sweep.label(progress.sweep.values[progress.index])}"
+            if outcome.test_accuracy is not None:
+                label += f" · {100 * outcome.test_accuracy:.1f} %"
+            self.state.set_overlay(Overlay(outcome.run_id, label, outcome.history,
+                                           progress.colours[progress.index]))
+        nxt = progress.index + 1
+        cancelled = progress.cancelled or outcome is None or self._cancel_rest
+        progress = SweepProgress(progress.sweep, nxt, tuple(outcomes), progress.colours, cancelled)
+        self.state.set_sweep(progress)
+        if progress.done:
+            return False
+        return self._launch_sweep_run(progress.sweep.specs(), nxt)
 
     def _launch(self, job: TrainJob) -> bool:
         if self.state.training.busy:
@@ -101,7 +166,7 @@ class TrainingController(QObject):
         task.epoch.connect(s.events.epoch.emit)
         task.done.connect(self._done)
         task.failed.connect(self._failed)
-        task.ended.connect(self._ended)
+        task.ended.connect(lambda t=task: self._ended(t))
         s.set_training(Training(STARTING, job.kind, "Starting the training process…"))
         return True
 
@@ -112,9 +177,11 @@ class TrainingController(QObject):
         self.state.events.run_began.emit(start)
 
     def stop(self) -> None:
-        """End the run after the current batch; it is measured, saved and offered as usual."""
+        """End the run after the current batch; it is measured, saved and offered as usual.
+        During a sweep the runs not started yet are cancelled."""
         if self.job is None or not self.state.training.busy:
             return
+        self._cancel_rest = True  # a sweep's runs not started yet are skipped
         self.job.stop()
         self.state.set_training(Training(STOPPING, self.state.training.kind,
                                          "Stopping after this batch…"))
@@ -128,6 +195,12 @@ class TrainingController(QObject):
         self.state.runs_changed()
         if outcome.record_error:
             self.state.say(outcome.record_error, 10000)
+        sweep = self.state.sweep
+        if sweep is not None and not sweep.done:
+            if self._sweep_run_ended(outcome):
+                return  # the next run of the sweep has started
+            self._sweep_finished()
+            return
         if outcome.status == "diverged":
             self.report_error("Training diverged", (
                 f"The run {outcome.summary}. Its network is not used or saved as a model; the "
@@ -140,9 +213,26 @@ class TrainingController(QObject):
 
     def _failed(self, title: str, text: str) -> None:
         self.state.set_training(Training(IDLE, self.state.training.kind, title))
+        sweep = self.state.sweep
+        if sweep is not None and not sweep.done:
+            self._sweep_run_ended(None)  # a failed run cancels the rest of the sweep
         self.report_error(title, text)
 
-    def _ended(self) -> None:
+    def _sweep_finished(self) -> None:
+        progress = self.state.sweep
+        best = progress.best
+        if best is None:
+            self.state.say("The sweep ended without a usable model.", 8000)
+            return
+        outcome = progress.outcomes[best]
+        self.state.say(f"Sweep done: the best run is {progress.sweep.label(progress.sweep.values[best])} "
+                       "(lowest validation loss).", 10000)
+        self.last_outcome = outcome
+        self.offer(outcome)
+
+    def _ended(self, task: Any) -> None:
+        if self.job is not task:  # an earlier run's process exiting after the next one began
+            return
         self.job = None
         if self.state.training.busy:  # ended without a result: the process is gone
             self.state.set_training(Training(IDLE, self.state.training.kind, ""))

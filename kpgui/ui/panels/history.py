@@ -174,12 +174,14 @@ class HistoryPanel(QWidget):
 
     load_requested = Signal(object)
     save_requested = Signal(object)
+    settings_requested = Signal(object)
 
     def __init__(self, state: AppState, store: Any, parent=None) -> None:
         super().__init__(parent)
         self.state = state
         self.store = store
         self.model = RunsTableModel(self)
+        self._shown: set[int] = set()  # runs whose overlay this tab put in the state
         self.proxy = QSortFilterProxyModel(self)
         self.proxy.setSourceModel(self.model)
         self.proxy.setSortRole(SORT_ROLE)
@@ -211,14 +213,23 @@ class HistoryPanel(QWidget):
         self.delete_button = QPushButton("Delete…")
         self.delete_button.setToolTip("Forget the selected runs and delete their saved models")
         self.clear_button = QPushButton("Untick all")
+        self.settings_button = QPushButton("Use settings")
+        self.settings_button.setToolTip("Put the selected run's settings into the Training form "
+                                        "(to run it again, change it, or export it)")
+        self.logs_button = QPushButton("Show logs…")
+        self.logs_button.setToolTip("Where the run's CSV history and TensorBoard logs are, and "
+                                    "how to open them")
+        self.settings_button.clicked.connect(lambda: self._emit_one(self.settings_requested))
+        self.logs_button.clicked.connect(lambda: self.show_logs())
         self.load_button.clicked.connect(lambda: self.load_selected())
         self.save_button.clicked.connect(lambda: self.save_selected())
         self.rename_button.clicked.connect(lambda: self.rename_selected())
         self.delete_button.clicked.connect(lambda: self.delete_selected())
         self.clear_button.clicked.connect(lambda: self.untick_all())
         buttons = QGridLayout()  # two rows: the tab stays narrow enough for a laptop
-        for i, b in enumerate((self.load_button, self.save_button, self.rename_button,
-                               self.delete_button, self.clear_button)):
+        for i, b in enumerate((self.load_button, self.save_button, self.settings_button,
+                               self.logs_button, self.rename_button, self.delete_button,
+                               self.clear_button)):
             buttons.addWidget(b, i // 3, i % 3)
         hint = QLabel("Every run is kept here, from the window and from `kpgui train`. Tick runs "
                       "to draw their curves over the Training plots; double-click to use a "
@@ -252,7 +263,6 @@ class HistoryPanel(QWidget):
             if run_id not in ids:
                 self.model.checked.discard(run_id)
                 self.model.colours.pop(run_id, None)
-                self.state.set_overlay(None, run_id)
         self.model.set_runs(runs)
         self._update_overlays()
         n = len(runs)
@@ -293,6 +303,8 @@ class HistoryPanel(QWidget):
         self.load_button.setEnabled(one is not None and bool(one.model_path))
         self.save_button.setEnabled(one is not None and bool(one.model_path))
         self.rename_button.setEnabled(one is not None)
+        self.settings_button.setEnabled(one is not None)
+        self.logs_button.setEnabled(one is not None and bool((one.notes or {}).get("log_dir")))
         self.delete_button.setEnabled(bool(ids))
         self.clear_button.setEnabled(bool(self.model.checked))
 
@@ -303,13 +315,14 @@ class HistoryPanel(QWidget):
         self._update_overlays()
 
     def _update_overlays(self) -> None:
-        """The ticked runs as the state's overlays, named by what differs between them."""
+        """The ticked runs as the state's overlays, named by what differs between them (only
+        the overlays this tab made: a sweep's runs keep theirs)."""
         ticked = [r for r in self.model.runs if r.id in self.model.checked]
         labels = run_labels(ticked) if ticked else {}
         wanted = {r.id for r in ticked}
-        for run_id in self.state.overlays:
-            if run_id not in wanted:
-                self.state.set_overlay(None, run_id)
+        for run_id in self._shown - wanted:
+            self.state.set_overlay(None, run_id)
+        self._shown = set(wanted)
         for r in ticked:
             self.state.set_overlay(Overlay(r.id, labels[r.id], dict(r.history or {}),
                                            self.model.colours.get(r.id, theme.RUN_COLOURS[0])))
@@ -329,6 +342,29 @@ class HistoryPanel(QWidget):
         run = self._one()
         if run is not None:
             self.save_requested.emit(run)
+
+    def _emit_one(self, signal) -> None:
+        run = self._one()
+        if run is not None:
+            signal.emit(run)
+
+    def logs_text(self, run: Any) -> str:
+        """Where a run's logs are and the command that opens them in TensorBoard."""
+        from kpgui.core.paths import runs_dir
+
+        folder = (run.notes or {}).get("log_dir", "")
+        return (f"<p>Run {run.id}'s logs are in<br><code>{folder}</code></p>"
+                "<p><b>history.csv</b>: the loss and accuracy of every epoch (Keras' CSVLogger); "
+                "<b>tensorboard/</b>: event files for TensorBoard (Keras' TensorBoard callback)."
+                "</p><p>To compare all your runs in TensorBoard, run in a terminal:<br>"
+                f"<code>tensorboard --logdir {runs_dir()}</code><br>and open the address it "
+                "prints (http://localhost:6006).</p>")
+
+    def show_logs(self) -> None:
+        run = self._one()
+        if run is None:
+            return
+        dialogs.show_html(self, f"Logs of run {run.id}", self.logs_text(run), (560, 260))
 
     def rename_selected(self) -> None:
         run = self._one()

@@ -145,8 +145,9 @@ class TrainingPlots(QWidget):
         layout.addLayout(below)
         self._apply_theme()
         self.reset()
+        self.state = state
         if state is not None:
-            state.events.run_began.connect(lambda start: self.reset(start.epochs))
+            state.events.run_began.connect(self.begin)
             state.events.batch.connect(self.add_batch)
             state.events.epoch.connect(self.add_epoch)
             state.events.run_ended.connect(lambda _o: self.refresh())
@@ -170,6 +171,46 @@ class TrainingPlots(QWidget):
         self.legend.set_entries(live + over)
 
     # -- the live run ----------------------------------------------------------------------------
+
+    def begin(self, start) -> None:
+        """A run began: fresh curves in its colour (a sweep gives each run its own), and when it
+        continues an earlier run, that run's epochs first."""
+        sweep = self.state.sweep if self.state is not None else None
+        colour = sweep.colour if sweep is not None and not sweep.done else None
+        self.set_live_colour(colour)
+        self.reset(start.epochs)
+        before = getattr(start, "history_before", None) or {}
+        for i in range(len(before.get("loss", []))):
+            def at(key: str, i=i):
+                values = before.get(key) or []
+                return values[i] if i < len(values) else None
+
+            self._ex.append(float(i + 1))
+            self._eacc.append(float(at("accuracy") if at("accuracy") is not None else np.nan))
+            if at("val_loss") is not None:
+                self._vx.append(float(i + 1))
+                self._vloss.append(float(at("val_loss")))
+                self._vacc.append(float(at("val_accuracy") if at("val_accuracy") is not None
+                                        else np.nan))
+                self._loss_peak = max(self._loss_peak, float(at("val_loss")))
+        if before:
+            self.refresh()
+
+    def set_live_colour(self, colour: str | None) -> None:
+        """The live run's smoothed and validation curves in `colour` (None: the usual blue and
+        orange)."""
+        train = colour or theme.LIVE_TRAIN
+        val = colour or theme.LIVE_VAL
+        style = pg.QtCore.Qt.PenStyle.DashLine if colour else pg.QtCore.Qt.PenStyle.SolidLine
+        self.curves["loss_smooth"].setPen(pg.mkPen(train, width=2))
+        self.curves["acc_smooth"].setPen(pg.mkPen(train, width=2))
+        self.curves["accuracy"].setSymbolBrush(train)
+        for key in ("val_loss", "val_accuracy"):
+            self.curves[key].setPen(pg.mkPen(val, width=2, style=style))
+            self.curves[key].setSymbolBrush(val)
+        self._styles["loss_smooth"] = ("loss (smoothed)", train, False)
+        self._styles["val_loss"] = ("val_loss", val, bool(colour))
+        self._styles["val_accuracy"] = ("val_accuracy", val, bool(colour))
 
     def reset(self, epochs: int | None = None) -> None:
         """Forget the live run's points (overlays stay); x axis spans `epochs` if given."""

@@ -1,0 +1,184 @@
+"""Compare values (a sweep): one option, several values, one run each, one after another in the
+training process — the tuning loop of the Keras primer in one click.
+
+The panel holds the option and its values, a button for the primer's own experiment (SGD at
+learning rates 1e-6, 0.01 and 1), and a table of the runs as they finish (final loss and
+validation loss, validation and test accuracy, time), the best one (lowest validation loss)
+starred. It observes the state's `sweep`; the runs' curves are in the plots, one colour each.
+"""
+
+from __future__ import annotations
+
+import math
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QBrush, QColor, QFont
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+)
+
+from kpgui.core.options import BY_NAME, SWEEPABLE
+from kpgui.core.state import AppState
+from kpgui.core.sweep import PRESETS
+
+SEEDS_PRESET = "Compare learning rates (SGD: 1e-6, 0.01, 1)"
+COLUMNS = ["Run", "Loss", "Val loss", "Val acc.", "Test acc.", "Time"]
+
+
+def _last(history: dict, key: str) -> float | None:
+    values = [v for v in (history or {}).get(key, []) if v is not None and math.isfinite(v)]
+    return values[-1] if values else None
+
+
+def _num(v: float | None, pct: bool = False) -> str:
+    if v is None:
+        return "–"
+    return f"{100 * v:.2f} %" if pct else f"{v:.4f}"
+
+
+class SweepPanel(QGroupBox):
+    """Intents: `sweep_requested(option, values text)`, `preset_requested(name)`."""
+
+    sweep_requested = Signal(str, str)
+    preset_requested = Signal(str)
+
+    def __init__(self, state: AppState, parent=None) -> None:
+        super().__init__("Compare values (sweep)", parent)
+        self.state = state
+        self.option_combo = QComboBox()
+        for name in SWEEPABLE:
+            self.option_combo.addItem(BY_NAME[name].label, name)
+        self.option_combo.setToolTip("The option that changes from run to run; everything else "
+                                     "comes from the form above")
+        self.values_edit = QLineEdit()
+        self.values_edit.setPlaceholderText("e.g. 0.1, 0.01, 0.001")
+        self.values_edit.setToolTip("The values to try, separated by commas (hidden layers: by "
+                                    "'/', e.g. 32/64/128,128)")
+        self.start_button = QPushButton("Start sweep")
+        self.start_button.clicked.connect(self._request)
+        self.preset_button = QPushButton(SEEDS_PRESET)
+        self.preset_button.setToolTip("The Keras primer's experiment: the same network with SGD "
+                                      "at three learning rates, compared by validation loss")
+        self.preset_button.clicked.connect(lambda: self.preset_requested.emit(SEEDS_PRESET))
+        self.presets = QComboBox()
+        self.presets.addItem("More presets…")
+        for name in PRESETS:
+            if name != SEEDS_PRESET:
+                self.presets.addItem(name)
+        self.presets.activated.connect(self._preset_chosen)
+        self.table = QTableWidget(0, len(COLUMNS))
+        self.table.setHorizontalHeaderLabels(COLUMNS)
+        self.table.verticalHeader().setVisible(False)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.table.setMinimumHeight(110)
+        self.status = QLabel("Try one option at several values; the runs' curves are drawn in the "
+                             "plots in their own colours, and the best (lowest validation loss) is "
+                             "starred.")
+        self.status.setWordWrap(True)
+        row = QHBoxLayout()
+        row.addWidget(QLabel("Vary"))
+        row.addWidget(self.option_combo)
+        row.addWidget(self.values_edit, 1)
+        row.addWidget(self.start_button)
+        presets = QHBoxLayout()
+        presets.addWidget(self.preset_button)
+        presets.addWidget(self.presets)
+        presets.addStretch(1)
+        layout = QVBoxLayout(self)
+        layout.addLayout(row)
+        layout.addLayout(presets)
+        layout.addWidget(self.table)
+        layout.addWidget(self.status)
+        state.events.sweep.connect(self._show)
+        state.events.training.connect(lambda t: self._update_buttons())
+        self._update_buttons()
+
+    # -- the fields --------------------------------------------------------------------------
+
+    @property
+    def option(self) -> str:
+        return self.option_combo.currentData()
+
+    def set_fields(self, option: str, values: tuple) -> None:
+        """Show a sweep's option and values (a preset, an opened experiment)."""
+        self.option_combo.setCurrentIndex(self.option_combo.findData(option))
+        opt = BY_NAME[option]
+        sep = " / " if option == "hidden" else ", "
+        self.values_edit.setText(sep.join(opt.format(v) for v in values))
+
+    def _request(self) -> None:
+        self.sweep_requested.emit(self.option, self.values_edit.text())
+
+    def _preset_chosen(self, index: int) -> None:
+        if index > 0:
+            self.preset_requested.emit(self.presets.itemText(index))
+        self.presets.setCurrentIndex(0)
+
+    def _update_buttons(self) -> None:
+        busy = self.state.training.busy
+        for w in (self.start_button, self.preset_button, self.presets):
+            w.setEnabled(not busy)
+
+    # -- the runs --------------------------------------------------------------------------------
+
+    def _show(self, progress) -> None:
+        if progress is None:
+            return
+        sweep = progress.sweep
+        self.table.setRowCount(len(sweep.values))
+        best = progress.best if progress.done else None
+        for i, value in enumerate(sweep.values):
+            o = progress.outcomes[i]
+            name = sweep.label(value) + (" ★" if i == best else "")
+            if o is None:
+                state = ("running…" if i == progress.index and not progress.done else
+                         "cancelled" if progress.done else "waiting")
+                cells = [name, state, "", "", "", ""]
+            elif o.status == "diverged":
+                cells = [name, "diverged", "", "", "", f"{o.wall_time:.0f} s"]
+            else:
+                h = o.history
+                cells = [name, _num(_last(h, "loss")), _num(_last(h, "val_loss")),
+                         _num(_last(h, "val_accuracy"), True), _num(o.test_accuracy, True),
+                         f"{o.wall_time:.0f} s"]
+            for c, text in enumerate(cells):
+                item = QTableWidgetItem(text)
+                if c == 0:
+                    item.setForeground(QBrush(QColor(progress.colours[i])))
+                if i == best:
+                    font = QFont(item.font())
+                    font.setBold(True)
+                    item.setFont(font)
+                if c > 0:
+                    item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                self.table.setItem(i, c, item)
+        if progress.done:
+            self.status.setText(
+                "Cancelled: the runs not started were skipped." if progress.cancelled and best is None
+                else f"Best: {sweep.label(sweep.values[best])} (lowest validation loss); offered "
+                     "above the canvas." if best is not None else "No run finished usefully.")
+        else:
+            self.status.setText(f"Run {progress.index + 1} of {len(sweep.values)}: "
+                                f"{sweep.label(sweep.values[progress.index])}…")
+
+    @property
+    def best_row(self) -> int | None:
+        """The starred row, if any."""
+        for i in range(self.table.rowCount()):
+            item = self.table.item(i, 0)
+            if item is not None and item.text().endswith("★"):
+                return i
+        return None
