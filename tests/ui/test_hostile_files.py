@@ -1,0 +1,144 @@
+"""Hostile and broken files through the window: every file action ends in one dialog naming the
+file, the cause and the fix; the app keeps running with what it had. (The core's limits are in
+tests/test_adversarial.py; this checks the window reports them and loses nothing.)"""
+
+from __future__ import annotations
+
+import io
+import json
+import struct
+import zipfile
+import zlib
+
+import numpy as np
+import pytest
+
+from kpgui.ui import dialogs
+
+
+def _png_claiming(path, width, height):
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("L", (1, 1)).save(buf, "PNG")
+    data = bytearray(buf.getvalue())
+    struct.pack_into(">II", data, 16, width, height)
+    struct.pack_into(">I", data, 29, zlib.crc32(bytes(data[12:29])))
+    path.write_bytes(bytes(data))
+    return path
+
+
+def _npy_claiming(path, shape):
+    with open(path, "wb") as f:
+        np.lib.format.write_array_header_2_0(f, {"descr": "<f8", "fortran_order": False,
+                                                "shape": shape})
+        f.write(bytes(64))
+    return path
+
+
+def _deep_config_model(path):
+    deep = "[" * 200_000 + "]" * 200_000
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("config.json", deep)
+        z.writestr("model.weights.h5", b"")
+    return path
+
+
+@pytest.mark.filterwarnings("ignore::PIL.Image.DecompressionBombWarning")
+@pytest.mark.parametrize("make, fragment", [
+    (lambda p: _png_claiming(p / "huge.png", 30_000, 30_000), "pixels"),
+    (lambda p: _npy_claiming(p / "claims.npy", (100_000, 100_000)), "pixels"),
+    (lambda p: (p / "notes.png").write_text("not a picture") and p / "notes.png", "notes.png"),
+])
+def test_hostile_pictures_are_one_dialog_and_the_drawing_stays(qtbot, app, errors, tmp_path,
+                                                               make, fragment):
+    app.drawing.show_image(np.eye(28, dtype=np.float32), "before")
+    before = app.state.drawing
+    path = make(tmp_path)
+    app.drawing.import_picture(str(path))
+    qtbot.waitUntil(lambda: bool(errors), timeout=10000)
+    title, text = errors[0]
+    assert title == "Cannot read this picture" and path.name in text and fragment in text
+    assert "Traceback" not in text and app.state.drawing is before
+
+
+@pytest.mark.parametrize("make, fragment", [
+    (_deep_config_model, "nest"),
+    (lambda p: (p.write_bytes(b"PK\x03\x04 junk"), p)[1], "zip"),
+])
+def test_hostile_models_are_one_dialog_and_the_model_stays(qtbot, app, errors, tmp_path, make,
+                                                           fragment):
+    before = app.state.model
+    path = make(tmp_path / "evil.keras")
+    task = app.models.open_file(str(path))
+    qtbot.waitUntil(lambda: not task.running, timeout=20000)
+    title, text = errors[0]
+    assert title == "Cannot open model" and "evil.keras" in text and "stays in use" in text
+    assert fragment in text.lower() and "RecursionError" not in text
+    assert app.state.model is before
+
+
+def test_a_samples_zip_bomb_is_refused_off_the_gui_thread(qtbot, app, errors, tmp_path):
+    bomb = tmp_path / "bomb.npz"
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as z:
+        header = io.BytesIO()
+        np.lib.format.write_array_header_1_0(header, {"descr": "|u1", "fortran_order": False,
+                                                      "shape": (5_000_000, 28, 28)})
+        z.writestr("images.npy", header.getvalue() + bytes(4 * 1024 * 1024))
+        z.writestr("format.npy", b"")
+    task = app.samples.import_(str(bomb))
+    assert task.running  # not on the GUI thread: the window keeps drawing
+    qtbot.waitUntil(lambda: not task.running, timeout=20000)
+    assert errors and errors[0][0] == "Import refused" and "nothing was added" in errors[0][1]
+    assert app.store.list_samples() == []
+
+
+def test_a_second_fine_tune_click_is_refused_while_one_runs(qtbot, app, monkeypatch):
+    started = []
+    monkeypatch.setattr(app.tasks, "start_job", lambda job: started.append(job) or _FakeJob())
+    rng = np.random.default_rng(0)
+    for i in range(12):
+        app.store.add_sample(i % 10, [rng.uniform(0, 300, (5, 2))], 18.0, (400, 400),
+                             rng.random((28, 28)).astype(np.float32))
+    app.state.samples_changed()
+    panel = app.panels["finetune"]
+    panel.button.click()
+    assert len(started) == 1 and app.state.training.busy
+    assert not panel.button.isEnabled()
+    assert app.training.finetune() is False  # a second start, however it comes, is refused
+    assert len(started) == 1 and "already going" in app.window.statusBar().currentMessage()
+
+
+class _FakeJob:
+    """A training job that never reports (enough to test what the window refuses meanwhile)."""
+
+    def __init__(self):
+        from PySide6.QtCore import QObject, Signal
+
+        class Signals(QObject):
+            status = Signal(str)
+            began = Signal(object)
+            batch = Signal(object)
+            epoch = Signal(object)
+            done = Signal(object)
+            failed = Signal(str, str)
+            ended = Signal()
+
+        self._s = Signals()
+        for name in ("status", "began", "batch", "epoch", "done", "failed", "ended"):
+            setattr(self, name, getattr(self._s, name))
+        self.stop_requested = False
+
+    def stop(self):
+        self.stop_requested = True
+
+    def kill(self):
+        pass
+
+
+def test_experiment_files_are_bounded(app, errors, tmp_path, monkeypatch):
+    big = tmp_path / "big.json"
+    big.write_text(json.dumps({"format": "kpgui-experiment/1", "junk": "x" * 400_000}))
+    monkeypatch.setattr(dialogs, "ask_open_path", lambda *a: str(big))
+    next(a for a in app.window.actions() if a.text() == "Open e&xperiment…").trigger()
+    assert errors and "too big" in errors[0][1]
