@@ -257,6 +257,7 @@ def build_app(store: Any = None, open_store: bool = True) -> App:
     app.panels["training_tab"] = training_tab
     window.add_tab(training_tab, "Training", TAB_KEYS["Training"])
     app.restore_settings()
+    drawing_panel.canvas.setFocus()
     app.models.load_shipped_now()
     app.drawing.render_now()
 
@@ -276,10 +277,13 @@ def _vertical():
 
 
 def _scrolling(widget: QWidget) -> QWidget:
+    """Vertical scrolling only: the content fits the width it is given."""
+    from PySide6.QtCore import Qt
     from PySide6.QtWidgets import QScrollArea
 
     area = QScrollArea()
     area.setWidgetResizable(True)
+    area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
     area.setWidget(widget)
     return area
 
@@ -407,7 +411,7 @@ def _build_phase_two(app: App, store: Any, open_store: bool) -> None:
     old = tab.widget(1)
     tab.replaceWidget(1, plots)
     old.deleteLater()
-    tab.setSizes([300, 500])
+    tab.setSizes([380, 420])
     p["plots"] = plots
 
     if store is None and open_store:

@@ -49,6 +49,9 @@ class DrawingCanvas(QWidget):
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setAcceptDrops(True)
         self.setCursor(Qt.CursorShape.CrossCursor)
+        # The canvas takes the keyboard focus (a click gives it too): digit keys then save the
+        # drawing as a sample instead of typing into whichever field had the focus.
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
         self.setToolTip("Draw one digit here with the mouse or a pen. Esc clears, Ctrl+Z undoes.\n"
                         "Drop a picture here to read it.")
@@ -130,6 +133,7 @@ class DrawingCanvas(QWidget):
     # -- input -----------------------------------------------------------------------------
 
     def _begin(self, pos: QPointF) -> None:
+        self.setFocus(Qt.FocusReason.MouseFocusReason)
         if self._picture is not None:
             self._picture = None
             self._stash = None

@@ -52,7 +52,7 @@ def format_eta(seconds: float) -> str:
 def _widget(opt: Option) -> QWidget:
     """The input widget an option asks for."""
     if opt.kind is bool:
-        w: QWidget = QCheckBox(opt.help.split(" of each")[0] if opt.name == "augment" else "")
+        w: QWidget = QCheckBox("shift, rotate, scale, shear" if opt.name == "augment" else "")
     elif opt.kind is str:
         w = QComboBox()
         for choice in opt.choices:
@@ -96,21 +96,18 @@ class TrainingPanel(QWidget):
         self.fields: dict[str, QWidget] = {}
         self._error_labels: dict[str, QLabel] = {}
 
-        columns = QHBoxLayout()
-        left = QVBoxLayout()
-        right = QVBoxLayout()
+        # One column of groups: the dock is narrow on a laptop, and a form read top to bottom
+        # (network, data, training) is how the choices are explained anyway.
+        columns = QVBoxLayout()
         for key, title in GROUPS:
             box = QGroupBox(title)
             form = QFormLayout(box)
             form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+            form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
             for opt in OPTIONS:
                 if opt.group == key and opt.in_form:
                     self._add_row(form, opt)
-            (right if key == "training" else left).addWidget(box)
-        left.addStretch(1)
-        right.addStretch(1)
-        columns.addLayout(left, 1)
-        columns.addLayout(right, 1)
+            columns.addWidget(box)
 
         self.start_button = QPushButton("Start training")
         self.stop_button = QPushButton("Stop")
