@@ -167,3 +167,21 @@ def test_evaluate_prints_accuracy_and_confusion_matrix(small_model_path, capsys)
     assert len(rows) == 10
     counts = [int(v) for line in rows for v in line.split()[1:11]]
     assert sum(counts) == 10000
+
+
+def test_a_missing_qt_system_library_is_named_with_the_install_line(monkeypatch, capfd):
+    import ctypes
+
+    from kpgui.cli import gui
+
+    monkeypatch.setenv("DISPLAY", ":0")
+    monkeypatch.delenv("QT_QPA_PLATFORM", raising=False)
+
+    def missing(path, *a, **k):
+        raise OSError("libxcb-cursor.so.0: cannot open shared object file: No such file")
+
+    monkeypatch.setattr(ctypes, "CDLL", missing)
+    assert gui.launch() == 1
+    err = capfd.readouterr().err
+    assert "libxcb-cursor.so.0" in err and "sudo apt-get install" in err
+    assert "libxcb-icccm4" in err and "libxcb-keysyms1" in err and "Traceback" not in err

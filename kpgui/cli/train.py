@@ -46,24 +46,26 @@ def register(sub) -> None:
         "model card, and record the run in kpgui's history (the window's History tab). Give one "
         "option several values to run a sweep: --lr 0.5,0.05,0.005 (hidden layers: "
         "--hidden 32/64/128,128); each value is its own run, a table compares them, and the "
-        "best (lowest validation loss) is saved to --out.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+        "best (lowest validation loss) is saved to --out.")
     for opt in OPTIONS:
         if opt.kind is bool:
             p.add_argument(opt.flag, dest=opt.name, action=argparse.BooleanOptionalAction,
-                           default=opt.default, help=opt.help)
+                           default=opt.default, help=opt.help_text())
         else:
             p.add_argument(opt.flag, dest=opt.name, type=_argument_type(opt), default=opt.default,
-                           metavar=opt.format(opt.default).upper() if opt.kind is str else
-                           "N" if opt.kind is int else "X" if opt.kind is float else "512,512",
-                           help=opt.help + (f" ({', '.join(opt.choices)})" if opt.choices else ""))
+                           metavar="NAME" if opt.kind is str else "N" if opt.kind is int else
+                           "X" if opt.kind is float else "512,512", help=opt.help_text())
     p.add_argument("--data", metavar="PATH", default=None,
-                   help="mnist.npz to use (else $KPGUI_MNIST, then the Keras cache, then a download)")
+                   help="mnist.npz to use (default: $KPGUI_MNIST, then the Keras cache, then a "
+                   "download)")
     p.add_argument("--out", metavar="PATH", default="model.keras",
-                   help="where to save the model (its card goes beside it as .json)")
-    p.add_argument("--name", default=None, help="a name for the run in the history")
-    p.add_argument("--no-history", action="store_true", help="do not record the run in the history")
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
+                   help="where to save the model; its card goes beside it as .json "
+                   "(default: model.keras)")
+    p.add_argument("--name", default=None, help="a name for the run in the history "
+                   "(default: named by its settings)")
+    p.add_argument("--no-history", action="store_true",
+                   help="do not record the run in the history (default: recorded)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar (default: shown)")
     p.set_defaults(run=run)
 
 
