@@ -32,6 +32,7 @@ from kpgui.core.limits import MAX_IMAGE_SIDE, MAX_STROKE_POINTS, bound_strokes, 
 from kpgui.core.preprocess import image_to_mnist, strokes_to_mnist
 from kpgui.core.sample_io import SampleFileError, read_samples_file
 from kpgui.core.store import SkippedRow, Store, StoreError
+from tests.hostile import npy_claiming, png_claiming
 
 GIB = 2**30
 ROOT = Path(__file__).resolve().parents[1]
@@ -303,25 +304,10 @@ def test_model_with_two_outputs_is_refused(tmp_path):
 # -- 6: pictures and arrays ---------------------------------------------------------------------------
 
 
-def _png_claiming(path: Path, width: int, height: int) -> Path:
-    """A real 1x1 PNG whose header is rewritten to claim width x height (CRC fixed)."""
-    from PIL import Image
-
-    buf = io.BytesIO()
-    Image.new("L", (1, 1)).save(buf, "PNG")
-    data = bytearray(buf.getvalue())
-    struct.pack_into(">II", data, 16, width, height)
-    import zlib
-
-    struct.pack_into(">I", data, 29, zlib.crc32(bytes(data[12:29])))
-    path.write_bytes(bytes(data))
-    return path
-
-
 @pytest.mark.filterwarnings("ignore::PIL.Image.DecompressionBombWarning")
 @pytest.mark.parametrize("width, height", [(30_000, 30_000), (10_000, 9_000)])
 def test_enormous_pictures_are_refused_with_the_pixel_limit(tmp_path, width, height):
-    path = _png_claiming(tmp_path / "huge.png", width, height)
+    path = png_claiming(tmp_path / "huge.png", width, height)
     with pytest.raises(ImageReadError) as err:
         read_image(path)
     assert "huge.png" in str(err.value) and "80.0 M pixels" in str(err.value)
@@ -339,16 +325,8 @@ def test_large_allowed_pictures_are_downscaled_on_read(tmp_path):
     assert int(np.argmax(Predictor.load().predict_one(image_to_mnist(gray)))) == 1
 
 
-def _npy_claiming(path: Path, shape: tuple, descr: str = "<f8") -> Path:
-    with open(path, "wb") as f:
-        np.lib.format.write_array_header_2_0(f, {"descr": descr, "fortran_order": False,
-                                                "shape": shape})
-        f.write(bytes(64))
-    return path
-
-
 def test_npy_claiming_1e10_values_is_refused_before_loading(tmp_path):
-    path = _npy_claiming(tmp_path / "claims.npy", (100_000, 100_000))
+    path = npy_claiming(tmp_path / "claims.npy", (100_000, 100_000))
     with pytest.raises(ImageReadError, match="claims.npy.*pixels.*80.0 M pixels"):
         read_image(path)
     _load_limited(path, "ImageReadError", "read_image")

@@ -13,7 +13,6 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QFileDialog,
     QMessageBox,
-    QPlainTextEdit,
     QTextBrowser,
     QVBoxLayout,
     QWidget,
@@ -72,21 +71,6 @@ def show_html(parent: QWidget | None, title: str, html: str, size: tuple[int, in
     box.setOpenExternalLinks(True)
     box.setHtml(html)
     box.setMinimumSize(*size)
-    buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
-    buttons.rejected.connect(dlg.reject)
-    layout = QVBoxLayout(dlg)
-    layout.addWidget(box)
-    layout.addWidget(buttons)
-    dlg.exec()
-
-
-def show_text(parent: QWidget | None, title: str, text: str) -> None:
-    """A read-only, copyable plain-text window."""
-    dlg = QDialog(parent)
-    dlg.setWindowTitle(title)
-    box = QPlainTextEdit(text)
-    box.setReadOnly(True)
-    box.setMinimumSize(560, 420)
     buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
     buttons.rejected.connect(dlg.reject)
     layout = QVBoxLayout(dlg)

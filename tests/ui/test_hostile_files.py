@@ -6,34 +6,13 @@ from __future__ import annotations
 
 import io
 import json
-import struct
 import zipfile
-import zlib
 
 import numpy as np
 import pytest
 
 from kpgui.ui import dialogs
-
-
-def _png_claiming(path, width, height):
-    from PIL import Image
-
-    buf = io.BytesIO()
-    Image.new("L", (1, 1)).save(buf, "PNG")
-    data = bytearray(buf.getvalue())
-    struct.pack_into(">II", data, 16, width, height)
-    struct.pack_into(">I", data, 29, zlib.crc32(bytes(data[12:29])))
-    path.write_bytes(bytes(data))
-    return path
-
-
-def _npy_claiming(path, shape):
-    with open(path, "wb") as f:
-        np.lib.format.write_array_header_2_0(f, {"descr": "<f8", "fortran_order": False,
-                                                "shape": shape})
-        f.write(bytes(64))
-    return path
+from tests.hostile import npy_claiming, png_claiming
 
 
 def _deep_config_model(path):
@@ -46,8 +25,8 @@ def _deep_config_model(path):
 
 @pytest.mark.filterwarnings("ignore::PIL.Image.DecompressionBombWarning")
 @pytest.mark.parametrize("make, fragment", [
-    (lambda p: _png_claiming(p / "huge.png", 30_000, 30_000), "pixels"),
-    (lambda p: _npy_claiming(p / "claims.npy", (100_000, 100_000)), "pixels"),
+    (lambda p: png_claiming(p / "huge.png", 30_000, 30_000), "pixels"),
+    (lambda p: npy_claiming(p / "claims.npy", (100_000, 100_000)), "pixels"),
     (lambda p: (p / "notes.png").write_text("not a picture") and p / "notes.png", "notes.png"),
 ])
 def test_hostile_pictures_are_one_dialog_and_the_drawing_stays(qtbot, app, errors, tmp_path,
