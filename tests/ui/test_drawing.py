@@ -118,14 +118,27 @@ def test_dropping_a_picture_highlights_then_imports_it(qtbot, app, tmp_path, mni
 
 
 def test_readings_are_coalesced_to_one_per_frame(qtbot, app):
+    """49 mouse moves delivered within one frame give one reading, not 49."""
+    from PySide6.QtCore import QEvent
+    from PySide6.QtGui import QMouseEvent
+    from PySide6.QtWidgets import QApplication
+
     canvas = app.panels["drawing"].canvas
     w, h = canvas.canvas_size()
+
+    def send(kind, y):
+        pos = QPointF(w / 2, y)
+        event = QMouseEvent(kind, pos, canvas.mapToGlobal(pos), Qt.MouseButton.LeftButton,
+                            Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+        QApplication.sendEvent(canvas, event)  # delivered now, without running the event loop
+
     start = app.state.predictions
-    canvas._begin(QPointF(w / 2, 0.2 * h))
+    send(QEvent.Type.MouseButtonPress, 0.2 * h)
     qtbot.waitUntil(lambda: app.state.predictions == start + 1, timeout=3000)
     for y in np.linspace(0.2 * h, 0.8 * h, 50)[1:]:  # 49 moves within one frame
-        canvas._extend(QPointF(w / 2, y))
+        send(QEvent.Type.MouseMove, y)
     assert app.state.predictions == start + 1  # nothing read synchronously on a move
+    assert len(canvas.strokes[0]) == 50
     qtbot.waitUntil(lambda: app.state.predictions == start + 2, timeout=3000)
-    qtbot.wait(100)
-    assert app.state.predictions == start + 2  # one reading for all 49 moves
+    assert not app.drawing.pending  # nothing else scheduled: one reading for all 49 moves
+    assert app.state.predictions == start + 2

@@ -148,7 +148,6 @@ def test_a_diverging_run_is_reported_not_offered(qtbot, app, errors):
     assert outcome.model_path is None
     title, text = errors[0]
     assert title == "Training diverged" and "lower learning rate" in text
-    qtbot.wait(200)
     assert app.state.candidate is None and app.state.model.source == "shipped model"
     record = app.store.get_run(outcome.run_id)
     assert record.status == "diverged" and record.model_path is None

@@ -34,6 +34,11 @@ class DrawingController(QObject):
         canvas.strokes_changed.connect(self._strokes_changed)
         canvas.file_dropped.connect(self.import_picture)
 
+    @property
+    def pending(self) -> bool:
+        """A reading is scheduled for the next frame."""
+        return self._timer.isActive()
+
     def _strokes_changed(self) -> None:
         if self.canvas.picture is None:
             self._fixed = None  # drawing (or undo) replaced the picture
