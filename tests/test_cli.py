@@ -185,3 +185,33 @@ def test_a_missing_qt_system_library_is_named_with_the_install_line(monkeypatch,
     err = capfd.readouterr().err
     assert "libxcb-cursor.so.0" in err and "sudo apt-get install" in err
     assert "libxcb-icccm4" in err and "libxcb-keysyms1" in err and "Traceback" not in err
+
+
+def test_predict_is_not_sure_of_scribbles_and_letters_and_sure_of_digits(tmp_path, mnist, capsys):
+    import sys as _sys
+    from pathlib import Path
+
+    bench = str(Path(__file__).resolve().parents[1] / "benchmarks")
+    if bench not in _sys.path:
+        _sys.path.insert(0, bench)
+    import handwriting as H
+
+    others = H.non_digit_set(24)
+    images = H.render(others)
+    paths = []
+    for i, img in enumerate(images):
+        p = tmp_path / f"other{i}.npy"
+        np.save(p, img)
+        paths.append(str(p))
+    for i in range(10):
+        p = tmp_path / f"digit{i}.npy"
+        np.save(p, mnist[2][i])
+        paths.append(str(p))
+    assert main(["predict", *paths]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    unsure = [line for line in lines[:24] if "not sure" in line]
+    assert len(unsure) >= 18, "\n".join(lines[:24])  # the benchmark measures ~90 %
+    assert all(" or " in line and line.endswith("?") for line in unsure)
+    digits = lines[24:]
+    assert sum("not sure" not in line and int(line.split(": ")[1][0]) == y
+               for line, y in zip(digits, mnist[3][:10], strict=True)) >= 9

@@ -121,16 +121,34 @@ def fit_threshold(calibrated: np.ndarray, max_flagged: float = MAX_FLAGGED) -> f
     return float(min(max(th, THRESHOLD_RANGE[0]), THRESHOLD_RANGE[1]))
 
 
+def temperature_helps(probs: np.ndarray, labels: np.ndarray) -> bool:
+    """Does a fitted temperature lower the calibration error on digits it was not fitted on?
+    Two folds: fit on one half, measure on the other, both ways. A model trained with
+    non-digits and augmentation is often calibrated already; then T stays 1."""
+    p = np.asarray(probs, np.float64).reshape(-1, 10)
+    y = np.asarray(labels).reshape(-1)
+    folds = (np.arange(len(y)) % 2 == 0, np.arange(len(y)) % 2 == 1)
+    before = after = 0.0
+    for fit_on, test_on in (folds, folds[::-1]):
+        t = fit_temperature(p[fit_on], y[fit_on])
+        before += expected_calibration_error(p[test_on], y[test_on])
+        after += expected_calibration_error(calibrate(p[test_on], t), y[test_on])
+    return after < before
+
+
 def fit_calibration(probs: np.ndarray, labels: np.ndarray,
                     max_flagged: float = MAX_FLAGGED) -> tuple[Calibration, dict]:
     """Fit temperature then threshold on held-out (probabilities, labels); returns the
-    Calibration and what was measured on that set (ECE before/after, share flagged)."""
-    t = fit_temperature(probs, labels)
+    Calibration and what was measured on that set (ECE before/after, share flagged). The
+    temperature is kept only when it lowers the error on held-out folds (temperature_helps)."""
+    fitted = fit_temperature(probs, labels)
+    t = fitted if temperature_helps(probs, labels) else 1.0
     cal_probs = calibrate(probs, t)
     th = fit_threshold(cal_probs, max_flagged)
     cal = Calibration(t, th)
     measured = {
         "fitted_on": int(len(np.asarray(labels).reshape(-1))),
+        "temperature_fitted": round(fitted, 4),
         "ece_before": round(expected_calibration_error(probs, labels), 5),
         "ece_after": round(expected_calibration_error(cal_probs, labels), 5),
         "flagged_share": round(float(np.mean(~np.asarray(cal.sure(cal_probs)))), 5)

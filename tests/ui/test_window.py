@@ -165,7 +165,6 @@ def test_dark_theme_reaches_canvas_charts_and_preview(qtbot, app):
         app.set_theme("system")
 
 
-@pytest.mark.skip(reason="TEMPORARY: needs the model trained with non-digits (issue 9)")
 def test_a_scribble_is_not_sure_and_a_digit_is_sure(qtbot, app):
     """The window says "Not sure — a or b?" instead of a big confident digit."""
     canvas, view = app.panels["drawing"].canvas, app.panels["prediction"]
