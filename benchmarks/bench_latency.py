@@ -119,7 +119,7 @@ def _window_path(finished: list, repeats: int, n_drawn: int) -> dict[str, dict] 
         app.drawing.render_now()
         per_move.append((time.perf_counter() - t0) * 1e3)
 
-    for strokes, pen in finished[:n_drawn]:
+    for strokes, _pen in finished[:n_drawn]:
         app.drawing.clear()
         G.draw(canvas, strokes, after_move=timed_render)
     size = canvas.canvas_size()
@@ -213,7 +213,8 @@ def _rows(results: dict[str, dict], window: dict[str, dict] | None) -> list[dict
     if window is not None:
         w, h = window["canvas_px"]
         for key, what, target in (
-                ("render_now", "app.drawing.render_now() (strokes -> reading -> panels), finished digit", None),
+                ("render_now", "app.drawing.render_now() (strokes -> reading -> panels), finished digit",
+                 None),
                 ("frame", "window frame: render_now + repaint, finished digit", 16.0),
                 ("per_move", "render_now after every mouse move while drawing (no coalescing)", None)):
             v = window[key]

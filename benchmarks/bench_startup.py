@@ -316,7 +316,8 @@ def run(n_runs: int, warm_up: bool = True) -> tuple[list, dict]:
                      f"{painted_first} of {n_runs} runs)", med(ours, "first paint"), "s",
               alt_name="everything built", alt_value=C.median(built), note="diagnostic"),
         C.row(BENCH, "window + first prediction with the first paint forced before step 2",
-              med(forced, "ready"), "s", alt_name="its everything built", alt_value=med(forced, "everything built"),
+              med(forced, "ready"), "s", alt_name="its everything built",
+              alt_value=med(forced, "everything built"),
               note="diagnostic: what the two-step start-up gives when the paint comes first"),
     ]
     breakdown = _breakdown(prof)

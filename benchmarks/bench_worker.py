@@ -107,15 +107,16 @@ def _qprocess_once() -> dict[str, float]:
     return marks
 
 
-def measure_startup(rounds: int) -> dict[str, Any]:
+def measure_startup(rounds: int, warm_up: bool = True) -> dict[str, Any]:
     import _gui as G
 
     from kpgui.core.spec import ModelSpec
 
     app = G.open_app()
     spec = ModelSpec(epochs=1, train_samples=256)
-    _spawn_once(app, spec)  # warm-up, not measured: disk cache, .pyc files
-    _qprocess_once()
+    if warm_up:  # not measured: disk cache, .pyc files
+        _spawn_once(app, spec)
+        _qprocess_once()
     spawn, qproc = [], []
     for i in range(rounds):
         if i % 2 == 0:
@@ -233,7 +234,7 @@ def run(quick: bool, rounds: int | None) -> tuple[list, dict]:
 
     G.load_gui()
     n = rounds or (1 if quick else 5)
-    startup = measure_startup(n)
+    startup = measure_startup(n, warm_up=not quick)
     close = measure_close()
 
     def med(side: str, key: str) -> float:
