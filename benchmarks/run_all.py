@@ -3,7 +3,7 @@
 Each benchmark runs as its own process (so start-up, memory and TensorFlow state do not leak
 between them), one after the other (so they do not compete for the 2 cores).
 
-    python benchmarks/run_all.py                 # the standard run (~30 min on 2 busy cores)
+    python benchmarks/run_all.py                 # the standard run (~16 min on 2 quiet cores)
     python benchmarks/run_all.py --quick         # smoke run: every script, tiny sizes (~3 min)
     python benchmarks/run_all.py --full          # also retrains the shipped recipe (hours)
     python benchmarks/run_all.py --only latency robustness --json /tmp/r.json
