@@ -275,8 +275,8 @@ def hwm_mb() -> float:
 def gui_missing_message(exc: BaseException) -> str:
     return (
         f"the desktop window (kpgui.ui) is not usable yet ({exc.__class__.__name__}: {exc}); "
-        "this benchmark needs kpgui.ui.main_window.MainWindow with start_training() and the "
-        "training_finished signal"
+        "this benchmark needs kpgui.ui.app.build_app() and its App (state, drawing, training, "
+        "panels, built)"
     )
 
 

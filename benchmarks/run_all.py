@@ -3,9 +3,9 @@
 Each benchmark runs as its own process (so start-up, memory and TensorFlow state do not leak
 between them), one after the other (so they do not compete for the 2 cores).
 
-    python benchmarks/run_all.py                 # the standard run (~10 min on 2 cores)
-    python benchmarks/run_all.py --quick         # smoke run: every script, tiny sizes
-    python benchmarks/run_all.py --full          # also trains both recipes completely (slow)
+    python benchmarks/run_all.py                 # the standard run (~16 min on 2 quiet cores)
+    python benchmarks/run_all.py --quick         # smoke run: every script, tiny sizes (~3 min)
+    python benchmarks/run_all.py --full          # also retrains the shipped recipe (hours)
     python benchmarks/run_all.py --only latency robustness --json /tmp/r.json
 """
 
@@ -31,13 +31,14 @@ BENCHMARKS: dict[str, str] = {
     "robustness": "bench_robustness.py",  # 6
     "memory": "bench_memory.py",  # 7
     "reading": "bench_reading.py",  # 8
+    "worker": "bench_worker.py",  # 9
 }
 
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--quick", action="store_true", help="smoke run: fewer runs, tiny sizes")
-    p.add_argument("--full", action="store_true", help="train both accuracy recipes completely")
+    p.add_argument("--full", action="store_true", help="also retrain the shipped recipe (accuracy)")
     p.add_argument("--only", nargs="+", choices=sorted(BENCHMARKS), metavar="NAME",
                    help=f"run only these ({', '.join(BENCHMARKS)})")
     p.add_argument("--json", default=str(C.BENCH_DIR / "results.json"), metavar="PATH",
