@@ -39,7 +39,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import numpy as np
 import keras
 out["keras_imported_s"] = time.time() - T0
-from kpgui.core.data import load_mnist, to_model_input
+from kpgui.core.arrays import as_model_input as to_model_input
+from kpgui.core.data import load_mnist
 from kpgui.core.network import build_model
 from kpgui.core.spec import ModelSpec
 spec = ModelSpec.from_dict(json.loads(os.environ["KPGUI_BENCH_SPEC"]))

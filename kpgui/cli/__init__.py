@@ -40,6 +40,14 @@ def main(argv: list[str] | None = None) -> int:
     """Run the command; every error a person can cause ends in one line and a non-zero exit
     code, never a traceback (set KPGUI_DEBUG=1 to see tracebacks of unexpected errors)."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # keep TensorFlow's start-up chatter out
+    argv = sys.argv[1:] if argv is None else argv
+    if not argv:  # the window: no need to import every subcommand to build the parser first
+        # The window's NumPy work is small (one drawing at a time): one BLAS thread reads
+        # fastest and leaves the cores to the training process (TensorFlow does not use it).
+        os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+        from kpgui.cli.gui import launch
+
+        return launch()
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:

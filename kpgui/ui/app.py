@@ -266,8 +266,28 @@ def build_app(store: Any = None, open_store: bool = True) -> App:
         app.built_at = time.perf_counter()
         app.built.done.emit()
 
-    QTimer.singleShot(0, phase_two)
+    # Step two waits for the canvas's first paint: the person sees the window (and can draw)
+    # before pyqtgraph is imported and the tabs are built.
+    app._first_paint = AfterFirstPaint(drawing_panel.canvas, phase_two)  # type: ignore[attr-defined]
     return app
+
+
+class AfterFirstPaint(QObject):
+    """Runs `then` on the event loop's next turn after `widget` has painted for the first time."""
+
+    def __init__(self, widget: QWidget, then) -> None:
+        super().__init__(widget)
+        self.then = then
+        self.widget = widget
+        widget.installEventFilter(self)
+
+    def eventFilter(self, obj, event) -> bool:  # noqa: N802
+        from PySide6.QtCore import QEvent
+
+        if obj is self.widget and event.type() == QEvent.Type.Paint:
+            self.widget.removeEventFilter(self)
+            QTimer.singleShot(0, self.then)
+        return False
 
 
 def _vertical():
