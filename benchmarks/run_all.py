@@ -31,6 +31,7 @@ BENCHMARKS: dict[str, str] = {
     "robustness": "bench_robustness.py",  # 6
     "memory": "bench_memory.py",  # 7
     "reading": "bench_reading.py",  # 8
+    "numbers": "bench_numbers.py",  # 9
 }
 
 
