@@ -32,6 +32,7 @@ BENCHMARKS: dict[str, str] = {
     "memory": "bench_memory.py",  # 7
     "reading": "bench_reading.py",  # 8
     "worker": "bench_worker.py",  # 9
+    "numbers": "bench_numbers.py",  # 10
 }
 
 
