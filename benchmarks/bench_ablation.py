@@ -1,4 +1,4 @@
-"""9. What each training ingredient is worth: the same network trained with and without each one.
+"""11. What each training ingredient is worth: the same network trained with and without each one.
 
 Every variant is trained by kpgui's own command (`kpgui train ... --no-history`, in its own
 process, the way the shipped model is made), then read the app's way on the benchmark's own test
@@ -23,7 +23,7 @@ from pathlib import Path
 import _common as C
 
 NAME = "ablation"
-BENCH = "9 ablation"
+BENCH = "11 ablation"
 BASE = ["--hidden", "512,512", "--dropout", "0.2", "--optimizer", "adam", "--lr", "0.001",
         "--lr-schedule", "cosine", "--batch-size", "128", "--validation-split", "0.05",
         "--seed", "7"]

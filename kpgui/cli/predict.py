@@ -1,7 +1,9 @@
 """`kpgui predict IMAGE...`: the digit and how sure the model is, for each picture.
 
 Confidence is calibrated (kpgui.core.confidence); when the model is not sure — the picture may
-not be a digit, or an unusual one — the line says "not sure" with the two best guesses.
+not be a digit, or an unusual one — the line says "not sure" with the two best guesses. A picture
+of several digits prints the whole number ("2026", "?" for a digit it is not sure of) and each
+digit's confidence (kpgui.core.segment).
 """
 
 from __future__ import annotations
@@ -27,22 +29,28 @@ def run(args: argparse.Namespace) -> int:
     from kpgui.core.errors import one_line
     from kpgui.core.imageio import read_image
     from kpgui.core.inference import Predictor
-    from kpgui.core.preprocess import image_to_mnist
+    from kpgui.core.segment import read_number, split_picture
 
     predictor = Predictor.load(args.model)
     calibration = Calibration.from_card(predictor.card)
     failed = 0
     for name in args.images:
         try:
-            image = image_to_mnist(read_image(name), ink=args.ink)
+            pieces = split_picture(read_image(name), ink=args.ink)
         except Exception as exc:  # noqa: BLE001 - one line per bad file, then the next one
             print(f"{name}: error: {one_line(exc, 'Reading the picture')}", file=sys.stderr)
             failed += 1
             continue
-        if not image.any():
+        if not pieces or not pieces[0].image.any():
             print(f"{name}: no digit found (blank image)")
             continue
-        r = read(predictor.predict_one(image), calibration)
+        number = read_number(pieces, predictor, calibration)
+        if len(number.readings) > 1:
+            each = ", ".join(f"{r.digit} {100 * r.confidence:.0f} %" if r.sure else
+                             f"not sure: {r.digit} or {r.runner_up}" for r in number.readings)
+            print(f"{name}: {number.text} ({each})")
+            continue
+        r = read(predictor.predict_one(pieces[0].image), calibration)
         if r.sure:
             print(f"{name}: {r.digit} ({100 * r.confidence:.1f} %)")
         else:

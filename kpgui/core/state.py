@@ -88,11 +88,12 @@ class Drawing:
     """What the network is asked to read. `image` None = a blank canvas. `strokes` are the
     canvas strokes (kept so a drawing can be saved as a sample), empty for a picture."""
 
-    image: np.ndarray | None = None  # (28, 28) float32 in [0, 1]
+    image: np.ndarray | None = None  # (28, 28) float32 in [0, 1] (the first digit's, if several)
     caption: str = ""
     strokes: tuple = ()
     pen_width: float = 0.0
     canvas_size: tuple[int, int] = (0, 0)
+    pieces: tuple = ()  # its digits (kpgui.core.segment.Piece), left to right
 
     @property
     def blank(self) -> bool:
@@ -197,6 +198,9 @@ class AppState:
         self._model: CurrentModel | None = None
         self._drawing = Drawing()
         self._reading: Reading | None = None
+        self._number: Any = None  # NumberReading when the drawing holds several digits
+        self._selected = 0  # which of them the preview, bars and saliency show
+        self._view_image: np.ndarray | None = None
         self._training = Training()
         self._candidate: Candidate | None = None
         self._overlays: dict[int, Overlay] = {}
@@ -251,9 +255,64 @@ class AppState:
             return None
         return read(probs, model.calibration)
 
+    @property
+    def number(self) -> Any:
+        """The reading of a number (kpgui.core.segment.NumberReading) when the drawing holds
+        several digits, else None (one digit reads as always)."""
+        return self._number
+
+    @property
+    def selected(self) -> int:
+        return self._selected
+
+    @property
+    def view_image(self) -> np.ndarray | None:
+        """The 28x28 image the preview, bars and saliency show: the drawing's, or the selected
+        digit's of a number."""
+        return self._view_image
+
+    @property
+    def view_piece(self) -> Any:
+        """The selected digit of a number (its strokes, box), or None for one digit."""
+        return None if self._number is None else self._number.pieces[self._selected]
+
+    def select(self, index: int) -> None:
+        """Show digit `index` of the number (preview, bars, saliency)."""
+        if self._number is None or not 0 <= index < len(self._number.readings):
+            return
+        self._selected = index
+        self._reading = self._number.readings[index]
+        self._view_image = self._number.pieces[index].image
+        self.events.reading.emit(self._reading)
+
+    def _read_number(self) -> Any:
+        pieces = self._drawing.pieces
+        if self._model is None or not (len(pieces) > 1 or any(p.parts for p in pieces)):
+            return None
+        from kpgui.core.segment import read_number
+
+        try:
+            number = read_number(pieces, self._model.predictor, self._model.calibration)
+        except Exception as exc:  # noqa: BLE001 - a bad model must not break drawing
+            self.last_error = f"Prediction failed: {exc}"
+            return None
+        if not all(np.all(np.isfinite(r.probabilities)) for r in number.readings):
+            self.last_error = "This model gives no valid probabilities (NaN)."
+            return None
+        return number if len(number.readings) > 1 else None
+
     def _update_reading(self) -> None:
         self.last_error = ""
-        self._reading = self.read_with(self._model, self._drawing.image)
+        number = self._read_number()
+        self._number = number
+        if number is not None:
+            self._selected = min(self._selected, len(number.readings) - 1)
+            self._reading = number.readings[self._selected]
+            self._view_image = number.pieces[self._selected].image
+        else:
+            self._selected = 0
+            self._reading = self.read_with(self._model, self._drawing.image)
+            self._view_image = self._drawing.image
         if self._reading is not None:
             self.predictions += 1
         self.events.reading.emit(self._reading)

@@ -402,6 +402,13 @@ def _wire_phase_one(app: App) -> None:
         model_label.setText(f"Model: {model.source} — {acc_text}")
 
     s.events.model.connect(show_model)
+
+    def frame_digits(_reading) -> None:
+        number = s.number
+        boxes = [piece.box for piece in number.pieces] if number is not None else []
+        drawing.canvas.set_boxes(boxes, s.selected if number is not None else -1)
+
+    s.events.reading.connect(frame_digits)
     s.events.message.connect(lambda text, ms: w.statusBar().showMessage(text, ms))
     s.events.training.connect(lambda t: t.busy and t.text and w.statusBar().showMessage(t.text))
     w.close_guard = app.may_close

@@ -55,11 +55,15 @@ class DrawingController(QObject):
         if not strokes:
             self.state.set_drawing(Drawing())
             return
-        from kpgui.core.preprocess import strokes_to_mnist
+        from kpgui.core.segment import split_strokes
 
         pen = float(self.canvas.pen_width)
-        image = strokes_to_mnist(strokes, pen)
-        self.state.set_drawing(Drawing(image, "", tuple(strokes), pen, self.canvas.canvas_size()))
+        # One digit gives exactly strokes_to_mnist's image; several are split where people
+        # leave space between digits (kpgui.core.segment).
+        pieces = split_strokes(strokes, pen)
+        image = pieces[0].image if pieces else None
+        self.state.set_drawing(Drawing(image, "", tuple(strokes), pen, self.canvas.canvas_size(),
+                                       tuple(pieces)))
 
     def clear(self) -> None:
         self._fixed = None
@@ -86,10 +90,10 @@ class DrawingController(QObject):
 
         def work(_task):
             from kpgui.core.imageio import read_image
-            from kpgui.core.preprocess import image_to_mnist
+            from kpgui.core.segment import split_picture
 
             gray = read_image(path)
-            return gray, image_to_mnist(gray)
+            return gray, split_picture(gray)
 
         task = self.tasks.run(work, key="picture", doing=f"Reading {name}")
         task.done.connect(lambda value: self._picture_read(name, *value))
@@ -97,7 +101,8 @@ class DrawingController(QObject):
             "Cannot read this picture",
             f"{text}\n\nUse a PNG, JPEG, BMP, GIF or TIFF picture (or a .npy array) of a digit."))
 
-    def _picture_read(self, name: str, gray: np.ndarray, image28: np.ndarray) -> None:
-        self._fixed = Drawing(image28, f"Imported: {name}")
+    def _picture_read(self, name: str, gray: np.ndarray, pieces: list) -> None:
+        image28 = pieces[0].image if pieces else np.zeros((28, 28), np.float32)
+        self._fixed = Drawing(image28, f"Imported: {name}", pieces=tuple(pieces))
         self.canvas.set_picture(picture_qimage(gray))
         self.state.set_drawing(self._fixed)

@@ -16,6 +16,8 @@ class SampleController(QObject):
     def __init__(self, state: AppState, store: Any, tasks, clear_canvas: Callable[[], None],
                  report_error: Callable[[str, str], None], parent: QObject | None = None) -> None:
         super().__init__(parent)
+        self.typed: list[int] = []  # digits typed so far for a written number
+        state.events.drawing.connect(lambda _d: self.typed.clear())
         self.state = state
         self.store = store
         self.tasks = tasks
@@ -28,10 +30,15 @@ class SampleController(QObject):
 
     def save_drawing(self, label: int) -> int | None:
         """Keep the drawing on the canvas as a sample of `label`; returns its id (None when
-        nothing was saved, with the reason in the status bar). Clears the canvas for the next."""
+        nothing was saved, with the reason in the status bar). Clears the canvas for the next.
+        A written number is kept digit by digit: type its digits ("2026"), each is stored as
+        its own sample with its strokes once the last one is typed."""
         if self.store is None:
             self.state.say("Samples cannot be saved: the database is unavailable.")
             return None
+        number = self.state.number
+        if number is not None and self.state.drawing.drawn:
+            return self._type_number_digit(int(label), number)
         d = self.state.drawing
         if not d.drawn:
             self.state.say(f"Draw a {label} first, then press {label} to keep it.")
@@ -50,6 +57,30 @@ class SampleController(QObject):
         self.state.samples_changed()
         self.clear_canvas()
         return sid
+
+    def _type_number_digit(self, label: int, number: Any) -> int | None:
+        self.typed.append(label)
+        n = len(number.pieces)
+        if len(self.typed) < n:
+            typed = "".join(map(str, self.typed))
+            self.state.say(f"Number: {typed}… — type {n - len(self.typed)} more digit"
+                           f"{'s' if n - len(self.typed) != 1 else ''} to keep all {n}.", 10000)
+            return None
+        d = self.state.drawing
+        labels, self.typed = self.typed, []
+        ids = []
+        try:
+            for piece, digit in zip(number.pieces, labels, strict=True):
+                strokes = [np.asarray(s, np.float64).reshape(-1, 2) for s in piece.strokes]
+                ids.append(self.store.add_sample(digit, strokes, d.pen_width, d.canvas_size,
+                                                 piece.image))
+        except Exception as exc:  # noqa: BLE001 - StoreError etc. explain themselves
+            self.state.say(f"Not saved: {exc}", 10000)
+            return None
+        self.state.say(f"Saved {''.join(map(str, labels))} as {n} samples, one per digit.")
+        self.state.samples_changed()
+        self.clear_canvas()
+        return ids[-1]
 
     def relabel(self, ids: list[int], label: int) -> None:
         self._guard("Relabel failed", lambda: self.store.relabel_samples(ids, label))

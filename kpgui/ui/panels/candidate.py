@@ -85,7 +85,7 @@ class CandidateBar(QFrame):
         else:
             parts.append(f"your digits: too few to judge ({c.personal_count}; {MIN_HELD_OUT} "
                          "needed)")
-        image = self.state.drawing.image
+        image = self.state.view_image
         if image is not None and image.any():
             new = self.state.read_with(CurrentModel(cand.predictor, "candidate"), image)
             parts.append(f"your drawing: <b>{_reading_text(new)}</b> "

@@ -9,7 +9,7 @@ the space it is given: the digit is cropped and scaled anyway, so no shape is ne
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QEvent, QPointF, QRect, QSize, Qt, Signal
+from PySide6.QtCore import QEvent, QPointF, QRect, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import (
     QColor,
     QImage,
@@ -45,6 +45,8 @@ class DrawingCanvas(QWidget):
         self._picture: QImage | None = None
         self._stash: list[list[tuple[float, float]]] | None = None  # strokes hidden by a picture
         self.drop_hover = False  # a file is being dragged over: the frame is highlighted
+        self.boxes: list[tuple[float, float, float, float]] = []  # the digits of a number
+        self.selected_box = -1
         self.setMinimumSize(MIN_SIDE, MIN_SIDE)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setAcceptDrops(True)
@@ -77,6 +79,13 @@ class DrawingCanvas(QWidget):
     def set_pen_width(self, width: float) -> None:
         """Slot form of the `pen_width` setter (for spin boxes and sliders)."""
         self.pen_width = width
+
+    def set_boxes(self, boxes: list, selected: int = -1) -> None:
+        """Frame each digit of a written number (the selected one stronger); [] for none."""
+        boxes = [tuple(float(v) for v in b) for b in boxes]
+        if boxes != self.boxes or selected != self.selected_box:
+            self.boxes, self.selected_box = boxes, selected
+            self.update()
 
     def canvas_size(self) -> tuple[int, int]:
         """(width, height) in pixels of the drawing area."""
@@ -240,6 +249,15 @@ class DrawingCanvas(QWidget):
             for x, y in stroke[1:]:
                 path.lineTo(x, y)
             p.drawPath(path)
+        if self._picture is None and len(self.boxes) > 1:
+            pad = self._pen_width / 2 + 4
+            for i, (x0, y0, x1, y1) in enumerate(self.boxes):
+                chosen = i == self.selected_box
+                p.setPen(QPen(QColor(theme.ACCENT) if chosen else theme.faint(), 2 if chosen else 1,
+                              Qt.PenStyle.SolidLine if chosen else Qt.PenStyle.DashLine))
+                p.setBrush(Qt.BrushStyle.NoBrush)
+                p.drawRoundedRect(QRectF(x0 - pad, y0 - pad, x1 - x0 + 2 * pad, y1 - y0 + 2 * pad),
+                                  6, 6)
         p.setRenderHint(QPainter.RenderHint.Antialiasing, False)
         if self.drop_hover:
             p.setPen(QPen(QColor(theme.ACCENT), 4, Qt.PenStyle.DashLine))

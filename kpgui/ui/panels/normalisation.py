@@ -102,7 +102,7 @@ class NormalisationPanel(QWidget):
         layout.addWidget(self.intro)
         layout.addLayout(grid, 1)
         layout.addWidget(self.note)
-        state.events.drawing.connect(lambda _d: self._changed())
+        state.events.reading.connect(lambda _r: self._changed())
 
     def _changed(self) -> None:
         self._dirty = True
@@ -125,7 +125,9 @@ class NormalisationPanel(QWidget):
 
         self._dirty = False
         d = self.state.drawing
-        self.steps = steps(list(d.strokes), d.pen_width) if d.drawn else []
+        piece = self.state.view_piece  # for a number: the digit shown in the preview
+        strokes = list(piece.strokes) if piece is not None and piece.strokes else list(d.strokes)
+        self.steps = steps(strokes, d.pen_width) if d.drawn else []
         if not self.steps and d.image is not None and np.any(d.image):
             self.note.setText("An imported picture goes through the same steps from its pixels; "
                               "the last picture is what the network reads.")

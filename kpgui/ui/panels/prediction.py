@@ -113,8 +113,11 @@ class PredictionPanel(QWidget):
         self.digit_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.digit_label.setMinimumHeight(self.digit_label.sizeHint().height())  # no jumps
         self.digit_label.setWordWrap(True)
-        self.digit_label.setToolTip("The digit the network reads (or its two best guesses when "
-                                    "it is not sure)")
+        self.digit_label.setTextFormat(Qt.TextFormat.RichText)
+        self.digit_label.linkActivated.connect(self._select)
+        self.digit_label.linkHovered.connect(self._select)
+        self.digit_label.setToolTip("What the network reads (or its two best guesses when it is "
+                                    "not sure). For a number, click or point at a digit to see it")
         self.confidence_label = QLabel("Draw a digit")
         cfont = QFont(self.font())
         cfont.setPointSize(14)
@@ -209,12 +212,43 @@ class PredictionPanel(QWidget):
     # -- showing the state -------------------------------------------------------------------------
 
     def _show_drawing(self, drawing) -> None:
-        image = drawing.image if drawing.image is not None else np.zeros((28, 28), np.float32)
-        self.preview.set_image(image)
         self.caption.setText(drawing.caption)
 
+    def _number_html(self, number) -> str:
+        """The whole number, each digit a link (click or hover shows it); unsure digits '?'."""
+        parts = []
+        for i, r in enumerate(number.readings):
+            text = str(r.digit) if r.sure else "?"
+            colour = UNSURE_COLOUR if not r.sure else theme.ink().name()
+            weight = "900" if i == self.state.selected else "400"
+            line = "underline" if i == self.state.selected else "none"
+            parts.append(f"<a href='{i}' style='color:{colour}; text-decoration:{line}; "
+                         f"font-weight:{weight}'>{text}</a>")
+        return "".join(parts)
+
+    def _select(self, link: str) -> None:
+        if link.isdigit():
+            self.state.select(int(link))
+
     def _show_reading(self, reading) -> None:
+        image = self.state.view_image
+        self.preview.set_image(image if image is not None else np.zeros((28, 28), np.float32))
         drawing = self.state.drawing
+        number = self.state.number
+        if number is not None and reading is not None:
+            self.probabilities = np.asarray(reading.probabilities, np.float32)
+            self.predicted = reading.digit
+            self.sure = number.sure
+            self.digit_label.setFont(self._big_font if len(number.readings) <= 4 else self._unsure_font)
+            self.digit_label.setStyleSheet("")
+            self.digit_label.setText(self._number_html(number))
+            i = self.state.selected
+            what = (f"{100 * reading.confidence:.0f} % sure" if reading.sure else
+                    f"not sure — {reading.digit} or {reading.runner_up}?")
+            self.confidence_label.setText(f"digit {i + 1} of {len(number.readings)}: "
+                                          f"{reading.digit}, {what}")
+            self._set_bars()
+            return
         if reading is None:
             self.probabilities = np.zeros(10, np.float32)
             self.predicted = None

@@ -58,8 +58,7 @@ class SaliencyBar(QWidget):
         layout.setSpacing(2)
         layout.addLayout(top)
         layout.addWidget(self.legend_row, 0, Qt.AlignmentFlag.AlignHCenter)
-        state.events.drawing.connect(lambda _d: self.update_overlay())
-        state.events.model.connect(lambda _m: self.update_overlay())
+        state.events.reading.connect(lambda _r: self.update_overlay())
         self.set_enabled(False)
 
     @property
@@ -82,7 +81,7 @@ class SaliencyBar(QWidget):
         """Recompute (or remove) the overlay for the current drawing and model."""
         heat = None
         self.message = ""
-        image = self.state.drawing.image
+        image = self.state.view_image
         predictor = self.state.predictor
         if self.enabled and image is not None and predictor is not None and np.any(image):
             from kpgui.core.saliency import saliency_for
