@@ -28,9 +28,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QIcon, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QApplication,
-    QInputDialog,
     QLabel,
-    QProgressDialog,
     QSplitter,
     QVBoxLayout,
     QWidget,
@@ -38,8 +36,9 @@ from PySide6.QtWidgets import (
 
 from kpgui.core.paths import APP_NAME
 from kpgui.core.state import AppState
-from kpgui.ui import dialogs, help, theme
+from kpgui.ui import actions, dialogs, help, theme
 from kpgui.ui import settings as app_settings
+from kpgui.ui.controllers.data import DataController
 from kpgui.ui.controllers.drawing import DrawingController
 from kpgui.ui.controllers.models import ModelController
 from kpgui.ui.controllers.samples import SampleController
@@ -97,7 +96,7 @@ class App:
     settings: Any = None
     built_at: float | None = None  # perf_counter when everything was built
     built: Built = field(default_factory=Built)
-    mnist_path: str = ""  # the MNIST file the person located ("" = the usual search)
+    data: Any = None  # DataController: where MNIST is
 
     # -- errors --------------------------------------------------------------------------------
 
@@ -105,68 +104,12 @@ class App:
         """Every error the window shows comes here: a dialog naming cause and fix; for missing
         MNIST, one that can locate the file or download it."""
         if title.startswith("MNIST"):
-            self.ask_for_mnist(text)
+            self.data.ask(text)
             return
         dialogs.show_error(self.window, title, text)
 
-    # -- MNIST -----------------------------------------------------------------------------------
-
-    def ask_for_mnist(self, text: str) -> None:
-        choice = dialogs.ask_mnist(self.window, text)
-        if choice == "locate":
-            self.locate_mnist()
-        elif choice == "download":
-            self.download_mnist()
-
-    def locate_mnist(self, path: str | None = None) -> Any:
-        """Point kpgui at an mnist.npz (remembered); it is checked on a thread first."""
-        if path is None:
-            path = dialogs.ask_open_path(self.window, "Locate mnist.npz", dialogs.MNIST_FILTER)
-            if not path:
-                return None
-
-        def check(_t):
-            from kpgui.core.data import load_mnist
-
-            load_mnist(path)
-            return path
-
-        task = self.tasks.run(check, key="mnist", doing="Reading MNIST")
-        task.done.connect(self._mnist_located)
-        task.failed.connect(lambda _title, text: dialogs.show_error(
-            self.window, "Not an MNIST file", text))
-        return task
-
-    def _mnist_located(self, path: str) -> None:
-        self.mnist_path = path
-        if self.settings is not None:
-            self.settings.setValue("data/mnist_path", path)
-        self.state.say(f"MNIST found at {path}: training and evaluation will use it.", 8000)
-
-    def download_mnist(self) -> Any:
-        """Download MNIST into the Keras cache with a progress dialog (cancellable)."""
-        from kpgui.core.download import download_mnist
-
-        box = QProgressDialog("Downloading MNIST (11 MB)…", "Cancel", 0, 100, self.window)
-        box.setWindowTitle("Downloading MNIST")
-        box.setMinimumDuration(0)
-        task = self.tasks.run(lambda t: str(download_mnist(
-            progress=lambda done, total: t.report((done, total)),
-            cancelled=lambda: t.cancelled)), key="mnist", doing="Downloading MNIST")
-
-        def progress(value: tuple[int, int]) -> None:
-            done, total = value
-            box.setValue(int(100 * done / total) if total else 0)
-
-        task.progress.connect(progress)
-        task.done.connect(lambda path: (box.close(), self._mnist_located(path)))
-        task.failed.connect(lambda _t, text: (box.close(), dialogs.show_error(
-            self.window, "Download failed", text)))
-        box.canceled.connect(task.cancel)
-        return task
-
     def data_path(self) -> str | None:
-        return self.mnist_path or None
+        return self.data.path()
 
     # -- closing ---------------------------------------------------------------------------------
 
@@ -200,7 +143,7 @@ class App:
         spec = app_settings.load_spec(s)
         if spec is not None:
             self.panels["training"].set_spec(spec)
-        self.mnist_path = app_settings.load_text(s, "data/mnist_path")
+        self.data.located = app_settings.load_text(s, "data/mnist_path")
         name = app_settings.load_text(s, "view/theme", "system")
         if name in theme.THEMES and name != "system":
             self.set_theme(name)
@@ -238,6 +181,7 @@ def build_app(store: Any = None, open_store: bool = True) -> App:
     app.training = TrainingController(state, tasks, store, report, app.data_path, window)
     app.samples = SampleController(state, store, tasks, app.drawing.clear, report, window)
     app.settings = app_settings.settings()
+    app.data = DataController(state, tasks, app.settings, window)
     form = TrainingPanel(state)
     sweep = SweepPanel(state)
     app.panels.update(drawing=drawing_panel, prediction=prediction, candidate=candidate,
@@ -324,27 +268,27 @@ def _wire_phase_one(app: App) -> None:
 
     drawing.undo_requested.connect(app.drawing.undo)
     drawing.clear_requested.connect(app.drawing.clear)
-    drawing.import_requested.connect(lambda: _ask_import(app))
+    drawing.import_requested.connect(lambda: actions.ask_import(app))
     drawing.sample_bar.label_chosen.connect(app.samples.save_drawing)
-    form.start_requested.connect(lambda spec: _start(app, spec))
+    form.start_requested.connect(lambda spec: actions.start(app, spec))
     form.stop_requested.connect(app.training.stop)
-    form.save_requested.connect(lambda: _save_last_run(app))
+    form.save_requested.connect(lambda: actions.save_last_run(app))
     candidate.keep_requested.connect(app.models.keep_candidate)
     candidate.discard_requested.connect(app.models.discard_candidate)
-    p["sweep"].sweep_requested.connect(lambda option, text: _sweep(app, option, text))
-    p["sweep"].preset_requested.connect(lambda name: _preset(app, name))
+    p["sweep"].sweep_requested.connect(lambda option, text: actions.sweep(app, option, text))
+    p["sweep"].preset_requested.connect(lambda name: actions.preset(app, name))
 
-    w.add_action("File", "&Open model…", lambda: _ask_open_model(app),
+    w.add_action("File", "&Open model…", lambda: actions.ask_open_model(app),
                  QKeySequence.StandardKey.Open, "Read drawings with a saved .keras model")
-    w.add_action("File", "&Save model as…", lambda: _ask_save_model(app), "Ctrl+Shift+S",
+    w.add_action("File", "&Save model as…", lambda: actions.ask_save_model(app), "Ctrl+Shift+S",
                  "Save the current model with its model card")
-    w.add_action("File", "&Import image…", lambda: _ask_import(app), "Ctrl+I",
+    w.add_action("File", "&Import image…", lambda: actions.ask_import(app), "Ctrl+I",
                  "Read a picture of a digit")
-    w.add_action("File", "Open e&xperiment…", lambda: _open_experiment(app), None,
+    w.add_action("File", "Open e&xperiment…", lambda: actions.open_experiment(app), None,
                  "Fill the training form (and the sweep) from an experiment file")
-    w.add_action("File", "&Export experiment…", lambda: _export_experiment(app), None,
+    w.add_action("File", "&Export experiment…", lambda: actions.export_experiment(app), None,
                  "Save the training form (and the sweep) as an experiment file to share")
-    w.add_action("File", "&Locate mnist.npz…", lambda: app.locate_mnist(), None,
+    w.add_action("File", "&Locate mnist.npz…", lambda: app.data.locate(), None,
                  "Tell kpgui where the MNIST file is")
     w.menus["File"].addSeparator()
     w.add_action("File", "&Quit", w.close, QKeySequence.StandardKey.Quit, "Close kpgui")
@@ -352,11 +296,11 @@ def _wire_phase_one(app: App) -> None:
                  "Remove the last stroke")
     w.add_action("Edit", "&Clear canvas", app.drawing.clear, "Esc",
                  "Start again with an empty canvas")
-    w.add_action("Model", "&Start training", lambda: _start(app, form.spec()), "F5",
+    w.add_action("Model", "&Start training", lambda: actions.start(app, form.spec()), "F5",
                  "Train a network with the settings in the Training tab")
     w.add_action("Model", "S&top training", app.training.stop, "Shift+F5",
                  "End training after the current batch")
-    w.add_action("Model", "&Continue training…", lambda: _continue(app), None,
+    w.add_action("Model", "&Continue training…", lambda: actions.continue_training(app), None,
                  "Train the current model more epochs; its curves continue where they stopped")
     w.menus["Model"].addSeparator()
     w.add_action("Model", "&Reset to default", app.models.reset_to_default, "Ctrl+R",
@@ -452,8 +396,8 @@ def _build_phase_two(app: App, store: Any, open_store: bool) -> None:
 
         history: QWidget = HistoryPanel(s, store)
         history.load_requested.connect(app.models.load_run)
-        history.settings_requested.connect(lambda run: _use_settings(app, run.spec))
-        history.save_requested.connect(lambda run: _ask_save_file(app, run.model_path,
+        history.settings_requested.connect(lambda run: actions.use_settings(app, run.spec))
+        history.save_requested.connect(lambda run: actions.ask_save_file(app, run.model_path,
                                                                   f"run-{run.id}.keras"))
     else:
         history = unavailable("Run history", app.store_problem)
@@ -505,7 +449,7 @@ def _my_digits(app: App, store: Any) -> QWidget:
     samples.import_requested.connect(app.samples.import_)
     samples.image_chosen.connect(app.drawing.show_image)
     finetune = FineTunePanel(s, store)
-    finetune.finetune_requested.connect(lambda epochs, repeat, n: _finetune(app, epochs, repeat, n))
+    finetune.finetune_requested.connect(lambda epochs, repeat, n: actions.finetune(app, epochs, repeat, n))
     app.panels["samples"] = samples
     app.panels["finetune"] = finetune
     split = QSplitter(_vertical())
@@ -565,151 +509,6 @@ def unavailable(what: str, reason: str) -> QLabel:
     label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
     label.setObjectName("store-unavailable")
     return label
-
-
-# -- intents that need a dialog first ------------------------------------------------------------
-
-
-def _start(app: App, spec) -> bool:
-    errors = app.panels["training"].errors()
-    if errors:
-        dialogs.show_error(app.window, "Cannot start training",
-                           "Fix these settings first:\n• " + "\n• ".join(errors.values()))
-        return False
-    app_settings.save_spec(app.settings, spec)
-    return app.training.start(spec)
-
-
-def _sweep(app: App, option: str, text: str) -> bool:
-    from kpgui.core.sweep import Sweep, parse_values
-
-    errors = app.panels["training"].errors()
-    try:
-        if errors:
-            raise ValueError("fix these settings first: " + "; ".join(errors.values()))
-        sweep = Sweep(option, parse_values(option, text), app.panels["training"].spec())
-    except ValueError as exc:
-        dialogs.show_error(app.window, "Cannot start the sweep", str(exc))
-        return False
-    app_settings.save_spec(app.settings, sweep.base)
-    return app.training.start_sweep(sweep)
-
-
-def _preset(app: App, name: str) -> bool:
-    """A preset in one click: its settings into the form, its values into the sweep, started."""
-    from kpgui.core.sweep import PRESETS
-
-    option, values, settings = PRESETS[name]
-    form = app.panels["training"]
-    form.set_spec(form.spec().replace(**settings))
-    app.panels["sweep"].set_fields(option, values)
-    return _sweep(app, option, app.panels["sweep"].values_edit.text())
-
-
-def _use_settings(app: App, spec) -> None:
-    app.panels["training"].set_spec(spec)
-    app.window.show_tab("Training")
-    app.state.say("The run's settings are in the Training tab.", 5000)
-
-
-def _export_experiment(app: App) -> None:
-    from kpgui.core.experiment import Experiment, save_experiment
-    from kpgui.core.sweep import Sweep, parse_values
-
-    form, sweep_panel = app.panels["training"], app.panels["sweep"]
-    sweep = None
-    if sweep_panel.values_edit.text().strip():
-        try:
-            values = parse_values(sweep_panel.option, sweep_panel.values_edit.text())
-            sweep = Sweep(sweep_panel.option, values, form.spec()) if len(values) > 1 else None
-        except ValueError as exc:
-            dialogs.show_error(app.window, "Cannot export", f"The sweep's values: {exc}")
-            return
-    path = dialogs.ask_save_path(app.window, "Export experiment", dialogs.EXPERIMENT_FILTER,
-                                 "experiment.json")
-    if not path:
-        return
-    experiment = Experiment(form.spec(), sweep, name=sweep.describe() if sweep else
-                            form.spec().describe())
-    task = app.tasks.run(lambda _t: save_experiment(path, experiment), key="experiment",
-                         doing="Saving the experiment")
-    task.done.connect(lambda p: app.state.say(f"Saved the experiment to {p}.", 6000))
-    task.failed.connect(lambda _t, text: dialogs.show_error(app.window, "Cannot export", text))
-
-
-def _open_experiment(app: App, path: str | None = None) -> None:
-    from kpgui.core.experiment import load_experiment
-
-    path = path or dialogs.ask_open_path(app.window, "Open experiment", dialogs.EXPERIMENT_FILTER)
-    if not path:
-        return
-    try:
-        experiment = load_experiment(path)
-    except ValueError as exc:
-        dialogs.show_error(app.window, "Cannot open the experiment", f"{exc}\n\nThe form is "
-                           "unchanged.")
-        return
-    app.panels["training"].set_spec(experiment.spec)
-    if experiment.sweep is not None:
-        app.panels["sweep"].set_fields(experiment.sweep.option, experiment.sweep.values)
-    app.window.show_tab("Training")
-    app.state.say(f"Opened {experiment.name or path}: press Start" + (
-        " sweep" if experiment.sweep else " training") + " to run it.", 8000)
-
-
-def _continue(app: App) -> bool:
-    epochs, ok = QInputDialog.getInt(app.window, "Continue training",
-                                     "Train the current model for more epochs:", 5, 1, 1000)
-    return app.training.continue_training(epochs) if ok else False
-
-
-def _finetune(app: App, epochs: int, repeat: int | None, mnist_images: int) -> bool:
-    from kpgui.core.personal import finetune_spec
-
-    model = app.state.model
-    if model is None:
-        app.report_error("No model", "Load or train a model first, then fine-tune it.")
-        return False
-    spec = finetune_spec(model.predictor).replace(epochs=int(epochs), train_samples=int(mnist_images))
-    ok = app.training.finetune(spec, repeat)
-    if ok:
-        app.window.show_tab("Training")
-    return ok
-
-
-def _ask_import(app: App) -> None:
-    path = dialogs.ask_open_path(app.window, "Import a picture of a digit", dialogs.IMAGE_FILTER)
-    if path:
-        app.drawing.import_picture(path)
-
-
-def _ask_open_model(app: App) -> None:
-    path = dialogs.ask_open_path(app.window, "Open a model", dialogs.MODEL_FILTER)
-    if path:
-        app.models.open_file(path)
-
-
-def _ask_save_model(app: App) -> None:
-    model = app.state.model
-    if model is None or model.predictor.path is None:
-        dialogs.show_error(app.window, "Nothing to save", "No model file is in use.")
-        return
-    _ask_save_file(app, str(model.predictor.path), f"{model.predictor.name}.keras")
-
-
-def _save_last_run(app: App) -> None:
-    outcome = app.training.last_outcome
-    if outcome is None or not outcome.usable:
-        return
-    _ask_save_file(app, outcome.model_path, "trained.keras")
-
-
-def _ask_save_file(app: App, source: str | None, suggestion: str) -> None:
-    if not source:
-        return
-    path = dialogs.ask_save_path(app.window, "Save model as", dialogs.MODEL_FILTER, suggestion)
-    if path:
-        app.models.save_file(source, path)
 
 
 def show_main_window() -> App:

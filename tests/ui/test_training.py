@@ -162,7 +162,7 @@ def test_missing_mnist_offers_to_locate_it(qtbot, app, monkeypatch, tmp_path):
     start(qtbot, app, SMALL)
     qtbot.waitUntil(lambda: bool(asked), timeout=120000)
     assert "missing.npz" in asked[0] and "KPGUI_MNIST" in asked[0]  # cause and fix
-    qtbot.waitUntil(lambda: app.mnist_path == os.environ["REAL_MNIST"], timeout=20000)
+    qtbot.waitUntil(lambda: app.data.located == os.environ["REAL_MNIST"], timeout=20000)
     assert app.settings.value("data/mnist_path") == os.environ["REAL_MNIST"]
     qtbot.waitUntil(lambda: not app.state.training.busy, timeout=10000)
     assert app.data_path() == os.environ["REAL_MNIST"]  # the next run uses it

@@ -91,7 +91,7 @@ class TrainingPlots(QWidget):
 
     def __init__(self, state: AppState | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.loss_plot = _plot("cross-entropy loss")
+        self.loss_plot = _plot("loss")
         self.acc_plot = _plot("accuracy")
         self.acc_plot.setXLink(self.loss_plot)
         self.loss_plot.setToolTip("Training loss per batch (light), smoothed (dark), and the "
