@@ -4,4 +4,4 @@ Importing the package is cheap on purpose: no TensorFlow, no Keras, no Qt. The h
 libraries are imported inside the functions that need them.
 """
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

@@ -2,4 +2,5 @@
 
 from kpgui.cli import main
 
-raise SystemExit(main())
+if __name__ == "__main__":  # not when the training process (multiprocessing "spawn") imports it
+    raise SystemExit(main())
