@@ -105,6 +105,9 @@ def card_facts(card: dict) -> list[tuple[str, str]]:
     if isinstance(cal, dict):
         text = (f"temperature {cal.get('temperature')}, 'not sure' below "
                 f"{100 * float(cal.get('threshold', 0.5)):.0f} %")
+        fitted = cal.get("temperature_fitted")
+        if isinstance(fitted, int | float) and fitted != cal.get("temperature"):
+            text += f" (a fitted {fitted:g} was not kept: no gain on held-out digits)"
         if isinstance(cal.get("ece_test_before"), int | float) and isinstance(
                 cal.get("ece_test_after"), int | float):
             text += (f"; calibration error on MNIST test {100 * cal['ece_test_before']:.2f} % → "
