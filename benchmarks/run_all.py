@@ -3,10 +3,11 @@
 Each benchmark runs as its own process (so start-up, memory and TensorFlow state do not leak
 between them), one after the other (so they do not compete for the 2 cores).
 
-    python benchmarks/run_all.py                 # the standard run (~16 min on 2 quiet cores)
+    python benchmarks/run_all.py                 # the standard run (~14 min on 2 quiet cores)
     python benchmarks/run_all.py --quick         # smoke run: every script, tiny sizes (~3 min)
     python benchmarks/run_all.py --full          # also retrains the shipped recipe (hours)
     python benchmarks/run_all.py --only latency robustness --json /tmp/r.json
+    python benchmarks/run_all.py --only startup --merge --readme   # redo one, keep the rest
 """
 
 from __future__ import annotations
@@ -46,6 +47,9 @@ def _parser() -> argparse.ArgumentParser:
                    help="where to write the results (default benchmarks/results.json)")
     p.add_argument("--readme", action="store_true",
                    help="also put the table and machine line into benchmarks/README.md")
+    p.add_argument("--merge", action="store_true",
+                   help="keep the other benchmarks' results already in --json and replace only "
+                        "those run now (e.g. --only startup --merge after a failed run)")
     p.add_argument("--timeout", type=float, default=7200.0,
                    help="seconds allowed for each benchmark (default 7200)")
     return p
@@ -111,6 +115,12 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="kpgui-bench-") as tmp:
         for name in names:
             reports[name] = run_one(name, args, Path(tmp))
+    command = "python benchmarks/run_all.py " + " ".join(argv if argv is not None else sys.argv[1:])
+    if args.merge and Path(args.json).is_file():
+        earlier = json.loads(Path(args.json).read_text(encoding="utf-8"))
+        merged = {**earlier.get("benchmarks", {}), **reports}
+        reports = {name: merged[name] for name in BENCHMARKS if name in merged}
+        command = f"{earlier.get('command', '?')}; then {command.strip()}"
     rows: list[dict[str, Any]] = []
     for report in reports.values():
         rows.extend(report.get("rows", []))
@@ -119,7 +129,6 @@ def main(argv: list[str] | None = None) -> int:
     machine = C.machine_info()
     table = C.markdown_table(rows)
     mode = "quick (smoke run)" if args.quick else "full" if args.full else "standard"
-    command = "python benchmarks/run_all.py " + " ".join(argv if argv is not None else sys.argv[1:])
     print(table)
     print()
     for name, report in reports.items():

@@ -229,3 +229,35 @@ def test_window_modules_do_not_import_pyqtgraph():
     code = ("import sys; import kpgui.ui.app, kpgui.ui.window; print('pyqtgraph' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_window_paints_before_the_charts_are_imported(tmp_path):
+    """The window (canvas, answer) is on screen before pyqtgraph's ~0.4 s import and the tabs."""
+    code = textwrap.dedent("""
+        import sys
+        from PySide6.QtCore import QEvent, QObject, QTimer
+        from PySide6.QtWidgets import QApplication
+        from kpgui.ui.app import show_main_window
+        app = show_main_window()
+        qapp = QApplication.instance()
+        seen = {}
+        class Watch(QObject):
+            def eventFilter(self, obj, event):
+                if event.type() == QEvent.Type.Paint and "paint" not in seen:
+                    seen["paint"] = "pyqtgraph" in sys.modules
+                return False
+        watch = Watch()
+        app.panels["drawing"].canvas.installEventFilter(watch)
+        app.built.done.connect(lambda: (seen.setdefault("built", "pyqtgraph" in sys.modules),
+                                        QTimer.singleShot(0, qapp.quit)))
+        QTimer.singleShot(30000, qapp.quit)
+        qapp.exec()
+        print(seen.get("paint"), seen.get("built"))
+        app.window.close_guard = lambda: True
+        app.window.close()
+    """)
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "KPGUI_DATA_DIR": str(tmp_path / "data"),
+           "KPGUI_CONFIG_DIR": str(tmp_path / "config")}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
+                         timeout=120)
+    assert out.stdout.split()[-2:] == ["False", "True"], out.stdout + out.stderr

@@ -6,14 +6,15 @@ a confident reading shows the digit in big type with "98.3 % sure"; an unsure on
 "Not sure — 1 or 7?" instead of one big confident digit, while the bars still show every
 probability.
 
-The bar chart is pyqtgraph, whose import alone takes ~0.45 s, so it is built on the event loop's
-next turn after the panel is first shown (`build_chart()`); the rest shows at once.
+The bar chart is pyqtgraph, whose import alone takes ~0.4 s, so the composition root builds it
+(`build_chart()`) in the second start-up step, after the window's first paint; the rest shows at
+once.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QEvent, QRect, QSize, Qt, QTimer
+from PySide6.QtCore import QEvent, QRect, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPaintEvent
 from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
 
@@ -153,11 +154,6 @@ class PredictionPanel(QWidget):
         return self.digit_label.text()
 
     # -- the chart ---------------------------------------------------------------------------------
-
-    def showEvent(self, event) -> None:  # noqa: N802 - Qt's name
-        super().showEvent(event)
-        if self.plot is None:
-            QTimer.singleShot(0, self.build_chart)
 
     def build_chart(self) -> None:
         """Create the probability bar chart (once) in place of its placeholder."""
