@@ -26,10 +26,12 @@ _MIN_STEP = 0.7  # points closer than this (output px) add nothing visible; drop
 _YY, _XX = np.mgrid[0:SIZE, 0:SIZE].astype(np.float32)  # for centres of mass
 
 
-def _clean(strokes: Sequence) -> list[np.ndarray]:
-    """Finite float64 (N, 2) polylines; bad points and empty strokes dropped, never raised on."""
-    out = []
-    for stroke in strokes if strokes is not None else ():
+def clean_strokes(strokes: Sequence | None) -> tuple[list[np.ndarray], list[int]]:
+    """Finite float64 (N, 2) polylines, and the index of the input stroke each came from; bad
+    points and empty strokes dropped, never raised on. What `strokes_to_mnist` draws, so the
+    number splitter sees exactly the same ink."""
+    out, ids = [], []
+    for i, stroke in enumerate(strokes if strokes is not None else ()):
         try:
             pts = np.asarray(stroke, dtype=np.float64).reshape(-1, 2)
         except (TypeError, ValueError):
@@ -37,7 +39,8 @@ def _clean(strokes: Sequence) -> list[np.ndarray]:
         pts = pts[np.isfinite(pts).all(axis=1)]
         if len(pts):
             out.append(np.clip(pts, -_LIMIT, _LIMIT))
-    return out
+            ids.append(i)
+    return out, ids
 
 
 def _decimate(pts: np.ndarray) -> np.ndarray:
@@ -119,7 +122,7 @@ def strokes_to_mnist(strokes: Sequence, pen_width: float = 1.0) -> np.ndarray:
     limits.MAX_STROKE_POINTS points (or MAX_STROKES strokes) are first resampled evenly, so the
     cost stays bounded whatever is passed in.
     """
-    polylines = _clean(bound_strokes(strokes))
+    polylines, _ = clean_strokes(bound_strokes(strokes))
     if not polylines:
         return np.zeros((SIZE, SIZE), np.float32)
     try:

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from kpgui.core.preprocess import strokes_to_mnist
+from kpgui.core.preprocess import clean_strokes, strokes_to_mnist
 from kpgui.core.segment._layout import (
     KEEP_WHOLE,
     MAX_PIECES,
@@ -29,22 +29,6 @@ _cache: OrderedDict[tuple, np.ndarray] = OrderedDict()
 _cache_lock = threading.Lock()
 _MAX_STROKES = 1000  # more strokes than this are read as one drawing, as before
 _CELLS = 40.0  # cut and contact resolution: cells per digit height
-
-
-def _clean(strokes: Sequence) -> tuple[list[np.ndarray], list[int]]:
-    """What strokes_to_mnist keeps of the input (finite float64 (N, 2) polylines), and where each
-    came from."""
-    out, ids = [], []
-    for i, stroke in enumerate(strokes if strokes is not None else ()):
-        try:
-            pts = np.asarray(stroke, dtype=np.float64).reshape(-1, 2)
-        except (TypeError, ValueError):
-            continue
-        pts = pts[np.isfinite(pts).all(axis=1)]
-        if len(pts):
-            out.append(np.clip(pts, -1e9, 1e9))
-            ids.append(i)
-    return out, ids
 
 
 def _pen(pen_width: float) -> float:
@@ -181,7 +165,7 @@ def _with_ids(piece: Piece, ids: list[int]) -> Piece:
 
 
 def split(strokes: Sequence, pen_width: float) -> list[Piece]:
-    polys, ids = _clean(strokes)
+    polys, ids = clean_strokes(strokes)
     if not polys:
         return []
     pen = _pen(pen_width)
