@@ -115,7 +115,7 @@ def test_a_diverging_run_stops_at_once_and_says_where(mnist):
 
     x, y, xt, yt = mnist
     spec = ModelSpec(hidden=(64, 64), optimizer="sgd", learning_rate=10.0, activation="elu",
-                     epochs=3, validation_split=0.1)
+                     epochs=3, validation_split=0.1, seed=0)  # seeded: see test_cli's twin
     rec = Recorder()
     result = Trainer(spec, rec, data=(x[:6000], y[:6000], xt[:500], yt[:500])).run()
     assert result.status == DIVERGED and not result.usable

@@ -141,7 +141,7 @@ def test_a_diverging_run_is_reported_not_offered(qtbot, app, errors):
     ended = []
     app.state.events.run_ended.connect(ended.append)
     start(qtbot, app, ModelSpec(hidden=(64, 64), optimizer="sgd", learning_rate=10.0,
-                                activation="elu", epochs=2, train_samples=6000))
+                                activation="elu", epochs=2, train_samples=6000, seed=0))
     qtbot.waitUntil(lambda: bool(ended), timeout=120000)
     outcome = ended[0]
     assert outcome.status == "diverged" and outcome.diverged_at is not None
