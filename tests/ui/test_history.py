@@ -19,6 +19,7 @@ from kpgui.core.resources import default_model_path
 from kpgui.core.spec import ModelSpec
 from kpgui.core.store import Store
 from kpgui.ui.panels.history import COLUMNS
+from kpgui.ui.panels.training_plots import OVERLAY_VALIDATION_KEY
 
 
 def fake_result(acc: float, epochs: int = 3, **spec):
@@ -84,6 +85,8 @@ def test_ticked_runs_overlay_named_by_what_differs(qtbot, app):
     assert sorted(plots.overlay_keys) == sorted([ids[0], ids[2]])
     names = plots.legend.names
     assert "lr 0.01 · 97.2 %" in names and "lr 1e-06 · 95.0 %" in names
+    # One entry per run (its colour); dashed = validation is said once for all of them.
+    assert names == ["lr 0.01 · 97.2 %", "lr 1e-06 · 95.0 %", OVERLAY_VALIDATION_KEY]
     assert len(set(history.model.colours.values())) == 2
     history.set_ticked(ids[0], False)
     assert plots.overlay_keys == [ids[2]]

@@ -8,7 +8,7 @@ import numpy as np
 
 from kpgui.core.progress import BatchUpdate, EpochUpdate
 from kpgui.core.state import Overlay
-from kpgui.ui.panels.training_plots import BiasCorrectedEMA
+from kpgui.ui.panels.training_plots import OVERLAY_VALIDATION_KEY, BiasCorrectedEMA
 
 
 def _batches(plots, n=200, epoch=1, epochs=3, start_loss=2.3):
@@ -69,9 +69,10 @@ def test_overlays_come_from_the_state_and_redraws_are_throttled(qtbot, app):
                "accuracy": [0.8, 0.9, 0.95], "val_accuracy": [0.85, 0.9, 0.92]}
     app.state.set_overlay(Overlay(1, "lr 0.01 · 97.2 %", history, "#2a9d8f"))
     assert plots.overlay_keys == [1] and "lr 0.01 · 97.2 %" in plots.legend.names
-    assert "lr 0.01 · 97.2 % (validation)" in plots.legend.names
+    assert OVERLAY_VALIDATION_KEY in plots.legend.names  # dashed = validation, said once
     app.state.set_overlay(None, 1)
     assert plots.overlay_keys == [] and "lr 0.01 · 97.2 %" not in plots.legend.names
+    assert OVERLAY_VALIDATION_KEY not in plots.legend.names
 
     plots.reset(2)
     redraws = plots.redraws
