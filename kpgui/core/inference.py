@@ -409,6 +409,20 @@ class Predictor:
     def backend(self) -> str:
         return "numpy" if self.layers is not None else "keras"
 
+    def first_layer_kernel(self) -> np.ndarray | None:
+        """The first Dense layer's kernel (784, units) as float32, or None when the model does
+        not start with a Dense layer over the 784 pixels (what the Weights tab shows)."""
+        if self.layers is not None:
+            kernel = np.asarray(self.layers[0].kernel, np.float32)
+            return kernel if kernel.shape[0] == 784 else None
+        for layer in self.keras_model.layers:
+            if layer.__class__.__name__ == "Dense":
+                weights = layer.get_weights()
+                if weights and np.asarray(weights[0]).shape[0] == 784:
+                    return np.asarray(weights[0], np.float32)
+                return None
+        return None
+
     @property
     def test_accuracy(self) -> float | None:
         acc = self.card.get("test_accuracy")

@@ -97,6 +97,8 @@ class App:
     built_at: float | None = None  # perf_counter when everything was built
     built: Built = field(default_factory=Built)
     data: Any = None  # DataController: where MNIST is
+    theme_actions: dict[str, Any] = field(default_factory=dict)  # View → Theme, by theme name
+    first_paint: Any = None  # starts the second start-up step from the window's first paint
 
     # -- errors --------------------------------------------------------------------------------
 
@@ -160,7 +162,7 @@ class App:
         theme.apply_theme(name)
         if self.settings is not None:
             self.settings.setValue("view/theme", name)
-        for action_name, action in getattr(self, "theme_actions", {}).items():
+        for action_name, action in self.theme_actions.items():
             action.setChecked(action_name == name)
 
 
@@ -212,7 +214,7 @@ def build_app(store: Any = None, open_store: bool = True) -> App:
 
     # Step two waits for the canvas's first paint: the person sees the window (and can draw)
     # before pyqtgraph is imported and the tabs are built.
-    app._first_paint = AfterFirstPaint(drawing_panel.canvas, phase_two)  # type: ignore[attr-defined]
+    app.first_paint = AfterFirstPaint(drawing_panel.canvas, phase_two)
     return app
 
 
@@ -314,13 +316,12 @@ def _wire_phase_one(app: App) -> None:
                             checkable=True)
     p["prediction"].saliency.checkbox.toggled.connect(_sync_check(saliency))
     theme_menu = w.menus["View"].addMenu("&Theme")
-    app.theme_actions = {}  # type: ignore[attr-defined]
     for name in theme.THEMES:
         action = theme_menu.addAction(name.capitalize())
         action.setCheckable(True)
         action.triggered.connect(lambda _c=False, n=name: app.set_theme(n))
-        app.theme_actions[name] = action  # type: ignore[attr-defined]
-    app.theme_actions["system"].setChecked(True)  # type: ignore[attr-defined]
+        app.theme_actions[name] = action
+    app.theme_actions["system"].setChecked(True)
     w.menus["View"].addSeparator()
     w.add_action("Help", "kpgui &help", lambda: dialogs.show_html(
         w, "kpgui help", help.help_html(), (620, 560)), QKeySequence.StandardKey.HelpContents,

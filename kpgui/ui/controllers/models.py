@@ -83,7 +83,7 @@ class ModelController(QObject):
     def save_current(self, target: str) -> Any:
         """Write the current model and its card to `target`, atomically, on a thread."""
         model = self.state.model
-        if model is None or getattr(model.predictor, "path", None) is None:
+        if model is None or model.predictor.path is None:
             self.report_error("Nothing to save", "No model file is in use.")
             return None
         return self.save_file(str(model.predictor.path), target)

@@ -46,17 +46,13 @@ class SampleController(QObject):
         if d.blank:
             self.state.say("The drawing is empty; nothing saved.")
             return None
-        strokes = [np.asarray(s, np.float64).reshape(-1, 2) for s in d.strokes]
-        try:
-            sid = self.store.add_sample(int(label), strokes, d.pen_width, d.canvas_size, d.image)
-            count = self.store.sample_counts().get(int(label), 0)
-        except Exception as exc:  # noqa: BLE001 - StoreError etc. explain themselves
-            self.state.say(f"Not saved: {exc}", 10000)
+        saved = self._keep([(int(label), d.strokes, d.image)])
+        if saved is None:
             return None
+        ids, counts = saved
+        count = counts.get(int(label), 0)
         self.state.say(f"Saved as {label} ({count} sample{'s' if count != 1 else ''} of {label})")
-        self.state.samples_changed()
-        self.clear_canvas()
-        return sid
+        return ids[-1]
 
     def _type_number_digit(self, label: int, number: Any) -> int | None:
         self.typed.append(label)
@@ -66,21 +62,30 @@ class SampleController(QObject):
             self.state.say(f"Number: {typed}… — type {n - len(self.typed)} more digit"
                            f"{'s' if n - len(self.typed) != 1 else ''} to keep all {n}.", 10000)
             return None
-        d = self.state.drawing
         labels, self.typed = self.typed, []
-        ids = []
+        saved = self._keep([(digit, piece.strokes, piece.image)
+                            for piece, digit in zip(number.pieces, labels, strict=True)])
+        if saved is None:
+            return None
+        self.state.say(f"Saved {''.join(map(str, labels))} as {n} samples, one per digit.")
+        return saved[0][-1]
+
+    def _keep(self, samples: list[tuple[int, Any, Any]]) -> tuple[list[int], dict] | None:
+        """Store (label, strokes, image) samples drawn with the current pen and canvas; then the
+        canvas is cleared. Their ids and the counts per label, or None (said why) on failure."""
+        d = self.state.drawing
         try:
-            for piece, digit in zip(number.pieces, labels, strict=True):
-                strokes = [np.asarray(s, np.float64).reshape(-1, 2) for s in piece.strokes]
-                ids.append(self.store.add_sample(digit, strokes, d.pen_width, d.canvas_size,
-                                                 piece.image))
+            ids = [self.store.add_sample(label, [np.asarray(s, np.float64).reshape(-1, 2)
+                                                 for s in strokes], d.pen_width, d.canvas_size,
+                                         image)
+                   for label, strokes, image in samples]
+            counts = self.store.sample_counts()
         except Exception as exc:  # noqa: BLE001 - StoreError etc. explain themselves
             self.state.say(f"Not saved: {exc}", 10000)
             return None
-        self.state.say(f"Saved {''.join(map(str, labels))} as {n} samples, one per digit.")
         self.state.samples_changed()
         self.clear_canvas()
-        return ids[-1]
+        return ids, counts
 
     def relabel(self, ids: list[int], label: int) -> None:
         self._guard("Relabel failed", lambda: self.store.relabel_samples(ids, label))

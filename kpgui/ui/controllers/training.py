@@ -57,7 +57,7 @@ class TrainingController(QObject):
     def finetune(self, spec: ModelSpec | None = None, repeat: int | None = None) -> bool:
         """Fine-tune the current model on MNIST plus the person's samples."""
         model = self.state.model
-        if model is None or getattr(model.predictor, "path", None) is None:
+        if model is None or model.predictor.path is None:
             self.report_error("No model", "Load or train a model first, then fine-tune it.")
             return False
         if self.store is None:
@@ -88,7 +88,7 @@ class TrainingController(QObject):
         """Train the current model `epochs` more epochs with its own recipe; its history and
         the plots continue where it stopped."""
         model = self.state.model
-        if model is None or getattr(model.predictor, "path", None) is None:
+        if model is None or model.predictor.path is None:
             self.report_error("No model", "Load or train a model first.")
             return False
         from kpgui.core.personal import spec_of

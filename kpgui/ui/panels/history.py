@@ -9,7 +9,7 @@ saved models. The table fits its tab: the settings are one column, in words.
 from __future__ import annotations
 
 import datetime as _dt
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QSortFilterProxyModel, Qt, Signal
 from PySide6.QtGui import QColor
@@ -29,6 +29,9 @@ from kpgui.core.runs import run_labels, settings_text
 from kpgui.core.state import AppState, Overlay
 from kpgui.ui import dialogs, theme
 
+if TYPE_CHECKING:
+    from kpgui.core.store import RunRecord
+
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 COLUMNS = ["Run", "Test acc.", "Epochs", "Time", "Settings", "Date"]
 NUMERIC = {"Test acc.", "Epochs", "Time"}
@@ -43,8 +46,8 @@ def _date(text: Any) -> str:
         return str(text)
 
 
-def _epochs(run: Any) -> tuple[str, Any]:
-    planned = getattr(run.spec, "epochs", None)
+def _epochs(run: RunRecord) -> tuple[str, Any]:
+    planned = run.spec.epochs
     ran = run.epochs_run or 0
     text = f"{ran}" if planned in (None, ran) else f"{ran}/{planned}"
     part = (run.notes or {}).get("partial_epoch")

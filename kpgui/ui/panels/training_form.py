@@ -49,22 +49,26 @@ def format_eta(seconds: float) -> str:
     return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
 
 
-def _widget(opt: Option) -> QWidget:
-    """The input widget an option asks for."""
+def _widget(opt: Option) -> tuple[QWidget, Any]:
+    """The input widget an option asks for, and its signal that the value changed."""
     if opt.kind is bool:
         w: QWidget = QCheckBox("shift, rotate, scale, shear" if opt.name == "augment" else "")
+        changed = w.toggled
     elif opt.kind is str:
         w = QComboBox()
         for choice in opt.choices:
             w.addItem(OPTIMIZER_NAMES.get(choice, choice), choice)
+        changed = w.currentIndexChanged
     elif opt.kind is int:
         w = QSpinBox()
+        changed = w.valueChanged
         w.setRange(int(opt.low or 0), int(opt.high or 10**9))
         w.setSingleStep(int(opt.step))
         if opt.zero:
             w.setSpecialValueText(opt.zero)
     elif opt.kind is float and opt.decimals <= 3:
         w = QDoubleSpinBox()
+        changed = w.valueChanged
         w.setDecimals(opt.decimals)
         w.setSingleStep(opt.step)
         # The spin box allows the closed range; open ends are refused by validation, in words.
@@ -74,8 +78,9 @@ def _widget(opt: Option) -> QWidget:
     else:  # hidden layers, learning rate: free text, parsed by the option
         w = QLineEdit()
         w.setPlaceholderText("e.g. 512, 512" if opt.kind is tuple else "e.g. 0.001 or 1e-3")
+        changed = w.textChanged
     w.setToolTip(opt.help_text())
-    return w
+    return w, changed
 
 
 class TrainingPanel(QWidget):
@@ -147,7 +152,7 @@ class TrainingPanel(QWidget):
     # -- the form ------------------------------------------------------------------------------
 
     def _add_row(self, form: QFormLayout, opt: Option) -> None:
-        widget = _widget(opt)
+        widget, changed = _widget(opt)
         self.fields[opt.name] = widget
         error = QLabel()
         error.setStyleSheet("color: #c62828;")
@@ -161,10 +166,7 @@ class TrainingPanel(QWidget):
         label = QLabel(opt.label)
         label.setToolTip(opt.help_text())
         form.addRow(label, column)
-        for signal in ("textChanged", "currentIndexChanged", "valueChanged", "toggled"):
-            if hasattr(widget, signal):
-                getattr(widget, signal).connect(self._changed)
-                break
+        changed.connect(self._changed)
 
     def set_spec(self, spec: ModelSpec) -> None:
         """Fill the form from `spec` (options not in the form are kept as they are)."""

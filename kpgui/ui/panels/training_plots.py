@@ -188,7 +188,7 @@ class TrainingPlots(QWidget):
         colour = sweep.colour if sweep is not None and not sweep.done else None
         self.set_live_colour(colour)
         self.reset(start.epochs)
-        before = getattr(start, "history_before", None) or {}
+        before = start.history_before or {}
         for i in range(len(before.get("loss", []))):
             def at(key: str, i=i):
                 values = before.get(key) or []

@@ -20,23 +20,6 @@ pg = pyqtgraph()
 GAP = 2  # pixels between tiles
 
 
-def first_layer_kernel(predictor: Any) -> np.ndarray | None:
-    """The first Dense layer's kernel (784, units), or None if there is none to show."""
-    if predictor is None:
-        return None
-    layers = getattr(predictor, "layers", None)
-    if layers:
-        return np.asarray(layers[0].kernel, np.float32)
-    model = getattr(predictor, "keras_model", None)
-    for layer in getattr(model, "layers", []) if model is not None else []:
-        if layer.__class__.__name__ == "Dense":
-            weights = layer.get_weights()
-            if weights and np.asarray(weights[0]).shape[0] == 784:
-                return np.asarray(weights[0], np.float32)
-            return None
-    return None
-
-
 def choose_units(n_units: int, count: int) -> np.ndarray:
     """`count` unit indices spread evenly over all units (all of them when there are few)."""
     count = max(1, min(count, n_units))
@@ -122,10 +105,10 @@ class WeightsPanel(QWidget):
     def refresh(self) -> None:
         self._dirty = False
         try:
-            self.kernel = first_layer_kernel(self.predictor)
+            self.kernel = None if self.predictor is None else self.predictor.first_layer_kernel()
         except Exception:  # an odd Keras model: just say there is nothing to show
             self.kernel = None
-        if self.kernel is None or self.kernel.shape[0] != 784:
+        if self.kernel is None:
             self.units = np.zeros(0, int)
             self.image.clear()
             self.info.setText("No model loaded." if self.predictor is None else
