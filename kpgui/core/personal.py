@@ -27,6 +27,7 @@ PERSONAL_SHARE = 0.08  # the person's samples' share of a fine-tuning epoch (aft
 MAX_REPEAT = 100  # a handful of samples repeated more than this would just be memorised
 FINETUNE_LR = 1e-4
 FINETUNE_EPOCHS = 2
+MIN_SAMPLES = 10  # fine-tuning on fewer of the person's digits teaches nothing
 MIN_HELD_OUT = 20  # fewer held-out drawings than this: a before/after would be noise
 
 

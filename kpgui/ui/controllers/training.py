@@ -15,7 +15,7 @@ import numpy as np
 from PySide6.QtCore import QObject
 
 from kpgui.core.jobs import CONTINUE, FINETUNE, TRAIN, RunOutcome, TrainJob
-from kpgui.core.personal import MIN_HELD_OUT
+from kpgui.core.personal import MIN_HELD_OUT, MIN_SAMPLES
 from kpgui.core.spec import ModelSpec
 from kpgui.core.state import (
     IDLE,
@@ -30,8 +30,6 @@ from kpgui.core.state import (
     Training,
 )
 from kpgui.core.sweep import Sweep
-
-MIN_SAMPLES = 10  # fine-tuning on fewer of the person's digits teaches nothing
 
 
 class TrainingController(QObject):

@@ -15,9 +15,8 @@ import numpy as np
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QFormLayout, QGroupBox, QHBoxLayout, QLabel, QPushButton, QSpinBox, QVBoxLayout
 
-from kpgui.core.personal import MIN_HELD_OUT, held_out_split
+from kpgui.core.personal import MIN_HELD_OUT, MIN_SAMPLES, held_out_split
 from kpgui.core.state import AppState
-from kpgui.ui.controllers.training import MIN_SAMPLES
 
 
 class FineTunePanel(QGroupBox):
