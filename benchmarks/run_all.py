@@ -34,6 +34,7 @@ BENCHMARKS: dict[str, str] = {
     "reading": "bench_reading.py",  # 8
     "worker": "bench_worker.py",  # 9
     "numbers": "bench_numbers.py",  # 10
+    "pendigits": "bench_pendigits.py",  # 11
 }
 
 
@@ -46,7 +47,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--json", default=str(C.BENCH_DIR / "results.json"), metavar="PATH",
                    help="where to write the results (default benchmarks/results.json)")
     p.add_argument("--readme", action="store_true",
-                   help="also put the table and machine line into benchmarks/README.md")
+                   help="also regenerate the tables in README.md and benchmarks/README.md")
     p.add_argument("--merge", action="store_true",
                    help="keep the other benchmarks' results already in --json and replace only "
                         "those run now (e.g. --only startup --merge after a failed run)")
@@ -79,22 +80,6 @@ def run_one(name: str, args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
         report["error"] = f"exit code {proc.returncode}: {tail}"
     report["wall_seconds"] = round(seconds, 1)
     return report
-
-
-README = C.BENCH_DIR / "README.md"
-START, END = "<!-- results:start -->", "<!-- results:end -->"
-
-
-def update_readme(table: str, machine: dict[str, Any], command: str, mode: str) -> None:
-    """Replace the text between the results markers of the README with this run's table."""
-    text = README.read_text(encoding="utf-8")
-    if START not in text or END not in text:
-        print(f"[run_all] {README} has no results markers; not updated", file=sys.stderr)
-        return
-    block = (f"{START}\n\nCommand: `{command}` ({mode})\n\nMachine: {C.machine_line(machine)}"
-             f"\n\n{table}\n\n{END}")
-    head, rest = text.split(START, 1)
-    README.write_text(head + block + rest.split(END, 1)[1], encoding="utf-8")
 
 
 def _error_row(report: dict[str, Any]) -> dict[str, Any]:
@@ -137,14 +122,17 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\nMachine: {C.machine_line(machine)}")
     print(f"Mode: {mode}; command: {command.strip()}; "
           f"total {time.perf_counter() - started:.0f} s")
-    C.write_json(Path(args.json), {
+    results = {
         "command": command.strip(), "mode": mode, "machine": machine, "table": table,
         "rows": rows, "benchmarks": reports,
         "seconds": round(time.perf_counter() - started, 1),
-    })
+    }
+    C.write_json(Path(args.json), results)
     print(f"JSON: {args.json}")
     if args.readme:
-        update_readme(table, machine, command.strip(), mode)
+        from readme_tables import write_readmes
+
+        write_readmes(json.loads(Path(args.json).read_text(encoding="utf-8")))
     return 1 if any(r.get("error") for r in reports.values()) else 0
 
 
