@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 from kpgui.core.options import OPTIONS, Option
@@ -61,6 +63,9 @@ def register(sub) -> None:
     p.add_argument("--out", metavar="PATH", default="model.keras",
                    help="where to save the model; its card goes beside it as .json "
                    "(default: model.keras)")
+    p.add_argument("--continue", dest="continue_from", metavar="MODEL", default=None,
+                   help="go on training this .keras model (the window's Model → Continue "
+                   "training); its hidden layers must match --hidden (default: a new network)")
     p.add_argument("--name", default=None, help="a name for the run in the history "
                    "(default: named by its settings)")
     p.add_argument("--no-history", action="store_true",
@@ -172,9 +177,29 @@ def run_sweep(args, spec_values: dict, option: str, values: tuple) -> int:
     return 0
 
 
+def _continued_model(path: str, spec: ModelSpec) -> str:
+    """The model to continue, checked now (readable, dense, the spec's layers), not after
+    loading TensorFlow."""
+    from kpgui.cli import CliError
+    from kpgui.core.inference import ModelLoadError, Predictor
+
+    try:
+        start = Predictor.load(path)
+    except (ModelLoadError, OSError) as exc:
+        raise CliError(f"--continue: {exc}") from exc
+    if start.layers is None:
+        raise CliError(f"--continue: {Path(path).name} is not a plain dense network; kpgui "
+                       "continues only the dense networks it trains")
+    layers = tuple(layer.kernel.shape[1] for layer in start.layers[:-1])
+    if layers != tuple(spec.hidden):
+        raise CliError(f"--continue: {Path(path).name} has hidden layers "
+                       f"{','.join(map(str, layers))}; give --hidden {','.join(map(str, layers))}")
+    return str(path)
+
+
 def run(args: argparse.Namespace) -> int:
     from kpgui.cli import CliError
-    from kpgui.core.jobs import TrainJob
+    from kpgui.core.jobs import CONTINUE, TrainJob
 
     values = {o.name: getattr(args, o.name) for o in OPTIONS}
     swept = [name for name, v in values.items() if isinstance(v, Values)]
@@ -189,6 +214,10 @@ def run(args: argparse.Namespace) -> int:
         raise CliError("; ".join(errors.values()))
     job = TrainJob(spec, data_path=args.data, out=args.out, name=args.name,
                    record=not args.no_history)
+    if args.continue_from:
+        if swept:
+            raise CliError("--continue trains one model further; it cannot be swept")
+        job = replace(job, kind=CONTINUE, start_model=_continued_model(args.continue_from, spec))
     try:
         job.check()  # an unwritable --out fails now, not after the training
     except (OSError, ValueError) as exc:

@@ -219,6 +219,10 @@ OPTIONS: tuple[Option, ...] = (
     Option("non_digits", float, 0.0, "Non-digits",
            "scribbles, letters and symbols taught as 'not a digit', as a share of the training "
            "images (0 = none)", "data", low=0.0, high=0.5, step=0.01, zero="none"),
+    Option("real_pen", int, 0, "Real pen digits",
+           "real people's pen digits (the UCI pen digits file, found by $KPGUI_PENDIGITS) added "
+           "as written plus this many re-drawings of each by a simulated hand (0 = none)", "data",
+           low=0, high=50, zero="none", in_form=False, short="pen"),
     Option("train_samples", int, 0, "Training images",
            "train on the first N MNIST images (0 = all 60 000), for quick experiments", "data",
            low=0, high=60000, step=1000, zero="all", short="images"),

@@ -27,7 +27,8 @@ class ModelSpec:
 
     `train_samples` = 0 trains on all 60 000 images (minus the validation split); a smaller
     number uses the first N, for quick experiments. `patience` = 0 turns early stopping off.
-    `styles`, `restroke` and `non_digits` add generated drawings (see kpgui.core.synth).
+    `styles`, `restroke` and `non_digits` add generated drawings, `real_pen` real people's pen
+    digits (see kpgui.core.synth).
     """
 
     hidden: tuple[int, ...] = _d("hidden")
@@ -45,6 +46,7 @@ class ModelSpec:
     styles: float = _d("styles")
     restroke: float = _d("restroke")
     non_digits: float = _d("non_digits")
+    real_pen: int = _d("real_pen")
     train_samples: int = _d("train_samples")
     label_smoothing: float = _d("label_smoothing")
     seed: int | None = _d("seed")

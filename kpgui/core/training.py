@@ -15,6 +15,7 @@ import datetime as _dt
 import math
 import threading
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -71,15 +72,16 @@ class TrainingResult:
 
 
 def generated_extras(spec: ModelSpec, x_fit: np.ndarray, y_fit: np.ndarray, listener: Any = None,
-                     ) -> tuple[np.ndarray, np.ndarray]:
+                     held_out_writers: Iterable[int] | None = None) -> tuple[np.ndarray, np.ndarray]:
     """The drawings the spec asks to add to the training images: synthetic digits in people's
-    styles, MNIST digits re-drawn as pen strokes, and non-digits (soft target 0.1 each).
-    Returns (uint8 images (M, 28, 28), float32 targets (M, 10))."""
+    styles, MNIST digits re-drawn as pen strokes, non-digits (soft target 0.1 each) and real
+    people's pen digits (never those of `held_out_writers`: default, the writers kept for
+    measuring the shipped model). Returns (uint8 images (M, 28, 28), float32 targets (M, 10))."""
     n = len(x_fit)
     seed = 0 if spec.seed is None else int(spec.seed)
     images: list[np.ndarray] = [np.zeros((0, 28, 28), np.uint8)]
     targets: list[np.ndarray] = [np.zeros((0, 10), np.float32)]
-    if not (spec.styles or spec.restroke or spec.non_digits):
+    if not (spec.styles or spec.restroke or spec.non_digits or spec.real_pen):
         return images[0], targets[0]
     from kpgui.core import synth
 
@@ -101,6 +103,16 @@ def generated_extras(spec: ModelSpec, x_fit: np.ndarray, y_fit: np.ndarray, list
         notify(listener, "on_status", f"Drawing {k:,} scribbles, letters and symbols…")
         images.append(synth.non_digits(k, seed=seed + 303))
         targets.append(np.tile(UNIFORM, (k, 1)))
+    if spec.real_pen:
+        from kpgui.core.synth.realpen import HELD_OUT_WRITERS, load_pendigits, real_pen_training_set
+
+        out = HELD_OUT_WRITERS if held_out_writers is None else tuple(held_out_writers)
+        pen = load_pendigits().without_writers(out)
+        notify(listener, "on_status", f"Re-drawing {len(pen):,} real pen digits "
+                                      f"{spec.real_pen} times each…")
+        x, y = real_pen_training_set(pen, spec.real_pen, seed=seed + 404)
+        images.append(x)
+        targets.append(eye[y])
     return np.concatenate(images), np.concatenate(targets)
 
 
@@ -131,6 +143,7 @@ class Trainer:
         log_dir: str | Path | None = None,
         stop_event: Any = None,
         history_before: dict | None = None,
+        held_out_writers: Iterable[int] | None = None,
     ) -> None:
         self.spec = (spec or ModelSpec()).validate()
         self.listener = listener
@@ -149,6 +162,7 @@ class Trainer:
         self._before = {k: [float(v) for v in vs] for k, vs in (history_before or {}).items()
                         if isinstance(vs, list)}
         self._initial_epoch = len(self._before.get("loss", []))
+        self._held_out_writers = held_out_writers  # real pen digits never trained on (benchmarks)
 
     def stop(self, abort: bool = False) -> None:
         """End training after the current batch. `abort` also skips the final test evaluation."""
@@ -178,7 +192,8 @@ class Trainer:
         """MNIST plus generated drawings plus the person's samples: uint8 images, soft targets."""
         eye = np.eye(10, dtype=np.float32)
         parts_x, parts_t = [np.asarray(x_fit, np.uint8)], [eye[np.asarray(y_fit, np.int64)]]
-        gx, gt = generated_extras(self.spec, parts_x[0], np.asarray(y_fit, np.int64), self.listener)
+        gx, gt = generated_extras(self.spec, parts_x[0], np.asarray(y_fit, np.int64), self.listener,
+                                  self._held_out_writers)
         parts_x.append(gx)
         parts_t.append(gt)
         if self._extra is not None and len(self._extra[0]):
