@@ -233,3 +233,15 @@ def test_progress_survives_its_text_and_ignores_damage():
     assert again.of(tour.id) == {0, 1} and again.first_open(tour) == 2
     for bad in ("{", "[1, 2]", '{"x": "nope"}', '{"x": [true, -1, 99999, "2"]}', None, 12):
         assert Progress.from_text(bad).of("x") == frozenset()
+
+
+def test_the_readme_example_lesson_is_a_valid_lesson():
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text("utf-8")
+    section = readme.split("## Lessons", 1)[1]
+    example = section.split("```json", 1)[1].split("```", 1)[0]
+    lesson = parse_lesson(example.encode(), "README")
+    assert lesson.id == "my-class" and lesson.steps[0].task.event == "run_diverged"
+    for event in TASKS:  # the README's table lists every task
+        assert f"| `{event}` |" in section
