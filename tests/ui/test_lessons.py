@@ -92,6 +92,7 @@ def test_progress_is_remembered_across_a_rebuilt_app(qtbot, errors, answers):
 def test_a_teachers_lesson_file_opens_from_the_file_menu(qtbot, app, tmp_path, monkeypatch):
     path = tmp_path / "class.json"
     path.write_text(json.dumps({"format": FORMAT, "title": "Our class", "steps": [
+        {"title": "Welcome", "text": "Nothing to do here but read."},
         {"title": "Tiny", "text": "A <i>tiny</i> run.", "tab": "Training",
          "form": {"hidden": [16], "epochs": 1, "train_samples": 2000}, "highlight": ["start"],
          "task": {"event": "run_finished", "text": "Train it."}},
@@ -101,6 +102,10 @@ def test_a_teachers_lesson_file_opens_from_the_file_menu(qtbot, app, tmp_path, m
     next(a for a in app.window.actions() if a.text() == "Open &lesson…").trigger()
     panel = app.panels["lessons"]
     assert panel.lesson_combo.currentText() == "Our class"
+    assert app.window.tabs.tabText(app.window.tabs.currentIndex()) == "Lessons"
+    assert panel.steps.item(0).text().startswith("✓") and not panel.task_box.isVisibleTo(panel)
+    qtbot.mouseClick(panel.next_button, Qt.MouseButton.LeftButton)
+    assert app.window.tabs.tabText(app.window.tabs.currentIndex()) == "Training"
     assert app.panels["training"].spec().hidden == (16,)
     assert set(app.lessons.highlighted) == {"start"}
     app.state.events.run_ended.emit(outcome())

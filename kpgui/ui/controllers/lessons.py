@@ -107,15 +107,21 @@ class LessonController(QObject):
             self.watch = None
         lesson, index = self.lessons[self.lesson], self.step
         task = lesson.steps[index].task
-        if task is None or index in self.progress.of(lesson.id):
+        if index in self.progress.of(lesson.id):
+            return
+        if task is None:  # a step to read: done once shown
+            self._mark(lesson, index)
             return
         self.watch = TaskWatch(self.state, task, lambda: self._task_done(lesson, index),
                                sample_count=self.sample_count)
 
-    def _task_done(self, lesson: Lesson, index: int) -> None:
+    def _mark(self, lesson: Lesson, index: int) -> None:
         self.progress.mark(lesson.id, index)
         if self.settings is not None:
             self.settings.setValue(PROGRESS_KEY, self.progress.to_text())
+
+    def _task_done(self, lesson: Lesson, index: int) -> None:
+        self._mark(lesson, index)
         step = lesson.steps[index]
         more = index + 1 < len(lesson.steps)
         self.state.say(f"Lesson step done: {step.title}." + (" The next step is in the Lessons tab."
