@@ -245,3 +245,19 @@ def test_the_readme_example_lesson_is_a_valid_lesson():
     assert lesson.id == "my-class" and lesson.steps[0].task.event == "run_diverged"
     for event in TASKS:  # the README's table lists every task
         assert f"| `{event}` |" in section
+
+
+def test_a_problem_names_the_line_of_its_object():
+    good = {"title": "One", "text": "Fine."}
+    bad = {"title": "Two", "text": "Fine.", "task": {"event": "run_diverge", "text": "x"}}
+    raw = json.dumps({"format": FORMAT, "title": "Lines", "steps": [good, bad]}, indent=1).encode()
+    lines = raw.decode().splitlines()
+    task_line = 1 + next(i for i, t in enumerate(lines) if '"task"' in t)  # the task's { is here
+    with pytest.raises(LessonError) as info:
+        parse_lesson(raw, "lines.json")
+    assert str(info.value).startswith(f"lines.json, line {task_line}, step 2 ('Two'), task, event:")
+    form = json.dumps({"format": FORMAT, "title": "L", "steps": [
+        {"title": "A", "text": "t", "form": {"epochs": 3, "dropout": 2}}]}, indent=1).encode()
+    form_line = 1 + next(i for i, t in enumerate(form.decode().splitlines()) if '"form"' in t)
+    with pytest.raises(LessonError, match=f"line {form_line}, step 1 \\('A'\\), form: dropout"):
+        parse_lesson(form, "f.json")

@@ -18,11 +18,14 @@ event the app can recognise; `count` (how many times, or samples), `confidence` 
 and `spec` (the run's settings must have these values) refine it.
 
 A file is read with a size bound and its nesting counted before parsing (kpgui.core.limits);
-anything wrong is one `LessonError` naming the field or line and what to write instead.
+anything wrong is one `LessonError` naming the line, the field and what to write instead.
 """
 
 from __future__ import annotations
 
+import json
+import json.decoder
+import json.scanner
 import os
 import re
 from dataclasses import dataclass, field
@@ -30,7 +33,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from kpgui.core.limits import BadInput, loads_json
+from kpgui.core.limits import json_depth
 from kpgui.core.options import BY_NAME, OPTIONS
 from kpgui.core.spec import ModelSpec
 
@@ -162,15 +165,40 @@ def parse_lesson(raw: bytes, name: str = "the lesson", tabs: tuple[str, ...] | l
         line = raw[: exc.start].count(b"\n") + 1
         raise LessonError(f"{name}, line {line}: the file is not UTF-8 text (byte "
                           f"0x{raw[exc.start]:02x}); save it as UTF-8.") from None
+    depth = json_depth(text.encode("utf-8"))  # counted before parsing: json recurses
+    if depth > MAX_DEPTH:
+        raise LessonError(f"{name}: its JSON is nested {depth:,} levels deep; a lesson nests at most "
+                          f"{MAX_DEPTH}.")
     try:
-        data = loads_json(text.encode("utf-8"), max_depth=MAX_DEPTH)
-    except BadInput as exc:
-        cause = exc.__cause__
-        if cause is not None and hasattr(cause, "lineno"):
-            raise LessonError(f"{name}, line {cause.lineno}, column {cause.colno}: not valid JSON "
-                              f"({cause.msg}). Check the commas, quotes and brackets there.") from None
-        raise LessonError(f"{name}: {exc}; a lesson nests at most {MAX_DEPTH} levels.") from None
+        data = _LineDecoder().decode(text)
+    except json.JSONDecodeError as exc:
+        raise LessonError(f"{name}, line {exc.lineno}, column {exc.colno}: not valid JSON "
+                          f"({exc.msg}). Check the commas, quotes and brackets there.") from None
     return _Reader(name, tuple(tabs)).lesson(data, default_id)
+
+
+class _Object(dict):
+    """A JSON object that knows the line it starts on (for messages)."""
+
+    line = 0
+
+
+class _LineDecoder(json.JSONDecoder):
+    """json's own pure-Python decoder, with each object remembering its line (the nesting is
+    bounded before this runs, so its recursion is too)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+
+        def parse_object(s_and_end, *args, **kwargs):
+            text, start = s_and_end
+            obj, end = json.decoder.JSONObject(s_and_end, *args, **kwargs)
+            out = _Object(obj)
+            out.line = text.count("\n", 0, start) + 1
+            return out, end
+
+        self.parse_object = parse_object
+        self.scan_once = json.scanner.py_make_scanner(self)
 
 
 class _Reader:
@@ -179,13 +207,16 @@ class _Reader:
     def __init__(self, name: str, tabs: tuple[str, ...]) -> None:
         self.name = name
         self.tabs = tabs
+        self.at: Any = None  # the object being read (its line goes into messages)
 
     def fail(self, where: str, why: str) -> LessonError:
-        return LessonError(f"{self.name}, {where}: {why}")
+        line = getattr(self.at, "line", 0)
+        return LessonError(f"{self.name}, " + (f"line {line}, " if line else "") + f"{where}: {why}")
 
     def keys(self, obj: Any, allowed: set[str], where: str) -> dict:
         if not isinstance(obj, dict):
             raise self.fail(where, f"expected an object {{...}}, found {_kind(obj)}.")
+        self.at = obj
         unknown = sorted(set(obj) - allowed)
         if unknown:
             raise self.fail(where, f"unknown field {unknown[0]!r}; the fields are "
@@ -231,6 +262,7 @@ class _Reader:
         if not isinstance(raw_id, str) or not _ID.sub("-", raw_id.lower()).strip("-"):
             raise self.fail("id", "expected a short name of letters and digits, e.g. \"my-class\".")
         lesson_id = _ID.sub("-", raw_id.lower()).strip("-")[:64]
+        self.at = data
         steps = data.get("steps")
         if not isinstance(steps, list) or not steps:
             raise self.fail("steps", "expected a list of steps [{...}, ...] with at least one step.")
@@ -250,6 +282,7 @@ class _Reader:
             raise self.fail(f"{where}, tab", f"there is no tab {tab!r}; the tabs are "
                                              f"{', '.join(self.tabs)}.")
         form = self.form(obj.get("form"), f"{where}, form") if obj.get("form") is not None else {}
+        self.at = obj
         highlight = obj.get("highlight", [])
         if isinstance(highlight, str):
             highlight = [highlight]
@@ -266,6 +299,7 @@ class _Reader:
         """Option name -> value, each checked by its declaration; the whole form by ModelSpec."""
         if not isinstance(obj, dict):
             raise self.fail(where, f"expected an object of option names and values, found {_kind(obj)}.")
+        self.at = obj
         unknown = sorted(set(obj) - set(BY_NAME))
         if unknown:
             raise self.fail(where, f"unknown option {unknown[0]!r}; the options are "
