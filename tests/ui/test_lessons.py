@@ -149,3 +149,17 @@ def test_a_real_tiny_run_completes_a_run_task(qtbot, app, errors, tmp_path):
     qtbot.mouseClick(app.panels["training"].start_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: "Done" in panel.task_status.text(), timeout=120000)
     assert errors == [] and app.lessons.view().done == {0}
+
+
+def test_the_highlight_goes_away_by_itself(qtbot, app, monkeypatch):
+    from kpgui.ui.controllers import lessons as controller
+
+    monkeypatch.setattr(controller, "HIGHLIGHT_MS", 50)
+    form = app.panels["training"]
+    before = form.fields["optimizer"].styleSheet()
+    app.lessons.choose_step(2)  # "Loss, optimizer and metrics"
+    assert form.fields["optimizer"].property("lessonHighlight") is True
+    assert "ff9800" in form.fields["optimizer"].styleSheet()
+    qtbot.waitUntil(lambda: not app.lessons.highlighted, timeout=2000)
+    assert form.fields["optimizer"].property("lessonHighlight") is False
+    assert form.fields["optimizer"].styleSheet() == before
