@@ -292,7 +292,7 @@ def _wire_phase_one(app: App) -> None:
                  "Fill the training form (and the sweep) from an experiment file")
     w.add_action("File", "&Export experiment…", lambda: actions.export_experiment(app), None,
                  "Save the training form (and the sweep) as an experiment file to share")
-    w.add_action("File", "Open &lesson…", lambda: app.lessons is not None and app.lessons.open_file(),
+    w.add_action("File", "Ope&n lesson…", lambda: app.lessons is not None and app.lessons.open_file(),
                  None, "Follow a lesson file a teacher wrote (in the Lessons tab)")  # issue 22b
     w.add_action("File", "&Locate mnist.npz…", lambda: app.data.locate(), None,
                  "Tell kpgui where the MNIST file is")

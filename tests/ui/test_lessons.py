@@ -99,7 +99,7 @@ def test_a_teachers_lesson_file_opens_from_the_file_menu(qtbot, app, tmp_path, m
         {"title": "Save", "text": "Keep two digits.", "tab": "My digits",
          "task": {"event": "sample_saved", "text": "Save two samples.", "count": 2}}]}))
     monkeypatch.setattr(dialogs, "ask_open_path", lambda *a: str(path))
-    next(a for a in app.window.actions() if a.text() == "Open &lesson…").trigger()
+    next(a for a in app.window.actions() if a.text() == "Ope&n lesson…").trigger()
     panel = app.panels["lessons"]
     assert panel.lesson_combo.currentText() == "Our class"
     assert app.window.tabs.tabText(app.window.tabs.currentIndex()) == "Lessons"
