@@ -55,7 +55,8 @@ class Events:
     """The events of AppState, by name."""
 
     NAMES = ("model", "drawing", "reading", "training", "status", "run_began", "batch", "epoch",
-             "run_ended", "candidate", "overlays", "runs", "samples", "message", "sweep")
+             "run_ended", "candidate", "overlays", "runs", "samples", "message", "sweep",
+             "one_weight")  # one_weight: what the One weight lesson reached ("diverged")
 
     def __init__(self) -> None:
         for name in self.NAMES:

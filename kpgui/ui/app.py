@@ -52,7 +52,8 @@ from kpgui.ui.tasks import Tasks
 from kpgui.ui.window import MainWindow
 
 TAB_KEYS = {"Training": "Ctrl+Shift+T", "History": "Ctrl+Shift+H", "Evaluation": "Ctrl+Shift+E",
-            "Weights": "Ctrl+Shift+W", "How it sees": "Ctrl+Shift+N", "My digits": "Ctrl+Shift+D"}
+            "Weights": "Ctrl+Shift+W", "How it sees": "Ctrl+Shift+N", "My digits": "Ctrl+Shift+D",
+            "Lessons": "Ctrl+Shift+L"}
 
 
 def app_icon() -> QIcon:
@@ -99,6 +100,7 @@ class App:
     data: Any = None  # DataController: where MNIST is
     theme_actions: dict[str, Any] = field(default_factory=dict)  # View → Theme, by theme name
     first_paint: Any = None  # starts the second start-up step from the window's first paint
+    lessons: Any = None  # LessonController (issue 22b), built with the tabs after the first paint
 
     # -- errors --------------------------------------------------------------------------------
 
@@ -290,6 +292,8 @@ def _wire_phase_one(app: App) -> None:
                  "Fill the training form (and the sweep) from an experiment file")
     w.add_action("File", "&Export experiment…", lambda: actions.export_experiment(app), None,
                  "Save the training form (and the sweep) as an experiment file to share")
+    w.add_action("File", "Ope&n lesson…", lambda: app.lessons is not None and app.lessons.open_file(),
+                 None, "Follow a lesson file a teacher wrote (in the Lessons tab)")  # issue 22b
     w.add_action("File", "&Locate mnist.npz…", lambda: app.data.locate(), None,
                  "Tell kpgui where the MNIST file is")
     w.menus["File"].addSeparator()
@@ -424,10 +428,46 @@ def _build_phase_two(app: App, store: Any, open_store: bool) -> None:
         p["drawing"].sample_bar.setToolTip("Samples cannot be saved: the database is unavailable")
     p["my_digits"] = mine
     w.add_tab(mine, "My digits", TAB_KEYS["My digits"])
+    _add_lessons(app)  # issue 22b
     if app.store_problem and store is not None:  # recovered: say where the old file is
         s.say(app.store_problem, 15000)
     w.fit_dock()
     app.tasks.run(lambda _t: _clean_leftovers(), key="clean", doing="Tidying up")
+
+
+# -- issue 22b: the Lessons tab -----------------------------------------------------------------------
+
+
+def _add_lessons(app: App) -> None:
+    """The Lessons tab and its controller: a step arranges the window through the form, the tabs
+    and these controls, and watches the state for its task."""
+    from kpgui.ui.controllers.lessons import LessonController
+    from kpgui.ui.panels.lessons import LessonsPanel
+
+    p, form = app.panels, app.panels["training"]
+    controls = {**form.fields, "start": form.start_button, "stop": form.stop_button,
+                "sweep": p["sweep"], "sweep_preset": p["sweep"].preset_button,
+                "canvas": p["drawing"].canvas, "sample_bar": p["drawing"].sample_bar,
+                "prediction": p["prediction"]}
+
+    def sample_count() -> int | None:
+        return None if app.store is None else sum(app.store.sample_counts().values())
+
+    panel = LessonsPanel()
+    app.lessons = LessonController(app.state, app.window, form, controls, app.settings,
+                                   app.report_error, sample_count)
+    app.lessons.changed.connect(panel.show_view)
+    panel.lesson_chosen.connect(app.lessons.choose_lesson)
+    panel.step_chosen.connect(app.lessons.choose_step)
+    panel.apply_requested.connect(app.lessons.apply_step)
+    panel.next_requested.connect(app.lessons.next_step)
+    panel.open_requested.connect(lambda: app.lessons.open_file())
+    panel.show_view(app.lessons.view())
+    p["lessons"] = panel
+    app.window.add_tab(panel, "Lessons", TAB_KEYS["Lessons"], scroll=True)
+
+
+# -- end of issue 22b ------------------------------------------------------------------------------
 
 
 def _clean_leftovers() -> list:

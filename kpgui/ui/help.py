@@ -19,6 +19,7 @@ SHORTCUTS = [
     ("Ctrl+M", "model info"),
     ("Ctrl+Shift+T, H, E, W, N, D", "show the Training, History, Evaluation, Weights, How it sees, "
      "My digits tab"),
+    ("Ctrl+Shift+L", "show the Lessons tab"),
     ("F1", "this help"),
 ]
 
@@ -44,6 +45,10 @@ TABS = [
     ("My digits", "Your own samples (press a digit key after drawing). Relabel, delete, export "
      "or import them, and fine-tune the model on them: some are held out and measured before "
      "and after, so you see whether it really learned your handwriting."),
+    ("Lessons", "A guided tour of the Keras workflow, step by step: each step arranges the window "
+     "(its tab, a small training form, the controls it talks about) and ends with something to "
+     "try, which kpgui notices when you have done it. File → Open lesson… follows a lesson file "
+     "a teacher wrote."),
 ]
 
 

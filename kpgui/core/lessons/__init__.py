@@ -1,0 +1,5 @@
+"""Lessons that follow the primer: the Qt-free parts (the numbers learners see, lesson files).
+
+`files` reads and validates lesson files (the built-in tour in `builtin/` uses the same format);
+`checks` recognises when a step's "try this" task is done, from the app state's events.
+"""
