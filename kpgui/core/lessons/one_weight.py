@@ -82,22 +82,50 @@ def step(weight: float, goal: float, input: float, alpha: float, iteration: int 
     return Row(iteration, weight, prediction, error, derivative, new_weight)
 
 
+class Stepper:
+    """The loop one iteration at a time (the window's Step and Play; `run` uses it too)."""
+
+    def __init__(self, settings: Settings | None = None) -> None:
+        self.settings = (settings or Settings()).validate()
+        self.rows: list[Row] = []
+        self.weight = float(self.settings.weight)
+        self.overflowed = False  # the error no longer fits in a float: no more steps
+
+    def step(self) -> Row | None:
+        """The next iteration's row (None once the run has overflowed)."""
+        if self.overflowed:
+            return None
+        s = self.settings
+        try:
+            row = step(self.weight, float(s.goal), float(s.input), float(s.alpha), len(self.rows) + 1)
+        except OverflowError:
+            row = None
+        if row is None or not math.isfinite(row.weight):
+            self.overflowed = True
+            return None
+        self.rows.append(row)
+        self.weight = row.weight
+        return row
+
+    def error_now(self) -> float | None:
+        """The error at the current weight (before its next step), None if it overflows."""
+        try:
+            return (self.settings.input * self.weight - self.settings.goal) ** 2
+        except OverflowError:
+            return None
+
+    def verdict(self) -> str:
+        return verdict(self.settings, self.rows, overflowed=self.overflowed)
+
+
 def run(settings: Settings | None = None) -> list[Row]:
     """All iterations' rows. A run that diverges so far that the error overflows a float stops
     at the last row that fits (`len(rows) < settings.iterations` says so)."""
-    s = (settings or Settings()).validate()
-    rows: list[Row] = []
-    weight = float(s.weight)
-    for i in range(1, s.iterations + 1):
-        try:
-            row = step(weight, float(s.goal), float(s.input), float(s.alpha), i)
-        except OverflowError:
+    stepper = Stepper(settings)
+    for _ in range(stepper.settings.iterations):
+        if stepper.step() is None:
             break
-        rows.append(row)
-        weight = row.weight
-        if not math.isfinite(weight):
-            break
-    return rows
+    return stepper.rows
 
 
 def factor(settings: Settings) -> float:
@@ -129,8 +157,9 @@ def first_overshoot(rows: list[Row], goal: float) -> int | None:
     return None
 
 
-def verdict(settings: Settings, rows: list[Row] | None = None) -> str:
-    """One sentence saying what the loop does with these values, and why."""
+def verdict(settings: Settings, rows: list[Row] | None = None, overflowed: bool | None = None) -> str:
+    """One sentence saying what the loop does with these values, and why. `overflowed`: the
+    rows stop because the error overflowed (default: fewer rows than settings.iterations)."""
     s = settings.validate()
     rows = run(s) if rows is None else rows
     k = kind(s)
@@ -147,8 +176,9 @@ def verdict(settings: Settings, rows: list[Row] | None = None) -> str:
     over = first_overshoot(rows, s.goal)
     jump = f", overshooting the goal from iteration {over} on" if over else ""
     if k == DIVERGES:
-        short = "" if len(rows) == s.iterations else (
-            f"; the error overflowed after iteration {len(rows)}")
+        if overflowed is None:
+            overflowed = len(rows) < s.iterations
+        short = f"; the error overflowed after iteration {len(rows)}" if overflowed else ""
         return f"diverges: {why} > 1, so the error grows ×{f * f:g} each step{jump}{short}."
     if k == OSCILLATES:
         return (f"oscillates: {why}, so it jumps across the goal and back at the same distance "
