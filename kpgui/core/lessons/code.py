@@ -248,3 +248,10 @@ def run_script(record: Any, data_path: str | None = None) -> str:
     """The script of a recorded run (a kpgui.core.store.RunRecord): its spec, kind and name."""
     title = f"kpgui run {record.id}" + (f" ({record.name})" if record.name else "")
     return keras_script(record.spec, data_path=data_path, kind=record.kind or "train", title=title)
+
+
+def save_script(path: str, code: str) -> Path:
+    """Write a script atomically (kpgui.core.atomic): a failed save leaves the old file as it was."""
+    from kpgui.core.atomic import atomic_write
+
+    return atomic_write(path, lambda tmp: Path(tmp).write_text(code, encoding="utf-8"))
