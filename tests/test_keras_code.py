@@ -3,6 +3,7 @@ trains to the same test accuracy as kpgui's own run of the same settings."""
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import subprocess
@@ -109,3 +110,22 @@ def test_an_exported_script_reaches_kpguis_own_test_accuracy(tmp_path):
     theirs = float(re.search(r"test accuracy: ([\d.]+) %", out.stdout).group(1))
     ours = 100 * Trainer(spec).run().test_accuracy
     assert ours > 80 and abs(theirs - ours) <= 0.5, (theirs, ours)
+
+
+@pytest.mark.parametrize("split", [0.07, 0.33, 0.1, 0.05])
+def test_the_validation_split_holds_out_what_kpguis_trainer_holds_out(split, mnist):
+    """kpgui's Trainer holds out the last int(N * split) images (kpgui.core.training)."""
+    code = keras_script(ModelSpec(validation_split=split, lr_schedule="cosine"))
+    x, y = mnist[0], mnist[1]
+    want_val = int(len(x) * split)
+    if "validation_data=(x_val, y_val)" in code:  # Keras would round the other way: by hand
+        split_lines = "\n".join(line for line in code.splitlines()
+                                if line.startswith(("n_val =", "x_val, y_val =", "x_train, y_train =")))
+        scope = {"x_train": x, "y_train": y}
+        exec(split_lines, scope)
+        assert len(scope["x_val"]) == want_val and len(scope["x_train"]) == len(x) - want_val
+        assert (scope["x_val"][0] == x[len(x) - want_val]).all()  # the last ones
+    else:  # keras.src.trainers.data_adapters.array_slicing.train_validation_split's rule
+        assert f"validation_split={split!r}" in code
+        assert math.floor(len(x) * (1.0 - split)) == len(x) - want_val
+    assert split not in (0.07, 0.33) or "validation_data" in code  # (these do round apart)

@@ -149,7 +149,9 @@ def _fit_lines(spec: ModelSpec, var: str | None) -> list[str]:
              "    x_train, y_train,",
              f"    epochs={_value(spec, 'epochs', var)},",
              f"    batch_size={_value(spec, 'batch_size', var)},"]
-    if spec.validation_split > 0:
+    if _split_by_hand(spec):
+        lines.append("    validation_data=(x_val, y_val),")
+    elif spec.validation_split > 0:
         lines.append(f"    validation_split={spec.validation_split!r},  # the last part of x_train")
     if callbacks:
         lines.append(callbacks)
@@ -169,16 +171,28 @@ def _data_lines(spec: ModelSpec, path: str) -> list[str]:
               "x_test = x_test.reshape(-1, 784).astype(\"float32\") / 255",
               "y_train = keras.utils.to_categorical(y_train, 10)  # 3 -> [0, 0, 0, 1, 0, ...]",
               "y_test = keras.utils.to_categorical(y_test, 10)"]
-    n = spec.train_samples or MNIST_TRAIN_IMAGES
-    held_out = int(n * spec.validation_split)  # kpgui's Trainer
-    keras_fit = int(math.floor(n * (1.0 - spec.validation_split)))  # Keras' validation_split
-    if spec.validation_split and keras_fit != n - held_out:
-        lines.append(f"# (kpgui held out {held_out} images; Keras' validation_split holds out "
-                     f"{n - keras_fit} — a rounding difference of one image)")
+    if _split_by_hand(spec):
+        split = spec.validation_split
+        lines += [f"# kpgui holds out the last int(N * {split!r}) images; Keras' validation_split",
+                  "# would round this N the other way and hold out one more, so split here:",
+                  f"n_val = int(len(x_train) * {split!r})",
+                  "x_val, y_val = x_train[len(x_train) - n_val:], y_train[len(y_train) - n_val:]",
+                  "x_train, y_train = x_train[:len(x_train) - n_val], y_train[:len(y_train) - n_val]"]
     if spec.lr_schedule == "cosine":
-        lines.append(f"x_fit = x_train[: len(x_train) - int(len(x_train) * {spec.validation_split!r})]"
+        lines.append("x_fit = x_train" if _split_by_hand(spec) or not spec.validation_split else
+                     f"x_fit = x_train[: len(x_train) - int(len(x_train) * {spec.validation_split!r})]"
                      "  # what fit trains on")
     return lines
+
+
+def _split_by_hand(spec: ModelSpec) -> bool:
+    """Would Keras' validation_split hold out a different number of images than kpgui's
+    Trainer (int(N * split), the last ones)? Then the script splits as kpgui does."""
+    if not spec.validation_split:
+        return False
+    n = spec.train_samples or MNIST_TRAIN_IMAGES
+    keras_fit = int(math.floor(n * (1.0 - spec.validation_split)))  # keras' train_validation_split
+    return keras_fit != n - int(n * spec.validation_split)
 
 
 def keras_script(spec: ModelSpec, *, data_path: str | None = None, kind: str = "train",
