@@ -216,9 +216,12 @@ def _script(spec: ModelSpec, path: str, kind: str, title: str | None, var: str |
     what = title or ("A kpgui sweep" if var else "A kpgui run")
     if var:
         opt = BY_NAME[var]
-        what += f"{':' if title else ''} a sweep of {opt.label.lower()} "
+        what += f"{': a sweep' if title else ''} of {opt.label.lower()} "
         what += "(" + ", ".join(opt.format(v) for v in values) + ")"
-    head = ['"""' + f"{what} as a plain Keras script: {spec.describe()}.", "",
+    head = ['"""' + f"{what} as a plain Keras script.", "",
+            *textwrap.wrap(f"Settings{f' (besides {BY_NAME[var].label.lower()})' if var else ''}: "
+                           f"{spec.describe()}.", 88),
+            "",
             "Written by kpgui in the primer's four steps: data, model, compile, fit. It builds",
             "and compiles the same network kpgui builds and trains it on the same images.",
             '"""', ""]
