@@ -203,6 +203,8 @@ class OneWeightPanel(QWidget):
         path_w = [r.weight_before for r in rows]
         path_e = [r.error for r in rows]
         now_e = self.stepper.error_now()
+        if now_e is not None and not math.isfinite(now_e):
+            now_e = None
         ws = [*path_w, self.stepper.weight] if now_e is not None else path_w or [s.weight]
         best = s.goal / s.input if s.input else s.weight
         finite = [w for w in (*ws, best) if math.isfinite(w)]
