@@ -19,6 +19,9 @@ def register(sub) -> None:
     p.add_argument("--logs", metavar="ID", type=int,
                    help="where run ID's logs are (CSV history, TensorBoard events) and how to "
                    "open them")
+    p.add_argument("--code", metavar="ID", type=int,
+                   help="print run ID as a plain, runnable Keras script (data, model, compile, "
+                   "fit); save it with `kpgui runs --code ID > run.py`")
     p.set_defaults(run=run)
 
 
@@ -94,6 +97,18 @@ def _logs(store, run_id: int) -> int:
     return 0
 
 
+def _code(store, run_id: int) -> int:
+    from kpgui.cli import CliError
+    from kpgui.core.lessons.code import run_script
+
+    try:
+        record = store.get_run(run_id)
+    except KeyError:
+        raise CliError(f"there is no run with id {run_id} (see `kpgui runs`)") from None
+    print(run_script(record), end="")
+    return 0
+
+
 def run(args: argparse.Namespace) -> int:
     from kpgui.cli import CliError
     from kpgui.core.store import StoreError
@@ -111,6 +126,8 @@ def run(args: argparse.Namespace) -> int:
             return 0
         if args.logs is not None:
             return _logs(store, args.logs)
+        if args.code is not None:
+            return _code(store, args.code)
         records = store.list_runs()
         if args.json:
             print(to_json([_as_dict(r) for r in records]))

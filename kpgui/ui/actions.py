@@ -155,3 +155,55 @@ def ask_save_file(app: App, source: str | None, suggestion: str) -> None:
     path = dialogs.ask_save_path(app.window, "Save model as", dialogs.MODEL_FILTER, suggestion)
     if path:
         app.models.save_file(source, path)
+
+
+# -- "Show as Keras code…" (issue 22, part 3) ---------------------------------------------------
+
+def _show_code(app: App, title: str, code: str, suggestion: str) -> None:
+    from kpgui.core.lessons.code import save_script
+
+    dialogs.show_code(app.window, title, code, suggestion, lambda path: save_script(path, code))
+
+
+def show_form_code(app: App) -> None:
+    """The Training form's settings as a plain Keras script."""
+    from kpgui.core.lessons.code import keras_script
+
+    errors = app.panels["training"].errors()
+    if errors:
+        dialogs.show_error(app.window, "Cannot write the code",
+                           "Fix these settings first:\n• " + "\n• ".join(errors.values()))
+        return
+    code = keras_script(app.panels["training"].spec(), data_path=app.data_path(),
+                        title="The Training form's settings")
+    _show_code(app, "The Training form as Keras code", code, "kpgui_run.py")
+
+
+def show_sweep_code(app: App) -> None:
+    """The sweep set up in the Training tab (form + values) as one script with a loop."""
+    from kpgui.core.lessons.code import keras_script
+    from kpgui.core.sweep import parse_values
+
+    form, panel = app.panels["training"], app.panels["sweep"]
+    errors = form.errors()
+    try:
+        if errors:
+            raise ValueError("fix these settings first: " + "; ".join(errors.values()))
+        values = parse_values(panel.option, panel.values_edit.text())
+    except ValueError as exc:
+        dialogs.show_error(app.window, "Cannot write the code", f"The sweep: {exc}")
+        return
+    code = keras_script(form.spec(), data_path=app.data_path(), sweep=(panel.option, values))
+    _show_code(app, "The sweep as Keras code", code, "kpgui_sweep.py")
+
+
+def show_run_code(app: App, run) -> None:
+    """A run from History as a plain Keras script."""
+    from kpgui.core.lessons.code import run_script
+
+    try:
+        code = run_script(run, app.data_path())
+    except ValueError as exc:  # a hand-edited record whose settings do not fit together
+        dialogs.show_error(app.window, "Cannot write the code", f"Run {run.id}'s settings: {exc}")
+        return
+    _show_code(app, f"Run {run.id} as Keras code", code, f"kpgui_run_{run.id}.py")

@@ -308,6 +308,12 @@ def _wire_phase_one(app: App) -> None:
                  "End training after the current batch")
     w.add_action("Model", "&Continue training…", lambda: actions.continue_training(app), None,
                  "Train the current model more epochs; its curves continue where they stopped")
+    # -- issue 22a: a run as Keras code (the lead may move these) --
+    w.add_action("Model", "Show run as &Keras code…", lambda: actions.show_form_code(app), None,
+                 "The Training form's settings as a plain, runnable Keras script")
+    w.add_action("Model", "Show s&weep as Keras code…", lambda: actions.show_sweep_code(app), None,
+                 "The sweep set up in the Training tab as one Keras script with a loop")
+    # -- end issue 22a --
     w.menus["Model"].addSeparator()
     w.add_action("Model", "&Reset to default", app.models.reset_to_default, "Ctrl+R",
                  "Go back to the model shipped with kpgui")
@@ -402,6 +408,7 @@ def _build_phase_two(app: App, store: Any, open_store: bool) -> None:
         history: QWidget = HistoryPanel(s, store)
         history.load_requested.connect(app.models.load_run)
         history.settings_requested.connect(lambda run: actions.use_settings(app, run.spec))
+        history.code_requested.connect(lambda run: actions.show_run_code(app, run))  # issue 22a
         history.save_requested.connect(lambda run: actions.ask_save_file(app, run.model_path,
                                                                   f"run-{run.id}.keras"))
     else:
@@ -428,11 +435,29 @@ def _build_phase_two(app: App, store: Any, open_store: bool) -> None:
         p["drawing"].sample_bar.setToolTip("Samples cannot be saved: the database is unavailable")
     p["my_digits"] = mine
     w.add_tab(mine, "My digits", TAB_KEYS["My digits"])
+
+    # -- issue 22a: the One weight lesson (a Lessons tab may open it: app.panels["one_weight"]) --
+    from kpgui.ui.panels.one_weight import OneWeightPanel
+
+    one_weight = OneWeightPanel()
+    p["one_weight"] = one_weight
+    w.add_tab(one_weight, "One weight")
+    one_weight.stepped.connect(lambda row: _one_weight_diverged(app, one_weight, row))
+    # -- end issue 22a --
     _add_lessons(app)  # issue 22b
     if app.store_problem and store is not None:  # recovered: say where the old file is
         s.say(app.store_problem, 15000)
     w.fit_dock()
     app.tasks.run(lambda _t: _clean_leftovers(), key="clean", doing="Tidying up")
+
+
+def _one_weight_diverged(app: App, panel: Any, row: Any) -> None:
+    """Tell the lessons when the One weight loop has visibly run away (its error beyond where
+    it started, with an alpha that makes every step longer)."""
+    from kpgui.core.lessons import one_weight as ow
+
+    if row.iteration >= 3 and ow.kind(panel.settings()) == ow.DIVERGES:
+        app.state.events.one_weight.emit("diverged")
 
 
 # -- issue 22b: the Lessons tab -----------------------------------------------------------------------

@@ -125,3 +125,59 @@ def about_html() -> str:
         "train that network on MNIST from the same window.</p>"
         f"<p>{lines}</p>"
     )
+
+
+PYTHON_FILTER = "Python scripts (*.py);;All files (*)"
+
+
+class CodeDialog(QDialog):
+    """A script to read, copy or save ("Show as Keras code…"). `save(path)` writes it; a
+    failure is shown as a dialog naming cause and fix."""
+
+    def __init__(self, parent: QWidget | None, title: str, code: str, suggestion: str,
+                 save) -> None:
+        from PySide6.QtGui import QFontDatabase, QGuiApplication
+        from PySide6.QtWidgets import QLabel, QPlainTextEdit, QPushButton
+
+        super().__init__(parent)
+        self.setWindowTitle(title)
+        self.code, self.suggestion, self._save = code, suggestion, save
+        self.text = QPlainTextEdit(code)
+        self.text.setReadOnly(True)
+        self.text.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+        self.text.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        self.text.setMinimumSize(720, 480)
+        self.note = QLabel("A plain Keras script: run it with `python` where Keras and NumPy are "
+                           "installed.")
+        self.note.setWordWrap(True)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        self.copy_button = QPushButton("Copy")
+        self.save_button = QPushButton("Save…")
+        buttons.addButton(self.copy_button, QDialogButtonBox.ButtonRole.ActionRole)
+        buttons.addButton(self.save_button, QDialogButtonBox.ButtonRole.ActionRole)
+        buttons.rejected.connect(self.reject)
+        self.copy_button.clicked.connect(lambda: (QGuiApplication.clipboard().setText(self.code),
+                                                  self.note.setText("Copied to the clipboard.")))
+        self.save_button.clicked.connect(lambda: self.ask_save())
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.text)
+        layout.addWidget(self.note)
+        layout.addWidget(buttons)
+
+    def ask_save(self) -> None:
+        path = ask_save_path(self, "Save the script", PYTHON_FILTER, self.suggestion)
+        if not path:
+            return
+        try:
+            saved = self._save(path)
+        except OSError as exc:
+            from kpgui.core.errors import describe
+
+            show_error(self, *describe(exc, "Saving the script"))
+            return
+        self.note.setText(f"Saved to {saved or path}.")
+
+
+def show_code(parent: QWidget | None, title: str, code: str, suggestion: str, save) -> None:
+    """Show a script with Copy and Save… (modal)."""
+    CodeDialog(parent, title, code, suggestion, save).exec()

@@ -45,6 +45,12 @@ TABS = [
     ("My digits", "Your own samples (press a digit key after drawing). Relabel, delete, export "
      "or import them, and fine-tune the model on them: some are held out and measured before "
      "and after, so you see whether it really learned your handwriting."),
+    ("One weight", "The primer's smallest network: one input, one weight, one goal. Step, Play "
+     "or Reset the loop (prediction = input × weight, error = (prediction − goal)², weight −= "
+     "alpha × input × (prediction − goal)) and watch the weight go down the parabola of the "
+     "error. Each step multiplies the distance to the best weight by |1 − alpha·input²|: above 1 "
+     "it overshoots and diverges; with input 0 nothing ever moves. <code>kpgui lesson "
+     "one-weight</code> prints the same table."),
     ("Lessons", "A guided tour of the Keras workflow, step by step: each step arranges the window "
      "(its tab, a small training form, the controls it talks about) and ends with something to "
      "try, which kpgui notices when you have done it. File → Open lesson… follows a lesson file "
@@ -59,7 +65,8 @@ def help_html() -> str:
         "<h2>kpgui — draw a digit, watch a network read it</h2>"
         f"{tabs}<h3>Keys</h3><table cellspacing='6'>{rows}</table>"
         "<p>Your runs and samples live in kpgui's data folder; <code>kpgui runs</code> and "
-        "<code>kpgui samples</code> show them on the command line.</p>")
+        "<code>kpgui samples</code> show them on the command line; Model → Show run as Keras "
+        "code… (and <code>kpgui runs --code ID</code>) writes a run as a plain Keras script.</p>")
 
 
 def model_info_html(model: CurrentModel | None) -> str:

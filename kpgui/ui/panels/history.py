@@ -178,6 +178,7 @@ class HistoryPanel(QWidget):
     load_requested = Signal(object)
     save_requested = Signal(object)
     settings_requested = Signal(object)
+    code_requested = Signal(object)  # show the run as a plain Keras script
 
     def __init__(self, state: AppState, store: Any, parent=None) -> None:
         super().__init__(parent)
@@ -222,6 +223,10 @@ class HistoryPanel(QWidget):
         self.logs_button = QPushButton("Show logs…")
         self.logs_button.setToolTip("Where the run's CSV history and TensorBoard logs are, and "
                                     "how to open them")
+        self.code_button = QPushButton("Keras code…")
+        self.code_button.setToolTip("The selected run as a plain, runnable Keras script (data, "
+                                    "model, compile, fit), to read, copy or save")
+        self.code_button.clicked.connect(lambda: self._emit_one(self.code_requested))
         self.settings_button.clicked.connect(lambda: self._emit_one(self.settings_requested))
         self.logs_button.clicked.connect(lambda: self.show_logs())
         self.load_button.clicked.connect(lambda: self.load_selected())
@@ -232,7 +237,7 @@ class HistoryPanel(QWidget):
         buttons = QGridLayout()  # two rows: the tab stays narrow enough for a laptop
         for i, b in enumerate((self.load_button, self.save_button, self.settings_button,
                                self.logs_button, self.rename_button, self.delete_button,
-                               self.clear_button)):
+                               self.clear_button, self.code_button)):
             buttons.addWidget(b, i // 3, i % 3)
         hint = QLabel("Every run is kept here, from the window and from `kpgui train`. Tick runs "
                       "to draw their curves over the Training plots; double-click to use a "
@@ -307,6 +312,7 @@ class HistoryPanel(QWidget):
         self.save_button.setEnabled(one is not None and bool(one.model_path))
         self.rename_button.setEnabled(one is not None)
         self.settings_button.setEnabled(one is not None)
+        self.code_button.setEnabled(one is not None)
         self.logs_button.setEnabled(one is not None and bool((one.notes or {}).get("log_dir")))
         self.delete_button.setEnabled(bool(ids))
         self.clear_button.setEnabled(bool(self.model.checked))
