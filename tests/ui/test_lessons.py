@@ -163,3 +163,19 @@ def test_the_highlight_goes_away_by_itself(qtbot, app, monkeypatch):
     qtbot.waitUntil(lambda: not app.lessons.highlighted, timeout=2000)
     assert form.fields["optimizer"].property("lessonHighlight") is False
     assert form.fields["optimizer"].styleSheet() == before
+
+
+def test_the_one_weight_step_completes_when_the_learner_makes_the_loop_diverge(qtbot, app):
+    from kpgui.core.lessons import one_weight as ow
+
+    panel, one = app.panels["lessons"], app.panels["one_weight"]
+    click_step(qtbot, panel, 0)  # "One weight"
+    assert app.window.tabs.tabText(app.window.tabs.currentIndex()) == "One weight"
+    one.set_settings(ow.Settings(weight=0.5, goal=0.8, input=2.0, alpha=0.1, iterations=20))
+    for _ in range(5):  # converging: the task waits
+        one.step()
+    assert "Done" not in panel.task_status.text()
+    one.set_settings(ow.Settings(weight=0.5, goal=0.8, input=2.0, alpha=1.0, iterations=20))
+    for _ in range(3):
+        one.step()
+    assert "Done" in panel.task_status.text()
