@@ -672,14 +672,15 @@ def test_killed_save_leaves_a_recognisable_temp_file_that_is_cleaned(tmp_path):
     assert len(left) == 1 and is_temp_file_name(left[0].name), left
     assert left[0].name.startswith(".model.kpgui-tmp-") and left[0].suffix == ".keras"
     assert target.read_bytes() == b"old model"
-    assert clean_stale_temp_files(tmp_path) == [], "a fresh file may be a save in progress"
+    alive = temp_path_for(target)  # a save in progress in a process that runs (this one)
+    alive.write_bytes(b"in progress")
     old = time.time() - 3600
-    os.utime(left[0], (old, old))
     mine = tmp_path / ".notes.txt"  # not ours: never touched
     mine.write_text("keep")
     os.utime(mine, (old, old))
+    # The killed writer's pid is in the name and no longer runs: cleaned at once, not in 10 min.
     assert clean_stale_temp_files(tmp_path) == [left[0]]
-    assert sorted(p.name for p in tmp_path.iterdir()) == [".notes.txt", "model.keras"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([".notes.txt", alive.name, "model.keras"])
 
 
 def test_atomic_write_cleans_its_own_stale_leftovers(tmp_path):
@@ -750,3 +751,211 @@ def test_randomly_damaged_files_end_in_their_typed_error(tmp_path):
                 read(path)
             except error:
                 pass
+
+
+# == Round two (issue 25): nothing the user did not name is lost ==================================
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    """Every regular file in `folder` (names and bytes): what must stay byte-identical."""
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.is_file()}
+
+
+def test_25_1_save_targets_name_the_model_and_its_card(tmp_path):
+    from kpgui.core.saving import save_targets
+
+    assert save_targets(tmp_path / "mymodel") == (tmp_path / "mymodel.keras", tmp_path / "mymodel.json")
+    assert save_targets(tmp_path / "results.txt") == (tmp_path / "results.keras",
+                                                      tmp_path / "results.json")
+
+
+def test_25_1_a_save_never_replaces_a_json_that_is_not_a_model_card(tmp_path):
+    from kpgui.core.saving import ForeignCardError, copy_model
+
+    src = _plain_model(tmp_path / "src.keras")
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "notes.json").write_text('{"my": "notes"}')
+    (out / "notes.keras").write_bytes(b"an old model")
+    before = _files(out)
+    with pytest.raises(ForeignCardError, match="not a kpgui model card"):
+        copy_model(src, out / "notes.keras")
+    assert _files(out) == before
+    copy_model(src, out / "notes.keras", force=True)  # what the question's "Replace" does
+    assert json.loads((out / "notes.json").read_text())["format"].startswith("kpgui-model-card/")
+
+
+def test_25_1_cli_train_refuses_to_replace_a_foreign_json_in_one_line(tmp_path, capfd):
+    from kpgui.cli import main
+
+    notes = tmp_path / "notes.json"
+    notes.write_text("my notes, not a model card")
+    rc = main(["train", "--epochs", "1", "--out", str(tmp_path / "notes.keras")])
+    err = capfd.readouterr().err
+    assert rc == 2 and len(err.strip().splitlines()) == 1, err
+    assert str(notes) in err and "--force" in err and "Loading TensorFlow" not in err
+    assert notes.read_text() == "my notes, not a model card"
+
+
+def test_25_2_a_card_place_that_is_a_folder_fails_before_the_model_is_touched(tmp_path, capfd):
+    from kpgui.cli import main
+    from kpgui.core.saving import copy_model
+
+    src = _plain_model(tmp_path / "src.keras")
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "x.keras").write_bytes(b"the old model")
+    (out / "x.json").mkdir()
+    with pytest.raises(OSError, match="folder"):
+        copy_model(src, out / "x.keras", force=True)
+    assert (out / "x.keras").read_bytes() == b"the old model" and _files(out) == {
+        "x.keras": b"the old model"}
+    rc = main(["train", "--epochs", "1", "--out", str(out / "x.keras")])  # before training
+    err = capfd.readouterr().err
+    assert rc == 2 and "x.json" in err and "folder" in err and "Loading TensorFlow" not in err
+    assert (out / "x.keras").read_bytes() == b"the old model"
+
+
+def test_25_2_model_and_card_are_one_unit_when_the_disk_fills_on_the_card(tmp_path, monkeypatch):
+    import errno
+
+    from kpgui.core import saving
+
+    src = _plain_model(tmp_path / "src.keras")
+    out = tmp_path / "out"
+    out.mkdir()
+    copy_model_first = saving.copy_model(src, out / "m.keras")
+    before = _files(out)
+
+    def full(_text):
+        def write(tmp):
+            Path(tmp).write_text("{\"half")
+            raise OSError(errno.ENOSPC, "No space left on device", tmp)
+        return write
+
+    monkeypatch.setattr(saving, "_write_text", full)
+    other = _plain_model(tmp_path / "other.keras", sizes=(784, 8, 10))
+    with pytest.raises(OSError) as info:
+        saving.copy_model(other, out / "m.keras")
+    assert info.value.errno == errno.ENOSPC and info.value.filename == str(out / "m.json")
+    assert _files(out) == before, "the old model and its old card must be byte-identical"
+    assert copy_model_first == out / "m.keras"
+
+
+def test_25_2_a_failed_second_rename_puts_the_first_file_back(tmp_path, monkeypatch):
+    from kpgui.core import atomic
+    from kpgui.core.atomic import atomic_write_all
+
+    (tmp_path / "m.keras").write_bytes(b"old model")
+    (tmp_path / "m.json").write_bytes(b"old card")
+    real = os.replace
+    calls = []
+
+    def flaky(a, b):
+        calls.append(b)
+        if str(b).endswith("m.json") and len(calls) == 2:
+            raise PermissionError(13, "Permission denied", str(b))
+        return real(a, b)
+
+    monkeypatch.setattr(atomic.os, "replace", flaky)
+    with pytest.raises(PermissionError):
+        atomic_write_all([(tmp_path / "m.keras", lambda t: Path(t).write_bytes(b"new model")),
+                          (tmp_path / "m.json", lambda t: Path(t).write_bytes(b"new card"))])
+    assert _files(tmp_path) == {"m.json": b"old card", "m.keras": b"old model"}
+
+
+def test_25_5_an_interrupted_save_in_the_out_folder_is_cleaned_at_the_next_run(tmp_path, capfd):
+    from kpgui.cli import main
+    from kpgui.core.atomic import temp_path_for
+
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True).stdout.strip()
+    leftover = tmp_path / temp_path_for(tmp_path / "m.keras").name.replace(
+        f"p{os.getpid()}-", f"p{dead}-")
+    leftover.write_bytes(b"x" * 1000)  # what kill -9 during a save leaves
+    rc = main(["train", "--epochs", "1", "--data", str(tmp_path / "missing.npz"),
+               "--out", str(tmp_path / "m.keras")])
+    err = capfd.readouterr().err
+    assert rc == 2 and not leftover.exists()
+    assert f"removed 1 unfinished save(s) left in {tmp_path}" in err
+
+
+def test_25_5_unrecorded_models_are_cleaned_with_a_line_and_delete_removes_the_logs(capfd):
+    from kpgui.cli import main
+    from kpgui.core.paths import models_dir, runs_dir
+
+    orphan = _plain_model(models_dir() / "run-20250101000000-16.keras")
+    orphan.with_suffix(".json").write_text('{"format": "kpgui-model-card/1"}')
+    old = time.time() - 7200
+    os.utime(orphan, (old, old))
+    kept = _plain_model(models_dir() / "run-20250101000001-16.keras")
+    os.utime(kept, (old, old))
+    gone_logs, kept_logs = runs_dir() / "train-1", runs_dir() / "train-2"
+    for d in (gone_logs, kept_logs):
+        (d / "tensorboard").mkdir(parents=True)
+        (d / "history.csv").write_text("epoch,loss\n0,1.0\n")
+    with Store.open_default() as store:
+        doomed = store.add_run(_Run(), model_path=None, notes={"log_dir": str(gone_logs)})
+        store.add_run(_Run(), model_path=str(kept), notes={"log_dir": str(kept_logs)})
+    assert main(["runs", "--delete", str(doomed)]) == 0
+    err = capfd.readouterr().err
+    assert "removed 1 model file(s)" in err and orphan.name in err
+    assert not orphan.exists() and not orphan.with_suffix(".json").exists()
+    assert kept.exists() and kept_logs.exists(), "a recorded run's model and logs stay"
+    assert not gone_logs.exists(), "deleting a run removes its log folder"
+
+
+def test_25_5_a_recovered_history_does_not_make_its_models_orphans(tmp_path):
+    from kpgui.core.paths import database_path, models_dir
+
+    model = _plain_model(models_dir() / "run-1.keras")
+    old = time.time() - 7200
+    os.utime(model, (old, old))
+    database_path().write_bytes(b"garbage, not a database" * 100)
+    with Store.recover(database_path()) as store:
+        assert store.clean_orphan_models() == []
+    assert model.exists()
+
+
+def test_25_6_runs_started_in_the_same_second_get_their_own_log_folders_and_model_names():
+    from kpgui.core.jobs import TrainJob, _log_dir
+    from kpgui.core.paths import models_dir
+    from kpgui.core.saving import new_model_path
+    from kpgui.core.spec import ModelSpec
+
+    job = TrainJob(ModelSpec(hidden=(16,)))
+    folders = [_log_dir("2026-01-01T10:00:00", job) for _ in range(3)]
+    assert len(set(folders)) == 3 and all(f.is_dir() for f in folders)
+    names = [new_model_path(models_dir(), "2026-01-01T10:00:00", (16,)) for _ in range(3)]
+    assert len(set(names)) == 3 and all(n.exists() for n in names)  # reserved, not just checked
+
+
+def test_25_4_a_run_is_recorded_when_another_program_holds_the_database(monkeypatch):
+    import threading
+
+    from kpgui.core import jobs
+    from kpgui.core.paths import database_path
+
+    Store.open_default().close()
+    holder = sqlite3.connect(database_path(), timeout=0, isolation_level=None,
+                             check_same_thread=False)
+    holder.execute("BEGIN IMMEDIATE")  # another kpgui in the middle of a long write
+    release = threading.Timer(3.0, lambda: holder.execute("COMMIT"))
+    release.start()
+    said = []
+
+    class Listener:
+        def on_status(self, text):
+            said.append(text)
+
+    outcome = jobs.RunOutcome(kind="train", name="busy", status="finished", summary="",
+                              spec={}, epochs_run=1, history={"loss": [0.5]}, test_accuracy=0.9,
+                              test_loss=0.3, wall_time=1.0, samples_per_second=1.0,
+                              train_samples=10, started_at="2026-01-01T10:00:00")
+    run_id, error = jobs._record(_Run(), outcome, Listener(), attempts=10, pause=0.1)
+    release.join()
+    holder.close()
+    assert error is None and run_id is not None, error
+    assert any("busy" in s for s in said)
+    with Store.open_default() as store:
+        assert [r.id for r in store.list_runs()] == [run_id]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 from kpgui.core.cards import to_json
 
@@ -101,6 +102,10 @@ def run(args: argparse.Namespace) -> int:
     store = _open()
     try:
         if args.delete is not None:
+            from kpgui.core.tidy import tidy_data_folder
+
+            for line in tidy_data_folder(store):
+                print(f"kpgui runs: {line}", file=sys.stderr)
             try:
                 record = store.get_run(args.delete)
                 store.delete_run(args.delete, delete_files=not args.keep_files)

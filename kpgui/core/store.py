@@ -58,6 +58,7 @@ from kpgui.core.spec import ModelSpec
 
 SCHEMA_VERSION = 1
 DEFAULT_TIMEOUT = 2.0  # seconds to wait for another program's lock before giving up
+ORPHAN_AFTER_S = 3600.0  # a model file no run points to for an hour was never recorded
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -293,6 +294,21 @@ def models_dir() -> Path:
     from kpgui.core.paths import models_dir as folder
 
     return folder()
+
+
+def runs_dir() -> Path:
+    """Where run logs live: `data_dir()/runs`, created on demand."""
+    from kpgui.core.paths import runs_dir as folder
+
+    return folder()
+
+
+def _inside(path: Path, folder: Any) -> bool:
+    """Whether `path` is inside the kpgui folder `folder()` (False when either cannot be had)."""
+    try:
+        return path.resolve().is_relative_to(folder().resolve())
+    except OSError:
+        return False
 
 
 def _blocking_file(folder: Path) -> Path | None:
@@ -568,30 +584,81 @@ class Store:
                 raise KeyError(f"no run with id {run_id}")
 
     def delete_run(self, run_id: int, delete_files: bool = True) -> None:
-        """Forget a run; with delete_files also remove its model and card, but only when they
-        live in kpgui's own models folder (a model the person saved elsewhere is theirs).
+        """Forget a run; with delete_files also remove its model and card, and its log folder,
+        but only when they live in kpgui's own folders (a model the person saved elsewhere is
+        theirs).
 
-        The row goes first (committed), so a crash in between leaves at worst an orphan file,
-        never a run pointing at a missing model.
+        The row goes first (committed), so a crash in between leaves at worst an orphan file
+        (cleaned by clean_orphan_models), never a run pointing at a missing model.
         """
         with self._read() as c:
-            row = c.execute("SELECT model_path FROM runs WHERE id=?", (int(run_id),)).fetchone()
+            row = c.execute("SELECT model_path, notes FROM runs WHERE id=?",
+                            (int(run_id),)).fetchone()
         if row is None:
             raise KeyError(f"no run with id {run_id}")
         with self._write() as c:
             c.execute("DELETE FROM runs WHERE id=?", (int(run_id),))
-        if delete_files and isinstance(row[0], str) and row[0]:
+        if not delete_files:
+            return
+        if isinstance(row[0], str) and row[0] and _inside(Path(row[0]), models_dir):
             model = Path(row[0])
+            for p in (model, model.with_suffix(".json")):
+                try:
+                    p.unlink()
+                except FileNotFoundError:
+                    pass
+                except OSError:
+                    pass
+        try:
+            log_dir = _loads(row[1], "notes").get("log_dir")
+        except _BadRow:
+            log_dir = None
+        if isinstance(log_dir, str) and log_dir and _inside(Path(log_dir), runs_dir):
+            import shutil
+
+            shutil.rmtree(log_dir, ignore_errors=True)
+
+    def model_paths(self) -> set[Path]:
+        """Every model file a run in the history points to (resolved)."""
+        with self._read() as c:
+            rows = c.execute("SELECT model_path FROM runs WHERE model_path IS NOT NULL").fetchall()
+        out = set()
+        for (path,) in rows:
+            if isinstance(path, str) and path:
+                try:
+                    out.add(Path(path).resolve())
+                except (OSError, ValueError):
+                    continue
+        return out
+
+    def clean_orphan_models(self, older_than_s: float = ORPHAN_AFTER_S) -> list[Path]:
+        """Remove model files (and their cards) in kpgui's models folder that no run in the
+        history points to — a model saved by a run killed before it was recorded — once they
+        are `older_than_s` old (a run saving right now records its model moments later).
+        Returns the models removed; errors are ignored (cleaning must never stop kpgui)."""
+        import time
+
+        removed: list[Path] = []
+        if any(self.path.parent.glob(f"{self.path.name}.corrupt*")):
+            return removed  # the history was damaged and restarted: its models are not orphans
+        keep = self.model_paths()
+        try:
+            folder = models_dir()
+            entries = list(folder.glob("*.keras"))
+        except OSError:
+            return removed
+        now = time.time()
+        for model in entries:
             try:
-                inside = model.resolve().is_relative_to(models_dir().resolve())
+                if model.resolve() in keep or not model.is_file() or \
+                        now - model.stat().st_mtime < older_than_s:
+                    continue
+                model.unlink()
+                removed.append(model)
+                model.with_suffix(".json").unlink(missing_ok=True)
             except OSError:
-                inside = False
-            if inside:
-                for p in (model, model.with_suffix(".json")):
-                    try:
-                        p.unlink()
-                    except FileNotFoundError:
-                        pass
+                continue
+        return removed
 
     # -- samples ----------------------------------------------------------------------------
 
