@@ -959,3 +959,60 @@ def test_25_4_a_run_is_recorded_when_another_program_holds_the_database(monkeypa
     assert any("busy" in s for s in said)
     with Store.open_default() as store:
         assert [r.id for r in store.list_runs()] == [run_id]
+
+
+def test_25_3_exports_refuse_the_database_and_every_file_kpgui_owns(tmp_path, capfd):
+    from kpgui.cli import main
+    from kpgui.core.experiment import Experiment, save_experiment
+    from kpgui.core.paths import OwnFileError, data_dir, database_path, models_dir
+    from kpgui.core.resources import default_model_path
+    from kpgui.core.saving import copy_model
+    from kpgui.core.spec import ModelSpec
+
+    with Store.open_default() as store:
+        run = store.add_run(_Run(), name="precious")
+        store.add_sample(3, [np.array([[1.0, 1.0], [20.0, 20.0]])], 10.0, (280, 280),
+                         np.zeros((28, 28), np.float32))
+    db = database_path()
+    wal = db.with_name(db.name + "-wal")
+    for target in (db, wal, models_dir() / "x.npz", data_dir() / "runs" / "x.npz"):
+        before = target.read_bytes() if target.is_file() else None
+        rc = main(["samples", "export", str(target)])
+        err = capfd.readouterr().err
+        assert rc == 2 and "kpgui" in err and "destroy" in err, (target, err)
+        assert (target.read_bytes() if target.is_file() else None) == before
+    with Store.open_default() as store:
+        assert store.get_run(run).name == "precious"  # the history is intact
+    shipped = default_model_path().read_bytes()
+    with pytest.raises(OwnFileError, match="shipped with kpgui"):
+        copy_model(_plain_model(tmp_path / "m.keras"), default_model_path(), force=True)
+    assert default_model_path().read_bytes() == shipped
+    with pytest.raises(OwnFileError, match="database"):
+        save_experiment(db, Experiment(ModelSpec()))
+    rc = main(["train", "--epochs", "1", "--out", str(models_dir() / "mine.keras")])
+    assert rc == 2 and "models folder" in capfd.readouterr().err
+
+
+def test_25_14_a_full_then_read_only_data_disk_still_lists_and_exports(tmp_path, capfd):
+    from kpgui.cli import main
+    from kpgui.core.paths import database_path_for_reading
+    from tests.hostile import fill_disk, remount_read_only, small_disk
+
+    data = Path(os.environ["KPGUI_DATA_DIR"])
+    with small_disk(data):
+        with Store.open_default() as store:
+            store.add_run(_Run(), name="kept run")
+            store.add_sample(4, [np.array([[1.0, 1.0], [20.0, 20.0]])], 10.0, (280, 280),
+                             np.zeros((28, 28), np.float32))
+        assert database_path_for_reading().is_file()
+        fill_disk(data)
+        for state in ("full", "read-only"):
+            assert main(["runs"]) == 0, capfd.readouterr().err
+            out, err = capfd.readouterr()
+            assert "kept run" in out and not err, (state, err)
+            export = tmp_path / f"{state}.npz"
+            assert main(["samples", "export", str(export)]) == 0, capfd.readouterr().err
+            assert len(read_samples_file(export)) == 1
+            capfd.readouterr()
+            if state == "full":
+                remount_read_only(data)

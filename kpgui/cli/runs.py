@@ -23,13 +23,13 @@ def register(sub) -> None:
     p.set_defaults(run=run)
 
 
-def _open():
+def _open(readonly: bool = False):
     from kpgui.cli import CliError
     from kpgui.core.paths import FolderError
     from kpgui.core.store import Store, StoreError
 
     try:
-        return Store.open_default()
+        return Store.open_default(readonly=readonly)
     except (StoreError, FolderError) as exc:
         raise CliError(str(exc)) from exc
 
@@ -99,7 +99,7 @@ def run(args: argparse.Namespace) -> int:
     from kpgui.cli import CliError
     from kpgui.core.store import StoreError
 
-    store = _open()
+    store = _open(readonly=args.delete is None)  # listing works on a full or read-only disk
     try:
         if args.delete is not None:
             from kpgui.core.tidy import tidy_data_folder

@@ -27,7 +27,8 @@ def run(args: argparse.Namespace) -> int:
     from kpgui.core.store import Store, StoreError
 
     try:
-        with Store.open_default() as store:
+        # Counting and exporting only read: they work on a full or read-only data disk.
+        with Store.open_default(readonly=args.action != "import") as store:
             if args.action == "export":
                 n = store.export_samples(args.file)
                 print(f"exported {n} sample(s) to {args.file}")

@@ -46,7 +46,10 @@ class Experiment:
 
 
 def save_experiment(path: str | os.PathLike, experiment: Experiment) -> Path:
-    """Write the experiment as JSON, atomically."""
+    """Write the experiment as JSON, atomically (never over a file kpgui owns)."""
+    from kpgui.core.paths import refuse_kpgui_file
+
+    refuse_kpgui_file(path)
     text = to_json(experiment.to_dict())
     return atomic_write(Path(path), lambda tmp: Path(tmp).write_text(text + "\n", "utf-8"))
 

@@ -79,8 +79,12 @@ def check_writable(path: str | os.PathLike) -> Path:
     """Fail now, before an hour of training, if `path` cannot be written: OSError naming the
     file and why. A probe file is created beside it and removed (permissions alone do not tell:
     a read-only disk, a full one, or a folder that is a file)."""
+    from kpgui.core.paths import refuse_kpgui_file
+
     p = keras_path(path)
     folder = p.parent if str(p.parent) else Path(".")
+    refuse_kpgui_file(p)
+    refuse_kpgui_file(card_path(p))
     if p.is_dir():
         raise OSError(f"cannot save to {p}: that is a folder")
     if not folder.is_dir():
@@ -117,14 +121,20 @@ def save_model(model: Any, path: str | os.PathLike, result: Any = None, force: b
 
 
 def copy_model(src: str | os.PathLike, dst: str | os.PathLike, force: bool = False,
-               **card_changes: Any) -> Path:
+               internal: bool = False, **card_changes: Any) -> Path:
     """Write a copy of the model file `src` (and its card, updated with `card_changes` and a
     new saved_at) to `dst`, as one atomic unit. Copying a file onto itself only rewrites the
     card. ForeignCardError (nothing written) when the card would replace another .json,
-    unless `force`."""
+    unless `force`; OwnFileError when `dst` is a file kpgui owns (its database, the shipped
+    model, a run's model) — unless `internal`: kpgui itself writing into its models folder."""
     s, (d, card_file) = Path(src), save_targets(dst)
     if not s.is_file():
         raise OSError(f"cannot save: the model file {s} is gone")
+    if not internal and not (d.exists() and s.resolve() == d.resolve()):
+        from kpgui.core.paths import refuse_kpgui_file
+
+        refuse_kpgui_file(d)
+        refuse_kpgui_file(card_file)
     if not force:
         check_card_place(d)
     card = read_model_card(s) or make_card()

@@ -123,6 +123,17 @@ def _now() -> str:
     return _dt.datetime.now().isoformat(timespec="seconds")
 
 
+def _disk_full(path: Path) -> bool:
+    """Whether the disk holding `path` has (almost) no room left: SQLite reports a full disk
+    while opening as a plain "disk I/O error"."""
+    import shutil
+
+    try:
+        return shutil.disk_usage(path.parent).free < 64 * 1024
+    except OSError:
+        return False
+
+
 def _translate(exc: sqlite3.Error, path: Path) -> StoreError:
     """sqlite3's terse errors -> a StoreError a person can act on."""
     text = " ".join(str(exc).split())  # one line: quick_check reports span several
@@ -139,7 +150,7 @@ def _translate(exc: sqlite3.Error, path: Path) -> StoreError:
             f"{path.name}.corrupt; the kpgui window offers to do this and keeps it as "
             f"{path.name}.corrupt-<time>) and kpgui will start a new, empty one.",
             StoreError.CORRUPT, path)
-    if "full" in low:
+    if "full" in low or "disk i/o" in low and _disk_full(path):
         return StoreError(f"The disk holding the kpgui database at {path} is full ({text}); "
                           "free some space and try again.", StoreError.IO, path)
     if "readonly" in low or "read-only" in low or "unable to open" in low or "permission" in low:
@@ -348,29 +359,49 @@ class Store:
     newer kpgui, or cannot be written. Lookups of unknown ids raise KeyError.
     """
 
-    def __init__(self, path: str | os.PathLike, timeout: float = DEFAULT_TIMEOUT) -> None:
+    def __init__(self, path: str | os.PathLike, timeout: float = DEFAULT_TIMEOUT,
+                 readonly: bool = False) -> None:
+        """`readonly`: only read (listing, exporting); nothing is written, not even SQLite's
+        side files where that is possible, so a full disk or a read-only data folder can still
+        list runs and export samples. Writes then raise StoreError."""
         self.path = Path(path)
         self.recovered_from: Path | None = None  # set by recover(): where the damaged file went
         self._lock = threading.RLock()
         self.skipped: list[SkippedRow] = []  # rows the last listing left out (see module doc)
         self._conn: sqlite3.Connection | None = None
-        _prepare_folder(self.path)
-        try:
-            conn = sqlite3.connect(self.path, timeout=timeout, isolation_level=None,
-                                   check_same_thread=False)
-        except sqlite3.Error as exc:
-            raise _translate(exc, self.path) from exc
-        self._conn = conn
-        try:
-            self._setup()
-        except sqlite3.Error as exc:
-            conn.close()
-            self._conn = None
-            raise _translate(exc, self.path) from exc
-        except StoreError:
-            conn.close()
-            self._conn = None
-            raise
+        self.readonly = readonly and self.path.is_file()  # no file yet: create it as usual
+        if not self.readonly:
+            _prepare_folder(self.path)
+        last: sqlite3.Error | None = None
+        # Read-only: mode=ro first (sees other writers); where even that needs a write (a WAL
+        # database whose -shm cannot be made on a full or read-only disk), immutable=1.
+        for uri in ((f"{self.path.absolute().as_uri()}?mode=ro",
+                     f"{self.path.absolute().as_uri()}?mode=ro&immutable=1")
+                    if self.readonly else (None,)):
+            try:
+                conn = (sqlite3.connect(uri, uri=True, timeout=timeout, isolation_level=None,
+                                        check_same_thread=False) if uri else
+                        sqlite3.connect(self.path, timeout=timeout, isolation_level=None,
+                                        check_same_thread=False))
+            except sqlite3.Error as exc:
+                last = exc
+                continue
+            self._conn = conn
+            try:
+                self._setup()
+                return
+            except sqlite3.Error as exc:
+                conn.close()
+                self._conn = None
+                last = exc
+                if not self.readonly or "malformed" in str(exc) or "not a database" in str(exc):
+                    break
+            except StoreError:
+                conn.close()
+                self._conn = None
+                raise
+        assert last is not None
+        raise _translate(last, self.path) from last
 
     def _setup(self) -> None:
         c = self._conn
@@ -382,11 +413,17 @@ class Store:
                 f"The kpgui database at {self.path} was made by a newer kpgui (schema {version}, "
                 f"this one knows {SCHEMA_VERSION}); update kpgui, or move the file aside to "
                 "start a new one.", StoreError.NEWER, self.path)
-        # WAL: readers (another window, the CLI) never block the writer. If WAL is impossible
-        # (e.g. some network folders) SQLite keeps its rollback journal, which also works.
-        c.execute("PRAGMA journal_mode=WAL")
-        c.execute("PRAGMA foreign_keys=ON")
-        c.execute("PRAGMA synchronous=FULL")
+        if self.readonly:
+            if version < SCHEMA_VERSION:
+                raise StoreError(f"The kpgui database at {self.path} is empty or from an older "
+                                 "kpgui and cannot be brought up to date while reading only.",
+                                 StoreError.IO, self.path)
+        else:
+            # WAL: readers (another window, the CLI) never block the writer. If WAL is
+            # impossible (e.g. some network folders) SQLite keeps its rollback journal.
+            c.execute("PRAGMA journal_mode=WAL")
+            c.execute("PRAGMA foreign_keys=ON")
+            c.execute("PRAGMA synchronous=FULL")
         if version < SCHEMA_VERSION:
             c.execute("BEGIN IMMEDIATE")
             try:
@@ -410,10 +447,13 @@ class Store:
                 self.path)
 
     @classmethod
-    def open_default(cls, timeout: float = DEFAULT_TIMEOUT) -> Store:
-        """The database at `kpgui.core.paths.database_path()` (honours $KPGUI_DATA_DIR)."""
-        from kpgui.core.paths import database_path
+    def open_default(cls, timeout: float = DEFAULT_TIMEOUT, readonly: bool = False) -> Store:
+        """The database at `kpgui.core.paths.database_path()` (honours $KPGUI_DATA_DIR);
+        `readonly` for commands that only read (they then work on a full or read-only disk)."""
+        from kpgui.core.paths import database_path, database_path_for_reading
 
+        if readonly:
+            return cls(database_path_for_reading(), timeout=timeout, readonly=True)
         return cls(database_path(), timeout=timeout)
 
     @classmethod
