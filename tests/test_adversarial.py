@@ -1016,3 +1016,65 @@ def test_25_14_a_full_then_read_only_data_disk_still_lists_and_exports(tmp_path,
             capfd.readouterr()
             if state == "full":
                 remount_read_only(data)
+
+
+HUGE = "1" + "0" * 400  # 10**400: float() of it raises OverflowError
+
+
+@pytest.mark.parametrize("body", [
+    '{"format": "kpgui-experiment/1", "spec": {"learning_rate": HUGE}}',
+    '{"format": "kpgui-experiment/1", "spec": {"epochs": HUGE}}',
+    '{"format": "kpgui-experiment/1", "spec": {"hidden": [HUGE]}}',
+    '{"format": "kpgui-experiment/1", "spec": {}, "sweep": {"option": "learning_rate", '
+    '"values": [HUGE, 0.1]}}',
+    '{"format": "kpgui-experiment/1", "spec": {"seed": 1' + "0" * 5000 + '}}',
+])
+def test_25_10_a_huge_number_in_an_experiment_is_one_clear_message(tmp_path, body):
+    from kpgui.core.experiment import ExperimentError, load_experiment
+
+    path = tmp_path / "exp.json"
+    path.write_text(body.replace("HUGE", HUGE))
+    with pytest.raises(ExperimentError) as info:
+        load_experiment(path)
+    text = str(info.value)
+    assert "exp.json" in text and "digits" in text and "far larger" in text and len(text) < 200
+
+
+def test_25_10_huge_numbers_given_to_a_spec_are_refused_by_range_not_overflow():
+    from kpgui.core.spec import ModelSpec
+
+    for name, words in (("learning_rate", "at most 10"), ("epochs", "from 1 to 1,000"),
+                        ("seed", "2,147,483,647")):
+        with pytest.raises(ValueError, match=words):
+            ModelSpec.from_dict({name: 10**400}, strict=True)
+        assert ModelSpec.from_dict({name: 10**400}) == ModelSpec()  # lenient: the default
+
+
+def test_25_10_a_huge_number_in_a_model_card_is_named_and_the_model_still_works(tmp_path):
+    from kpgui.core.cards import card_facts
+    from kpgui.core.confidence import Calibration
+    from kpgui.core.personal import spec_of
+    from kpgui.core.saving import copy_model
+
+    model = _plain_model(tmp_path / "m.keras")
+    model.with_suffix(".json").write_text(
+        ('{"format": "kpgui-model-card/1", "test_accuracy": HUGE, "spec": {"epochs": HUGE}, '
+         '"calibration": {"temperature": HUGE, "threshold": 0.5}}').replace("HUGE", HUGE))
+    p = Predictor.load(model)  # Model info, Continue training: the card is what they read
+    assert card_facts(p.card) == [("Model card", "m.json was ignored: it holds the number "
+                                   "10000000… (401 digits), far larger than any value kpgui uses")]
+    assert Calibration.from_card(p.card) == Calibration()
+    assert spec_of(p).hidden == (16,)  # read off the layers
+    assert p.predict(np.zeros((1, 784), np.float32)).shape == (1, 10)
+    saved = copy_model(model, tmp_path / "copy.keras")
+    assert "unreadable" not in json.loads(saved.with_suffix(".json").read_text())
+
+
+def test_25_14_ranges_print_as_readable_numbers(capfd):
+    from kpgui.cli import main
+
+    with pytest.raises(SystemExit) as info:  # argparse's own one-line usage error
+        main(["train", "--seed", "99999999999"])
+    err = capfd.readouterr().err
+    assert info.value.code == 2
+    assert "2,147,483,647" in err and "e+" not in err

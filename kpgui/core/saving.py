@@ -27,7 +27,7 @@ from typing import Any
 
 from kpgui.core.atomic import atomic_write_all
 from kpgui.core.cards import make_card, to_json
-from kpgui.core.inference import card_path, read_model_card
+from kpgui.core.inference import UNREADABLE, card_path, read_model_card
 
 
 def keras_path(path: str | os.PathLike) -> Path:
@@ -137,7 +137,9 @@ def copy_model(src: str | os.PathLike, dst: str | os.PathLike, force: bool = Fal
         refuse_kpgui_file(card_file)
     if not force:
         check_card_place(d)
-    card = read_model_card(s) or make_card()
+    card = read_model_card(s)
+    if not card or UNREADABLE in card:
+        card = make_card()
     card.update(card_changes)
     card["saved_at"] = _dt.datetime.now().isoformat(timespec="seconds")
     items: list = [(card_file, _write_text(to_json(card)))]
