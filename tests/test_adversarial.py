@@ -1078,3 +1078,53 @@ def test_25_14_ranges_print_as_readable_numbers(capfd):
     err = capfd.readouterr().err
     assert info.value.code == 2
     assert "2,147,483,647" in err and "e+" not in err
+
+
+def _a_seven(mnist) -> np.ndarray:
+    """A clear 7 of MNIST test, white on black, 84 x 84 (values 0-1)."""
+    x_test, y_test = mnist[2], mnist[3]
+    seven = x_test[np.flatnonzero(y_test == 7)[0]].astype(np.float64) / 255.0
+    return np.kron(seven, np.ones((3, 3)))
+
+
+def _read_digit(path: Path, capsys, *extra: str) -> str:
+    from kpgui.cli import main
+
+    assert main(["predict", str(path), *extra]) == 0
+    return capsys.readouterr().out.strip()
+
+
+@pytest.mark.parametrize("kind", ["png16", "png16-12bit", "tiff32", "tiff-float", "tiff-float255"])
+def test_25_11_deep_greyscale_pictures_read_by_their_real_range(tmp_path, mnist, capsys, kind):
+    from PIL import Image
+
+    seven = _a_seven(mnist)
+    path = tmp_path / f"seven-{kind}.{'png' if kind.startswith('png') else 'tif'}"
+    if kind == "png16":
+        Image.fromarray((seven * 65535).astype(np.uint16)).save(path)
+    elif kind == "png16-12bit":  # a 12-bit scanner's values in a 16-bit file
+        Image.fromarray((seven * 4095).astype(np.uint16)).save(path)
+    elif kind == "tiff32":
+        Image.fromarray((seven * 2_000_000_000).astype(np.int32), mode="I").save(path)
+    elif kind == "tiff-float":
+        Image.fromarray(seven.astype(np.float32), mode="F").save(path)
+    else:
+        Image.fromarray((seven * 255).astype(np.float32), mode="F").save(path)
+    assert Image.open(path).mode in ("I;16", "I", "F")  # really a deep picture
+    out = _read_digit(path, capsys)
+    assert out.startswith(f"{path}: 7 ("), out
+
+
+@pytest.mark.parametrize("ink", ["auto", "light"])
+def test_25_11_a_white_digit_drawn_with_alpha_only_reads(tmp_path, mnist, capsys, ink):
+    from PIL import Image
+
+    alpha = (_a_seven(mnist) * 255).astype(np.uint8)
+    rgba = np.dstack([np.full(alpha.shape, 255, np.uint8)] * 3 + [alpha])  # white everywhere
+    path = tmp_path / "white-seven.png"
+    Image.fromarray(rgba, "RGBA").save(path)
+    out = _read_digit(path, capsys, "--ink", ink)
+    assert out.startswith(f"{path}: 7 ("), out
+    black = tmp_path / "black-seven.png"  # the same with black ink still reads, too
+    Image.fromarray(np.dstack([np.zeros(alpha.shape, np.uint8)] * 3 + [alpha]), "RGBA").save(black)
+    assert _read_digit(black, capsys).startswith(f"{black}: 7 (")
