@@ -214,7 +214,7 @@ def test_config_asking_for_huge_layers_is_refused_before_keras(tmp_path):
 
 
 @pytest.mark.parametrize("layer", [
-    {"class_name": "Dense", "config": {"name": "big", "units": "2000000"}},
+    {"class_name": "Dense", "config": {"name": "big", "units": "20000000"}},  # on 10 inputs: 200 M
     {"class_name": "Conv2D", "config": {"name": "big", "filters": 4096, "kernel_size": [50, 50]}},
     {"class_name": "LSTM", "config": {"name": "big", "units": 100000}},
     {"class_name": "SomethingNew", "config": {"name": "big", "size": 1e9}},
@@ -1128,3 +1128,86 @@ def test_25_11_a_white_digit_drawn_with_alpha_only_reads(tmp_path, mnist, capsys
     black = tmp_path / "black-seven.png"  # the same with black ink still reads, too
     Image.fromarray(np.dstack([np.zeros(alpha.shape, np.uint8)] * 3 + [alpha]), "RGBA").save(black)
     assert _read_digit(black, capsys).startswith(f"{black}: 7 (")
+
+
+def _layer(kind: str, name: str, inbound: list[str] | None = None, **cfg) -> dict:
+    layer = {"class_name": kind, "name": name, "config": {"name": name, **cfg}}
+    if inbound is not None:  # a functional graph's edge: which layers' outputs it takes
+        layer["inbound_nodes"] = [{"args": [[{"class_name": "__keras_tensor__", "config": {
+            "keras_history": [n, 0, 0]}} for n in inbound]]}]
+    return layer
+
+
+def _keras_docs_convnet() -> dict:
+    """The config of the Keras docs' MNIST convnet (as Keras 3 writes it, trimmed)."""
+    return {"class_name": "Sequential", "config": {"name": "sequential", "layers": [
+        {"class_name": "InputLayer", "config": {"batch_shape": [None, 28, 28, 1], "name": "input"}},
+        _layer("Conv2D", "conv2d", filters=32, kernel_size=[3, 3], strides=[1, 1]),
+        _layer("MaxPooling2D", "max_pooling2d", pool_size=[2, 2], strides=[2, 2]),
+        _layer("Conv2D", "conv2d_1", filters=64, kernel_size=[3, 3], strides=[1, 1]),
+        _layer("MaxPooling2D", "max_pooling2d_1", pool_size=[2, 2], strides=[2, 2]),
+        _layer("Flatten", "flatten"), _layer("Dropout", "dropout", rate=0.5),
+        _layer("Dense", "dense", units=10, activation="softmax")]}}
+
+
+def test_25_13_layers_after_flatten_are_costed_on_what_flatten_gives():
+    from kpgui.core.limits import MAX_ACTIVATIONS
+    from kpgui.core.modelfile import _Flow, _walk, check_config_size
+
+    flow = _Flow()
+    _walk(_keras_docs_convnet(), flow)
+    # Exact numbers (valid padding): dropout gets 5 x 5 x 64 = 1,600; the estimate may round up
+    # (it ignores the 2 pixels valid padding drops) but stays of that order, not 39.3 M.
+    assert 1_600 <= flow.outputs["dropout"][0] * flow.outputs["dropout"][1] <= 3_136
+    assert 34_826 <= check_config_size(_keras_docs_convnet()) <= 60_000  # 34,826 real weights
+    assert flow.widest[1] < MAX_ACTIVATIONS
+
+
+def test_25_13_a_big_layer_hidden_behind_a_pooling_branch_is_still_costed():
+    from kpgui.core.limits import TooBig
+    from kpgui.core.modelfile import check_config_size
+
+    def graph(conv_input: str) -> dict:
+        return {"class_name": "Functional", "config": {"name": "f", "layers": [
+            _layer("InputLayer", "big", batch_shape=[None, 1500, 1500, 1]),
+            _layer("MaxPooling2D", "shrink", ["big"], pool_size=[500, 500]),
+            _layer("Conv2D", "conv", [conv_input], filters=8, kernel_size=[3, 3]),
+            _layer("GlobalAveragePooling2D", "gap", ["conv"]),
+            _layer("Dense", "out", ["gap"], units=10)]}}
+
+    assert check_config_size(graph("shrink")) < 1_000  # the conv really sees 3 x 3 pixels
+    for hidden in ("big", "no-such-layer"):  # on the 1500 x 1500 input, or unknown: the worst
+        with pytest.raises(TooBig, match="'conv'"):
+            check_config_size(graph(hidden))
+
+
+@pytest.mark.slow
+def test_25_13_the_keras_docs_convnet_passes_the_bounded_reader(tmp_path):
+    """Built and saved by Keras itself (no training needed): its file passes every size check."""
+    code = f"""
+        import keras
+        from keras import layers
+        m = keras.Sequential([keras.Input(shape=(28, 28, 1)),
+            layers.Conv2D(32, kernel_size=(3, 3), activation="relu"),
+            layers.MaxPooling2D(pool_size=(2, 2)),
+            layers.Conv2D(64, kernel_size=(3, 3), activation="relu"),
+            layers.MaxPooling2D(pool_size=(2, 2)), layers.Flatten(), layers.Dropout(0.5),
+            layers.Dense(10, activation="softmax")])
+        m.save({str(tmp_path / "convnet.keras")!r})
+        print(m.count_params())
+    """
+    out = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True,
+                         text=True, timeout=300, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.split()[-1] == "34826"
+    from kpgui.core.modelfile import (
+        check_config_size,
+        check_weight_shapes,
+        read_keras_zip,
+        weight_datasets,
+    )
+
+    config, weights = read_keras_zip(tmp_path / "convnet.keras")
+    assert 34_826 <= check_config_size(config) <= 60_000
+    with weights, h5py.File(weights, "r") as h5:
+        assert check_weight_shapes(weight_datasets(h5)) == 34_826
