@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from kpgui.core.cards import to_json
+from kpgui.core.errors import printable
 
 
 def register(sub) -> None:
@@ -58,6 +59,7 @@ def table(records: list) -> str:
             _pct(r.test_accuracy), _time(r.wall_time),
             ("fine-tune: " if r.kind == "finetune" else "") + settings_text(r.spec),
         ))
+    rows = [tuple(printable(c) for c in row) for row in rows]  # a name with "\n" or ESC
     widths = [max(len(row[i]) for row in rows) for i in range(len(head))]
     right = {0, 4, 5, 6}
     return "\n".join(
@@ -88,7 +90,7 @@ def _logs(store, run_id: int) -> int:
     folder = (record.notes or {}).get("log_dir")
     if not folder:
         raise CliError(f"run {run_id} has no logs (it was recorded before kpgui kept them)")
-    print(f"run {run_id}: {folder}")
+    print(f"run {run_id}: {printable(folder)}")
     print("  history.csv       every epoch's loss and accuracy (Keras CSVLogger)")
     print("  tensorboard/      events for TensorBoard (Keras TensorBoard callback)")
     print(f"all runs in TensorBoard: tensorboard --logdir {runs_dir()}")
@@ -112,7 +114,7 @@ def run(args: argparse.Namespace) -> int:
             except KeyError:
                 raise CliError(f"there is no run with id {args.delete} "
                                "(see `kpgui runs`)") from None
-            print(f"deleted run {record.id} ({record.title})")
+            print(f"deleted run {record.id} ({printable(record.title)})")
             return 0
         if args.logs is not None:
             return _logs(store, args.logs)

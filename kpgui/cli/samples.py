@@ -23,7 +23,7 @@ def register(sub) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from kpgui.cli import CliError
-    from kpgui.core.sample_io import SampleFileError, read_samples_file
+    from kpgui.core.sample_io import SampleFileError
     from kpgui.core.store import Store, StoreError
 
     try:
@@ -33,10 +33,8 @@ def run(args: argparse.Namespace) -> int:
                 n = store.export_samples(args.file)
                 print(f"exported {n} sample(s) to {args.file}")
             elif args.action == "import":
-                total = len(read_samples_file(args.file))
                 added = store.import_samples(args.file)
-                skipped = total - added
-                extra = f" ({skipped} already present)" if skipped else ""
+                extra = f" ({store.last_import})" if str(store.last_import) else ""
                 print(f"imported {added} sample(s) from {args.file}{extra}")
             else:
                 counts = store.sample_counts()

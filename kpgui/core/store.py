@@ -216,6 +216,21 @@ class SkippedRow:
         return f"{what} {self.id}: {self.reason}"
 
 
+@dataclass(frozen=True)
+class ImportReport:
+    """What the last import_samples did with each sample of the file."""
+
+    added: int = 0
+    already_present: int = 0  # the same digit, picture and strokes were already stored
+    repeated_in_file: int = 0  # the file itself holds the sample more than once
+
+    def __str__(self) -> str:
+        parts = [f"{self.already_present} already present"] if self.already_present else []
+        if self.repeated_in_file:
+            parts.append(f"{self.repeated_in_file} duplicate(s) within the file")
+        return ", ".join(parts)
+
+
 class _BadRow(ValueError):
     """A row's stored values cannot be decoded; the message is the reason."""
 
@@ -368,6 +383,7 @@ class Store:
         self.recovered_from: Path | None = None  # set by recover(): where the damaged file went
         self._lock = threading.RLock()
         self.skipped: list[SkippedRow] = []  # rows the last listing left out (see module doc)
+        self.last_import = ImportReport()  # what the last import_samples did
         self._conn: sqlite3.Connection | None = None
         self.readonly = readonly and self.path.is_file()  # no file yet: create it as usual
         if not self.readonly:
@@ -849,7 +865,8 @@ class Store:
         The whole file is validated first and added in one transaction: a bad or foreign file
         (SampleFileError, a ValueError naming the reason) adds nothing. Samples already in the
         store (same digit, picture and strokes) are skipped, so importing a file twice does not
-        double them.
+        double them; a sample the file holds twice is added once. `self.last_import` says
+        how many of each (ImportReport).
         """
         bundle = read_samples_file(path)
         rows = []
@@ -858,12 +875,19 @@ class Store:
             rows.append((int(bundle.labels[i]), pts, lens, float(bundle.pen_widths[i]),
                          int(bundle.canvas_sizes[i][0]), int(bundle.canvas_sizes[i][1]),
                          bundle.images[i], bundle.created_at[i] if bundle.created_at else _now()))
-        added = 0
+        added, present, repeated = 0, 0, 0
+        seen: set[str] = set()
         with self._write() as c:
             for label, pts, lens, pen, w, h, img, created in rows:
                 digest = _digest(label, img, pts, lens)
+                if digest in seen:  # the file holds this sample twice
+                    repeated += 1
+                    continue
+                seen.add(digest)
                 if c.execute("SELECT 1 FROM samples WHERE digest=? LIMIT 1", (digest,)).fetchone():
+                    present += 1
                     continue
                 self._insert_sample(c, label, pts, lens, pen, w, h, img, created)
                 added += 1
+        self.last_import = ImportReport(added, present, repeated)
         return added
