@@ -54,21 +54,14 @@ def small_disk(folder: Path, size: str = "2m"):
 
 
 def fill_disk(folder: Path) -> None:
-    """Write to `folder` until its disk is full."""
-    with open(folder / "filler.bin", "wb") as f:
+    """Write to `folder` until its disk is full (to the last byte)."""
+    for i, chunk in enumerate((64 * 1024, 512, 1)):
         try:
-            while True:
-                f.write(bytes(64 * 1024))
-                f.flush()
+            with open(folder / f"filler{i}.bin", "wb", buffering=0) as f:
+                while True:
+                    f.write(bytes(chunk))
         except OSError:
             pass
-    try:  # the last partial blocks too
-        with open(folder / "filler2.bin", "wb") as f:
-            while True:
-                f.write(bytes(512))
-                f.flush()
-    except OSError:
-        pass
 
 
 def remount_read_only(folder: Path) -> None:

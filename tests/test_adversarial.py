@@ -1211,3 +1211,87 @@ def test_25_13_the_keras_docs_convnet_passes_the_bounded_reader(tmp_path):
     assert 34_826 <= check_config_size(config) <= 60_000
     with weights, h5py.File(weights, "r") as h5:
         assert check_weight_shapes(weight_datasets(h5)) == 34_826
+
+
+def test_25_14_a_bad_picture_says_what_is_wrong_not_unexpected(tmp_path, capsys):
+    from kpgui.cli import main
+
+    cut, text, empty = tmp_path / "cut.png", tmp_path / "notes.png", tmp_path / "empty.tif"
+    from PIL import Image
+
+    Image.fromarray(np.eye(64, dtype=np.uint8) * 255).save(cut)
+    cut.write_bytes(cut.read_bytes()[:60])
+    text.write_text("not a picture")
+    empty.write_bytes(b"")
+    assert main(["predict", str(cut), str(text), str(empty)]) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 3
+    for line, name in zip(lines, ("cut.png", "notes.png", "empty.tif"), strict=True):
+        assert name in line and "unexpected" not in line and "report it" not in line, line
+
+
+def test_25_14_predict_finishes_the_batch_on_a_terminal_that_cannot_print_a_dash(tmp_path, mnist):
+    from PIL import Image
+
+    seven = (_a_seven(mnist) * 255).astype(np.uint8)
+    first, second = tmp_path / "seven—one.png", tmp_path / "seven-two.png"
+    for p in (first, second):
+        Image.fromarray(seven).save(p)
+    out = subprocess.run([sys.executable, "-m", "kpgui", "predict", str(first), str(second)],
+                         capture_output=True, timeout=120,
+                         env={**os.environ, "PYTHONIOENCODING": "ascii", "PYTHONPATH": str(ROOT)})
+    text = out.stdout.decode("ascii")
+    assert out.returncode == 0, out.stderr.decode("ascii", "replace")
+    assert "seven?one.png: 7 (" in text and "seven-two.png: 7 (" in text
+
+
+def test_25_14_names_with_newlines_or_escapes_stay_on_their_line_in_runs(capsys):
+    from kpgui.cli import main
+
+    with Store.open_default() as store:
+        store.add_run(_Run(), name="two\nlines")
+        store.add_run(_Run(), name="\x1b[2Jcleared")
+    assert main(["runs"]) == 0
+    out = capsys.readouterr().out
+    assert "\x1b" not in out and "two\\nlines" in out and "\\x1b[2Jcleared" in out
+    assert len(out.strip().splitlines()) == 3  # the head and one line per run
+
+
+def test_25_14_duplicates_within_an_imported_file_are_named_so(tmp_path, capsys):
+    from kpgui.cli import main
+    from kpgui.core.sample_io import SampleBundle, write_samples_file
+
+    stroke = [np.array([[1.0, 1.0], [20.0, 20.0]], np.float32)]
+    other = [np.array([[5.0, 1.0], [5.0, 20.0]], np.float32)]
+    img = np.zeros((28, 28), np.uint8)
+    bundle = SampleBundle(images=np.stack([img, img, img]), labels=np.array([1, 1, 7], np.uint8),
+                          strokes=[stroke, stroke, other],
+                          pen_widths=np.array([10, 10, 10], np.float32),
+                          canvas_sizes=np.array([[280, 280]] * 3, np.int32), created_at=None)
+    path = tmp_path / "twice.npz"
+    write_samples_file(path, bundle)
+    assert main(["samples", "import", str(path)]) == 0
+    assert capsys.readouterr().out.strip() == (
+        f"imported 2 sample(s) from {path} (1 duplicate(s) within the file)")
+    assert main(["samples", "import", str(path)]) == 0
+    assert "(2 already present, 1 duplicate(s) within the file)" in capsys.readouterr().out
+
+
+@pytest.mark.slow
+def test_25_14_a_full_out_disk_names_the_out_folder_and_the_run_is_kept(tmp_path, capfd):
+    from kpgui.cli import main
+    from tests.hostile import fill_disk, small_disk
+
+    out = tmp_path / "usb"
+    with small_disk(out, "1m"):
+        (out / "m.keras").write_bytes(b"an older model")
+        fill_disk(out)
+        rc = main(["train", "--hidden", "16", "--epochs", "1", "--train-samples", "2000",
+                   "--quiet", "--out", str(out / "m.keras")])
+        err = capfd.readouterr().err
+        assert rc == 1 and str(out / "m.keras") in err and "disk is full" in err.lower(), err
+        assert (out / "m.keras").read_bytes() == b"an older model"
+        assert not [p for p in out.iterdir() if p.name.startswith(".")]  # no temp file left
+    assert main(["runs", "--json"]) == 0
+    runs = json.loads(capfd.readouterr().out)
+    assert len(runs) == 1 and Path(runs[0]["model_path"]).is_file()  # recorded, model kept
