@@ -1295,3 +1295,41 @@ def test_25_14_a_full_out_disk_names_the_out_folder_and_the_run_is_kept(tmp_path
     assert main(["runs", "--json"]) == 0
     runs = json.loads(capfd.readouterr().out)
     assert len(runs) == 1 and Path(runs[0]["model_path"]).is_file()  # recorded, model kept
+
+
+@pytest.mark.slow
+def test_25_4_kpgui_train_records_its_run_while_another_kpgui_holds_the_database(tmp_path, capfd):
+    """Another program holds the database from before the run until 4 s after its model is
+    saved (longer than the 2 s lock timeout): the run is still recorded, and --out written."""
+    import threading
+
+    from kpgui.cli import main
+    from kpgui.core.paths import database_path, models_dir
+
+    Store.open_default().close()
+    holder = sqlite3.connect(database_path(), timeout=0, isolation_level=None,
+                             check_same_thread=False)
+    holder.execute("BEGIN IMMEDIATE")
+    done = threading.Event()
+
+    def release_after_save():
+        while not done.is_set() and not any(p.stat().st_size for p in models_dir().glob("*.keras")):
+            time.sleep(0.1)
+        time.sleep(4.0)
+        holder.execute("COMMIT")
+
+    t = threading.Thread(target=release_after_save)
+    t.start()
+    try:
+        rc = main(["train", "--hidden", "16", "--epochs", "1", "--train-samples", "2000",
+                   "--out", str(tmp_path / "m.keras")])
+    finally:
+        done.set()
+        t.join()
+        holder.close()
+    out, err = capfd.readouterr()
+    assert rc == 0 and "recorded as run" in out and "busy" in err, err
+    assert (tmp_path / "m.keras").is_file()
+    with Store.open_default() as store:
+        runs = store.list_runs()
+    assert len(runs) == 1 and Path(runs[0].model_path).is_file()

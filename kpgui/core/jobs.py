@@ -223,7 +223,19 @@ def run_job(job: TrainJob, listener: Any = None, stop_event: Any = None) -> RunO
             outcome.out_path = str(copy_model(outcome.model_path, job.out, force=job.force))
         except OSError as exc:
             outcome.out_error = one_line(exc, "Saving the model")
+        else:
+            if not job.record:  # kept out of the history: no unrecorded copy in the models folder
+                _remove_model(Path(outcome.model_path))
+                outcome.model_path = outcome.out_path
     return outcome
+
+
+def _remove_model(model: Path) -> None:
+    for p in (model, model.with_suffix(".json")):
+        try:
+            p.unlink()
+        except OSError:
+            pass
 
 
 RECORD_ATTEMPTS = 30  # x the store's 2 s lock timeout (+ 1 s pause): a busy database for ~90 s
