@@ -1283,11 +1283,17 @@ def test_25_14_a_full_out_disk_names_the_out_folder_and_the_run_is_kept(tmp_path
     from tests.hostile import fill_disk, small_disk
 
     out = tmp_path / "usb"
+    args = ["train", "--hidden", "16", "--epochs", "1", "--train-samples", "2000", "--quiet",
+            "--out", str(out / "m.keras")]
     with small_disk(out, "1m"):
         (out / "m.keras").write_bytes(b"an older model")
         fill_disk(out)
-        rc = main(["train", "--hidden", "16", "--epochs", "1", "--train-samples", "2000",
-                   "--quiet", "--out", str(out / "m.keras")])
+        assert main(args) == 2  # full already: refused before training, naming the folder
+        err = capfd.readouterr().err
+        assert f"the disk holding {out} is full" in err and "Loading TensorFlow" not in err, err
+        filler = out / "filler0.bin"  # room for less than the model and its card
+        os.truncate(filler, filler.stat().st_size - 80 * 1024)
+        rc = main(args)
         err = capfd.readouterr().err
         assert rc == 1 and str(out / "m.keras") in err and "disk is full" in err.lower(), err
         assert (out / "m.keras").read_bytes() == b"an older model"

@@ -196,7 +196,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         job.check()  # an unwritable --out (or a foreign .json there) fails now, not after training
     except (OSError, ValueError) as exc:
-        text = exc.strerror if isinstance(exc, FileExistsError) and exc.strerror else str(exc)
+        text = exc.strerror if isinstance(exc, OSError) and exc.errno and exc.strerror else str(exc)
         raise CliError(text + ("; or add --force to replace it" if "model card" in text else ""))\
             from exc
     from kpgui.core.data import load_mnist

@@ -59,7 +59,7 @@ class TrainJob:
         if self.out:
             from kpgui.core.saving import check_card_place, check_writable
 
-            check_writable(self.out)
+            check_writable(self.out, need_bytes=4 * self.spec.weights + 16_384)
             if not self.force:
                 check_card_place(self.out)
 

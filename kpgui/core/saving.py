@@ -75,10 +75,11 @@ def check_card_place(path: str | os.PathLike) -> None:
             f"there would replace it. Choose another name, or move {card.name} away", str(card))
 
 
-def check_writable(path: str | os.PathLike) -> Path:
+def check_writable(path: str | os.PathLike, need_bytes: int = 0) -> Path:
     """Fail now, before an hour of training, if `path` cannot be written: OSError naming the
     file and why. A probe file is created beside it and removed (permissions alone do not tell:
-    a read-only disk, a full one, or a folder that is a file)."""
+    a read-only disk, a full one, or a folder that is a file); a disk with less room than
+    `need_bytes` (the least the model can take) is refused as full, naming the folder."""
     from kpgui.core.paths import refuse_kpgui_file
 
     p = keras_path(path)
@@ -102,6 +103,15 @@ def check_writable(path: str | os.PathLike) -> Path:
     for f in (p, card):
         if f.exists() and not os.access(f, os.W_OK):
             raise OSError(f"cannot save to {p}: the file {f} is read-only")
+    try:
+        free = shutil.disk_usage(folder).free
+    except OSError:
+        free = need_bytes
+    if free < need_bytes:
+        raise OSError(errno.ENOSPC, f"cannot save to {p}: the disk holding {folder} is full "
+                      f"({free / 1e6:,.1f} MB free; the model needs at least "
+                      f"{need_bytes / 1e6:,.1f} MB). Free some space or choose another folder",
+                      str(folder))
     return p
 
 
