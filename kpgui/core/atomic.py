@@ -46,7 +46,7 @@ def _writer_gone(name: str) -> bool:
     if m is None or m.group("pid") is None:
         return False
     pid = int(m.group("pid"))
-    if pid == os.getpid():
+    if pid == os.getpid() or os.name != "posix":  # on Windows os.kill(pid, 0) would END it
         return False
     try:
         os.kill(pid, 0)
