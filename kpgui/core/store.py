@@ -112,6 +112,7 @@ class StoreError(RuntimeError):
     """
 
     CORRUPT, LOCKED, NEWER, IO, BAD_ROW = "corrupt", "locked", "newer", "io", "bad-row"
+    NEEDS_WRITE = "needs-write"  # a read-only open found a database that must be set up first
 
     def __init__(self, message: str, kind: str = "io", path: Path | None = None) -> None:
         super().__init__(message)
@@ -433,7 +434,7 @@ class Store:
             if version < SCHEMA_VERSION:
                 raise StoreError(f"The kpgui database at {self.path} is empty or from an older "
                                  "kpgui and cannot be brought up to date while reading only.",
-                                 StoreError.IO, self.path)
+                                 StoreError.NEEDS_WRITE, self.path)
         else:
             # WAL: readers (another window, the CLI) never block the writer. If WAL is
             # impossible (e.g. some network folders) SQLite keeps its rollback journal.
@@ -469,7 +470,11 @@ class Store:
         from kpgui.core.paths import database_path, database_path_for_reading
 
         if readonly:
-            return cls(database_path_for_reading(), timeout=timeout, readonly=True)
+            try:
+                return cls(database_path_for_reading(), timeout=timeout, readonly=True)
+            except StoreError as exc:
+                if exc.kind != StoreError.NEEDS_WRITE:
+                    raise  # an empty or old database is set up by an ordinary open, below
         return cls(database_path(), timeout=timeout)
 
     @classmethod
