@@ -120,11 +120,13 @@ def _name_the_target(exc: OSError, target: Path) -> OSError:
     """An OSError from writing a temporary file names the file the person chose (the temporary
     name, or the source of a copy, would point at the wrong place: e.g. a full --out disk
     reported as the healthy models folder)."""
-    if exc.filename is None or str(exc.filename) != str(target):
-        new = type(exc)(exc.errno, exc.strerror or str(exc), str(target)) if exc.errno \
+    if exc.filename is not None and str(exc.filename) == str(target):
+        return exc
+    try:
+        return type(exc)(exc.errno, exc.strerror or str(exc), str(target)) if exc.errno \
             else OSError(f"{target}: {exc}")
-        return new
-    return exc
+    except Exception:  # noqa: BLE001 - an OSError subclass with its own constructor
+        return exc
 
 
 def atomic_write_all(items: Sequence[tuple[str | os.PathLike, Callable[[str], None]]]) -> list[Path]:
@@ -161,8 +163,8 @@ def atomic_write_all(items: Sequence[tuple[str | os.PathLike, Callable[[str], No
             os.replace(tmp, p)
             replaced.append(i)
     except BaseException:
-        for i in reversed(replaced):
-            _put_back(targets[i], backups[i] if backups else None)
+        for i in reversed(replaced if backups else []):  # one file: its rename is the commit
+            _put_back(targets[i], backups[i])
         for tmp in temps:
             _unlink_quietly(tmp)
         for b in backups:
