@@ -120,11 +120,10 @@ def _name_the_target(exc: OSError, target: Path) -> OSError:
     """An OSError from writing a temporary file names the file the person chose (the temporary
     name, or the source of a copy, would point at the wrong place: e.g. a full --out disk
     reported as the healthy models folder)."""
-    if exc.filename is not None and str(exc.filename) == str(target):
-        return exc
+    if not exc.errno or (exc.filename is not None and str(exc.filename) == str(target)):
+        return exc  # not a system error (e.g. a cancel: InterruptedError): keep it as it is
     try:
-        return type(exc)(exc.errno, exc.strerror or str(exc), str(target)) if exc.errno \
-            else OSError(f"{target}: {exc}")
+        return type(exc)(exc.errno, exc.strerror or str(exc), str(target))
     except Exception:  # noqa: BLE001 - an OSError subclass with its own constructor
         return exc
 
