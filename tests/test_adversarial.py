@@ -1094,13 +1094,21 @@ def _read_digit(path: Path, capsys, *extra: str) -> str:
     return capsys.readouterr().out.strip()
 
 
-@pytest.mark.parametrize("kind", ["png16", "png16-12bit", "tiff32", "tiff-float", "tiff-float255"])
+@pytest.mark.parametrize("kind", ["png16", "png16-12bit", "tiff32", "tiff-float", "tiff-float255",
+                                  "png16-paper", "tiff32-paper", "tiff-float-paper"])
 def test_25_11_deep_greyscale_pictures_read_by_their_real_range(tmp_path, mnist, capsys, kind):
+    """A plain conversion to 8 bits clips: dark ink on grey 16/32-bit paper became all white."""
     from PIL import Image
 
     seven = _a_seven(mnist)
     path = tmp_path / f"seven-{kind}.{'png' if kind.startswith('png') else 'tif'}"
-    if kind == "png16":
+    if kind == "png16-paper":  # a scan: dark ink (8,000) on grey paper (40,000)
+        Image.fromarray((40000 - seven * 32000).astype(np.uint16)).save(path)
+    elif kind == "tiff32-paper":
+        Image.fromarray((1_500_000_000 - seven * 1_200_000_000).astype(np.int32), mode="I").save(path)
+    elif kind == "tiff-float-paper":
+        Image.fromarray((0.8 - seven * 0.6).astype(np.float32), mode="F").save(path)
+    elif kind == "png16":
         Image.fromarray((seven * 65535).astype(np.uint16)).save(path)
     elif kind == "png16-12bit":  # a 12-bit scanner's values in a 16-bit file
         Image.fromarray((seven * 4095).astype(np.uint16)).save(path)

@@ -181,14 +181,16 @@ def _to_gray(image: np.ndarray) -> np.ndarray:
     return to_unit_range(img)
 
 
-# Full-scale values of the integer depths pictures come in (8, 10, 12, 14, 16, 24, 32 bits).
-_FULL_SCALES = tuple(float(2**bits - 1) for bits in (8, 10, 12, 14, 16, 24, 32, 64))
+# Full-scale values of the integer depths pictures come in (8, 10, 12, 14, 16 bits); deeper ones
+# are scaled by their type's largest value (2**31 - 1 for Pillow's 32-bit "I" pictures).
+_FULL_SCALES = tuple(float(2**bits - 1) for bits in (8, 10, 12, 14, 16))
 
 
 def to_unit_range(image: np.ndarray) -> np.ndarray:
     """Pixel values of any depth as float64 in [0, 1], by their real range: integers by the
-    smallest bit depth that holds their largest value (a 12-bit scan in a 16-bit PNG is not
-    read as nearly black, nor a 16-bit one clipped to white); floats in [0, 1] as they are,
+    smallest bit depth up to 16 that holds their largest value (a 12-bit scan in a 16-bit PNG
+    is not read as nearly black, nor a 16-bit one clipped to white), deeper ones by their type's
+    largest value; floats in [0, 1] as they are,
     larger ones by their peak, negative ones by their span. NaN/inf count as 0."""
     a = np.asarray(image)
     if a.dtype == np.bool_:
@@ -200,8 +202,8 @@ def to_unit_range(image: np.ndarray) -> np.ndarray:
     if a.dtype.kind in "ui":
         if lo < 0:  # signed pictures: shift to start at 0
             g, hi = g - lo, hi - lo
-        scale = next((f for f in _FULL_SCALES if hi <= f), hi)
-        return g / scale
+        scale = next((f for f in _FULL_SCALES if hi <= f), float(np.iinfo(a.dtype).max))
+        return g / max(scale, hi)
     if lo >= 0.0 and hi <= 1.0:
         return g
     if lo < 0.0:
