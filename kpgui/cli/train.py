@@ -88,6 +88,10 @@ class Progress:
         if not self.quiet:
             self.console.print(text, style="dim")
 
+    def on_notice(self, text: str) -> None:
+        """Something the person must see even with --quiet (the database is busy...)."""
+        self.console.print(text)
+
     def on_train_begin(self, s) -> None:
         if self.quiet:
             return

@@ -264,8 +264,10 @@ def _record(result: Any, outcome: RunOutcome, listener: Any = None,
             if exc.kind != StoreError.LOCKED or attempt == attempts:
                 return None, f"The run could not be added to the history: {exc}" + (
                     f" Its model is kept at {outcome.model_path}." if outcome.model_path else "")
-            notify(listener, "on_status", f"The kpgui database is busy (another kpgui is using "
-                   f"it); recording the run again ({attempt}/{attempts - 1})…")
+            # on_notice where the listener has it (the CLI shows it even with --quiet)
+            notify(listener, "on_notice" if hasattr(listener, "on_notice") else "on_status",
+                   f"The kpgui database is busy (another kpgui is using it); recording the run "
+                   f"again ({attempt}/{attempts - 1})…")
             time.sleep(pause)
         except OSError as exc:
             return None, f"The run could not be added to the history: {exc}"
