@@ -125,12 +125,33 @@ def fold_models(base_path: Path, shipped_card: dict, digits, quick: bool) -> dic
     return _merge(parts)
 
 
+BASE_COMMIT = "42c4747"  # the shipped model before real pen digits: the recipe's first step
+
+
+def base_from_git(commit: str = BASE_COMMIT) -> Path | None:
+    """The previous shipped model, taken out of the repository's history into a temp file."""
+    import subprocess
+    import tempfile
+
+    out = Path(tempfile.mkdtemp(prefix="kpgui-base-")) / "previous-default.keras"
+    try:
+        done = subprocess.run(["git", "-C", str(C.ROOT), "show",
+                               f"{commit}:kpgui/resources/models/default.keras"],
+                              capture_output=True, timeout=60)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if done.returncode != 0 or not done.stdout:
+        return None
+    out.write_bytes(done.stdout)
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     C.setup_env()
     p = C.base_parser(__doc__.splitlines()[0])
     p.add_argument("--model", help="the model to measure (default: the shipped one)")
     p.add_argument("--base", help="the model before real pen digits (the recipe's first step; "
-                   "default: the shipped model's 'continued_from' if it exists)")
+                   f"default: the shipped model of commit {BASE_COMMIT}, from git)")
     p.add_argument("--folds", action="store_true", help="also train the recipe per writer fold "
                    "(about 10 minutes a fold on 2 cores)")
     args = p.parse_args(argv)
@@ -146,7 +167,7 @@ def main(argv: list[str] | None = None) -> int:
     digits = load_pendigits()
     model = Predictor.load(args.model or default_model_path())
     trained_on_pen = bool(model.card.get("spec", {}).get("real_pen"))
-    base_path = args.base or model.card.get("continued_from")
+    base_path = args.base or (base_from_git() if trained_on_pen else None)
     base = Predictor.load(base_path) if base_path and Path(base_path).is_file() else None
     strangers = digits.of_writers(HELD_OUT_WRITERS) if trained_on_pen else digits
     if args.quick and not trained_on_pen:

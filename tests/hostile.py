@@ -1,9 +1,13 @@
-"""Hostile files for the tests: headers that claim far more than the file holds."""
+"""Hostile files and places for the tests: headers that claim far more than the file holds,
+a small disk that fills up or turns read-only."""
 
 from __future__ import annotations
 
+import contextlib
 import io
+import os
 import struct
+import subprocess
 import zlib
 from pathlib import Path
 
@@ -30,3 +34,35 @@ def npy_claiming(path: Path, shape: tuple, descr: str = "<f8") -> Path:
                                                 "shape": shape})
         f.write(bytes(64))
     return path
+
+
+@contextlib.contextmanager
+def small_disk(folder: Path, size: str = "2m"):
+    """A tiny tmpfs mounted at `folder` for the block (skips the test where mounting is not
+    allowed): a real full or read-only disk, as root cannot be stopped by permissions."""
+    import pytest
+
+    folder.mkdir(parents=True, exist_ok=True)
+    if not hasattr(os, "geteuid") or os.geteuid() != 0 or subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(folder)],
+            capture_output=True).returncode != 0:
+        pytest.skip("needs root and mount to make a small disk")
+    try:
+        yield folder
+    finally:
+        subprocess.run(["umount", "-l", str(folder)], capture_output=True)
+
+
+def fill_disk(folder: Path) -> None:
+    """Write to `folder` until its disk is full (to the last byte)."""
+    for i, chunk in enumerate((64 * 1024, 512, 1)):
+        try:
+            with open(folder / f"filler{i}.bin", "wb", buffering=0) as f:
+                while True:
+                    f.write(bytes(chunk))
+        except OSError:
+            pass
+
+
+def remount_read_only(folder: Path) -> None:
+    subprocess.run(["mount", "-o", "remount,ro", str(folder)], check=True, capture_output=True)

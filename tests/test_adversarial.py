@@ -214,7 +214,7 @@ def test_config_asking_for_huge_layers_is_refused_before_keras(tmp_path):
 
 
 @pytest.mark.parametrize("layer", [
-    {"class_name": "Dense", "config": {"name": "big", "units": "2000000"}},
+    {"class_name": "Dense", "config": {"name": "big", "units": "20000000"}},  # on 10 inputs: 200 M
     {"class_name": "Conv2D", "config": {"name": "big", "filters": 4096, "kernel_size": [50, 50]}},
     {"class_name": "LSTM", "config": {"name": "big", "units": 100000}},
     {"class_name": "SomethingNew", "config": {"name": "big", "size": 1e9}},
@@ -672,14 +672,15 @@ def test_killed_save_leaves_a_recognisable_temp_file_that_is_cleaned(tmp_path):
     assert len(left) == 1 and is_temp_file_name(left[0].name), left
     assert left[0].name.startswith(".model.kpgui-tmp-") and left[0].suffix == ".keras"
     assert target.read_bytes() == b"old model"
-    assert clean_stale_temp_files(tmp_path) == [], "a fresh file may be a save in progress"
+    alive = temp_path_for(target)  # a save in progress in a process that runs (this one)
+    alive.write_bytes(b"in progress")
     old = time.time() - 3600
-    os.utime(left[0], (old, old))
     mine = tmp_path / ".notes.txt"  # not ours: never touched
     mine.write_text("keep")
     os.utime(mine, (old, old))
+    # The killed writer's pid is in the name and no longer runs: cleaned at once, not in 10 min.
     assert clean_stale_temp_files(tmp_path) == [left[0]]
-    assert sorted(p.name for p in tmp_path.iterdir()) == [".notes.txt", "model.keras"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([".notes.txt", alive.name, "model.keras"])
 
 
 def test_atomic_write_cleans_its_own_stale_leftovers(tmp_path):
@@ -750,3 +751,599 @@ def test_randomly_damaged_files_end_in_their_typed_error(tmp_path):
                 read(path)
             except error:
                 pass
+
+
+# == Round two (issue 25): nothing the user did not name is lost ==================================
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    """Every regular file in `folder` (names and bytes): what must stay byte-identical."""
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.is_file()}
+
+
+def test_25_1_save_targets_name_the_model_and_its_card(tmp_path):
+    from kpgui.core.saving import save_targets
+
+    assert save_targets(tmp_path / "mymodel") == (tmp_path / "mymodel.keras", tmp_path / "mymodel.json")
+    assert save_targets(tmp_path / "results.txt") == (tmp_path / "results.keras",
+                                                      tmp_path / "results.json")
+
+
+def test_25_1_a_save_never_replaces_a_json_that_is_not_a_model_card(tmp_path):
+    from kpgui.core.saving import ForeignCardError, copy_model
+
+    src = _plain_model(tmp_path / "src.keras")
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "notes.json").write_text('{"my": "notes"}')
+    (out / "notes.keras").write_bytes(b"an old model")
+    before = _files(out)
+    with pytest.raises(ForeignCardError, match="not a kpgui model card"):
+        copy_model(src, out / "notes.keras")
+    assert _files(out) == before
+    copy_model(src, out / "notes.keras", force=True)  # what the question's "Replace" does
+    assert json.loads((out / "notes.json").read_text())["format"].startswith("kpgui-model-card/")
+
+
+def test_25_1_cli_train_refuses_to_replace_a_foreign_json_in_one_line(tmp_path, capfd):
+    from kpgui.cli import main
+
+    notes = tmp_path / "notes.json"
+    notes.write_text("my notes, not a model card")
+    rc = main(["train", "--epochs", "1", "--out", str(tmp_path / "notes.keras")])
+    err = capfd.readouterr().err
+    assert rc == 2 and len(err.strip().splitlines()) == 1, err
+    assert str(notes) in err and "--force" in err and "Loading TensorFlow" not in err
+    assert notes.read_text() == "my notes, not a model card"
+
+
+def test_25_2_a_card_place_that_is_a_folder_fails_before_the_model_is_touched(tmp_path, capfd):
+    from kpgui.cli import main
+    from kpgui.core.saving import copy_model
+
+    src = _plain_model(tmp_path / "src.keras")
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "x.keras").write_bytes(b"the old model")
+    (out / "x.json").mkdir()
+    with pytest.raises(OSError, match="folder"):
+        copy_model(src, out / "x.keras", force=True)
+    assert (out / "x.keras").read_bytes() == b"the old model" and _files(out) == {
+        "x.keras": b"the old model"}
+    rc = main(["train", "--epochs", "1", "--out", str(out / "x.keras")])  # before training
+    err = capfd.readouterr().err
+    assert rc == 2 and "x.json" in err and "folder" in err and "Loading TensorFlow" not in err
+    assert (out / "x.keras").read_bytes() == b"the old model"
+
+
+def test_25_2_model_and_card_are_one_unit_when_the_disk_fills_on_the_card(tmp_path, monkeypatch):
+    import errno
+
+    from kpgui.core import saving
+
+    src = _plain_model(tmp_path / "src.keras")
+    out = tmp_path / "out"
+    out.mkdir()
+    copy_model_first = saving.copy_model(src, out / "m.keras")
+    before = _files(out)
+
+    def full(_text):
+        def write(tmp):
+            Path(tmp).write_text("{\"half")
+            raise OSError(errno.ENOSPC, "No space left on device", tmp)
+        return write
+
+    monkeypatch.setattr(saving, "_write_text", full)
+    other = _plain_model(tmp_path / "other.keras", sizes=(784, 8, 10))
+    with pytest.raises(OSError) as info:
+        saving.copy_model(other, out / "m.keras")
+    assert info.value.errno == errno.ENOSPC and info.value.filename == str(out / "m.json")
+    assert _files(out) == before, "the old model and its old card must be byte-identical"
+    assert copy_model_first == out / "m.keras"
+
+
+def test_25_2_a_failed_second_rename_puts_the_first_file_back(tmp_path, monkeypatch):
+    from kpgui.core import atomic
+    from kpgui.core.atomic import atomic_write_all
+
+    (tmp_path / "m.keras").write_bytes(b"old model")
+    (tmp_path / "m.json").write_bytes(b"old card")
+    real = os.replace
+    calls = []
+
+    def flaky(a, b):
+        calls.append(b)
+        if str(b).endswith("m.json") and len(calls) == 2:
+            raise PermissionError(13, "Permission denied", str(b))
+        return real(a, b)
+
+    monkeypatch.setattr(atomic.os, "replace", flaky)
+    with pytest.raises(PermissionError):
+        atomic_write_all([(tmp_path / "m.keras", lambda t: Path(t).write_bytes(b"new model")),
+                          (tmp_path / "m.json", lambda t: Path(t).write_bytes(b"new card"))])
+    assert _files(tmp_path) == {"m.json": b"old card", "m.keras": b"old model"}
+
+
+def test_25_5_an_interrupted_save_in_the_out_folder_is_cleaned_at_the_next_run(tmp_path, capfd):
+    from kpgui.cli import main
+    from kpgui.core.atomic import temp_path_for
+
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True).stdout.strip()
+    leftover = tmp_path / temp_path_for(tmp_path / "m.keras").name.replace(
+        f"p{os.getpid()}-", f"p{dead}-")
+    leftover.write_bytes(b"x" * 1000)  # what kill -9 during a save leaves
+    rc = main(["train", "--epochs", "1", "--data", str(tmp_path / "missing.npz"),
+               "--out", str(tmp_path / "m.keras")])
+    err = capfd.readouterr().err
+    assert rc == 2 and not leftover.exists()
+    assert f"removed 1 unfinished save(s) left in {tmp_path}" in err
+
+
+def test_25_5_unrecorded_models_are_cleaned_with_a_line_and_delete_removes_the_logs(capfd):
+    from kpgui.cli import main
+    from kpgui.core.paths import models_dir, runs_dir
+
+    orphan = _plain_model(models_dir() / "run-20250101000000-16.keras")
+    orphan.with_suffix(".json").write_text('{"format": "kpgui-model-card/1"}')
+    old = time.time() - 7200
+    os.utime(orphan, (old, old))
+    kept = _plain_model(models_dir() / "run-20250101000001-16.keras")
+    os.utime(kept, (old, old))
+    gone_logs, kept_logs = runs_dir() / "train-1", runs_dir() / "train-2"
+    for d in (gone_logs, kept_logs):
+        (d / "tensorboard").mkdir(parents=True)
+        (d / "history.csv").write_text("epoch,loss\n0,1.0\n")
+    with Store.open_default() as store:
+        doomed = store.add_run(_Run(), model_path=None, notes={"log_dir": str(gone_logs)})
+        store.add_run(_Run(), model_path=str(kept), notes={"log_dir": str(kept_logs)})
+    assert main(["runs", "--delete", str(doomed)]) == 0
+    err = capfd.readouterr().err
+    assert "removed 1 model file(s)" in err and orphan.name in err
+    assert not orphan.exists() and not orphan.with_suffix(".json").exists()
+    assert kept.exists() and kept_logs.exists(), "a recorded run's model and logs stay"
+    assert not gone_logs.exists(), "deleting a run removes its log folder"
+
+
+def test_25_5_a_recovered_history_does_not_make_its_models_orphans(tmp_path):
+    from kpgui.core.paths import database_path, models_dir
+
+    model = _plain_model(models_dir() / "run-1.keras")
+    old = time.time() - 7200
+    os.utime(model, (old, old))
+    database_path().write_bytes(b"garbage, not a database" * 100)
+    with Store.recover(database_path()) as store:
+        assert store.clean_orphan_models() == []
+    assert model.exists()
+
+
+def test_25_6_runs_started_in_the_same_second_get_their_own_log_folders_and_model_names():
+    from kpgui.core.jobs import TrainJob, _log_dir
+    from kpgui.core.paths import models_dir
+    from kpgui.core.saving import new_model_path
+    from kpgui.core.spec import ModelSpec
+
+    job = TrainJob(ModelSpec(hidden=(16,)))
+    folders = [_log_dir("2026-01-01T10:00:00", job) for _ in range(3)]
+    assert len(set(folders)) == 3 and all(f.is_dir() for f in folders)
+    names = [new_model_path(models_dir(), "2026-01-01T10:00:00", (16,)) for _ in range(3)]
+    assert len(set(names)) == 3 and all(n.exists() for n in names)  # reserved, not just checked
+
+
+def test_25_4_a_run_is_recorded_when_another_program_holds_the_database(monkeypatch):
+    import threading
+
+    from kpgui.core import jobs
+    from kpgui.core.paths import database_path
+
+    Store.open_default().close()
+    holder = sqlite3.connect(database_path(), timeout=0, isolation_level=None,
+                             check_same_thread=False)
+    holder.execute("BEGIN IMMEDIATE")  # another kpgui in the middle of a long write
+    release = threading.Timer(3.0, lambda: holder.execute("COMMIT"))
+    release.start()
+    said = []
+
+    class Listener:
+        def on_status(self, text):
+            said.append(text)
+
+    outcome = jobs.RunOutcome(kind="train", name="busy", status="finished", summary="",
+                              spec={}, epochs_run=1, history={"loss": [0.5]}, test_accuracy=0.9,
+                              test_loss=0.3, wall_time=1.0, samples_per_second=1.0,
+                              train_samples=10, started_at="2026-01-01T10:00:00")
+    run_id, error = jobs._record(_Run(), outcome, Listener(), attempts=10, pause=0.1)
+    release.join()
+    holder.close()
+    assert error is None and run_id is not None, error
+    assert any("busy" in s for s in said)
+    with Store.open_default() as store:
+        assert [r.id for r in store.list_runs()] == [run_id]
+
+
+def test_25_3_exports_refuse_the_database_and_every_file_kpgui_owns(tmp_path, capfd):
+    from kpgui.cli import main
+    from kpgui.core.experiment import Experiment, save_experiment
+    from kpgui.core.paths import OwnFileError, data_dir, database_path, models_dir
+    from kpgui.core.resources import default_model_path
+    from kpgui.core.saving import copy_model
+    from kpgui.core.spec import ModelSpec
+
+    with Store.open_default() as store:
+        run = store.add_run(_Run(), name="precious")
+        store.add_sample(3, [np.array([[1.0, 1.0], [20.0, 20.0]])], 10.0, (280, 280),
+                         np.zeros((28, 28), np.float32))
+    db = database_path()
+    wal = db.with_name(db.name + "-wal")
+    for target in (db, wal, models_dir() / "x.npz", data_dir() / "runs" / "x.npz"):
+        before = target.read_bytes() if target.is_file() else None
+        rc = main(["samples", "export", str(target)])
+        err = capfd.readouterr().err
+        assert rc == 2 and "kpgui" in err and "destroy" in err, (target, err)
+        assert (target.read_bytes() if target.is_file() else None) == before
+    with Store.open_default() as store:
+        assert store.get_run(run).name == "precious"  # the history is intact
+    shipped = default_model_path().read_bytes()
+    with pytest.raises(OwnFileError, match="shipped with kpgui"):
+        copy_model(_plain_model(tmp_path / "m.keras"), default_model_path(), force=True)
+    assert default_model_path().read_bytes() == shipped
+    with pytest.raises(OwnFileError, match="database"):
+        save_experiment(db, Experiment(ModelSpec()))
+    rc = main(["train", "--epochs", "1", "--out", str(models_dir() / "mine.keras")])
+    assert rc == 2 and "models folder" in capfd.readouterr().err
+
+
+def test_25_14_a_full_then_read_only_data_disk_still_lists_and_exports(tmp_path, capfd):
+    from kpgui.cli import main
+    from kpgui.core.paths import database_path_for_reading
+    from tests.hostile import fill_disk, remount_read_only, small_disk
+
+    data = Path(os.environ["KPGUI_DATA_DIR"])
+    with small_disk(data):
+        with Store.open_default() as store:
+            store.add_run(_Run(), name="kept run")
+            store.add_sample(4, [np.array([[1.0, 1.0], [20.0, 20.0]])], 10.0, (280, 280),
+                             np.zeros((28, 28), np.float32))
+        assert database_path_for_reading().is_file()
+        fill_disk(data)
+        for state in ("full", "read-only"):
+            assert main(["runs"]) == 0, capfd.readouterr().err
+            out, err = capfd.readouterr()
+            assert "kept run" in out and not err, (state, err)
+            export = tmp_path / f"{state}.npz"
+            assert main(["samples", "export", str(export)]) == 0, capfd.readouterr().err
+            assert len(read_samples_file(export)) == 1
+            capfd.readouterr()
+            if state == "full":
+                remount_read_only(data)
+
+
+HUGE = "1" + "0" * 400  # 10**400: float() of it raises OverflowError
+
+
+@pytest.mark.parametrize("body", [
+    '{"format": "kpgui-experiment/1", "spec": {"learning_rate": HUGE}}',
+    '{"format": "kpgui-experiment/1", "spec": {"epochs": HUGE}}',
+    '{"format": "kpgui-experiment/1", "spec": {"hidden": [HUGE]}}',
+    '{"format": "kpgui-experiment/1", "spec": {}, "sweep": {"option": "learning_rate", '
+    '"values": [HUGE, 0.1]}}',
+    '{"format": "kpgui-experiment/1", "spec": {"seed": 1' + "0" * 5000 + '}}',
+])
+def test_25_10_a_huge_number_in_an_experiment_is_one_clear_message(tmp_path, body):
+    from kpgui.core.experiment import ExperimentError, load_experiment
+
+    path = tmp_path / "exp.json"
+    path.write_text(body.replace("HUGE", HUGE))
+    with pytest.raises(ExperimentError) as info:
+        load_experiment(path)
+    text = str(info.value)
+    assert "exp.json" in text and "digits" in text and "far larger" in text and len(text) < 200
+
+
+def test_25_10_huge_numbers_given_to_a_spec_are_refused_by_range_not_overflow():
+    from kpgui.core.spec import ModelSpec
+
+    for name, words in (("learning_rate", "at most 10"), ("epochs", "from 1 to 1,000"),
+                        ("seed", "2,147,483,647")):
+        with pytest.raises(ValueError, match=words):
+            ModelSpec.from_dict({name: 10**400}, strict=True)
+        assert ModelSpec.from_dict({name: 10**400}) == ModelSpec()  # lenient: the default
+
+
+def test_25_10_a_huge_number_in_a_model_card_is_named_and_the_model_still_works(tmp_path):
+    from kpgui.core.cards import card_facts
+    from kpgui.core.confidence import Calibration
+    from kpgui.core.personal import spec_of
+    from kpgui.core.saving import copy_model
+
+    model = _plain_model(tmp_path / "m.keras")
+    model.with_suffix(".json").write_text(
+        ('{"format": "kpgui-model-card/1", "test_accuracy": HUGE, "spec": {"epochs": HUGE}, '
+         '"calibration": {"temperature": HUGE, "threshold": 0.5}}').replace("HUGE", HUGE))
+    p = Predictor.load(model)  # Model info, Continue training: the card is what they read
+    assert card_facts(p.card) == [("Model card", "m.json was ignored: it holds the number "
+                                   "10000000… (401 digits), far larger than any value kpgui uses")]
+    assert Calibration.from_card(p.card) == Calibration()
+    assert spec_of(p).hidden == (16,)  # read off the layers
+    assert p.predict(np.zeros((1, 784), np.float32)).shape == (1, 10)
+    saved = copy_model(model, tmp_path / "copy.keras")
+    assert "unreadable" not in json.loads(saved.with_suffix(".json").read_text())
+
+
+def test_25_14_ranges_print_as_readable_numbers(capfd):
+    from kpgui.cli import main
+
+    with pytest.raises(SystemExit) as info:  # argparse's own one-line usage error
+        main(["train", "--seed", "99999999999"])
+    err = capfd.readouterr().err
+    assert info.value.code == 2
+    assert "2,147,483,647" in err and "e+" not in err
+
+
+def _a_seven(mnist) -> np.ndarray:
+    """A clear 7 of MNIST test, white on black, 84 x 84 (values 0-1)."""
+    x_test, y_test = mnist[2], mnist[3]
+    seven = x_test[np.flatnonzero(y_test == 7)[0]].astype(np.float64) / 255.0
+    return np.kron(seven, np.ones((3, 3)))
+
+
+def _read_digit(path: Path, capsys, *extra: str) -> str:
+    from kpgui.cli import main
+
+    assert main(["predict", str(path), *extra]) == 0
+    return capsys.readouterr().out.strip()
+
+
+@pytest.mark.parametrize("kind", ["png16", "png16-12bit", "tiff32", "tiff-float", "tiff-float255",
+                                  "png16-paper", "tiff32-paper", "tiff-float-paper"])
+def test_25_11_deep_greyscale_pictures_read_by_their_real_range(tmp_path, mnist, capsys, kind):
+    """A plain conversion to 8 bits clips: dark ink on grey 16/32-bit paper became all white."""
+    from PIL import Image
+
+    seven = _a_seven(mnist)
+    path = tmp_path / f"seven-{kind}.{'png' if kind.startswith('png') else 'tif'}"
+    if kind == "png16-paper":  # a scan: dark ink (8,000) on grey paper (40,000)
+        Image.fromarray((40000 - seven * 32000).astype(np.uint16)).save(path)
+    elif kind == "tiff32-paper":
+        Image.fromarray((1_500_000_000 - seven * 1_200_000_000).astype(np.int32), mode="I").save(path)
+    elif kind == "tiff-float-paper":
+        Image.fromarray((0.8 - seven * 0.6).astype(np.float32), mode="F").save(path)
+    elif kind == "png16":
+        Image.fromarray((seven * 65535).astype(np.uint16)).save(path)
+    elif kind == "png16-12bit":  # a 12-bit scanner's values in a 16-bit file
+        Image.fromarray((seven * 4095).astype(np.uint16)).save(path)
+    elif kind == "tiff32":
+        Image.fromarray((seven * 2_000_000_000).astype(np.int32), mode="I").save(path)
+    elif kind == "tiff-float":
+        Image.fromarray(seven.astype(np.float32), mode="F").save(path)
+    else:
+        Image.fromarray((seven * 255).astype(np.float32), mode="F").save(path)
+    assert Image.open(path).mode in ("I;16", "I", "F")  # really a deep picture
+    out = _read_digit(path, capsys)
+    assert out.startswith(f"{path}: 7 ("), out
+
+
+@pytest.mark.parametrize("ink", ["auto", "light"])
+def test_25_11_a_white_digit_drawn_with_alpha_only_reads(tmp_path, mnist, capsys, ink):
+    from PIL import Image
+
+    alpha = (_a_seven(mnist) * 255).astype(np.uint8)
+    rgba = np.dstack([np.full(alpha.shape, 255, np.uint8)] * 3 + [alpha])  # white everywhere
+    path = tmp_path / "white-seven.png"
+    Image.fromarray(rgba, "RGBA").save(path)
+    out = _read_digit(path, capsys, "--ink", ink)
+    assert out.startswith(f"{path}: 7 ("), out
+    black = tmp_path / "black-seven.png"  # the same with black ink still reads, too
+    Image.fromarray(np.dstack([np.zeros(alpha.shape, np.uint8)] * 3 + [alpha]), "RGBA").save(black)
+    assert _read_digit(black, capsys).startswith(f"{black}: 7 (")
+
+
+def _layer(kind: str, name: str, inbound: list[str] | None = None, **cfg) -> dict:
+    layer = {"class_name": kind, "name": name, "config": {"name": name, **cfg}}
+    if inbound is not None:  # a functional graph's edge: which layers' outputs it takes
+        layer["inbound_nodes"] = [{"args": [[{"class_name": "__keras_tensor__", "config": {
+            "keras_history": [n, 0, 0]}} for n in inbound]]}]
+    return layer
+
+
+def _keras_docs_convnet() -> dict:
+    """The config of the Keras docs' MNIST convnet (as Keras 3 writes it, trimmed)."""
+    return {"class_name": "Sequential", "config": {"name": "sequential", "layers": [
+        {"class_name": "InputLayer", "config": {"batch_shape": [None, 28, 28, 1], "name": "input"}},
+        _layer("Conv2D", "conv2d", filters=32, kernel_size=[3, 3], strides=[1, 1]),
+        _layer("MaxPooling2D", "max_pooling2d", pool_size=[2, 2], strides=[2, 2]),
+        _layer("Conv2D", "conv2d_1", filters=64, kernel_size=[3, 3], strides=[1, 1]),
+        _layer("MaxPooling2D", "max_pooling2d_1", pool_size=[2, 2], strides=[2, 2]),
+        _layer("Flatten", "flatten"), _layer("Dropout", "dropout", rate=0.5),
+        _layer("Dense", "dense", units=10, activation="softmax")]}}
+
+
+def test_25_13_layers_after_flatten_are_costed_on_what_flatten_gives():
+    from kpgui.core.limits import MAX_ACTIVATIONS
+    from kpgui.core.modelfile import _Flow, _walk, check_config_size
+
+    flow = _Flow()
+    _walk(_keras_docs_convnet(), flow)
+    # Exact numbers (valid padding): dropout gets 5 x 5 x 64 = 1,600; the estimate may round up
+    # (it ignores the 2 pixels valid padding drops) but stays of that order, not 39.3 M.
+    assert 1_600 <= flow.outputs["dropout"][0] * flow.outputs["dropout"][1] <= 3_136
+    assert 34_826 <= check_config_size(_keras_docs_convnet()) <= 60_000  # 34,826 real weights
+    assert flow.widest[1] < MAX_ACTIVATIONS
+
+
+def test_25_13_a_big_layer_hidden_behind_a_pooling_branch_is_still_costed():
+    from kpgui.core.limits import TooBig
+    from kpgui.core.modelfile import check_config_size
+
+    def graph(conv_input: str) -> dict:
+        return {"class_name": "Functional", "config": {"name": "f", "layers": [
+            _layer("InputLayer", "big", batch_shape=[None, 1500, 1500, 1]),
+            _layer("MaxPooling2D", "shrink", ["big"], pool_size=[500, 500]),
+            _layer("Conv2D", "conv", [conv_input], filters=8, kernel_size=[3, 3]),
+            _layer("GlobalAveragePooling2D", "gap", ["conv"]),
+            _layer("Dense", "out", ["gap"], units=10)]}}
+
+    assert check_config_size(graph("shrink")) < 1_000  # the conv really sees 3 x 3 pixels
+    for hidden in ("big", "no-such-layer"):  # on the 1500 x 1500 input, or unknown: the worst
+        with pytest.raises(TooBig, match="'conv'"):
+            check_config_size(graph(hidden))
+
+
+@pytest.mark.slow
+def test_25_13_the_keras_docs_convnet_passes_the_bounded_reader(tmp_path):
+    """Built and saved by Keras itself (no training needed): its file passes every size check."""
+    code = f"""
+        import keras
+        from keras import layers
+        m = keras.Sequential([keras.Input(shape=(28, 28, 1)),
+            layers.Conv2D(32, kernel_size=(3, 3), activation="relu"),
+            layers.MaxPooling2D(pool_size=(2, 2)),
+            layers.Conv2D(64, kernel_size=(3, 3), activation="relu"),
+            layers.MaxPooling2D(pool_size=(2, 2)), layers.Flatten(), layers.Dropout(0.5),
+            layers.Dense(10, activation="softmax")])
+        m.save({str(tmp_path / "convnet.keras")!r})
+        print(m.count_params())
+    """
+    out = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True,
+                         text=True, timeout=300, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.split()[-1] == "34826"
+    from kpgui.core.modelfile import (
+        check_config_size,
+        check_weight_shapes,
+        read_keras_zip,
+        weight_datasets,
+    )
+
+    config, weights = read_keras_zip(tmp_path / "convnet.keras")
+    assert 34_826 <= check_config_size(config) <= 60_000
+    with weights, h5py.File(weights, "r") as h5:
+        assert check_weight_shapes(weight_datasets(h5)) == 34_826
+
+
+def test_25_14_a_bad_picture_says_what_is_wrong_not_unexpected(tmp_path, capsys):
+    from kpgui.cli import main
+
+    cut, text, empty = tmp_path / "cut.png", tmp_path / "notes.png", tmp_path / "empty.tif"
+    from PIL import Image
+
+    Image.fromarray(np.eye(64, dtype=np.uint8) * 255).save(cut)
+    cut.write_bytes(cut.read_bytes()[:60])
+    text.write_text("not a picture")
+    empty.write_bytes(b"")
+    assert main(["predict", str(cut), str(text), str(empty)]) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 3
+    for line, name in zip(lines, ("cut.png", "notes.png", "empty.tif"), strict=True):
+        assert name in line and "unexpected" not in line and "report it" not in line, line
+
+
+def test_25_14_predict_finishes_the_batch_on_a_terminal_that_cannot_print_a_dash(tmp_path, mnist):
+    from PIL import Image
+
+    seven = (_a_seven(mnist) * 255).astype(np.uint8)
+    first, second = tmp_path / "seven—one.png", tmp_path / "seven-two.png"
+    for p in (first, second):
+        Image.fromarray(seven).save(p)
+    out = subprocess.run([sys.executable, "-m", "kpgui", "predict", str(first), str(second)],
+                         capture_output=True, timeout=120,
+                         env={**os.environ, "PYTHONIOENCODING": "ascii", "PYTHONPATH": str(ROOT)})
+    text = out.stdout.decode("ascii")
+    assert out.returncode == 0, out.stderr.decode("ascii", "replace")
+    assert "seven?one.png: 7 (" in text and "seven-two.png: 7 (" in text
+
+
+def test_25_14_names_with_newlines_or_escapes_stay_on_their_line_in_runs(capsys):
+    from kpgui.cli import main
+
+    with Store.open_default() as store:
+        store.add_run(_Run(), name="two\nlines")
+        store.add_run(_Run(), name="\x1b[2Jcleared")
+    assert main(["runs"]) == 0
+    out = capsys.readouterr().out
+    assert "\x1b" not in out and "two\\nlines" in out and "\\x1b[2Jcleared" in out
+    assert len(out.strip().splitlines()) == 3  # the head and one line per run
+
+
+def test_25_14_duplicates_within_an_imported_file_are_named_so(tmp_path, capsys):
+    from kpgui.cli import main
+    from kpgui.core.sample_io import SampleBundle, write_samples_file
+
+    stroke = [np.array([[1.0, 1.0], [20.0, 20.0]], np.float32)]
+    other = [np.array([[5.0, 1.0], [5.0, 20.0]], np.float32)]
+    img = np.zeros((28, 28), np.uint8)
+    bundle = SampleBundle(images=np.stack([img, img, img]), labels=np.array([1, 1, 7], np.uint8),
+                          strokes=[stroke, stroke, other],
+                          pen_widths=np.array([10, 10, 10], np.float32),
+                          canvas_sizes=np.array([[280, 280]] * 3, np.int32), created_at=None)
+    path = tmp_path / "twice.npz"
+    write_samples_file(path, bundle)
+    assert main(["samples", "import", str(path)]) == 0
+    assert capsys.readouterr().out.strip() == (
+        f"imported 2 sample(s) from {path} (1 duplicate(s) within the file)")
+    assert main(["samples", "import", str(path)]) == 0
+    assert "(2 already present, 1 duplicate(s) within the file)" in capsys.readouterr().out
+
+
+@pytest.mark.slow
+def test_25_14_a_full_out_disk_names_the_out_folder_and_the_run_is_kept(tmp_path, capfd):
+    from kpgui.cli import main
+    from tests.hostile import fill_disk, small_disk
+
+    out = tmp_path / "usb"
+    args = ["train", "--hidden", "16", "--epochs", "1", "--train-samples", "2000", "--quiet",
+            "--out", str(out / "m.keras")]
+    with small_disk(out, "1m"):
+        (out / "m.keras").write_bytes(b"an older model")
+        fill_disk(out)
+        assert main(args) == 2  # full already: refused before training, naming the folder
+        err = capfd.readouterr().err
+        assert f"the disk holding {out} is full" in err and "Loading TensorFlow" not in err, err
+        filler = out / "filler0.bin"  # room for less than the model and its card
+        os.truncate(filler, filler.stat().st_size - 80 * 1024)
+        rc = main(args)
+        err = capfd.readouterr().err
+        assert rc == 1 and str(out / "m.keras") in err and "disk is full" in err.lower(), err
+        assert (out / "m.keras").read_bytes() == b"an older model"
+        assert not [p for p in out.iterdir() if p.name.startswith(".")]  # no temp file left
+    assert main(["runs", "--json"]) == 0
+    runs = json.loads(capfd.readouterr().out)
+    assert len(runs) == 1 and Path(runs[0]["model_path"]).is_file()  # recorded, model kept
+
+
+@pytest.mark.slow
+def test_25_4_kpgui_train_records_its_run_while_another_kpgui_holds_the_database(tmp_path, capfd):
+    """Another program holds the database from before the run until 4 s after its model is
+    saved (longer than the 2 s lock timeout): the run is still recorded, and --out written."""
+    import threading
+
+    from kpgui.cli import main
+    from kpgui.core.paths import database_path, models_dir
+
+    Store.open_default().close()
+    holder = sqlite3.connect(database_path(), timeout=0, isolation_level=None,
+                             check_same_thread=False)
+    holder.execute("BEGIN IMMEDIATE")
+    done = threading.Event()
+
+    def release_after_save():
+        while not done.is_set() and not any(p.stat().st_size for p in models_dir().glob("*.keras")):
+            time.sleep(0.1)
+        time.sleep(4.0)
+        holder.execute("COMMIT")
+
+    t = threading.Thread(target=release_after_save)
+    t.start()
+    try:
+        rc = main(["train", "--hidden", "16", "--epochs", "1", "--train-samples", "2000",
+                   "--out", str(tmp_path / "m.keras")])
+    finally:
+        done.set()
+        t.join()
+        holder.close()
+    out, err = capfd.readouterr()
+    assert rc == 0 and "recorded as run" in out and "busy" in err, err
+    assert (tmp_path / "m.keras").is_file()
+    with Store.open_default() as store:
+        runs = store.list_runs()
+    assert len(runs) == 1 and Path(runs[0].model_path).is_file()

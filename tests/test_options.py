@@ -22,7 +22,7 @@ def test_limits_come_from_the_declaration():
     assert "learning rate must be above 0 and at most 10" in ModelSpec(learning_rate=0).errors()[
         "learning_rate"]
     assert ModelSpec(epochs=1000).errors() == {}
-    assert "epochs must be from 1 to 1000" in ModelSpec(epochs=1001).errors()["epochs"]
+    assert "epochs must be from 1 to 1,000" in ModelSpec(epochs=1001).errors()["epochs"]
     assert "dropout" in ModelSpec(dropout=1.0).errors()
     assert ModelSpec(patience=2, validation_split=0).errors()["patience"].startswith("early")
 

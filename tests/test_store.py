@@ -91,7 +91,7 @@ def test_run_models_get_unique_names_and_reload(db, small_model_path):
 
     result = _result()
     first = new_model_path(models_dir(), result.started_at, result.spec.hidden)
-    copy_model(small_model_path, first)
+    copy_model(small_model_path, first, internal=True)  # kpgui writing its own folder
     second = new_model_path(models_dir(), result.started_at, result.spec.hidden)
     assert first != second and first.parent == models_dir()  # nothing overwritten
     with Store(db) as store:

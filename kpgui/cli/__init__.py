@@ -8,6 +8,7 @@ import os
 import sys
 
 import kpgui
+from kpgui.core.errors import printable
 
 # Each module has register(subparsers), which adds its parser with set_defaults(run=...).
 COMMANDS = ("train", "predict", "evaluate", "runs", "samples", "lesson")
@@ -48,6 +49,7 @@ def main(argv: list[str] | None = None) -> int:
         from kpgui.cli.gui import launch
 
         return launch()
+    _tolerant_streams()
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:
@@ -60,12 +62,23 @@ def main(argv: list[str] | None = None) -> int:
         print("kpgui: interrupted", file=sys.stderr)
         return 130
     except CliError as exc:
-        print(f"kpgui {args.command}: {exc}", file=sys.stderr)
+        print(f"kpgui {args.command}: {printable(exc)}", file=sys.stderr)
         return 2
     except Exception as exc:  # noqa: BLE001 - errors are for people: one line, no traceback
         if os.environ.get("KPGUI_DEBUG"):
             raise
         from kpgui.core.errors import one_line
 
-        print(f"kpgui {args.command}: {one_line(exc, args.command.capitalize())}", file=sys.stderr)
+        print(f"kpgui {args.command}: {printable(one_line(exc, args.command.capitalize()))}",
+              file=sys.stderr)
         return 2
+
+
+def _tolerant_streams() -> None:
+    """A terminal that cannot show a character ("—", "é" on an ASCII console) gets "?" for it,
+    instead of a UnicodeEncodeError stopping a batch half-way."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.reconfigure(errors="replace")
+        except (AttributeError, ValueError, OSError):
+            pass

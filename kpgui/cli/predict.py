@@ -26,7 +26,7 @@ def register(sub) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from kpgui.core.confidence import Calibration, read
-    from kpgui.core.errors import one_line
+    from kpgui.core.errors import one_line, printable
     from kpgui.core.imageio import read_image
     from kpgui.core.inference import Predictor
     from kpgui.core.segment import read_number, split_picture
@@ -34,11 +34,13 @@ def run(args: argparse.Namespace) -> int:
     predictor = Predictor.load(args.model)
     calibration = Calibration.from_card(predictor.card)
     failed = 0
-    for name in args.images:
+    for path in args.images:
+        name = printable(path)  # a file name with a newline or ESC stays on its line
         try:
-            pieces = split_picture(read_image(name), ink=args.ink)
+            pieces = split_picture(read_image(path), ink=args.ink)
         except Exception as exc:  # noqa: BLE001 - one line per bad file, then the next one
-            print(f"{name}: error: {one_line(exc, 'Reading the picture')}", file=sys.stderr)
+            print(f"{name}: error: {printable(one_line(exc, 'Reading the picture'))}",
+                  file=sys.stderr)
             failed += 1
             continue
         if not pieces or not pieces[0].image.any():

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 from kpgui.core.cards import to_json
+from kpgui.core.errors import printable
 
 
 def register(sub) -> None:
@@ -25,13 +27,13 @@ def register(sub) -> None:
     p.set_defaults(run=run)
 
 
-def _open():
+def _open(readonly: bool = False):
     from kpgui.cli import CliError
     from kpgui.core.paths import FolderError
     from kpgui.core.store import Store, StoreError
 
     try:
-        return Store.open_default()
+        return Store.open_default(readonly=readonly)
     except (StoreError, FolderError) as exc:
         raise CliError(str(exc)) from exc
 
@@ -60,6 +62,7 @@ def table(records: list) -> str:
             _pct(r.test_accuracy), _time(r.wall_time),
             ("fine-tune: " if r.kind == "finetune" else "") + settings_text(r.spec),
         ))
+    rows = [tuple(printable(c) for c in row) for row in rows]  # a name with "\n" or ESC
     widths = [max(len(row[i]) for row in rows) for i in range(len(head))]
     right = {0, 4, 5, 6}
     return "\n".join(
@@ -90,7 +93,7 @@ def _logs(store, run_id: int) -> int:
     folder = (record.notes or {}).get("log_dir")
     if not folder:
         raise CliError(f"run {run_id} has no logs (it was recorded before kpgui kept them)")
-    print(f"run {run_id}: {folder}")
+    print(f"run {run_id}: {printable(folder)}")
     print("  history.csv       every epoch's loss and accuracy (Keras CSVLogger)")
     print("  tensorboard/      events for TensorBoard (Keras TensorBoard callback)")
     print(f"all runs in TensorBoard: tensorboard --logdir {runs_dir()}")
@@ -113,16 +116,20 @@ def run(args: argparse.Namespace) -> int:
     from kpgui.cli import CliError
     from kpgui.core.store import StoreError
 
-    store = _open()
+    store = _open(readonly=args.delete is None)  # listing works on a full or read-only disk
     try:
         if args.delete is not None:
+            from kpgui.core.tidy import tidy_data_folder
+
+            for line in tidy_data_folder(store):
+                print(f"kpgui runs: {line}", file=sys.stderr)
             try:
                 record = store.get_run(args.delete)
                 store.delete_run(args.delete, delete_files=not args.keep_files)
             except KeyError:
                 raise CliError(f"there is no run with id {args.delete} "
                                "(see `kpgui runs`)") from None
-            print(f"deleted run {record.id} ({record.title})")
+            print(f"deleted run {record.id} ({printable(record.title)})")
             return 0
         if args.logs is not None:
             return _logs(store, args.logs)

@@ -23,19 +23,18 @@ def register(sub) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from kpgui.cli import CliError
-    from kpgui.core.sample_io import SampleFileError, read_samples_file
+    from kpgui.core.sample_io import SampleFileError
     from kpgui.core.store import Store, StoreError
 
     try:
-        with Store.open_default() as store:
+        # Counting and exporting only read: they work on a full or read-only data disk.
+        with Store.open_default(readonly=args.action != "import") as store:
             if args.action == "export":
                 n = store.export_samples(args.file)
                 print(f"exported {n} sample(s) to {args.file}")
             elif args.action == "import":
-                total = len(read_samples_file(args.file))
                 added = store.import_samples(args.file)
-                skipped = total - added
-                extra = f" ({skipped} already present)" if skipped else ""
+                extra = f" ({store.last_import})" if str(store.last_import) else ""
                 print(f"imported {added} sample(s) from {args.file}{extra}")
             else:
                 counts = store.sample_counts()

@@ -66,6 +66,9 @@ def register(sub) -> None:
     p.add_argument("--continue", dest="continue_from", metavar="MODEL", default=None,
                    help="go on training this .keras model (the window's Model → Continue "
                    "training); its hidden layers must match --hidden (default: a new network)")
+    p.add_argument("--force", action="store_true",
+                   help="let --out replace a .json beside it that is not a model card "
+                   "(default: refuse, naming the file)")
     p.add_argument("--name", default=None, help="a name for the run in the history "
                    "(default: named by its settings)")
     p.add_argument("--no-history", action="store_true",
@@ -89,6 +92,10 @@ class Progress:
     def on_status(self, text: str) -> None:
         if not self.quiet:
             self.console.print(text, style="dim")
+
+    def on_notice(self, text: str) -> None:
+        """Something the person must see even with --quiet (the database is busy...)."""
+        self.console.print(text)
 
     def on_train_begin(self, s) -> None:
         if self.quiet:
@@ -172,7 +179,7 @@ def run_sweep(args, spec_values: dict, option: str, values: tuple) -> int:
         print("kpgui train: no run of the sweep finished usefully; no model was saved",
               file=sys.stderr)
         return 1
-    path = copy_model(outcomes[best].model_path, args.out)
+    path = copy_model(outcomes[best].model_path, args.out, force=args.force)
     print(f"best: {sweep.label(values[best])} (lowest validation loss); saved {path}")
     return 0
 
@@ -213,15 +220,18 @@ def run(args: argparse.Namespace) -> int:
     if errors:
         raise CliError("; ".join(errors.values()))
     job = TrainJob(spec, data_path=args.data, out=args.out, name=args.name,
-                   record=not args.no_history)
+                   record=not args.no_history, force=args.force)
     if args.continue_from:
         if swept:
             raise CliError("--continue trains one model further; it cannot be swept")
         job = replace(job, kind=CONTINUE, start_model=_continued_model(args.continue_from, spec))
+    _tidy(args.out)
     try:
-        job.check()  # an unwritable --out fails now, not after the training
+        job.check()  # an unwritable --out (or a foreign .json there) fails now, not after training
     except (OSError, ValueError) as exc:
-        raise CliError(str(exc)) from exc
+        text = exc.strerror if isinstance(exc, OSError) and exc.errno and exc.strerror else str(exc)
+        raise CliError(text + ("; or add --force to replace it" if "model card" in text else ""))\
+            from exc
     from kpgui.core.data import load_mnist
 
     load_mnist(args.data)  # a missing or bad MNIST fails now, before TensorFlow is imported
@@ -241,10 +251,33 @@ def run(args: argparse.Namespace) -> int:
     if cal:
         print(f"confidence calibrated: temperature {cal.get('temperature')}, 'not sure' below "
               f"{100 * float(cal.get('threshold', 0.5)):.0f} %")
-    print(f"saved {outcome.out_path} and its card "
-          f"{outcome.out_path[:-len('.keras')] + '.json' if outcome.out_path else ''}")
+    if outcome.out_path:
+        print(f"saved {outcome.out_path} and its card "
+              f"{outcome.out_path[:-len('.keras')] + '.json'}")
     if outcome.run_id is not None:
         print(f"recorded as run {outcome.run_id} (kpgui runs; the window's History tab)")
     elif outcome.record_error:
         print(f"kpgui train: {outcome.record_error}", file=sys.stderr)
+    if outcome.out_error:
+        print(f"kpgui train: --out {args.out} was not written: {outcome.out_error} The model is "
+              f"kept at {outcome.model_path}"
+              + (f" (run {outcome.run_id} in the history)." if outcome.run_id is not None else "."),
+              file=sys.stderr)
+        return 1
     return 0
+
+
+def _tidy(out: str) -> None:
+    """Clean what interrupted runs left (temporary files beside --out, unrecorded models in the
+    models folder), with a line for each kind."""
+    from kpgui.core.store import Store, StoreError
+    from kpgui.core.tidy import tidy_data_folder, tidy_out_folder
+
+    lines = tidy_out_folder(out)
+    try:
+        with Store.open_default() as store:
+            lines += tidy_data_folder(store)
+    except (StoreError, OSError):
+        pass
+    for line in lines:
+        print(f"kpgui train: {line}", file=sys.stderr)

@@ -86,6 +86,8 @@ def card_facts(card: dict) -> list[tuple[str, str]]:
     from kpgui.core.spec import ModelSpec
 
     facts: list[tuple[str, str]] = []
+    if isinstance(card.get("unreadable"), str):  # see kpgui.core.inference.read_model_card
+        return [("Model card", card["unreadable"])]
     spec = card.get("spec")
     if isinstance(spec, dict):
         facts.append(("Network", ModelSpec.from_dict(spec).describe()))

@@ -14,8 +14,14 @@ def describe(exc: BaseException, doing: str = "Training") -> tuple[str, str]:
     """(title, text) for an error that happened while `doing` something ("Training",
     "Opening the model", ...)."""
     from kpgui.core.data import DatasetError
+    from kpgui.core.imageio import ImageReadError
     from kpgui.core.inference import ModelLoadError
+    from kpgui.core.store import StoreError
 
+    if isinstance(exc, ImageReadError):
+        return "Picture unusable", str(exc)
+    if isinstance(exc, StoreError):
+        return "Database problem", str(exc)
     if isinstance(exc, DatasetError):
         return "MNIST not found" if "not found" in str(exc) or "not on this" in str(exc) \
             else "MNIST unusable", str(exc)
@@ -46,3 +52,23 @@ def describe(exc: BaseException, doing: str = "Training") -> tuple[str, str]:
 def one_line(exc: BaseException, doing: str = "Training") -> str:
     """The error as one line for the terminal."""
     return " ".join(describe(exc, doing)[1].split())
+
+
+_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def printable(text: object) -> str:
+    """`text` safe to print on one terminal line: newlines, tabs, escape sequences and other
+    control characters shown as \\n, \\x1b, ... (a run named "a\\nb" or "\\x1b[2J" must not
+    break a table or clear the screen)."""
+    import unicodedata
+
+    out = []
+    for ch in str(text):
+        if ch in _ESCAPES:
+            out.append(_ESCAPES[ch])
+        elif unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp", "Cs"):
+            out.append(f"\\x{ord(ch):02x}" if ord(ch) < 256 else f"\\u{ord(ch):04x}")
+        else:
+            out.append(ch)
+    return "".join(out)

@@ -12,7 +12,6 @@ reason, never half-applied.
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,7 +45,10 @@ class Experiment:
 
 
 def save_experiment(path: str | os.PathLike, experiment: Experiment) -> Path:
-    """Write the experiment as JSON, atomically."""
+    """Write the experiment as JSON, atomically (never over a file kpgui owns)."""
+    from kpgui.core.paths import refuse_kpgui_file
+
+    refuse_kpgui_file(path)
     text = to_json(experiment.to_dict())
     return atomic_write(Path(path), lambda tmp: Path(tmp).write_text(text + "\n", "utf-8"))
 
@@ -63,10 +65,14 @@ def load_experiment(path: str | os.PathLike) -> Experiment:
             raw = f.read(MAX_BYTES + 1)
     except OSError as exc:
         raise ExperimentError(f"{p}: cannot be read ({exc.strerror or exc})") from exc
+    from kpgui.core.limits import BadInput, loads_json
+
     try:
-        data = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
-        raise ExperimentError(f"{p.name} is not a kpgui experiment file (not JSON: {exc})") from None
+        data = loads_json(raw)
+    except BadInput as exc:
+        if "number" in str(exc):
+            raise ExperimentError(f"{p.name} cannot be used: {exc}") from None
+        raise ExperimentError(f"{p.name} is not a kpgui experiment file ({exc})") from None
     if not isinstance(data, dict) or not str(data.get("format", "")).startswith("kpgui-experiment/"):
         raise ExperimentError(f"{p.name} is not a kpgui experiment file (no "
                               f"\"format\": \"{FORMAT}\"); make one with Export experiment…")
@@ -75,6 +81,6 @@ def load_experiment(path: str | os.PathLike) -> Experiment:
     try:
         spec = ModelSpec.from_dict(data.get("spec") or {}, strict=True).validate()
         sweep = Sweep.from_dict(data["sweep"], spec) if data.get("sweep") else None
-    except (TypeError, ValueError) as exc:
+    except (TypeError, ValueError, OverflowError) as exc:
         raise ExperimentError(f"{p.name}: {exc}") from None
     return Experiment(spec, sweep, str(data.get("name") or ""), str(data.get("description") or ""))

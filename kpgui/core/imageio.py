@@ -19,6 +19,7 @@ from kpgui.core.limits import (
     npy_header_of_file,
     shrink_image,
 )
+from kpgui.core.preprocess import flatten_alpha, to_unit_range
 
 
 class ImageReadError(RuntimeError):
@@ -73,9 +74,7 @@ def _read_npy(p: Path) -> np.ndarray:
         arr = arr.reshape(28, 28)
     if arr.ndim != 2 or arr.dtype.kind not in "uif":
         raise ImageReadError(f"{p.name} holds a {arr.dtype} array of shape {arr.shape}, not an image")
-    arr = shrink_image(arr).astype(np.float64)
-    with np.errstate(invalid="ignore"):
-        return arr / 255.0 if arr.max(initial=0.0) > 1.0 else arr
+    return to_unit_range(shrink_image(arr))
 
 
 def _read_picture(p: Path) -> np.ndarray:
@@ -89,14 +88,15 @@ def _read_picture(p: Path) -> np.ndarray:
             if max(width, height) > MAX_IMAGE_SIDE:
                 im.draft(None, (MAX_IMAGE_SIDE, MAX_IMAGE_SIDE))  # JPEG: decode at reduced scale
             im.load()
-            if im.mode in ("RGBA", "LA", "P"):
+            if im.mode in ("RGBA", "LA", "P", "PA", "La", "RGBa") or "transparency" in im.info:
                 rgba = im if im.mode == "RGBA" else im.convert("RGBA")
                 rgba.thumbnail((MAX_IMAGE_SIDE, MAX_IMAGE_SIDE), Image.Resampling.BOX)
                 arr = np.asarray(rgba, dtype=np.float64) / 255.0
-                alpha = arr[..., 3]
                 gray = arr[..., :3] @ np.array([0.299, 0.587, 0.114])
-                # Transparent pixels: a dark digit on nothing reads as ink on white paper.
-                return gray * alpha + (1.0 - alpha)
+                return flatten_alpha(gray, arr[..., 3])
+            if im.mode.startswith(("I", "F")):  # 16/32-bit integer or float grey: every level
+                deep = np.asarray(im.convert("I") if im.mode.startswith("I;") else im)
+                return to_unit_range(shrink_image(deep))
             gray_im = im.convert("L")
             gray_im.thumbnail((MAX_IMAGE_SIDE, MAX_IMAGE_SIDE), Image.Resampling.BOX)
             return np.asarray(gray_im, dtype=np.float64) / 255.0

@@ -477,5 +477,12 @@ def read_model_card(model_path: str | Path) -> dict:
             return {}
         data = loads_json(path.read_bytes())
         return data if isinstance(data, dict) else {}
+    except BadInput as exc:
+        if "number" in str(exc):  # say why, once, in Model info (kpgui.core.cards.card_facts)
+            return {UNREADABLE: f"{path.name} was ignored: {exc}"}
+        return {}
     except (OSError, ValueError):
         return {}
+
+
+UNREADABLE = "unreadable"  # the only key of a card that could not be used: why not

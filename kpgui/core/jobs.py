@@ -43,6 +43,7 @@ class TrainJob:
     name: str | None = None
     record: bool = True
     out: str | None = None
+    force: bool = False  # --out may replace a .json beside it that is not a model card
     logs: bool = True
     tags: dict = field(default_factory=dict)  # e.g. the sweep this run belongs to
 
@@ -56,9 +57,11 @@ class TrainJob:
         if self.kind == FINETUNE and (self.samples is None or not len(self.samples[1])):
             raise ValueError("no samples of your handwriting yet: draw some digits and save them")
         if self.out:
-            from kpgui.core.saving import check_writable
+            from kpgui.core.saving import check_card_place, check_writable
 
-            check_writable(self.out)
+            check_writable(self.out, need_bytes=4 * self.spec.weights + 16_384)
+            if not self.force:
+                check_card_place(self.out)
 
 
 @dataclass
@@ -84,6 +87,7 @@ class RunOutcome:
     personal: dict | None = None  # fine-tune: before/after on held-out drawings
     model_path: str | None = None  # the saved model (None: not usable, e.g. diverged)
     out_path: str | None = None
+    out_error: str | None = None  # --out could not be written (the model is kept in model_path)
     run_id: int | None = None
     log_dir: str | None = None
     record_error: str | None = None  # the history could not be written (the model is saved)
@@ -99,15 +103,20 @@ class RunOutcome:
 
 
 def _log_dir(started_at: str, job: TrainJob) -> Path:
+    """A log folder of this run's own, created here: mkdir fails when the name is taken, so
+    runs started in the same second (other processes too) never share one."""
     from kpgui.core.paths import runs_dir
 
     stamp = re.sub(r"[^0-9]", "", started_at)[:14]
     base = runs_dir() / f"{job.kind}-{stamp}-{'x'.join(str(h) for h in job.spec.hidden)}"
     path, n = base, 2
-    while path.exists():
-        path = base.with_name(f"{base.name}-{n}")
-        n += 1
-    return path
+    while True:
+        try:
+            path.mkdir()
+            return path
+        except FileExistsError:
+            path = base.with_name(f"{base.name}-{n}")
+            n += 1
 
 
 def _train(job: TrainJob, data: tuple, listener: Any, stop_event: Any, log_dir: Path | None):
@@ -197,18 +206,46 @@ def run_job(job: TrainJob, listener: Any = None, stop_event: Any = None) -> RunO
         from kpgui.core.saving import copy_model, new_model_path, save_model
 
         target = new_model_path(models_dir(), started_at, result.spec.hidden, job.kind)
-        path = save_model(result.model, target, result, **_card_extra(job, personal, start, outcome))
+        try:
+            path = save_model(result.model, target, result, force=True,
+                              **_card_extra(job, personal, start, outcome))
+        except BaseException:
+            if target.exists() and target.stat().st_size == 0:  # new_model_path's placeholder
+                target.unlink()
+            raise
         outcome.model_path = str(path)
-        if job.out:
-            outcome.out_path = str(copy_model(path, job.out))
-    if job.record:
-        outcome.run_id, outcome.record_error = _record(result, outcome)
+    if job.record:  # recorded before the copy to --out: a full --out disk loses no run
+        outcome.run_id, outcome.record_error = _record(result, outcome, listener)
+    if outcome.model_path and job.out:
+        from kpgui.core.errors import one_line
+
+        try:
+            outcome.out_path = str(copy_model(outcome.model_path, job.out, force=job.force))
+        except OSError as exc:
+            outcome.out_error = one_line(exc, "Saving the model")
+        else:
+            if not job.record:  # kept out of the history: no unrecorded copy in the models folder
+                _remove_model(Path(outcome.model_path))
+                outcome.model_path = outcome.out_path
     return outcome
 
 
-def _record(result: Any, outcome: RunOutcome) -> tuple[int | None, str | None]:
+def _remove_model(model: Path) -> None:
+    for p in (model, model.with_suffix(".json")):
+        try:
+            p.unlink()
+        except OSError:
+            pass
+
+
+RECORD_ATTEMPTS = 30  # x the store's 2 s lock timeout (+ 1 s pause): a busy database for ~90 s
+
+
+def _record(result: Any, outcome: RunOutcome, listener: Any = None,
+            attempts: int = RECORD_ATTEMPTS, pause: float = 1.0) -> tuple[int | None, str | None]:
     """Add the run to the history; (run id, None) or (None, why not) — a locked or damaged
-    database must not lose the trained model, which is already saved."""
+    database must not lose the trained model, which is already saved. A database another
+    program holds (locked) is tried again, `attempts` times, saying so."""
     from kpgui.core.store import Store, StoreError
 
     notes = {k: v for k, v in (("partial_epoch", outcome.partial_epoch),
@@ -217,10 +254,21 @@ def _record(result: Any, outcome: RunOutcome) -> tuple[int | None, str | None]:
                                ("personal", outcome.personal), ("log_dir", outcome.log_dir),
                                ("timings", outcome.timings), ("tags", outcome.tags or None))
              if v}
-    try:
-        with Store.open_default() as store:
-            run_id = store.add_run(result, model_path=outcome.model_path, name=outcome.name,
-                                   kind=outcome.kind, notes=notes)
-        return run_id, None
-    except (StoreError, OSError) as exc:
-        return None, f"The run could not be added to the history: {exc}"
+    for attempt in range(1, attempts + 1):
+        try:
+            with Store.open_default() as store:
+                run_id = store.add_run(result, model_path=outcome.model_path, name=outcome.name,
+                                       kind=outcome.kind, notes=notes)
+            return run_id, None
+        except StoreError as exc:
+            if exc.kind != StoreError.LOCKED or attempt == attempts:
+                return None, f"The run could not be added to the history: {exc}" + (
+                    f" Its model is kept at {outcome.model_path}." if outcome.model_path else "")
+            # on_notice where the listener has it (the CLI shows it even with --quiet)
+            notify(listener, "on_notice" if hasattr(listener, "on_notice") else "on_status",
+                   f"The kpgui database is busy (another kpgui is using it); recording the run "
+                   f"again ({attempt}/{attempts - 1})…")
+            time.sleep(pause)
+        except OSError as exc:
+            return None, f"The run could not be added to the history: {exc}"
+    return None, "The run could not be added to the history."  # pragma: no cover

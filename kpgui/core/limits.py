@@ -31,6 +31,7 @@ MAX_PARAMS = 50_000_000  # weights of one model (default model: 670 k; a 2 x 409
 MAX_ACTIVATIONS = 4_000_000  # numbers one layer may produce for one picture
 MAX_CONFIG_BYTES = 8 * 1024 * 1024  # a model's config.json (the default model's: 4.7 kB)
 MAX_JSON_DEPTH = 100  # nesting of [ and { (Keras configs: about 10)
+MAX_JSON_INT_DIGITS = 18  # a whole number in a file kpgui reads (its largest: seeds, 10 digits)
 MAX_WEIGHTS_BYTES = 512 * 1024 * 1024  # a model's model.weights.h5 (weights + optimizer state)
 MAX_ZIP_MEMBERS = 10_000  # files inside one zip (.keras, .npz)
 MAX_CARD_BYTES = 4 * 1024 * 1024  # a model card (.json beside a model)
@@ -89,8 +90,26 @@ def json_depth(data: bytes) -> int:
     return int(np.cumsum(step).max(initial=0))
 
 
+def short_text(value: Any, limit: int = 24) -> str:
+    """repr(value) cut to `limit` characters, for messages (a 400-digit number stays readable)."""
+    text = repr(value) if not isinstance(value, int) or isinstance(value, bool) else (
+        str(value) if abs(value) < 10**limit else f"{str(value)[:8]}… ({len(str(abs(value)))} digits)")
+    return text if len(text) <= limit + 20 else text[:limit] + "…"
+
+
+def _bounded_int(text: str) -> int:
+    digits = len(text.lstrip("-"))
+    if digits > MAX_JSON_INT_DIGITS:
+        raise BadInput(f"it holds the number {text[:8]}… ({digits:,} digits), far larger than "
+                       "any value kpgui uses")
+    return int(text)
+
+
 def loads_json(data: bytes | str, max_depth: int = MAX_JSON_DEPTH) -> Any:
-    """json.loads that refuses deep nesting up front (BadInput) instead of hitting RecursionError.
+    """json.loads that refuses deep nesting up front (BadInput) instead of hitting RecursionError,
+    and whole numbers beyond MAX_JSON_INT_DIGITS digits (BadInput naming it) instead of letting
+    float() raise OverflowError later. Floats beyond the float range read as inf and are refused
+    by the checks of each value.
 
     NaN and Infinity tokens are accepted (old kpgui files have them).
     """
@@ -99,9 +118,11 @@ def loads_json(data: bytes | str, max_depth: int = MAX_JSON_DEPTH) -> Any:
     if depth > max_depth:
         raise BadInput(f"its JSON is nested {depth:,} levels deep (at most {max_depth} allowed)")
     try:
-        return json.loads(raw)
+        return json.loads(raw, parse_int=_bounded_int)
     except RecursionError as exc:  # pragma: no cover - json_depth catches this first
         raise BadInput("its JSON is nested too deeply") from exc
+    except BadInput:
+        raise
     except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError
         raise BadInput(f"it is not valid JSON ({exc})") from exc
 

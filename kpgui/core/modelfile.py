@@ -85,10 +85,7 @@ _SHAPE_KEEPING = {
     "Activation", "ReLU", "LeakyReLU", "ELU", "Softmax", "ThresholdedReLU", "Dropout",
     "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D", "GaussianNoise", "GaussianDropout",
     "AlphaDropout", "ActivityRegularization", "Rescaling", "Masking", "Permute", "Identity",
-    "MaxPooling1D", "MaxPooling2D", "MaxPooling3D", "AveragePooling1D", "AveragePooling2D",
-    "AveragePooling3D", "GlobalMaxPooling1D", "GlobalMaxPooling2D", "GlobalMaxPooling3D",
-    "GlobalAveragePooling1D", "GlobalAveragePooling2D", "GlobalAveragePooling3D", "Add",
-    "Subtract", "Multiply", "Average", "Maximum", "Minimum", "CenterCrop", "Resizing",
+    "Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum",
     "Cropping1D", "Cropping2D", "Cropping3D",
 }
 _NOT_SIZES = {"seed", "axis", "name", "dtype", "trainable", "registered_name", "module",
@@ -144,10 +141,12 @@ def _size_values(value: Any, key: str = "") -> Iterator[float]:
 
 @dataclass
 class _Flow:
-    """The largest tensor seen so far, as (leading elements, last dimension) per picture.
+    """The tensor a layer is given, as (leading elements, last dimension) per picture.
 
-    Layers are costed against the largest input they could be given, so a forged graph cannot
-    hide a big layer behind a small one.
+    Each layer's output is kept by name, so a layer is costed on the tensor its config says it
+    takes (its inbound nodes; in a Sequential, the layer before it). Where that cannot be known
+    (a name not seen, a nested model), the layer is costed against the largest tensor seen so
+    far (`big_lead`, `big_last`), so a forged graph cannot hide a big layer behind a small one.
     """
 
     lead: float = 1.0
@@ -155,6 +154,9 @@ class _Flow:
     params: float = 0.0
     biggest: tuple[str, float] = ("", 0.0)
     widest: tuple[str, float] = ("", 0.0)
+    big_lead: float = 1.0
+    big_last: float = 784.0
+    outputs: dict[str, tuple[float, float]] = field(default_factory=dict, repr=False)
     _inputs_seen: bool = field(default=False, repr=False)
 
     def add(self, name: str, params: float, lead: float, last: float) -> None:
@@ -163,7 +165,35 @@ class _Flow:
             self.biggest = (name, params)
         if lead * last > self.widest[1]:
             self.widest = (name, lead * last)
-        self.lead, self.last = max(self.lead, lead), max(self.last, last)
+        self.lead, self.last = lead, last  # the next layer of a Sequential takes this
+        self.outputs[name] = (lead, last)
+        self.big_lead, self.big_last = max(self.big_lead, lead), max(self.big_last, last)
+
+    def take(self, layer: dict) -> list[tuple[float, float]]:
+        """Set (lead, last) to what `layer` is given; the shapes of all its inputs."""
+        names = _inbound_names(layer.get("inbound_nodes"))
+        if not names:  # a Sequential's layer: the previous output (already in lead, last)
+            return [(self.lead, self.last)]
+        if not all(n in self.outputs for n in names):  # unknown: assume the worst
+            self.lead, self.last = self.big_lead, self.big_last
+            return [(self.lead, self.last)] * len(names)
+        shapes = [self.outputs[n] for n in names]
+        self.lead, self.last = max(shapes, key=lambda s: s[0] * s[1])
+        return shapes
+
+
+def _inbound_names(nodes: Any, depth: int = 0) -> list[str]:
+    """The layer names a functional layer's inbound nodes refer to (keras_history[0])."""
+    if depth > 20:
+        return []
+    if isinstance(nodes, dict):
+        history = nodes.get("keras_history")
+        if isinstance(history, list) and history and isinstance(history[0], str):
+            return [history[0]]
+        return [n for v in nodes.values() for n in _inbound_names(v, depth + 1)]
+    if isinstance(nodes, list):
+        return [n for v in nodes for n in _inbound_names(v, depth + 1)]
+    return []
 
 
 Rule = Callable[[dict, _Flow, str], tuple[float, float, float]]  # -> params, lead, last
@@ -195,7 +225,8 @@ def _conv(cfg: dict, f: _Flow, kind: str) -> tuple[float, float, float]:
     k = math.prod(_dims(cfg.get("kernel_size"), n))
     filters = _num(cfg.get("filters"))
     mult = max(1.0, _num(cfg.get("depth_multiplier")))
-    lead = f.lead * (math.prod(_dims(cfg.get("strides"), n)) if "Transpose" in kind else 1.0)
+    steps = math.prod(_dims(cfg.get("strides"), n))
+    lead = f.lead * steps if "Transpose" in kind else max(1.0, f.lead / steps)
     if kind.startswith("Depthwise"):
         return k * f.last * mult + f.last * mult, lead, f.last * mult
     if kind.startswith("Separable"):
@@ -252,7 +283,22 @@ def _unknown(cfg: dict, f: _Flow, kind: str) -> tuple[float, float, float]:
     return 4.0 * (f.last + max(sizes) + 1.0) * product, f.lead, max(f.last, max(sizes))
 
 
+def _pool(cfg: dict, f: _Flow, kind: str) -> tuple[float, float, float]:
+    """Pooling shrinks the area by its strides (default: its pool size); global pooling to 1."""
+    if kind.startswith("Global"):
+        return 0.0, 1.0, f.last
+    n = _rank(kind)
+    steps = cfg.get("strides") if cfg.get("strides") is not None else cfg.get("pool_size", 2)
+    return 0.0, max(1.0, f.lead / math.prod(_dims(steps, n))), f.last
+
+
+def _resize(cfg: dict, f: _Flow, kind: str) -> tuple[float, float, float]:
+    """Resizing and CenterCrop make a height x width picture, whatever they are given."""
+    return 0.0, max(1.0, _num(cfg.get("height"))) * max(1.0, _num(cfg.get("width"))), f.last
+
+
 _RULES: dict[str, Rule] = {
+    "Resizing": _resize, "CenterCrop": _resize,
     "InputLayer": _input, "Dense": _dense, "EinsumDense": _einsum_dense, "Embedding": _embedding,
     "Flatten": _flatten, "Reshape": _reshape, "RepeatVector": _grow,
     "BatchNormalization": _norm, "LayerNormalization": _norm, "GroupNormalization": _norm,
@@ -264,6 +310,8 @@ for _n in "123":
     _RULES[f"Conv{_n}DTranspose"] = _conv
     _RULES[f"UpSampling{_n}D"] = _grow
     _RULES[f"ZeroPadding{_n}D"] = _grow
+    for _base in ("MaxPooling", "AveragePooling", "GlobalMaxPooling", "GlobalAveragePooling"):
+        _RULES[f"{_base}{_n}D"] = _pool
 
 
 def _walk(layer: Any, f: _Flow, depth: int = 0) -> None:
@@ -273,13 +321,19 @@ def _walk(layer: Any, f: _Flow, depth: int = 0) -> None:
     cfg = layer.get("config")
     cfg = cfg if isinstance(cfg, dict) else {}
     inner = cfg.get("layers")
+    name = str(layer.get("name") or cfg.get("name") or kind or "?")
     if isinstance(inner, list):  # Sequential, Functional, a model used as a layer
+        if depth:  # a nested model: its layers' names are its own; its input is the worst
+            f.lead, f.last = f.big_lead, f.big_last
         for sub in inner:
             _walk(sub, f, depth + 1)
+        f.outputs[name] = (f.big_lead, f.big_last) if depth else (f.lead, f.last)
         return
-    name = str(cfg.get("name") or kind or "?")
+    shapes = f.take(layer)
     if kind == "Concatenate":
-        f.add(name, 0.0, f.lead, f.last * _concatenate(layer, f))
+        known = len(shapes) > 1 and "keras_history" in str(layer.get("inbound_nodes"))
+        last = sum(s[1] for s in shapes) if known else f.last * _concatenate(layer, f)
+        f.add(name, 0.0, f.lead, last)
     elif kind in _SHAPE_KEEPING:
         f.add(name, 0.0, f.lead, f.last)
     else:

@@ -21,6 +21,14 @@ MAX_UNITS = 8192
 MAX_LAYERS = 8
 
 
+def number_text(value: float) -> str:
+    """A limit as people read it: 2147483647 -> '2,147,483,647' (not '2.14748e+09'),
+    0.001 -> '0.001', 1e-06 -> '1e-06'."""
+    if float(value).is_integer() and abs(value) < 1e16:
+        return f"{int(value):,}"
+    return f"{value:g}"
+
+
 def parse_hidden(text: str) -> tuple[int, ...]:
     """'512, 512' -> (512, 512). Raises ValueError with a reason a person can act on."""
     items = [t for t in str(text).replace(";", ",").replace(" ", ",").split(",") if t]
@@ -145,10 +153,11 @@ class Option:
             return None
         if isinstance(value, bool) or not isinstance(value, int | float):
             return f"{self.label.lower()} must be a number"
-        if self.kind is int and not float(value).is_integer():
-            return f"{self.label.lower()} must be a whole number"
-        if not math.isfinite(value):
-            return f"{self.label.lower()} must be a finite number"
+        if isinstance(value, float):  # whole numbers of any size compare exactly, never overflow
+            if not math.isfinite(value):
+                return f"{self.label.lower()} must be a finite number"
+            if self.kind is int and not value.is_integer():
+                return f"{self.label.lower()} must be a whole number"
         too_low = self.low is not None and (value <= self.low if self.low_open else value < self.low)
         too_high = self.high is not None and (
             value >= self.high if self.high_open else value > self.high)
@@ -159,11 +168,12 @@ class Option:
     def range_text(self) -> str:
         """'above 0 and at most 10', 'from 1 to 1000', 'at least 0 and below 0.9'."""
         lo = "" if self.low is None else (
-            f"above {self.low:g}" if self.low_open else f"at least {self.low:g}")
+            f"above {number_text(self.low)}" if self.low_open else f"at least {number_text(self.low)}")
         hi = "" if self.high is None else (
-            f"below {self.high:g}" if self.high_open else f"at most {self.high:g}")
+            f"below {number_text(self.high)}" if self.high_open else
+            f"at most {number_text(self.high)}")
         if lo and hi and not (self.low_open or self.high_open) and self.kind is int:
-            return f"from {self.low:g} to {self.high:g}"
+            return f"from {number_text(self.low)} to {number_text(self.high)}"
         return " and ".join(p for p in (lo, hi) if p)
 
     def tag(self, value: Any) -> str:

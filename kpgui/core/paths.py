@@ -52,6 +52,13 @@ def database_path() -> Path:
     return data_dir() / "kpgui.sqlite3"
 
 
+def database_path_for_reading() -> Path:
+    """database_path() without creating any folder (listing works on a read-only disk)."""
+    env = os.environ.get("KPGUI_DATA_DIR")
+    folder = Path(env).expanduser() if env else Path(user_data_dir(APP_NAME, appauthor=False))
+    return folder / "kpgui.sqlite3"
+
+
 def models_dir() -> Path:
     """Where every run's model (and its card) is kept: data_dir()/models."""
     return _ensure(data_dir() / "models", "models", "KPGUI_DATA_DIR")
@@ -69,3 +76,53 @@ def log_path(name: str) -> str | None:
         return str(_ensure(data_dir() / "logs", "logs", "KPGUI_DATA_DIR") / name)
     except OSError:
         return None
+
+
+class OwnFileError(OSError):
+    """A file the person chose to write is one kpgui owns (its database, a run's model...)."""
+
+
+def kpgui_owns(path: str | os.PathLike) -> str | None:
+    """What `path` is to kpgui when kpgui owns it ("the kpgui database", "a file in kpgui's
+    models folder", ...), or None. Exports and "save as" refuse such paths: writing a samples
+    file over the live database would erase the whole history. Symlinks are followed."""
+    try:
+        target = Path(path).expanduser().resolve()
+    except (OSError, RuntimeError, ValueError):
+        return None
+    from kpgui.core.resources import resource_path
+
+    places: list[tuple[Path, str, bool]] = []  # (path, what, folder: anything inside counts)
+    try:
+        data = data_dir().resolve()
+        db = (data / "kpgui.sqlite3")
+        places += [(db.with_name(db.name + side), "the kpgui database" + (f" ({side} file)"
+                    if side else ""), False) for side in ("", "-wal", "-shm", "-journal")]
+        places += [(data / "models", "a file in kpgui's models folder (run models)", True),
+                   (data / "runs", "a file in kpgui's run-logs folder", True),
+                   (data / "logs", "a file in kpgui's logs folder", True)]
+    except OSError:
+        pass
+    try:
+        places.append((config_dir().resolve(), "a file in kpgui's settings folder", True))
+    except OSError:
+        pass
+    try:
+        places.append((resource_path().resolve(), "a file shipped with kpgui", True))
+    except (OSError, TypeError):
+        pass
+    for where, what, folder in places:
+        if target == where or (folder and target.is_relative_to(where)):
+            return what
+        if not folder and target.name.startswith(where.name) and target.parent == where.parent \
+                and ".corrupt" in target.name:
+            return "a kept copy of a damaged kpgui database"
+    return None
+
+
+def refuse_kpgui_file(path: str | os.PathLike) -> None:
+    """OwnFileError naming what `path` is when kpgui owns it (see kpgui_owns)."""
+    what = kpgui_owns(path)
+    if what is not None:
+        raise OwnFileError(f"{path} is {what}; writing there would destroy it. Choose a file "
+                           "of your own, e.g. in your home folder")

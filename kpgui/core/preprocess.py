@@ -169,25 +169,65 @@ def strokes_to_mnist(strokes: Sequence, pen_width: float = 1.0) -> np.ndarray:
 def _to_gray(image: np.ndarray) -> np.ndarray:
     img = np.asarray(image)
     if img.ndim == 3 and img.shape[2] in (3, 4):
-        rgb = img[..., :3].astype(np.float64)
-        if img.dtype == np.uint8:
-            rgb /= 255.0
+        rgb = to_unit_range(img[..., :3])
         gray = rgb @ np.array([0.299, 0.587, 0.114])
-        if img.shape[2] == 4:  # transparent pixels are paper
-            alpha = img[..., 3].astype(np.float64) / (255.0 if img.dtype == np.uint8 else 1.0)
-            gray = gray * alpha + (1.0 - alpha)
+        if img.shape[2] == 4:
+            return flatten_alpha(gray, to_unit_range(img[..., 3]))
         return gray
     if img.ndim == 3 and img.shape[2] == 1:
         img = img[..., 0]
     if img.ndim != 2:
         raise ValueError(f"expected a (H, W) grayscale image, got shape {img.shape}")
-    if img.dtype == np.uint8:
-        return img.astype(np.float64) / 255.0
-    if img.dtype == np.uint16:
-        return img.astype(np.float64) / 65535.0
-    g = np.nan_to_num(img.astype(np.float64), nan=0.0, posinf=0.0, neginf=0.0)
-    peak = g.max() if g.size else 0.0
-    return g / peak if peak > 1.0 else g
+    return to_unit_range(img)
+
+
+# Full-scale values of the integer depths pictures come in (8, 10, 12, 14, 16 bits); deeper ones
+# are scaled by their type's largest value (2**31 - 1 for Pillow's 32-bit "I" pictures).
+_FULL_SCALES = tuple(float(2**bits - 1) for bits in (8, 10, 12, 14, 16))
+
+
+def to_unit_range(image: np.ndarray) -> np.ndarray:
+    """Pixel values of any depth as float64 in [0, 1], by their real range: integers by the
+    smallest bit depth up to 16 that holds their largest value (a 12-bit scan in a 16-bit PNG
+    is not read as nearly black, nor a 16-bit one clipped to white), deeper ones by their type's
+    largest value; floats in [0, 1] as they are,
+    larger ones by their peak, negative ones by their span. NaN/inf count as 0."""
+    a = np.asarray(image)
+    if a.dtype == np.bool_:
+        return a.astype(np.float64)
+    g = np.nan_to_num(a.astype(np.float64), nan=0.0, posinf=0.0, neginf=0.0)
+    if g.size == 0:
+        return g
+    lo, hi = float(g.min()), float(g.max())
+    if a.dtype.kind in "ui":
+        if lo < 0:  # signed pictures: shift to start at 0
+            g, hi = g - lo, hi - lo
+        scale = next((f for f in _FULL_SCALES if hi <= f), float(np.iinfo(a.dtype).max))
+        return g / max(scale, hi)
+    if lo >= 0.0 and hi <= 1.0:
+        return g
+    if lo < 0.0:
+        return (g - lo) / (hi - lo) if hi > lo else np.zeros_like(g)
+    return g / hi
+
+
+def flatten_alpha(gray: np.ndarray, alpha: np.ndarray) -> np.ndarray:
+    """A picture with transparency as plain grey in [0, 1]. Transparent pixels are paper
+    (white) under ink that has a colour of its own; but when every visible pixel has the same
+    colour — a digit drawn with the alpha channel only (white or black) — the background is
+    the opposite of that colour, so the digit stays visible (a white digit on nothing reads
+    as a light digit on dark, with --ink light too)."""
+    visible = alpha > 0.5
+    if not visible.any():
+        return np.ones_like(gray)  # nothing drawn: blank paper
+    if alpha.min() >= 0.99:
+        return gray
+    ink = gray[visible]
+    if float(ink.std()) < 0.05:  # one colour everywhere: the alpha channel draws the digit
+        background = 0.0 if float(ink.mean()) > 0.5 else 1.0
+    else:
+        background = 1.0
+    return gray * alpha + background * (1.0 - alpha)
 
 
 def _ink_is_dark(gray: np.ndarray) -> bool:

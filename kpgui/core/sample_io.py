@@ -176,12 +176,23 @@ def unpack_strokes(points_blob: bytes, lengths_blob: bytes) -> list[np.ndarray]:
 # -- files ------------------------------------------------------------------------------------
 
 
+def samples_targets(path: str | os.PathLike) -> tuple[Path]:
+    """The file an export to `path` really writes: `.npz` added when the name has no suffix
+    of its own (a `.npz` in any case is kept)."""
+    p = Path(path)
+    return (p if p.suffix.lower() == ".npz" else p.with_name(p.name + ".npz"),)
+
+
 def write_samples_file(path: str | os.PathLike, bundle: SampleBundle) -> int:
     """Write `bundle` to `path` atomically (temp file + os.replace); returns the sample count.
 
     Atomic so a crash or full disk never leaves a half-written export where a good one was.
+    OwnFileError (nothing written) when `path` is a file kpgui owns, e.g. its live database.
     """
+    from kpgui.core.paths import refuse_kpgui_file
+
     p = Path(path)
+    refuse_kpgui_file(p)
     all_strokes = [s for sample in bundle.strokes for s in sample]
     arrays = {
         "format": np.array(FORMAT),

@@ -106,9 +106,10 @@ class ModelSpec:
                     value = tuple(int(h) for h in value) if isinstance(value, list | tuple) \
                         else parse_hidden(str(value))
                 elif opt.kind is float and isinstance(value, int) and not isinstance(value, bool):
-                    value = float(value)
+                    reason = opt.check(value)  # a 400-digit whole number: "at most 10", not
+                    value = float(value) if reason is None else value  # OverflowError
                 reason = opt.check(value)
-            except (TypeError, ValueError) as exc:
+            except (TypeError, ValueError, OverflowError) as exc:
                 reason = str(exc)
             if reason:
                 if strict:

@@ -58,6 +58,7 @@ from kpgui.core.spec import ModelSpec
 
 SCHEMA_VERSION = 1
 DEFAULT_TIMEOUT = 2.0  # seconds to wait for another program's lock before giving up
+ORPHAN_AFTER_S = 3600.0  # a model file no run points to for an hour was never recorded
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -111,6 +112,7 @@ class StoreError(RuntimeError):
     """
 
     CORRUPT, LOCKED, NEWER, IO, BAD_ROW = "corrupt", "locked", "newer", "io", "bad-row"
+    NEEDS_WRITE = "needs-write"  # a read-only open found a database that must be set up first
 
     def __init__(self, message: str, kind: str = "io", path: Path | None = None) -> None:
         super().__init__(message)
@@ -120,6 +122,17 @@ class StoreError(RuntimeError):
 
 def _now() -> str:
     return _dt.datetime.now().isoformat(timespec="seconds")
+
+
+def _disk_full(path: Path) -> bool:
+    """Whether the disk holding `path` has (almost) no room left: SQLite reports a full disk
+    while opening as a plain "disk I/O error"."""
+    import shutil
+
+    try:
+        return shutil.disk_usage(path.parent).free < 64 * 1024
+    except OSError:
+        return False
 
 
 def _translate(exc: sqlite3.Error, path: Path) -> StoreError:
@@ -138,7 +151,7 @@ def _translate(exc: sqlite3.Error, path: Path) -> StoreError:
             f"{path.name}.corrupt; the kpgui window offers to do this and keeps it as "
             f"{path.name}.corrupt-<time>) and kpgui will start a new, empty one.",
             StoreError.CORRUPT, path)
-    if "full" in low:
+    if "full" in low or "disk i/o" in low and _disk_full(path):
         return StoreError(f"The disk holding the kpgui database at {path} is full ({text}); "
                           "free some space and try again.", StoreError.IO, path)
     if "readonly" in low or "read-only" in low or "unable to open" in low or "permission" in low:
@@ -202,6 +215,21 @@ class SkippedRow:
     def __str__(self) -> str:
         what = "run" if self.table == "runs" else "sample"
         return f"{what} {self.id}: {self.reason}"
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    """What the last import_samples did with each sample of the file."""
+
+    added: int = 0
+    already_present: int = 0  # the same digit, picture and strokes were already stored
+    repeated_in_file: int = 0  # the file itself holds the sample more than once
+
+    def __str__(self) -> str:
+        parts = [f"{self.already_present} already present"] if self.already_present else []
+        if self.repeated_in_file:
+            parts.append(f"{self.repeated_in_file} duplicate(s) within the file")
+        return ", ".join(parts)
 
 
 class _BadRow(ValueError):
@@ -295,6 +323,21 @@ def models_dir() -> Path:
     return folder()
 
 
+def runs_dir() -> Path:
+    """Where run logs live: `data_dir()/runs`, created on demand."""
+    from kpgui.core.paths import runs_dir as folder
+
+    return folder()
+
+
+def _inside(path: Path, folder: Any) -> bool:
+    """Whether `path` is inside the kpgui folder `folder()` (False when either cannot be had)."""
+    try:
+        return path.resolve().is_relative_to(folder().resolve())
+    except OSError:
+        return False
+
+
 def _blocking_file(folder: Path) -> Path | None:
     """The nearest existing ancestor of `folder` (itself included) if it is not a folder."""
     for part in (folder, *folder.parents):
@@ -332,29 +375,50 @@ class Store:
     newer kpgui, or cannot be written. Lookups of unknown ids raise KeyError.
     """
 
-    def __init__(self, path: str | os.PathLike, timeout: float = DEFAULT_TIMEOUT) -> None:
+    def __init__(self, path: str | os.PathLike, timeout: float = DEFAULT_TIMEOUT,
+                 readonly: bool = False) -> None:
+        """`readonly`: only read (listing, exporting); nothing is written, not even SQLite's
+        side files where that is possible, so a full disk or a read-only data folder can still
+        list runs and export samples. Writes then raise StoreError."""
         self.path = Path(path)
         self.recovered_from: Path | None = None  # set by recover(): where the damaged file went
         self._lock = threading.RLock()
         self.skipped: list[SkippedRow] = []  # rows the last listing left out (see module doc)
+        self.last_import = ImportReport()  # what the last import_samples did
         self._conn: sqlite3.Connection | None = None
-        _prepare_folder(self.path)
-        try:
-            conn = sqlite3.connect(self.path, timeout=timeout, isolation_level=None,
-                                   check_same_thread=False)
-        except sqlite3.Error as exc:
-            raise _translate(exc, self.path) from exc
-        self._conn = conn
-        try:
-            self._setup()
-        except sqlite3.Error as exc:
-            conn.close()
-            self._conn = None
-            raise _translate(exc, self.path) from exc
-        except StoreError:
-            conn.close()
-            self._conn = None
-            raise
+        self.readonly = readonly and self.path.is_file()  # no file yet: create it as usual
+        if not self.readonly:
+            _prepare_folder(self.path)
+        last: sqlite3.Error | None = None
+        # Read-only: mode=ro first (sees other writers); where even that needs a write (a WAL
+        # database whose -shm cannot be made on a full or read-only disk), immutable=1.
+        for uri in ((f"{self.path.absolute().as_uri()}?mode=ro",
+                     f"{self.path.absolute().as_uri()}?mode=ro&immutable=1")
+                    if self.readonly else (None,)):
+            try:
+                conn = (sqlite3.connect(uri, uri=True, timeout=timeout, isolation_level=None,
+                                        check_same_thread=False) if uri else
+                        sqlite3.connect(self.path, timeout=timeout, isolation_level=None,
+                                        check_same_thread=False))
+            except sqlite3.Error as exc:
+                last = exc
+                continue
+            self._conn = conn
+            try:
+                self._setup()
+                return
+            except sqlite3.Error as exc:
+                conn.close()
+                self._conn = None
+                last = exc
+                if not self.readonly or "malformed" in str(exc) or "not a database" in str(exc):
+                    break
+            except StoreError:
+                conn.close()
+                self._conn = None
+                raise
+        assert last is not None
+        raise _translate(last, self.path) from last
 
     def _setup(self) -> None:
         c = self._conn
@@ -366,11 +430,17 @@ class Store:
                 f"The kpgui database at {self.path} was made by a newer kpgui (schema {version}, "
                 f"this one knows {SCHEMA_VERSION}); update kpgui, or move the file aside to "
                 "start a new one.", StoreError.NEWER, self.path)
-        # WAL: readers (another window, the CLI) never block the writer. If WAL is impossible
-        # (e.g. some network folders) SQLite keeps its rollback journal, which also works.
-        c.execute("PRAGMA journal_mode=WAL")
-        c.execute("PRAGMA foreign_keys=ON")
-        c.execute("PRAGMA synchronous=FULL")
+        if self.readonly:
+            if version < SCHEMA_VERSION:
+                raise StoreError(f"The kpgui database at {self.path} is empty or from an older "
+                                 "kpgui and cannot be brought up to date while reading only.",
+                                 StoreError.NEEDS_WRITE, self.path)
+        else:
+            # WAL: readers (another window, the CLI) never block the writer. If WAL is
+            # impossible (e.g. some network folders) SQLite keeps its rollback journal.
+            c.execute("PRAGMA journal_mode=WAL")
+            c.execute("PRAGMA foreign_keys=ON")
+            c.execute("PRAGMA synchronous=FULL")
         if version < SCHEMA_VERSION:
             c.execute("BEGIN IMMEDIATE")
             try:
@@ -394,10 +464,17 @@ class Store:
                 self.path)
 
     @classmethod
-    def open_default(cls, timeout: float = DEFAULT_TIMEOUT) -> Store:
-        """The database at `kpgui.core.paths.database_path()` (honours $KPGUI_DATA_DIR)."""
-        from kpgui.core.paths import database_path
+    def open_default(cls, timeout: float = DEFAULT_TIMEOUT, readonly: bool = False) -> Store:
+        """The database at `kpgui.core.paths.database_path()` (honours $KPGUI_DATA_DIR);
+        `readonly` for commands that only read (they then work on a full or read-only disk)."""
+        from kpgui.core.paths import database_path, database_path_for_reading
 
+        if readonly:
+            try:
+                return cls(database_path_for_reading(), timeout=timeout, readonly=True)
+            except StoreError as exc:
+                if exc.kind != StoreError.NEEDS_WRITE:
+                    raise  # an empty or old database is set up by an ordinary open, below
         return cls(database_path(), timeout=timeout)
 
     @classmethod
@@ -568,30 +645,81 @@ class Store:
                 raise KeyError(f"no run with id {run_id}")
 
     def delete_run(self, run_id: int, delete_files: bool = True) -> None:
-        """Forget a run; with delete_files also remove its model and card, but only when they
-        live in kpgui's own models folder (a model the person saved elsewhere is theirs).
+        """Forget a run; with delete_files also remove its model and card, and its log folder,
+        but only when they live in kpgui's own folders (a model the person saved elsewhere is
+        theirs).
 
-        The row goes first (committed), so a crash in between leaves at worst an orphan file,
-        never a run pointing at a missing model.
+        The row goes first (committed), so a crash in between leaves at worst an orphan file
+        (cleaned by clean_orphan_models), never a run pointing at a missing model.
         """
         with self._read() as c:
-            row = c.execute("SELECT model_path FROM runs WHERE id=?", (int(run_id),)).fetchone()
+            row = c.execute("SELECT model_path, notes FROM runs WHERE id=?",
+                            (int(run_id),)).fetchone()
         if row is None:
             raise KeyError(f"no run with id {run_id}")
         with self._write() as c:
             c.execute("DELETE FROM runs WHERE id=?", (int(run_id),))
-        if delete_files and isinstance(row[0], str) and row[0]:
+        if not delete_files:
+            return
+        if isinstance(row[0], str) and row[0] and _inside(Path(row[0]), models_dir):
             model = Path(row[0])
+            for p in (model, model.with_suffix(".json")):
+                try:
+                    p.unlink()
+                except FileNotFoundError:
+                    pass
+                except OSError:
+                    pass
+        try:
+            log_dir = _loads(row[1], "notes").get("log_dir")
+        except _BadRow:
+            log_dir = None
+        if isinstance(log_dir, str) and log_dir and _inside(Path(log_dir), runs_dir):
+            import shutil
+
+            shutil.rmtree(log_dir, ignore_errors=True)
+
+    def model_paths(self) -> set[Path]:
+        """Every model file a run in the history points to (resolved)."""
+        with self._read() as c:
+            rows = c.execute("SELECT model_path FROM runs WHERE model_path IS NOT NULL").fetchall()
+        out = set()
+        for (path,) in rows:
+            if isinstance(path, str) and path:
+                try:
+                    out.add(Path(path).resolve())
+                except (OSError, ValueError):
+                    continue
+        return out
+
+    def clean_orphan_models(self, older_than_s: float = ORPHAN_AFTER_S) -> list[Path]:
+        """Remove model files (and their cards) in kpgui's models folder that no run in the
+        history points to — a model saved by a run killed before it was recorded — once they
+        are `older_than_s` old (a run saving right now records its model moments later).
+        Returns the models removed; errors are ignored (cleaning must never stop kpgui)."""
+        import time
+
+        removed: list[Path] = []
+        if any(self.path.parent.glob(f"{self.path.name}.corrupt*")):
+            return removed  # the history was damaged and restarted: its models are not orphans
+        keep = self.model_paths()
+        try:
+            folder = models_dir()
+            entries = list(folder.glob("*.keras"))
+        except OSError:
+            return removed
+        now = time.time()
+        for model in entries:
             try:
-                inside = model.resolve().is_relative_to(models_dir().resolve())
+                if model.resolve() in keep or not model.is_file() or \
+                        now - model.stat().st_mtime < older_than_s:
+                    continue
+                model.unlink()
+                removed.append(model)
+                model.with_suffix(".json").unlink(missing_ok=True)
             except OSError:
-                inside = False
-            if inside:
-                for p in (model, model.with_suffix(".json")):
-                    try:
-                        p.unlink()
-                    except FileNotFoundError:
-                        pass
+                continue
+        return removed
 
     # -- samples ----------------------------------------------------------------------------
 
@@ -742,7 +870,8 @@ class Store:
         The whole file is validated first and added in one transaction: a bad or foreign file
         (SampleFileError, a ValueError naming the reason) adds nothing. Samples already in the
         store (same digit, picture and strokes) are skipped, so importing a file twice does not
-        double them.
+        double them; a sample the file holds twice is added once. `self.last_import` says
+        how many of each (ImportReport).
         """
         bundle = read_samples_file(path)
         rows = []
@@ -751,12 +880,19 @@ class Store:
             rows.append((int(bundle.labels[i]), pts, lens, float(bundle.pen_widths[i]),
                          int(bundle.canvas_sizes[i][0]), int(bundle.canvas_sizes[i][1]),
                          bundle.images[i], bundle.created_at[i] if bundle.created_at else _now()))
-        added = 0
+        added, present, repeated = 0, 0, 0
+        seen: set[str] = set()
         with self._write() as c:
             for label, pts, lens, pen, w, h, img, created in rows:
                 digest = _digest(label, img, pts, lens)
+                if digest in seen:  # the file holds this sample twice
+                    repeated += 1
+                    continue
+                seen.add(digest)
                 if c.execute("SELECT 1 FROM samples WHERE digest=? LIMIT 1", (digest,)).fetchone():
+                    present += 1
                     continue
                 self._insert_sample(c, label, pts, lens, pen, w, h, img, created)
                 added += 1
+        self.last_import = ImportReport(added, present, repeated)
         return added

@@ -98,13 +98,19 @@ class Sweep:
             raise ValueError("the sweep has no values")
         opt = BY_NAME[option]
         values = []
+        from kpgui.core.limits import short_text
+
         for v in raw:
-            value = tuple(int(h) for h in v) if option == "hidden" and isinstance(v, list) else v
-            if opt.kind is float and isinstance(value, int) and not isinstance(value, bool):
-                value = float(value)
-            reason = opt.check(value)
+            try:
+                value = tuple(int(h) for h in v) if option == "hidden" and isinstance(v, list) else v
+                reason = opt.check(value)
+                if reason is None and opt.kind is float and isinstance(value, int) \
+                        and not isinstance(value, bool):
+                    value = float(value)
+            except (TypeError, ValueError, OverflowError) as exc:
+                reason = str(exc)
             if reason:
-                raise ValueError(f"sweep value {v!r}: {reason}")
+                raise ValueError(f"sweep value {short_text(v)}: {reason}")
             values.append(value)
         return cls(option, tuple(values), base)
 

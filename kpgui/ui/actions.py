@@ -152,9 +152,14 @@ def save_last_run(app: App) -> None:
 def ask_save_file(app: App, source: str | None, suggestion: str) -> None:
     if not source:
         return
-    path = dialogs.ask_save_path(app.window, "Save model as", dialogs.MODEL_FILTER, suggestion)
+    from kpgui.core.saving import save_targets
+
+    # The question names the files really written (mymodel -> mymodel.keras and mymodel.json);
+    # once answered, the save may replace them (force).
+    path = dialogs.ask_save_target(app.window, "Save model as", dialogs.MODEL_FILTER, save_targets,
+                                   suggestion)
     if path:
-        app.models.save_file(source, path)
+        app.models.save_file(source, path, force=True)
 
 
 # -- "Show as Keras code…" (issue 22, part 3) ---------------------------------------------------

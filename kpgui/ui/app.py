@@ -448,7 +448,8 @@ def _build_phase_two(app: App, store: Any, open_store: bool) -> None:
     if app.store_problem and store is not None:  # recovered: say where the old file is
         s.say(app.store_problem, 15000)
     w.fit_dock()
-    app.tasks.run(lambda _t: _clean_leftovers(), key="clean", doing="Tidying up")
+    tidy = app.tasks.run(lambda _t: _clean_leftovers(store), key="clean", doing="Tidying up")
+    tidy.done.connect(lambda lines: lines and s.say("Tidied up: " + "; ".join(lines), 15000))
 
 
 def _one_weight_diverged(app: App, panel: Any, row: Any) -> None:
@@ -495,12 +496,17 @@ def _add_lessons(app: App) -> None:
 # -- end of issue 22b ------------------------------------------------------------------------------
 
 
-def _clean_leftovers() -> list:
-    """Temporary files a killed save left in the models folder (never one being written now)."""
+def _clean_leftovers(store: Any) -> list[str]:
+    """What a killed save or an unrecorded run left in the models folder (never a file being
+    written now), cleaned with lines saying so."""
     from kpgui.core.atomic import clean_stale_temp_files
     from kpgui.core.paths import models_dir
+    from kpgui.core.tidy import tidy_data_folder
 
-    return clean_stale_temp_files(models_dir())
+    if store is None:
+        removed = clean_stale_temp_files(models_dir())
+        return [f"removed {len(removed)} unfinished save(s) in {models_dir()}"] if removed else []
+    return tidy_data_folder(store)
 
 
 def _my_digits(app: App, store: Any) -> QWidget:

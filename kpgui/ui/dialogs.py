@@ -7,6 +7,8 @@ kpgui.core.errors or from the error itself).
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
 
 from PySide6.QtWidgets import (
     QDialog,
@@ -85,10 +87,39 @@ def ask_open_path(parent: QWidget | None, title: str, filters: str, start: str =
     return path
 
 
-def ask_save_path(parent: QWidget | None, title: str, filters: str, start: str = "") -> str:
-    """A file to write, or "" when the person cancelled."""
-    path, _ = QFileDialog.getSaveFileName(parent, title, start, filters)
+def ask_save_path(parent: QWidget | None, title: str, filters: str, start: str = "",
+                  confirm: bool = True) -> str:
+    """A file to write, or "" when the person cancelled. With `confirm=False` the dialog does not
+    ask about replacing the name typed: the caller asks about the files really written
+    (ask_save_target)."""
+    options = QFileDialog.Option(0) if confirm else QFileDialog.Option.DontConfirmOverwrite
+    path, _ = QFileDialog.getSaveFileName(parent, title, start, filters, "", options)
     return path
+
+
+def ask_save_target(parent: QWidget | None, title: str, filters: str,
+                    targets: Callable[[str], Sequence[Path]], start: str = "") -> str:
+    """Where to save, as the first of `targets(typed name)` — the files a save really writes
+    (a suffix added, a card beside it) — or "" when cancelled. When any of them exists, the
+    question names every one that would be replaced (and says when one is not kpgui's, like
+    a .json of notes where a model card goes); the default answer keeps them."""
+    typed = ask_save_path(parent, title, filters, start, False)
+    if not typed:
+        return ""
+    files = [Path(t) for t in targets(typed)]
+    existing = [f for f in files if f.exists()]
+    if existing:
+        from kpgui.core.saving import is_model_card
+
+        lines = "\n".join(f"  {f}" + ("  (not a kpgui model card)" if f.suffix == ".json"
+                                      and f != files[0] and not is_model_card(f) else "")
+                          for f in existing)
+        if not ask_yes_no(parent, "Replace files?",
+                          f"Saving as {files[0].name} writes {len(files)} file(s); these exist "
+                          f"already and would be replaced:\n\n{lines}\n\nReplace them?",
+                          yes="Replace"):
+            return ""
+    return str(files[0])
 
 
 def versions_text() -> str:

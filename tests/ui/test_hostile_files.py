@@ -121,3 +121,95 @@ def test_experiment_files_are_bounded(app, errors, tmp_path, monkeypatch):
     monkeypatch.setattr(dialogs, "ask_open_path", lambda *a: str(big))
     next(a for a in app.window.actions() if a.text() == "Open e&xperiment…").trigger()
     assert errors and "too big" in errors[0][1]
+
+
+# -- issue 25, round two: the window's side ----------------------------------------------------------
+
+
+def _save_as(app, qtbot, monkeypatch, typed):
+    """File → Save model as…, the name `typed` in the dialog; the save task (or None)."""
+    monkeypatch.setattr(dialogs, "ask_save_path", lambda *a: str(typed))
+    tasks = []
+    real = type(app.models).save_file.__get__(app.models)
+    monkeypatch.setattr(app.models, "save_file", lambda *a, **k: tasks.append(real(*a, **k)))
+    next(a for a in app.window.actions() if a.text() == "&Save model as…").trigger()
+    if tasks:
+        qtbot.waitUntil(lambda: not tasks[0].running, timeout=10000)
+    return tasks[0] if tasks else None
+
+
+def test_25_1_save_as_asks_about_the_files_really_written(qtbot, app, errors, answers, tmp_path,
+                                                          monkeypatch):
+    from kpgui.core.resources import default_model_path
+
+    (tmp_path / "mymodel.keras").write_bytes(b"my old model")
+    (tmp_path / "mymodel.json").write_text('{"format": "kpgui-model-card/1", "mine": 1}')
+    (tmp_path / "results.json").write_text('{"accuracy": "my own notes"}')
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    assert _save_as(app, qtbot, monkeypatch, tmp_path / "mymodel") is None  # answered No
+    title, text = answers[-1]
+    assert "mymodel.keras" in text and "mymodel.json" in text and "replaced" in text
+    assert _save_as(app, qtbot, monkeypatch, tmp_path / "results.txt") is None
+    text = answers[-1][1]
+    assert "results.json" in text and "not a kpgui model card" in text
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before  # nothing touched
+    answers.yes = True
+    _save_as(app, qtbot, monkeypatch, tmp_path / "mymodel")
+    assert (tmp_path / "mymodel.keras").read_bytes() == default_model_path().read_bytes()
+    assert not errors
+
+
+def test_25_1_export_typed_without_suffix_asks_before_replacing_the_npz(qtbot, app, errors,
+                                                                        answers, tmp_path,
+                                                                        monkeypatch):
+    backup = tmp_path / "backup.npz"
+    backup.write_bytes(b"last week's samples")
+    app.store.add_sample(3, [np.array([[1.0, 1.0], [20.0, 20.0]])], 10.0, (280, 280),
+                         np.zeros((28, 28), np.float32))
+    app.state.samples_changed()
+    qtbot.waitUntil(lambda: app.panels["samples"].export_button.isEnabled(), timeout=10000)
+    monkeypatch.setattr(dialogs, "ask_save_path", lambda *a: str(tmp_path / "backup"))
+    app.panels["samples"].export_button.click()
+    app.tasks.wait(10)
+    assert answers and "backup.npz" in answers[-1][1]
+    assert backup.read_bytes() == b"last week's samples"
+
+
+def test_25_4_a_digit_saved_while_another_program_holds_the_database_is_kept(qtbot, app, errors):
+    import sqlite3
+
+    from helpers import draw, settle, seven
+    from PySide6.QtCore import Qt
+
+    holder = sqlite3.connect(app.store.path, timeout=0, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    canvas = app.panels["drawing"].canvas
+    draw(qtbot, canvas, seven(canvas))
+    settle(qtbot, app)
+    qtbot.keyClick(app.window, Qt.Key.Key_7)
+    assert "busy" in app.window.statusBar().currentMessage() and canvas.strokes == []
+    holder.execute("COMMIT")
+    holder.close()
+    qtbot.waitUntil(lambda: app.store.sample_counts()[7] == 1, timeout=10000)
+    assert not errors and "Saved 1 waiting digit" in app.window.statusBar().currentMessage()
+
+
+def test_25_10_an_experiment_with_a_400_digit_number_is_one_dialog(app, errors, tmp_path,
+                                                                     monkeypatch):
+    exp = tmp_path / "huge.json"
+    exp.write_text('{"format": "kpgui-experiment/1", "spec": {"learning_rate": 1' + "0" * 400 + "}}")
+    monkeypatch.setattr(dialogs, "ask_open_path", lambda *a: str(exp))
+    next(a for a in app.window.actions() if a.text() == "Open e&xperiment…").trigger()
+    assert errors and "huge.json" in errors[0][1] and "401 digits" in errors[0][1]
+
+
+def test_25_14_a_bad_picture_says_what_is_wrong_with_it(qtbot, app, errors, tmp_path):
+    from PIL import Image
+
+    cut = tmp_path / "cut.png"
+    Image.fromarray(np.eye(64, dtype=np.uint8) * 255).save(cut)
+    cut.write_bytes(cut.read_bytes()[:60])  # a picture cut short
+    app.drawing.import_picture(str(cut))
+    qtbot.waitUntil(lambda: bool(errors), timeout=10000)
+    text = errors[0][1]
+    assert "cut.png" in text and "unexpected" not in text and "report it" not in text

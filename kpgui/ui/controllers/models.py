@@ -88,12 +88,14 @@ class ModelController(QObject):
             return None
         return self.save_file(str(model.predictor.path), target)
 
-    def save_file(self, source: str, target: str) -> Any:
+    def save_file(self, source: str, target: str, force: bool = False) -> Any:
         """The one save path of the window: a copy of a model file (any source: shipped,
-        opened, a run's, a candidate's) with its card, atomically (kpgui.core.saving)."""
+        opened, a run's, a candidate's) with its card, as one atomic unit (kpgui.core.saving).
+        `force`: the person was asked about every file replaced (dialogs.ask_save_target)."""
         from kpgui.core.saving import copy_model
 
-        task = self.tasks.run(lambda _t: copy_model(source, target), key=f"save:{target}",
+        task = self.tasks.run(lambda _t: copy_model(source, target, force=force),
+                              key=f"save:{target}",
                               doing="Saving the model")
         task.done.connect(lambda path: self.state.say(f"Saved {path} (and its model card).", 8000))
         task.failed.connect(lambda _title, text: self.report_error(

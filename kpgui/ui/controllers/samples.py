@@ -23,6 +23,8 @@ class SampleController(QObject):
         self.tasks = tasks
         self.clear_canvas = clear_canvas
         self.report_error = report_error
+        self.pending: list[tuple] = []  # samples waiting for a busy database (see _keep)
+        self._attempts = 0
 
     @property
     def available(self) -> bool:
@@ -72,20 +74,71 @@ class SampleController(QObject):
 
     def _keep(self, samples: list[tuple[int, Any, Any]]) -> tuple[list[int], dict] | None:
         """Store (label, strokes, image) samples drawn with the current pen and canvas; then the
-        canvas is cleared. Their ids and the counts per label, or None (said why) on failure."""
+        canvas is cleared. Their ids and the counts per label, or None (said why) on failure.
+        When another program holds the database, the samples wait in a queue and are stored
+        as soon as it is free (None is returned, the canvas is cleared, the status bar says so)."""
         d = self.state.drawing
+        rows = [(label, [np.asarray(s, np.float64).reshape(-1, 2) for s in strokes],
+                 d.pen_width, d.canvas_size, image) for label, strokes, image in samples]
+        ids: list[int] = []
         try:
-            ids = [self.store.add_sample(label, [np.asarray(s, np.float64).reshape(-1, 2)
-                                                 for s in strokes], d.pen_width, d.canvas_size,
-                                         image)
-                   for label, strokes, image in samples]
+            while rows:
+                ids.append(self.store.add_sample(*rows[0]))
+                rows.pop(0)
             counts = self.store.sample_counts()
         except Exception as exc:  # noqa: BLE001 - StoreError etc. explain themselves
+            if getattr(exc, "kind", None) == "locked" and rows:
+                self._queue(rows)
+                return None
             self.state.say(f"Not saved: {exc}", 10000)
             return None
         self.state.samples_changed()
         self.clear_canvas()
         return ids, counts
+
+    PENDING_RETRY_MS = 1500
+    PENDING_ATTEMPTS = 40  # about two minutes of a busy database before giving up (said)
+
+    def _queue(self, rows: list[tuple]) -> None:
+        """Keep samples the busy database could not take, and try again shortly."""
+        scheduled = bool(self.pending)
+        self.pending.extend(rows)
+        self.clear_canvas()
+        self.state.say(f"The database is busy (another kpgui is writing to it): {len(self.pending)} "
+                       "digit(s) kept here and saved as soon as it is free.", 10000)
+        if not scheduled:
+            self._schedule()
+
+    def _schedule(self) -> None:
+        from PySide6.QtCore import QTimer
+
+        QTimer.singleShot(self.PENDING_RETRY_MS, self.flush_pending)
+
+    def flush_pending(self) -> int:
+        """Store the queued samples (see _keep); how many were stored now."""
+        stored = 0
+        pending = self.pending
+        try:
+            while pending:
+                self.store.add_sample(*pending[0])
+                pending.pop(0)
+                stored += 1
+        except Exception as exc:  # noqa: BLE001 - the store explains itself
+            self._attempts += 1
+            if getattr(exc, "kind", None) == "locked" and self._attempts < self.PENDING_ATTEMPTS:
+                self._schedule()
+            else:
+                self.report_error("Samples not saved", f"{len(pending)} drawn digit(s) could not "
+                                  f"be saved: {exc}")
+                pending.clear()
+        if stored:
+            self.state.samples_changed()
+            self.state.say(f"Saved {stored} waiting digit(s): the database is free again."
+                           if not pending else f"Saved {stored} waiting digit(s); "
+                           f"{len(pending)} still waiting.", 8000)
+        if not pending:
+            self._attempts = 0
+        return stored
 
     def relabel(self, ids: list[int], label: int) -> None:
         self._guard("Relabel failed", lambda: self.store.relabel_samples(ids, label))
@@ -123,8 +176,9 @@ class SampleController(QObject):
 
         def done(n: int) -> None:
             self.state.samples_changed()
+            report = str(self.store.last_import)
             self.state.say(f"Imported {n} new sample{'s' if n != 1 else ''} from {path}"
-                           + (" (the others were already here)." if n == 0 else "."), 8000)
+                           + (f" ({report})." if report else "."), 8000)
 
         task.done.connect(done)
         task.failed.connect(lambda _t, text: self.report_error(

@@ -180,11 +180,13 @@ class SamplesPanel(QWidget):
 
     def export_to(self, path: str | None = None) -> None:
         if path is None:
-            path = dialogs.ask_save_path(self, "Export your samples", dialogs.NPZ_FILTER)
+            from kpgui.core.sample_io import samples_targets
+
+            # backup -> backup.npz: the question names the file really written.
+            path = dialogs.ask_save_target(self, "Export your samples", dialogs.NPZ_FILTER,
+                                           samples_targets)
             if not path:
                 return
-            if not path.lower().endswith(".npz"):
-                path += ".npz"
         self.export_requested.emit(path)
 
     def import_from(self, path: str | None = None) -> None:
