@@ -70,6 +70,9 @@ def make_qapp(argv: list[str] | None = None) -> QApplication:
     app.setOrganizationName(APP_NAME)
     app.setApplicationDisplayName("kpgui")
     app.setWindowIcon(app_icon())
+    from kpgui.ui import wheel
+
+    wheel.install(app)  # issue 24: the wheel never changes a field without focus
     return app
 
 
@@ -243,13 +246,14 @@ def _vertical():
 
 
 def _scrolling(widget: QWidget) -> QWidget:
-    """Vertical scrolling only: the content fits the width it is given."""
+    """The content takes the width it is given down to its minimum; narrower than that (a
+    1024x640 screen) it scrolls sideways too, rather than being cut off."""
     from PySide6.QtCore import Qt
     from PySide6.QtWidgets import QScrollArea
 
     area = QScrollArea()
     area.setWidgetResizable(True)
-    area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
     area.setWidget(widget)
     return area
 

@@ -1,0 +1,118 @@
+"""Issue 24, "a window that behaves": the wheel never changes a field without focus, the chosen
+model survives a restart, a run that cannot start says so once, nothing is cut off on a laptop,
+plots stay readable when a run diverges, focus comes back to the canvas."""
+
+from __future__ import annotations
+
+from conftest import close_app, open_app
+from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtGui import QWheelEvent
+from PySide6.QtWidgets import (
+    QAbstractScrollArea,
+    QAbstractSpinBox,
+    QApplication,
+    QComboBox,
+    QPushButton,
+    QScrollArea,
+)
+
+
+def _wheel(widget, steps: int = -3) -> None:
+    """A mouse wheel turn over the middle of `widget` (negative: towards the person)."""
+    pos = QPointF(widget.rect().center())
+    glob = QPointF(widget.mapToGlobal(widget.rect().center()))
+    event = QWheelEvent(pos, glob, QPoint(0, 0), QPoint(0, 120 * steps), Qt.MouseButton.NoButton,
+                        Qt.KeyboardModifier.NoModifier, Qt.ScrollPhase.NoScrollPhase, False)
+    QApplication.sendEvent(widget, event)
+
+
+def _value(field):
+    return field.currentIndex() if isinstance(field, QComboBox) else field.value()
+
+
+def _scroll_area(widget):
+    w = widget.parentWidget()
+    while w is not None and not isinstance(w, QScrollArea):
+        w = w.parentWidget()
+    return w
+
+
+def test_wheel_over_any_field_without_focus_changes_nothing_and_scrolls_the_form(qtbot, app):
+    w = app.window
+    w.resize(1311, 721)
+    app.panels["drawing"].canvas.setFocus()
+    fields = [f for f in w.findChildren(QComboBox) + w.findChildren(QAbstractSpinBox)]
+    assert len(fields) >= 8  # the form's combos and spin boxes, the sweep's option, the pen...
+    scrolled = 0
+    for index in range(w.tabs.count()):
+        w.tabs.setCurrentIndex(index)
+        qtbot.wait(20)
+        for field in fields:
+            if not field.isVisible():
+                continue
+            assert not field.hasFocus()
+            area = _scroll_area(field)
+            if area is not None:  # bring it into view, at the top, so the wheel has room
+                area.verticalScrollBar().setValue(0)
+                area.ensureWidgetVisible(field)
+            before = _value(field)
+            bar = area.verticalScrollBar().value() if area is not None else None
+            _wheel(field, -2)
+            _wheel(field, +1)  # up and down: any field that takes the wheel changes
+            _wheel(field, -1)
+            assert _value(field) == before, field
+            if area is not None and area.verticalScrollBar().maximum() > 0:
+                scrolled += area.verticalScrollBar().value() != bar
+    assert scrolled >= 3  # the form scrolled under the pointer instead
+
+    # A field the person clicked (focus) still takes the wheel, as Qt intends.
+    epochs = app.panels["training"].fields["epochs"]
+    epochs.setFocus()
+    before = epochs.value()
+    _wheel(epochs, +1)
+    assert epochs.value() == before + 1
+
+
+def test_more_presets_cannot_start_a_sweep_by_wheel(qtbot, app):
+    started = []
+    app.panels["sweep"].preset_requested.connect(started.append)
+    _wheel(app.panels["sweep"].presets, -3)
+    _wheel(app.panels["sweep"].presets, +3)
+    assert not started and not app.state.training.busy
+
+
+def _buttons_fit(app) -> list[str]:
+    """Each visible push button shows its whole text: as wide as its size hint, and not cut
+    off by its scroll area's edge unless that area can scroll sideways to it."""
+    bad = []
+    for b in app.window.findChildren(QPushButton):
+        if not b.isVisible():
+            continue
+        if b.sizeHint().width() > b.width():
+            bad.append(f"{b.text()!r}: {b.width()} < {b.sizeHint().width()}")
+            continue
+        area = _scroll_area(b)
+        viewport = area.viewport() if area is not None else app.window
+        left = b.mapTo(viewport, QPoint(0, 0)).x()
+        right = left + b.width()
+        scrolls = (isinstance(area, QAbstractScrollArea)
+                   and area.horizontalScrollBar().maximum() > 0)
+        if (left < 0 or right > viewport.width()) and not scrolls:
+            bad.append(f"{b.text()!r}: cut off at the edge")
+    return bad
+
+
+def test_no_button_text_is_cut_at_laptop_sizes(qtbot, app):
+    w = app.window
+    for size in ((1311, 721), (1024, 640)):
+        w.resize(*size)
+        for index in range(w.tabs.count()):
+            w.tabs.setCurrentIndex(index)
+            qtbot.wait(30)
+            assert _buttons_fit(app) == [], (size, w.tabs.tabText(index))
+    # At the default size the training form needs no sideways scrolling at all.
+    w.resize(1311, 721)
+    w.show_tab("Training")
+    qtbot.wait(30)
+    area = _scroll_area(app.panels["training"])
+    assert area.horizontalScrollBar().maximum() == 0
