@@ -153,12 +153,26 @@ class App:
         if name in theme.THEMES and name != "system":
             self.set_theme(name)
 
+    def restore_model(self) -> None:
+        """The model in use when kpgui was closed (issue 24): a missing or changed file leaves
+        the shipped model, with a note in the status bar."""
+        choice, problem = app_settings.load_model_choice(self.settings)
+        if choice is not None:
+            self.models.restore(*choice)
+        elif problem:
+            self.state.say(f"{problem[0].upper()}{problem[1:]}: reading with the shipped model.", 15000)
+
     def save_settings(self) -> None:
         s, w = self.settings, self.window
         s.setValue("window/geometry", w.saveGeometry())
         s.setValue("window/state", w.saveState())
         s.setValue("canvas/pen_width", self.panels["drawing"].pen_spin.value())
         app_settings.save_spec(s, self.panels["training"].spec())
+        model = self.state.model
+        keep = model is not None and not model.is_shipped and model.predictor.path is not None
+        app_settings.save_model_choice(s, str(model.predictor.path) if keep else None,
+                                       model.source if keep else "", model.run_id if keep else None)
+        s.setValue("window/training_split", self.panels["training_tab"].saveState())
         s.sync()
 
     def set_theme(self, name: str) -> None:
@@ -208,6 +222,7 @@ def build_app(store: Any = None, open_store: bool = True) -> App:
     app.restore_settings()
     drawing_panel.canvas.setFocus()
     app.models.load_shipped_now()
+    app.restore_model()
     app.drawing.render_now()
 
     def phase_two() -> None:
@@ -387,7 +402,9 @@ def _build_phase_two(app: App, store: Any, open_store: bool) -> None:
     old = tab.widget(1)
     tab.replaceWidget(1, plots)
     old.deleteLater()
-    tab.setSizes([380, 420])
+    split = app.settings.value("window/training_split") if app.settings is not None else None
+    if split is None or not tab.restoreState(split):  # the form/plots split of last time
+        tab.setSizes([380, 420])
     p["plots"] = plots
 
     if store is None and open_store:

@@ -116,3 +116,35 @@ def test_no_button_text_is_cut_at_laptop_sizes(qtbot, app):
     qtbot.wait(30)
     area = _scroll_area(app.panels["training"])
     assert area.horizontalScrollBar().maximum() == 0
+
+
+def test_a_kept_model_is_current_after_a_restart(qtbot, errors, answers, tmp_path):
+    import shutil
+
+    from kpgui.core.resources import default_model_path
+
+    kept = tmp_path / "mine.keras"
+    shutil.copy(default_model_path(), kept)
+    shutil.copy(default_model_path().with_suffix(".json"), kept.with_suffix(".json"))
+    first = open_app(qtbot)
+    with qtbot.waitSignal(first.models.open_file(str(kept), "run 5", 5).done, timeout=10000):
+        pass
+    assert first.state.model.source == "run 5"
+    close_app(first)
+    second = open_app(qtbot)
+    try:
+        qtbot.waitUntil(lambda: second.state.model.predictor.path == kept, timeout=10000)
+        assert second.state.model.source == "run 5" and second.state.model.run_id == 5
+    finally:
+        close_app(second)
+
+    # Changed since (or gone): the shipped model reads, and the status bar says why.
+    kept.write_bytes(kept.read_bytes() + b"\0")
+    third = open_app(qtbot)
+    try:
+        qtbot.wait(300)
+        assert third.state.model.is_shipped
+        assert "changed" in third.window.statusBar().currentMessage()
+    finally:
+        close_app(third)
+    assert errors == []
