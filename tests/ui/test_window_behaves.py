@@ -148,3 +148,23 @@ def test_a_kept_model_is_current_after_a_restart(qtbot, errors, answers, tmp_pat
     finally:
         close_app(third)
     assert errors == []
+
+
+def test_start_without_mnist_asks_once_and_starts_no_process(qtbot, app, errors, monkeypatch,
+                                                              tmp_path):
+    from kpgui.ui import dialogs
+
+    monkeypatch.delenv("KPGUI_MNIST", raising=False)
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))  # an empty Keras cache
+    asked = []
+    monkeypatch.setattr(dialogs, "ask_mnist", lambda parent, text: asked.append(text))
+    app.window.show_tab("Training")
+    qtbot.mouseClick(app.panels["training"].start_button, Qt.MouseButton.LeftButton)
+    qtbot.wait(300)
+    assert len(asked) == 1 and "mnist.npz" in asked[0] and "--" not in asked[0]
+    assert errors == [] and app.tasks.jobs == [] and not app.state.training.busy
+    assert "MNIST" not in app.window.statusBar().currentMessage()
+    # A sweep asks the same way, and starts nothing either.
+    app.panels["sweep"].preset_button.click()
+    qtbot.wait(100)
+    assert len(asked) == 2 and app.tasks.jobs == [] and app.state.sweep is None

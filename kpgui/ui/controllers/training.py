@@ -32,6 +32,7 @@ from kpgui.core.state import (
 from kpgui.core.sweep import Sweep
 
 MIN_SAMPLES = 10  # fine-tuning on fewer of the person's digits teaches nothing
+MIN_FREE_MB = 100  # a run writes its model (a 512-512 network: ~8 MB), card, logs and history
 
 
 class TrainingController(QObject):
@@ -148,14 +149,50 @@ class TrainingController(QObject):
             return False
         return self._launch_sweep_run(progress.sweep.specs(), nxt)
 
-    def _launch(self, job: TrainJob) -> bool:
-        if self.state.training.busy:
-            self.state.say("A training run is already going: stop it first.", 6000)
-            return False
+    def ready(self, job: TrainJob) -> bool:
+        """Everything a run needs, checked before a process starts (issue 24): valid settings,
+        MNIST where kpgui can read it, room on disk for the model. False after one dialog."""
         try:
             job.check()
         except (ValueError, OSError) as exc:
             self.report_error("Cannot start training", str(exc))
+            return False
+        from kpgui.core.data import DatasetError, find_mnist
+
+        try:
+            found = find_mnist(job.data_path)
+        except DatasetError as exc:
+            found, why = None, f"The MNIST file kpgui was told to use is not there: {exc}"
+        else:
+            why = ("kpgui could not find the MNIST digits (mnist.npz) on this computer.")
+        if found is None:
+            self.report_error("MNIST needed", why + " Locate the file, or download it; then press "
+                              "Start again.")
+            return False
+        import shutil
+
+        from kpgui.core.paths import models_dir
+
+        try:
+            folder = models_dir()
+            free_mb = shutil.disk_usage(folder).free / 2**20
+        except OSError as exc:
+            self.report_error("Cannot start training", f"The folder for trained models cannot be "
+                              f"used: {exc}")
+            return False
+        if free_mb < MIN_FREE_MB:
+            self.report_error("Not enough disk space", (
+                f"Only {free_mb:.0f} MB are free in {folder}; a run needs about {MIN_FREE_MB} MB "
+                "for its model and logs. Free some space (or delete old runs in History), then "
+                "press Start again."))
+            return False
+        return True
+
+    def _launch(self, job: TrainJob) -> bool:
+        if self.state.training.busy:
+            self.state.say("A training run is already going: stop it first.", 6000)
+            return False
+        if not self.ready(job):
             return False
         task = self.tasks.start_job(job)
         self.job = task
