@@ -168,3 +168,36 @@ def test_start_without_mnist_asks_once_and_starts_no_process(qtbot, app, errors,
     app.panels["sweep"].preset_button.click()
     qtbot.wait(100)
     assert len(asked) == 2 and app.tasks.jobs == [] and app.state.sweep is None
+
+
+def test_a_diverging_sweep_run_keeps_the_other_curves_readable(qtbot, app):
+    import numpy as np
+
+    from kpgui.core.progress import BatchUpdate
+    from kpgui.core.state import Overlay
+
+    plots = app.panels["plots"]
+    app.state.set_overlay(Overlay(1, "lr 1e-06", {"loss": [2.31, 2.30, 2.30],
+                                                  "val_loss": [2.30, 2.30, 2.29]}, "#E69F00"))
+    app.state.set_overlay(Overlay(2, "lr 0.01", {"loss": [0.9, 0.4, 0.3],
+                                                 "val_loss": [0.5, 0.35, 0.3]}, "#56B4E9"))
+    plots.reset(3)
+    n = 100  # the live run (lr 1) explodes to ~2e13 within its first epoch
+    for step in range(1, n + 1):
+        loss = 2.3 * 10 ** (13.3 * step / n)
+        plots.add_batch(BatchUpdate(1, 3, step, n, loss, 0.1, loss, 0.1, 1, 1, step))
+    plots.refresh()
+    finite_top = 2.31  # the highest point of the curves that stay bounded
+    lo, hi = plots.loss_range()
+    assert lo == 0.0 and finite_top <= hi <= 1.2 * finite_top
+    x, _y = plots.off_scale_marks.getData()
+    assert len(x) > 50  # the diverging points are marked at the top edge
+    assert "off the scale (diverging)" in plots.legend.names
+    # Each overlay's label sits with its own swatch (no break between them).
+    assert "━━</span>&nbsp;lr&nbsp;0.01" in plots.legend.label.text()
+
+    plots.log_button.click()  # the log scale shows every point, the explosion included
+    lo, hi = plots.loss_range()
+    assert hi >= np.log10(2e13) and lo <= np.log10(0.3)
+    plots.log_button.click()
+    assert plots.loss_range()[1] <= 1.2 * finite_top
