@@ -205,6 +205,9 @@ class AppState:
         self._candidate: Candidate | None = None
         self._overlays: dict[int, Overlay] = {}
         self._sweep: SweepProgress | None = None
+        from kpgui.core.runs import RunColours
+
+        self.colours = RunColours()  # one colour per run, everywhere (issue 24)
         self.predictions = 0  # how many readings were computed (tests check the coalescing)
         self.last_error = ""  # why the last reading failed, if it did
 
@@ -360,6 +363,17 @@ class AppState:
         elif run_id is not None:
             self._overlays.pop(run_id, None)
         self.events.overlays.emit(self.overlays)
+
+    def colours_in_use(self, except_run: int | None = None) -> set[str]:
+        """Colours of the runs on screen: overlays, and a sweep's runs while it goes."""
+        used = {o.colour for rid, o in self._overlays.items() if rid != except_run}
+        if self._sweep is not None and not self._sweep.done:
+            used |= set(self._sweep.colours)
+        return used
+
+    def run_colour(self, run_id: int) -> str:
+        """The colour of a run, distinct from every other run on screen."""
+        return self.colours.pick(run_id, self.colours_in_use(run_id))
 
     def clear_overlays(self) -> None:
         self._overlays.clear()

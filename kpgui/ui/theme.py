@@ -10,11 +10,10 @@ from __future__ import annotations
 from PySide6.QtGui import QColor, QGuiApplication, QPalette
 from PySide6.QtWidgets import QApplication
 
+from kpgui.core.runs import RUN_COLOURS as _RUN_PALETTE
+
 THEMES = ("system", "light", "dark")
-RUN_COLOURS = [  # Okabe-Ito plus a few: distinct for most colour-blind people, on light and dark
-    "#E69F00", "#56B4E9", "#009E73", "#D55E00", "#CC79A7", "#0072B2", "#F0E442", "#999999",
-    "#8C564B", "#17BECF",
-]
+RUN_COLOURS = list(_RUN_PALETTE)  # declared once, in kpgui.core.runs (see RunColours)
 LIVE_TRAIN = "#1f6fd1"
 LIVE_VAL = "#e06a10"
 ACCENT = "#e6781e"

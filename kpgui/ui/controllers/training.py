@@ -111,9 +111,7 @@ class TrainingController(QObject):
         except ValueError as exc:
             self.report_error("Cannot start the sweep", str(exc))
             return False
-        from kpgui.ui.theme import RUN_COLOURS
-
-        colours = tuple(RUN_COLOURS[i % len(RUN_COLOURS)] for i in range(len(specs)))
+        colours = self.state.colours.fresh(len(specs), self.state.colours_in_use())
         self._cancel_rest = False
         self.state.set_sweep(SweepProgress(sweep, 0, (None,) * len(specs), colours))
         if not self._launch_sweep_run(specs, 0):
@@ -139,6 +137,7 @@ class TrainingController(QObject):
             label = f"{progress.sweep.label(progress.sweep.values[progress.index])}"
             if outcome.test_accuracy is not None:
                 label += f" · {100 * outcome.test_accuracy:.1f} %"
+            self.state.colours.bind(outcome.run_id, progress.colours[progress.index])
             self.state.set_overlay(Overlay(outcome.run_id, label, outcome.history,
                                            progress.colours[progress.index]))
         nxt = progress.index + 1
