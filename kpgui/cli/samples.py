@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from kpgui.core.words import count
+
 
 def register(sub) -> None:
     p = sub.add_parser(
@@ -30,13 +32,13 @@ def run(args: argparse.Namespace) -> int:
         with Store.open_default() as store:
             if args.action == "export":
                 n = store.export_samples(args.file)
-                print(f"exported {n} sample(s) to {args.file}")
+                print(f"exported {count(n, 'sample')} to {args.file}")
             elif args.action == "import":
                 total = len(read_samples_file(args.file))
                 added = store.import_samples(args.file)
                 skipped = total - added
                 extra = f" ({skipped} already present)" if skipped else ""
-                print(f"imported {added} sample(s) from {args.file}{extra}")
+                print(f"imported {count(added, 'sample')} from {args.file}{extra}")
             else:
                 counts = store.sample_counts()
                 print("digit  " + " ".join(f"{d:>5}" for d in range(10)) + "  total")

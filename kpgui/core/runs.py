@@ -91,6 +91,19 @@ def run_labels(runs: list[Any]) -> dict[int, str]:
     return labels
 
 
+def how_it_ran(status: str, epochs_run: int, wall_time: float, partial_epoch: dict | None = None
+               ) -> str:
+    """'finished after 3 epochs in 41.2 s', 'stopped after 1 epoch and 20/50 batches of
+    epoch 2 in 9.0 s' (a run's summary without its accuracy)."""
+    from kpgui.core.words import count
+
+    part = ""
+    if partial_epoch:
+        p = partial_epoch
+        part = f" and {p['batches']}/{p['of']} batches of epoch {p['epoch']}"
+    return f"{status} after {count(epochs_run, 'epoch')}{part} in {wall_time:.1f} s"
+
+
 def epochs_text(ran: int | None, planned: int | None, stopped_early: bool = False,
                 status: str | None = None) -> str:
     """How many epochs a run trained, for people: '3 of 3', '2 of 3 (stopped)',

@@ -201,3 +201,28 @@ def test_a_diverging_sweep_run_keeps_the_other_curves_readable(qtbot, app):
     assert hi >= np.log10(2e13) and lo <= np.log10(0.3)
     plots.log_button.click()
     assert plots.loss_range()[1] <= 1.2 * finite_top
+
+
+def _run(acc, val_loss, status="finished", run_id=1, epochs=3):
+    from kpgui.core.jobs import RunOutcome
+
+    return RunOutcome(kind="train", name=None, status=status, summary=f"{status} after ...",
+                      spec={}, epochs_run=epochs, history={"loss": [0.5], "val_loss": [val_loss]},
+                      test_accuracy=acc, test_loss=0.3, wall_time=3.0, samples_per_second=900.0,
+                      train_samples=12000, started_at="2026-11-23T10:00:00",
+                      model_path="/nowhere.keras", run_id=run_id)
+
+
+def test_after_a_sweep_the_training_tab_describes_the_run_offered(qtbot, app):
+    from kpgui.core.spec import ModelSpec
+    from kpgui.core.state import SweepProgress
+    from kpgui.core.sweep import Sweep
+
+    sweep = Sweep("learning_rate", (1e-6, 0.01, 1.0), ModelSpec(optimizer="sgd"))
+    runs = (_run(0.30, 2.2, run_id=1), _run(0.97, 0.1, run_id=2), _run(0.1135, 2.31, run_id=3))
+    app.state.events.run_ended.emit(runs[2])  # the last run ends...
+    app.state.set_sweep(SweepProgress(sweep, 3, runs, ("#E69F00", "#56B4E9", "#009E73")))
+    text = app.panels["training"].result_label.text()
+    assert "97.00 %" in text and "11.35" not in text and "lr 0.01" in text
+    assert text.lower().count("test accuracy") == 1
+    assert "3 epochs" in text

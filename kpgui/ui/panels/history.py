@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 
 from kpgui.core.runs import epochs_text, run_labels, settings_text
 from kpgui.core.state import AppState, Overlay
+from kpgui.core.words import count
 from kpgui.ui import dialogs, theme
 
 if TYPE_CHECKING:
@@ -271,7 +272,7 @@ class HistoryPanel(QWidget):
             text += f" Best test accuracy {100 * best:.2f} %."
         skipped = self.store.skipped
         if skipped:
-            text += f" {len(skipped)} damaged record(s) could not be read and are not shown."
+            text += f" {count(len(skipped), 'damaged record')} could not be read and are not shown."
         self.summary.setText(text)
         self._update_buttons()
 

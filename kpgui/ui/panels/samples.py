@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from kpgui.core.state import AppState
+from kpgui.core.words import count
 from kpgui.ui import dialogs
 from kpgui.ui.images import thumbnail_icon, thumbnail_list
 
@@ -121,7 +122,7 @@ class SamplesPanel(QWidget):
                                  "“This is a …” to keep it here.")
         skipped = self.store.skipped
         if skipped:
-            self.summary.setText(self.summary.text() + f" {len(skipped)} damaged sample(s) could "
+            self.summary.setText(self.summary.text() + f" {count(len(skipped), 'damaged sample')} could "
                                  "not be read and are left out.")
         self._fill_grid()
 

@@ -147,6 +147,7 @@ class TrainingPanel(QWidget):
         state.events.training.connect(self._show_training)
         state.events.batch.connect(self._show_batch)
         state.events.run_ended.connect(self._show_outcome)
+        state.events.sweep.connect(self._show_sweep)
         self._show_training(state.training)
 
     # -- the form ------------------------------------------------------------------------------
@@ -268,7 +269,11 @@ class TrainingPanel(QWidget):
         self.progress.setFormat(f"Epoch {u.epoch}/{u.epochs} · batch {u.step}/{u.steps} · "
                                 f"ETA {format_eta(u.eta)}")
 
-    def _show_outcome(self, outcome) -> None:
+    def _show_outcome(self, outcome, heading: str = "") -> None:
+        """The run's result; `heading` names it when it is not simply the last run (a sweep's
+        best, offered once the sweep is done)."""
+        from kpgui.core.runs import how_it_ran
+
         if outcome.status == "diverged":
             self.result_label.setText(f"<span style='color:#c62828'>Run {outcome.summary}.</span>")
         else:
@@ -277,8 +282,18 @@ class TrainingPanel(QWidget):
             extra = ""
             if outcome.kind == "finetune" and outcome.personal:
                 extra = " " + str(outcome.personal.get("summary", ""))
+            how = how_it_ran(outcome.status, outcome.epochs_run, outcome.wall_time,
+                             outcome.partial_epoch)
             self.result_label.setText(
-                f"Test accuracy: <b>{acc_text}</b> — {outcome.summary}.{extra}"
+                heading + f"Test accuracy: <b>{acc_text}</b> — {how}.{extra}"
                 + (" Keep or discard the new model above the canvas." if outcome.usable else ""))
         self._can_save = outcome.usable
         self._update_buttons()
+
+    def _show_sweep(self, progress) -> None:
+        """A finished sweep: describe the run it offers (the best), not the last one."""
+        if progress is None or not progress.done or progress.best is None:
+            return
+        best = progress.outcomes[progress.best]
+        name = progress.sweep.label(progress.sweep.values[progress.best])
+        self._show_outcome(best, f"Sweep done; best run <b>{name}</b> (lowest validation loss). ")
