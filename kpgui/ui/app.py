@@ -113,6 +113,12 @@ class App:
             return
         dialogs.show_error(self.window, title, text)
 
+    def focus_canvas(self, *_args: Any) -> None:
+        """Give the keyboard focus back to the canvas (after any button or dialog)."""
+        canvas = self.panels["drawing"].canvas
+        canvas.setFocus(_focus_reason())
+        QTimer.singleShot(0, lambda: canvas.setFocus(_focus_reason()))  # after a hidden button's
+
     def data_path(self) -> str | None:
         return self.data.path()
 
@@ -143,6 +149,7 @@ class App:
         state = s.value("window/state")
         if state is not None:
             w.restoreState(state)
+        w.dock_share = min(max(app_settings.load_float(s, "window/dock_share", w.dock_share), 0.2), 0.8)
         pen = app_settings.load_float(s, "canvas/pen_width", 18)
         self.panels["drawing"].pen_spin.setValue(int(round(min(max(pen, 2), 60))))
         spec = app_settings.load_spec(s)
@@ -166,6 +173,7 @@ class App:
         s, w = self.settings, self.window
         s.setValue("window/geometry", w.saveGeometry())
         s.setValue("window/state", w.saveState())
+        s.setValue("window/dock_share", w.dock_share)
         s.setValue("canvas/pen_width", self.panels["drawing"].pen_spin.value())
         app_settings.save_spec(s, self.panels["training"].spec())
         model = self.state.model
@@ -254,6 +262,12 @@ class AfterFirstPaint(QObject):
         return False
 
 
+def _focus_reason():
+    from PySide6.QtCore import Qt
+
+    return Qt.FocusReason.OtherFocusReason
+
+
 def _vertical():
     from PySide6.QtCore import Qt
 
@@ -298,6 +312,11 @@ def _wire_phase_one(app: App) -> None:
     candidate.discard_requested.connect(app.models.discard_candidate)
     p["sweep"].sweep_requested.connect(lambda option, text: actions.sweep(app, option, text))
     p["sweep"].preset_requested.connect(lambda name: actions.preset(app, name))
+    # Issue 24: after an action the keyboard focus is back on the canvas (a digit key saves
+    # the drawing; a button that hid or disabled itself would hand it to the pen box).
+    for intent in (candidate.keep_requested, candidate.discard_requested, form.start_requested,
+                   form.stop_requested, p["sweep"].sweep_requested, p["sweep"].preset_requested):
+        intent.connect(app.focus_canvas)
 
     w.add_action("File", "&Open model…", lambda: actions.ask_open_model(app),
                  QKeySequence.StandardKey.Open, "Read drawings with a saved .keras model")
@@ -418,6 +437,7 @@ def _build_phase_two(app: App, store: Any, open_store: bool) -> None:
 
         history: QWidget = HistoryPanel(s, store)
         history.load_requested.connect(app.models.load_run)
+        history.load_requested.connect(app.focus_canvas)
         history.settings_requested.connect(lambda run: actions.use_settings(app, run.spec))
         history.save_requested.connect(lambda run: actions.ask_save_file(app, run.model_path,
                                                                   f"run-{run.id}.keras"))
@@ -472,6 +492,7 @@ def _my_digits(app: App, store: Any) -> QWidget:
     samples.image_chosen.connect(app.drawing.show_image)
     finetune = FineTunePanel(s, store)
     finetune.finetune_requested.connect(lambda epochs, repeat, n: actions.finetune(app, epochs, repeat, n))
+    finetune.finetune_requested.connect(app.focus_canvas)
     app.panels["samples"] = samples
     app.panels["finetune"] = finetune
     split = QSplitter(_vertical())

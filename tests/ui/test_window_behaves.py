@@ -226,3 +226,39 @@ def test_after_a_sweep_the_training_tab_describes_the_run_offered(qtbot, app):
     assert "97.00 %" in text and "11.35" not in text and "lr 0.01" in text
     assert text.lower().count("test accuracy") == 1
     assert "3 epochs" in text
+
+
+def test_focus_is_back_on_the_canvas_after_keep_and_nothing_moves_under_the_pen(qtbot, app,
+                                                                                tmp_path):
+    import shutil
+
+    from helpers import draw, settle, vertical_line
+
+    from kpgui.core.resources import default_model_path
+
+    path = tmp_path / "cand.keras"
+    shutil.copy(default_model_path(), path)
+    shutil.copy(default_model_path().with_suffix(".json"), path.with_suffix(".json"))
+    canvas, bar = app.panels["drawing"].canvas, app.panels["candidate"]
+    top = canvas.mapTo(app.window, QPoint(0, 0))
+    for button in ("keep_button", "discard_button"):
+        app.training.offer(_with_path(path))
+        qtbot.waitUntil(lambda: app.state.candidate is not None
+                        and app.state.candidate.comparison is not None, timeout=20000)
+        assert bar.isVisible() and canvas.mapTo(app.window, QPoint(0, 0)) == top
+        draw(qtbot, canvas, vertical_line(canvas))  # the bar's text grows: the canvas stays
+        settle(qtbot, app)
+        qtbot.wait(20)
+        assert "your drawing" in bar.numbers.text()
+        assert canvas.mapTo(app.window, QPoint(0, 0)) == top
+        qtbot.mouseClick(getattr(bar, button), Qt.MouseButton.LeftButton)
+        qtbot.wait(20)
+        assert not bar.isVisible() and canvas.hasFocus(), button
+        assert canvas.mapTo(app.window, QPoint(0, 0)) == top
+        app.drawing.clear()
+
+
+def _with_path(path):
+    import dataclasses
+
+    return dataclasses.replace(_run(0.99, 0.1, run_id=9), model_path=str(path))

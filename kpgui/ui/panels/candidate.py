@@ -54,6 +54,14 @@ class CandidateBar(QFrame):
         row.addLayout(text, 1)
         row.addWidget(self.keep_button)
         row.addWidget(self.discard_button)
+        # Nothing moves under the pen (issue 24): the bar's place is kept while it is hidden,
+        # and its height never changes with its text (a title line and up to three of numbers).
+        policy = self.sizePolicy()
+        policy.setRetainSizeWhenHidden(True)
+        self.setSizePolicy(policy)
+        line = self.fontMetrics().lineSpacing()
+        self.setFixedHeight(4 * line + 2 + 8 + 2 * self.frameWidth() + 4)
+        self.numbers.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         state.events.candidate.connect(self._show)
         state.events.reading.connect(lambda _r: self._show(state.candidate))
         self._show(state.candidate)
@@ -69,7 +77,8 @@ class CandidateBar(QFrame):
         o = cand.outcome
         what = "fine-tuned model" if o.kind == "finetune" else "model"
         run = f"run {o.run_id}" if o.run_id is not None else "the last run"
-        self.title.setText(f"<b>New {what} from {run}</b> ({o.summary}). Use it?")
+        self.title.setText(f"<b>New {what} from {run}</b>: use it instead of the current one?")
+        self.title.setToolTip(o.summary)
         c = cand.comparison
         if c is None:
             self.numbers.setText("Measuring it beside the current model…")
