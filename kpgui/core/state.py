@@ -381,9 +381,17 @@ class AppState:
 
     # -- notices ---------------------------------------------------------------------------------
 
-    def say(self, text: str, ms: int = 6000) -> None:
-        """A short notice for the status bar."""
+    def say(self, text: str, ms: int = 6000, owner: str = "") -> None:
+        """A short notice for the status bar. `owner` names who clears it with `unsay` (a
+        "Reading…"/"Saving…" note is cleared when that work ends; ms=0 keeps it until then)."""
+        self._status_owner = owner
         self.events.message.emit(text, ms)
+
+    def unsay(self, owner: str) -> None:
+        """Clear the status bar's notice if `owner` said it last (nothing else is touched)."""
+        if owner and getattr(self, "_status_owner", "") == owner:
+            self._status_owner = ""
+            self.events.message.emit("", 0)
 
     def runs_changed(self) -> None:
         self.events.runs.emit()

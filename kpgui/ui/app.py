@@ -208,6 +208,7 @@ def build_app(store: Any = None, open_store: bool = True) -> App:
     app.training = TrainingController(state, tasks, store, report, app.data_path, window)
     app.samples = SampleController(state, store, tasks, app.drawing.clear, report, window)
     app.settings = app_settings.settings()
+    dialogs.remember_folders(app.settings)  # file dialogs open in the last folder used
     app.data = DataController(state, tasks, app.settings, window)
     form = TrainingPanel(state)
     sweep = SweepPanel(state)
@@ -362,7 +363,7 @@ def _wire_phase_one(app: App) -> None:
     app.theme_actions["system"].setChecked(True)
     w.menus["View"].addSeparator()
     w.add_action("Help", "kpgui &help", lambda: dialogs.show_html(
-        w, "kpgui help", help.help_html(), (620, 560)), QKeySequence.StandardKey.HelpContents,
+        w, "Help", help.help_html(), (620, 560)), QKeySequence.StandardKey.HelpContents,
         "What each part of the window does, and the keys")
     w.add_action("Help", "&About kpgui", lambda: dialogs.show_info(w, "About kpgui",
                                                                    dialogs.about_html()),
@@ -393,7 +394,13 @@ def _wire_phase_one(app: App) -> None:
 
     s.events.reading.connect(frame_digits)
     s.events.message.connect(lambda text, ms: w.statusBar().showMessage(text, ms))
-    s.events.training.connect(lambda t: t.busy and t.text and w.statusBar().showMessage(t.text))
+    # The training run owns its status notice: shown while it goes, cleared when it ends (a
+    # "Saving the model…" must not outlive the run).
+    s.events.training.connect(lambda t: s.say(t.text, 0, owner="training") if t.busy and t.text
+                              else None if t.busy else s.unsay("training"))
+    stop_action = next(a for a in w.menus["Model"].actions() if a.text() == "S&top training")
+    s.events.training.connect(lambda t: stop_action.setEnabled(t.busy))
+    stop_action.setEnabled(False)  # nothing to stop yet
     w.close_guard = app.may_close
     w.on_close = app.shutdown
 

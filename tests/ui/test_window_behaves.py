@@ -262,3 +262,51 @@ def _with_path(path):
     import dataclasses
 
     return dataclasses.replace(_run(0.99, 0.1, run_id=9), model_path=str(path))
+
+
+def test_status_notices_end_with_their_work_and_stop_is_off_when_nothing_runs(qtbot, app,
+                                                                              tmp_path):
+    from kpgui.core.state import IDLE, RUNNING, Training
+
+    bar = app.window.statusBar()
+    stop = next(a for a in app.window.menus["Model"].actions() if a.text() == "S&top training")
+    assert not stop.isEnabled()
+    app.state.set_training(Training(RUNNING, "train", "Saving the model…"))
+    assert bar.currentMessage() == "Saving the model…" and stop.isEnabled()
+    app.state.set_training(Training(IDLE, "train", "finished after 1 epoch"))
+    assert bar.currentMessage() == "" and not stop.isEnabled()
+    # A notice someone else said is not cleared by the run's end.
+    app.state.say("Saved 3 as a sample.", 0, owner="samples")
+    app.state.unsay("training")
+    assert bar.currentMessage() == "Saved 3 as a sample."
+
+    picture = tmp_path / "letter_A.png"
+    from PySide6.QtGui import QImage
+
+    image = QImage(40, 40, QImage.Format.Format_Grayscale8)
+    image.fill(255)
+    image.save(str(picture))
+    app.drawing.import_picture(str(picture))
+    assert bar.currentMessage() == "Reading letter_A.png…"
+    app.tasks.wait(10)
+    qtbot.waitUntil(lambda: bar.currentMessage() != "Reading letter_A.png…", timeout=5000)
+
+
+def test_file_dialogs_open_in_the_last_folder_used(qtbot, app, monkeypatch, tmp_path):
+    from PySide6.QtWidgets import QFileDialog
+
+    from kpgui.ui import dialogs
+
+    starts = []
+
+    def fake(parent, title, start, filters):
+        starts.append(start)
+        return str(tmp_path / "sub" / "mine.keras"), ""
+
+    (tmp_path / "sub").mkdir()
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", fake)
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", fake)
+    dialogs.ask_open_path(app.window, "Open a model", dialogs.MODEL_FILTER)
+    dialogs.ask_save_path(app.window, "Save model as", dialogs.MODEL_FILTER, "run-3.keras")
+    assert starts[1] == str(tmp_path / "sub" / "run-3.keras")
+    assert app.settings.value("files/last_folder") == str(tmp_path / "sub")

@@ -49,10 +49,11 @@ class ModelController(QObject):
         read. None = the shipped model."""
         name = Path(path).name if path else SHIPPED
         label = source or (f"opened {name}" if path else SHIPPED)
-        self.state.say(f"Loading {name}…", 3000)
+        self.state.say(f"Loading {name}…", 0, owner="model")
         task = self.tasks.run(lambda t: _load(path, t), key="model", doing=f"Opening {name}")
         task.done.connect(lambda p: self._loaded(p, label, run_id))
         task.failed.connect(lambda _title, text: self._failed(name, text))
+        task.ended.connect(lambda: self.state.unsay("model"))
         return task
 
     def restore(self, path: str, source: str, run_id: int | None) -> Any:

@@ -17,7 +17,6 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QGridLayout,
     QHeaderView,
-    QInputDialog,
     QLabel,
     QPushButton,
     QTableView,
@@ -370,8 +369,8 @@ class HistoryPanel(QWidget):
         run = self._one()
         if run is None:
             return
-        name, ok = QInputDialog.getText(self, "Rename run", "Name:",
-                                        text=run.name or self.model.labels.get(run.id, ""))
+        name, ok = dialogs.ask_text(self, "Rename run", "Name:",
+                                    run.name or self.model.labels.get(run.id, ""))
         if ok:
             self._guard("Rename failed", lambda: self.store.rename_run(run.id, name.strip() or None))
             self.refresh()

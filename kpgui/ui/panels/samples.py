@@ -173,7 +173,8 @@ class SamplesPanel(QWidget):
             return
         if not dialogs.ask_yes_no(
             self, "Delete samples",
-            f"Delete {len(ids)} of your sample{'s' if len(ids) != 1 else ''}? This cannot be "
+            ("Delete this sample?" if len(ids) == 1 else f"Delete {len(ids)} of your samples?")
+            + " This cannot be "
             "undone (export them first to keep a copy).", yes="Delete",
         ):
             return

@@ -35,6 +35,7 @@ from kpgui.core.options import OPTIMIZER_NAMES, OPTIONS, Option
 from kpgui.core.spec import ModelSpec
 from kpgui.core.state import IDLE, STARTING, STOPPING, AppState
 
+KEEP_HINT = " Keep or discard the new model above the canvas."
 PROGRESS_S = 0.5  # each progress-bar repaint costs ~4 ms; twice a second is enough
 GROUPS = (("network", "Network"), ("data", "Data"), ("training", "Training"))
 
@@ -148,6 +149,7 @@ class TrainingPanel(QWidget):
         state.events.batch.connect(self._show_batch)
         state.events.run_ended.connect(self._show_outcome)
         state.events.sweep.connect(self._show_sweep)
+        state.events.candidate.connect(self._candidate_changed)
         self._show_training(state.training)
 
     # -- the form ------------------------------------------------------------------------------
@@ -286,9 +288,14 @@ class TrainingPanel(QWidget):
                              outcome.partial_epoch)
             self.result_label.setText(
                 heading + f"Test accuracy: <b>{acc_text}</b> — {how}.{extra}"
-                + (" Keep or discard the new model above the canvas." if outcome.usable else ""))
+                + (KEEP_HINT if outcome.usable else ""))
         self._can_save = outcome.usable
         self._update_buttons()
+
+    def _candidate_changed(self, candidate) -> None:
+        """Kept or discarded: the "Keep or discard" hint has done its job."""
+        if candidate is None and KEEP_HINT in self.result_label.text():
+            self.result_label.setText(self.result_label.text().replace(KEEP_HINT, ""))
 
     def _show_sweep(self, progress) -> None:
         """A finished sweep: describe the run it offers (the best), not the last one."""
