@@ -129,6 +129,9 @@ class Comparison:
     personal: tuple[float | None, float | None] = (None, None)  # on the person's held-out digits
     personal_count: int = 0
     personal_enough: bool = False  # enough held-out digits for the numbers to mean something
+    # (current, candidate) share of a fixed set of non-digits answered "not sure"
+    # (kpgui.core.evaluation.reference_non_digits): what keeping does to "not a digit"
+    not_sure: tuple[float | None, float | None] = (None, None)
 
     @property
     def candidate_not_worse(self) -> bool:

@@ -310,3 +310,28 @@ def test_file_dialogs_open_in_the_last_folder_used(qtbot, app, monkeypatch, tmp_
     dialogs.ask_save_path(app.window, "Save model as", dialogs.MODEL_FILTER, "run-3.keras")
     assert starts[1] == str(tmp_path / "sub" / "run-3.keras")
     assert app.settings.value("files/last_folder") == str(tmp_path / "sub")
+
+
+def test_the_candidate_bar_says_what_keeping_does_to_not_sure(qtbot, app, small_model_path):
+    """A model trained without non-digits answers letters and scribbles with a digit; the bar
+    says so, measured on the benchmarks' fixed non-digit set, the same way for both models."""
+    import dataclasses
+
+    from kpgui.core.confidence import Calibration, read
+    from kpgui.core.evaluation import reference_non_digits
+    from kpgui.core.inference import Predictor
+
+    app.training.offer(dataclasses.replace(_run(0.93, 0.3, run_id=4),
+                                           model_path=str(small_model_path)))
+    qtbot.waitUntil(lambda: app.state.candidate is not None
+                    and app.state.candidate.comparison is not None, timeout=30000)
+    cur, new = app.state.candidate.comparison.not_sure
+    # The same numbers, computed plainly: one reading per image.
+    others = reference_non_digits()
+    for predictor, measured in ((app.state.predictor, cur), (Predictor.load(small_model_path), new)):
+        cal = Calibration.from_card(predictor.card)
+        plain = sum(not read(predictor.predict_one(img / 255.0), cal).sure for img in others)
+        assert abs(measured - plain / len(others)) < 1e-9
+    assert cur > 0.8 and cur - new >= 0.25  # the shipped model was trained on non-digits
+    text = app.panels["candidate"].numbers.text()
+    assert "non-digits answered “not sure”" in text and "loses “not sure”" in text

@@ -299,8 +299,24 @@ class TrainingController(QObject):
 
 
 def compare(current: Any, candidate: Any, outcome: RunOutcome, store: Any) -> Comparison:
-    """Both models measured the same way: MNIST test accuracy (NumPy, all 10 000 images) and
-    the person's held-out digits (for a fine-tune, those it did not train on; otherwise all)."""
+    """Both models measured the same way: MNIST test accuracy (NumPy, all 10 000 images), the
+    person's held-out digits (for a fine-tune, those it did not train on; otherwise all), and
+    how often each says "not sure" on the benchmarks' fixed set of non-digits."""
+    from dataclasses import replace
+
+    from kpgui.core.evaluation import not_sure_rate, reference_non_digits
+
+    comparison = _compare_digits(current, candidate, outcome, store)
+    try:
+        others = reference_non_digits()
+        rates = (None if current is None else not_sure_rate(current, others),
+                 not_sure_rate(candidate, others))
+    except Exception:  # noqa: BLE001 - a model that cannot read them: say nothing about it
+        return comparison
+    return replace(comparison, not_sure=rates)
+
+
+def _compare_digits(current: Any, candidate: Any, outcome: RunOutcome, store: Any) -> Comparison:
     from kpgui.core.data import load_mnist
     from kpgui.core.evaluation import accuracy
 

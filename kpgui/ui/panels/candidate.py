@@ -15,6 +15,9 @@ from kpgui.core.personal import MIN_HELD_OUT
 from kpgui.core.state import AppState, CurrentModel
 
 
+LOSES_NOT_SURE = 0.25  # a candidate this much less often "not sure" on non-digits is worth a warning
+
+
 def _pct(v: float | None) -> str:
     return "–" if v is None else f"{100 * v:.1f} %"
 
@@ -94,6 +97,14 @@ class CandidateBar(QFrame):
         else:
             parts.append(f"your digits: too few to judge ({c.personal_count}; {MIN_HELD_OUT} "
                          "needed)")
+        cur_ns, new_ns = c.not_sure
+        if new_ns is not None:
+            text = (f"non-digits answered “not sure”: <b>{_pct(new_ns)}</b> (current "
+                    f"{_pct(cur_ns)})")
+            if cur_ns is not None and cur_ns - new_ns >= LOSES_NOT_SURE:
+                text += (" — keeping it loses “not sure” on most letters and scribbles (train "
+                         "with Non-digits to keep it)")
+            parts.append(text)
         image = self.state.view_image
         if image is not None and image.any():
             new = self.state.read_with(CurrentModel(cand.predictor, "candidate"), image)
