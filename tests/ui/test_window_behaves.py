@@ -335,3 +335,42 @@ def test_the_candidate_bar_says_what_keeping_does_to_not_sure(qtbot, app, small_
     assert cur > 0.8 and cur - new >= 0.25  # the shipped model was trained on non-digits
     text = app.panels["candidate"].numbers.text()
     assert "non-digits answered “not sure”" in text and "loses “not sure”" in text
+
+
+def test_dark_theme_leftovers(qtbot, app):
+    import numpy as np
+    from PySide6.QtGui import QPalette
+    from PySide6.QtWidgets import QCheckBox
+
+    from kpgui.ui import theme
+
+    box = QCheckBox()
+    qtbot.addWidget(box)
+    box.resize(30, 30)
+    try:
+        app.set_theme("dark")
+        qtbot.wait(20)
+        label = app.panels["finetune"].result_label
+        label.setText("Fine-tuned: 97 % on your digits")
+        assert label.palette().color(QPalette.ColorRole.WindowText).lightness() > 160
+        image = box.grab().toImage()
+        light = [image.pixelColor(x, y).lightness() for x in range(image.width())
+                 for y in range(image.height())]
+        assert max(light) > 110  # an unticked box has a visible frame on dark grey
+        # Evaluation thumbnails follow the theme back to light.
+        ev = app.panels["evaluation"]
+        from kpgui.core.evaluation import evaluate
+
+        images = np.zeros((20, 28, 28), np.uint8)
+        images[:, 10:18, 12:16] = 255
+        labels = np.arange(20) % 10
+        ev.images, ev.labels = images, labels
+        ev.evaluation = evaluate(app.state.predictor, images, labels)
+        ev.select_cell(int(labels[0]), int(ev.evaluation.predictions[0]))
+        app.set_theme("light")
+        qtbot.wait(20)
+        icon = ev.gallery.item(0).icon().pixmap(56, 56).toImage()
+        corner = icon.pixelColor(1, 1)
+        assert abs(corner.lightness() - theme.paper().lightness()) < 30
+    finally:
+        app.set_theme("system")

@@ -217,6 +217,8 @@ class EvaluationPanel(QWidget):
     def changeEvent(self, event):  # noqa: N802
         if event.type() == QEvent.Type.PaletteChange:
             self._apply_theme()
+            if self.selected_cell is not None and self.evaluation is not None:
+                self.select_cell(*self.selected_cell)  # thumbnails in the new ink and paper
         super().changeEvent(event)
 
     # -- running -------------------------------------------------------------------------------
