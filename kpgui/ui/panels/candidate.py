@@ -14,7 +14,6 @@ from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLay
 from kpgui.core.personal import MIN_HELD_OUT
 from kpgui.core.state import AppState, CurrentModel
 
-
 LOSES_NOT_SURE = 0.25  # a candidate this much less often "not sure" on non-digits is worth a warning
 
 
