@@ -374,3 +374,16 @@ def test_dark_theme_leftovers(qtbot, app):
         assert abs(corner.lightness() - theme.paper().lightness()) < 30
     finally:
         app.set_theme("system")
+
+
+def test_confusion_matrix_counts_fit_their_cells(qtbot, app):
+    ev = app.panels["evaluation"]
+    app.window.show_tab("Evaluation")
+    for size in ((1311, 721), (1024, 640)):
+        app.window.resize(*size)
+        qtbot.wait(50)
+        cell = ev.matrix_plot.getPlotItem().getViewBox().width() / 10
+        label = ev.cell_texts[0][0]
+        label.set_text("1135")
+        if label.isVisible():
+            assert label.boundingRect().width() <= cell
