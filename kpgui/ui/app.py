@@ -43,7 +43,7 @@ from kpgui.ui.controllers.drawing import DrawingController
 from kpgui.ui.controllers.models import ModelController
 from kpgui.ui.controllers.samples import SampleController
 from kpgui.ui.controllers.training import TrainingController
-from kpgui.ui.panels.candidate import CandidateBar
+from kpgui.ui.panels.candidate import CandidateBar, CandidateSlot
 from kpgui.ui.panels.drawing import DrawingPanel
 from kpgui.ui.panels.prediction import PredictionPanel
 from kpgui.ui.panels.sweep import SweepPanel
@@ -199,7 +199,7 @@ def build_app(store: Any = None, open_store: bool = True) -> App:
     drawing_panel = DrawingPanel()
     prediction = PredictionPanel(state)
     candidate = CandidateBar(state)
-    window = MainWindow(drawing_panel, prediction, candidate)
+    window = MainWindow(drawing_panel, prediction, CandidateSlot(candidate))
     tasks.setParent(window)
     app = App(state, tasks, window, None, None, None, None)  # type: ignore[arg-type]
     report = app.report_error

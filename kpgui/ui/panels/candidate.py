@@ -9,7 +9,7 @@ the new model is not worse; the shipped model is always one click away (Model �
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from kpgui.core.personal import MIN_HELD_OUT
 from kpgui.core.state import AppState, CurrentModel
@@ -56,11 +56,8 @@ class CandidateBar(QFrame):
         row.addLayout(text, 1)
         row.addWidget(self.keep_button)
         row.addWidget(self.discard_button)
-        # Nothing moves under the pen (issue 24): the bar's place is kept while it is hidden,
-        # and its height never changes with its text (a title line and up to three of numbers).
-        policy = self.sizePolicy()
-        policy.setRetainSizeWhenHidden(True)
-        self.setSizePolicy(policy)
+        # Nothing moves under the pen (issue 24): its height never changes with its text (a
+        # title line and up to three of numbers), and CandidateSlot keeps its place.
         line = self.fontMetrics().lineSpacing()
         self.setFixedHeight(4 * line + 2 + 8 + 2 * self.frameWidth() + 4)
         self.numbers.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
@@ -98,11 +95,13 @@ class CandidateBar(QFrame):
                          "needed)")
         cur_ns, new_ns = c.not_sure
         if new_ns is not None:
-            text = (f"non-digits answered “not sure”: <b>{_pct(new_ns)}</b> (current "
-                    f"{_pct(cur_ns)})")
+            text = f"“not sure” on non-digits: <b>{_pct(new_ns)}</b> (current {_pct(cur_ns)})"
             if cur_ns is not None and cur_ns - new_ns >= LOSES_NOT_SURE:
-                text += (" — keeping it loses “not sure” on most letters and scribbles (train "
-                         "with Non-digits to keep it)")
+                text += " — <b>keeping it loses</b> most of it"
+                self.numbers.setToolTip(
+                    "How often each model answers “not sure” to the same 200 drawings that are "
+                    "not digits (letters, symbols, scribbles). Train with Non-digits in the "
+                    "form to keep that ability.")
             parts.append(text)
         image = self.state.view_image
         if image is not None and image.any():
@@ -114,3 +113,26 @@ class CandidateBar(QFrame):
         self.keep_button.setDefault(keep)
         self.discard_button.setDefault(not keep)
         self.keep_button.setText("Keep new model" if keep else "Keep anyway")
+
+
+class CandidateSlot(QWidget):
+    """The candidate bar's place above the canvas, kept when there is no candidate (a quiet
+    hint says what will appear there), so the canvas never moves when one arrives."""
+
+    HINT = ("Train a network (Training tab, F5) or fine-tune on your digits: the new model is "
+            "offered here, beside the current one, to keep or discard.")
+
+    def __init__(self, bar: CandidateBar, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.bar = bar
+        self.hint = QLabel(self.HINT)
+        self.hint.setWordWrap(True)
+        self.hint.setEnabled(False)  # the palette's disabled text: faint on light and dark
+        self.hint.setContentsMargins(10, 0, 10, 0)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(bar)
+        layout.addWidget(self.hint)
+        self.setFixedHeight(bar.minimumHeight())
+        bar.state.events.candidate.connect(lambda cand: self.hint.setVisible(cand is None))
+        self.hint.setVisible(bar.state.candidate is None)
