@@ -125,7 +125,9 @@ class App:
     # -- closing ---------------------------------------------------------------------------------
 
     def may_close(self) -> bool:
-        if not self.state.training.busy:
+        """Ask before closing only while a training process is really at work."""
+        running = [job for job in self.tasks.jobs if job.running and job.process.is_alive()]
+        if not self.state.training.busy or not running:
             return True
         return dialogs.ask_yes_no(self.window, "Quit while training?",
                                   "A training run is going. Quit now and stop it? The run so far "

@@ -387,3 +387,12 @@ def test_confusion_matrix_counts_fit_their_cells(qtbot, app):
         label.set_text("1135")
         if label.isVisible():
             assert label.boundingRect().width() <= cell
+
+
+def test_closing_asks_only_while_a_run_really_goes(qtbot, app, answers):
+    from kpgui.core.state import IDLE, RUNNING, Training
+
+    app.state.set_training(Training(IDLE, "train", "finished after 1 epoch"))
+    assert app.may_close() and answers == []
+    app.state.set_training(Training(RUNNING, "train", "Epoch 1/3"))  # but no process is at work
+    assert app.may_close() and answers == []
