@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -64,12 +65,16 @@ NON_DIGIT_SEED = 900_003  # the benchmarks' seed namespace (benchmarks/handwriti
 NON_DIGIT_COUNT = 200  # ~0.7 s to draw; enough for a rate to the nearest few percent
 
 
+@lru_cache(maxsize=2)
 def reference_non_digits(n: int = NON_DIGIT_COUNT, seed: int = NON_DIGIT_SEED) -> np.ndarray:
     """A fixed set of drawings that are not digits (letters, symbols, scribbles...), made by
-    kpgui.core.synth.nondigits with a fixed seed: every model is measured on the same set."""
+    kpgui.core.synth.nondigits with a fixed seed: every model is measured on the same set.
+    Drawn once per process (read-only)."""
     from kpgui.core.synth.nondigits import non_digits
 
-    return non_digits(n, seed)
+    images = non_digits(n, seed)
+    images.flags.writeable = False
+    return images
 
 
 def not_sure_rate(predictor, images: np.ndarray) -> float | None:
