@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -218,3 +219,38 @@ def test_predict_is_not_sure_of_scribbles_and_letters_and_sure_of_digits(tmp_pat
     digits = lines[24:]
     assert sum("not sure" not in line and int(line.split(": ")[1][0]) == y
                for line, y in zip(digits, mnist[3][:10], strict=True)) >= 9
+
+
+def test_missing_files_and_a_closed_pipe_are_one_line_or_silence(tmp_path, capsys, monkeypatch):
+    import kpgui.cli.runs as runs_cli
+    from kpgui.cli import main
+
+    assert main(["evaluate", "--model", str(tmp_path / "nope.keras")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "nope.keras" in err and len(err.splitlines()) == 1 and "report it" not in err
+    assert main(["predict", str(tmp_path / "nope.png")]) != 0
+    err = capsys.readouterr().err.strip()
+    assert "nope.png" in err and "unexpected" not in err and "report it" not in err
+
+    def head_closed(_args):
+        raise BrokenPipeError(32, "Broken pipe")
+
+    monkeypatch.setattr(runs_cli, "run", head_closed)
+    monkeypatch.setattr("kpgui.cli._quiet_stdout", lambda: None)
+    assert main(["runs"]) == 0
+    assert capsys.readouterr().err == ""
+
+
+def test_train_without_mnist_says_so_at_once_without_tensorflow(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k != "KPGUI_MNIST"}
+    env.update(KERAS_HOME=str(tmp_path / "keras"))
+    code = ("import sys, urllib.request as u\n"
+            "def offline(*a, **k): raise OSError('network is unreachable')\n"
+            "u.urlopen = offline\n"
+            "from kpgui.cli import main; rc = main(['train', '--epochs', '1'])\n"
+            "print('TF' if 'tensorflow' in sys.modules else 'noTF'); sys.exit(rc)")
+    p = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                       timeout=60)
+    assert p.returncode == 2 and p.stdout.strip() == "noTF"
+    assert p.stderr.count("\n") == 1 and "MNIST is not on this computer" in p.stderr
+    assert "1 epochs" not in p.stderr

@@ -37,6 +37,15 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _quiet_stdout() -> None:
+    """Point stdout at /dev/null so Python's exit flush does not complain about the closed pipe."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command; every error a person can cause ends in one line and a non-zero exit
     code, never a traceback (set KPGUI_DEBUG=1 to see tracebacks of unexpected errors)."""
@@ -61,6 +70,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("kpgui: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `kpgui runs | head`: the reader has all it wanted
+        _quiet_stdout()
+        return 0
     except CliError as exc:
         print(f"kpgui {args.command}: {printable(exc)}", file=sys.stderr)
         return 2

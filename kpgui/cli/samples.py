@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from kpgui.core.words import count
+
 
 def register(sub) -> None:
     p = sub.add_parser(
@@ -31,11 +33,11 @@ def run(args: argparse.Namespace) -> int:
         with Store.open_default(readonly=args.action != "import") as store:
             if args.action == "export":
                 n = store.export_samples(args.file)
-                print(f"exported {n} sample(s) to {args.file}")
+                print(f"exported {count(n, 'sample')} to {args.file}")
             elif args.action == "import":
                 added = store.import_samples(args.file)
                 extra = f" ({store.last_import})" if str(store.last_import) else ""
-                print(f"imported {added} sample(s) from {args.file}{extra}")
+                print(f"imported {count(added, 'sample')} from {args.file}{extra}")
             else:
                 counts = store.sample_counts()
                 print("digit  " + " ".join(f"{d:>5}" for d in range(10)) + "  total")

@@ -16,6 +16,7 @@ from typing import Any
 
 from kpgui.core.options import OPTIONS, Option
 from kpgui.core.spec import ModelSpec
+from kpgui.core.words import count
 
 
 class Values(tuple):
@@ -245,7 +246,7 @@ def run(args: argparse.Namespace) -> int:
         print("kpgui train: stopped before any training; no model was saved", file=sys.stderr)
         return 1
     acc = "n/a" if outcome.test_accuracy is None else f"{100 * outcome.test_accuracy:.2f} %"
-    print(f"{outcome.status}: {outcome.epochs_run} epoch(s) in {outcome.wall_time:.1f} s "
+    print(f"{outcome.status}: {count(outcome.epochs_run, 'epoch')} in {outcome.wall_time:.1f} s "
           f"({outcome.samples_per_second:.0f} samples/s); test accuracy {acc}")
     cal = outcome.calibration or {}
     if cal:

@@ -14,6 +14,7 @@ import platform
 from typing import Any
 
 import kpgui
+from kpgui.core.words import count
 
 FORMAT = "kpgui-model-card/1"
 
@@ -94,7 +95,7 @@ def card_facts(card: dict) -> list[tuple[str, str]]:
     facts.append(("MNIST test accuracy", _pct(card.get("test_accuracy"))))
     status, epochs = card.get("status"), card.get("epochs_run")
     if status or epochs is not None:
-        text = f"{status or 'trained'}, {epochs if epochs is not None else '?'} epoch(s)"
+        text = f"{status or 'trained'}, {count(epochs, 'epoch') if epochs is not None else '? epochs'}"
         part = card.get("partial_epoch")
         if isinstance(part, dict):
             text += f" + {part.get('batches')}/{part.get('of')} batches of epoch {part.get('epoch')}"

@@ -66,20 +66,16 @@ def find_mnist(path: str | os.PathLike | None = None) -> Path | None:
 
 
 def _download() -> Path:
-    try:
-        import keras  # noqa: F401  (slow import, only when a download is really needed)
-        from keras.datasets import mnist
+    """Fetch MNIST into the Keras cache with kpgui's own downloader (kpgui.core.download: no
+    TensorFlow import, so no start-up chatter and an offline failure in a moment)."""
+    from kpgui.core.download import download_mnist
 
-        mnist.load_data()
-    except Exception as exc:  # network, SSL, disk: all mean the same to a person
-        raise DatasetError(
-            f"MNIST is not on this computer and downloading it failed ({exc.__class__.__name__}: "
-            f"{exc}). Connect to the internet and try again, or: {_remedy()}"
-        ) from exc
-    cached = keras_cache_path()
-    if not cached.is_file():
-        raise DatasetError(f"Keras reported a download but {cached} is missing. {_remedy()}")
-    return cached
+    try:
+        return download_mnist()
+    except DatasetError as exc:
+        why = f" ({exc.__cause__})" if exc.__cause__ is not None else f": {exc}"
+        raise DatasetError(f"MNIST is not on this computer and downloading it failed{why}. "
+                           f"Connect to the internet and try again, or: {_remedy()}") from exc
 
 
 def _not_mnist(path: Path, what: str) -> DatasetError:

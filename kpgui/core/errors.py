@@ -27,6 +27,12 @@ def describe(exc: BaseException, doing: str = "Training") -> tuple[str, str]:
             else "MNIST unusable", str(exc)
     if isinstance(exc, ModelLoadError):
         return "Model unusable", str(exc)
+    from kpgui.core.imageio import ImageReadError
+
+    if isinstance(exc, ImageReadError):  # its words already name the file and the problem
+        return "Cannot read the picture", str(exc)
+    if isinstance(exc, FileNotFoundError):
+        return "File not found", f"There is no file at {exc.filename or exc}."
     if isinstance(exc, MemoryError):
         return "Out of memory", (f"{doing} ran out of memory. Use fewer or smaller hidden layers, "
                                  "a smaller batch size, or fewer training images, then try again.")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -58,3 +59,31 @@ def accuracy(predictor, images: np.ndarray, labels: np.ndarray) -> float | None:
     if len(labels) == 0:
         return None
     return evaluate(predictor, images, labels).accuracy
+
+
+NON_DIGIT_SEED = 900_003  # the benchmarks' seed namespace (benchmarks/handwriting.py), not a training seed
+NON_DIGIT_COUNT = 200  # ~0.7 s to draw; enough for a rate to the nearest few percent
+
+
+@lru_cache(maxsize=2)
+def reference_non_digits(n: int = NON_DIGIT_COUNT, seed: int = NON_DIGIT_SEED) -> np.ndarray:
+    """A fixed set of drawings that are not digits (letters, symbols, scribbles...), made by
+    kpgui.core.synth.nondigits with a fixed seed: every model is measured on the same set.
+    Drawn once per process (read-only)."""
+    from kpgui.core.synth.nondigits import non_digits
+
+    images = non_digits(n, seed)
+    images.flags.writeable = False
+    return images
+
+
+def not_sure_rate(predictor, images: np.ndarray) -> float | None:
+    """Fraction of `images` the model, with its own calibration, answers "not sure" for (on
+    non-digits: the higher the better). None for an empty set."""
+    from kpgui.core.confidence import Calibration, read_batch
+
+    if len(images) == 0:
+        return None
+    probs = predictor.predict(as_model_input(images))
+    _q, sure = read_batch(probs, Calibration.from_card(getattr(predictor, "card", None)))
+    return float(1.0 - np.mean(sure))

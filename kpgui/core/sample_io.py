@@ -219,7 +219,7 @@ def _bad(reason: str) -> SampleFileError:
     return SampleFileError(f"not a kpgui samples file: {reason}")
 
 
-_FIX = "Make samples files with kpgui (`kpgui samples export` or the Samples panel)."
+_FIX = "Make samples files with kpgui (`kpgui samples export` or the My digits tab)."
 _INT32_MAX = int(np.iinfo(np.int32).max)
 _KNOWN = ("format", "images", "labels", *STROKE_KEYS, "created_at")
 

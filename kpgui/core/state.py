@@ -130,6 +130,9 @@ class Comparison:
     personal: tuple[float | None, float | None] = (None, None)  # on the person's held-out digits
     personal_count: int = 0
     personal_enough: bool = False  # enough held-out digits for the numbers to mean something
+    # (current, candidate) share of a fixed set of non-digits answered "not sure"
+    # (kpgui.core.evaluation.reference_non_digits): what keeping does to "not a digit"
+    not_sure: tuple[float | None, float | None] = (None, None)
 
     @property
     def candidate_not_worse(self) -> bool:
@@ -206,6 +209,9 @@ class AppState:
         self._candidate: Candidate | None = None
         self._overlays: dict[int, Overlay] = {}
         self._sweep: SweepProgress | None = None
+        from kpgui.core.runs import RunColours
+
+        self.colours = RunColours()  # one colour per run, everywhere (issue 24)
         self.predictions = 0  # how many readings were computed (tests check the coalescing)
         self.last_error = ""  # why the last reading failed, if it did
 
@@ -362,15 +368,34 @@ class AppState:
             self._overlays.pop(run_id, None)
         self.events.overlays.emit(self.overlays)
 
+    def colours_in_use(self, except_run: int | None = None) -> set[str]:
+        """Colours of the runs on screen: overlays, and a sweep's runs while it goes."""
+        used = {o.colour for rid, o in self._overlays.items() if rid != except_run}
+        if self._sweep is not None and not self._sweep.done:
+            used |= set(self._sweep.colours)
+        return used
+
+    def run_colour(self, run_id: int) -> str:
+        """The colour of a run, distinct from every other run on screen."""
+        return self.colours.pick(run_id, self.colours_in_use(run_id))
+
     def clear_overlays(self) -> None:
         self._overlays.clear()
         self.events.overlays.emit({})
 
     # -- notices ---------------------------------------------------------------------------------
 
-    def say(self, text: str, ms: int = 6000) -> None:
-        """A short notice for the status bar."""
+    def say(self, text: str, ms: int = 6000, owner: str = "") -> None:
+        """A short notice for the status bar. `owner` names who clears it with `unsay` (a
+        "Reading…"/"Saving…" note is cleared when that work ends; ms=0 keeps it until then)."""
+        self._status_owner = owner
         self.events.message.emit(text, ms)
+
+    def unsay(self, owner: str) -> None:
+        """Clear the status bar's notice if `owner` said it last (nothing else is touched)."""
+        if owner and getattr(self, "_status_owner", "") == owner:
+            self._status_owner = ""
+            self.events.message.emit("", 0)
 
     def runs_changed(self) -> None:
         self.events.runs.emit()

@@ -62,13 +62,11 @@ class TrainingResult:
             epoch, batch = self.diverged_at or (self.epochs_run + 1, 0)
             return (f"diverged at epoch {epoch}, batch {batch}: the loss became NaN/infinite — "
                     "try a lower learning rate")
+        from kpgui.core.runs import how_it_ran
+
         acc = "not evaluated" if self.test_accuracy is None else f"{100 * self.test_accuracy:.2f} %"
-        part = ""
-        if self.partial_epoch:
-            p = self.partial_epoch
-            part = f" and {p['batches']}/{p['of']} batches of epoch {p['epoch']}"
-        return (f"{self.status} after {self.epochs_run} epoch(s){part} in {self.wall_time:.1f} s; "
-                f"test accuracy {acc}")
+        how = how_it_ran(self.status, self.epochs_run, self.wall_time, self.partial_epoch)
+        return f"{how}; test accuracy {acc}"
 
 
 def generated_extras(spec: ModelSpec, x_fit: np.ndarray, y_fit: np.ndarray, listener: Any = None,

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtWidgets import QInputDialog
-
 from kpgui.ui import dialogs
 from kpgui.ui import settings as app_settings
 
@@ -103,8 +101,8 @@ def open_experiment(app: App, path: str | None = None) -> None:
 
 
 def continue_training(app: App) -> bool:
-    epochs, ok = QInputDialog.getInt(app.window, "Continue training",
-                                     "Train the current model for more epochs:", 5, 1, 1000)
+    epochs, ok = dialogs.ask_int(app.window, "Continue training",
+                                 "Train the current model for more epochs:", 5, 1, 1000)
     return app.training.continue_training(epochs) if ok else False
 
 

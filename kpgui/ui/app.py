@@ -43,7 +43,7 @@ from kpgui.ui.controllers.drawing import DrawingController
 from kpgui.ui.controllers.models import ModelController
 from kpgui.ui.controllers.samples import SampleController
 from kpgui.ui.controllers.training import TrainingController
-from kpgui.ui.panels.candidate import CandidateBar
+from kpgui.ui.panels.candidate import CandidateBar, CandidateSlot
 from kpgui.ui.panels.drawing import DrawingPanel
 from kpgui.ui.panels.prediction import PredictionPanel
 from kpgui.ui.panels.sweep import SweepPanel
@@ -71,6 +71,9 @@ def make_qapp(argv: list[str] | None = None) -> QApplication:
     app.setOrganizationName(APP_NAME)
     app.setApplicationDisplayName("kpgui")
     app.setWindowIcon(app_icon())
+    from kpgui.ui import wheel
+
+    wheel.install(app)  # issue 24: the wheel never changes a field without focus
     return app
 
 
@@ -112,13 +115,21 @@ class App:
             return
         dialogs.show_error(self.window, title, text)
 
+    def focus_canvas(self, *_args: Any) -> None:
+        """Give the keyboard focus back to the canvas (after any button or dialog)."""
+        canvas = self.panels["drawing"].canvas
+        canvas.setFocus(_focus_reason())
+        QTimer.singleShot(0, lambda: canvas.setFocus(_focus_reason()))  # after a hidden button's
+
     def data_path(self) -> str | None:
         return self.data.path()
 
     # -- closing ---------------------------------------------------------------------------------
 
     def may_close(self) -> bool:
-        if not self.state.training.busy:
+        """Ask before closing only while a training process is really at work."""
+        running = [job for job in self.tasks.jobs if job.running and job.process.is_alive()]
+        if not self.state.training.busy or not running:
             return True
         return dialogs.ask_yes_no(self.window, "Quit while training?",
                                   "A training run is going. Quit now and stop it? The run so far "
@@ -142,6 +153,7 @@ class App:
         state = s.value("window/state")
         if state is not None:
             w.restoreState(state)
+        w.dock_share = min(max(app_settings.load_float(s, "window/dock_share", w.dock_share), 0.2), 0.8)
         pen = app_settings.load_float(s, "canvas/pen_width", 18)
         self.panels["drawing"].pen_spin.setValue(int(round(min(max(pen, 2), 60))))
         spec = app_settings.load_spec(s)
@@ -152,12 +164,27 @@ class App:
         if name in theme.THEMES and name != "system":
             self.set_theme(name)
 
+    def restore_model(self) -> None:
+        """The model in use when kpgui was closed (issue 24): a missing or changed file leaves
+        the shipped model, with a note in the status bar."""
+        choice, problem = app_settings.load_model_choice(self.settings)
+        if choice is not None:
+            self.models.restore(*choice)
+        elif problem:
+            self.state.say(f"{problem[0].upper()}{problem[1:]}: reading with the shipped model.", 15000)
+
     def save_settings(self) -> None:
         s, w = self.settings, self.window
         s.setValue("window/geometry", w.saveGeometry())
         s.setValue("window/state", w.saveState())
+        s.setValue("window/dock_share", w.dock_share)
         s.setValue("canvas/pen_width", self.panels["drawing"].pen_spin.value())
         app_settings.save_spec(s, self.panels["training"].spec())
+        model = self.state.model
+        keep = model is not None and not model.is_shipped and model.predictor.path is not None
+        app_settings.save_model_choice(s, str(model.predictor.path) if keep else None,
+                                       model.source if keep else "", model.run_id if keep else None)
+        s.setValue("window/training_split", self.panels["training_tab"].saveState())
         s.sync()
 
     def set_theme(self, name: str) -> None:
@@ -176,7 +203,7 @@ def build_app(store: Any = None, open_store: bool = True) -> App:
     drawing_panel = DrawingPanel()
     prediction = PredictionPanel(state)
     candidate = CandidateBar(state)
-    window = MainWindow(drawing_panel, prediction, candidate)
+    window = MainWindow(drawing_panel, prediction, CandidateSlot(candidate))
     tasks.setParent(window)
     app = App(state, tasks, window, None, None, None, None)  # type: ignore[arg-type]
     report = app.report_error
@@ -185,6 +212,7 @@ def build_app(store: Any = None, open_store: bool = True) -> App:
     app.training = TrainingController(state, tasks, store, report, app.data_path, window)
     app.samples = SampleController(state, store, tasks, app.drawing.clear, report, window)
     app.settings = app_settings.settings()
+    dialogs.remember_folders(app.settings)  # file dialogs open in the last folder used
     app.data = DataController(state, tasks, app.settings, window)
     form = TrainingPanel(state)
     sweep = SweepPanel(state)
@@ -207,6 +235,7 @@ def build_app(store: Any = None, open_store: bool = True) -> App:
     app.restore_settings()
     drawing_panel.canvas.setFocus()
     app.models.load_shipped_now()
+    app.restore_model()
     app.drawing.render_now()
 
     def phase_two() -> None:
@@ -238,6 +267,12 @@ class AfterFirstPaint(QObject):
         return False
 
 
+def _focus_reason():
+    from PySide6.QtCore import Qt
+
+    return Qt.FocusReason.OtherFocusReason
+
+
 def _vertical():
     from PySide6.QtCore import Qt
 
@@ -245,13 +280,14 @@ def _vertical():
 
 
 def _scrolling(widget: QWidget) -> QWidget:
-    """Vertical scrolling only: the content fits the width it is given."""
+    """The content takes the width it is given down to its minimum; narrower than that (a
+    1024x640 screen) it scrolls sideways too, rather than being cut off."""
     from PySide6.QtCore import Qt
     from PySide6.QtWidgets import QScrollArea
 
     area = QScrollArea()
     area.setWidgetResizable(True)
-    area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
     area.setWidget(widget)
     return area
 
@@ -281,6 +317,11 @@ def _wire_phase_one(app: App) -> None:
     candidate.discard_requested.connect(app.models.discard_candidate)
     p["sweep"].sweep_requested.connect(lambda option, text: actions.sweep(app, option, text))
     p["sweep"].preset_requested.connect(lambda name: actions.preset(app, name))
+    # Issue 24: after an action the keyboard focus is back on the canvas (a digit key saves
+    # the drawing; a button that hid or disabled itself would hand it to the pen box).
+    for intent in (candidate.keep_requested, candidate.discard_requested, form.start_requested,
+                   form.stop_requested, p["sweep"].sweep_requested, p["sweep"].preset_requested):
+        intent.connect(app.focus_canvas)
 
     w.add_action("File", "&Open model…", lambda: actions.ask_open_model(app),
                  QKeySequence.StandardKey.Open, "Read drawings with a saved .keras model")
@@ -334,7 +375,7 @@ def _wire_phase_one(app: App) -> None:
     app.theme_actions["system"].setChecked(True)
     w.menus["View"].addSeparator()
     w.add_action("Help", "kpgui &help", lambda: dialogs.show_html(
-        w, "kpgui help", help.help_html(), (620, 560)), QKeySequence.StandardKey.HelpContents,
+        w, "Help", help.help_html(), (620, 560)), QKeySequence.StandardKey.HelpContents,
         "What each part of the window does, and the keys")
     w.add_action("Help", "&About kpgui", lambda: dialogs.show_info(w, "About kpgui",
                                                                    dialogs.about_html()),
@@ -365,7 +406,13 @@ def _wire_phase_one(app: App) -> None:
 
     s.events.reading.connect(frame_digits)
     s.events.message.connect(lambda text, ms: w.statusBar().showMessage(text, ms))
-    s.events.training.connect(lambda t: t.busy and t.text and w.statusBar().showMessage(t.text))
+    # The training run owns its status notice: shown while it goes, cleared when it ends (a
+    # "Saving the model…" must not outlive the run).
+    s.events.training.connect(lambda t: s.say(t.text, 0, owner="training") if t.busy and t.text
+                              else None if t.busy else s.unsay("training"))
+    stop_action = next(a for a in w.menus["Model"].actions() if a.text() == "S&top training")
+    s.events.training.connect(lambda t: stop_action.setEnabled(t.busy))
+    stop_action.setEnabled(False)  # nothing to stop yet
     w.close_guard = app.may_close
     w.on_close = app.shutdown
 
@@ -393,7 +440,9 @@ def _build_phase_two(app: App, store: Any, open_store: bool) -> None:
     old = tab.widget(1)
     tab.replaceWidget(1, plots)
     old.deleteLater()
-    tab.setSizes([380, 420])
+    split = app.settings.value("window/training_split") if app.settings is not None else None
+    if split is None or not tab.restoreState(split):  # the form/plots split of last time
+        tab.setSizes([380, 420])
     p["plots"] = plots
 
     if store is None and open_store:
@@ -407,6 +456,7 @@ def _build_phase_two(app: App, store: Any, open_store: bool) -> None:
 
         history: QWidget = HistoryPanel(s, store)
         history.load_requested.connect(app.models.load_run)
+        history.load_requested.connect(app.focus_canvas)
         history.settings_requested.connect(lambda run: actions.use_settings(app, run.spec))
         history.code_requested.connect(lambda run: actions.show_run_code(app, run))  # issue 22a
         history.save_requested.connect(lambda run: actions.ask_save_file(app, run.model_path,
@@ -522,6 +572,7 @@ def _my_digits(app: App, store: Any) -> QWidget:
     samples.image_chosen.connect(app.drawing.show_image)
     finetune = FineTunePanel(s, store)
     finetune.finetune_requested.connect(lambda epochs, repeat, n: actions.finetune(app, epochs, repeat, n))
+    finetune.finetune_requested.connect(app.focus_canvas)
     app.panels["samples"] = samples
     app.panels["finetune"] = finetune
     split = QSplitter(_vertical())

@@ -6,6 +6,7 @@ kpgui.core.errors or from the error itself).
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -14,6 +15,7 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFileDialog,
+    QInputDialog,
     QMessageBox,
     QTextBrowser,
     QVBoxLayout,
@@ -21,6 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 import kpgui
+from kpgui.ui import settings as app_settings
 
 MODEL_FILTER = "Keras models (*.keras);;All files (*)"
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp *.gif *.tif *.tiff *.npy);;All files (*)"
@@ -81,9 +84,27 @@ def show_html(parent: QWidget | None, title: str, html: str, size: tuple[int, in
     dlg.exec()
 
 
+_folders = None  # the QSettings that remember the last folder used (kpgui.ui.app sets it)
+
+
+def remember_folders(store) -> None:
+    """Every file dialog opens in the folder of the last file chosen (kept in `store`)."""
+    global _folders
+    _folders = store
+
+
+def _start_in(start: str) -> str:
+    """A bare file name (a suggestion) goes in the last folder used; "" is that folder."""
+    folder = app_settings.last_folder(_folders)
+    if not folder or (start and os.path.dirname(start)):
+        return start
+    return os.path.join(folder, start) if start else folder
+
+
 def ask_open_path(parent: QWidget | None, title: str, filters: str, start: str = "") -> str:
     """A file to open, or "" when the person cancelled."""
-    path, _ = QFileDialog.getOpenFileName(parent, title, start, filters)
+    path, _ = QFileDialog.getOpenFileName(parent, title, _start_in(start), filters)
+    app_settings.remember_folder(_folders, path)
     return path
 
 
@@ -93,7 +114,8 @@ def ask_save_path(parent: QWidget | None, title: str, filters: str, start: str =
     ask about replacing the name typed: the caller asks about the files really written
     (ask_save_target)."""
     options = QFileDialog.Option(0) if confirm else QFileDialog.Option.DontConfirmOverwrite
-    path, _ = QFileDialog.getSaveFileName(parent, title, start, filters, "", options)
+    path, _ = QFileDialog.getSaveFileName(parent, title, _start_in(start), filters, "", options)
+    app_settings.remember_folder(_folders, path)
     return path
 
 
@@ -120,6 +142,34 @@ def ask_save_target(parent: QWidget | None, title: str, filters: str,
                           yes="Replace"):
             return ""
     return str(files[0])
+
+
+def _input(parent: QWidget | None, title: str, label: str) -> QInputDialog:
+    """An input dialog wide enough for its whole title (Qt appends " — kpgui" to it)."""
+    dlg = QInputDialog(parent)
+    dlg.setWindowTitle(title)
+    dlg.setLabelText(label)
+    dlg.setMinimumWidth(dlg.fontMetrics().horizontalAdvance(f"{title} — kpgui") + 160)
+    return dlg
+
+
+def ask_text(parent: QWidget | None, title: str, label: str, text: str = "") -> tuple[str, bool]:
+    """(text, True) or ("", False) when the person cancelled."""
+    dlg = _input(parent, title, label)
+    dlg.setTextValue(text)
+    ok = dlg.exec() == QDialog.DialogCode.Accepted
+    return (dlg.textValue(), True) if ok else ("", False)
+
+
+def ask_int(parent: QWidget | None, title: str, label: str, value: int, low: int, high: int
+            ) -> tuple[int, bool]:
+    """(number, True) or (value, False) when the person cancelled."""
+    dlg = _input(parent, title, label)
+    dlg.setInputMode(QInputDialog.InputMode.IntInput)
+    dlg.setIntRange(low, high)
+    dlg.setIntValue(value)
+    ok = dlg.exec() == QDialog.DialogCode.Accepted
+    return (dlg.intValue(), True) if ok else (value, False)
 
 
 def versions_text() -> str:

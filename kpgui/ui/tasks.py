@@ -139,12 +139,16 @@ class JobTask(QObject):
             self.batch.emit(value)
         elif kind == "epoch":
             self.epoch.emit(value)
-        elif kind == "outcome":
+        elif kind in ("outcome", "error"):
+            # The result's handler may open a dialog (a nested event loop): the pipe closing
+            # meanwhile must not read as a crash (issue 24: a false "exited with code 0").
             self._result_seen = True
-            self.done.emit(value)
-        elif kind == "error":
-            self._result_seen = True
-            self.failed.emit(*value)
+            if self._notifier is not None:
+                self._notifier.setEnabled(False)
+            if kind == "outcome":
+                self.done.emit(value)
+            else:
+                self.failed.emit(*value)
 
     def _lost(self) -> None:
         """The pipe closed without a result: the process crashed or was killed."""

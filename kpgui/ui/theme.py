@@ -7,14 +7,14 @@ Views ask here for their colours when they paint, and repaint on `QEvent.Palette
 
 from __future__ import annotations
 
+from PySide6.QtCore import QRect
 from PySide6.QtGui import QColor, QGuiApplication, QPalette
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QProxyStyle, QStyle
+
+from kpgui.core.runs import RUN_COLOURS as _RUN_PALETTE
 
 THEMES = ("system", "light", "dark")
-RUN_COLOURS = [  # Okabe-Ito plus a few: distinct for most colour-blind people, on light and dark
-    "#E69F00", "#56B4E9", "#009E73", "#D55E00", "#CC79A7", "#0072B2", "#F0E442", "#999999",
-    "#8C564B", "#17BECF",
-]
+RUN_COLOURS = list(_RUN_PALETTE)  # declared once, in kpgui.core.runs (see RunColours)
 LIVE_TRAIN = "#1f6fd1"
 LIVE_VAL = "#e06a10"
 ACCENT = "#e6781e"
@@ -78,6 +78,29 @@ def _dark_palette() -> QPalette:
     return p
 
 
+class _OutlinedFusion(QProxyStyle):
+    """Fusion whose check boxes keep a visible frame on the dark palette (Fusion draws it a
+    shade darker than the window: on dark grey an unticked box was nearly invisible)."""
+
+    _BOXES = (QStyle.PrimitiveElement.PE_IndicatorCheckBox,
+              QStyle.PrimitiveElement.PE_IndicatorItemViewItemCheck)
+
+    def __init__(self) -> None:
+        super().__init__("Fusion")
+
+    def drawPrimitive(self, element, option, painter, widget=None) -> None:  # noqa: N802
+        super().drawPrimitive(element, option, painter, widget)
+        if element in self._BOXES and is_dark():
+            painter.save()
+            painter.setPen(QColor(150, 150, 150))
+            painter.setBrush(QColor(0, 0, 0, 0))
+            side = min(option.rect.width(), option.rect.height()) - 1
+            box = QRect(0, 0, side, side)
+            box.moveCenter(option.rect.center())
+            painter.drawRect(box)
+            painter.restore()
+
+
 _system_palette: QPalette | None = None
 _system_style: str | None = None
 
@@ -92,7 +115,7 @@ def apply_theme(name: str) -> None:
         _system_palette = QPalette(app.palette())
         _system_style = app.style().name()
     if name == "dark":
-        app.setStyle("Fusion")
+        app.setStyle(_OutlinedFusion())
         app.setPalette(_dark_palette())
     elif name == "light":
         app.setStyle("Fusion")

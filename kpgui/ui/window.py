@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QDockWidget,
@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 TITLE = "Handwritten digits"  # Qt appends " — kpgui" (the application display name)
 MIN_SIZE = (1000, 620)
 MENUS = ("File", "Edit", "Model", "View", "Help")
+DOCK_SHARE = 0.42
 
 
 class MainWindow(QMainWindow):
@@ -48,6 +49,7 @@ class MainWindow(QMainWindow):
         row.addWidget(drawing, 1)
         row.addWidget(prediction, 0)
         central = QWidget()
+        central.setMaximumWidth(drawing.maximumWidth() + prediction.maximumWidth())
         column = QVBoxLayout(central)
         column.setContentsMargins(0, 0, 0, 0)
         column.setSpacing(0)
@@ -65,6 +67,9 @@ class MainWindow(QMainWindow):
         self.dock.setMinimumWidth(360)
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.dock)
         self.setMinimumSize(*MIN_SIZE)
+        self.dock_share = DOCK_SHARE  # the dock's share of the width; a drag on its edge sets it
+        self._width_seen = 0
+        self.dock.installEventFilter(self)
         self._fit_screen()
 
     def _fit_screen(self) -> None:
@@ -76,14 +81,38 @@ class MainWindow(QMainWindow):
             width = max(MIN_SIZE[0], min(width, int(avail.width() * 0.96)))
             height = max(MIN_SIZE[1], min(height, int(avail.height() * 0.94)))
         self.resize(width, height)
-        self.resizeDocks([self.dock], [int(width * 0.42)], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.dock], [int(width * self.dock_share)], Qt.Orientation.Horizontal)
 
     def fit_dock(self) -> None:
         """Give the dock its share of the width again, now that its tabs exist (their minimum
         widths are known only then; settling later would move the canvas under the pen)."""
-        want = max(self.dock.minimumSizeHint().width(), int(self.width() * 0.42))
-        self.resizeDocks([self.dock], [want], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.dock], [self._dock_width()], Qt.Orientation.Horizontal)
         self.layout().activate()
+
+    def _dock_width(self) -> int:
+        """The dock's width for the window's: its share (the person's last drag, else 42 %), at
+        least its minimum, and all the room the drawing side cannot use (its maximum width)."""
+        width = self.width()
+        central = self.centralWidget().maximumWidth() if self.centralWidget() else width
+        want = max(int(width * self.dock_share), width - central - 8)
+        return max(self.dock.minimumSizeHint().width(), want)
+
+    def resizeEvent(self, event) -> None:  # noqa: N802
+        """After the window is resized the dock gets its share again (Qt would give every new
+        pixel to the canvas side and leave the tabs squeezed)."""
+        super().resizeEvent(event)
+        self._width_seen = self.width()
+        if not self.dock.isFloating() and self.dock.isVisible():
+            QTimer.singleShot(0, lambda: self.resizeDocks([self.dock], [self._dock_width()],
+                                                          Qt.Orientation.Horizontal))
+
+    def eventFilter(self, obj, event) -> bool:  # noqa: N802
+        """A dock resized while the window keeps its width: the person dragged its edge."""
+        if (obj is self.dock and event.type() == QEvent.Type.Resize and self.isVisible()
+                and self.width() == self._width_seen and self.width() > 0
+                and not self.dock.isFloating()):
+            self.dock_share = min(max(self.dock.width() / self.width(), 0.2), 0.8)
+        return False
 
     # -- building blocks for the root ----------------------------------------------------------
 

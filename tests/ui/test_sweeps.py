@@ -87,7 +87,7 @@ def test_stop_ends_the_current_run_and_cancels_the_rest(qtbot, app):
 
 @pytest.mark.slow
 def test_continue_training_extends_the_history_and_the_curves(qtbot, app, monkeypatch):
-    from PySide6.QtWidgets import QInputDialog
+    from kpgui.ui import dialogs
 
     ended = []
     app.state.events.run_ended.connect(ended.append)
@@ -96,7 +96,7 @@ def test_continue_training_extends_the_history_and_the_curves(qtbot, app, monkey
     qtbot.waitUntil(lambda: app.state.candidate is not None, timeout=30000)
     app.panels["candidate"].keep_button.click()
     first = ended[0]
-    monkeypatch.setattr(QInputDialog, "getInt", lambda *a, **k: (2, True))
+    monkeypatch.setattr(dialogs, "ask_int", lambda *a, **k: (2, True))
     began = []
     app.state.events.run_began.connect(began.append)
     next(a for a in app.window.actions() if a.text() == "&Continue training…").trigger()

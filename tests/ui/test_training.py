@@ -159,8 +159,9 @@ def test_missing_mnist_offers_to_locate_it(qtbot, app, monkeypatch, tmp_path):
     asked = []
     monkeypatch.setattr(dialogs, "ask_mnist", lambda parent, text: asked.append(text) or "locate")
     monkeypatch.setattr(dialogs, "ask_open_path", lambda *a: os.environ["REAL_MNIST"])
-    start(qtbot, app, SMALL)
-    qtbot.waitUntil(lambda: bool(asked), timeout=120000)
+    app.panels["training"].set_spec(SMALL)
+    app.panels["training"].start_button.click()
+    assert len(asked) == 1 and app.tasks.jobs == []  # checked before any process starts
     assert "missing.npz" in asked[0] and "KPGUI_MNIST" in asked[0]  # cause and fix
     qtbot.waitUntil(lambda: app.data.located == os.environ["REAL_MNIST"], timeout=20000)
     assert app.settings.value("data/mnist_path") == os.environ["REAL_MNIST"]

@@ -26,6 +26,8 @@ class DataController(QObject):
 
     def ask(self, text: str) -> None:
         """MNIST is missing or unusable: offer to locate it or download it."""
+        # The window's words: a command-line flag means nothing here.
+        text = text.replace(" (or --data)", "").replace("--data", "File → Locate mnist.npz")
         choice = dialogs.ask_mnist(self.window, text)
         if choice == "locate":
             self.locate()

@@ -86,7 +86,7 @@ class DrawingController(QObject):
         """Read a picture file on a thread; when read, show it and read its digit. A bad file
         is a dialog and changes nothing."""
         name = Path(path).name
-        self.state.say(f"Reading {name}…", 3000)
+        self.state.say(f"Reading {name}…", 0, owner="picture")
 
         def work(_task):
             from kpgui.core.imageio import read_image
@@ -97,6 +97,7 @@ class DrawingController(QObject):
 
         task = self.tasks.run(work, key="picture", doing=f"Reading {name}")
         task.done.connect(lambda value: self._picture_read(name, *value))
+        task.ended.connect(lambda: self.state.unsay("picture"))
         task.failed.connect(lambda title, text: self.report_error(
             "Cannot read this picture",
             f"{text}\n\nUse a PNG, JPEG, BMP, GIF or TIFF picture (or a .npy array) of a digit."))

@@ -49,10 +49,21 @@ class ModelController(QObject):
         read. None = the shipped model."""
         name = Path(path).name if path else SHIPPED
         label = source or (f"opened {name}" if path else SHIPPED)
-        self.state.say(f"Loading {name}…", 3000)
+        self.state.say(f"Loading {name}…", 0, owner="model")
         task = self.tasks.run(lambda t: _load(path, t), key="model", doing=f"Opening {name}")
         task.done.connect(lambda p: self._loaded(p, label, run_id))
         task.failed.connect(lambda _title, text: self._failed(name, text))
+        task.ended.connect(lambda: self.state.unsay("model"))
+        return task
+
+    def restore(self, path: str, source: str, run_id: int | None) -> Any:
+        """At start-up: the model in use last time, read in the background (the shipped one
+        reads meanwhile); if it cannot be read any more, the shipped one stays, with a note."""
+        task = self.tasks.run(lambda t: _load(path, t), key="model", doing="Opening the last model")
+        task.done.connect(lambda p: self._loaded(p, source, run_id))
+        task.failed.connect(lambda _title, text: self.state.say(
+            f"The model used last time could not be read ({text}): reading with the shipped "
+            "model.", 15000))
         return task
 
     def reset_to_default(self) -> Any:

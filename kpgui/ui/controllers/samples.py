@@ -10,6 +10,7 @@ import numpy as np
 from PySide6.QtCore import QObject
 
 from kpgui.core.state import AppState
+from kpgui.core.words import count
 
 
 class SampleController(QObject):
@@ -161,7 +162,7 @@ class SampleController(QObject):
         def done(n: int) -> None:
             left_out = len(self.store.skipped)
             self.state.say(f"Exported {n} sample{'s' if n != 1 else ''} to {path}."
-                           + (f" {left_out} damaged sample(s) could not be read and were left "
+                           + (f" {count(left_out, 'damaged sample')} could not be read and were left "
                               "out." if left_out else ""), 8000)
 
         task.done.connect(done)

@@ -31,6 +31,8 @@ from kpgui.core.state import (
 )
 from kpgui.core.sweep import Sweep
 
+MIN_FREE_MB = 100  # a run writes its model (a 512-512 network: ~8 MB), card, logs and history
+
 
 class TrainingController(QObject):
     def __init__(self, state: AppState, tasks, store: Any, report_error: Callable[[str, str], None],
@@ -108,9 +110,7 @@ class TrainingController(QObject):
         except ValueError as exc:
             self.report_error("Cannot start the sweep", str(exc))
             return False
-        from kpgui.ui.theme import RUN_COLOURS
-
-        colours = tuple(RUN_COLOURS[i % len(RUN_COLOURS)] for i in range(len(specs)))
+        colours = self.state.colours.fresh(len(specs), self.state.colours_in_use())
         self._cancel_rest = False
         self.state.set_sweep(SweepProgress(sweep, 0, (None,) * len(specs), colours))
         if not self._launch_sweep_run(specs, 0):
@@ -136,6 +136,7 @@ class TrainingController(QObject):
             label = f"{progress.sweep.label(progress.sweep.values[progress.index])}"
             if outcome.test_accuracy is not None:
                 label += f" · {100 * outcome.test_accuracy:.1f} %"
+            self.state.colours.bind(outcome.run_id, progress.colours[progress.index])
             self.state.set_overlay(Overlay(outcome.run_id, label, outcome.history,
                                            progress.colours[progress.index]))
         nxt = progress.index + 1
@@ -146,14 +147,50 @@ class TrainingController(QObject):
             return False
         return self._launch_sweep_run(progress.sweep.specs(), nxt)
 
-    def _launch(self, job: TrainJob) -> bool:
-        if self.state.training.busy:
-            self.state.say("A training run is already going: stop it first.", 6000)
-            return False
+    def ready(self, job: TrainJob) -> bool:
+        """Everything a run needs, checked before a process starts (issue 24): valid settings,
+        MNIST where kpgui can read it, room on disk for the model. False after one dialog."""
         try:
             job.check()
         except (ValueError, OSError) as exc:
             self.report_error("Cannot start training", str(exc))
+            return False
+        from kpgui.core.data import DatasetError, find_mnist
+
+        try:
+            found = find_mnist(job.data_path)
+        except DatasetError as exc:
+            found, why = None, f"The MNIST file kpgui was told to use is not there: {exc}"
+        else:
+            why = ("kpgui could not find the MNIST digits (mnist.npz) on this computer.")
+        if found is None:
+            self.report_error("MNIST needed", why + " Locate the file, or download it; then press "
+                              "Start again.")
+            return False
+        import shutil
+
+        from kpgui.core.paths import models_dir
+
+        try:
+            folder = models_dir()
+            free_mb = shutil.disk_usage(folder).free / 2**20
+        except OSError as exc:
+            self.report_error("Cannot start training", f"The folder for trained models cannot be "
+                              f"used: {exc}")
+            return False
+        if free_mb < MIN_FREE_MB:
+            self.report_error("Not enough disk space", (
+                f"Only {free_mb:.0f} MB are free in {folder}; a run needs about {MIN_FREE_MB} MB "
+                "for its model and logs. Free some space (or delete old runs in History), then "
+                "press Start again."))
+            return False
+        return True
+
+    def _launch(self, job: TrainJob) -> bool:
+        if self.state.training.busy:
+            self.state.say("A training run is already going: stop it first.", 6000)
+            return False
+        if not self.ready(job):
             return False
         task = self.tasks.start_job(job)
         self.job = task
@@ -261,8 +298,24 @@ class TrainingController(QObject):
 
 
 def compare(current: Any, candidate: Any, outcome: RunOutcome, store: Any) -> Comparison:
-    """Both models measured the same way: MNIST test accuracy (NumPy, all 10 000 images) and
-    the person's held-out digits (for a fine-tune, those it did not train on; otherwise all)."""
+    """Both models measured the same way: MNIST test accuracy (NumPy, all 10 000 images), the
+    person's held-out digits (for a fine-tune, those it did not train on; otherwise all), and
+    how often each says "not sure" on the benchmarks' fixed set of non-digits."""
+    from dataclasses import replace
+
+    from kpgui.core.evaluation import not_sure_rate, reference_non_digits
+
+    comparison = _compare_digits(current, candidate, outcome, store)
+    try:
+        others = reference_non_digits()
+        rates = (None if current is None else not_sure_rate(current, others),
+                 not_sure_rate(candidate, others))
+    except Exception:  # noqa: BLE001 - a model that cannot read them: say nothing about it
+        return comparison
+    return replace(comparison, not_sure=rates)
+
+
+def _compare_digits(current: Any, candidate: Any, outcome: RunOutcome, store: Any) -> Comparison:
     from kpgui.core.data import load_mnist
     from kpgui.core.evaluation import accuracy
 

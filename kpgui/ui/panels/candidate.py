@@ -9,10 +9,12 @@ the new model is not worse; the shipped model is always one click away (Model �
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from kpgui.core.personal import MIN_HELD_OUT
 from kpgui.core.state import AppState, CurrentModel
+
+LOSES_NOT_SURE = 0.25  # a candidate this much less often "not sure" on non-digits is worth a warning
 
 
 def _pct(v: float | None) -> str:
@@ -54,6 +56,11 @@ class CandidateBar(QFrame):
         row.addLayout(text, 1)
         row.addWidget(self.keep_button)
         row.addWidget(self.discard_button)
+        # Nothing moves under the pen (issue 24): its height never changes with its text (a
+        # title line and up to three of numbers), and CandidateSlot keeps its place.
+        line = self.fontMetrics().lineSpacing()
+        self.setFixedHeight(4 * line + 2 + 8 + 2 * self.frameWidth() + 4)
+        self.numbers.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         state.events.candidate.connect(self._show)
         state.events.reading.connect(lambda _r: self._show(state.candidate))
         self._show(state.candidate)
@@ -69,7 +76,8 @@ class CandidateBar(QFrame):
         o = cand.outcome
         what = "fine-tuned model" if o.kind == "finetune" else "model"
         run = f"run {o.run_id}" if o.run_id is not None else "the last run"
-        self.title.setText(f"<b>New {what} from {run}</b> ({o.summary}). Use it?")
+        self.title.setText(f"<b>New {what} from {run}</b>: use it instead of the current one?")
+        self.title.setToolTip(o.summary)
         c = cand.comparison
         if c is None:
             self.numbers.setText("Measuring it beside the current model…")
@@ -85,6 +93,16 @@ class CandidateBar(QFrame):
         else:
             parts.append(f"your digits: too few to judge ({c.personal_count}; {MIN_HELD_OUT} "
                          "needed)")
+        cur_ns, new_ns = c.not_sure
+        if new_ns is not None:
+            text = f"“not sure” on non-digits: <b>{_pct(new_ns)}</b> (current {_pct(cur_ns)})"
+            if cur_ns is not None and cur_ns - new_ns >= LOSES_NOT_SURE:
+                text += " — <b>keeping it loses</b> most of it"
+                self.numbers.setToolTip(
+                    "How often each model answers “not sure” to the same 200 drawings that are "
+                    "not digits (letters, symbols, scribbles). Train with Non-digits in the "
+                    "form to keep that ability.")
+            parts.append(text)
         image = self.state.view_image
         if image is not None and image.any():
             new = self.state.read_with(CurrentModel(cand.predictor, "candidate"), image)
@@ -95,3 +113,26 @@ class CandidateBar(QFrame):
         self.keep_button.setDefault(keep)
         self.discard_button.setDefault(not keep)
         self.keep_button.setText("Keep new model" if keep else "Keep anyway")
+
+
+class CandidateSlot(QWidget):
+    """The candidate bar's place above the canvas, kept when there is no candidate (a quiet
+    hint says what will appear there), so the canvas never moves when one arrives."""
+
+    HINT = ("Train a network (Training tab, F5) or fine-tune on your digits: the new model is "
+            "offered here, beside the current one, to keep or discard.")
+
+    def __init__(self, bar: CandidateBar, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.bar = bar
+        self.hint = QLabel(self.HINT)
+        self.hint.setWordWrap(True)
+        self.hint.setEnabled(False)  # the palette's disabled text: faint on light and dark
+        self.hint.setContentsMargins(10, 0, 10, 0)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(bar)
+        layout.addWidget(self.hint)
+        self.setFixedHeight(bar.minimumHeight())
+        bar.state.events.candidate.connect(lambda cand: self.hint.setVisible(cand is None))
+        self.hint.setVisible(bar.state.candidate is None)

@@ -9,6 +9,9 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSpinBox, QToolB
 from kpgui.ui.panels.canvas import DrawingCanvas
 
 DEFAULT_PEN = 18
+# No bigger than useful (issue 24): wide enough for a number of several digits, not so tall
+# that the arm travels for nothing; a bigger window gives its room to the tabs instead.
+MAX_CANVAS = (720, 520)
 
 
 class SampleBar(QWidget):
@@ -72,8 +75,11 @@ class DrawingPanel(QWidget):
         tools.addWidget(self.clear_button)
         tools.addWidget(self.import_button)
         self.sample_bar = SampleBar()
+        self.canvas.setMaximumSize(*MAX_CANVAS)
+        self.setMaximumWidth(MAX_CANVAS[0] + 12)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
         layout.addLayout(tools)
         layout.addWidget(self.canvas, 1)
         layout.addWidget(self.sample_bar)
+        layout.addStretch(0)  # room beyond the canvas's largest size stays below the samples row

@@ -157,6 +157,7 @@ class EvaluationPanel(QWidget):
         pi.addItem(self.marker)
         pi.setXRange(0, 10, padding=0.02)
         pi.setYRange(0, 10, padding=0.02)
+        pi.getViewBox().sigResized.connect(self._fit_cell_texts)
 
         # Per-class accuracy bars.
         self.class_plot = pg.PlotWidget()
@@ -217,6 +218,8 @@ class EvaluationPanel(QWidget):
     def changeEvent(self, event):  # noqa: N802
         if event.type() == QEvent.Type.PaletteChange:
             self._apply_theme()
+            if self.selected_cell is not None and self.evaluation is not None:
+                self.select_cell(*self.selected_cell)  # thumbnails in the new ink and paper
         super().changeEvent(event)
 
     # -- running -------------------------------------------------------------------------------
@@ -280,6 +283,20 @@ class EvaluationPanel(QWidget):
         self.show_evaluation(evaluation, images, labels)
 
     # -- showing -------------------------------------------------------------------------------
+
+    def _fit_cell_texts(self, *_args) -> None:
+        """The counts' size follows the cells' (a "1135" fits its cell at 1024x640 too); in
+        cells too small to read they are hidden rather than overlapping."""
+        cell = self.matrix_plot.getPlotItem().getViewBox().width() / 10.2
+        pixels = int(min(12.0, cell / 2.6))
+        for row in self.cell_texts:
+            for t in row:
+                t.setVisible(pixels >= 6)
+                if pixels >= 6 and t.font().pixelSize() != pixels:
+                    font = t.font()
+                    font.setPixelSize(pixels)
+                    t.setFont(font)
+                    t.set_text(t.text())  # re-centre with the new size
 
     def show_evaluation(self, evaluation: Any, images: np.ndarray, labels: np.ndarray) -> None:
         self.evaluation, self.images, self.labels = evaluation, images, labels

@@ -53,7 +53,9 @@ class FineTunePanel(QGroupBox):
         self.button.clicked.connect(self._request)
         self.result_label = QLabel()
         self.result_label.setWordWrap(True)
-        self.result_label.setStyleSheet("font-weight: bold")
+        bold = self.result_label.font()  # a font, not a style sheet: it follows the theme
+        bold.setBold(True)
+        self.result_label.setFont(bold)
         row = QHBoxLayout()
         row.addWidget(self.button)
         row.addStretch(1)

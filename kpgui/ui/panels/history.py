@@ -17,7 +17,6 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QGridLayout,
     QHeaderView,
-    QInputDialog,
     QLabel,
     QPushButton,
     QTableView,
@@ -25,8 +24,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from kpgui.core.runs import run_labels, settings_text
+from kpgui.core.runs import epochs_text, run_labels, settings_text
 from kpgui.core.state import AppState, Overlay
+from kpgui.core.words import count
 from kpgui.ui import dialogs, theme
 
 if TYPE_CHECKING:
@@ -47,13 +47,9 @@ def _date(text: Any) -> str:
 
 
 def _epochs(run: RunRecord) -> tuple[str, Any]:
-    planned = run.spec.epochs
     ran = run.epochs_run or 0
-    text = f"{ran}" if planned in (None, ran) else f"{ran}/{planned}"
     part = (run.notes or {}).get("partial_epoch")
-    if isinstance(part, dict):
-        text += "+"
-    return text, ran
+    return epochs_text(ran, run.spec.epochs, isinstance(part, dict), run.status), ran
 
 
 def _cell(run: Any, column: str, label: str) -> tuple[str, Any]:
@@ -93,6 +89,7 @@ class RunsTableModel(QAbstractTableModel):
         self.labels: dict[int, str] = {}
         self.checked: set[int] = set()
         self.colours: dict[int, str] = {}
+        self.pick_colour = lambda run_id: theme.RUN_COLOURS[run_id % len(theme.RUN_COLOURS)]
 
     def set_runs(self, runs: list[Any]) -> None:
         self.beginResetModel()
@@ -155,9 +152,7 @@ class RunsTableModel(QAbstractTableModel):
             return True
         if ticked:
             self.checked.add(run.id)
-            used = set(self.colours.values())
-            free = [c for c in theme.RUN_COLOURS if c not in used]
-            self.colours[run.id] = free[0] if free else theme.RUN_COLOURS[run.id % len(theme.RUN_COLOURS)]
+            self.colours[run.id] = self.pick_colour(run.id)  # one colour per run, everywhere
         else:
             self.checked.discard(run.id)
             self.colours.pop(run.id, None)
@@ -185,6 +180,7 @@ class HistoryPanel(QWidget):
         self.state = state
         self.store = store
         self.model = RunsTableModel(self)
+        self.model.pick_colour = state.run_colour
         self._shown: set[int] = set()  # runs whose overlay this tab put in the state
         self.proxy = QSortFilterProxyModel(self)
         self.proxy.setSourceModel(self.model)
@@ -197,7 +193,7 @@ class HistoryPanel(QWidget):
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.table.setWordWrap(False)
-        self.table.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideMiddle)  # a cut name keeps its end (accuracy)
         self.table.verticalHeader().setVisible(False)
         header = self.table.horizontalHeader()
         for i, col in enumerate(COLUMNS):
@@ -280,7 +276,7 @@ class HistoryPanel(QWidget):
             text += f" Best test accuracy {100 * best:.2f} %."
         skipped = self.store.skipped
         if skipped:
-            text += f" {len(skipped)} damaged record(s) could not be read and are not shown."
+            text += f" {count(len(skipped), 'damaged record')} could not be read and are not shown."
         self.summary.setText(text)
         self._update_buttons()
 
@@ -379,8 +375,8 @@ class HistoryPanel(QWidget):
         run = self._one()
         if run is None:
             return
-        name, ok = QInputDialog.getText(self, "Rename run", "Name:",
-                                        text=run.name or self.model.labels.get(run.id, ""))
+        name, ok = dialogs.ask_text(self, "Rename run", "Name:",
+                                    run.name or self.model.labels.get(run.id, ""))
         if ok:
             self._guard("Rename failed", lambda: self.store.rename_run(run.id, name.strip() or None))
             self.refresh()

@@ -85,7 +85,9 @@ class NormalisationPanel(QWidget):
         for i in range(4):
             tile = StepTile()
             title = QLabel()
-            title.setStyleSheet("font-weight: bold")
+            bold = title.font()  # a font, not a style sheet: the text follows the theme
+            bold.setBold(True)
+            title.setFont(bold)
             caption = QLabel()
             caption.setWordWrap(True)
             column = QVBoxLayout()

@@ -24,6 +24,7 @@ from kpgui.ui.images import heat_qimage, ink_qimage
 from kpgui.ui.panels.saliency import SaliencyBar
 
 UNSURE_COLOUR = "#b06000"
+TIE = 0.8  # the best two digits hold this much of the belief: a tie, not "maybe not a digit"
 
 
 class PixelPreview(QWidget):
@@ -274,7 +275,13 @@ class PredictionPanel(QWidget):
             self.digit_label.setFont(self._unsure_font)
             self.digit_label.setStyleSheet(f"color: {UNSURE_COLOUR};")
             self.digit_label.setText(f"Not sure — {reading.digit} or {reading.runner_up}?")
-            self.confidence_label.setText(
-                f"best guess {reading.digit} at {100 * reading.confidence:.0f} %: "
-                "maybe not a digit, or an unusual one")
+            second = float(reading.probabilities[reading.runner_up])
+            if reading.confidence + second >= TIE:  # two digits share the belief: say so
+                self.confidence_label.setText(
+                    f"{reading.digit} at {100 * reading.confidence:.0f} %, {reading.runner_up} at "
+                    f"{100 * second:.0f} %: it could be either")
+            else:
+                self.confidence_label.setText(
+                    f"best guess {reading.digit} at {100 * reading.confidence:.0f} %: "
+                    "maybe not a digit, or an unusual one")
         self._set_bars()

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from kpgui.core.state import AppState
+from kpgui.core.words import count
 from kpgui.ui import dialogs
 from kpgui.ui.images import thumbnail_icon, thumbnail_list
 
@@ -121,7 +122,7 @@ class SamplesPanel(QWidget):
                                  "“This is a …” to keep it here.")
         skipped = self.store.skipped
         if skipped:
-            self.summary.setText(self.summary.text() + f" {len(skipped)} damaged sample(s) could "
+            self.summary.setText(self.summary.text() + f" {count(len(skipped), 'damaged sample')} could "
                                  "not be read and are left out.")
         self._fill_grid()
 
@@ -172,7 +173,8 @@ class SamplesPanel(QWidget):
             return
         if not dialogs.ask_yes_no(
             self, "Delete samples",
-            f"Delete {len(ids)} of your sample{'s' if len(ids) != 1 else ''}? This cannot be "
+            ("Delete this sample?" if len(ids) == 1 else f"Delete {len(ids)} of your samples?")
+            + " This cannot be "
             "undone (export them first to keep a copy).", yes="Delete",
         ):
             return

@@ -21,9 +21,11 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
+    QMenu,
     QPushButton,
     QTableWidget,
     QTableWidgetItem,
+    QToolButton,
     QVBoxLayout,
 )
 
@@ -66,16 +68,23 @@ class SweepPanel(QGroupBox):
                                     "'/', e.g. 32/64/128,128)")
         self.start_button = QPushButton("Start sweep")
         self.start_button.clicked.connect(self._request)
-        self.preset_button = QPushButton(SEEDS_PRESET)
-        self.preset_button.setToolTip("The Keras primer's experiment: the same network with SGD "
-                                      "at three learning rates, compared by validation loss")
+        self.preset_button = QPushButton("Compare learning rates")
+        self.preset_button.setToolTip(f"{SEEDS_PRESET}: the Keras primer's experiment, the same "
+                                      "network with SGD at three learning rates, compared by "
+                                      "validation loss")
         self.preset_button.clicked.connect(lambda: self.preset_requested.emit(SEEDS_PRESET))
-        self.presets = QComboBox()
-        self.presets.addItem("More presets…")
+        # A button with a menu, not a combo box: only a click on a menu entry starts a sweep
+        # (a combo's `activated` also fires on the mouse wheel).
+        self.presets = QToolButton()
+        self.presets.setText("More presets")
+        self.presets.setToolTip("Other one-click comparisons: each fills the form and the sweep, "
+                                "then starts")
+        self.presets.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        menu = QMenu(self.presets)
         for name in PRESETS:
             if name != SEEDS_PRESET:
-                self.presets.addItem(name)
-        self.presets.activated.connect(self._preset_chosen)
+                menu.addAction(name, lambda n=name: self.preset_requested.emit(n))
+        self.presets.setMenu(menu)
         self.table = QTableWidget(0, len(COLUMNS))
         self.table.setHorizontalHeaderLabels(COLUMNS)
         self.table.verticalHeader().setVisible(False)
@@ -88,15 +97,17 @@ class SweepPanel(QGroupBox):
                              "plots in their own colours, and the best (lowest validation loss) is "
                              "starred.")
         self.status.setWordWrap(True)
+        # Two short rows rather than one long one: the dock is ~550 px wide on a 1366x768 laptop.
         row = QHBoxLayout()
         row.addWidget(QLabel("Vary"))
-        row.addWidget(self.option_combo)
-        row.addWidget(self.values_edit, 1)
-        row.addWidget(self.start_button)
+        row.addWidget(self.option_combo, 1)
+        row.addWidget(QLabel("values"))
+        row.addWidget(self.values_edit, 2)
         presets = QHBoxLayout()
+        presets.addWidget(self.start_button)
+        presets.addStretch(1)
         presets.addWidget(self.preset_button)
         presets.addWidget(self.presets)
-        presets.addStretch(1)
         layout = QVBoxLayout(self)
         layout.addLayout(row)
         layout.addLayout(presets)
@@ -121,11 +132,6 @@ class SweepPanel(QGroupBox):
 
     def _request(self) -> None:
         self.sweep_requested.emit(self.option, self.values_edit.text())
-
-    def _preset_chosen(self, index: int) -> None:
-        if index > 0:
-            self.preset_requested.emit(self.presets.itemText(index))
-        self.presets.setCurrentIndex(0)
 
     def _update_buttons(self) -> None:
         busy = self.state.training.busy

@@ -35,6 +35,7 @@ from kpgui.core.options import OPTIMIZER_NAMES, OPTIONS, Option
 from kpgui.core.spec import ModelSpec
 from kpgui.core.state import IDLE, STARTING, STOPPING, AppState
 
+KEEP_HINT = " Keep or discard the new model above the canvas."
 PROGRESS_S = 0.5  # each progress-bar repaint costs ~4 ms; twice a second is enough
 GROUPS = (("network", "Network"), ("data", "Data"), ("training", "Training"))
 
@@ -147,6 +148,8 @@ class TrainingPanel(QWidget):
         state.events.training.connect(self._show_training)
         state.events.batch.connect(self._show_batch)
         state.events.run_ended.connect(self._show_outcome)
+        state.events.sweep.connect(self._show_sweep)
+        state.events.candidate.connect(self._candidate_changed)
         self._show_training(state.training)
 
     # -- the form ------------------------------------------------------------------------------
@@ -268,7 +271,11 @@ class TrainingPanel(QWidget):
         self.progress.setFormat(f"Epoch {u.epoch}/{u.epochs} · batch {u.step}/{u.steps} · "
                                 f"ETA {format_eta(u.eta)}")
 
-    def _show_outcome(self, outcome) -> None:
+    def _show_outcome(self, outcome, heading: str = "") -> None:
+        """The run's result; `heading` names it when it is not simply the last run (a sweep's
+        best, offered once the sweep is done)."""
+        from kpgui.core.runs import how_it_ran
+
         if outcome.status == "diverged":
             self.result_label.setText(f"<span style='color:#c62828'>Run {outcome.summary}.</span>")
         else:
@@ -277,8 +284,23 @@ class TrainingPanel(QWidget):
             extra = ""
             if outcome.kind == "finetune" and outcome.personal:
                 extra = " " + str(outcome.personal.get("summary", ""))
+            how = how_it_ran(outcome.status, outcome.epochs_run, outcome.wall_time,
+                             outcome.partial_epoch)
             self.result_label.setText(
-                f"Test accuracy: <b>{acc_text}</b> — {outcome.summary}.{extra}"
-                + (" Keep or discard the new model above the canvas." if outcome.usable else ""))
+                heading + f"Test accuracy: <b>{acc_text}</b> — {how}.{extra}"
+                + (KEEP_HINT if outcome.usable else ""))
         self._can_save = outcome.usable
         self._update_buttons()
+
+    def _candidate_changed(self, candidate) -> None:
+        """Kept or discarded: the "Keep or discard" hint has done its job."""
+        if candidate is None and KEEP_HINT in self.result_label.text():
+            self.result_label.setText(self.result_label.text().replace(KEEP_HINT, ""))
+
+    def _show_sweep(self, progress) -> None:
+        """A finished sweep: describe the run it offers (the best), not the last one."""
+        if progress is None or not progress.done or progress.best is None:
+            return
+        best = progress.outcomes[progress.best]
+        name = progress.sweep.label(progress.sweep.values[progress.best])
+        self._show_outcome(best, f"Sweep done; best run <b>{name}</b> (lowest validation loss). ")

@@ -14,11 +14,14 @@ does not lag far above the batch loss at the start.
 
 from __future__ import annotations
 
+import html
+
 import numpy as np
 from PySide6.QtCore import QEvent, QTimer
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
+from kpgui.core.plotrange import loss_axis_top, loss_log_range, off_scale
 from kpgui.core.state import AppState
 from kpgui.ui import theme
 from kpgui.ui.charts import pyqtgraph, style_plot
@@ -30,6 +33,8 @@ SMOOTHING = 0.9  # exponential moving average factor for the smoothed batch curv
 RAW = (150, 180, 225)
 OVERLAY_VALIDATION_KEY = "past runs' validation (dashed)"
 OVERLAY_KEY_COLOUR = "#8a8a8a"  # grey: readable on the light and the dark theme
+OFF_SCALE_KEY = "off the scale (diverging)"
+OFF_SCALE_COLOUR = "#d32f2f"
 
 
 class BiasCorrectedEMA:
@@ -61,9 +66,15 @@ class Legend(QWidget):
         self.entries: list[tuple[str, str, bool]] = []  # (name, colour, dashed)
 
     def set_entries(self, entries: list[tuple[str, str, bool]]) -> None:
+        """Each swatch and its name stay together (no-break spaces); lines break only between
+        entries."""
         self.entries = entries
-        parts = [f"<span style='color:{c}; font-weight:bold'>{'╌╌' if dashed else '━━'}</span> "
-                 f"{name}" for name, c, dashed in entries]
+        parts = []
+        for name, c, dashed in entries:
+            glyph = "▲" if name == OFF_SCALE_KEY else "╌╌" if dashed else "━━"
+            words = "&nbsp;".join(html.escape(name).split(" "))
+            parts.append(f"<span style='white-space:nowrap'><span style='color:{c}; "
+                         f"font-weight:bold'>{glyph}</span>&nbsp;{words}</span>")
         self.label.setText(" &nbsp; ".join(parts))
 
     @property
@@ -122,7 +133,12 @@ class TrainingPlots(QWidget):
         for key in ("loss_raw", "loss_smooth", "acc_smooth"):
             self.curves[key].setDownsampling(auto=True, method="peak")
             self.curves[key].setClipToView(True)
+        # Points of a diverging run above the loss axis, drawn at its top edge (issue 24).
+        self.off_scale_marks = lp.plot(pen=None, symbol="t1", symbolSize=9,
+                                       symbolBrush=OFF_SCALE_COLOUR, symbolPen=None)
+        self.log_loss = False
         self._overlays: dict[int, list[pg.PlotDataItem]] = {}
+        self._overlay_loss: dict[int, list[tuple[np.ndarray, np.ndarray]]] = {}
         self._overlay_entries: dict[int, list[tuple[str, str, bool]]] = {}
         self._overlay_has_val: dict[int, bool] = {}
         self._timer = QTimer(self)
@@ -138,8 +154,15 @@ class TrainingPlots(QWidget):
         self.full_range_button.setToolTip("Show the whole 0–1 accuracy range instead of zooming "
                                           "to the data")
         self.full_range_button.toggled.connect(lambda on: self.set_accuracy_zoom(not on))
+        self.log_button = QPushButton("Log loss")
+        self.log_button.setCheckable(True)
+        self.log_button.setToolTip("Loss on a logarithmic scale: every point of every run, a "
+                                   "diverging one included (otherwise the axis fits the runs "
+                                   "that stay bounded and marks the rest at its top ▲)")
+        self.log_button.toggled.connect(self.set_log_loss)
         below = QHBoxLayout()
         below.addWidget(self.legend, 1)
+        below.addWidget(self.log_button)
         below.addWidget(self.full_range_button)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -173,6 +196,9 @@ class TrainingPlots(QWidget):
         over = [e for entries in self._overlay_entries.values() for e in entries]
         if self._overlay_validation:  # one key for every past run's dashed line
             over.append((OVERLAY_VALIDATION_KEY, OVERLAY_KEY_COLOUR, True))
+        marks, _ = self.off_scale_marks.getData()
+        if marks is not None and len(marks):
+            over.append((OFF_SCALE_KEY, OFF_SCALE_COLOUR, False))
         self.legend.set_entries(live + over)
 
     @property
@@ -201,7 +227,6 @@ class TrainingPlots(QWidget):
                 self._vloss.append(float(at("val_loss")))
                 self._vacc.append(float(at("val_accuracy") if at("val_accuracy") is not None
                                         else np.nan))
-                self._loss_peak = max(self._loss_peak, float(at("val_loss")))
         if before:
             self.refresh()
 
@@ -235,7 +260,6 @@ class TrainingPlots(QWidget):
         self._ema_loss = BiasCorrectedEMA()
         self._ema_acc = BiasCorrectedEMA()
         self._loss_top = 0.0
-        self._loss_peak = 0.0  # highest loss stored so far
         self._fitted_epochs = 0
         self._epochs = epochs
         for curve in self.curves.values():
@@ -252,7 +276,6 @@ class TrainingPlots(QWidget):
             return
         self._bx.append(float(update.epoch_position))
         self._bloss.append(loss)
-        self._loss_peak = max(self._loss_peak, loss)
         self._sloss.append(self._ema_loss.add(loss))
         self._sacc.append(self._ema_acc.add(acc))
         self._schedule()
@@ -264,8 +287,6 @@ class TrainingPlots(QWidget):
         if update.val_loss is not None:
             self._vx.append(float(update.epoch))
             self._vloss.append(float(update.val_loss))
-            if np.isfinite(update.val_loss):
-                self._loss_peak = max(self._loss_peak, float(update.val_loss))
             self._vacc.append(float(update.val_accuracy if update.val_accuracy is not None
                                     else np.nan))
         self._schedule()
@@ -294,12 +315,47 @@ class TrainingPlots(QWidget):
         self._update_legend()
         self.redraws += 1
 
-    def _fit_loss_axis(self) -> None:
-        """Widen the loss axis only when a point would fall outside it (never every redraw)."""
-        peak = self._loss_peak
-        if peak > self._loss_top:
-            self._loss_top = peak * 1.1
-            self.loss_plot.getPlotItem().setYRange(0.0, self._loss_top, padding=0.0)
+    def _loss_curves(self) -> list[tuple]:
+        """(x, y) of every loss curve shown: the live run's and the past runs'."""
+        curves = [(self._bx, self._bloss), (self._vx, self._vloss)]
+        for pairs in self._overlay_loss.values():
+            curves += pairs
+        return curves
+
+    def _fit_loss_axis(self, force: bool = False) -> None:
+        """Fit the loss axis to the curves that stay bounded (kpgui.core.plotrange), moving it
+        only when that top changes much (axis layout costs CPU on every redraw)."""
+        item = self.loss_plot.getPlotItem()
+        curves = self._loss_curves()
+        if self.log_loss:
+            lo, hi = loss_log_range(y for _x, y in curves)
+            if force or abs(hi - self._loss_top) > 0.1:
+                self._loss_top = hi
+                item.setYRange(lo, hi, padding=0.0)
+            self.off_scale_marks.setData([], [])
+            return
+        top = loss_axis_top(y for _x, y in curves)
+        if force or top > self._loss_top or top < self._loss_top / 1.5:
+            self._loss_top = top
+            item.setYRange(0.0, top, padding=0.0)
+        marks = [off_scale(x, y, self._loss_top) for x, y in curves]
+        self.off_scale_marks.setData(np.concatenate([m[0] for m in marks]),
+                                     np.concatenate([m[1] for m in marks]))
+
+    def set_log_loss(self, on: bool) -> None:
+        """Loss on a log10 axis (True) or a linear one fitted to the bounded runs (False)."""
+        self.log_loss = bool(on)
+        if self.log_button.isChecked() != self.log_loss:
+            self.log_button.setChecked(self.log_loss)
+        self.loss_plot.getPlotItem().setLogMode(y=self.log_loss)
+        self._loss_top = 0.0
+        self._fit_loss_axis(force=True)
+        self._update_legend()
+
+    def loss_range(self) -> tuple[float, float]:
+        """The loss axis range shown now (log10 units on the log scale)."""
+        lo, hi = self.loss_plot.getPlotItem().getViewBox().viewRange()[1]
+        return float(lo), float(hi)
 
     # -- accuracy zoom ---------------------------------------------------------------------------
 
@@ -350,6 +406,7 @@ class TrainingPlots(QWidget):
         for run_id, o in overlays.items():
             self._add_overlay(run_id, o.label, o.history, o.colour)
         self._fit_accuracy_axis()
+        self._fit_loss_axis(force=True)
         self._update_legend()
 
     def _add_overlay(self, run_id: int, label: str, history: dict, colour: str) -> None:
@@ -367,6 +424,8 @@ class TrainingPlots(QWidget):
                     continue
                 x = np.arange(1, len(values) + 1, dtype=float)
                 items.append(item.plot(x, values, pen=pen))
+                if plot is self.loss_plot:
+                    self._overlay_loss.setdefault(run_id, []).append((x, np.asarray(values)))
         if items:  # one entry per run: its colour; dashed = validation, said once in the legend
             entries.append((label, QColor(colour).name(), False))
         self._overlays[run_id] = items
@@ -380,6 +439,7 @@ class TrainingPlots(QWidget):
                     plot.getPlotItem().removeItem(curve)
         self._overlay_entries.pop(run_id, None)
         self._overlay_has_val.pop(run_id, None)
+        self._overlay_loss.pop(run_id, None)
 
     @property
     def overlay_keys(self) -> list[int]:
