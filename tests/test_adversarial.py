@@ -1280,7 +1280,7 @@ def test_25_14_duplicates_within_an_imported_file_are_named_so(tmp_path, capsys)
     write_samples_file(path, bundle)
     assert main(["samples", "import", str(path)]) == 0
     assert capsys.readouterr().out.strip() == (
-        f"imported 2 sample(s) from {path} (1 duplicate(s) within the file)")
+        f"imported 2 samples from {path} (1 duplicate(s) within the file)")
     assert main(["samples", "import", str(path)]) == 0
     assert "(2 already present, 1 duplicate(s) within the file)" in capsys.readouterr().out
 

@@ -116,7 +116,7 @@ def test_a_teachers_lesson_file_opens_from_the_file_menu(qtbot, app, tmp_path, m
     (b'{"format": "kpgui-lesson/1", "title": "x", "steps": [{"title": "a", "text": "b", '
      b'"task": {"event": "run_overfit", "text": "c"}}]}', ["run_overfit", "step 1", "task"]),
     (b'{"format": "kpgui-lesson/1", "title": "x", "steps": [{"title": "a", "text": "b", '
-     b'"form": {"epochs": 0}}]}', ["epochs", "from 1 to 1000"]),
+     b'"form": {"epochs": 0}}]}', ["epochs", "from 1 to 1,000"]),
     (b'{"format": "kpgui-lesson/1", "title": "x", "steps": [{"title": "a"}]}', ["'text'", "missing"]),
     (b'{"format": "kpgui-lesson/1",\n\n "title": "x" "steps": []}', ["line 3", "not valid JSON"]),
     (b"\xff\xfe{}", ["not UTF-8"]),

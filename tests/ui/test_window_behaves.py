@@ -299,7 +299,7 @@ def test_file_dialogs_open_in_the_last_folder_used(qtbot, app, monkeypatch, tmp_
 
     starts = []
 
-    def fake(parent, title, start, filters):
+    def fake(parent, title, start, filters, *_rest):
         starts.append(start)
         return str(tmp_path / "sub" / "mine.keras"), ""
 
