@@ -1,0 +1,145 @@
+"""The Inside tab and "Fool it" in the real window: the grid follows the drawing and names the
+units that carried the answer; a click on a unit shows its weights and the test images it likes;
+fooling a clearly drawn digit reaches the target and one click brings the drawing back."""
+
+from __future__ import annotations
+
+import numpy as np
+from helpers import draw, loop, settle, seven, vertical_line
+from PySide6.QtCore import Qt
+
+from kpgui.core.inference import Predictor
+from kpgui.core.inside import contributions
+from kpgui.core.state import CurrentModel
+
+
+def _open_inside(qtbot, app):
+    app.window.tab_actions["Inside"].trigger()
+    panel = app.panels["inside"]
+    qtbot.waitUntil(panel.isVisible, timeout=3000)
+    return panel
+
+
+def test_inside_grid_follows_the_drawing_and_names_the_top_units(qtbot, app):
+    panel = _open_inside(qtbot, app)
+    canvas = app.panels["drawing"].canvas
+    draw(qtbot, canvas, seven(canvas))
+    settle(qtbot, app)
+    view = panel.view
+    assert view is not None and view.winner == app.state.reading.digit
+    first = [lv.activations.copy() for lv in view.layers]
+    assert [len(a) for a in first] == [512, 512]
+    assert panel.map.blocks[0][1:3] == (16, 32)  # 512 units drawn as 16 x 32 cells
+    tops = panel.top_units
+    assert tops and tops[0][0] == 1  # the last hidden layer first
+    layer, unit, share = tops[0]
+    assert f"#{unit} {100 * share:.0f} %" in panel.summary.text()
+    # the named unit really is the largest share, recomputed here
+    shares = contributions(app.state.predictor.layers, [lv.activations for lv in view.layers],
+                           view.winner)
+    assert unit == int(np.argmax(shares[1]))
+    assert "zero now" in panel.summary.text()
+
+    app.drawing.clear()
+    draw(qtbot, canvas, loop(canvas))
+    settle(qtbot, app)
+    assert panel.view.winner == app.state.reading.digit
+    assert not np.allclose(panel.view.layers[0].activations, first[0])
+    assert panel.top_units != tops
+    qtbot.waitUntil(lambda: panel.map.paints > 0, timeout=2000)
+
+
+def test_clicking_a_unit_shows_its_weights_and_the_test_images_it_likes(qtbot, app, mnist):
+    panel = _open_inside(qtbot, app)
+    canvas = app.panels["drawing"].canvas
+    draw(qtbot, canvas, vertical_line(canvas))
+    settle(qtbot, app)
+    qtbot.waitUntil(lambda: panel.excitement is not None, timeout=30000)
+    qtbot.mouseClick(panel.map, Qt.MouseButton.LeftButton, pos=panel.map.unit_centre(0, 37))
+    assert panel.selected == (0, 37)
+    kernel = app.state.predictor.layers[0].kernel
+    assert np.array_equal(panel.incoming.picture, kernel[:, 37].reshape(28, 28))
+    assert not panel.weights_label.pixmap().isNull()
+    assert "Layer 1, unit #37" in panel.unit_title.text()
+    # the exciting images are the test images with the largest activation, checked directly
+    x = mnist[2].reshape(-1, 784).astype(np.float32) / 255.0
+    layer0 = app.state.predictor.layers[0]
+    act = np.maximum(x @ layer0.kernel[:, 37] + layer0.bias[37], 0)
+    assert np.allclose(np.sort(act[panel.exciting])[::-1], np.sort(act)[::-1][:len(panel.exciting)],
+                       atol=1e-4)
+    assert not panel.exciting_label.pixmap().isNull()
+
+    qtbot.mouseClick(panel.map, Qt.MouseButton.LeftButton, pos=panel.map.unit_centre(1, 5))
+    assert panel.selected == (1, 5) and panel.incoming.picture is None
+    via = panel.incoming.via
+    chained = app.state.predictor.layers[1].kernel[:, 5]
+    assert [u for u, _w, _p in via] == list(np.argsort(-np.abs(chained), kind="stable")[:len(via)])
+    assert f"#{via[0][0]}" in panel.weights_text.text()
+
+
+def test_inside_follows_the_selected_digit_of_a_number(qtbot, app):
+    panel = _open_inside(qtbot, app)
+    canvas = app.panels["drawing"].canvas
+    w, h = canvas.canvas_size()
+    one = np.column_stack([np.full(30, 0.25 * w), np.linspace(0.3 * h, 0.7 * h, 30)])
+    t = np.linspace(0, 2 * np.pi, 60)
+    zero = np.column_stack([0.68 * w + 0.1 * h * np.sin(t), 0.5 * h - 0.2 * h * np.cos(t)])
+    draw(qtbot, canvas, one)
+    draw(qtbot, canvas, zero)
+    settle(qtbot, app)
+    assert app.state.number is not None and len(app.state.number.readings) == 2
+    first = panel.view.image.copy()
+    assert np.array_equal(first, app.state.number.pieces[0].image)
+    app.state.select(1)
+    assert np.array_equal(panel.view.image, app.state.number.pieces[1].image)
+    assert panel.view.winner == app.state.number.readings[1].digit
+
+
+def test_hidden_tab_costs_nothing_and_catches_up_when_shown(qtbot, app):
+    panel = app.panels["inside"]
+    app.window.show_tab("Training")
+    canvas = app.panels["drawing"].canvas
+    before = panel.refreshes
+    draw(qtbot, canvas, seven(canvas))
+    settle(qtbot, app)
+    assert panel.refreshes == before  # hidden: nothing computed
+    _open_inside(qtbot, app)
+    assert panel.refreshes == before + 1 and panel.view.winner == app.state.reading.digit
+
+
+def test_small_model_is_shown_with_its_own_width(qtbot, app, small_model_path):
+    panel = _open_inside(qtbot, app)
+    app.state.set_model(CurrentModel(Predictor.load(small_model_path), "small"))
+    canvas = app.panels["drawing"].canvas
+    draw(qtbot, canvas, seven(canvas))
+    settle(qtbot, app)
+    assert [len(lv.activations) for lv in panel.view.layers] == [64]
+    assert panel.map.blocks[0][1] * panel.map.blocks[0][2] >= 64
+    qtbot.mouseClick(panel.map, Qt.MouseButton.LeftButton, pos=panel.map.unit_centre(0, 63))
+    assert panel.selected == (0, 63)
+
+
+def test_fooling_a_drawn_digit_reaches_the_target_and_one_click_brings_it_back(qtbot, app):
+    panel = _open_inside(qtbot, app)
+    canvas = app.panels["drawing"].canvas
+    draw(qtbot, canvas, seven(canvas))
+    settle(qtbot, app)
+    assert app.state.reading.digit == 7 and app.state.reading.sure
+    mine = app.state.drawing
+    panel.target.setValue(3)
+    with qtbot.waitSignal(app.inside.fooled, timeout=10000):
+        qtbot.mouseClick(panel.fool_button, Qt.MouseButton.LeftButton)
+    result = app.inside.result
+    assert result.reached and result.steps <= 200
+    assert app.state.reading.digit == 3  # the whole window reads the changed image
+    assert np.allclose(app.state.drawing.image, result.image)
+    assert panel.back_button.isEnabled() and not panel.fool_pictures.pixmap().isNull()
+    assert f"{result.changed_pixels} pixels changed" in panel.fool_text.text()
+    assert canvas.picture is not None
+
+    qtbot.mouseClick(panel.back_button, Qt.MouseButton.LeftButton)
+    assert canvas.picture is None and len(app.state.drawing.strokes) == len(mine.strokes)
+    assert all(np.array_equal(a, b) for a, b in zip(app.state.drawing.strokes, mine.strokes, strict=True))
+    assert np.array_equal(app.state.drawing.image, mine.image)
+    assert app.state.reading.digit == 7
+    assert not panel.back_button.isEnabled()
