@@ -68,10 +68,17 @@ class FoolResult:
 
     def summary(self) -> str:
         """One line for people: what changed and what the model now says."""
-        verdict = (f"now reads {self.after.text}" if self.after.sure else
-                   f"now {self.after.text} ('not sure' noticed)")
-        return (f"{self.steps} steps, {self.changed_pixels} pixels changed (L2 {self.l2:.2f}, "
-                f"largest {self.linf:.2f}): {verdict}")
+        r = self.after
+        if r.digit != self.target:
+            verdict = f"it still reads {r.digit} ({100 * r.confidence:.0f} %)"
+        elif r.sure:
+            verdict = (f"it now reads {r.digit}, {100 * r.confidence:.1f} % sure — the 'not sure' "
+                       "check does not notice")
+        else:
+            verdict = (f"it now leans to {r.digit} ({100 * r.confidence:.0f} %), and the 'not sure' "
+                       f"check notices ({r.digit} or {r.runner_up}?)")
+        return (f"{self.steps} steps, {self.changed_pixels} of 784 pixels changed (L2 {self.l2:.2f}, "
+                f"largest {self.linf:.2f}): {verdict}.")
 
 
 def _says(reading: Reading, target: int, sure: bool) -> bool:

@@ -23,8 +23,10 @@ What the numbers mean (the definitions the tests check against a plain computati
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -81,13 +83,31 @@ def contributions(layers: list[DenseLayer], hidden: list[np.ndarray], winner: in
     share = _shares(np.maximum(c, 0.0))
     out[-1] = share
     for k in range(len(hidden) - 2, -1, -1):
-        a, w = hidden[k], layers[k + 1].kernel  # a: (n_k,), w: (n_k, n_{k+1})
-        given = np.maximum(a[:, None] * w, 0.0)  # what unit i gave unit j, positive part
-        received = given.sum(axis=0)
-        safe = np.where(received > 0, received, 1.0)
-        share = given @ np.where(received > 0, share / safe, 0.0)
+        # max(a_i * W_ij, 0) = a+_i * W+_ij + a-_i * W-_ij (positive and negative parts), so
+        # what each unit gave and received is four matrix-vector products, not a matrix.
+        a = hidden[k].astype(np.float32, copy=False)
+        w_pos, w_neg = _signed_parts(layers[k + 1].kernel)
+        a_pos, a_neg = np.maximum(a, 0.0), np.minimum(a, 0.0)
+        received = a_pos @ w_pos + a_neg @ w_neg
+        ratio = np.where(received > 0, share / np.where(received > 0, received, 1.0), 0.0)
+        ratio = ratio.astype(np.float32)
+        share = a_pos * (w_pos @ ratio) + a_neg * (w_neg @ ratio)
         out[k] = share.astype(np.float32, copy=False)
     return out
+
+
+_PARTS: dict[int, tuple[Any, np.ndarray, np.ndarray]] = {}
+
+
+def _signed_parts(kernel: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(max(W, 0), min(W, 0)) of a kernel, kept while the kernel lives (one per model layer)."""
+    known = _PARTS.get(id(kernel))
+    if known is not None and known[0]() is kernel:
+        return known[1], known[2]
+    parts = (np.maximum(kernel, 0.0), np.minimum(kernel, 0.0))
+    key = id(kernel)
+    _PARTS[key] = (weakref.ref(kernel, lambda _r: _PARTS.pop(key, None)), *parts)
+    return parts
 
 
 def _shares(positive: np.ndarray) -> np.ndarray:

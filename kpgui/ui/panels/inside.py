@@ -42,39 +42,53 @@ NEGATIVE = np.array([120, 60, 170], np.float32)  # negative activations (tanh, e
 DEAD = np.array([128, 128, 128], np.float32)  # never active on the test set
 STRIPE = np.array([175, 175, 175], np.float32)  # the stripes of a unit that is zero now
 MARGIN = 4
+LEGEND = ("Colour = how active a unit is on your drawing (darker = more); striped = zero now; "
+          "grey = dead (zero on every MNIST test digit, known once they have been run). "
+          "Click a unit to see what it listens to.")
 
 
 def _rgb(c: QColor) -> np.ndarray:
     return np.array([c.red(), c.green(), c.blue()], np.float32)
 
 
-def layer_image(a: np.ndarray, rows: int, cols: int, cell: int, zero: np.ndarray,
-                dead: np.ndarray | None, paper: np.ndarray) -> QImage:
-    """One hidden layer as a (rows*cell, cols*cell) picture: colour = activation (scaled to the
-    layer's largest |activation|), striped = zero now, grey = dead; a 1-px gap between cells."""
+def cell_index(rows: int, cols: int, cell: int, units: int) -> np.ndarray:
+    """For a layer's grid picture ((rows*cell, cols*cell) pixels): which colour-table entry
+    each pixel takes. Entry u is unit u plain, units + 1 + u is unit u's stripe colour, `units`
+    is the paper (gaps between cells, cells without a unit). Made once per layout, so a new
+    drawing costs one table look-up per pixel."""
+    yy, xx = np.mgrid[0:rows * cell, 0:cols * cell]
+    unit = (yy // cell) * cols + (xx // cell)
+    unit = np.where(unit < units, unit, units)
+    stripe = ((xx + yy) % 4) < 2
+    index = np.where(stripe & (unit < units), unit + units + 1, unit)
+    if cell >= 4:  # a gap between cells, so single units stay visible
+        gap = ((xx % cell) == cell - 1) | ((yy % cell) == cell - 1)
+        index = np.where(gap, units, index)
+    return index.astype(np.int32)
+
+
+def _argb(rgb: np.ndarray) -> np.ndarray:
+    c = np.round(np.clip(rgb, 0, 255)).astype(np.uint32)
+    return (0xFF000000 | (c[..., 0] << 16) | (c[..., 1] << 8) | c[..., 2]).astype(np.uint32)
+
+
+def layer_image(a: np.ndarray, index: np.ndarray, zero: np.ndarray, dead: np.ndarray | None,
+                paper: np.ndarray) -> QImage:
+    """One hidden layer as a picture (see cell_index): colour = activation (scaled to the
+    layer's largest |activation|), striped = zero for this image, grey = dead on the test set."""
     n = len(a)
     peak = float(np.max(np.abs(a))) if n else 0.0
     t = (a / peak if peak > 0 else np.zeros_like(a)).astype(np.float32)[:, None]
     colours = np.where(t >= 0, paper + t * (ACTIVE - paper), paper - t * (NEGATIVE - paper))
-    cells = np.broadcast_to(paper, (rows * cols, 3)).copy()
-    cells[:n] = colours
-    kind = np.zeros(rows * cols, np.int8)  # 0 plain, 1 zero now, 2 dead, 3 no unit
-    kind[:n][zero] = 1
+    plain = _argb(colours)
+    striped = np.where(zero, _argb(STRIPE), plain)
     if dead is not None and len(dead) == n:
-        kind[:n][dead] = 2
-    kind[n:] = 3
-    pix = np.repeat(np.repeat(cells.reshape(rows, cols, 3), cell, 0), cell, 1)
-    kinds = np.repeat(np.repeat(kind.reshape(rows, cols), cell, 0), cell, 1)
-    yy, xx = np.mgrid[0:rows * cell, 0:cols * cell]
-    stripes = ((xx + yy) % 4) < 2
-    pix[(kinds == 1) & stripes] = STRIPE
-    pix[kinds == 2] = DEAD
-    if cell >= 4:  # a gap between cells, so single units stay visible
-        gap = ((xx % cell) == cell - 1) | ((yy % cell) == cell - 1)
-        pix[gap] = paper
-    pix = np.ascontiguousarray(np.round(pix).astype(np.uint8))
-    h, w = pix.shape[:2]
-    return QImage(pix.data, w, h, 3 * w, QImage.Format.Format_RGB888).copy()
+        plain = np.where(dead, _argb(DEAD), plain)
+        striped = np.where(dead, _argb(DEAD), striped)
+    table = np.concatenate([plain, _argb(paper)[None], striped])
+    pix = np.ascontiguousarray(table[index])
+    h, w = pix.shape
+    return QImage(pix.data, w, h, 4 * w, QImage.Format.Format_RGB32).copy()
 
 
 class InsideMap(QWidget):
@@ -86,11 +100,14 @@ class InsideMap(QWidget):
         super().__init__(parent)
         self.view: InsideView | None = None
         self.dead: list[np.ndarray | None] = []
+        self.lines: list[str] = []  # the summary painted under the outputs
         self.selected: tuple[int, int] | None = None
         self.blocks: list[tuple[QRect, int, int, int]] = []  # per hidden layer: rect, rows, cols, cell
         self._input_rect = QRect()
         self._output_rect = QRect()
         self._images: list[QImage] | None = None
+        self._input: QImage | None = None
+        self._index: dict[tuple[int, int, int, int], np.ndarray] = {}  # cell_index per layout
         self.paints = 0
         self.setMinimumSize(300, 360)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
@@ -101,8 +118,10 @@ class InsideMap(QWidget):
     def sizeHint(self) -> QSize:  # noqa: N802
         return QSize(420, 470)
 
-    def set_view(self, view: InsideView | None, dead: list[np.ndarray | None] | None = None) -> None:
+    def set_view(self, view: InsideView | None, dead: list[np.ndarray | None] | None = None,
+                 lines: list[str] | None = None) -> None:
         self.view = view
+        self.lines = list(lines or [])
         if dead is not None:
             self.dead = dead
         self._images = None
@@ -125,7 +144,8 @@ class InsideMap(QWidget):
         label = self.fontMetrics().height() + 2
         side = 28 * max(2, min(4, h // 8 // 28))
         out_cell = max(14, min(32, w // 10))
-        rest = h - (label + side + MARGIN) - (label + out_cell + MARGIN)
+        text = (len(self.view.layers) + 1) * label  # the summary lines
+        rest = h - (label + side + MARGIN) - (label + out_cell + MARGIN) - text
         n = max(1, len(self.view.layers))
         per = rest // n - label - MARGIN
         y = MARGIN
@@ -170,7 +190,10 @@ class InsideMap(QWidget):
         out = []
         for li, (lv, (_rect, rows, cols, cell)) in enumerate(zip(self.view.layers, self.blocks, strict=True)):
             dead = self.dead[li] if li < len(self.dead) else None
-            out.append(layer_image(lv.activations, rows, cols, cell, lv.zero, dead, paper))
+            key = (rows, cols, cell, len(lv.activations))
+            if key not in self._index:
+                self._index[key] = cell_index(*key)
+            out.append(layer_image(lv.activations, self._index[key], lv.zero, dead, paper))
         return out
 
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802
@@ -183,12 +206,13 @@ class InsideMap(QWidget):
             return
         if self._images is None:
             self._images = self._build()
+            self._input = ink_qimage(view.image).convertToFormat(QImage.Format.Format_RGB32)
         ink, faint = theme.ink(), theme.faint()
         p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, False)
         p.setPen(ink)
         r = self._input_rect
         p.drawText(r.x(), r.y() - 4, "input (28 x 28)")
-        p.drawImage(r, ink_qimage(view.image))
+        p.drawImage(r, self._input)
         p.setPen(faint)
         p.drawRect(r.adjusted(0, 0, -1, -1))
         accent = QColor(theme.ACCENT)
@@ -196,8 +220,10 @@ class InsideMap(QWidget):
                 zip(self.blocks, view.layers, self._images, strict=True)):
             p.setPen(ink)
             zero = int(lv.zero.sum())
+            dead = self.dead[li] if li < len(self.dead) else None
+            dead_text = "" if dead is None else f", {int(dead.sum())} dead"
             p.drawText(rect.x(), rect.y() - 4, f"hidden layer {li + 1}: {len(lv.activations)} "
-                       f"{lv.activation} units, {zero} zero now")
+                       f"{lv.activation} units, {zero} zero now{dead_text}")
             p.drawImage(rect.topLeft(), img)
             pen = QPen(accent, 2)
             p.setPen(pen)
@@ -228,6 +254,13 @@ class InsideMap(QWidget):
             if d == view.winner:
                 p.setPen(QPen(accent, 2))
                 p.drawRect(cr)
+        p.setPen(ink)
+        fm = self.fontMetrics()
+        y = r.bottom() + MARGIN + fm.ascent()
+        for line in self.lines:
+            p.drawText(MARGIN, y, fm.elidedText(line, Qt.TextElideMode.ElideRight,
+                                                self.width() - 2 * MARGIN))
+            y += fm.height() + 2
         p.end()
 
 
@@ -253,9 +286,10 @@ class InsidePanel(QWidget):
 
         self.map = InsideMap()
         self.map.unit_clicked.connect(self.select_unit)
-        self.summary = QLabel("")
+        self.summary_lines: list[str] = []
+        self._message = ""
+        self.summary = QLabel(LEGEND)  # changes only for a message (no model, a Keras model)
         self.summary.setWordWrap(True)
-        self.summary.setTextFormat(Qt.TextFormat.RichText)
 
         self.unit_title = QLabel("Click a unit in a layer to see what it listens to.")
         self.unit_title.setWordWrap(True)
@@ -307,6 +341,11 @@ class InsidePanel(QWidget):
         row.addStretch(1)
         fb.addLayout(row)
         fb.addWidget(self.fool_pictures)
+        self.fool_legend = QLabel("your digit · what the network now reads · the difference "
+                                  "(red = ink added, blue = taken away)")
+        self.fool_legend.setWordWrap(True)
+        self.fool_legend.setVisible(False)
+        fb.addWidget(self.fool_legend)
         fb.addWidget(self.fool_text)
 
         layout = QVBoxLayout(self)
@@ -365,34 +404,34 @@ class InsidePanel(QWidget):
         dead = None
         if self.excitement is not None:
             dead = [self.excitement.dead(i) for i in range(len(self.view.layers))]
-        self.map.set_view(self.view, dead)
-        self.summary.setText(self._summary_html(dead))
+        self.summary_lines = self._summary()
+        self.map.set_view(self.view, dead, self.summary_lines)
+        if self._message:
+            self._message = ""
+            self.summary.setText(LEGEND)
         self.fool_button.setEnabled(bool(np.any(image)))
 
     def _blank(self, text: str) -> None:
         self.view = None
+        self.summary_lines = []
         self.map.set_view(None)
+        self._message = text
         self.summary.setText(text)
         self.fool_button.setEnabled(False)
 
-    def _summary_html(self, dead: list | None) -> str:
+    def _summary(self) -> list[str]:
+        """The lines under the map: what it reads and the units that carried it (plain text,
+        painted by the map: a label's relayout would cost more than the whole frame)."""
         v = self.view
-        blank = not np.any(v.image)
-        head = ("Blank input: draw a digit to see each layer light up." if blank else
-                f"It reads <b>{v.winner}</b>. The units that carried it, with their share of the "
-                f"push towards {v.winner} (outlined in the map):")
-        lines = [head]
+        if not np.any(v.image):
+            return ["Blank input: draw a digit to see each layer light up."]
+        lines = [f"It reads {v.winner}. The units that carried it (outlined), with their share "
+                 f"of the push towards {v.winner}:"]
         for li in range(len(v.layers) - 1, -1, -1):
             lv = v.layers[li]
             tops = ", ".join(f"#{u} {100 * lv.share[u]:.0f} %" for u in lv.top) or "none"
-            zero = int(lv.zero.sum())
-            extra = ""
-            if dead is not None:
-                extra = f"; {int(dead[li].sum())} dead on every test digit"
-            lines.append(f"layer {li + 1}: {tops if not blank else '–'} "
-                         f"<span style='color:{theme.faint().name()}'>({zero} of "
-                         f"{len(lv.activations)} zero now{extra})</span>")
-        return "<br>".join(lines)
+            lines.append(f"  layer {li + 1}: {tops}")
+        return lines
 
     @property
     def top_units(self) -> list[tuple[int, int, float]]:
@@ -451,7 +490,12 @@ class InsidePanel(QWidget):
         self.exciting = np.asarray(self.excitement.top[layer][unit])
         share = 100 * float(self.excitement.active[layer][unit])
         tiles = [self.test_images[i] / 255.0 for i in self.exciting]
-        self.exciting_label.setPixmap(_scaled(ink_qimage(_strip(tiles, fill=0.0)), 2))
+        rows = [_strip(tiles[i:i + 3]) for i in range(0, len(tiles), 3)]
+        width = max(r.shape[1] for r in rows)
+        grid = np.zeros((len(rows) * 30 - 2, width), np.float32)
+        for i, r in enumerate(rows):
+            grid[i * 30:i * 30 + 28, :r.shape[1]] = r
+        self.exciting_label.setPixmap(_scaled(ink_qimage(grid), 2))
         never = " It is dead: zero on every test digit." if share == 0 else ""
         self.exciting_text.setText(f"The MNIST test digits that excite it most (it is active on "
                                    f"{share:.0f} % of them).{never}")
@@ -478,6 +522,7 @@ class InsidePanel(QWidget):
     def show_fool(self, result: Any) -> None:
         """A FoolResult on show (the window now reads the changed image), or None (back)."""
         self.back_button.setEnabled(result is not None)
+        self.fool_legend.setVisible(result is not None)
         if result is None:
             self.fool_pictures.clear()
             return
@@ -491,6 +536,9 @@ class InsidePanel(QWidget):
             p.drawImage(i * 32, 0, img)
         p.end()
         self.fool_pictures.setPixmap(_scaled(both, 3))
+        self.fool_pictures.setToolTip("Left: your digit. Middle: the changed image the network now "
+                                      "reads. Right: the difference (red = ink added, blue = taken "
+                                      "away)")
 
     def set_fool_status(self, text: str) -> None:
         self.fool_text.setText(text or "Change your digit a little so that the network reads "
