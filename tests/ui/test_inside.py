@@ -144,3 +144,26 @@ def test_fooling_a_drawn_digit_reaches_the_target_and_one_click_brings_it_back(q
     assert np.array_equal(app.state.drawing.image, mine.image)
     assert app.state.reading.digit == 7
     assert not panel.back_button.isEnabled()
+
+
+def test_a_fooled_picture_goes_back_to_the_picture_and_blank_cannot_be_fooled(qtbot, app, mnist):
+    panel = _open_inside(qtbot, app)
+    assert not panel.fool_button.isEnabled()  # nothing drawn yet
+    image = mnist[2][0] / 255.0  # a 7, shown as Evaluation's gallery shows a test image
+    app.drawing.show_image(image, "test image")
+    mine = app.state.drawing
+    target = 1
+    panel.target.setValue(target)
+    panel.until_sure.setChecked(True)
+    with qtbot.waitSignal(app.inside.fooled, timeout=10000):
+        qtbot.mouseClick(panel.fool_button, Qt.MouseButton.LeftButton)
+    assert app.state.reading.digit == target and app.state.reading.sure
+    assert panel.view.winner == target  # the Inside map follows the changed image
+    # fooling again starts from the person's own image, not from the fooled one
+    panel.target.setValue(4)
+    with qtbot.waitSignal(app.inside.fooled, timeout=10000):
+        qtbot.mouseClick(panel.fool_button, Qt.MouseButton.LeftButton)
+    assert np.allclose(app.inside.result.original, image)
+    qtbot.mouseClick(panel.back_button, Qt.MouseButton.LeftButton)
+    assert app.state.drawing is mine and app.state.reading.digit == 7
+    assert app.panels["drawing"].canvas.picture is not None
