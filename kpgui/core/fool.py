@@ -117,8 +117,9 @@ def fool(layers: list[DenseLayer], image: np.ndarray, target: int,
          calibration: Calibration | None = None, steps: int = STEPS, step: float = STEP,
          sure: bool = False, cancelled=lambda: False) -> FoolResult:
     """Push `image` ((28, 28) in [0, 1]) until the model reads `target` (see the module
-    docstring). `layers`: the model's Dense layers (Predictor.layers). Raises ValueError for a
-    target outside 0-9, a blank image or a model whose activations cannot be differentiated."""
+    docstring). `layers`: the model's Dense layers (Predictor.layers); `cancelled()` is asked
+    before every step. Raises ValueError for a target outside 0-9, steps outside 1-10000, or a
+    model whose activations cannot be differentiated."""
     if not supports(layers):
         raise ValueError("this model's activations cannot be differentiated in NumPy; fooling "
                          "needs a Dense model with standard activations")

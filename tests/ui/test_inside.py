@@ -167,3 +167,18 @@ def test_a_fooled_picture_goes_back_to_the_picture_and_blank_cannot_be_fooled(qt
     qtbot.mouseClick(panel.back_button, Qt.MouseButton.LeftButton)
     assert app.state.drawing is mine and app.state.reading.digit == 7
     assert app.panels["drawing"].canvas.picture is not None
+
+
+def test_exciting_images_are_cached_per_model_and_a_new_model_cancels_the_old_search(qtbot, app):
+    panel = _open_inside(qtbot, app)
+    shipped = app.state.predictor
+    qtbot.waitUntil(lambda: app.inside.excitement(shipped) is not None, timeout=30000)
+    found = app.inside.excitement(shipped)
+    other = Predictor.load()  # another model (same file, another object): its own search
+    app.inside.want_excitement(other)
+    assert app.inside._excite_task is not None
+    app.state.set_model(CurrentModel(Predictor.load(), "third"))  # the search for `other` is dropped
+    app.tasks.wait(30)
+    assert app.inside.excitement(other) is None
+    app.state.set_model(CurrentModel(shipped, "back"))  # known: no new search, shown at once
+    assert panel.excitement is found and app.inside._excite_task is None
