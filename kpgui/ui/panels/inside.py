@@ -18,7 +18,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QPoint, QRect, QSize, Qt, Signal
+from PySide6.QtCore import QEvent, QPoint, QRect, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QImage, QMouseEvent, QPainter, QPaintEvent, QPen, QPixmap
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSizePolicy,
     QSpinBox,
+    QToolTip,
     QVBoxLayout,
     QWidget,
 )
@@ -173,6 +174,21 @@ class InsideMap(QWidget):
         rect, _rows, cols, cell = self.blocks[layer]
         row, col = divmod(unit, cols)
         return QPoint(rect.x() + col * cell + cell // 2, rect.y() + row * cell + cell // 2)
+
+    def event(self, event) -> bool:  # noqa: D102 - a unit's numbers under the pointer
+        if event.type() == QEvent.Type.ToolTip and self.view is not None:
+            hit = self.unit_at(event.pos())
+            if hit is not None:
+                li, u = hit
+                lv = self.view.layers[li]
+                dead = self.dead[li] if li < len(self.dead) else None
+                state = (" — dead: zero on every test digit" if dead is not None and dead[u] else
+                         " — zero now" if lv.zero[u] else "")
+                QToolTip.showText(event.globalPos(), f"layer {li + 1}, unit #{u}: activation "
+                                  f"{lv.activations[u]:.3g}, share of the answer "
+                                  f"{100 * lv.share[u]:.1f} %{state}", self)
+                return True
+        return super().event(event)
 
     def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802
         hit = self.unit_at(event.position().toPoint())
