@@ -478,8 +478,8 @@ class InsidePanel(QWidget):
             self.exciting_text.setText("")
             return
         layer, unit = self.selected
-        a = "" if self.view is None else f" — activation now {self.view.layers[layer].activations[unit]:.3g}"
-        self.unit_title.setText(f"<b>Layer {layer + 1}, unit #{unit}</b>{a}")
+        self.unit_title.setText(f"<b>Layer {layer + 1}, unit #{unit}</b> (point at it in the map "
+                                "for its activation now)")
         inc = self.incoming
         if inc.picture is not None:
             self.weights_label.setPixmap(_scaled(diverging_qimage(inc.picture), 4))
