@@ -46,10 +46,10 @@ TABS = [
      "number): the 28x28 input, each hidden layer as a grid of units (colour = how active; "
      "striped = zero for this drawing; grey = dead, zero on every MNIST test digit), and the ten "
      "outputs. The units that carried the answer are outlined, with their share of the push "
-     "towards it. Click a unit to see its incoming weights and the test digits that excite it "
-     "most. <i>Fool it</i> changes your digit a little until the network reads the digit you "
-     "choose, shows the change and says whether 'not sure' notices; <i>Back to my drawing</i> "
-     "undoes it."),
+     "towards it (click another output to see the path to that digit). Click a unit to see its "
+     "incoming weights and the test digits that excite it most. <i>Fool it</i> changes your "
+     "digit a little until the network reads the digit you choose, shows the change and says "
+     "whether 'not sure' notices; <i>Back to my drawing</i> undoes it."),
     ("My digits", "Your own samples (press a digit key after drawing). Relabel, delete, export "
      "or import them, and fine-tune the model on them: some are held out and measured before "
      "and after, so you see whether it really learned your handwriting."),

@@ -182,3 +182,19 @@ def test_exciting_images_are_cached_per_model_and_a_new_model_cancels_the_old_se
     assert app.inside.excitement(other) is None
     app.state.set_model(CurrentModel(shipped, "back"))  # known: no new search, shown at once
     assert panel.excitement is found and app.inside._excite_task is None
+
+
+def test_clicking_an_output_shows_the_path_to_that_digit(qtbot, app):
+    panel = _open_inside(qtbot, app)
+    canvas = app.panels["drawing"].canvas
+    draw(qtbot, canvas, seven(canvas))
+    settle(qtbot, app)
+    assert panel.view.winner == 7
+    qtbot.mouseClick(panel.map, Qt.MouseButton.LeftButton, pos=panel.map.digit_centre(3))
+    view = panel.view
+    assert view.winner == 3 and int(np.argmax(view.logits)) == 7
+    shares = contributions(app.state.predictor.layers, [lv.activations for lv in view.layers], 3)
+    assert np.allclose(view.layers[1].share, shares[1]) and view.layers[1].top[0] == int(np.argmax(shares[1]))
+    assert "pushed towards 3" in panel.summary_lines[0]
+    qtbot.mouseClick(panel.map, Qt.MouseButton.LeftButton, pos=panel.map.digit_centre(7))
+    assert panel.view.winner == 7 and panel.explained is None

@@ -96,6 +96,7 @@ class InsideMap(QWidget):
     """The picture of the whole network on one image; `unit_clicked(layer, unit)` on a click."""
 
     unit_clicked = Signal(int, int)
+    digit_clicked = Signal(int)  # an output: show the path to that digit
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -169,6 +170,18 @@ class InsideMap(QWidget):
                     return li, unit
         return None
 
+    def digit_at(self, pos: QPoint) -> int | None:
+        """The output digit under a point of this widget, or None."""
+        r = self._output_rect
+        if self.view is None or not r.contains(pos):
+            return None
+        d = (pos.x() - r.x()) // max(1, r.height())
+        return int(d) if 0 <= d <= 9 else None
+
+    def digit_centre(self, digit: int) -> QPoint:
+        r = self._output_rect
+        return QPoint(r.x() + digit * r.height() + r.height() // 2, r.y() + r.height() // 2)
+
     def unit_centre(self, layer: int, unit: int) -> QPoint:
         """The middle of a unit's cell (tests click there)."""
         rect, _rows, cols, cell = self.blocks[layer]
@@ -191,13 +204,17 @@ class InsideMap(QWidget):
         return super().event(event)
 
     def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802
-        hit = self.unit_at(event.position().toPoint())
-        if hit is not None and event.button() == Qt.MouseButton.LeftButton:
+        pos = event.position().toPoint()
+        hit = self.unit_at(pos)
+        digit = self.digit_at(pos)
+        if event.button() != Qt.MouseButton.LeftButton or (hit is None and digit is None):
+            super().mousePressEvent(event)
+        elif hit is not None:
             self.selected = hit
             self.update()
             self.unit_clicked.emit(*hit)
         else:
-            super().mousePressEvent(event)
+            self.digit_clicked.emit(digit)
 
     # -- painting -------------------------------------------------------------------------------
 
@@ -256,7 +273,7 @@ class InsideMap(QWidget):
         r = self._output_rect
         cell = r.height()
         p.setPen(ink)
-        p.drawText(r.x(), r.y() - 4, "outputs (probability)")
+        p.drawText(r.x(), r.y() - 4, "outputs (probability; click one for its path)")
         paper = theme.paper()
         for d in range(10):
             q = float(view.probabilities[d])
@@ -302,6 +319,8 @@ class InsidePanel(QWidget):
 
         self.map = InsideMap()
         self.map.unit_clicked.connect(self.select_unit)
+        self.map.digit_clicked.connect(self.explain_digit)
+        self.explained: int | None = None  # the digit whose path is shown (None: the answer)
         self.summary_lines: list[str] = []
         self._message = ""
         self.summary = QLabel(LEGEND)  # changes only for a message (no model, a Keras model)
@@ -382,6 +401,7 @@ class InsidePanel(QWidget):
         self.refresh()
 
     def _model_changed(self) -> None:
+        self.explained = None
         self.excitement = None
         self.selected = None
         self.map.selected = None
@@ -416,7 +436,7 @@ class InsidePanel(QWidget):
             return
         if image is None:
             image = np.zeros((28, 28), np.float32)
-        self.view = look_inside(self.layers, image)
+        self.view = look_inside(self.layers, image, winner=self.explained)
         dead = None
         if self.excitement is not None:
             dead = [self.excitement.dead(i) for i in range(len(self.view.layers))]
@@ -441,8 +461,13 @@ class InsidePanel(QWidget):
         v = self.view
         if not np.any(v.image):
             return ["Blank input: draw a digit to see each layer light up."]
-        lines = [f"It reads {v.winner}. The units that carried it (outlined), with their share "
-                 f"of the push towards {v.winner}:"]
+        top = int(np.argmax(v.logits))
+        if v.winner == top:
+            lines = [f"It reads {top}. The units that carried it (outlined), with their share "
+                     f"of the push towards {top}:"]
+        else:
+            lines = [f"It reads {top}; shown: the units that pushed towards {v.winner} (click "
+                     f"{top} to go back to the answer), with their share:"]
         for li in range(len(v.layers) - 1, -1, -1):
             lv = v.layers[li]
             tops = ", ".join(f"#{u} {100 * lv.share[u]:.0f} %" for u in lv.top) or "none"
@@ -458,6 +483,12 @@ class InsidePanel(QWidget):
                 for li in range(len(self.view.layers) - 1, -1, -1) for u in self.view.layers[li].top]
 
     # -- a unit ---------------------------------------------------------------------------------
+
+    def explain_digit(self, digit: int) -> None:
+        """Show the path to `digit` instead of the answer (clicking the answer goes back)."""
+        answer = None if self.view is None else int(np.argmax(self.view.logits))
+        self.explained = None if digit == answer else int(digit)
+        self.refresh()
 
     def select_unit(self, layer: int, unit: int) -> None:
         """Show what hidden unit `unit` of layer `layer` (0 = first) listens to and likes."""
