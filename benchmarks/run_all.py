@@ -35,6 +35,7 @@ BENCHMARKS: dict[str, str] = {
     "worker": "bench_worker.py",  # 9
     "numbers": "bench_numbers.py",  # 10
     "pendigits": "bench_pendigits.py",  # 11
+    "inside": "bench_inside.py",  # 12
 }
 
 

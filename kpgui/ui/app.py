@@ -53,7 +53,7 @@ from kpgui.ui.window import MainWindow
 
 TAB_KEYS = {"Training": "Ctrl+Shift+T", "History": "Ctrl+Shift+H", "Evaluation": "Ctrl+Shift+E",
             "Weights": "Ctrl+Shift+W", "How it sees": "Ctrl+Shift+N", "My digits": "Ctrl+Shift+D",
-            "Lessons": "Ctrl+Shift+L"}
+            "Inside": "Ctrl+Shift+I", "Lessons": "Ctrl+Shift+L"}
 
 
 def app_icon() -> QIcon:
@@ -102,6 +102,7 @@ class App:
     built: Built = field(default_factory=Built)
     data: Any = None  # DataController: where MNIST is
     theme_actions: dict[str, Any] = field(default_factory=dict)  # View → Theme, by theme name
+    inside: Any = None  # InsideController: exciting test images, "Fool it" (issue 21)
     first_paint: Any = None  # starts the second start-up step from the window's first paint
     lessons: Any = None  # LessonController (issue 22b), built with the tabs after the first paint
 
@@ -476,6 +477,11 @@ def _build_phase_two(app: App, store: Any, open_store: bool) -> None:
     seeing = NormalisationPanel(s)
     p["how_it_sees"] = seeing
     w.add_tab(seeing, "How it sees", TAB_KEYS["How it sees"])
+    # -- Inside: every layer live, and "Fool it" (issue 21; kpgui.ui.controllers.inside) --
+    from kpgui.ui.controllers.inside import add_inside_tab
+
+    add_inside_tab(app, "Inside", TAB_KEYS["Inside"])
+    # -- end Inside --
 
     if store is not None:
         mine = _my_digits(app, store)

@@ -19,6 +19,7 @@ SHORTCUTS = [
     ("Ctrl+M", "model info"),
     ("Ctrl+Shift+T, H, E, W, N, D", "show the Training, History, Evaluation, Weights, How it sees, "
      "My digits tab"),
+    ("Ctrl+Shift+I", "show the Inside tab (every layer on your drawing; Fool it)"),
     ("Ctrl+Shift+L", "show the Lessons tab"),
     ("F1", "this help"),
 ]
@@ -42,6 +43,14 @@ TABS = [
     ("How it sees", "Your drawing's way to the network, step by step: the box around the ink, "
      "scaled into 20x20, drawn with MNIST's 2-pixel stroke, and its centre of mass moved to the "
      "middle of a 28x28 frame — the way the MNIST digits were made."),
+    ("Inside", "Every layer of the network live on your drawing (or on the digit selected in a "
+     "number): the 28x28 input, each hidden layer as a grid of units (colour = how active; "
+     "striped = zero for this drawing; grey = dead, zero on every MNIST test digit), and the ten "
+     "outputs. The units that carried the answer are outlined, with their share of the push "
+     "towards it (click another output to see the path to that digit). Click a unit to see its "
+     "incoming weights and the test digits that excite it most. <i>Fool it</i> changes your "
+     "digit a little until the network reads the digit you choose, shows the change and says "
+     "whether 'not sure' notices; <i>Back to my drawing</i> undoes it."),
     ("My digits", "Your own samples (press a digit key after drawing). Relabel, delete, export "
      "or import them, and fine-tune the model on them: some are held out and measured before "
      "and after, so you see whether it really learned your handwriting."),

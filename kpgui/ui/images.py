@@ -74,3 +74,17 @@ def thumbnail_list(cell: QSize, icon: int = 56) -> QListWidget:
     view.setMovement(QListView.Movement.Static)
     view.setUniformItemSizes(True)
     return view
+
+
+def diverging_qimage(values: np.ndarray, scale: float | None = None) -> QImage:
+    """Signed values as blue (negative) - white - red (positive), like the Weights tab's tiles;
+    `scale` is the |value| drawn at full colour (default: the largest |value|)."""
+    v = np.nan_to_num(np.asarray(values, np.float32), nan=0.0, posinf=0.0, neginf=0.0)
+    peak = float(np.abs(v).max()) if scale is None and v.size else float(scale or 0.0)
+    t = np.clip(v / peak, -1.0, 1.0)[..., None] if peak > 0 else np.zeros(v.shape + (1,), np.float32)
+    white = np.array([247, 247, 247], np.float32)
+    red, blue = np.array([178, 24, 43], np.float32), np.array([33, 102, 172], np.float32)
+    rgb = np.where(t >= 0, white + t * (red - white), white - t * (blue - white))
+    rgb = np.ascontiguousarray(np.round(rgb).astype(np.uint8))
+    h, w = rgb.shape[:2]
+    return QImage(rgb.data, w, h, 3 * w, QImage.Format.Format_RGB888).copy()

@@ -27,7 +27,7 @@ def test_title_menus_and_tab_names_agree(app):
     for tab in w.tab_titles():  # every tab has a View entry with the same name
         assert tab in view
     assert w.tab_titles() == ["Training", "History", "Evaluation", "Weights", "How it sees",
-                             "My digits", "One weight", "Lessons"]
+                             "Inside", "My digits", "One weight", "Lessons"]
     file_actions = [a.text().replace("&", "") for a in w.menus["File"].actions()]
     for name in ("Open model…", "Save model as…", "Import image…", "Open lesson…", "Locate mnist.npz…",
                  "Quit"):
@@ -39,6 +39,7 @@ def test_shortcuts(qtbot, app):
     assert keys["Undo stroke"] == "Ctrl+Z" and keys["Clear canvas"] == "Esc"
     assert keys["kpgui help"] == "F1" and keys["Start training"] == "F5"
     assert keys["My digits"] == "Ctrl+Shift+D" and keys["History"] == "Ctrl+Shift+H"
+    assert keys["Inside"] == "Ctrl+Shift+I"
     app.window.tab_actions["Weights"].trigger()
     assert app.window.tabs.tabText(app.window.tabs.currentIndex()) == "Weights"
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import QObject, QTimer
+from PySide6.QtGui import QImage
 
 from kpgui.core.state import AppState, Drawing
 from kpgui.ui.images import ink_qimage, picture_qimage
@@ -81,6 +82,13 @@ class DrawingController(QObject):
         self._fixed = Drawing(img, caption)
         self.canvas.set_picture(ink_qimage(img))
         self.state.set_drawing(self._fixed)
+
+    def show_drawing(self, drawing: Drawing, picture: QImage | None) -> None:
+        """Show again a picture-made drawing that was on show before (Inside → Back to my
+        drawing): the same Drawing, read again, with its picture on the canvas."""
+        self._fixed = drawing
+        self.canvas.set_picture(picture if picture is not None else ink_qimage(drawing.image))
+        self.state.set_drawing(drawing)
 
     def import_picture(self, path: str) -> None:
         """Read a picture file on a thread; when read, show it and read its digit. A bad file
