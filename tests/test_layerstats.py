@@ -221,3 +221,24 @@ def test_kpgui_runs_stats_prints_each_layer_per_report(capsys):
     assert main(["runs", "--stats", str(bare)]) == 2
     err = capsys.readouterr().err
     assert "no layer statistics" in err and err.count("\n") == 1
+
+
+@pytest.mark.slow
+def test_the_dying_relu_preset_kills_units_and_the_healthy_run_keeps_them(mnist):
+    from kpgui.core.spec import ModelSpec
+    from kpgui.core.sweep import DYING_RELUS, PRESETS, Sweep
+    from kpgui.core.training import Trainer
+
+    option, values, settings = PRESETS[DYING_RELUS]
+    sweep = Sweep(option, values, ModelSpec().replace(**settings))
+    x, y, xt, yt = mnist
+    dead = []
+    for spec in sweep.specs():  # lr 0.01, then lr 1
+        result = Trainer(spec.replace(epochs=1, train_samples=3000),
+                         data=(x[:3000], y[:3000], xt[:500], yt[:500])).run()
+        history = LayerHistory.from_dict(result.layer_stats)
+        dead.append([per for per in history.values["dead"][:2]])
+    healthy, dying = dead
+    assert all(d[0] < 0.05 for d in healthy + dying)  # both start alive
+    assert max(max(d) for d in healthy) < 0.2
+    assert min(d[-1] for d in dying) > 0.8

@@ -55,7 +55,8 @@ class Events:
     """The events of AppState, by name."""
 
     NAMES = ("model", "drawing", "reading", "training", "status", "run_began", "batch", "epoch",
-             "run_ended", "candidate", "overlays", "runs", "samples", "message", "sweep")
+             "run_ended", "candidate", "overlays", "runs", "samples", "message", "sweep",
+             "layers")  # layers: a run's per-layer numbers (kpgui.core.layerstats.LayerStats)
 
     def __init__(self) -> None:
         for name in self.NAMES:
@@ -188,6 +189,7 @@ class Overlay:
     label: str
     history: dict
     colour: str
+    layer_stats: dict | None = None  # LayerHistory.to_dict() of the run, if it has them
 
 
 class AppState:

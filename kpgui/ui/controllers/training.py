@@ -139,7 +139,7 @@ class TrainingController(QObject):
             if outcome.test_accuracy is not None:
                 label += f" · {100 * outcome.test_accuracy:.1f} %"
             self.state.set_overlay(Overlay(outcome.run_id, label, outcome.history,
-                                           progress.colours[progress.index]))
+                                           progress.colours[progress.index], outcome.layer_stats))
         nxt = progress.index + 1
         cancelled = progress.cancelled or outcome is None or self._cancel_rest
         progress = SweepProgress(progress.sweep, nxt, tuple(outcomes), progress.colours, cancelled)
@@ -164,6 +164,7 @@ class TrainingController(QObject):
         task.began.connect(self._began)
         task.batch.connect(s.events.batch.emit)
         task.epoch.connect(s.events.epoch.emit)
+        task.layers.connect(s.events.layers.emit)
         task.done.connect(self._done)
         task.failed.connect(self._failed)
         task.ended.connect(lambda t=task: self._ended(t))

@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
 
 from kpgui.core.options import BY_NAME, SWEEPABLE
 from kpgui.core.state import AppState
-from kpgui.core.sweep import PRESETS
+from kpgui.core.sweep import DYING_RELUS, PRESETS
 
 SEEDS_PRESET = "Compare learning rates (SGD: 1e-6, 0.01, 1)"
 COLUMNS = ["Run", "Loss", "Val loss", "Val acc.", "Test acc.", "Time"]
@@ -70,10 +70,15 @@ class SweepPanel(QGroupBox):
         self.preset_button.setToolTip("The Keras primer's experiment: the same network with SGD "
                                       "at three learning rates, compared by validation loss")
         self.preset_button.clicked.connect(lambda: self.preset_requested.emit(SEEDS_PRESET))
+        self.dying_button = QPushButton("Dying ReLUs vs healthy")
+        self.dying_button.setToolTip("Two short SGD runs (learning rate 0.01 and 1) on 6 000 "
+                                     "images: watch the dead ReLU share under the plots climb in "
+                                     "one and stay low in the other")
+        self.dying_button.clicked.connect(lambda: self.preset_requested.emit(DYING_RELUS))
         self.presets = QComboBox()
         self.presets.addItem("More presets…")
         for name in PRESETS:
-            if name != SEEDS_PRESET:
+            if name not in (SEEDS_PRESET, DYING_RELUS):
                 self.presets.addItem(name)
         self.presets.activated.connect(self._preset_chosen)
         self.table = QTableWidget(0, len(COLUMNS))
@@ -95,6 +100,7 @@ class SweepPanel(QGroupBox):
         row.addWidget(self.start_button)
         presets = QHBoxLayout()
         presets.addWidget(self.preset_button)
+        presets.addWidget(self.dying_button)
         presets.addWidget(self.presets)
         presets.addStretch(1)
         layout = QVBoxLayout(self)
@@ -129,7 +135,7 @@ class SweepPanel(QGroupBox):
 
     def _update_buttons(self) -> None:
         busy = self.state.training.busy
-        for w in (self.start_button, self.preset_button, self.presets):
+        for w in (self.start_button, self.preset_button, self.dying_button, self.presets):
             w.setEnabled(not busy)
 
     # -- the runs --------------------------------------------------------------------------------
