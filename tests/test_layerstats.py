@@ -128,7 +128,8 @@ def test_a_run_reports_layer_stats_to_the_listener_csv_and_result(mnist, tmp_pat
     spec = ModelSpec(hidden=(32,), epochs=1, batch_size=32, validation_split=0.0, seed=2)
     result = Trainer(spec, Listener(), data=(x[:1600], y[:1600], xt[:200], yt[:200]),
                      log_dir=tmp_path).run()
-    # before the first batch, after the last, and between as often as the 2 % budget allows
+    # before the first batch, then at least 10 batches apart as often as the 2 % budget
+    # allows, and after the last
     assert got[0].batch == 0 and got[-1].batch == 50 and len(got) >= 2
     assert all(b.batch - a.batch >= 10 for a, b in zip(got[:-2], got[1:-1], strict=True))
     assert all(s.layers == ("dense 1 (32 relu)", "output (10)") for s in got)

@@ -99,8 +99,10 @@ def make_layer_stats(listener: Any, probe: tuple[Any, Any], label_smoothing: flo
                      every: int | None = None, budget: float | None = None) -> Any:
     """A callback that measures each Dense layer on the fixed `probe` (images, targets) batch
     (kpgui.core.layerstats: gradient norm, update/weight ratio, dead ReLU share) before the
-    first batch, then at most every `every` batches and never costing more than `budget` of the
-    training time, and at the end. Each report goes to `listener.on_layers(LayerStats)`, to
+    first batch, then at most every `every` batches and only while all reports together have
+    taken at most `budget` of the time since training began, evenly spaced (no saving up for a
+    burst), and after the last batch (a fixed cost per run, like saving the model: even a short
+    run shows where it started and ended). Each report goes to `listener.on_layers(LayerStats)`, to
     `log_dir`/layer_stats.csv and to TensorBoard scalars (`log_dir`/tensorboard/layers, when
     TensorFlow can be imported); the callback's `history` (LayerHistory) keeps them all.
     NumPy on `model.get_weights()`: the same on every Keras backend."""
@@ -124,8 +126,9 @@ def make_layer_stats(listener: Any, probe: tuple[Any, Any], label_smoothing: flo
             self.done = 0
             self.epoch = initial_epoch
             self.step = 0
-            self.cost = 0.0
-            self.t_end = time.perf_counter()
+            self.cost = 0.0  # seconds the last report took
+            self.spent = 0.0  # seconds all reports took (benchmarks/bench_layer_stats.py)
+            self.t_begin = time.perf_counter()
             self._csv_file = self._csv = self._tb = None
             if log_dir is not None:
                 folder = Path(log_dir)
@@ -149,9 +152,20 @@ def make_layer_stats(listener: Any, probe: tuple[Any, Any], label_smoothing: flo
         def on_train_batch_end(self, batch, logs=None):
             self.done += 1
             self.step = batch + 1
-            if (self.done - self.prev_batch >= every
-                    and time.perf_counter() - self.t_end >= self.cost / budget):
+            if self.done - self.prev_batch >= every and self._affordable():
                 self._report()
+
+        def _allowance(self) -> float:
+            """Seconds of reports the budget allows now (negative: over budget). At most one
+            report's worth is saved up, so reports come evenly, not in bursts after a slow
+            stretch (the first batch's graph tracing, an epoch's validation)."""
+            earned = budget * (time.perf_counter() - self.t_begin)
+            self.spent = max(self.spent, earned - self.cost)
+            return earned - self.spent
+
+        def _affordable(self) -> bool:
+            """Would one more report (costing what the last did) stay within the budget?"""
+            return self._allowance() >= self.cost
 
         def on_train_end(self, logs=None):
             if self.done > self.prev_batch:
@@ -183,8 +197,8 @@ def make_layer_stats(listener: Any, probe: tuple[Any, Any], label_smoothing: flo
             if self._tb is not None:
                 self._write_tensorboard(stats)
             notify(listener, "on_layers", stats)
-            self.t_end = time.perf_counter()
-            self.cost = self.t_end - t0
+            self.cost = time.perf_counter() - t0
+            self.spent += self.cost
 
         def _write_tensorboard(self, stats: Any) -> None:
             from tensorboard.compat.proto.event_pb2 import Event
