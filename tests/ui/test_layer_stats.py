@@ -58,7 +58,9 @@ def test_past_runs_are_overlaid_and_the_dying_relu_preset_explains_itself(qtbot)
     state.set_overlay(Overlay(7, "lr 1", {"loss": [2.3]}, "#E69F00", history.to_dict()))
     state.set_overlay(Overlay(8, "old run", {"loss": [0.3]}, "#56B4E9"))  # recorded before stats
     assert panel.overlay_keys == [7]
-    assert len(panel._overlays[7]) == 3 + 3 + 2  # every layer's curves, dead only for ReLUs
+    # every layer's curves; dead units only for the ReLU layers
+    assert sorted(panel.overlay_curves(7)) == sorted(
+        [(q, i) for q in ("grad_norm", "update_ratio") for i in range(3)] + [("dead", 0), ("dead", 1)])
     assert "lr 1" in panel.legend.text() and "old run" not in panel.legend.text()
     state.set_overlay(None, 7)
     assert panel.overlay_keys == []
@@ -70,6 +72,33 @@ def test_past_runs_are_overlaid_and_the_dying_relu_preset_explains_itself(qtbot)
     other = Sweep(option, values, ModelSpec())
     state.set_sweep(SweepProgress(other, 0, (None, None), ("#E69F00", "#56B4E9")))
     assert panel.note.text() == DEFAULT_NOTE  # not the preset's settings: no claim about it
+
+
+def test_runs_ticked_in_history_overlay_their_layer_numbers(qtbot, app):
+    from kpgui.core.training import TrainingResult
+
+    history = LayerHistory()
+    for b in (0, 10, 20):
+        history.add(_report(b, 0.5))
+
+    def result(lr, stats):
+        return TrainingResult(spec=ModelSpec(hidden=(64, 32), optimizer="sgd", learning_rate=lr),
+                              model=None, history={"loss": [0.5, 0.4]}, status="finished",
+                              epochs_run=2, wall_time=3.0, train_samples=100,
+                              samples_per_second=10.0, test_accuracy=0.9, layer_stats=stats)
+
+    with_stats = app.store.add_run(result(1.0, history.to_dict()))
+    without = app.store.add_run(result(0.01, None))
+    app.state.runs_changed()
+    panel, runs = app.panels["plots"].layer_stats, app.panels["history"]
+    runs.set_ticked(with_stats)
+    runs.set_ticked(without)
+    assert panel.overlay_keys == [with_stats]  # the older run has no layer numbers to draw
+    assert "lr 1" in panel.legend.text() and "dense 1 (64 relu)" in panel.legend.text()
+    _x, y = panel.overlay_curves(with_stats)[("dead", 1)].getData()
+    assert list(y) == pytest.approx([25.0, 25.0, 25.0])
+    runs.untick_all()
+    assert panel.overlay_keys == []
 
 
 @pytest.mark.slow

@@ -72,7 +72,8 @@ class LayerStatsPanel(QWidget):
     """Observes the state's run_began / layers / overlays / sweep events.
 
     Hooks for tests: `plots` (quantity -> PlotWidget), `curves` ((quantity, layer) -> the live
-    run's PlotDataItem), `point_count(quantity, layer)`, `overlay_keys`, `legend.text()`,
+    run's PlotDataItem), `point_count(quantity, layer)`, `overlay_keys`, `overlay_curves(run)`,
+    `legend.text()`,
     `note.text()`, `refresh()`."""
 
     def __init__(self, state: AppState | None = None, parent: QWidget | None = None) -> None:
@@ -82,7 +83,7 @@ class LayerStatsPanel(QWidget):
         for q in QUANTITIES[1:]:
             self.plots[q].setXLink(first)
         self.curves: dict[tuple[str, int], pg.PlotDataItem] = {}
-        self._overlays: dict[int, list[pg.PlotDataItem]] = {}
+        self._overlays: dict[int, dict[tuple[str, int], pg.PlotDataItem]] = {}
         self._overlay_meta: dict[int, tuple[str, str, tuple[str, ...]]] = {}  # label, colour, layers
         self.live = LayerHistory()
         self._colour: str | None = None  # the sweep run's colour, else None (a colour per layer)
@@ -203,19 +204,19 @@ class LayerStatsPanel(QWidget):
         self._update_legend()
 
     def _add_overlay(self, run_id: int, label: str, history: LayerHistory, colour: str) -> None:
-        items = []
+        items = {}
         x = np.asarray(history.position, float)
         for q in QUANTITIES:
             for i in range(len(history.layers)):
                 y = _values(q, history.values[q][i])
                 if np.any(np.isfinite(y)):
-                    items.append(self.plots[q].getPlotItem().plot(
-                        x, y, pen=self._pen(colour, i, 1.6), connect="finite"))
+                    items[(q, i)] = self.plots[q].getPlotItem().plot(
+                        x, y, pen=self._pen(colour, i, 1.6), connect="finite")
         self._overlays[run_id] = items
         self._overlay_meta[run_id] = (label, colour, history.layers)
 
     def _remove_overlay(self, run_id: int) -> None:
-        for curve in self._overlays.pop(run_id, []):
+        for curve in self._overlays.pop(run_id, {}).values():
             for plot in self.plots.values():
                 if curve in plot.getPlotItem().items:
                     plot.getPlotItem().removeItem(curve)
@@ -224,4 +225,8 @@ class LayerStatsPanel(QWidget):
     @property
     def overlay_keys(self) -> list[int]:
         return list(self._overlays)
+
+    def overlay_curves(self, run_id: int) -> dict[tuple[str, int], pg.PlotDataItem]:
+        """A past run's curves: (quantity, layer) -> PlotDataItem."""
+        return dict(self._overlays.get(run_id, {}))
 
