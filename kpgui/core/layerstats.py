@@ -36,8 +36,7 @@ PROBE_SIZE = 256  # images in the probe batch
 BUDGET = 0.02  # a report may take at most this share of the training time between reports
 CSV_NAME = "layer_stats.csv"
 QUANTITIES = ("grad_norm", "update_ratio", "dead")
-TITLES = {"grad_norm": "gradient norm", "update_ratio": "update/weight ratio",
-          "dead": "dead ReLU units"}
+TITLES = {"grad_norm": "gradient norm", "update_ratio": "update / weight", "dead": "dead ReLUs %"}
 
 
 @dataclass(frozen=True)

@@ -34,9 +34,8 @@ PRESETS: dict[str, tuple[str, tuple, dict]] = {
 
 # One line under the layer plots saying what a preset's curves show.
 PRESET_NOTES = {
-    DYING_RELUS: ("Dying ReLUs: at learning rate 1 the first steps push most hidden units' "
-                  "inputs below 0; the dead share climbs towards 100 %, their gradients fall to 0 "
-                  "and they never learn again (accuracy stays near 10 %). At 0.01 few die."),
+    DYING_RELUS: ("At lr 1 nearly every ReLU dies at once (dead share → 100 %, gradient → 0) and "
+                  "never recovers; at lr 0.01 few die."),
 }
 
 

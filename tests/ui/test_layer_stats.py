@@ -68,7 +68,7 @@ def test_past_runs_are_overlaid_and_the_dying_relu_preset_explains_itself(qtbot)
     option, values, settings = PRESETS[DYING_RELUS]
     sweep = Sweep(option, values, ModelSpec().replace(**settings))
     state.set_sweep(SweepProgress(sweep, 0, (None, None), ("#E69F00", "#56B4E9")))
-    assert "Dying ReLUs" in panel.note.text() and "100 %" in panel.note.text()
+    assert "ReLU dies" in panel.note.text() and "100 %" in panel.note.text()
     other = Sweep(option, values, ModelSpec())
     state.set_sweep(SweepProgress(other, 0, (None, None), ("#E69F00", "#56B4E9")))
     assert panel.note.text() == DEFAULT_NOTE  # not the preset's settings: no claim about it
@@ -121,5 +121,5 @@ def test_the_dying_relu_button_runs_both_and_the_numbers_reach_the_plots(qtbot, 
     panel = app.panels["plots"].layer_stats
     panel.refresh()
     assert all(panel.point_count("grad_norm", i) == len(dying) for i in range(3))
-    assert "Dying ReLUs" in panel.note.text()
+    assert "ReLU dies" in panel.note.text()
     assert sorted(panel.overlay_keys) == sorted(o.run_id for o in ended)

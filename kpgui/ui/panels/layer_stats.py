@@ -13,6 +13,8 @@ Like TrainingPlots: points are only stored when they arrive; a single-shot timer
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from PySide6.QtCore import QEvent, Qt, QTimer
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
@@ -32,17 +34,13 @@ STYLES = [Qt.PenStyle.SolidLine, Qt.PenStyle.DashLine, Qt.PenStyle.DotLine,
 STYLE_MARKS = ["━━", "╍╍", "┉┉", "━┅", "━┉"]  # how each style looks in the legend
 FLOOR = 1e-10  # a log plot cannot show 0: a zero gradient (dead layer) is drawn here
 LOG = {"grad_norm": True, "update_ratio": True, "dead": False}
-AXIS = {"grad_norm": "gradient norm", "update_ratio": "update / weight", "dead": "dead ReLUs %"}
-DEFAULT_NOTE = ("Each layer on the same 256 training images: how big its gradient is, how far its "
-                "weights move per batch (healthy ≈ 1e-3), and how many ReLU units output 0 for all "
-                "of them — dead units pass no gradient back and stop learning.")
+DEFAULT_NOTE = ("Each layer on 256 fixed training images: gradient size, weight change per batch "
+                "(healthy ≈ 1e-3), and ReLUs silent on all of them (dead: they stop learning).")
 
 
 def _plot(quantity: str) -> pg.PlotWidget:
     w = pg.PlotWidget()
-    item = w.getPlotItem()
-    item.setLabel("left", AXIS[quantity])
-    item.setLabel("bottom", "epoch")
+    item = w.getPlotItem()  # no axis labels: the title says what, the plots above say "epoch"
     item.showGrid(x=True, y=True, alpha=0.2)
     item.setLogMode(y=LOG[quantity])
     item.getAxis("bottom").enableAutoSIPrefix(False)
@@ -50,7 +48,8 @@ def _plot(quantity: str) -> pg.PlotWidget:
     item.setMenuEnabled(False)
     if quantity == "dead":
         item.setYRange(0, 100, padding=0.02)
-    w.setMinimumHeight(110)
+        item.getAxis("left").setTicks([[(v, str(v)) for v in (0, 50, 100)], []])
+    w.setMinimumHeight(100)
     w.setToolTip({
         "grad_norm": "Size of the loss gradient for each layer's weights (log scale; 0 is drawn "
                      "at 1e-10). Vanishing: tiny in the first layers; exploding: huge.",
@@ -66,6 +65,16 @@ def _values(quantity: str, values: list[float]) -> np.ndarray:
     if quantity == "dead":
         return 100.0 * a
     return np.where(np.isfinite(a), np.maximum(a, FLOOR), np.nan)
+
+
+def _decades(arrays: list[np.ndarray]) -> tuple[float, float] | None:
+    """The whole powers of ten around all finite values (log10 units), so a log axis shows
+    plain decade ticks (1e-4, 1e-3, ...) rather than crowded minor ones."""
+    values = np.concatenate([a[np.isfinite(a)] for a in arrays]) if arrays else np.zeros(0)
+    if not len(values):
+        return None
+    lo, hi = math.floor(np.log10(values.min())), math.ceil(np.log10(values.max()))
+    return float(lo), float(max(hi, lo + 1))
 
 
 class LayerStatsPanel(QWidget):
@@ -182,7 +191,25 @@ class LayerStatsPanel(QWidget):
                         pen=self._pen(self._live_colour(i), i), connect="finite")
                     self.curves[(q, i)] = curve
                 curve.setData(x, y)
+        self._fit_log_axes()
         self._update_legend()
+
+    def _fit_log_axes(self) -> None:
+        """Each log plot spans whole decades around every curve it shows (live and past)."""
+        for q in QUANTITIES:
+            if not LOG[q]:
+                continue
+            items = [c for (cq, _i), c in self.curves.items() if cq == q]
+            items += [c for curves in self._overlays.values() for (cq, _i), c in curves.items()
+                      if cq == q]
+            span = _decades([np.asarray(c.yData, float) for c in items if c.yData is not None])
+            if span is not None:
+                lo, hi = int(span[0]), int(span[1])
+                step = max(1, math.ceil((hi - lo) / 4))  # at most ~5 labelled decades
+                item = self.plots[q].getPlotItem()
+                item.getAxis("left").setTicks(
+                    [[(float(d), f"1e{d}" if d else "1") for d in range(lo, hi + 1, step)], []])
+                item.setYRange(*span, padding=0.02)
 
     def point_count(self, quantity: str, layer: int) -> int:
         curve = self.curves.get((quantity, layer))
@@ -201,6 +228,7 @@ class LayerStatsPanel(QWidget):
             history = LayerHistory.from_dict(getattr(o, "layer_stats", None))
             if len(history):
                 self._add_overlay(run_id, o.label, history, o.colour)
+        self._fit_log_axes()
         self._update_legend()
 
     def _add_overlay(self, run_id: int, label: str, history: LayerHistory, colour: str) -> None:
