@@ -86,6 +86,12 @@ def probe_gradients(layers: list[DenseLayer], x: np.ndarray, targets: np.ndarray
     The last layer must be softmax; the loss is computed from its logits (as Keras does)."""
     if layers[-1].activation != "softmax":
         raise ValueError("the last layer must be softmax")
+    with np.errstate(all="ignore"):  # a diverging run's weights are inf/NaN: so are its numbers
+        return _probe(layers, x, targets, label_smoothing)
+
+
+def _probe(layers: list[DenseLayer], x: np.ndarray, targets: np.ndarray,
+           label_smoothing: float) -> tuple[list[float], list[float], float]:
     n = len(x)
     acts, pres = [np.asarray(x, np.float32)], []
     for d in layers[:-1]:
