@@ -62,7 +62,7 @@ def test_dead_share_counts_units_silent_on_every_probe_image(mnist):
     dense[0].set_weights([kernel, bias])
     _norms, dead, _loss = probe_gradients(dense_layers(model), xb, tb)
     # Independently: the hidden layers' outputs from Keras, counted unit by unit.
-    outputs = keras.Model(model.inputs, [dense[0].output, dense[1].output])(xb, training=False)
+    outputs = keras.Model(model.inputs, [dense[0].output, dense[1].output])([xb], training=False)
     counts = [sum(1 for u in range(o.shape[1]) if all(float(o[i, u]) == 0.0 for i in range(len(xb))))
               / o.shape[1] for o in (np.asarray(outputs[0]), np.asarray(outputs[1]))]
     assert dead[0] == pytest.approx(counts[0]) and dead[0] >= 12 / 48
