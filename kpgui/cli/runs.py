@@ -24,6 +24,9 @@ def register(sub) -> None:
     p.add_argument("--code", metavar="ID", type=int,
                    help="print run ID as a plain, runnable Keras script (data, model, compile, "
                    "fit); save it with `kpgui runs --code ID > run.py`")
+    p.add_argument("--stats", metavar="ID", type=int,
+                   help="print run ID's per-layer training numbers: gradient norm, update/weight "
+                   "ratio and dead ReLU share on a fixed probe batch (with --json: as JSON)")
     p.set_defaults(run=run)
 
 
@@ -96,6 +99,8 @@ def _logs(store, run_id: int) -> int:
     print(f"run {run_id}: {printable(folder)}")
     print("  history.csv       every epoch's loss and accuracy (Keras CSVLogger)")
     print("  tensorboard/      events for TensorBoard (Keras TensorBoard callback)")
+    print("  layer_stats.csv   per-layer gradient norm, update/weight ratio, dead ReLUs "
+          "(also tensorboard/layers)")
     print(f"all runs in TensorBoard: tensorboard --logdir {runs_dir()}")
     return 0
 
@@ -109,6 +114,31 @@ def _code(store, run_id: int) -> int:
     except KeyError:
         raise CliError(f"there is no run with id {run_id} (see `kpgui runs`)") from None
     print(run_script(record), end="")
+    return 0
+
+
+def _stats(store, run_id: int, as_json: bool) -> int:
+    from kpgui.cli import CliError
+    from kpgui.core.layerstats import LayerHistory, format_table
+
+    try:
+        record = store.get_run(run_id)
+    except KeyError:
+        raise CliError(f"there is no run with id {run_id} (see `kpgui runs`)") from None
+    data = store.layer_stats(run_id)
+    history = LayerHistory.from_dict(data)
+    if not len(history):
+        raise CliError(f"run {run_id} has no layer statistics (it was recorded before kpgui "
+                       "measured them, or its network is not a dense one)")
+    if as_json:
+        print(to_json(data))
+        return 0
+    print(f"run {run_id} ({record.title}): each layer on a fixed probe batch of training images")
+    print("  gradient norm: size of the loss gradient for the layer's weights and biases")
+    print("  update/weight: how far the weights moved per batch, relative to their size "
+          "(healthy: about 1e-3)")
+    print("  dead ReLUs: units that output 0 for every probe image (they no longer learn)")
+    print(format_table(history))
     return 0
 
 
@@ -135,6 +165,8 @@ def run(args: argparse.Namespace) -> int:
             return _logs(store, args.logs)
         if args.code is not None:
             return _code(store, args.code)
+        if args.stats is not None:
+            return _stats(store, args.stats, args.json)
         records = store.list_runs()
         if args.json:
             print(to_json([_as_dict(r) for r in records]))

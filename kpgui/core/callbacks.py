@@ -1,8 +1,9 @@
-"""Keras callbacks of our own: progress reports to a plain listener, and Stop.
+"""Keras callbacks of our own: progress reports to a plain listener, Stop, and layer stats.
 
 Everything Keras already has is used as is (EarlyStopping, TerminateOnNaN, CSVLogger,
-TensorBoard; see Trainer). These two exist because Keras has no "tell a listener about every
-batch with that batch's own loss" and no thread-safe "stop after this batch" request.
+TensorBoard; see Trainer). These exist because Keras has no "tell a listener about every
+batch with that batch's own loss", no thread-safe "stop after this batch" request, and no
+per-layer gradient / dead-unit report that works the same on every backend.
 """
 
 from __future__ import annotations
@@ -91,3 +92,122 @@ def make_callbacks(listener: Any, stop: threading.Event, epochs: int, steps: int
                 self.model.stop_training = True
 
     return Reporter(), StopOnRequest()
+
+
+def make_layer_stats(listener: Any, probe: tuple[Any, Any], label_smoothing: float, epochs: int,
+                     steps: int, initial_epoch: int = 0, log_dir: Any = None,
+                     every: int | None = None, budget: float | None = None) -> Any:
+    """A callback that measures each Dense layer on the fixed `probe` (images, targets) batch
+    (kpgui.core.layerstats: gradient norm, update/weight ratio, dead ReLU share) before the
+    first batch, then at most every `every` batches and only while all reports together have
+    taken at most `budget` of the time since training began, evenly spaced (no saving up for a
+    burst), and after the last batch (a fixed cost per run, like saving the model: even a short
+    run shows where it started and ended). Each report goes to `listener.on_layers(LayerStats)`, to
+    `log_dir`/layer_stats.csv and to TensorBoard scalars (`log_dir`/tensorboard/layers, when
+    TensorFlow can be imported); the callback's `history` (LayerHistory) keeps them all.
+    NumPy on `model.get_weights()`: the same on every Keras backend."""
+    import csv
+    from pathlib import Path
+
+    import keras
+
+    from kpgui.core import layerstats as ls
+
+    every = ls.REPORT_EVERY if every is None else max(1, int(every))
+    budget = ls.BUDGET if budget is None else float(budget)
+    x_probe, t_probe = probe
+
+    class LayerStatsReporter(keras.callbacks.Callback):
+        def on_train_begin(self, logs=None):
+            self.history = ls.LayerHistory()
+            self.enabled = len(x_probe) > 0
+            self.prev: list | None = None
+            self.prev_batch = 0
+            self.done = 0
+            self.epoch = initial_epoch
+            self.step = 0
+            self.cost = 0.0  # seconds the last report took
+            self.spent = 0.0  # seconds all reports took (benchmarks/bench_layer_stats.py)
+            self.t_begin = time.perf_counter()
+            self._csv_file = self._csv = self._tb = None
+            if log_dir is not None:
+                folder = Path(log_dir)
+                folder.mkdir(parents=True, exist_ok=True)
+                self._csv_file = open(folder / ls.CSV_NAME, "w", newline="", encoding="utf-8")  # noqa: SIM115
+                self._csv = csv.writer(self._csv_file)
+                self._csv.writerow(ls.CSV_HEADER)
+                try:  # TensorBoard's own writer: no TensorFlow op per value (tf.summary costs
+                    # ~2 ms a scalar, more than the probe itself), works on every backend
+                    from tensorboard.summary.writer.event_file_writer import EventFileWriter
+
+                    self._tb = EventFileWriter(str(folder / "tensorboard" / "layers"))
+                except Exception:  # noqa: BLE001 - TensorBoard not installed: CSV only
+                    self._tb = None
+            self._report()
+
+        def on_epoch_begin(self, epoch, logs=None):
+            self.epoch = epoch
+            self.step = 0
+
+        def on_train_batch_end(self, batch, logs=None):
+            self.done += 1
+            self.step = batch + 1
+            if self.done - self.prev_batch >= every and self._affordable():
+                self._report()
+
+        def _allowance(self) -> float:
+            """Seconds of reports the budget allows now (negative: over budget). At most one
+            report's worth is saved up, so reports come evenly, not in bursts after a slow
+            stretch (the first batch's graph tracing, an epoch's validation)."""
+            earned = budget * (time.perf_counter() - self.t_begin)
+            self.spent = max(self.spent, earned - self.cost)
+            return earned - self.spent
+
+        def _affordable(self) -> bool:
+            """Would one more report (costing what the last did) stay within the budget?"""
+            return self._allowance() >= self.cost
+
+        def on_train_end(self, logs=None):
+            if self.done > self.prev_batch:
+                self._report()
+            if self._csv_file is not None:
+                self._csv_file.close()
+            if self._tb is not None:
+                self._tb.close()
+
+        def _report(self) -> None:
+            if not self.enabled:
+                return
+            t0 = time.perf_counter()
+            layers = ls.dense_layers(self.model)
+            try:
+                norms, dead, loss = ls.probe_gradients(layers, x_probe, t_probe, label_smoothing)
+            except (ValueError, KeyError, IndexError):  # not a dense softmax network: no stats
+                self.enabled = False
+                return
+            ratios = ls.update_ratios(layers, self.prev, self.done - self.prev_batch)
+            stats = ls.LayerStats(self.epoch + 1, epochs, self.step, steps, self.done,
+                                  ls.layer_names(layers), tuple(norms), tuple(ratios),
+                                  tuple(dead), loss)
+            self.history.add(stats)
+            self.prev, self.prev_batch = layers, self.done
+            if self._csv is not None:
+                self._csv.writerows(ls.csv_rows(stats))
+                self._csv_file.flush()
+            if self._tb is not None:
+                self._write_tensorboard(stats)
+            notify(listener, "on_layers", stats)
+            self.cost = time.perf_counter() - t0
+            self.spent += self.cost
+
+        def _write_tensorboard(self, stats: Any) -> None:
+            from tensorboard.compat.proto.event_pb2 import Event
+            from tensorboard.compat.proto.summary_pb2 import Summary
+
+            tags = [f"dense_{i + 1}" for i in range(len(stats.layers) - 1)] + ["output"]
+            values = [Summary.Value(tag=f"{q}/{tag}", simple_value=v) for q in ls.QUANTITIES
+                      for tag, v in zip(tags, getattr(stats, q), strict=True) if math.isfinite(v)]
+            self._tb.add_event(Event(wall_time=time.time(), step=stats.batch,
+                                     summary=Summary(value=values)))
+
+    return LayerStatsReporter()

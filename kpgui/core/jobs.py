@@ -93,6 +93,7 @@ class RunOutcome:
     record_error: str | None = None  # the history could not be written (the model is saved)
     timings: dict = field(default_factory=dict)
     tags: dict = field(default_factory=dict)
+    layer_stats: dict | None = None  # per-layer gradients, dead ReLUs (layerstats.LayerHistory)
 
     @property
     def usable(self) -> bool:
@@ -198,7 +199,7 @@ def run_job(job: TrainJob, listener: Any = None, stop_event: Any = None) -> RunO
         partial_epoch=result.partial_epoch, diverged_at=result.diverged_at,
         calibration=result.calibration, personal=personal,
         log_dir=str(log_dir) if log_dir is not None and log_dir.exists() else None,
-        timings=timings, tags=dict(job.tags),
+        timings=timings, tags=dict(job.tags), layer_stats=result.layer_stats,
     )
     if result.usable:
         notify(listener, "on_status", "Saving the model…")

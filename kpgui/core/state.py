@@ -56,7 +56,8 @@ class Events:
 
     NAMES = ("model", "drawing", "reading", "training", "status", "run_began", "batch", "epoch",
              "run_ended", "candidate", "overlays", "runs", "samples", "message", "sweep",
-             "one_weight")  # one_weight: what the One weight lesson reached ("diverged")
+             "one_weight",  # one_weight: what the One weight lesson reached ("diverged")
+             "layers")  # layers: a run's per-layer numbers (kpgui.core.layerstats.LayerStats)
 
     def __init__(self) -> None:
         for name in self.NAMES:
@@ -192,6 +193,7 @@ class Overlay:
     label: str
     history: dict
     colour: str
+    layer_stats: dict | None = None  # LayerHistory.to_dict() of the run, if it has them
 
 
 class AppState:

@@ -56,7 +56,7 @@ from kpgui.core.sample_io import (
 )
 from kpgui.core.spec import ModelSpec
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: run_stats (per-layer training numbers); a v1 file gains the table on open
 DEFAULT_TIMEOUT = 2.0  # seconds to wait for another program's lock before giving up
 ORPHAN_AFTER_S = 3600.0  # a model file no run points to for an hour was never recorded
 
@@ -89,6 +89,10 @@ CREATE TABLE IF NOT EXISTS samples (
     image         BLOB NOT NULL,
     digest        TEXT NOT NULL,
     created_at    TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS run_stats (
+    run_id        INTEGER PRIMARY KEY REFERENCES runs(id) ON DELETE CASCADE,
+    layer_stats   TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS samples_label ON samples(label);
 CREATE INDEX IF NOT EXISTS samples_digest ON samples(digest);
@@ -558,7 +562,8 @@ class Store:
 
     def add_run(self, result: Any, model_path: str | None = None, name: str | None = None,
                 kind: str = "train", notes: dict | None = None) -> int:
-        """Record a TrainingResult (spec, per-epoch history, accuracy, time ...); returns its id."""
+        """Record a TrainingResult (spec, per-epoch history, accuracy, time ...); returns its id.
+        Its `layer_stats` (if any) go to their own table: listing runs never reads them."""
         spec = result.spec.to_dict() if hasattr(result.spec, "to_dict") else dict(result.spec)
         history = {str(k): [float(v) for v in vs] for k, vs in (result.history or {}).items()}
 
@@ -579,7 +584,28 @@ class Store:
                  None if model_path is None else str(model_path),
                  _dumps(notes or {})),
             )
+            stats = getattr(result, "layer_stats", None)
+            if stats:
+                c.execute("INSERT INTO run_stats (run_id, layer_stats) VALUES (?, ?)",
+                          (cur.lastrowid, _dumps(stats)))
             return int(cur.lastrowid)
+
+    def layer_stats(self, run_id: int) -> dict | None:
+        """The run's per-layer training numbers (kpgui.core.layerstats.LayerHistory.to_dict),
+        or None when it has none (recorded before kpgui measured them, or a non-dense model).
+        StoreError (BAD_ROW) when they cannot be read."""
+        with self._read() as c:
+            row = c.execute("SELECT layer_stats FROM run_stats WHERE run_id=?",
+                            (int(run_id),)).fetchone()
+        if row is None:
+            return None
+        try:
+            return _loads(row[0], "layer statistics")
+        except _BadRow as exc:
+            raise StoreError(
+                f"The layer statistics of run {run_id} in the kpgui database at {self.path} are "
+                f"damaged ({exc}); delete that run (the rest of the database is fine).",
+                StoreError.BAD_ROW, self.path) from exc
 
     @staticmethod
     def _run(row: tuple) -> RunRecord:

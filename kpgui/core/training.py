@@ -50,6 +50,7 @@ class TrainingResult:
     partial_epoch: dict | None = None  # {"epoch", "batches", "of", "loss", "accuracy"}
     diverged_at: tuple[int, int] | None = None  # (epoch, batch), 1-based
     calibration: dict | None = None  # Calibration.to_card(...) fitted on the validation set
+    layer_stats: dict | None = None  # LayerHistory.to_dict(): per-layer gradients, dead ReLUs
     started_at: str = field(default_factory=lambda: _dt.datetime.now().isoformat(timespec="seconds"))
 
     @property
@@ -244,6 +245,13 @@ class Trainer:
         eye = np.eye(10, dtype=np.float32)
         validation = (as_model_input(x_val), eye[y_val]) if len(x_val) else None
         callbacks, early = self._callbacks(reporter, stopper, validation is not None)
+        # Per-layer gradient norms, update ratios and dead ReLUs on a fixed probe batch.
+        from kpgui.core.callbacks import make_layer_stats
+        from kpgui.core.layerstats import probe_batch
+
+        layer_stats = make_layer_stats(self.listener, probe_batch(x_all, t_all, spec.seed),
+                                       spec.label_smoothing, total_epochs, steps, first, self._log_dir)
+        callbacks.append(layer_stats)
         notify(self.listener, "on_train_begin",
                TrainingStart(total_epochs, steps, len(x_all), len(x_val), spec, first + 1,
                              self._before or None))
@@ -283,6 +291,7 @@ class Trainer:
             samples_per_second=reporter.seen / wall if wall > 0 else 0.0,
             partial_epoch=reporter.partial if history else None,
             diverged_at=reporter.diverged_at,
+            layer_stats=layer_stats.history.to_dict() if getattr(layer_stats, "history", None) else None,
         )
         if result.usable and not self._abort:
             self._measure(result, x_val, y_val, x_test, y_test)

@@ -7,6 +7,7 @@ inherited Qt or threads) and reads what it sends on `conn`, a Pipe, as plain tup
     ("begin", TrainingStart)      training started
     ("batch", BatchUpdate)        after every batch
     ("epoch", EpochUpdate)        after every finished epoch
+    ("layers", LayerStats)        every few batches: each layer's gradient, update, dead ReLUs
     ("outcome", RunOutcome)       the end: model saved, run recorded
     ("error", (title, text))      the end: it failed, in words for people
 
@@ -52,6 +53,9 @@ class PipeListener:
 
     def on_epoch(self, update: Any) -> None:
         self._send("epoch", update)
+
+    def on_layers(self, stats: Any) -> None:
+        self._send("layers", stats)
 
 
 @contextlib.contextmanager

@@ -32,8 +32,10 @@ TABS = [
     ("Training", "Choose the network (hidden layers, activation, dropout), the data (how many "
      "MNIST images, augmentation, drawn styles, non-digits) and the training (optimizer, "
      "learning rate, batch size, epochs, validation split, early stopping), then Start. Loss and "
-     "accuracy are plotted live. When the run ends, the new model is offered above the canvas "
-     "beside the current one: keep it or discard it."),
+     "accuracy are plotted live; under them, each layer's gradient norm, how far its weights "
+     "move per batch, and its share of dead ReLU units (zero for every probe image: they no "
+     "longer learn) — <i>Dying ReLUs vs healthy</i> shows them die. When the run ends, the new "
+     "model is offered above the canvas beside the current one: keep it or discard it."),
     ("History", "Every run, from the window or from <code>kpgui train</code>. Tick runs to draw "
      "their curves over the Training plots; load, save, rename or delete a run's model."),
     ("Evaluation", "The current model on the 10 000 MNIST test images: accuracy per digit and the "

@@ -71,6 +71,7 @@ class JobTask(QObject):
     began = Signal(object)  # TrainingStart
     batch = Signal(object)  # BatchUpdate
     epoch = Signal(object)  # EpochUpdate
+    layers = Signal(object)  # LayerStats
     done = Signal(object)  # RunOutcome
     failed = Signal(str, str)  # title, text
     ended = Signal()
@@ -139,6 +140,8 @@ class JobTask(QObject):
             self.batch.emit(value)
         elif kind == "epoch":
             self.epoch.emit(value)
+        elif kind == "layers":
+            self.layers.emit(value)
         elif kind in ("outcome", "error"):
             # The result's handler may open a dialog (a nested event loop): the pipe closing
             # meanwhile must not read as a crash (issue 24: a false "exited with code 0").

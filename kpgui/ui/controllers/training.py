@@ -138,7 +138,7 @@ class TrainingController(QObject):
                 label += f" · {100 * outcome.test_accuracy:.1f} %"
             self.state.colours.bind(outcome.run_id, progress.colours[progress.index])
             self.state.set_overlay(Overlay(outcome.run_id, label, outcome.history,
-                                           progress.colours[progress.index]))
+                                           progress.colours[progress.index], outcome.layer_stats))
         nxt = progress.index + 1
         cancelled = progress.cancelled or outcome is None or self._cancel_rest
         progress = SweepProgress(progress.sweep, nxt, tuple(outcomes), progress.colours, cancelled)
@@ -199,6 +199,7 @@ class TrainingController(QObject):
         task.began.connect(self._began)
         task.batch.connect(s.events.batch.emit)
         task.epoch.connect(s.events.epoch.emit)
+        task.layers.connect(s.events.layers.emit)
         task.done.connect(self._done)
         task.failed.connect(self._failed)
         task.ended.connect(lambda t=task: self._ended(t))

@@ -182,6 +182,7 @@ class HistoryPanel(QWidget):
         self.model = RunsTableModel(self)
         self.model.pick_colour = state.run_colour
         self._shown: set[int] = set()  # runs whose overlay this tab put in the state
+        self._stats_cache: dict[int, dict | None] = {}  # run id -> its layer statistics
         self.proxy = QSortFilterProxyModel(self)
         self.proxy.setSourceModel(self.model)
         self.proxy.setSortRole(SORT_ROLE)
@@ -330,7 +331,18 @@ class HistoryPanel(QWidget):
         self._shown = set(wanted)
         for r in ticked:
             self.state.set_overlay(Overlay(r.id, labels[r.id], dict(r.history or {}),
-                                           self.model.colours.get(r.id, theme.RUN_COLOURS[0])))
+                                           self.model.colours.get(r.id, theme.RUN_COLOURS[0]),
+                                           self._layer_stats(r.id)))
+
+    def _layer_stats(self, run_id: int) -> dict | None:
+        """A ticked run's per-layer numbers for the overlays (read once per run: they are kept
+        apart from the run list, which never loads them)."""
+        if run_id not in self._stats_cache:
+            try:
+                self._stats_cache[run_id] = self.store.layer_stats(run_id)
+            except Exception:  # noqa: BLE001 - unreadable stats: the loss curves still overlay
+                self._stats_cache[run_id] = None
+        return self._stats_cache[run_id]
 
     # -- actions -------------------------------------------------------------------------------
 

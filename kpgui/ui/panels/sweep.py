@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
 
 from kpgui.core.options import BY_NAME, SWEEPABLE
 from kpgui.core.state import AppState
-from kpgui.core.sweep import PRESETS
+from kpgui.core.sweep import DYING_RELUS, PRESETS
 
 SEEDS_PRESET = "Compare learning rates (SGD: 1e-6, 0.01, 1)"
 COLUMNS = ["Run", "Loss", "Val loss", "Val acc.", "Test acc.", "Time"]
@@ -73,6 +73,11 @@ class SweepPanel(QGroupBox):
                                       "network with SGD at three learning rates, compared by "
                                       "validation loss")
         self.preset_button.clicked.connect(lambda: self.preset_requested.emit(SEEDS_PRESET))
+        self.dying_button = QPushButton("Dying ReLUs vs healthy")
+        self.dying_button.setToolTip("Two short SGD runs (learning rate 0.01 and 1) on 6 000 "
+                                     "images: watch the dead ReLU share under the plots climb in "
+                                     "one and stay low in the other")
+        self.dying_button.clicked.connect(lambda: self.preset_requested.emit(DYING_RELUS))
         # A button with a menu, not a combo box: only a click on a menu entry starts a sweep
         # (a combo's `activated` also fires on the mouse wheel).
         self.presets = QToolButton()
@@ -82,7 +87,7 @@ class SweepPanel(QGroupBox):
         self.presets.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         menu = QMenu(self.presets)
         for name in PRESETS:
-            if name != SEEDS_PRESET:
+            if name not in (SEEDS_PRESET, DYING_RELUS):
                 menu.addAction(name, lambda n=name: self.preset_requested.emit(n))
         self.presets.setMenu(menu)
         self.table = QTableWidget(0, len(COLUMNS))
@@ -103,13 +108,17 @@ class SweepPanel(QGroupBox):
         row.addWidget(self.option_combo, 1)
         row.addWidget(QLabel("values"))
         row.addWidget(self.values_edit, 2)
-        presets = QHBoxLayout()
-        presets.addWidget(self.start_button)
-        presets.addStretch(1)
+        start = QHBoxLayout()
+        start.addWidget(self.start_button)
+        start.addStretch(1)
+        start.addWidget(self.presets)
+        presets = QHBoxLayout()  # the one-click demonstrations
         presets.addWidget(self.preset_button)
-        presets.addWidget(self.presets)
+        presets.addWidget(self.dying_button)
+        presets.addStretch(1)
         layout = QVBoxLayout(self)
         layout.addLayout(row)
+        layout.addLayout(start)
         layout.addLayout(presets)
         layout.addWidget(self.table)
         layout.addWidget(self.status)
@@ -135,7 +144,7 @@ class SweepPanel(QGroupBox):
 
     def _update_buttons(self) -> None:
         busy = self.state.training.busy
-        for w in (self.start_button, self.preset_button, self.presets):
+        for w in (self.start_button, self.preset_button, self.dying_button, self.presets):
             w.setEnabled(not busy)
 
     # -- the runs --------------------------------------------------------------------------------

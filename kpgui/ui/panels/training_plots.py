@@ -169,6 +169,11 @@ class TrainingPlots(QWidget):
         layout.addWidget(self.loss_plot, 1)
         layout.addWidget(self.acc_plot, 1)
         layout.addLayout(below)
+        # Each layer's gradient, update and dead ReLUs, under loss and accuracy (issue 21).
+        from kpgui.ui.panels.layer_stats import LayerStatsPanel
+
+        self.layer_stats = LayerStatsPanel(state)
+        layout.addWidget(self.layer_stats, 1)
         self._apply_theme()
         self.reset()
         self.state = state
