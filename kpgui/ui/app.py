@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
 )
 
 from kpgui.core.paths import APP_NAME
+from kpgui.core.spec import ModelSpec
 from kpgui.core.state import AppState
 from kpgui.ui import actions, dialogs, help, theme
 from kpgui.ui import settings as app_settings
@@ -99,6 +100,8 @@ class App:
     data: Any = None  # DataController: where MNIST is
     theme_actions: dict[str, Any] = field(default_factory=dict)  # View → Theme, by theme name
     first_paint: Any = None  # starts the second start-up step from the window's first paint
+    settings_problem: str = ""  # why settings are not kept this session (said once), or ""
+    settings_notes: str = ""  # what restore_settings reset to defaults, as said in the status bar
 
     # -- errors --------------------------------------------------------------------------------
 
@@ -132,23 +135,39 @@ class App:
     # -- settings --------------------------------------------------------------------------------
 
     def restore_settings(self) -> None:
-        s = self.settings
-        w = self.window
-        geometry = s.value("window/geometry")
-        if geometry is not None:
-            w.restoreGeometry(geometry)
-        state = s.value("window/state")
-        if state is not None:
-            w.restoreState(state)
-        pen = app_settings.load_float(s, "canvas/pen_width", 18)
-        self.panels["drawing"].pen_spin.setValue(int(round(min(max(pen, 2), 60))))
-        spec = app_settings.load_spec(s)
+        """Put the remembered choices back. Any value that cannot be used (NaN, junk, a huge
+        number, deep nesting) is replaced by its default with one note in the status bar:
+        the window always starts (kpgui.ui.settings)."""
+        s, w = self.settings, self.window
+        problems: list[str] = []
+        if self.settings_problem:
+            problems.append(self.settings_problem)
+        geometry = app_settings.load_bytes(s, "window/geometry", problems)
+        if geometry is not None and not w.restoreGeometry(geometry):
+            problems.append("window geometry")
+        state = app_settings.load_bytes(s, "window/state", problems)
+        if state is not None and not w.restoreState(state):
+            problems.append("window state")
+        pen = app_settings.load_float(s, "canvas/pen_width", 18, 2, 60, problems)
+        self.panels["drawing"].pen_spin.setValue(int(round(pen)))
+        spec = app_settings.load_spec(s, problems)
         if spec is not None:
-            self.panels["training"].set_spec(spec)
-        self.data.located = app_settings.load_text(s, "data/mnist_path")
-        name = app_settings.load_text(s, "view/theme", "system")
-        if name in theme.THEMES and name != "system":
+            try:
+                self.panels["training"].set_spec(spec)
+            except Exception:  # noqa: BLE001 - a value the form cannot show: its defaults
+                problems.append("the training form")
+                self.panels["training"].set_spec(ModelSpec())
+        self.data.located = app_settings.load_text(s, "data/mnist_path", problems=problems)
+        name = app_settings.load_text(s, "view/theme", "system", theme.THEMES, problems)
+        if name != "system":
             self.set_theme(name)
+        if problems:
+            unusable = [p for p in problems if p != self.settings_problem]
+            text = " ".join(filter(None, [self.settings_problem, (
+                "Some saved settings could not be used and were reset to their defaults: "
+                + ", ".join(unusable) + ".") if unusable else ""]))
+            self.settings_notes = text
+            self.state.say(text, 15000)
 
     def save_settings(self) -> None:
         s, w = self.settings, self.window
@@ -156,7 +175,10 @@ class App:
         s.setValue("window/state", w.saveState())
         s.setValue("canvas/pen_width", self.panels["drawing"].pen_spin.value())
         app_settings.save_spec(s, self.panels["training"].spec())
-        s.sync()
+        problem = app_settings.writable_problem(s)
+        if problem and not self.settings_problem:  # said once
+            self.settings_problem = problem
+            self.state.say(problem, 15000)
 
     def set_theme(self, name: str) -> None:
         theme.apply_theme(name)
@@ -182,7 +204,7 @@ def build_app(store: Any = None, open_store: bool = True) -> App:
     app.models = ModelController(state, tasks, report, window)
     app.training = TrainingController(state, tasks, store, report, app.data_path, window)
     app.samples = SampleController(state, store, tasks, app.drawing.clear, report, window)
-    app.settings = app_settings.settings()
+    app.settings, app.settings_problem = app_settings.open_settings()
     app.data = DataController(state, tasks, app.settings, window)
     form = TrainingPanel(state)
     sweep = SweepPanel(state)
