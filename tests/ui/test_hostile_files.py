@@ -115,9 +115,10 @@ class _FakeJob:
         pass
 
 
-def test_experiment_files_are_bounded(app, errors, tmp_path, monkeypatch):
+def test_experiment_files_are_bounded(qtbot, app, errors, tmp_path, monkeypatch):
     big = tmp_path / "big.json"
     big.write_text(json.dumps({"format": "kpgui-experiment/1", "junk": "x" * 400_000}))
     monkeypatch.setattr(dialogs, "ask_open_path", lambda *a: str(big))
     next(a for a in app.window.actions() if a.text() == "Open e&xperiment…").trigger()
-    assert errors and "too big" in errors[0][1]
+    qtbot.waitUntil(lambda: bool(errors), timeout=5000)  # read off the GUI thread
+    assert "too big" in errors[0][1]

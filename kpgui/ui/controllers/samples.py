@@ -118,8 +118,9 @@ class SampleController(QObject):
 
     def import_(self, path: str) -> Any:
         """Add the samples of a file (validated first; a bad file adds nothing)."""
-        task = self.tasks.run(lambda _t: self.store.import_samples(path), key="samples-file",
-                              doing="Importing samples")
+        task = self.tasks.read_file(path, lambda p, _t: self.store.import_samples(p),
+                                    key="samples-file", doing="Importing samples",
+                                    timeout=600.0)  # 100,000 samples take a while to add
 
         def done(n: int) -> None:
             self.state.samples_changed()
