@@ -18,7 +18,7 @@ SHIPPED = "shipped model"
 def _load(path: str | None, _task: Any = None) -> Any:
     from kpgui.core.inference import Predictor
 
-    return Predictor.load(path)
+    return Predictor.load(path, allow_keras=False)  # TensorFlow never enters the window
 
 
 class ModelController(QObject):
