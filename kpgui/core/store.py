@@ -33,6 +33,7 @@ import os
 import re
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -58,6 +59,7 @@ from kpgui.core.spec import ModelSpec
 
 SCHEMA_VERSION = 1
 DEFAULT_TIMEOUT = 2.0  # seconds to wait for another program's lock before giving up
+IMPORT_CHUNK = 500  # samples per transaction of an import: a digit saved meanwhile waits ~10 ms
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -658,6 +660,40 @@ class Store:
             raise KeyError(f"no sample with id {sample_id}")
         return self._one("samples", row, self._sample)
 
+    def sample_index(self) -> tuple[np.ndarray, np.ndarray, int]:
+        """(ids int64, labels uint8, how many rows were left out) of every sample, by label
+        then id: what a list of 100,000 samples needs without decoding a single picture
+        (rows whose label is not a digit 0-9 are left out and counted)."""
+        with self._read() as c:
+            rows = c.execute("SELECT id, label FROM samples ORDER BY label, id").fetchall()
+        if not rows:
+            return np.zeros(0, np.int64), np.zeros(0, np.uint8), 0
+        good = [r for r in rows if isinstance(r[1], int) and not isinstance(r[1], bool)
+                and 0 <= r[1] <= 9 and isinstance(r[0], int)]
+        if len(good) == len(rows):
+            table = np.array(rows, np.int64)
+        else:
+            table = np.array(good, np.int64).reshape(-1, 2)
+        return table[:, 0].copy(), table[:, 1].astype(np.uint8), len(rows) - len(good)
+
+    def sample_pictures(self, sample_ids: Sequence[int]) -> dict[int, tuple[np.ndarray | None, str]]:
+        """id -> (28x28 uint8 picture, or None when its stored picture is damaged; when it was
+        drawn) for these ids (unknown ids are left out): thumbnails, a page at a time."""
+        ids = _ids(sample_ids)
+        out: dict[int, tuple[np.ndarray | None, str]] = {}
+        with self._read() as c:
+            for start in range(0, len(ids), 500):  # SQLite's limit on ? parameters is 999+
+                part = ids[start:start + 500]
+                marks = ",".join("?" * len(part))
+                for sid, image, created in c.execute(
+                        f"SELECT id, image, created_at FROM samples WHERE id IN ({marks})", part):
+                    try:
+                        picture: np.ndarray | None = _stored_image(image)
+                    except _BadRow:
+                        picture = None
+                    out[int(sid)] = (picture, str(created or ""))
+        return out
+
     def sample_counts(self) -> dict[int, int]:
         """Samples per digit, every digit 0-9 present (zeros included)."""
         counts = dict.fromkeys(range(10), 0)
@@ -739,10 +775,12 @@ class Store:
     def import_samples(self, path: str | os.PathLike) -> int:
         """Add the samples of a file made by export_samples; returns how many were added.
 
-        The whole file is validated first and added in one transaction: a bad or foreign file
-        (SampleFileError, a ValueError naming the reason) adds nothing. Samples already in the
-        store (same digit, picture and strokes) are skipped, so importing a file twice does not
-        double them.
+        The whole file is validated first: a bad or foreign file (SampleFileError, a ValueError
+        naming the reason) adds nothing. It is then added in transactions of IMPORT_CHUNK
+        samples, so a digit saved meanwhile (the window) never waits for a long import; a
+        failure part-way (disk full) keeps the chunks already committed, and importing the file
+        again adds the rest. Samples already in the store (same digit, picture and strokes) are
+        skipped, so importing a file twice does not double them.
         """
         bundle = read_samples_file(path)
         rows = []
@@ -752,11 +790,14 @@ class Store:
                          int(bundle.canvas_sizes[i][0]), int(bundle.canvas_sizes[i][1]),
                          bundle.images[i], bundle.created_at[i] if bundle.created_at else _now()))
         added = 0
-        with self._write() as c:
-            for label, pts, lens, pen, w, h, img, created in rows:
-                digest = _digest(label, img, pts, lens)
-                if c.execute("SELECT 1 FROM samples WHERE digest=? LIMIT 1", (digest,)).fetchone():
-                    continue
-                self._insert_sample(c, label, pts, lens, pen, w, h, img, created)
-                added += 1
+        for start in range(0, len(rows), IMPORT_CHUNK):
+            with self._write() as c:
+                for label, pts, lens, pen, w, h, img, created in rows[start:start + IMPORT_CHUNK]:
+                    digest = _digest(label, img, pts, lens)
+                    if c.execute("SELECT 1 FROM samples WHERE digest=? LIMIT 1",
+                                 (digest,)).fetchone():
+                        continue
+                    self._insert_sample(c, label, pts, lens, pen, w, h, img, created)
+                    added += 1
+            time.sleep(0.001)  # let a waiting writer (a digit key in the window) take its turn
         return added

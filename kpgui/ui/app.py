@@ -98,6 +98,7 @@ class App:
     built_at: float | None = None  # perf_counter when everything was built
     built: Built = field(default_factory=Built)
     data: Any = None  # DataController: where MNIST is
+    runs: Any = None  # RunsController: History's runs, read on a thread (None without a store)
     theme_actions: dict[str, Any] = field(default_factory=dict)  # View → Theme, by theme name
     first_paint: Any = None  # starts the second start-up step from the window's first paint
     settings_problem: str = ""  # why settings are not kept this session (said once), or ""
@@ -415,9 +416,14 @@ def _build_phase_two(app: App, store: Any, open_store: bool) -> None:
     app.samples.store = store
 
     if store is not None:
+        from kpgui.ui.controllers.runs import RunsController
         from kpgui.ui.panels.history import HistoryPanel
 
-        history: QWidget = HistoryPanel(s, store)
+        app.runs = RunsController(s, store, app.tasks, app.report_error, w)
+        history: QWidget = HistoryPanel(s)
+        history.rename_requested.connect(app.runs.rename)
+        history.delete_requested.connect(app.runs.delete)
+        app.runs.refresh()  # the runs are read on a thread
         history.load_requested.connect(app.models.load_run)
         history.settings_requested.connect(lambda run: actions.use_settings(app, run.spec))
         history.save_requested.connect(lambda run: actions.ask_save_file(app, run.model_path,
@@ -465,12 +471,14 @@ def _my_digits(app: App, store: Any) -> QWidget:
     from kpgui.ui.panels.samples import SamplesPanel
 
     s = app.state
-    samples = SamplesPanel(s, store)
+    samples = SamplesPanel(s, app.samples.thumbnails)
     samples.relabel_requested.connect(app.samples.relabel)
     samples.delete_requested.connect(app.samples.delete)
     samples.export_requested.connect(app.samples.export)
     samples.import_requested.connect(app.samples.import_)
-    samples.image_chosen.connect(app.drawing.show_image)
+    samples.open_requested.connect(app.samples.open_sample)
+    app.samples.image_chosen.connect(app.drawing.show_image)
+    app.samples.refresh()  # the list is read on a thread
     finetune = FineTunePanel(s, store)
     finetune.finetune_requested.connect(lambda epochs, repeat, n: actions.finetune(app, epochs, repeat, n))
     app.panels["samples"] = samples

@@ -62,6 +62,7 @@ def test_short_run_is_plotted_and_offered_as_a_candidate(qtbot, app, errors, tmp
     assert app.state.model is shipped and app.panels["candidate"].discard_button.isDefault()
     # The run is in History with its model and logs (CSV + TensorBoard).
     history = app.panels["history"]
+    app.tasks.wait(10)  # History reads the runs on a thread
     assert [r.id for r in history.model.runs] == [outcome.run_id]
     assert os.path.isfile(os.path.join(outcome.log_dir, "history.csv"))
     assert any("tfevents" in f for _d, _s, files in os.walk(outcome.log_dir) for f in files)
