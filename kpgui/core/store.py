@@ -59,7 +59,7 @@ from kpgui.core.spec import ModelSpec
 
 SCHEMA_VERSION = 1
 DEFAULT_TIMEOUT = 2.0  # seconds to wait for another program's lock before giving up
-IMPORT_CHUNK = 500  # samples per transaction of an import: a digit saved meanwhile waits ~10 ms
+IMPORT_CHUNK = 200  # samples per transaction of an import: a digit saved meanwhile waits ~10 ms
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -340,6 +340,9 @@ class Store:
         self._lock = threading.RLock()
         self.skipped: list[SkippedRow] = []  # rows the last listing left out (see module doc)
         self._conn: sqlite3.Connection | None = None
+        self._reader: sqlite3.Connection | None = None  # see _snapshot
+        self._reader_lock = threading.Lock()
+        self._timeout = timeout
         _prepare_folder(self.path)
         try:
             conn = sqlite3.connect(self.path, timeout=timeout, isolation_level=None,
@@ -434,6 +437,10 @@ class Store:
             if self._conn is not None:
                 self._conn.close()
                 self._conn = None
+        with self._reader_lock:
+            if self._reader is not None:
+                self._reader.close()
+                self._reader = None
 
     def __enter__(self) -> Store:
         return self
@@ -455,6 +462,23 @@ class Store:
         with self._lock:
             try:
                 yield self._c
+            except sqlite3.Error as exc:
+                raise _translate(exc, self.path) from exc
+
+    @contextmanager
+    def _snapshot(self) -> Iterator[sqlite3.Connection]:
+        """A second, read-only connection for the big reads the window makes on threads (all
+        sample ids, a page of pictures, every run): in WAL mode they read a snapshot while a
+        write goes on, so a digit saved meanwhile never waits for them, nor they for an
+        import. Without WAL SQLite itself makes them take turns, which is still correct."""
+        with self._reader_lock:
+            self._c  # noqa: B018 - closed store: the same StoreError as every call
+            try:
+                if self._reader is None:
+                    self._reader = sqlite3.connect(self.path, timeout=self._timeout,
+                                                   isolation_level=None, check_same_thread=False)
+                    self._reader.execute("PRAGMA query_only=ON")
+                yield self._reader
             except sqlite3.Error as exc:
                 raise _translate(exc, self.path) from exc
 
@@ -548,10 +572,11 @@ class Store:
 
     def list_runs(self) -> list[RunRecord]:
         """All runs, newest first. Rows that cannot be decoded are skipped and listed in
-        `self.skipped`."""
-        with self._read() as c:
+        `self.skipped`. (Read through the snapshot connection and decoded outside any lock:
+        3,000 runs never hold up a write.)"""
+        with self._snapshot() as c:
             rows = c.execute(f"SELECT {_RUN_COLUMNS} FROM runs ORDER BY id DESC").fetchall()
-            return self._decoded("runs", rows, self._run)
+        return self._decoded("runs", rows, self._run)
 
     def get_run(self, run_id: int) -> RunRecord:
         """The run with this id; KeyError if there is none, StoreError (BAD_ROW) if damaged."""
@@ -664,7 +689,7 @@ class Store:
         """(ids int64, labels uint8, how many rows were left out) of every sample, by label
         then id: what a list of 100,000 samples needs without decoding a single picture
         (rows whose label is not a digit 0-9 are left out and counted)."""
-        with self._read() as c:
+        with self._snapshot() as c:
             rows = c.execute("SELECT id, label FROM samples ORDER BY label, id").fetchall()
         if not rows:
             return np.zeros(0, np.int64), np.zeros(0, np.uint8), 0
@@ -681,7 +706,7 @@ class Store:
         drawn) for these ids (unknown ids are left out): thumbnails, a page at a time."""
         ids = _ids(sample_ids)
         out: dict[int, tuple[np.ndarray | None, str]] = {}
-        with self._read() as c:
+        with self._snapshot() as c:
             for start in range(0, len(ids), 500):  # SQLite's limit on ? parameters is 999+
                 part = ids[start:start + 500]
                 marks = ",".join("?" * len(part))
@@ -693,6 +718,12 @@ class Store:
                         picture = None
                     out[int(sid)] = (picture, str(created or ""))
         return out
+
+    def count_samples(self, label: int) -> int:
+        """How many samples of this digit (one index range: quick with 100,000 samples)."""
+        with self._read() as c:
+            return int(c.execute("SELECT COUNT(*) FROM samples WHERE label=?",
+                                 (check_label(label),)).fetchone()[0])
 
     def sample_counts(self) -> dict[int, int]:
         """Samples per digit, every digit 0-9 present (zeros included)."""

@@ -231,9 +231,11 @@ def build_app(store: Any = None, open_store: bool = True) -> App:
     app.drawing.render_now()
 
     def phase_two() -> None:
-        _build_phase_two(app, store, open_store)
-        app.built_at = time.perf_counter()
-        app.built.done.emit()
+        def built() -> None:
+            app.built_at = time.perf_counter()
+            app.built.done.emit()
+
+        _build_phase_two(app, store, open_store, built)
 
     # Step two waits for the canvas's first paint: the person sees the window (and can draw)
     # before pyqtgraph is imported and the tabs are built.
@@ -391,8 +393,11 @@ def _sync_check(action):
     return sync
 
 
-def _build_phase_two(app: App, store: Any, open_store: bool) -> None:
-    """Charts and the tabs that need the database, after the first paint."""
+def _build_phase_two(app: App, store: Any, open_store: bool, built: Any) -> None:
+    """Charts and the other tabs, after the first paint; History and My digits once the
+    database is open (on a thread: checking a 150 MB database takes a second), then `built`."""
+    from PySide6.QtWidgets import QStackedWidget
+
     from kpgui.ui.panels.evaluation import EvaluationPanel
     from kpgui.ui.panels.normalisation import NormalisationPanel
     from kpgui.ui.panels.training_plots import TrainingPlots
@@ -409,8 +414,62 @@ def _build_phase_two(app: App, store: Any, open_store: bool) -> None:
     tab.setSizes([380, 420])
     p["plots"] = plots
 
-    if store is None and open_store:
-        store, app.store_problem = open_default_store(w)
+    holders: dict[str, QStackedWidget] = {}
+
+    def holder(title: str) -> None:  # the tab's place, filled when the database is open
+        holders[title] = QStackedWidget()
+        holders[title].addWidget(QLabel("Opening the kpgui database…"))
+        w.add_tab(holders[title], title, TAB_KEYS[title])
+
+    holder("History")
+    evaluation = EvaluationPanel(s, app.tasks)
+    evaluation.image_chosen.connect(app.drawing.show_image)
+    p["evaluation"] = evaluation
+    w.add_tab(evaluation, "Evaluation", TAB_KEYS["Evaluation"])
+    weights = WeightsPanel(s)
+    p["weights"] = weights
+    w.add_tab(weights, "Weights", TAB_KEYS["Weights"])
+    seeing = NormalisationPanel(s)
+    p["how_it_sees"] = seeing
+    w.add_tab(seeing, "How it sees", TAB_KEYS["How it sees"])
+    holder("My digits")
+    w.fit_dock()
+
+    def opened(store: Any) -> None:
+        _build_store_tabs(app, store, holders)
+        app.tasks.run(lambda _t: _clean_leftovers(), key="clean", doing="Tidying up")
+        built()
+
+    if store is not None or not open_store:
+        opened(store)
+        return
+    from kpgui.core.store import Store
+
+    def attempt(_task) -> tuple[Any, BaseException | None]:
+        try:
+            return Store.open_default(), None
+        except BaseException as exc:  # noqa: BLE001 - explained on the GUI thread below
+            return None, exc
+
+    def answer(result: tuple[Any, BaseException | None]) -> None:
+        ready, problem = result
+
+        def again() -> Any:  # what open_default_store tries: the answer found on the thread
+            if problem is not None:
+                raise problem
+            return ready
+
+        store, app.store_problem = open_default_store(w, again)
+        opened(store)
+
+    task = app.tasks.run(attempt, key="store", doing="Opening the kpgui database")
+    task.done.connect(answer)
+    task.failed.connect(lambda _title, text: (setattr(app, "store_problem", text), opened(None)))
+
+
+def _build_store_tabs(app: App, store: Any, holders: dict) -> None:
+    """History and My digits in their places (or why they are unavailable)."""
+    w, s, p = app.window, app.state, app.panels
     app.store = store
     app.training.store = store
     app.samples.store = store
@@ -431,18 +490,6 @@ def _build_phase_two(app: App, store: Any, open_store: bool) -> None:
     else:
         history = unavailable("Run history", app.store_problem)
     p["history"] = history
-    w.add_tab(history, "History", TAB_KEYS["History"])
-
-    evaluation = EvaluationPanel(s, app.tasks)
-    evaluation.image_chosen.connect(app.drawing.show_image)
-    p["evaluation"] = evaluation
-    w.add_tab(evaluation, "Evaluation", TAB_KEYS["Evaluation"])
-    weights = WeightsPanel(s)
-    p["weights"] = weights
-    w.add_tab(weights, "Weights", TAB_KEYS["Weights"])
-    seeing = NormalisationPanel(s)
-    p["how_it_sees"] = seeing
-    w.add_tab(seeing, "How it sees", TAB_KEYS["How it sees"])
 
     if store is not None:
         mine = _my_digits(app, store)
@@ -451,11 +498,15 @@ def _build_phase_two(app: App, store: Any, open_store: bool) -> None:
         p["drawing"].sample_bar.setEnabled(False)
         p["drawing"].sample_bar.setToolTip("Samples cannot be saved: the database is unavailable")
     p["my_digits"] = mine
-    w.add_tab(mine, "My digits", TAB_KEYS["My digits"])
+    for title, widget in (("History", history), ("My digits", mine)):
+        place = holders[title]
+        waiting = place.widget(0)
+        place.addWidget(widget)
+        place.setCurrentWidget(widget)
+        place.removeWidget(waiting)
+        waiting.deleteLater()
     if app.store_problem and store is not None:  # recovered: say where the old file is
         s.say(app.store_problem, 15000)
-    w.fit_dock()
-    app.tasks.run(lambda _t: _clean_leftovers(), key="clean", doing="Tidying up")
 
 
 def _clean_leftovers() -> list:
@@ -479,7 +530,7 @@ def _my_digits(app: App, store: Any) -> QWidget:
     samples.open_requested.connect(app.samples.open_sample)
     app.samples.image_chosen.connect(app.drawing.show_image)
     app.samples.refresh()  # the list is read on a thread
-    finetune = FineTunePanel(s, store)
+    finetune = FineTunePanel(s)
     finetune.finetune_requested.connect(lambda epochs, repeat, n: actions.finetune(app, epochs, repeat, n))
     app.panels["samples"] = samples
     app.panels["finetune"] = finetune
@@ -491,14 +542,15 @@ def _my_digits(app: App, store: Any) -> QWidget:
     return split
 
 
-def open_default_store(parent: QWidget | None) -> tuple[Any, str]:
-    """(Store, "") or (None, why): the default database, recovering a damaged one if the person
-    agrees. Exactly one dialog is shown when something is wrong."""
+def open_default_store(parent: QWidget | None, attempt: Any = None) -> tuple[Any, str]:
+    """(Store, "") or (None, why): the default database (`attempt()` when given: the outcome
+    of opening it on a thread), recovering a damaged one if the person agrees. Exactly one
+    dialog is shown when something is wrong."""
     from kpgui.core.paths import FolderError
     from kpgui.core.store import Store, StoreError
 
     try:
-        return Store.open_default(), ""
+        return (attempt or Store.open_default)(), ""
     except StoreError as exc:
         path = exc.path
         if exc.kind == StoreError.CORRUPT and path is not None:

@@ -80,6 +80,7 @@ def test_a_second_fine_tune_click_is_refused_while_one_runs(qtbot, app, monkeypa
         app.store.add_sample(i % 10, [rng.uniform(0, 300, (5, 2))], 18.0, (400, 400),
                              rng.random((28, 28)).astype(np.float32))
     app.state.samples_changed()
+    app.tasks.wait(10)  # the samples are read on a thread
     panel = app.panels["finetune"]
     panel.button.click()
     assert len(started) == 1 and app.state.training.busy

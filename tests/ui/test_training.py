@@ -181,6 +181,7 @@ def test_finetune_from_the_panel_uses_the_core_and_reports_honestly(qtbot, app, 
         pts = rng.uniform(0, 300, (5, 2))
         app.store.add_sample(int(label), [pts], 18.0, (400, 400), img / 255.0)
     app.state.samples_changed()
+    app.tasks.wait(10)  # the samples are read on a thread
     panel = app.panels["finetune"]
     assert panel.button.isEnabled()
     assert "too few to judge" in panel.info.text()  # 60 samples: ~15 held out, < 20

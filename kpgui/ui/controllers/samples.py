@@ -183,8 +183,7 @@ class SampleController(QObject):
         saved = self._keep([(int(label), d.strokes, d.image)])
         if saved is None:
             return None
-        ids, counts = saved
-        count = counts.get(int(label), 0)
+        ids, count = saved
         self.state.say(f"Saved as {label} ({count} sample{'s' if count != 1 else ''} of {label})")
         return ids[-1]
 
@@ -204,22 +203,23 @@ class SampleController(QObject):
         self.state.say(f"Saved {''.join(map(str, labels))} as {n} samples, one per digit.")
         return saved[0][-1]
 
-    def _keep(self, samples: list[tuple[int, Any, Any]]) -> tuple[list[int], dict] | None:
+    def _keep(self, samples: list[tuple[int, Any, Any]]) -> tuple[list[int], int] | None:
         """Store (label, strokes, image) samples drawn with the current pen and canvas; then the
-        canvas is cleared. Their ids and the counts per label, or None (said why) on failure."""
+        canvas is cleared. Their ids and how many samples of the last one's digit there are
+        now, or None (said why) on failure."""
         d = self.state.drawing
         try:
             ids = [self.store.add_sample(label, [np.asarray(s, np.float64).reshape(-1, 2)
                                                  for s in strokes], d.pen_width, d.canvas_size,
                                          image)
                    for label, strokes, image in samples]
-            counts = self.store.sample_counts()
+            count = self.store.count_samples(samples[-1][0])
         except Exception as exc:  # noqa: BLE001 - StoreError etc. explain themselves
             self.state.say(f"Not saved: {exc}", 10000)
             return None
         self.state.samples_changed()
         self.clear_canvas()
-        return ids, counts
+        return ids, count
 
     def relabel(self, ids: list[int], label: int) -> None:
         self.thumbnails.forget(ids)
