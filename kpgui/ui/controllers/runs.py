@@ -12,13 +12,29 @@ from PySide6.QtCore import QObject
 from kpgui.core.state import AppState, RunList
 
 
-def read_runs(store: Any) -> RunList:
-    """Every run with History's names for them (JSON decoding and naming of 3,000 runs takes a
-    few hundred ms: never on the GUI thread)."""
+def read_runs(store: Any, known: RunList | None = None) -> RunList:
+    """Every run with History's names for them. Decoding 3,000 runs takes a second of Python,
+    so it happens once (on a thread); after that only new runs are decoded, renames and
+    deletions taken from a quick (id, name) list."""
+    from dataclasses import replace
+
     from kpgui.core.runs import run_labels
 
-    runs = store.list_runs()
-    skipped = len(store.skipped)
+    if known is None or known.error or known.skipped:
+        runs = store.list_runs()
+        skipped = len(store.skipped)
+    else:
+        names = store.run_names()
+        have = {r.id: r for r in known.runs}
+        if len(names) == len(have) and all(have.get(i) is not None and have[i].name == n
+                                           for i, n in names.items()):
+            return known  # nothing changed: no names to work out again
+        new = store.list_runs([i for i in names if i not in have]) if set(names) - set(have) \
+            else []
+        skipped = len(store.skipped) if new else 0
+        kept = [r if r.name == names[r.id] else replace(r, name=names[r.id])
+                for r in known.runs if r.id in names]
+        runs = sorted([*kept, *new], key=lambda r: -r.id)
     return RunList(tuple(runs), run_labels(runs) if runs else {}, skipped)
 
 
@@ -36,8 +52,10 @@ class RunsController(QObject):
         """Read the runs again on a thread; the latest read wins."""
         if self.store is None:
             return None
-        store = self.store
-        task = self.tasks.run(lambda _t: read_runs(store), key="runs", doing="Reading the runs")
+        store, known = self.store, self.state.run_list
+        known = known if known.runs else None
+        task = self.tasks.run(lambda _t: read_runs(store, known), key="runs",
+                              doing="Reading the runs")
         task.done.connect(self.state.set_run_list)
         task.failed.connect(lambda _title, text: self.state.set_run_list(RunList(error=text)))
         return task

@@ -46,9 +46,12 @@ def _date(text: Any) -> str:
     if not text:
         return ""
     try:
-        return _dt.datetime.fromisoformat(str(text)).strftime("%Y-%m-%d %H:%M")
+        d = _dt.datetime.fromisoformat(str(text))
     except ValueError:
         return str(text)
+    # Not strftime: it imports `time` on every call, through PySide's Python import hook
+    # (40 us a date: 120 ms to sort 3,000 runs by date).
+    return f"{d.year:04d}-{d.month:02d}-{d.day:02d} {d.hour:02d}:{d.minute:02d}"
 
 
 def _epochs(run: RunRecord) -> tuple[str, Any]:
@@ -122,8 +125,13 @@ class RunsTableModel(QAbstractTableModel):
 
     def _apply_sort(self) -> None:
         col = self.sort_column
-        self.runs.sort(key=lambda r: self._cell(r, col)[1],
-                       reverse=self.sort_order == Qt.SortOrder.DescendingOrder)
+        if COLUMNS[col] == "Date":  # the usual order, without formatting 3,000 dates
+            def key(r: Any) -> Any:
+                return f"{r.created_at or ''}|{r.id:09d}"
+        else:
+            def key(r: Any) -> Any:
+                return self._cell(r, col)[1]
+        self.runs.sort(key=key, reverse=self.sort_order == Qt.SortOrder.DescendingOrder)
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
         """Sort the rows (the view calls this when a header is clicked); selections follow."""

@@ -108,7 +108,7 @@ class SamplesPanel(QWidget):
         self.grid = thumbnail_list(QSize(70, 80), kind=QListView)
         self.grid.setModel(self.model)
         self.grid.setLayoutMode(QListView.LayoutMode.Batched)  # 100,000 rows: laid out in steps
-        self.grid.setBatchSize(2000)
+        self.grid.setBatchSize(500)
         self.grid.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.grid.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.grid.customContextMenuRequested.connect(self._context_menu)
