@@ -54,7 +54,8 @@ def _run_quietly(args: argparse.Namespace) -> int:
         logging.getLogger(name).setLevel(logging.ERROR)
     saved = sys.stderr
     with stderr_to(log_path("tensorflow-cli.log")) as terminal:
-        sys.stderr = terminal
+        if saved is sys.__stderr__:  # Python's own stderr stays the terminal (a caller's stays)
+            sys.stderr = terminal
         try:
             return int(args.run(args) or 0)
         finally:

@@ -183,6 +183,8 @@ class App:
 
     def set_theme(self, name: str) -> None:
         theme.apply_theme(name)
+        if self.samples is not None:  # thumbnails are drawn in the theme's ink and paper
+            self.samples.thumbnails.forget()
         if self.settings is not None:
             self.settings.setValue("view/theme", name)
         for action_name, action in self.theme_actions.items():

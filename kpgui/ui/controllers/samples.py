@@ -69,6 +69,7 @@ class Thumbnails(QObject):
         """Drop kept pictures (all, or these ids: relabelled or deleted)."""
         if sample_ids is None:
             self._cache.clear()
+            self.ready.emit()  # views ask again (and get them redrawn)
         else:
             for sid in sample_ids:
                 self._cache.pop(int(sid), None)
