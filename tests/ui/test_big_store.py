@@ -5,7 +5,6 @@ with a 10 ms watchdog timer on a store of 100,000 samples and 3,000 runs."""
 
 from __future__ import annotations
 
-import os
 import sys
 import time
 from pathlib import Path
@@ -24,6 +23,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 # The budget is 100 ms on a quiet machine (benchmarks/bench_bigstore.py reports it); the tests
 # run on a shared 2-core machine, so they allow a margin that still fails the old design by 10x.
 STALL_LIMIT_MS = 250.0
+# Every tab built (the database opened and checked on a thread): 1.2 s measured by the benchmark,
+# the window itself is up and drawing in 0.2 s; the old design took 90 s.
+OPEN_LIMIT_S = 6.0
 
 
 class Watchdog(QObject):
@@ -141,4 +143,4 @@ def test_100000_samples_and_3000_runs_never_stall_the_window(qtbot, errors, answ
     close_app(app)
     slow = {what: ms for what, ms in stalls.items() if ms > STALL_LIMIT_MS}
     assert not slow, f"GUI stalls over {STALL_LIMIT_MS:g} ms: {slow}"
-    assert opened < 3 * 2.0 if os.environ.get("CI") else opened < 10.0  # 2 s on a quiet machine
+    assert opened < OPEN_LIMIT_S
