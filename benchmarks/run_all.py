@@ -36,6 +36,7 @@ BENCHMARKS: dict[str, str] = {
     "numbers": "bench_numbers.py",  # 10
     "pendigits": "bench_pendigits.py",  # 11
     "inside": "bench_inside.py",  # 12
+    "bigstore": "bench_bigstore.py",  # 13
 }
 
 

@@ -46,6 +46,32 @@ def _quiet_stdout() -> None:
         pass
 
 
+QUIET_TF_COMMANDS = ("predict", "evaluate")  # may load a model only Keras runs (train: its own)
+
+
+def _run_quietly(args: argparse.Namespace) -> int:
+    """Run a command that may import TensorFlow with its log lines kept off the terminal: its
+    C++ side writes straight to file descriptor 2 (even with TF_CPP_MIN_LOG_LEVEL=3, before
+    absl is initialised), so fd 2 goes to a log while Python's own stderr stays the terminal;
+    absl's and TensorFlow's Python loggers keep only errors."""
+    import logging
+
+    from kpgui.core.paths import log_path
+    from kpgui.core.worker import stderr_to
+
+    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+    for name in ("absl", "tensorflow"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+    saved = sys.stderr
+    with stderr_to(log_path("tensorflow-cli.log")) as terminal:
+        if saved is sys.__stderr__:  # Python's own stderr stays the terminal (a caller's stays)
+            sys.stderr = terminal
+        try:
+            return int(args.run(args) or 0)
+        finally:
+            sys.stderr = saved
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command; every error a person can cause ends in one line and a non-zero exit
     code, never a traceback (set KPGUI_DEBUG=1 to see tracebacks of unexpected errors)."""
@@ -66,6 +92,8 @@ def main(argv: list[str] | None = None) -> int:
 
         return launch()
     try:
+        if args.command in QUIET_TF_COMMANDS:
+            return _run_quietly(args)
         return int(args.run(args) or 0)
     except KeyboardInterrupt:
         print("kpgui: interrupted", file=sys.stderr)

@@ -217,9 +217,11 @@ def _read_archive(p: Path) -> tuple[dict, Any]:
         raise ModelLoadError(f"{p.name} could not be read ({exc}); it may be corrupt") from exc
 
 
-def _read_weights(p: Path, config: dict, weights: Any) -> list[DenseLayer] | None:
-    """The Dense layers of a plain model, or None for one Keras must build. Either way the
-    config's size and the weights' claimed shapes and values are checked first."""
+def _read_weights(p: Path, config: dict, weights: Any, allow_keras: bool = True
+                  ) -> list[DenseLayer] | None:
+    """The Dense layers of a plain model, or None for one Keras must build (without
+    `allow_keras`: ModelLoadError saying why and what works instead). Either way the config's
+    size and the weights' claimed shapes and values are checked first."""
     try:
         import h5py
 
@@ -232,8 +234,10 @@ def _read_weights(p: Path, config: dict, weights: Any) -> list[DenseLayer] | Non
                 raise ModelLoadError(_weight_message(p.name, problem))
             try:
                 return _plain_layers(config, h5)
-            except _NotPlain:
-                return None
+            except _NotPlain as why:
+                if allow_keras:
+                    return None
+                raise ModelLoadError(needs_keras_message(p, str(why))) from None
     except ModelLoadError as exc:
         if str(exc).startswith(p.name):
             raise
@@ -247,6 +251,16 @@ def _read_weights(p: Path, config: dict, weights: Any) -> list[DenseLayer] | Non
             OverflowError, MemoryError) as exc:  # what h5py/NumPy raise for a damaged file
         raise ModelLoadError(f"{p.name} has unreadable weights or config ({exc}); "
                              f"{_DAMAGED}.") from exc
+
+
+def needs_keras_message(p: Path, why: str) -> str:
+    """Why a model that only Keras can run is refused where TensorFlow is never loaded (the
+    window), and what works instead."""
+    return (f"{p.name} has {why}. kpgui reads dense models (Dense, Dropout, Flatten and "
+            "Activation layers) in the window, in NumPy, so reading stays instant and TensorFlow "
+            "is never loaded here. Read pictures with this model on the command line instead: "
+            f"kpgui predict --model {p} picture.png (or kpgui evaluate --model {p}); or open a "
+            "dense model, or train one in the Training tab.")
 
 
 def _weight_message(name: str, problem: WeightProblem) -> str:
@@ -311,8 +325,11 @@ class Predictor:
     # -- construction ------------------------------------------------------------------------
 
     @classmethod
-    def load(cls, path: str | Path | None = None) -> Predictor:
+    def load(cls, path: str | Path | None = None, allow_keras: bool = True) -> Predictor:
         """Read a `.keras` file (None: the shipped default model). Raises ModelLoadError.
+
+        `allow_keras=False` (the window) refuses, with a message naming the layer and what
+        works instead, a model the NumPy path cannot run, rather than importing TensorFlow.
 
         Everything a forged or damaged file could make expensive is checked before it is paid
         for (see kpgui.core.modelfile); weights must be finite and sane; TensorFlow is imported
@@ -324,7 +341,7 @@ class Predictor:
         config, weights = _read_archive(p)
         card = read_model_card(p)
         with weights:
-            layers = _read_weights(p, config, weights)
+            layers = _read_weights(p, config, weights, allow_keras)
         if layers is None:
             return cls._load_with_keras(p, card)
         _check_io(layers[0].kernel.shape[0], layers[-1].kernel.shape[1], p.name)

@@ -12,13 +12,19 @@ tested without a window.
     training     whether a run is going, what it is doing, and the stream of its numbers
     candidate    a finished run's model, waiting for the person to keep or discard it
     overlays     past runs whose curves are drawn over the live plots
+    run_list     the stored runs as History shows them (read on a thread by the runs controller)
+    sample_index the person's samples: ids and labels only (pictures are fetched a page at a
+                 time for what is on screen), read on a thread by the sample controller
+
+`events.runs` / `events.samples` say "the store changed: read again"; `events.run_list` /
+`events.sample_index` carry what was read.
 """
 
 from __future__ import annotations
 
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -57,7 +63,8 @@ class Events:
     NAMES = ("model", "drawing", "reading", "training", "status", "run_began", "batch", "epoch",
              "run_ended", "candidate", "overlays", "runs", "samples", "message", "sweep",
              "one_weight",  # one_weight: what the One weight lesson reached ("diverged")
-             "layers")  # layers: a run's per-layer numbers (kpgui.core.layerstats.LayerStats)
+             "layers",  # layers: a run's per-layer numbers (kpgui.core.layerstats.LayerStats)
+             "run_list", "sample_index")
 
     def __init__(self) -> None:
         for name in self.NAMES:
@@ -196,6 +203,32 @@ class Overlay:
     layer_stats: dict | None = None  # LayerHistory.to_dict() of the run, if it has them
 
 
+@dataclass(frozen=True)
+class RunList:
+    """The stored runs, newest first, with History's names for them."""
+
+    runs: tuple = ()  # kpgui.core.store.RunRecord
+    labels: dict = field(default_factory=dict)  # run id -> name saying how it differs
+    skipped: int = 0  # damaged records left out
+    error: str = ""  # why the runs could not be read, if they could not
+
+
+@dataclass(frozen=True)
+class SampleIndex:
+    """Every sample as (id, label), by label then id: enough to list 100,000 of them."""
+
+    ids: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    labels: np.ndarray = field(default_factory=lambda: np.zeros(0, np.uint8))
+    skipped: int = 0
+    error: str = ""
+
+    @property
+    def counts(self) -> dict[int, int]:
+        """Samples per digit, all ten present."""
+        found = np.bincount(self.labels, minlength=10)[:10]
+        return {d: int(found[d]) for d in range(10)}
+
+
 class AppState:
     """The one state of the window (see the module docstring)."""
 
@@ -214,6 +247,8 @@ class AppState:
         from kpgui.core.runs import RunColours
 
         self.colours = RunColours()  # one colour per run, everywhere (issue 24)
+        self._run_list = RunList()
+        self._sample_index = SampleIndex()
         self.predictions = 0  # how many readings were computed (tests check the coalescing)
         self.last_error = ""  # why the last reading failed, if it did
 
@@ -404,3 +439,21 @@ class AppState:
 
     def samples_changed(self) -> None:
         self.events.samples.emit()
+
+    # -- what the store holds (read on threads by the controllers) ----------------------------
+
+    @property
+    def run_list(self) -> RunList:
+        return self._run_list
+
+    def set_run_list(self, runs: RunList) -> None:
+        self._run_list = runs
+        self.events.run_list.emit(runs)
+
+    @property
+    def sample_index(self) -> SampleIndex:
+        return self._sample_index
+
+    def set_sample_index(self, index: SampleIndex) -> None:
+        self._sample_index = index
+        self.events.sample_index.emit(index)

@@ -33,6 +33,7 @@ import os
 import re
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -59,6 +60,7 @@ from kpgui.core.spec import ModelSpec
 SCHEMA_VERSION = 2  # 2: run_stats (per-layer training numbers); a v1 file gains the table on open
 DEFAULT_TIMEOUT = 2.0  # seconds to wait for another program's lock before giving up
 ORPHAN_AFTER_S = 3600.0  # a model file no run points to for an hour was never recorded
+IMPORT_CHUNK = 200  # samples per transaction of an import: a digit saved meanwhile waits ~10 ms
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -390,6 +392,9 @@ class Store:
         self.skipped: list[SkippedRow] = []  # rows the last listing left out (see module doc)
         self.last_import = ImportReport()  # what the last import_samples did
         self._conn: sqlite3.Connection | None = None
+        self._reader: sqlite3.Connection | None = None  # see _snapshot
+        self._reader_lock = threading.Lock()
+        self._timeout = timeout
         self.readonly = readonly and self.path.is_file()  # no file yet: create it as usual
         if not self.readonly:
             _prepare_folder(self.path)
@@ -513,6 +518,10 @@ class Store:
             if self._conn is not None:
                 self._conn.close()
                 self._conn = None
+        with self._reader_lock:
+            if self._reader is not None:
+                self._reader.close()
+                self._reader = None
 
     def __enter__(self) -> Store:
         return self
@@ -534,6 +543,23 @@ class Store:
         with self._lock:
             try:
                 yield self._c
+            except sqlite3.Error as exc:
+                raise _translate(exc, self.path) from exc
+
+    @contextmanager
+    def _snapshot(self) -> Iterator[sqlite3.Connection]:
+        """A second, read-only connection for the big reads the window makes on threads (all
+        sample ids, a page of pictures, every run): in WAL mode they read a snapshot while a
+        write goes on, so a digit saved meanwhile never waits for them, nor they for an
+        import. Without WAL SQLite itself makes them take turns, which is still correct."""
+        with self._reader_lock:
+            self._c  # noqa: B018 - closed store: the same StoreError as every call
+            try:
+                if self._reader is None:
+                    self._reader = sqlite3.connect(self.path, timeout=self._timeout,
+                                                   isolation_level=None, check_same_thread=False)
+                    self._reader.execute("PRAGMA query_only=ON")
+                yield self._reader
             except sqlite3.Error as exc:
                 raise _translate(exc, self.path) from exc
 
@@ -647,12 +673,27 @@ class Store:
                 f"delete that {what} (the rest of the database is fine).", StoreError.BAD_ROW,
                 self.path) from exc
 
-    def list_runs(self) -> list[RunRecord]:
-        """All runs, newest first. Rows that cannot be decoded are skipped and listed in
-        `self.skipped`."""
-        with self._read() as c:
-            rows = c.execute(f"SELECT {_RUN_COLUMNS} FROM runs ORDER BY id DESC").fetchall()
-            return self._decoded("runs", rows, self._run)
+    def list_runs(self, ids: Sequence[int] | None = None) -> list[RunRecord]:
+        """All runs (or those with these ids), newest first. Rows that cannot be decoded are
+        skipped and listed in `self.skipped`. (Read through the snapshot connection and
+        decoded outside any lock: 3,000 runs never hold up a write.)"""
+        with self._snapshot() as c:
+            if ids is None:
+                rows = c.execute(f"SELECT {_RUN_COLUMNS} FROM runs ORDER BY id DESC").fetchall()
+            else:
+                wanted, rows = _ids(ids), []
+                for start in range(0, len(wanted), 500):
+                    part = wanted[start:start + 500]
+                    rows += c.execute(f"SELECT {_RUN_COLUMNS} FROM runs WHERE id IN "
+                                      f"({','.join('?' * len(part))})", part).fetchall()
+                rows.sort(key=lambda r: -r[0])
+        return self._decoded("runs", rows, self._run)
+
+    def run_names(self) -> dict[int, str | None]:
+        """id -> name of every run: what changes after a run is recorded (renames, deletions,
+        new runs) without decoding 3,000 histories."""
+        with self._snapshot() as c:
+            return {int(i): n for i, n in c.execute("SELECT id, name FROM runs")}
 
     def get_run(self, run_id: int) -> RunRecord:
         """The run with this id; KeyError if there is none, StoreError (BAD_ROW) if damaged."""
@@ -812,6 +853,49 @@ class Store:
             raise KeyError(f"no sample with id {sample_id}")
         return self._one("samples", row, self._sample)
 
+    def sample_index(self) -> tuple[np.ndarray, np.ndarray, int]:
+        """(ids int64, labels uint8, how many rows were left out) of every sample, by label
+        then id: what a list of 100,000 samples needs without decoding a single picture
+        (rows whose label is not a digit 0-9 are left out and counted)."""
+        # One text of ids per digit, parsed by NumPy: 100,000 Python tuples would keep the GIL
+        # (and so the window) busy for a fifth of a second.
+        with self._snapshot() as c:
+            groups = c.execute(
+                "SELECT label, group_concat(id) FROM (SELECT id, label FROM samples "
+                "WHERE typeof(label)='integer' AND label BETWEEN 0 AND 9 ORDER BY label, id) "
+                "GROUP BY label ORDER BY label").fetchall()
+            bad = c.execute("SELECT COUNT(*) FROM samples WHERE NOT (typeof(label)='integer' "
+                            "AND label BETWEEN 0 AND 9)").fetchone()[0]
+        parts = [np.fromstring(text, np.int64, sep=",") for _label, text in groups if text]
+        ids = np.concatenate(parts) if parts else np.zeros(0, np.int64)
+        labels = np.repeat(np.array([g[0] for g in groups if g[1]], np.uint8),
+                           [len(p) for p in parts]) if parts else np.zeros(0, np.uint8)
+        return ids, labels, int(bad)
+
+    def sample_pictures(self, sample_ids: Sequence[int]) -> dict[int, tuple[np.ndarray | None, str]]:
+        """id -> (28x28 uint8 picture, or None when its stored picture is damaged; when it was
+        drawn) for these ids (unknown ids are left out): thumbnails, a page at a time."""
+        ids = _ids(sample_ids)
+        out: dict[int, tuple[np.ndarray | None, str]] = {}
+        with self._snapshot() as c:
+            for start in range(0, len(ids), 500):  # SQLite's limit on ? parameters is 999+
+                part = ids[start:start + 500]
+                marks = ",".join("?" * len(part))
+                for sid, image, created in c.execute(
+                        f"SELECT id, image, created_at FROM samples WHERE id IN ({marks})", part):
+                    try:
+                        picture: np.ndarray | None = _stored_image(image)
+                    except _BadRow:
+                        picture = None
+                    out[int(sid)] = (picture, str(created or ""))
+        return out
+
+    def count_samples(self, label: int) -> int:
+        """How many samples of this digit (one index range: quick with 100,000 samples)."""
+        with self._read() as c:
+            return int(c.execute("SELECT COUNT(*) FROM samples WHERE label=?",
+                                 (check_label(label),)).fetchone()[0])
+
     def sample_counts(self) -> dict[int, int]:
         """Samples per digit, every digit 0-9 present (zeros included)."""
         counts = dict.fromkeys(range(10), 0)
@@ -893,11 +977,13 @@ class Store:
     def import_samples(self, path: str | os.PathLike) -> int:
         """Add the samples of a file made by export_samples; returns how many were added.
 
-        The whole file is validated first and added in one transaction: a bad or foreign file
-        (SampleFileError, a ValueError naming the reason) adds nothing. Samples already in the
-        store (same digit, picture and strokes) are skipped, so importing a file twice does not
-        double them; a sample the file holds twice is added once. `self.last_import` says
-        how many of each (ImportReport).
+        The whole file is validated first: a bad or foreign file (SampleFileError, a ValueError
+        naming the reason) adds nothing. It is then added in transactions of IMPORT_CHUNK
+        samples, so a digit saved meanwhile (the window) never waits for a long import; a
+        failure part-way (disk full) keeps the chunks already committed, and importing the file
+        again adds the rest. Samples already in the store (same digit, picture and strokes) are
+        skipped, so importing a file twice does not double them; a sample the file holds twice
+        is added once. `self.last_import` says how many of each (ImportReport).
         """
         bundle = read_samples_file(path)
         rows = []
@@ -908,17 +994,20 @@ class Store:
                          bundle.images[i], bundle.created_at[i] if bundle.created_at else _now()))
         added, present, repeated = 0, 0, 0
         seen: set[str] = set()
-        with self._write() as c:
-            for label, pts, lens, pen, w, h, img, created in rows:
-                digest = _digest(label, img, pts, lens)
-                if digest in seen:  # the file holds this sample twice
-                    repeated += 1
-                    continue
-                seen.add(digest)
-                if c.execute("SELECT 1 FROM samples WHERE digest=? LIMIT 1", (digest,)).fetchone():
-                    present += 1
-                    continue
-                self._insert_sample(c, label, pts, lens, pen, w, h, img, created)
-                added += 1
+        for start in range(0, len(rows), IMPORT_CHUNK):
+            with self._write() as c:
+                for label, pts, lens, pen, w, h, img, created in rows[start:start + IMPORT_CHUNK]:
+                    digest = _digest(label, img, pts, lens)
+                    if digest in seen:  # the file holds this sample twice
+                        repeated += 1
+                        continue
+                    seen.add(digest)
+                    if c.execute("SELECT 1 FROM samples WHERE digest=? LIMIT 1",
+                                 (digest,)).fetchone():
+                        present += 1
+                        continue
+                    self._insert_sample(c, label, pts, lens, pen, w, h, img, created)
+                    added += 1
+            time.sleep(0.001)  # let a waiting writer (a digit key in the window) take its turn
         self.last_import = ImportReport(added, present, repeated)
         return added

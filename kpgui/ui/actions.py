@@ -80,18 +80,21 @@ def export_experiment(app: App) -> None:
     task.failed.connect(lambda _t, text: dialogs.show_error(app.window, "Cannot export", text))
 
 
-def open_experiment(app: App, path: str | None = None) -> None:
+def open_experiment(app: App, path: str | None = None):
     from kpgui.core.experiment import load_experiment
 
     path = path or dialogs.ask_open_path(app.window, "Open experiment", dialogs.EXPERIMENT_FILTER)
     if not path:
         return
-    try:
-        experiment = load_experiment(path)
-    except ValueError as exc:
-        dialogs.show_error(app.window, "Cannot open the experiment", f"{exc}\n\nThe form is "
-                           "unchanged.")
-        return
+    task = app.tasks.read_file(path, lambda p, _t: load_experiment(p), key="experiment",
+                               doing="Opening the experiment", timeout=10.0)
+    task.done.connect(lambda experiment: _experiment_read(app, path, experiment))
+    task.failed.connect(lambda _title, text: dialogs.show_error(
+        app.window, "Cannot open the experiment", f"{text}\n\nThe form is unchanged."))
+    return task
+
+
+def _experiment_read(app: App, path: str, experiment) -> None:
     app.panels["training"].set_spec(experiment.spec)
     if experiment.sweep is not None:
         app.panels["sweep"].set_fields(experiment.sweep.option, experiment.sweep.values)

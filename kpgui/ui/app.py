@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
 )
 
 from kpgui.core.paths import APP_NAME
+from kpgui.core.spec import ModelSpec
 from kpgui.core.state import AppState
 from kpgui.ui import actions, dialogs, help, theme
 from kpgui.ui import settings as app_settings
@@ -101,10 +102,13 @@ class App:
     built_at: float | None = None  # perf_counter when everything was built
     built: Built = field(default_factory=Built)
     data: Any = None  # DataController: where MNIST is
+    runs: Any = None  # RunsController: History's runs, read on a thread (None without a store)
     theme_actions: dict[str, Any] = field(default_factory=dict)  # View → Theme, by theme name
     inside: Any = None  # InsideController: exciting test images, "Fool it" (issue 21)
     first_paint: Any = None  # starts the second start-up step from the window's first paint
     lessons: Any = None  # LessonController (issue 22b), built with the tabs after the first paint
+    settings_problem: str = ""  # why settings are not kept this session (said once), or ""
+    settings_notes: str = ""  # what restore_settings reset to defaults, as said in the status bar
 
     # -- errors --------------------------------------------------------------------------------
 
@@ -146,24 +150,41 @@ class App:
     # -- settings --------------------------------------------------------------------------------
 
     def restore_settings(self) -> None:
-        s = self.settings
-        w = self.window
-        geometry = s.value("window/geometry")
-        if geometry is not None:
-            w.restoreGeometry(geometry)
-        state = s.value("window/state")
-        if state is not None:
-            w.restoreState(state)
-        w.dock_share = min(max(app_settings.load_float(s, "window/dock_share", w.dock_share), 0.2), 0.8)
-        pen = app_settings.load_float(s, "canvas/pen_width", 18)
-        self.panels["drawing"].pen_spin.setValue(int(round(min(max(pen, 2), 60))))
-        spec = app_settings.load_spec(s)
+        """Put the remembered choices back. Any value that cannot be used (NaN, junk, a huge
+        number, deep nesting) is replaced by its default with one note in the status bar:
+        the window always starts (kpgui.ui.settings)."""
+        s, w = self.settings, self.window
+        problems: list[str] = []
+        if self.settings_problem:
+            problems.append(self.settings_problem)
+        geometry = app_settings.load_bytes(s, "window/geometry", problems)
+        if geometry is not None and not w.restoreGeometry(geometry):
+            problems.append("window geometry")
+        state = app_settings.load_bytes(s, "window/state", problems)
+        if state is not None and not w.restoreState(state):
+            problems.append("window state")
+        w.dock_share = app_settings.load_float(s, "window/dock_share", w.dock_share, 0.2, 0.8,
+                                               problems)
+        pen = app_settings.load_float(s, "canvas/pen_width", 18, 2, 60, problems)
+        self.panels["drawing"].pen_spin.setValue(int(round(pen)))
+        spec = app_settings.load_spec(s, problems)
         if spec is not None:
-            self.panels["training"].set_spec(spec)
-        self.data.located = app_settings.load_text(s, "data/mnist_path")
-        name = app_settings.load_text(s, "view/theme", "system")
-        if name in theme.THEMES and name != "system":
+            try:
+                self.panels["training"].set_spec(spec)
+            except Exception:  # noqa: BLE001 - a value the form cannot show: its defaults
+                problems.append("the training form")
+                self.panels["training"].set_spec(ModelSpec())
+        self.data.located = app_settings.load_text(s, "data/mnist_path", problems=problems)
+        name = app_settings.load_text(s, "view/theme", "system", theme.THEMES, problems)
+        if name != "system":
             self.set_theme(name)
+        if problems:
+            unusable = [p for p in problems if p != self.settings_problem]
+            text = " ".join(filter(None, [self.settings_problem, (
+                "Some saved settings could not be used and were reset to their defaults: "
+                + ", ".join(unusable) + ".") if unusable else ""]))
+            self.settings_notes = text
+            self.state.say(text, 15000)
 
     def restore_model(self) -> None:
         """The model in use when kpgui was closed (issue 24): a missing or changed file leaves
@@ -186,10 +207,15 @@ class App:
         app_settings.save_model_choice(s, str(model.predictor.path) if keep else None,
                                        model.source if keep else "", model.run_id if keep else None)
         s.setValue("window/training_split", self.panels["training_tab"].saveState())
-        s.sync()
+        problem = app_settings.writable_problem(s)
+        if problem and not self.settings_problem:  # said once
+            self.settings_problem = problem
+            self.state.say(problem, 15000)
 
     def set_theme(self, name: str) -> None:
         theme.apply_theme(name)
+        if self.samples is not None:  # thumbnails are drawn in the theme's ink and paper
+            self.samples.thumbnails.forget()
         if self.settings is not None:
             self.settings.setValue("view/theme", name)
         for action_name, action in self.theme_actions.items():
@@ -212,7 +238,7 @@ def build_app(store: Any = None, open_store: bool = True) -> App:
     app.models = ModelController(state, tasks, report, window)
     app.training = TrainingController(state, tasks, store, report, app.data_path, window)
     app.samples = SampleController(state, store, tasks, app.drawing.clear, report, window)
-    app.settings = app_settings.settings()
+    app.settings, app.settings_problem = app_settings.open_settings()
     dialogs.remember_folders(app.settings)  # file dialogs open in the last folder used
     app.data = DataController(state, tasks, app.settings, window)
     form = TrainingPanel(state)
@@ -240,9 +266,11 @@ def build_app(store: Any = None, open_store: bool = True) -> App:
     app.drawing.render_now()
 
     def phase_two() -> None:
-        _build_phase_two(app, store, open_store)
-        app.built_at = time.perf_counter()
-        app.built.done.emit()
+        def built() -> None:
+            app.built_at = time.perf_counter()
+            app.built.done.emit()
+
+        _build_phase_two(app, store, open_store, built)
 
     # Step two waits for the canvas's first paint: the person sees the window (and can draw)
     # before pyqtgraph is imported and the tabs are built.
@@ -426,8 +454,11 @@ def _sync_check(action):
     return sync
 
 
-def _build_phase_two(app: App, store: Any, open_store: bool) -> None:
-    """Charts and the tabs that need the database, after the first paint."""
+def _build_phase_two(app: App, store: Any, open_store: bool, built: Any) -> None:
+    """Charts and the other tabs, after the first paint; History and My digits once the
+    database is open (on a thread: checking a 150 MB database takes a second), then `built`."""
+    from PySide6.QtWidgets import QStackedWidget
+
     from kpgui.ui.panels.evaluation import EvaluationPanel
     from kpgui.ui.panels.normalisation import NormalisationPanel
     from kpgui.ui.panels.training_plots import TrainingPlots
@@ -446,27 +477,14 @@ def _build_phase_two(app: App, store: Any, open_store: bool) -> None:
         tab.setSizes([380, 420])
     p["plots"] = plots
 
-    if store is None and open_store:
-        store, app.store_problem = open_default_store(w)
-    app.store = store
-    app.training.store = store
-    app.samples.store = store
+    holders: dict[str, QStackedWidget] = {}
 
-    if store is not None:
-        from kpgui.ui.panels.history import HistoryPanel
+    def holder(title: str) -> None:  # the tab's place, filled when the database is open
+        holders[title] = QStackedWidget()
+        holders[title].addWidget(QLabel("Opening the kpgui database…"))
+        w.add_tab(holders[title], title, TAB_KEYS[title])
 
-        history: QWidget = HistoryPanel(s, store)
-        history.load_requested.connect(app.models.load_run)
-        history.load_requested.connect(app.focus_canvas)
-        history.settings_requested.connect(lambda run: actions.use_settings(app, run.spec))
-        history.code_requested.connect(lambda run: actions.show_run_code(app, run))  # issue 22a
-        history.save_requested.connect(lambda run: actions.ask_save_file(app, run.model_path,
-                                                                  f"run-{run.id}.keras"))
-    else:
-        history = unavailable("Run history", app.store_problem)
-    p["history"] = history
-    w.add_tab(history, "History", TAB_KEYS["History"])
-
+    holder("History")
     evaluation = EvaluationPanel(s, app.tasks)
     evaluation.image_chosen.connect(app.drawing.show_image)
     p["evaluation"] = evaluation
@@ -482,15 +500,7 @@ def _build_phase_two(app: App, store: Any, open_store: bool) -> None:
 
     add_inside_tab(app, "Inside", TAB_KEYS["Inside"])
     # -- end Inside --
-
-    if store is not None:
-        mine = _my_digits(app, store)
-    else:
-        mine = unavailable("Your samples", app.store_problem)
-        p["drawing"].sample_bar.setEnabled(False)
-        p["drawing"].sample_bar.setToolTip("Samples cannot be saved: the database is unavailable")
-    p["my_digits"] = mine
-    w.add_tab(mine, "My digits", TAB_KEYS["My digits"])
+    holder("My digits")
 
     # -- issue 22a: the One weight lesson (a Lessons tab may open it: app.panels["one_weight"]) --
     from kpgui.ui.panels.one_weight import OneWeightPanel
@@ -501,11 +511,84 @@ def _build_phase_two(app: App, store: Any, open_store: bool) -> None:
     one_weight.stepped.connect(lambda row: _one_weight_diverged(app, one_weight, row))
     # -- end issue 22a --
     _add_lessons(app)  # issue 22b
+    w.fit_dock()
+
+    def opened(store: Any) -> None:
+        _build_store_tabs(app, store, holders)
+        tidy = app.tasks.run(lambda _t: _clean_leftovers(store), key="clean", doing="Tidying up")
+        tidy.done.connect(lambda lines: lines and s.say("Tidied up: " + "; ".join(lines), 15000))
+        built()
+
+    if store is not None or not open_store:
+        opened(store)
+        return
+    from kpgui.core.store import Store
+
+    def attempt(_task) -> tuple[Any, BaseException | None]:
+        try:
+            return Store.open_default(), None
+        except BaseException as exc:  # noqa: BLE001 - explained on the GUI thread below
+            return None, exc
+
+    def answer(result: tuple[Any, BaseException | None]) -> None:
+        ready, problem = result
+
+        def again() -> Any:  # what open_default_store tries: the answer found on the thread
+            if problem is not None:
+                raise problem
+            return ready
+
+        store, app.store_problem = open_default_store(w, again)
+        opened(store)
+
+    task = app.tasks.run(attempt, key="store", doing="Opening the kpgui database")
+    task.done.connect(answer)
+    task.failed.connect(lambda _title, text: (setattr(app, "store_problem", text), opened(None)))
+
+
+def _build_store_tabs(app: App, store: Any, holders: dict) -> None:
+    """History and My digits in their places (or why they are unavailable)."""
+    w, s, p = app.window, app.state, app.panels
+    app.store = store
+    app.training.store = store
+    app.samples.store = store
+
+    if store is not None:
+        from kpgui.ui.controllers.runs import RunsController
+        from kpgui.ui.panels.history import HistoryPanel
+
+        app.runs = RunsController(s, store, app.tasks, app.report_error, w)
+        history: QWidget = HistoryPanel(s)
+        history.stats_for = app.runs.layer_stats
+        history.rename_requested.connect(app.runs.rename)
+        history.delete_requested.connect(app.runs.delete)
+        app.runs.refresh()  # the runs are read on a thread
+        history.load_requested.connect(app.models.load_run)
+        history.load_requested.connect(app.focus_canvas)
+        history.code_requested.connect(lambda run: actions.show_run_code(app, run))  # issue 22a
+        history.settings_requested.connect(lambda run: actions.use_settings(app, run.spec))
+        history.save_requested.connect(lambda run: actions.ask_save_file(app, run.model_path,
+                                                                  f"run-{run.id}.keras"))
+    else:
+        history = unavailable("Run history", app.store_problem)
+    p["history"] = history
+
+    if store is not None:
+        mine = _my_digits(app, store)
+    else:
+        mine = unavailable("Your samples", app.store_problem)
+        p["drawing"].sample_bar.setEnabled(False)
+        p["drawing"].sample_bar.setToolTip("Samples cannot be saved: the database is unavailable")
+    p["my_digits"] = mine
+    for title, widget in (("History", history), ("My digits", mine)):
+        place = holders[title]
+        waiting = place.widget(0)
+        place.addWidget(widget)
+        place.setCurrentWidget(widget)
+        place.removeWidget(waiting)
+        waiting.deleteLater()
     if app.store_problem and store is not None:  # recovered: say where the old file is
         s.say(app.store_problem, 15000)
-    w.fit_dock()
-    tidy = app.tasks.run(lambda _t: _clean_leftovers(store), key="clean", doing="Tidying up")
-    tidy.done.connect(lambda lines: lines and s.say("Tidied up: " + "; ".join(lines), 15000))
 
 
 def _one_weight_diverged(app: App, panel: Any, row: Any) -> None:
@@ -570,13 +653,15 @@ def _my_digits(app: App, store: Any) -> QWidget:
     from kpgui.ui.panels.samples import SamplesPanel
 
     s = app.state
-    samples = SamplesPanel(s, store)
+    samples = SamplesPanel(s, app.samples.thumbnails)
     samples.relabel_requested.connect(app.samples.relabel)
     samples.delete_requested.connect(app.samples.delete)
     samples.export_requested.connect(app.samples.export)
     samples.import_requested.connect(app.samples.import_)
-    samples.image_chosen.connect(app.drawing.show_image)
-    finetune = FineTunePanel(s, store)
+    samples.open_requested.connect(app.samples.open_sample)
+    app.samples.image_chosen.connect(app.drawing.show_image)
+    app.samples.refresh()  # the list is read on a thread
+    finetune = FineTunePanel(s)
     finetune.finetune_requested.connect(lambda epochs, repeat, n: actions.finetune(app, epochs, repeat, n))
     finetune.finetune_requested.connect(app.focus_canvas)
     app.panels["samples"] = samples
@@ -589,14 +674,15 @@ def _my_digits(app: App, store: Any) -> QWidget:
     return split
 
 
-def open_default_store(parent: QWidget | None) -> tuple[Any, str]:
-    """(Store, "") or (None, why): the default database, recovering a damaged one if the person
-    agrees. Exactly one dialog is shown when something is wrong."""
+def open_default_store(parent: QWidget | None, attempt: Any = None) -> tuple[Any, str]:
+    """(Store, "") or (None, why): the default database (`attempt()` when given: the outcome
+    of opening it on a thread), recovering a damaged one if the person agrees. Exactly one
+    dialog is shown when something is wrong."""
     from kpgui.core.paths import FolderError
     from kpgui.core.store import Store, StoreError
 
     try:
-        return Store.open_default(), ""
+        return (attempt or Store.open_default)(), ""
     except StoreError as exc:
         path = exc.path
         if exc.kind == StoreError.CORRUPT and path is not None:

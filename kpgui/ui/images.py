@@ -64,9 +64,10 @@ def thumbnail_icon(image: np.ndarray, scale: int = 2) -> QIcon:
     return QIcon(thumbnail(image, scale))
 
 
-def thumbnail_list(cell: QSize, icon: int = 56) -> QListWidget:
-    """A wrapping grid of fixed-size digit thumbnails (evaluation gallery, samples view)."""
-    view = QListWidget()
+def thumbnail_list(cell: QSize, icon: int = 56, kind: type[QListView] = QListWidget) -> QListView:
+    """A wrapping grid of fixed-size digit thumbnails (evaluation gallery; with kind=QListView,
+    a view of a model: the samples view)."""
+    view = kind()
     view.setViewMode(QListView.ViewMode.IconMode)
     view.setIconSize(QSize(icon, icon))
     view.setGridSize(cell)

@@ -4,6 +4,9 @@
   evaluating on 10 000 images, importing samples). A later task with the same key supersedes
   an earlier one: the earlier one is told to cancel and its result is dropped, so a slow model
   load can never overwrite a newer one.
+* `tasks.read_file(path, fn, ...)` is `run` for a file the person chose: refused at once
+  when it is not a plain file (a FIFO, a device, a folder), and given up after `timeout`
+  seconds (a dead network drive) with a message instead of waiting forever.
 * `tasks.start_job(job)` runs a training job (kpgui.core.jobs) in the training process, where
   TensorFlow lives (kpgui.core.worker). Its reports arrive as signals on the GUI thread, read
   from the pipe when Qt says there is something to read (no polling thread).
@@ -55,6 +58,8 @@ class Task(QObject):
             self.progress.emit(value)
 
     def _finished(self, ok: bool, value: Any) -> None:
+        if not self.running:  # already given up (time bound): the late result is dropped
+            return
         self.running = False
         if not self.cancelled:
             if ok:
@@ -228,6 +233,29 @@ class Tasks(QObject):
                 pass
 
         self._pool.submit(work)
+        return task
+
+    def read_file(self, path: str, fn: Any, *, key: str | None = None, doing: str = "Reading",
+                  timeout: float = 30.0) -> Task:
+        """Read a file the person chose: `fn(path, task)` on a thread, after checking it is a
+        plain file (kpgui.core.userfiles); `failed` when it is not, or when reading takes more
+        than `timeout` seconds (the window never waits for a file)."""
+        from kpgui.core.userfiles import check_regular_file
+
+        def work(task: Task) -> Any:
+            check_regular_file(path)
+            return fn(path, task)
+
+        task = self.run(work, key=key, doing=doing)
+
+        def give_up() -> None:
+            if task.running and not task.cancelled:
+                task._finished(False, ("Took too long", (
+                    f"{doing} ({path}) took more than {timeout:g} s and was given up. Is it on a "
+                    "slow or disconnected drive? Copy it to this computer and try again.")))
+                task.cancel()  # whatever the thread still finds is dropped
+
+        QTimer.singleShot(int(timeout * 1000), task, give_up)
         return task
 
     def _forget(self, task: Task) -> None:

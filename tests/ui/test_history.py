@@ -42,6 +42,7 @@ def test_runs_persist_load_and_delete_after_asking(qtbot, errors, answers):
     with Store.open_default() as store:
         run_id = add_run_with_model(store, hidden=(512, 512))
     app = open_app(qtbot)
+    app.tasks.wait(10)  # the runs are read on a thread
     history = app.panels["history"]
     assert history.model.rowCount() == 1
     run = history.model.runs[0]
@@ -58,6 +59,7 @@ def test_runs_persist_load_and_delete_after_asking(qtbot, errors, answers):
     assert history.model.rowCount() == 1 and Path(run.model_path).exists()
     answers.yes = True
     history.delete_button.click()
+    app.tasks.wait(10)
     assert history.model.rowCount() == 0 and app.store.list_runs() == []
     assert not Path(run.model_path).exists()
     close_app(app)
@@ -69,6 +71,7 @@ def test_runs_of_the_cli_appear_after_a_refresh(qtbot, app):
     with Store.open_default() as other:  # what `kpgui train` does in its own process
         other.add_run(fake_result(0.95), name="from the CLI")
     app.state.runs_changed()  # the window refreshes when a run ends or the tab is shown
+    app.tasks.wait(10)  # ... reading the runs on a thread
     assert history.model.rowCount() == 1
     assert history.model.labels[history.model.runs[0].id].startswith("from the CLI")
 
@@ -78,6 +81,7 @@ def test_ticked_runs_overlay_named_by_what_differs(qtbot, app):
     ids = [store.add_run(fake_result(acc, learning_rate=lr, optimizer="sgd", hidden=(32,)))
            for acc, lr in ((0.972, 0.01), (0.991, 1.0), (0.95, 1e-6))]
     app.state.runs_changed()
+    app.tasks.wait(10)
     history, plots = app.panels["history"], app.panels["plots"]
     assert history.model.columnCount() == len(COLUMNS)
     history.set_ticked(ids[0])
@@ -95,12 +99,13 @@ def test_ticked_runs_overlay_named_by_what_differs(qtbot, app):
     # Sortable by test accuracy (numbers, not text); the table fits its tab.
     acc_col = COLUMNS.index("Test acc.")
     history.table.sortByColumn(acc_col, Qt.SortOrder.DescendingOrder)
-    assert [history.proxy.index(r, acc_col).data() for r in range(3)] == \
+    assert [history.table.model().index(r, acc_col).data() for r in range(3)] == \
         ["99.10 %", "97.20 %", "95.00 %"]
     assert history.table.horizontalScrollBarPolicy() == Qt.ScrollBarPolicy.ScrollBarAlwaysOff
     # Renamed runs keep their name in the legend.
     store.rename_run(ids[1], "the big step")
     app.state.runs_changed()
+    app.tasks.wait(10)
     history.set_ticked(ids[1])
     assert "the big step · 99.1 %" in plots.legend.names
 
@@ -134,6 +139,7 @@ def test_corrupt_database_can_be_replaced_keeping_the_old_file(qtbot, errors, an
     assert len(kept) == 1 and kept[0].read_bytes() == b"junk" * 1000
     app.store.add_run(fake_result(0.9))
     app.state.runs_changed()
+    app.tasks.wait(10)
     assert app.panels["history"].model.rowCount() == 1
     close_app(app)
 

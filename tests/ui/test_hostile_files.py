@@ -80,6 +80,7 @@ def test_a_second_fine_tune_click_is_refused_while_one_runs(qtbot, app, monkeypa
         app.store.add_sample(i % 10, [rng.uniform(0, 300, (5, 2))], 18.0, (400, 400),
                              rng.random((28, 28)).astype(np.float32))
     app.state.samples_changed()
+    app.tasks.wait(10)  # the samples are read on a thread
     panel = app.panels["finetune"]
     panel.button.click()
     assert len(started) == 1 and app.state.training.busy
@@ -115,12 +116,13 @@ class _FakeJob:
         pass
 
 
-def test_experiment_files_are_bounded(app, errors, tmp_path, monkeypatch):
+def test_experiment_files_are_bounded(qtbot, app, errors, tmp_path, monkeypatch):
     big = tmp_path / "big.json"
     big.write_text(json.dumps({"format": "kpgui-experiment/1", "junk": "x" * 400_000}))
     monkeypatch.setattr(dialogs, "ask_open_path", lambda *a: str(big))
     next(a for a in app.window.actions() if a.text() == "Open e&xperiment…").trigger()
-    assert errors and "too big" in errors[0][1]
+    qtbot.waitUntil(lambda: bool(errors), timeout=5000)  # read off the GUI thread
+    assert "too big" in errors[0][1]
 
 
 # -- issue 25, round two: the window's side ----------------------------------------------------------

@@ -46,14 +46,16 @@ def test_digit_key_saves_the_drawing_and_reopening_shows_it(qtbot, errors, answe
     spin.lineEdit().selectAll()
     qtbot.keyClick(spin, Qt.Key.Key_5)
     assert sum(app.store.sample_counts().values()) == 2 and "5" in spin.lineEdit().text()
-    assert app.panels["samples"].grid.count() == 2
+    app.tasks.wait(10)  # the list is read on a thread
+    assert app.panels["samples"].model.rowCount() == 2
     close_app(app)
 
     again = open_app(qtbot)
+    again.tasks.wait(10)
     view = again.panels["samples"]
-    assert view.grid.count() == 2 and view.counts[7] == 1 and view.counts[1] == 1
+    assert view.model.rowCount() == 2 and view.counts[7] == 1 and view.counts[1] == 1
     view.groups.setCurrentRow(8)  # only the 7s
-    assert view.grid.count() == 1
+    assert view.model.rowCount() == 1
     close_app(again)
 
 
@@ -69,13 +71,16 @@ def _fill(store, n_per_label=2):
 def test_relabel_delete_export_import_round_trip(qtbot, app, answers, tmp_path, monkeypatch):
     _fill(app.store)
     app.state.samples_changed()
+    app.tasks.wait(10)  # the list is read on a thread
     view = app.panels["samples"]
-    assert view.grid.count() == 6
+    assert view.model.rowCount() == 6
     ids = view.shown_ids()
     view.select_ids(ids[:2])  # the two 0s, relabelled in one go
     view.relabel_button.click()
+    app.tasks.wait(10)
     view.select_ids(ids[:2])
     view.relabel_selected(9)
+    app.tasks.wait(10)
     assert app.store.sample_counts()[9] == 2 and app.store.sample_counts()[0] == 0
     view.select_ids([ids[2]])
     assert [a.text() for a in view.build_context_menu().actions()][-1] == "Delete…"
@@ -84,7 +89,8 @@ def test_relabel_delete_export_import_round_trip(qtbot, app, answers, tmp_path, 
     answers.yes = True
     view.select_ids([ids[2]])
     view.delete_button.click()
-    assert len(app.store.list_samples()) == 5 and view.grid.count() == 5
+    app.tasks.wait(10)
+    assert len(app.store.list_samples()) == 5 and view.model.rowCount() == 5
 
     target = tmp_path / "mine"
     monkeypatch.setattr(dialogs, "ask_save_path", lambda *a: str(target))

@@ -31,17 +31,19 @@ def test_an_exported_experiment_reopens_into_the_same_form(qtbot, app, tmp_path,
     sweep.values_edit.setText("")
     monkeypatch.setattr(dialogs, "ask_open_path", lambda *a: str(target))
     next(a for a in app.window.actions() if a.text() == "Open e&xperiment…").trigger()
-    assert form.spec() == spec
+    qtbot.waitUntil(lambda: form.spec() == spec, timeout=5000)  # read off the GUI thread
     assert sweep.option == "learning_rate" and sweep.values_edit.text() == "1e-06, 0.01, 1"
 
 
-def test_a_bad_experiment_file_is_refused_and_changes_nothing(app, errors, tmp_path, monkeypatch):
+def test_a_bad_experiment_file_is_refused_and_changes_nothing(qtbot, app, errors, tmp_path,
+                                                              monkeypatch):
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps({"format": "kpgui-experiment/1", "spec": {"epochs": -3}}))
     before = app.panels["training"].spec()
     monkeypatch.setattr(dialogs, "ask_open_path", lambda *a: str(bad))
     next(a for a in app.window.actions() if a.text() == "Open e&xperiment…").trigger()
-    assert errors and "bad.json" in errors[0][1] and "epochs" in errors[0][1]
+    qtbot.waitUntil(lambda: bool(errors), timeout=5000)  # read off the GUI thread
+    assert "bad.json" in errors[0][1] and "epochs" in errors[0][1]
     assert app.panels["training"].spec() == before
 
 

@@ -62,6 +62,7 @@ def test_short_run_is_plotted_and_offered_as_a_candidate(qtbot, app, errors, tmp
     assert app.state.model is shipped and app.panels["candidate"].discard_button.isDefault()
     # The run is in History with its model and logs (CSV + TensorBoard).
     history = app.panels["history"]
+    app.tasks.wait(10)  # History reads the runs on a thread
     assert [r.id for r in history.model.runs] == [outcome.run_id]
     assert os.path.isfile(os.path.join(outcome.log_dir, "history.csv"))
     assert any("tfevents" in f for _d, _s, files in os.walk(outcome.log_dir) for f in files)
@@ -181,6 +182,7 @@ def test_finetune_from_the_panel_uses_the_core_and_reports_honestly(qtbot, app, 
         pts = rng.uniform(0, 300, (5, 2))
         app.store.add_sample(int(label), [pts], 18.0, (400, 400), img / 255.0)
     app.state.samples_changed()
+    app.tasks.wait(10)  # the samples are read on a thread
     panel = app.panels["finetune"]
     assert panel.button.isEnabled()
     assert "too few to judge" in panel.info.text()  # 60 samples: ~15 held out, < 20

@@ -96,14 +96,14 @@ class DrawingController(QObject):
         name = Path(path).name
         self.state.say(f"Reading {name}…", 0, owner="picture")
 
-        def work(_task):
+        def work(path: str, _task):
             from kpgui.core.imageio import read_image
             from kpgui.core.segment import split_picture
 
             gray = read_image(path)
             return gray, split_picture(gray)
 
-        task = self.tasks.run(work, key="picture", doing=f"Reading {name}")
+        task = self.tasks.read_file(path, work, key="picture", doing=f"Reading {name}")
         task.done.connect(lambda value: self._picture_read(name, *value))
         task.ended.connect(lambda: self.state.unsay("picture"))
         task.failed.connect(lambda title, text: self.report_error(

@@ -18,7 +18,7 @@ SHIPPED = "shipped model"
 def _load(path: str | None, _task: Any = None) -> Any:
     from kpgui.core.inference import Predictor
 
-    return Predictor.load(path)
+    return Predictor.load(path, allow_keras=False)  # TensorFlow never enters the window
 
 
 class ModelController(QObject):
@@ -50,7 +50,10 @@ class ModelController(QObject):
         name = Path(path).name if path else SHIPPED
         label = source or (f"opened {name}" if path else SHIPPED)
         self.state.say(f"Loading {name}…", 0, owner="model")
-        task = self.tasks.run(lambda t: _load(path, t), key="model", doing=f"Opening {name}")
+        if path:  # a file someone chose: checked to be a plain file, read with a time bound
+            task = self.tasks.read_file(path, _load, key="model", doing=f"Opening {name}")
+        else:
+            task = self.tasks.run(lambda t: _load(None, t), key="model", doing=f"Opening {name}")
         task.done.connect(lambda p: self._loaded(p, label, run_id))
         task.failed.connect(lambda _title, text: self._failed(name, text))
         task.ended.connect(lambda: self.state.unsay("model"))

@@ -283,7 +283,7 @@ class TrainingController(QObject):
         def work(_task):
             from kpgui.core.inference import Predictor
 
-            candidate = Predictor.load(outcome.model_path)
+            candidate = Predictor.load(outcome.model_path, allow_keras=False)
             return candidate, compare(current.predictor if current else None, candidate, outcome,
                                       store)
 

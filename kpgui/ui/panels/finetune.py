@@ -9,8 +9,6 @@ too few were held out to judge).
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QFormLayout, QGroupBox, QHBoxLayout, QLabel, QPushButton, QSpinBox, QVBoxLayout
@@ -24,10 +22,9 @@ class FineTunePanel(QGroupBox):
 
     finetune_requested = Signal(int, object, int)
 
-    def __init__(self, state: AppState, store: Any, parent=None) -> None:
+    def __init__(self, state: AppState, parent=None) -> None:
         super().__init__("Fine-tune on my digits", parent)
         self.state = state
-        self.store = store
         self.count = 0
         self.info = QLabel()
         self.info.setWordWrap(True)
@@ -64,19 +61,20 @@ class FineTunePanel(QGroupBox):
         layout.addLayout(form)
         layout.addLayout(row)
         layout.addWidget(self.result_label)
-        state.events.samples.connect(self.refresh)
+        state.events.sample_index.connect(lambda _index: self.refresh())
         state.events.training.connect(lambda _t: self._update_button())
         state.events.run_ended.connect(self._show_outcome)
         self.refresh()
 
     def refresh(self) -> None:
-        try:
-            counts = self.store.sample_counts()
-        except Exception as exc:  # noqa: BLE001 - the database explains itself
-            self.info.setText(f"Your samples cannot be read: {exc}")
+        """The counts of the samples the sample controller last read (state.sample_index)."""
+        index = self.state.sample_index
+        if index.error:
+            self.info.setText(f"Your samples cannot be read: {index.error}")
             self.count = 0
             self._update_button()
             return
+        counts = index.counts
         self.count = sum(counts.values())
         labels = np.repeat(np.arange(10), [counts.get(d, 0) for d in range(10)])
         _train, held = held_out_split(labels)

@@ -1,60 +1,120 @@
 """My digits: the person's own samples as thumbnails grouped by digit with counts; relabel,
-delete (after asking), export to / import from one `.npz` file. The panel reads the store to
-show the samples and forwards every change to the sample controller (intents)."""
+delete (after asking), export to / import from one `.npz` file.
+
+A model/view that stays quick with 100,000 samples: the list is the state's `sample_index`
+(ids and labels, read on a thread by the sample controller), the view asks only for the rows
+on screen, and their pictures come from the controller's `Thumbnails` (read and drawn on a
+thread, kept). The panel never touches the store; every change is an intent."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtCore import (
+    QAbstractListModel,
+    QItemSelection,
+    QItemSelectionModel,
+    QModelIndex,
+    QSize,
+    Qt,
+    Signal,
+)
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
     QHBoxLayout,
     QLabel,
+    QListView,
     QListWidget,
-    QListWidgetItem,
     QMenu,
     QPushButton,
     QVBoxLayout,
     QWidget,
 )
 
-from kpgui.core.state import AppState
+from kpgui.core.state import AppState, SampleIndex
 from kpgui.core.words import count
 from kpgui.ui import dialogs
-from kpgui.ui.images import thumbnail_icon, thumbnail_list
+from kpgui.ui.images import thumbnail_list
 
 ALL = -1
+ID_ROLE = Qt.ItemDataRole.UserRole
+
+
+class SamplesModel(QAbstractListModel):
+    """The samples of one digit (or all) as rows: id and label arrays, pictures on demand."""
+
+    def __init__(self, thumbnails: Any, parent=None) -> None:
+        super().__init__(parent)
+        self.thumbnails = thumbnails
+        self.ids = np.zeros(0, np.int64)
+        self.labels = np.zeros(0, np.uint8)
+        if thumbnails is not None:
+            thumbnails.ready.connect(self._pictures_arrived)
+
+    def set_rows(self, ids: np.ndarray, labels: np.ndarray) -> None:
+        self.beginResetModel()
+        self.ids, self.labels = ids, labels
+        self.endResetModel()
+
+    def rowCount(self, parent=QModelIndex()) -> int:  # noqa: B008, N802
+        return 0 if parent.isValid() else len(self.ids)
+
+    def data(self, index, role=Qt.ItemDataRole.DisplayRole):
+        if not index.isValid() or index.row() >= len(self.ids):
+            return None
+        sid, label = int(self.ids[index.row()]), int(self.labels[index.row()])
+        if role == Qt.ItemDataRole.DisplayRole:
+            return str(label)
+        if role == ID_ROLE:
+            return sid
+        if role in (Qt.ItemDataRole.DecorationRole, Qt.ItemDataRole.ToolTipRole):
+            picture = self.thumbnails.get(sid) if self.thumbnails is not None else None
+            if role == Qt.ItemDataRole.DecorationRole:
+                return None if picture is None else picture[0]
+            if picture is None:
+                return f"sample #{sid}: {label}"
+            if picture[0] is None:
+                return f"sample #{sid}: {label} — its stored picture is damaged (delete it)"
+            return f"sample #{sid}: {label}, drawn {picture[1]}"
+        return None
+
+    def _pictures_arrived(self) -> None:
+        if len(self.ids):
+            self.dataChanged.emit(self.index(0), self.index(len(self.ids) - 1),
+                                  [Qt.ItemDataRole.DecorationRole])
 
 
 class SamplesPanel(QWidget):
     """Intents: `relabel_requested(ids, label)`, `delete_requested(ids)` (already confirmed),
-    `export_requested(path)`, `import_requested(path)`, `image_chosen(img28, caption)`."""
+    `export_requested(path)`, `import_requested(path)`, `open_requested(id)`."""
 
     relabel_requested = Signal(object, int)
     delete_requested = Signal(object)
     export_requested = Signal(str)
     import_requested = Signal(str)
-    image_chosen = Signal(object, str)
+    open_requested = Signal(int)
 
-    def __init__(self, state: AppState, store: Any, parent=None) -> None:
+    def __init__(self, state: AppState, thumbnails: Any, parent=None) -> None:
         super().__init__(parent)
         self.state = state
-        self.store = store
         self.counts: dict[int, int] = dict.fromkeys(range(10), 0)
-        self.records: list[Any] = []
+        self.index = SampleIndex()
 
         self.groups = QListWidget()
         self.groups.setFixedWidth(120)
         self.groups.currentRowChanged.connect(lambda _r: self._fill_grid())
-        self.grid = thumbnail_list(QSize(70, 80))
+        self.model = SamplesModel(thumbnails, self)
+        self.grid = thumbnail_list(QSize(70, 80), kind=QListView)
+        self.grid.setModel(self.model)
+        self.grid.setLayoutMode(QListView.LayoutMode.Batched)  # 100,000 rows: laid out in steps
+        self.grid.setBatchSize(500)
         self.grid.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.grid.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.grid.customContextMenuRequested.connect(self._context_menu)
-        self.grid.itemDoubleClicked.connect(self._open_item)
-        self.grid.itemSelectionChanged.connect(self._update_buttons)
+        self.grid.doubleClicked.connect(lambda index: self._open(index))
+        self.grid.selectionModel().selectionChanged.connect(lambda *_: self._update_buttons())
 
         self.summary = QLabel()
         self.summary.setWordWrap(True)
@@ -84,8 +144,8 @@ class SamplesPanel(QWidget):
         layout.addWidget(self.summary)
         layout.addLayout(body, 1)
         layout.addLayout(buttons)
-        state.events.samples.connect(self.refresh)
-        self.refresh()
+        state.events.sample_index.connect(self.show_index)
+        self.show_index(state.sample_index)
 
     # -- reading -------------------------------------------------------------------------------
 
@@ -94,15 +154,14 @@ class SamplesPanel(QWidget):
         row = self.groups.currentRow()
         return ALL if row <= 0 else row - 1
 
-    def refresh(self) -> None:
-        """Re-read samples and counts from the store, keeping the chosen group."""
-        keep = self.current_label
-        try:
-            self.counts = self.store.sample_counts()
-            self.records = self.store.list_samples()
-        except Exception as exc:
-            self.summary.setText(f"Could not read your samples: {exc}")
+    def show_index(self, index: SampleIndex) -> None:
+        """Show the samples the controller read, keeping the chosen group."""
+        if index.error:
+            self.summary.setText(f"Could not read your samples: {index.error}")
             return
+        keep = self.current_label
+        self.index = index
+        self.counts = index.counts
         total = sum(self.counts.values())
         self.groups.blockSignals(True)
         self.groups.clear()
@@ -120,44 +179,40 @@ class SamplesPanel(QWidget):
         else:
             self.summary.setText("No samples yet: draw a digit and press its key (0-9) or click "
                                  "“This is a …” to keep it here.")
-        skipped = self.store.skipped
-        if skipped:
-            self.summary.setText(self.summary.text() + f" {count(len(skipped), 'damaged sample')} could "
-                                 "not be read and are left out.")
+        if index.skipped:
+            self.summary.setText(self.summary.text() + f" {count(index.skipped, 'damaged sample')} "
+                                 "could not be read and are left out.")
         self._fill_grid()
 
     def _fill_grid(self) -> None:
         label = self.current_label
-        records = [r for r in self.records if label == ALL or r.label == label]
-        records.sort(key=lambda r: (r.label, r.id))
-        self.grid.setUpdatesEnabled(False)
-        self.grid.clear()
-        for r in records:
-            item = QListWidgetItem(thumbnail_icon(r.image, 2), str(r.label))
-            item.setData(Qt.ItemDataRole.UserRole, int(r.id))
-            item.setToolTip(f"sample #{r.id}: {r.label}, drawn {r.created_at}")
-            self.grid.addItem(item)
-        self.grid.setUpdatesEnabled(True)
+        ids, labels = self.index.ids, self.index.labels
+        if label != ALL:  # the index is sorted by label: one digit is one slice
+            lo, hi = np.searchsorted(labels, [label, label + 1])
+            ids, labels = ids[lo:hi], labels[lo:hi]
+        self.model.set_rows(ids, labels)
         self._update_buttons()
 
     def shown_ids(self) -> list[int]:
-        return [int(self.grid.item(i).data(Qt.ItemDataRole.UserRole))
-                for i in range(self.grid.count())]
+        return [int(i) for i in self.model.ids]
 
     def selected_ids(self) -> list[int]:
-        return [int(i.data(Qt.ItemDataRole.UserRole)) for i in self.grid.selectedItems()]
+        rows = sorted(i.row() for i in self.grid.selectionModel().selectedIndexes())
+        return [int(self.model.ids[r]) for r in rows if r < len(self.model.ids)]
 
     def select_ids(self, ids: list[int]) -> None:
-        wanted = set(ids)
-        for i in range(self.grid.count()):
-            item = self.grid.item(i)
-            item.setSelected(int(item.data(Qt.ItemDataRole.UserRole)) in wanted)
+        rows = np.flatnonzero(np.isin(self.model.ids, np.asarray(ids, np.int64)))
+        selection = QItemSelection()
+        for r in rows:
+            selection.select(self.model.index(int(r)), self.model.index(int(r)))
+        self.grid.selectionModel().select(selection,
+                                          QItemSelectionModel.SelectionFlag.ClearAndSelect)
 
     def _update_buttons(self) -> None:
-        has = bool(self.grid.selectedItems())
+        has = self.grid.selectionModel().hasSelection()
         self.relabel_button.setEnabled(has)
         self.delete_button.setEnabled(has)
-        self.export_button.setEnabled(bool(self.records))
+        self.export_button.setEnabled(bool(len(self.index.ids)))
 
     # -- changing (intents) --------------------------------------------------------------------
 
@@ -201,29 +256,26 @@ class SamplesPanel(QWidget):
     # -- menus ---------------------------------------------------------------------------------
 
     def _context_menu(self, pos) -> None:
-        item = self.grid.itemAt(pos)
-        if item is None:
+        index = self.grid.indexAt(pos)
+        if not index.isValid():
             return
-        if not item.isSelected():
-            self.grid.clearSelection()
-            item.setSelected(True)
+        if not self.grid.selectionModel().isSelected(index):
+            self.grid.selectionModel().select(index,
+                                              QItemSelectionModel.SelectionFlag.ClearAndSelect)
         menu = self.build_context_menu()
         menu.exec(self.grid.viewport().mapToGlobal(pos))
 
     def build_context_menu(self) -> QMenu:
         menu = QMenu(self)
-        if len(self.selected_ids()) == 1:
-            menu.addAction("Show in the canvas",
-                           lambda: self._open_item(self.grid.selectedItems()[0]))
+        ids = self.selected_ids()
+        if len(ids) == 1:
+            menu.addAction("Show in the canvas", lambda: self.open_requested.emit(ids[0]))
         sub = menu.addMenu("Relabel as")
         for d in range(10):
             sub.addAction(str(d), lambda d=d: self.relabel_selected(d))
         menu.addAction("Delete…", self.delete_selected)
         return menu
 
-    def _open_item(self, item: QListWidgetItem) -> None:
-        sid = int(item.data(Qt.ItemDataRole.UserRole))
-        rec = next((r for r in self.records if r.id == sid), None)
-        if rec is not None:
-            self.image_chosen.emit(np.asarray(rec.image, np.float32),
-                                   f"your sample #{rec.id}: labelled {rec.label}")
+    def _open(self, index: QModelIndex) -> None:
+        if index.isValid():
+            self.open_requested.emit(int(index.data(ID_ROLE)))
