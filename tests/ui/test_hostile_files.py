@@ -100,12 +100,13 @@ class _FakeJob:
             began = Signal(object)
             batch = Signal(object)
             epoch = Signal(object)
+            layers = Signal(object)
             done = Signal(object)
             failed = Signal(str, str)
             ended = Signal()
 
         self._s = Signals()
-        for name in ("status", "began", "batch", "epoch", "done", "failed", "ended"):
+        for name in ("status", "began", "batch", "epoch", "layers", "done", "failed", "ended"):
             setattr(self, name, getattr(self._s, name))
         self.stop_requested = False
 
@@ -196,12 +197,13 @@ def test_25_4_a_digit_saved_while_another_program_holds_the_database_is_kept(qtb
     assert not errors and "Saved 1 waiting digit" in app.window.statusBar().currentMessage()
 
 
-def test_25_10_an_experiment_with_a_400_digit_number_is_one_dialog(app, errors, tmp_path,
+def test_25_10_an_experiment_with_a_400_digit_number_is_one_dialog(qtbot, app, errors, tmp_path,
                                                                      monkeypatch):
     exp = tmp_path / "huge.json"
     exp.write_text('{"format": "kpgui-experiment/1", "spec": {"learning_rate": 1' + "0" * 400 + "}}")
     monkeypatch.setattr(dialogs, "ask_open_path", lambda *a: str(exp))
     next(a for a in app.window.actions() if a.text() == "Open e&xperiment…").trigger()
+    qtbot.waitUntil(lambda: bool(errors), timeout=5000)  # read off the GUI thread
     assert errors and "huge.json" in errors[0][1] and "401 digits" in errors[0][1]
 
 

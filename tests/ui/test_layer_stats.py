@@ -90,6 +90,7 @@ def test_runs_ticked_in_history_overlay_their_layer_numbers(qtbot, app):
     with_stats = app.store.add_run(result(1.0, history.to_dict()))
     without = app.store.add_run(result(0.01, None))
     app.state.runs_changed()
+    app.tasks.wait(10)  # History reads the runs on a thread
     panel, runs = app.panels["plots"].layer_stats, app.panels["history"]
     runs.set_ticked(with_stats)
     runs.set_ticked(without)
