@@ -10,7 +10,7 @@ import sys
 import kpgui
 
 # Each module has register(subparsers), which adds its parser with set_defaults(run=...).
-COMMANDS = ("train", "predict", "evaluate", "runs", "samples", "lesson")
+COMMANDS = ("train", "search", "predict", "evaluate", "runs", "samples", "lesson")
 
 
 class CliError(Exception):
