@@ -26,6 +26,7 @@ import math
 import os
 import socket
 import time
+import warnings
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -275,7 +276,10 @@ def open_storage(url: str | None = None) -> Any:
     if scheme in ("journal", "file"):
         return _journal(rest)
     try:
-        return optuna.storages.RDBStorage(url, heartbeat_interval=60, grace_period=180)
+        with warnings.catch_warnings():  # the heartbeat is "experimental" since Optuna 2.9
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            # a worker that dies is noticed by the others (its trial is marked failed)
+            return optuna.storages.RDBStorage(url, heartbeat_interval=60, grace_period=180)
     except ImportError as exc:
         raise SearchError(f"cannot reach the study storage {url}: a driver is missing ({exc})") from None
     except Exception as exc:  # noqa: BLE001 - SQLAlchemy's many errors: one line for people
