@@ -40,6 +40,8 @@ OBJECTIVES = {"val_loss": "minimize", "val_accuracy": "maximize"}
 OBJECTIVE_TEXT = {"val_loss": "lowest validation loss", "val_accuracy": "highest validation accuracy"}
 CONFIG_ATTR = "kpgui"  # the study's user attribute holding its ranges, objective and budget
 MAX_GRID = 1000
+STATE_WORDS = {"COMPLETE": "finished", "FAIL": "failed", "PRUNED": "pruned", "RUNNING": "running",
+               "WAITING": "waiting"}
 
 
 class SearchError(Exception):
@@ -545,7 +547,7 @@ def trial_row(t: Any) -> dict:
     steps = t.intermediate_values
     last = max(steps) if steps else None
     return {
-        "trial": t.number, "state": t.state.name.lower().replace("complete", "finished"),
+        "trial": t.number, "state": STATE_WORDS.get(t.state.name, t.state.name.lower()),
         "params": dict(t.params), "value": t.value, "epoch": last,
         "metric": steps[last] if last is not None else None,
         "run_id": t.user_attrs.get("run_id"), "model_path": t.user_attrs.get("model_path"),
