@@ -555,3 +555,18 @@ def trial_row(t: Any) -> dict:
         "duration_s": (round((t.datetime_complete - t.datetime_start).total_seconds(), 1)
                        if t.datetime_complete and t.datetime_start else None),
     }
+
+
+def outcome_of_run(record: Any) -> Any:
+    """A History record (kpgui.core.store.RunRecord) of a trial as the RunOutcome a finished run
+    hands the window, so the best trial can be offered as a candidate like any run."""
+    from kpgui.core.jobs import RunOutcome
+
+    return RunOutcome(
+        kind=record.kind, name=record.name, status=record.status or "", summary=record.title,
+        spec=record.spec.to_dict(), epochs_run=record.epochs_run or 0, history=record.history,
+        test_accuracy=record.test_accuracy, test_loss=record.test_loss,
+        wall_time=record.wall_time or 0.0, samples_per_second=0.0,
+        train_samples=record.train_samples or 0, started_at=record.started_at or record.created_at,
+        calibration=record.notes.get("calibration"), model_path=record.model_path,
+        run_id=record.id, log_dir=record.notes.get("log_dir"), tags=record.notes.get("tags") or {})

@@ -1,0 +1,171 @@
+"""Search many settings at once (Optuna), beside the sweep: ranges, Start/Stop, the trials as they
+come in (also from other machines sharing the study), the best-so-far curve, and the best trial
+offered as a candidate. The panel renders what the search controller hands it and emits intents.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pyqtgraph as pg
+from PySide6.QtCore import Signal
+from PySide6.QtGui import QBrush, QColor, QFont
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSpinBox,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+)
+
+from kpgui.core.options import BY_NAME
+
+# the options a search offers in the window, with an example range each (the CLI takes any option)
+FIELDS = (("learning_rate", "1e-4..1e-1:log"), ("hidden", "64/128/256,256"), ("dropout", "0..0.5"),
+          ("optimizer", "adam/rmsprop/sgd"), ("batch_size", "32/64/128"), ("epochs", "2..6"))
+COLUMNS = ["Trial", "State", "Epoch", "Metric", "Values"]
+OBJECTIVES = {"val_loss": "lowest validation loss", "val_accuracy": "highest validation accuracy"}
+
+
+def best_so_far(rows: list[dict], objective: str) -> list[tuple[int, float]]:
+    """(trial, best value among the finished trials up to it), in trial order."""
+    better = min if objective == "val_loss" else max
+    out, best = [], None
+    for r in sorted(rows, key=lambda r: r["trial"]):
+        v = r.get("value")
+        if r["state"] != "finished" or v is None or not math.isfinite(v):
+            continue
+        best = v if best is None else better(best, v)
+        out.append((r["trial"], best))
+    return out
+
+
+class SearchPanel(QGroupBox):
+    """Intents: `start_requested(ranges {option: text}, settings {trials, workers, objective,
+    sampler})`, `stop_requested()`, `best_requested()` (offer the best trial as a candidate)."""
+
+    start_requested = Signal(dict, dict)
+    stop_requested = Signal()
+    best_requested = Signal()
+
+    def __init__(self, parent=None) -> None:
+        super().__init__("Search many settings (Optuna)", parent)
+        self.edits: dict[str, QLineEdit] = {}
+        form = QFormLayout()
+        for name, example in FIELDS:
+            edit = QLineEdit()
+            edit.setPlaceholderText(f"e.g. {example}   (empty: the form's value)")
+            edit.setToolTip("a..b: a number between a and b (:log for log-uniform); a/b/c: one of "
+                            "the choices; hidden layers: each choice a list, e.g. 64/128,128")
+            self.edits[name] = edit
+            form.addRow(BY_NAME[name].label, edit)
+        self.trials = QSpinBox()
+        self.trials.setRange(1, 1000)
+        self.trials.setValue(20)
+        self.workers = QSpinBox()
+        self.workers.setRange(1, 16)
+        self.workers.setValue(1)
+        self.objective = QComboBox()
+        for key, text in OBJECTIVES.items():
+            self.objective.addItem(text, key)
+        self.sampler = QComboBox()
+        for key, text in (("tpe", "TPE (learns from earlier trials)"), ("random", "random"),
+                          ("grid", "grid (every combination)")):
+            self.sampler.addItem(text, key)
+        settings = QHBoxLayout()
+        for label, widget in (("Trials", self.trials), ("Workers", self.workers),
+                              ("Best =", self.objective), ("Sampler", self.sampler)):
+            settings.addWidget(QLabel(label))
+            settings.addWidget(widget)
+        settings.addStretch(1)
+        self.start_button = QPushButton("Start search")
+        self.start_button.clicked.connect(self._request)
+        self.stop_button = QPushButton("Stop")
+        self.stop_button.clicked.connect(self.stop_requested.emit)
+        self.best_button = QPushButton("Try the best trial")
+        self.best_button.setToolTip("Load the best trial's model as a candidate beside the current one")
+        self.best_button.clicked.connect(self.best_requested.emit)
+        buttons = QHBoxLayout()
+        for b in (self.start_button, self.stop_button, self.best_button):
+            buttons.addWidget(b)
+        buttons.addStretch(1)
+        self.table = QTableWidget(0, len(COLUMNS))
+        self.table.setHorizontalHeaderLabels(COLUMNS)
+        self.table.verticalHeader().setVisible(False)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.table.horizontalHeader().setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)
+        self.table.setMinimumHeight(120)
+        self.curve_plot = pg.PlotWidget()
+        self.curve_plot.setMinimumHeight(120)
+        self.curve_plot.setLabel("bottom", "trial")
+        self.curve = self.curve_plot.plot([], [], pen=pg.mkPen(width=2), symbol="o", symbolSize=5)
+        self.status = QLabel("Give ranges for some options; every other setting comes from the form. "
+                             "Each trial is a run in History; trials behind the median after an epoch "
+                             "are stopped early (pruned).")
+        self.status.setWordWrap(True)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addLayout(settings)
+        layout.addLayout(buttons)
+        layout.addWidget(self.table)
+        layout.addWidget(self.curve_plot)
+        layout.addWidget(self.status)
+        self.set_running(False)
+        self.best_button.setEnabled(False)
+
+    def ranges(self) -> dict[str, str]:
+        return {name: e.text().strip() for name, e in self.edits.items() if e.text().strip()}
+
+    def settings(self) -> dict:
+        return {"trials": self.trials.value(), "workers": self.workers.value(),
+                "objective": self.objective.currentData(), "sampler": self.sampler.currentData()}
+
+    def _request(self) -> None:
+        self.start_requested.emit(self.ranges(), self.settings())
+
+    def set_running(self, running: bool) -> None:
+        self.start_button.setEnabled(not running)
+        self.stop_button.setEnabled(running)
+
+    def set_status(self, text: str) -> None:
+        self.status.setText(text)
+
+    def show_trials(self, rows: list[dict], objective: str, best: dict | None) -> None:
+        """The study's trials (the controller reads them from the storage off the GUI thread)."""
+        metric_name = "val loss" if objective == "val_loss" else "val acc."
+        self.table.setHorizontalHeaderItem(3, QTableWidgetItem(metric_name))
+        self.table.setRowCount(len(rows))
+        from kpgui.core.search import params_text
+
+        for i, r in enumerate(sorted(rows, key=lambda r: r["trial"])):
+            metric = r["value"] if r["value"] is not None else r["metric"]
+            is_best = best is not None and r["trial"] == best["trial"]
+            cells = [f"#{r['trial']}" + (" ★" if is_best else ""), r["state"],
+                     "" if r["epoch"] is None else str(r["epoch"]),
+                     "" if metric is None else f"{metric:.4f}", params_text(r["params"])]
+            for j, text in enumerate(cells):
+                item = QTableWidgetItem(text)
+                if r["state"] in ("pruned", "failed"):
+                    item.setForeground(QBrush(QColor("#888888")))
+                if is_best:
+                    font = QFont()
+                    font.setBold(True)
+                    item.setFont(font)
+                self.table.setItem(i, j, item)
+        points = best_so_far(rows, objective)
+        self.curve_plot.setLabel("left", f"best {metric_name} so far")
+        self.curve.setData([p[0] for p in points], [p[1] for p in points])
+        self.best_button.setEnabled(best is not None and bool(best.get("model_path")))
+        if best is not None:
+            self.set_status(f"Best so far: trial #{best['trial']} ({OBJECTIVES[objective]}: "
+                            f"{best['value']:.4f}). {sum(r['state'] == 'pruned' for r in rows)} pruned, "
+                            f"{sum(r['state'] == 'running' for r in rows)} running.")

@@ -1,0 +1,80 @@
+"""The Search panel: trials from the study's storage appear, the best-so-far curve, the best trial
+offered as a candidate, and bad ranges named in a dialog."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import Qt
+
+optuna = pytest.importorskip("optuna")
+
+from kpgui.core.search import SearchSpace, StudyConfig, create_study  # noqa: E402
+from kpgui.core.spec import ModelSpec  # noqa: E402
+from kpgui.core.store import Store  # noqa: E402
+from kpgui.core.training import TrainingResult  # noqa: E402
+from kpgui.ui.controllers.search import SearchController  # noqa: E402
+from kpgui.ui.panels.search import SearchPanel  # noqa: E402
+from kpgui.ui.tasks import Tasks  # noqa: E402
+
+
+def _trained_elsewhere(storage: str, name: str, values: list[float | None]) -> list[int]:
+    """A study whose trials were run by another worker: each finished one a run in History."""
+    config = StudyConfig(SearchSpace.parse({"learning_rate": "1e-3..1e-1:log"}), "val_loss", "tpe", 9)
+    study = create_study(storage, name, config)
+    run_ids = []
+    with Store.open_default() as store:
+        for value in values:
+            trial = study.ask()
+            lr = trial.suggest_float("learning_rate", 1e-3, 1e-1, log=True)
+            trial.report(1.0, 1)
+            if value is None:
+                study.tell(trial, state=optuna.trial.TrialState.PRUNED)
+                continue
+            result = TrainingResult(ModelSpec(learning_rate=lr), None, {"val_loss": [1.0, value]},
+                                    "finished", 2, 1.0, 100, 100.0)
+            run_id = store.add_run(result, model_path=f"/models/{trial.number}.keras",
+                                   notes={"tags": {"study": name, "trial": trial.number}})
+            trial.set_user_attr("run_id", run_id)
+            trial.set_user_attr("model_path", f"/models/{trial.number}.keras")
+            study.tell(trial, value)
+            run_ids.append(run_id)
+    return run_ids
+
+
+def test_trials_appear_with_the_best_so_far_and_the_best_is_offered(qtbot, tmp_path):
+    storage = str(tmp_path / "s.journal")
+    run_ids = _trained_elsewhere(storage, "s", [0.5, None, 0.3, 0.4])
+    offered, errors = [], []
+    panel = SearchPanel()
+    qtbot.addWidget(panel)
+    tasks = Tasks()
+    controller = SearchController(tasks, panel, ModelSpec, offered.append,
+                                  lambda t, x: errors.append((t, x)), storage=storage)
+    controller.watch("s", "val_loss")
+    qtbot.waitUntil(lambda: panel.table.rowCount() == 4, timeout=10000)
+    states = [panel.table.item(i, 1).text() for i in range(4)]
+    assert states == ["finished", "pruned", "finished", "finished"]
+    assert panel.table.item(2, 0).text() == "#2 ★"  # 0.3 is the lowest validation loss
+    xs, ys = panel.curve.getData()
+    assert list(xs) == [0, 2, 3] and list(ys) == [0.5, 0.3, 0.3]  # the running minimum
+    assert panel.best_button.isEnabled()
+    qtbot.mouseClick(panel.best_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: bool(offered), timeout=10000)
+    assert offered[0].run_id == run_ids[1] and offered[0].model_path == "/models/2.keras"
+    assert offered[0].history["val_loss"][-1] == 0.3 and not errors
+    controller.shutdown()
+    tasks.shutdown()
+
+
+def test_a_bad_range_is_named_in_a_dialog_and_nothing_starts(qtbot, tmp_path):
+    errors = []
+    panel = SearchPanel()
+    qtbot.addWidget(panel)
+    tasks = Tasks()
+    controller = SearchController(tasks, panel, ModelSpec, lambda o: None,
+                                  lambda t, x: errors.append((t, x)), storage=str(tmp_path / "s.journal"))
+    qtbot.keyClicks(panel.edits["learning_rate"], "0.1..0.001")
+    qtbot.mouseClick(panel.start_button, Qt.MouseButton.LeftButton)
+    assert errors and "--lr 0.1..0.001: the range's low end must be below its high end" in errors[0][1]
+    assert controller.process is None and panel.start_button.isEnabled()
+    tasks.shutdown()
