@@ -101,6 +101,7 @@ class App:
     theme_actions: dict[str, Any] = field(default_factory=dict)  # View → Theme, by theme name
     first_paint: Any = None  # starts the second start-up step from the window's first paint
     lessons: Any = None  # LessonController (issue 22b), built with the tabs after the first paint
+    search: Any = None  # SearchController (issue 23), built with the tabs after the first paint
 
     # -- errors --------------------------------------------------------------------------------
 
@@ -127,6 +128,8 @@ class App:
     def shutdown(self) -> None:
         """Stop everything (the training process within a second), remember the settings."""
         self.save_settings()
+        if self.search is not None:  # a running search stops like Ctrl-C (issue 23)
+            self.search.shutdown()
         self.tasks.shutdown()
         if self.store is not None:
             self.store.close()
@@ -378,6 +381,18 @@ def _sync_check(action):
     return sync
 
 
+def _add_search_tab(app: App) -> None:
+    """Issue 23: the Search tab (many settings at once with Optuna), beside Training's sweep."""
+    from kpgui.ui.controllers.search import SearchController
+    from kpgui.ui.panels.search import SearchPanel
+
+    search = SearchPanel()
+    app.panels["search"] = search
+    app.search = SearchController(app.tasks, search, app.panels["training"].spec, app.training.offer,
+                                  app.report_error, parent=app.window)
+    app.window.add_tab(search, "Search", scroll=True)
+
+
 def _build_phase_two(app: App, store: Any, open_store: bool) -> None:
     """Charts and the tabs that need the database, after the first paint."""
     from kpgui.ui.panels.evaluation import EvaluationPanel
@@ -416,6 +431,7 @@ def _build_phase_two(app: App, store: Any, open_store: bool) -> None:
     p["history"] = history
     w.add_tab(history, "History", TAB_KEYS["History"])
 
+    _add_search_tab(app)  # issue 23
     evaluation = EvaluationPanel(s, app.tasks)
     evaluation.image_chosen.connect(app.drawing.show_image)
     p["evaluation"] = evaluation

@@ -78,3 +78,21 @@ def test_a_bad_range_is_named_in_a_dialog_and_nothing_starts(qtbot, tmp_path):
     assert errors and "--lr 0.1..0.001: the range's low end must be below its high end" in errors[0][1]
     assert controller.process is None and panel.start_button.isEnabled()
     tasks.shutdown()
+
+
+@pytest.mark.slow
+def test_a_search_from_the_window_shows_its_trial_and_offers_the_best_as_a_candidate(qtbot, app):
+    app.panels["training"].set_spec(ModelSpec(hidden=(16,), epochs=1, train_samples=1000,
+                                              validation_split=0.2))
+    panel = app.panels["search"]
+    qtbot.keyClicks(panel.edits["hidden"], "8/16")
+    panel.trials.setValue(1)
+    qtbot.mouseClick(panel.start_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: panel.table.rowCount() == 1, timeout=30000)  # appears while running
+    qtbot.waitUntil(lambda: panel.start_button.isEnabled() and panel.best_button.isEnabled(),
+                    timeout=90000)
+    assert panel.table.item(0, 1).text() == "finished" and panel.table.item(0, 0).text() == "#0 ★"
+    qtbot.mouseClick(panel.best_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: app.state.candidate is not None, timeout=30000)
+    tags = app.state.candidate.outcome.tags
+    assert tags["trial"] == 0 and tags["study"] == app.search.study_name
