@@ -5,7 +5,8 @@ between them), one after the other (so they do not compete for the 2 cores).
 
     python benchmarks/run_all.py                 # the standard run (~14 min on 2 quiet cores)
     python benchmarks/run_all.py --quick         # smoke run: every script, tiny sizes (~3 min)
-    python benchmarks/run_all.py --full          # also retrains the shipped recipe (hours)
+    python benchmarks/run_all.py --full          # also retrains the shipped recipe (hours) and
+                                                 # compares search methods (bench_search.py)
     python benchmarks/run_all.py --only latency robustness --json /tmp/r.json
     python benchmarks/run_all.py --only startup --merge --readme   # redo one, keep the rest
 """
@@ -35,7 +36,9 @@ BENCHMARKS: dict[str, str] = {
     "worker": "bench_worker.py",  # 9
     "numbers": "bench_numbers.py",  # 10
     "pendigits": "bench_pendigits.py",  # 11
+    "search": "bench_search.py",  # 12 (with --full or --only: many trainings)
 }
+FULL_ONLY = {"search"}  # left out of the standard and quick runs
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -94,7 +97,7 @@ def _error_row(report: dict[str, Any]) -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> int:
     C.setup_env()
     args = _parser().parse_args(argv)
-    names = args.only or list(BENCHMARKS)
+    names = args.only or [n for n in BENCHMARKS if args.full or n not in FULL_ONLY]
     started = time.perf_counter()
     reports: dict[str, dict[str, Any]] = {}
     with tempfile.TemporaryDirectory(prefix="kpgui-bench-") as tmp:

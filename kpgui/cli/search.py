@@ -49,6 +49,10 @@ def register(sub) -> None:
     p.add_argument("--objective", choices=("val_loss", "val_accuracy"), default="val_loss",
                    help="what 'best' means: the lowest validation loss or the highest validation "
                    "accuracy after the last epoch (default: val_loss)")
+    p.add_argument("--pruner", choices=("median", "none"), default="median",
+                   help="median: stop a trial whose validation metric after an epoch is worse than "
+                   "the median of earlier trials at that epoch (after 5 trials); none: run every trial "
+                   "in full (default: median)")
     p.add_argument("--out", metavar="PATH", default=None,
                    help="save the best trial's model (and its card) here (default: only report it)")
     p.add_argument("--data", metavar="PATH", default=None, help="MNIST .npz (default: $KPGUI_MNIST "
@@ -73,7 +77,7 @@ def _study_setup(args: argparse.Namespace) -> tuple[Any, Any, str]:
         if args.trials < 1:
             raise CliError("--trials must be at least 1")
         space = search.SearchSpace.parse(given)
-        config = search.StudyConfig(space, args.objective, args.sampler, args.trials)
+        config = search.StudyConfig(space, args.objective, args.sampler, args.trials, args.pruner)
         name = args.study or "search-" + _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
         return search.create_study(args.storage, name, config), config, name
     except (ValueError, search.SearchError) as exc:

@@ -302,12 +302,20 @@ def make_sampler(name: str, space: SearchSpace) -> Any:
     raise ValueError(f"unknown sampler {name!r}; choose one of {', '.join(SAMPLERS)}")
 
 
-def make_pruner() -> Any:
-    """Stop a trial whose validation metric after an epoch is worse than the median of the earlier
-    trials at that epoch (Optuna's MedianPruner, its defaults: 5 trials first run in full)."""
+PRUNERS = ("median", "none")
+
+
+def make_pruner(name: str = "median") -> Any:
+    """"median": stop a trial whose validation metric after an epoch is worse than the median of
+    the earlier trials at that epoch (Optuna's MedianPruner, its defaults: the first 5 trials run
+    in full); "none": every trial runs all its epochs."""
     import optuna
 
-    return optuna.pruners.MedianPruner()
+    if name == "none":
+        return optuna.pruners.NopPruner()
+    if name == "median":
+        return optuna.pruners.MedianPruner()
+    raise ValueError(f"unknown pruner {name!r}; choose one of {', '.join(PRUNERS)}")
 
 
 @dataclass(frozen=True)
@@ -319,15 +327,16 @@ class StudyConfig:
     objective: str = "val_loss"
     sampler: str = "tpe"
     trials: int = 20
+    pruner: str = "median"
 
     def to_dict(self) -> dict:
         return {"space": self.space.to_dict(), "objective": self.objective, "sampler": self.sampler,
-                "trials": self.trials}
+                "trials": self.trials, "pruner": self.pruner}
 
     @classmethod
     def from_dict(cls, data: dict) -> StudyConfig:
         return cls(SearchSpace.from_dict(data["space"]), data["objective"], data["sampler"],
-                   int(data["trials"]))
+                   int(data["trials"]), data.get("pruner", "median"))
 
 
 def create_study(storage: str | None, name: str, config: StudyConfig) -> Any:
@@ -339,7 +348,7 @@ def create_study(storage: str | None, name: str, config: StudyConfig) -> Any:
         raise ValueError(f"unknown objective {config.objective!r}; choose val_loss or val_accuracy")
     sampler = make_sampler(config.sampler, config.space)
     study = optuna.create_study(storage=open_storage(storage), study_name=name, sampler=sampler,
-                                pruner=make_pruner(), direction=OBJECTIVES[config.objective],
+                                pruner=make_pruner(config.pruner), direction=OBJECTIVES[config.objective],
                                 load_if_exists=True)
     stored = study.user_attrs.get(CONFIG_ATTR)
     if stored is None:
@@ -364,7 +373,8 @@ def load_study(storage: str | None, name: str) -> tuple[Any, StudyConfig]:
         raise SearchError(f"the study {name!r} was not made by kpgui search (it has no ranges)")
     config = StudyConfig.from_dict(data)
     study = optuna.load_study(study_name=name, storage=store,
-                              sampler=make_sampler(config.sampler, config.space), pruner=make_pruner())
+                              sampler=make_sampler(config.sampler, config.space),
+                              pruner=make_pruner(config.pruner))
     return study, config
 
 
