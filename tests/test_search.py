@@ -126,6 +126,24 @@ def test_cli_mistakes_give_one_clear_line_and_nonzero_exit(args, fragment, capfd
     assert err.startswith("kpgui search: ") and fragment in err and err.count("\n") == 1, err
 
 
+def test_the_live_table_shows_each_trial_its_state_and_the_best():
+    from rich.console import Console
+
+    from kpgui.cli.search import _table
+
+    config = StudyConfig(SearchSpace.parse({"learning_rate": "1e-3..1e-1:log", "hidden": "32/64,64"}))
+    rows = [{"trial": 0, "state": "finished", "epoch": 3, "metric": 0.2, "value": 0.2,
+             "params": {"learning_rate": 0.0123, "hidden": "64,64"}},
+            {"trial": 1, "state": "pruned", "epoch": 1, "metric": 0.9, "value": None,
+             "params": {"learning_rate": 0.09, "hidden": "32"}}]
+    console = Console(width=100, record=True)
+    console.print(_table(rows, config, "s1", rows[0]))
+    text = console.export_text()
+    assert "objective: lowest validation loss" in text and "best: trial 0 (val_loss 0.2000)" in text
+    assert "finished *" in text and "lr 0.0123 · layers 64,64" in text
+    assert "pruned" in text and "0.9000" in text and "lr 0.09 · layers 32" in text
+
+
 @pytest.mark.slow
 def test_the_pruning_callback_reports_each_epoch_and_stops_a_trial_behind(mnist):
     pytest.importorskip("keras")

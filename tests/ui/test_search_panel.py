@@ -57,12 +57,17 @@ def test_trials_appear_with_the_best_so_far_and_the_best_is_offered(qtbot, tmp_p
     assert panel.table.item(2, 0).text() == "#2 ★"  # 0.3 is the lowest validation loss
     xs, ys = panel.curve.getData()
     assert list(xs) == [0, 2, 3] and list(ys) == [0.5, 0.3, 0.3]  # the running minimum
+    assert panel.param_combo.currentData() == "learning_rate"
+    ys = sorted(float(y) for y in panel.scatter.data["y"])  # the pruned one at its last epoch's metric
+    assert ys == [0.3, 0.4, 0.5, 1.0]
+    assert sum(b.style() == Qt.BrushStyle.NoBrush for b in panel.scatter.data["brush"]) == 1  # pruned
     assert panel.best_button.isEnabled()
     qtbot.mouseClick(panel.best_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: bool(offered), timeout=10000)
     assert offered[0].run_id == run_ids[1] and offered[0].model_path == "/models/2.keras"
     assert offered[0].history["val_loss"][-1] == 0.3 and not errors
     controller.shutdown()
+    tasks.wait(10)
     tasks.shutdown()
 
 

@@ -108,6 +108,16 @@ class SearchPanel(QGroupBox):
         self.curve_plot.setMinimumHeight(120)
         self.curve_plot.setLabel("bottom", "trial")
         self.curve = self.curve_plot.plot([], [], pen=pg.mkPen(width=2), symbol="o", symbolSize=5)
+        # each trial's metric against one of its values: finished trials filled, pruned hollow grey
+        self.param_combo = QComboBox()
+        self.param_combo.setToolTip("The value on the horizontal axis of the plot beside")
+        self.param_combo.currentIndexChanged.connect(lambda _i: self._draw_scatter())
+        self.scatter_plot = pg.PlotWidget()
+        self.scatter_plot.setMinimumHeight(120)
+        self.scatter = pg.ScatterPlotItem(size=8)
+        self.scatter_plot.addItem(self.scatter)
+        self._rows: list[dict] = []
+        self._objective = "val_loss"
         self.status = QLabel("Give ranges for some options; every other setting comes from the form. "
                              "Each trial is a run in History; trials behind the median after an epoch "
                              "are stopped early (pruned).")
@@ -117,7 +127,16 @@ class SearchPanel(QGroupBox):
         layout.addLayout(settings)
         layout.addLayout(buttons)
         layout.addWidget(self.table)
-        layout.addWidget(self.curve_plot)
+        plots = QHBoxLayout()
+        plots.addWidget(self.curve_plot, 1)
+        scatter_box = QVBoxLayout()
+        scatter_row = QHBoxLayout()
+        scatter_row.addWidget(QLabel("Metric against"))
+        scatter_row.addWidget(self.param_combo, 1)
+        scatter_box.addLayout(scatter_row)
+        scatter_box.addWidget(self.scatter_plot)
+        plots.addLayout(scatter_box, 1)
+        layout.addLayout(plots)
         layout.addWidget(self.status)
         self.set_running(False)
         self.best_button.setEnabled(False)
@@ -165,7 +184,48 @@ class SearchPanel(QGroupBox):
         self.curve_plot.setLabel("left", f"best {metric_name} so far")
         self.curve.setData([p[0] for p in points], [p[1] for p in points])
         self.best_button.setEnabled(best is not None and bool(best.get("model_path")))
+        self._rows, self._objective = rows, objective
+        names = sorted({n for r in rows for n in r["params"]})
+        if names != [self.param_combo.itemData(i) for i in range(self.param_combo.count())]:
+            current = self.param_combo.currentData()
+            self.param_combo.blockSignals(True)
+            self.param_combo.clear()
+            for n in names:
+                self.param_combo.addItem(BY_NAME[n].label if n in BY_NAME else n, n)
+            self.param_combo.setCurrentIndex(max(0, self.param_combo.findData(current)))
+            self.param_combo.blockSignals(False)
+        self._draw_scatter()
         if best is not None:
             self.set_status(f"Best so far: trial #{best['trial']} ({OBJECTIVES[objective]}: "
                             f"{best['value']:.4f}). {sum(r['state'] == 'pruned' for r in rows)} pruned, "
                             f"{sum(r['state'] == 'running' for r in rows)} running.")
+
+    def _draw_scatter(self) -> None:
+        """The trials' metric (final value, or the last epoch's for pruned/running ones) against
+        the chosen value; choices (text, layer lists) sit at 0, 1, 2, … labelled below."""
+        name = self.param_combo.currentData()
+        points = scatter_points(self._rows, name) if name else ([], [], [], [])
+        xs, ys, done, ticks = points
+        brushes = [pg.mkBrush("#1f77b4") if d else pg.mkBrush(None) for d in done]
+        pens = [pg.mkPen("#1f77b4") if d else pg.mkPen("#888888") for d in done]
+        self.scatter.setData(x=xs, y=ys, brush=brushes, pen=pens)
+        axis = self.scatter_plot.getAxis("bottom")
+        axis.setTicks([ticks] if ticks else None)
+        is_log = name == "learning_rate"
+        self.scatter_plot.setLogMode(x=is_log, y=False)
+        metric = "val loss" if self._objective == "val_loss" else "val acc."
+        self.scatter_plot.setLabel("left", metric)
+
+
+def scatter_points(rows: list[dict], name: str) -> tuple[list[float], list[float], list[bool], list]:
+    """(x, y, finished?, ticks) of each trial with a metric: numbers as they are, choices by their
+    position in sorted order (ticks name them)."""
+    have = [r for r in rows if name in r["params"]
+            and (r["value"] if r["value"] is not None else r["metric"]) is not None]
+    values = [r["params"][name] for r in have]
+    numeric = all(isinstance(v, int | float) and not isinstance(v, bool) for v in values)
+    labels = [] if numeric else sorted({str(v) for v in values})
+    xs = [float(v) if numeric else float(labels.index(str(v))) for v in values]
+    ys = [float(r["value"] if r["value"] is not None else r["metric"]) for r in have]
+    done = [r["state"] == "finished" for r in have]
+    return xs, ys, done, [(i, t) for i, t in enumerate(labels)]
