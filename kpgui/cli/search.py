@@ -215,6 +215,12 @@ def _finish(args, study, config, name: str, workers, interrupted: bool) -> int:
             print(f"best: trial {best['trial']}, {config.objective} {value:.4f}{acc_text}: "
                   f"{search.params_text(best['params'])} (run {best.get('run_id')} in kpgui runs)")
             print(f"saved {saved} and its card" if saved else f"model: {best.get('model_path')}")
+    crashed = [p.exitcode for p in workers.processes if p.exitcode not in (0, None)]
+    if crashed and not interrupted:
+        from kpgui.core.paths import log_path
+
+        problem = problem or (f"{len(crashed)} worker(s) ended with an error (exit code "
+                              f"{crashed[0]}); their messages are in {log_path('search-worker.log')}")
     if problem:
         print(f"kpgui search: {problem}", file=sys.stderr)
     if interrupted:
