@@ -47,10 +47,12 @@ def test_trials_appear_with_the_best_so_far_and_the_best_is_offered(qtbot, tmp_p
     offered, errors = [], []
     panel = SearchPanel()
     qtbot.addWidget(panel)
-    tasks = Tasks()
+    tasks = Tasks(panel)
     controller = SearchController(tasks, panel, ModelSpec, offered.append,
-                                  lambda t, x: errors.append((t, x)), storage=storage)
-    controller.watch("s", "val_loss")
+                                  lambda t, x: errors.append((t, x)), parent=panel)
+    qtbot.keyClicks(panel.storage_edit, storage)  # a study another machine runs, in shared storage
+    qtbot.keyClicks(panel.study_edit, "s")
+    qtbot.mouseClick(panel.watch_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: panel.table.rowCount() == 4, timeout=10000)
     states = [panel.table.item(i, 1).text() for i in range(4)]
     assert states == ["finished", "pruned", "finished", "finished"]
@@ -71,13 +73,31 @@ def test_trials_appear_with_the_best_so_far_and_the_best_is_offered(qtbot, tmp_p
     tasks.shutdown()
 
 
+def test_watching_a_study_that_is_not_there_says_so(qtbot, tmp_path):
+    errors = []
+    panel = SearchPanel()
+    qtbot.addWidget(panel)
+    tasks = Tasks(panel)
+    controller = SearchController(tasks, panel, ModelSpec, lambda o: None,
+                                  lambda t, x: errors.append((t, x)), parent=panel)
+    qtbot.keyClicks(panel.storage_edit, str(tmp_path / "s.journal"))
+    qtbot.keyClicks(panel.study_edit, "nope")
+    qtbot.mouseClick(panel.watch_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: bool(errors), timeout=10000)
+    assert errors[0][0] == "Study not found" and "no study named 'nope'" in errors[0][1]
+    assert controller.study_name is None
+    tasks.wait(10)
+    tasks.shutdown()
+
+
 def test_a_bad_range_is_named_in_a_dialog_and_nothing_starts(qtbot, tmp_path):
     errors = []
     panel = SearchPanel()
     qtbot.addWidget(panel)
-    tasks = Tasks()
+    tasks = Tasks(panel)
     controller = SearchController(tasks, panel, ModelSpec, lambda o: None,
-                                  lambda t, x: errors.append((t, x)), storage=str(tmp_path / "s.journal"))
+                                  lambda t, x: errors.append((t, x)), storage=str(tmp_path / "s.journal"),
+                                  parent=panel)
     qtbot.keyClicks(panel.edits["learning_rate"], "0.1..0.001")
     qtbot.mouseClick(panel.start_button, Qt.MouseButton.LeftButton)
     assert errors and "--lr 0.1..0.001: the range's low end must be below its high end" in errors[0][1]

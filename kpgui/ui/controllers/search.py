@@ -25,7 +25,7 @@ class SearchController(QObject):
         super().__init__(parent)
         self.tasks, self.panel = tasks, panel
         self.base_spec, self.offer, self.report_error = base_spec, offer, report_error
-        self.storage = storage
+        self.storage = self.default_storage = storage
         self.study_name: str | None = None
         self.objective = "val_loss"
         self.best: dict | None = None
@@ -36,6 +36,7 @@ class SearchController(QObject):
         panel.start_requested.connect(self.start)
         panel.stop_requested.connect(self.stop)
         panel.best_requested.connect(self.offer_best)
+        panel.watch_requested.connect(self.watch_study)
 
     def start(self, ranges: dict, settings: dict) -> None:
         """Check the ranges and create the study (on a thread), then start the workers."""
@@ -53,6 +54,7 @@ class SearchController(QObject):
         import datetime as _dt
 
         name = "search-" + _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+        self.storage = settings.get("storage") or self.default_storage
         self.panel.set_running(True)
         self.panel.set_status("Creating the study…")
         def create(_task) -> str:
@@ -79,9 +81,28 @@ class SearchController(QObject):
         self.process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=err)
         self.watch(name, config.objective)
 
+    def watch_study(self, storage: str, name: str) -> None:
+        """Show a study started elsewhere (another machine, the command line): its objective
+        comes from the study, read on a thread."""
+        if not name:
+            self.report_error("No study to watch", "Type the study's name (kpgui search prints it) "
+                              "and, for a shared one, its storage.")
+            return
+        self.storage = storage or self.default_storage
+
+        def read(_task):
+            from kpgui.core.search import load_study
+
+            return load_study(self.storage, name)[1].objective
+
+        task = self.tasks.run(read, key="search-watch", doing="Opening the study")
+        task.done.connect(lambda objective: self.watch(name, objective))
+        task.failed.connect(lambda title, text: self.report_error("Study not found", text))
+
     def watch(self, name: str, objective: str) -> None:
         """Show the trials of study `name` as they come (this machine's or others')."""
         self.study_name, self.objective = name, objective
+        self.panel.show_study(name)
         self.panel.set_status(f"Study {name}: objective {objective}; trials appear as they start.")
         self.timer.start()
         self.poll()

@@ -55,6 +55,7 @@ class SearchPanel(QGroupBox):
     start_requested = Signal(dict, dict)
     stop_requested = Signal()
     best_requested = Signal()
+    watch_requested = Signal(str, str)  # storage ("" = this computer's), study name
 
     def __init__(self, parent=None) -> None:
         super().__init__("Search many settings (Optuna)", parent)
@@ -86,6 +87,23 @@ class SearchPanel(QGroupBox):
             settings.addWidget(QLabel(label))
             settings.addWidget(widget)
         settings.addStretch(1)
+        self.storage_edit = QLineEdit()
+        self.storage_edit.setPlaceholderText("this computer (a journal file in kpgui's data folder)")
+        self.storage_edit.setToolTip("Where the study lives: a journal file on a shared disk, or a "
+                                     "database URL such as postgresql://user:pw@host/db, shared with "
+                                     "other machines running kpgui search --join")
+        self.study_edit = QLineEdit()
+        self.study_edit.setPlaceholderText("a study's name, to watch one started elsewhere")
+        self.watch_button = QPushButton("Watch")
+        self.watch_button.setToolTip("Show the trials of this study as they come, from any machine")
+        self.watch_button.clicked.connect(lambda: self.watch_requested.emit(
+            self.storage_edit.text().strip(), self.study_edit.text().strip()))
+        shared = QHBoxLayout()
+        shared.addWidget(QLabel("Storage"))
+        shared.addWidget(self.storage_edit, 2)
+        shared.addWidget(QLabel("Study"))
+        shared.addWidget(self.study_edit, 1)
+        shared.addWidget(self.watch_button)
         self.start_button = QPushButton("Start search")
         self.start_button.clicked.connect(self._request)
         self.stop_button = QPushButton("Stop")
@@ -125,6 +143,7 @@ class SearchPanel(QGroupBox):
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addLayout(settings)
+        layout.addLayout(shared)
         layout.addLayout(buttons)
         layout.addWidget(self.table)
         plots = QHBoxLayout()
@@ -146,7 +165,11 @@ class SearchPanel(QGroupBox):
 
     def settings(self) -> dict:
         return {"trials": self.trials.value(), "workers": self.workers.value(),
-                "objective": self.objective.currentData(), "sampler": self.sampler.currentData()}
+                "objective": self.objective.currentData(), "sampler": self.sampler.currentData(),
+                "storage": self.storage_edit.text().strip()}
+
+    def show_study(self, name: str) -> None:
+        self.study_edit.setText(name)
 
     def _request(self) -> None:
         self.start_requested.emit(self.ranges(), self.settings())
