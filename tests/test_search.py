@@ -25,9 +25,7 @@ from kpgui.core.search import (  # noqa: E402
     load_study,
     open_storage,
     parse_range,
-    pruning_callback,
 )
-from kpgui.core.spec import ModelSpec  # noqa: E402
 
 TINY = ["--train-samples", "1000", "--epochs", "1", "--validation-split", "0.2"]
 
@@ -145,20 +143,22 @@ def test_the_live_table_shows_each_trial_its_state_and_the_best():
 
 
 @pytest.mark.slow
-def test_the_pruning_callback_reports_each_epoch_and_stops_a_trial_behind(mnist):
-    pytest.importorskip("keras")
-    from kpgui.core.training import Trainer
+def test_a_trial_behind_is_pruned_after_its_epoch_and_recorded_once_as_such():
+    from kpgui.core.search import run_trial
+    from kpgui.core.store import Store
 
+    config = StudyConfig(SearchSpace.parse({"hidden": "8/16", "epochs": "3", "train_samples": "500",
+                                            "validation_split": "0.2"}))
     # ThresholdPruner: any val_loss above 0 is "behind", so the trial stops after its first epoch
     study = optuna.create_study(pruner=optuna.pruners.ThresholdPruner(upper=0.0))
-    trial = study.ask()
-    notes: dict = {}
-    x, y, xt, yt = mnist
-    spec = ModelSpec(hidden=(8,), epochs=3, validation_split=0.2)
-    result = Trainer(spec, data=(x[:500], y[:500], xt[:100], yt[:100]), evaluate=False,
-                     extra_callbacks=[pruning_callback(trial, "val_loss", notes)]).run()
-    assert notes == {"pruned_at_epoch": 1} and result.epochs_run == 1
-    assert study.trials[0].intermediate_values == {1: pytest.approx(result.history["val_loss"][0])}
+    study.optimize(lambda t: run_trial(t, config, "p"), n_trials=1)
+    trial = study.trials[0]
+    assert trial.state == optuna.trial.TrialState.PRUNED
+    with Store.open_default() as store:
+        (run,) = store.list_runs()
+    assert run.notes["tags"] == {"study": "p", "trial": 0, "pruned_at_epoch": 1}
+    assert run.epochs_run == 1 and run.id == trial.user_attrs["run_id"]
+    assert trial.intermediate_values == {1: pytest.approx(run.history["val_loss"][0])}
 
 
 # -- real searches (slow) -----------------------------------------------------------------------

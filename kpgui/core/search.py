@@ -408,9 +408,9 @@ def run_trial(trial: Any, config: StudyConfig, study_name: str, data_path: str |
 
     from kpgui.core.jobs import TrainJob, run_job
 
-    spec = config.space.suggest(trial)
-    trial.set_user_attr("host", socket.gethostname())
+    trial.set_user_attr("host", socket.gethostname())  # first: a worker that dies is found by these
     trial.set_user_attr("pid", os.getpid())
+    spec = config.space.suggest(trial)
     tags: dict[str, Any] = {"study": study_name, "trial": trial.number}
     job = TrainJob(spec, data_path=data_path, name=f"{study_name} #{trial.number}", tags=tags)
     try:
