@@ -5,7 +5,8 @@ between them), one after the other (so they do not compete for the 2 cores).
 
     python benchmarks/run_all.py                 # the standard run (~14 min on 2 quiet cores)
     python benchmarks/run_all.py --quick         # smoke run: every script, tiny sizes (~3 min)
-    python benchmarks/run_all.py --full          # also retrains the shipped recipe (hours)
+    python benchmarks/run_all.py --full          # also retrains the shipped recipe (hours) and
+                                                 # compares search methods (bench_search.py)
     python benchmarks/run_all.py --only latency robustness --json /tmp/r.json
     python benchmarks/run_all.py --only startup --merge --readme   # redo one, keep the rest
 """
@@ -37,7 +38,9 @@ BENCHMARKS: dict[str, str] = {
     "pendigits": "bench_pendigits.py",  # 11
     "inside": "bench_inside.py",  # 12
     "bigstore": "bench_bigstore.py",  # 13
+    "search": "bench_search.py",  # 14 (with --full or --only: many trainings)
 }
+FULL_ONLY = {"search"}  # left out of the standard and quick runs
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -100,7 +103,7 @@ def _error_row(report: dict[str, Any]) -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> int:
     C.setup_env()
     args = _parser().parse_args(argv)
-    names = args.only or list(BENCHMARKS)
+    names = args.only or [n for n in BENCHMARKS if args.full or n not in FULL_ONLY]
     started = time.perf_counter()
     reports: dict[str, dict[str, Any]] = {}
     with tempfile.TemporaryDirectory(prefix="kpgui-bench-") as tmp:

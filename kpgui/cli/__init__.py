@@ -11,7 +11,7 @@ import kpgui
 from kpgui.core.errors import printable
 
 # Each module has register(subparsers), which adds its parser with set_defaults(run=...).
-COMMANDS = ("train", "predict", "evaluate", "runs", "samples", "lesson", "fool")
+COMMANDS = ("train", "search", "predict", "evaluate", "runs", "samples", "lesson", "fool")
 
 
 class CliError(Exception):

@@ -120,13 +120,15 @@ def _log_dir(started_at: str, job: TrainJob) -> Path:
             n += 1
 
 
-def _train(job: TrainJob, data: tuple, listener: Any, stop_event: Any, log_dir: Path | None):
+def _train(job: TrainJob, data: tuple, listener: Any, stop_event: Any, log_dir: Path | None,
+           extra_callbacks: Any = ()):
     """(TrainingResult, personal notes or None, the model it started from or None)."""
     from kpgui.core.inference import Predictor
     from kpgui.core.training import Trainer
 
     if job.kind == TRAIN:
-        trainer = Trainer(job.spec, listener, data=data, stop_event=stop_event, log_dir=log_dir)
+        trainer = Trainer(job.spec, listener, data=data, stop_event=stop_event, log_dir=log_dir,
+                          extra_callbacks=extra_callbacks)
         return trainer.run(), None, None
     start = Predictor.load(job.start_model)
     if job.kind == FINETUNE:
@@ -170,10 +172,12 @@ def import_tensorflow() -> float:
     return time.perf_counter() - t0
 
 
-def run_job(job: TrainJob, listener: Any = None, stop_event: Any = None) -> RunOutcome:
+def run_job(job: TrainJob, listener: Any = None, stop_event: Any = None,
+            extra_callbacks: Any = ()) -> RunOutcome:
     """Run `job` to the end (blocking) and return its outcome. Raises DatasetError when MNIST
     cannot be had, ModelLoadError when the start model is unusable, ValueError/OSError for bad
-    settings or an unwritable --out (checked before training starts)."""
+    settings or an unwritable --out (checked before training starts). `extra_callbacks` are
+    Keras callbacks added to a TRAIN job's fit (a search's pruning: kpgui.core.search)."""
     job.check()
     timings: dict[str, float] = {}
     notify(listener, "on_status", "Loading TensorFlow…")
@@ -187,7 +191,7 @@ def run_job(job: TrainJob, listener: Any = None, stop_event: Any = None) -> RunO
     started_at = _dt.datetime.now().isoformat(timespec="seconds")
     log_dir = _log_dir(started_at, job) if job.logs else None
 
-    result, personal, start = _train(job, data, listener, stop_event, log_dir)
+    result, personal, start = _train(job, data, listener, stop_event, log_dir, extra_callbacks)
     result.started_at = started_at
     outcome = RunOutcome(
         kind=job.kind, name=job.name, status=result.status, summary=result.summary(),

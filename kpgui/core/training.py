@@ -143,6 +143,7 @@ class Trainer:
         stop_event: Any = None,
         history_before: dict | None = None,
         held_out_writers: Iterable[int] | None = None,
+        extra_callbacks: Iterable[Any] = (),
     ) -> None:
         self.spec = (spec or ModelSpec()).validate()
         self.listener = listener
@@ -162,6 +163,7 @@ class Trainer:
                         if isinstance(vs, list)}
         self._initial_epoch = len(self._before.get("loss", []))
         self._held_out_writers = held_out_writers  # real pen digits never trained on (benchmarks)
+        self._extra_callbacks = list(extra_callbacks)  # e.g. a search's pruning (core/search.py)
 
     def stop(self, abort: bool = False) -> None:
         """End training after the current batch. `abort` also skips the final test evaluation."""
@@ -205,7 +207,7 @@ class Trainer:
     def _callbacks(self, reporter: Any, stopper: Any, validation: bool) -> tuple[list, Any]:
         import keras
 
-        callbacks = [reporter, stopper, keras.callbacks.TerminateOnNaN()]
+        callbacks = [reporter, stopper, keras.callbacks.TerminateOnNaN(), *self._extra_callbacks]
         early = None
         if validation and self.spec.patience > 0:
             early = keras.callbacks.EarlyStopping(monitor="val_loss", patience=self.spec.patience,

@@ -109,6 +109,7 @@ class App:
     lessons: Any = None  # LessonController (issue 22b), built with the tabs after the first paint
     settings_problem: str = ""  # why settings are not kept this session (said once), or ""
     settings_notes: str = ""  # what restore_settings reset to defaults, as said in the status bar
+    search: Any = None  # SearchController (issue 23), built with the tabs after the first paint
 
     # -- errors --------------------------------------------------------------------------------
 
@@ -143,6 +144,8 @@ class App:
     def shutdown(self) -> None:
         """Stop everything (the training process within a second), remember the settings."""
         self.save_settings()
+        if self.search is not None:  # a running search stops like Ctrl-C (issue 23)
+            self.search.shutdown()
         self.tasks.shutdown()
         if self.store is not None:
             self.store.close()
@@ -454,6 +457,18 @@ def _sync_check(action):
     return sync
 
 
+def _add_search_tab(app: App) -> None:
+    """Issue 23: the Search tab (many settings at once with Optuna), beside Training's sweep."""
+    from kpgui.ui.controllers.search import SearchController
+    from kpgui.ui.panels.search import SearchPanel
+
+    search = SearchPanel()
+    app.panels["search"] = search
+    app.search = SearchController(app.tasks, search, app.panels["training"].spec, app.training.offer,
+                                  app.report_error, parent=app.window)
+    app.window.add_tab(search, "Search", scroll=True)
+
+
 def _build_phase_two(app: App, store: Any, open_store: bool, built: Any) -> None:
     """Charts and the other tabs, after the first paint; History and My digits once the
     database is open (on a thread: checking a 150 MB database takes a second), then `built`."""
@@ -485,6 +500,7 @@ def _build_phase_two(app: App, store: Any, open_store: bool, built: Any) -> None
         w.add_tab(holders[title], title, TAB_KEYS[title])
 
     holder("History")
+    _add_search_tab(app)  # issue 23
     evaluation = EvaluationPanel(s, app.tasks)
     evaluation.image_chosen.connect(app.drawing.show_image)
     p["evaluation"] = evaluation

@@ -38,6 +38,10 @@ TABS = [
      "model is offered above the canvas beside the current one: keep it or discard it."),
     ("History", "Every run, from the window or from <code>kpgui train</code>. Tick runs to draw "
      "their curves over the Training plots; load, save, rename or delete a run's model."),
+    ("Search", "Many settings tried at once (Optuna): ranges such as <code>1e-4..1e-1:log</code> or "
+     "<code>64/128,128</code>, the rest from the Training form. Trials behind the median after an "
+     "epoch are stopped early; each trial is a run in History. Watch a study other machines share "
+     "(<code>kpgui search --join</code>); try the best trial as a candidate."),
     ("Evaluation", "The current model on the 10 000 MNIST test images: accuracy per digit and the "
      "confusion matrix. Click a cell to see those images; click an image to load it."),
     ("Weights", "Each first-layer unit's 784 input weights as a 28x28 picture: red where ink "

@@ -26,7 +26,7 @@ def test_title_menus_and_tab_names_agree(app):
     view = [a.text().replace("&", "") for a in w.menus["View"].actions() if a.text()]
     for tab in w.tab_titles():  # every tab has a View entry with the same name
         assert tab in view
-    assert w.tab_titles() == ["Training", "History", "Evaluation", "Weights", "How it sees",
+    assert w.tab_titles() == ["Training", "History", "Search", "Evaluation", "Weights", "How it sees",
                              "Inside", "My digits", "One weight", "Lessons"]
     file_actions = [a.text().replace("&", "") for a in w.menus["File"].actions()]
     for name in ("Open model…", "Save model as…", "Import image…", "Open lesson…", "Locate mnist.npz…",

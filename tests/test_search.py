@@ -1,0 +1,256 @@
+"""kpgui search: ranges, the study in Optuna's storage, workers on one machine and several."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+optuna = pytest.importorskip("optuna")
+
+from kpgui.cli import main  # noqa: E402
+from kpgui.core.search import (  # noqa: E402
+    Range,
+    SearchError,
+    SearchSpace,
+    StudyConfig,
+    create_study,
+    load_study,
+    open_storage,
+    parse_range,
+)
+
+TINY = ["--train-samples", "1000", "--epochs", "1", "--validation-split", "0.2"]
+
+
+# -- ranges (fast) ------------------------------------------------------------------------------
+
+
+def test_ranges_read_as_written():
+    assert parse_range("learning_rate", "1e-4..1e-1:log") == Range("learning_rate", 1e-4, 0.1, True)
+    assert parse_range("epochs", "2..10") == Range("epochs", 2, 10)
+    assert parse_range("dropout", "0..0.5") == Range("dropout", 0.0, 0.5)
+    assert parse_range("optimizer", "adam/sgd").choices == ("adam", "sgd")
+    assert parse_range("batch_size", "32/64/128").choices == (32, 64, 128)
+    # hidden: each '/' choice is a whole list of layers, as in a sweep
+    assert parse_range("hidden", "128/256/512,512").choices == ((128,), (256,), (512, 512))
+    assert parse_range("dropout", "0.25") == 0.25  # a plain value is fixed
+
+
+@pytest.mark.parametrize("option, text, fragment", [
+    ("learning_rate", "0.1..0.001", "--lr 0.1..0.001: the range's low end must be below"),
+    ("learning_rate", "0..0.1:log", "--lr 0..0.1:log: learning rate must be above 0"),
+    ("learning_rate", "1e-4..1e-1:lin", "only 'log'"),
+    ("dropout", "0..1.5", "--dropout 0..1.5: dropout must be"),
+    ("optimizer", "adam..sgd", "--optimizer adam..sgd: optimizer takes choices separated by '/'"),
+    ("optimizer", "adam/nadam", "--optimizer adam/nadam: optimizer must be one of"),
+    ("hidden", "32..64", "--hidden 32..64: hidden layers takes choices"),
+    ("batch_size", "32/32", "--batch-size 32/32: the choices repeat"),
+    ("epochs", "2..x", "--epochs 2..x: must be a whole number"),
+    ("epochs", "..5", "--epochs ..5: a range needs both ends"),
+])
+def test_a_bad_range_is_one_error_naming_the_option(option, text, fragment):
+    with pytest.raises(ValueError) as err:
+        parse_range(option, text)
+    assert fragment in str(err.value)
+
+
+def test_a_space_turns_a_trials_values_into_the_spec_it_trains():
+    space = SearchSpace.parse({"learning_rate": "1e-4..1e-1:log", "hidden": "32/64,64",
+                               "optimizer": "adam/sgd", "epochs": "3"})
+    assert space.base.epochs == 3
+    trial = optuna.trial.FixedTrial({"learning_rate": 0.02, "hidden": "64,64", "optimizer": "sgd"})
+    spec = space.suggest(trial)
+    assert (spec.learning_rate, spec.hidden, spec.optimizer, spec.epochs) == (0.02, (64, 64), "sgd", 3)
+    assert SearchSpace.from_dict(json.loads(json.dumps(space.to_dict()))) == space
+    assert space.size() is None  # a learning-rate range has no grid
+    grid = SearchSpace.parse({"hidden": "32/64,64", "optimizer": "adam/sgd/rmsprop"})
+    assert grid.size() == 6
+
+
+def test_a_space_needs_a_range_and_a_validation_split():
+    with pytest.raises(ValueError, match="at least one range"):
+        SearchSpace.parse({"epochs": "3"})
+    with pytest.raises(ValueError, match="--validation-split must be above 0"):
+        SearchSpace.parse({"learning_rate": "1e-3..1e-2", "validation_split": "0"})
+
+
+def test_a_study_keeps_its_ranges_so_a_joining_machine_needs_only_its_name(tmp_path):
+    storage = str(tmp_path / "s.journal")
+    config = StudyConfig(SearchSpace.parse({"optimizer": "adam/sgd"}), "val_accuracy", "grid", 4)
+    study = create_study(storage, "s1", config)
+    assert study.direction == optuna.study.StudyDirection.MAXIMIZE
+    joined, got = load_study(storage, "s1")
+    assert got == config and isinstance(joined.sampler, optuna.samplers.GridSampler)
+    assert create_study(storage, "s1", config).study_name == "s1"  # the same search resumes
+    other = StudyConfig(SearchSpace.parse({"optimizer": "adam/rmsprop"}), "val_loss", "tpe", 4)
+    with pytest.raises(SearchError, match="already searches other ranges"):
+        create_study(storage, "s1", other)
+    with pytest.raises(SearchError, match="no study named 'nope'"):
+        load_study(storage, "nope")
+
+
+@pytest.mark.parametrize("storage, fragment", [
+    ("sqlite:////nonexistent/dir/x.db", "cannot reach the study storage sqlite:////nonexistent/dir/x.db"),
+    ("/nonexistent/dir/x.journal", "the folder /nonexistent/dir does not exist"),
+])
+def test_an_unreachable_storage_is_one_line(storage, fragment):
+    with pytest.raises(SearchError) as err:
+        open_storage(storage)
+    assert fragment in str(err.value) and "\n" not in str(err.value)
+
+
+@pytest.mark.parametrize("args, fragment", [
+    (["--lr", "0.1..0.001"], "--lr 0.1..0.001: the range's low end must be below its high end"),
+    (["--optimizer", "adam/sgd", "--storage", "sqlite:////nonexistent/dir/x.db"],
+     "cannot reach the study storage"),
+    (["--optimizer", "adam/sgd", "--storage", "/proc/kpgui.journal"], "cannot write the study storage"),
+    (["--lr", "1e-3..1e-2", "--sampler", "grid"], "a grid needs a list of values"),
+    (["--join", "--lr", "1e-3..1e-2", "--study", "x"], "--join takes the ranges from the study"),
+    (["--join"], "--join needs the study's --study NAME"),
+    (["--epochs", "2"], "give at least one range"),
+])
+def test_cli_mistakes_give_one_clear_line_and_nonzero_exit(args, fragment, capfd):
+    code = main(["search", *args])
+    err = capfd.readouterr().err
+    assert code == 2
+    assert err.startswith("kpgui search: ") and fragment in err and err.count("\n") == 1, err
+
+
+def test_the_live_table_shows_each_trial_its_state_and_the_best():
+    from rich.console import Console
+
+    from kpgui.cli.search import _table
+
+    config = StudyConfig(SearchSpace.parse({"learning_rate": "1e-3..1e-1:log", "hidden": "32/64,64"}))
+    rows = [{"trial": 0, "state": "finished", "epoch": 3, "metric": 0.2, "value": 0.2,
+             "params": {"learning_rate": 0.0123, "hidden": "64,64"}},
+            {"trial": 1, "state": "pruned", "epoch": 1, "metric": 0.9, "value": None,
+             "params": {"learning_rate": 0.09, "hidden": "32"}}]
+    console = Console(width=100, record=True)
+    console.print(_table(rows, config, "s1", rows[0]))
+    text = console.export_text()
+    assert "objective: lowest validation loss" in text and "best: trial 0 (val_loss 0.2000)" in text
+    assert "finished *" in text and "lr 0.0123 · layers 64,64" in text
+    assert "pruned" in text and "0.9000" in text and "lr 0.09 · layers 32" in text
+
+
+@pytest.mark.slow
+def test_a_trial_behind_is_pruned_after_its_epoch_and_recorded_once_as_such():
+    from kpgui.core.search import run_trial
+    from kpgui.core.store import Store
+
+    config = StudyConfig(SearchSpace.parse({"hidden": "8/16", "epochs": "3", "train_samples": "500",
+                                            "validation_split": "0.2"}))
+    # ThresholdPruner: any val_loss above 0 is "behind", so the trial stops after its first epoch
+    study = optuna.create_study(pruner=optuna.pruners.ThresholdPruner(upper=0.0))
+    study.optimize(lambda t: run_trial(t, config, "p"), n_trials=1)
+    trial = study.trials[0]
+    assert trial.state == optuna.trial.TrialState.PRUNED
+    with Store.open_default() as store:
+        (run,) = store.list_runs()
+    assert run.notes["tags"] == {"study": "p", "trial": 0, "pruned_at_epoch": 1}
+    assert run.epochs_run == 1 and run.id == trial.user_attrs["run_id"]
+    assert trial.intermediate_values == {1: pytest.approx(run.history["val_loss"][0])}
+
+
+# -- real searches (slow) -----------------------------------------------------------------------
+
+
+def _env() -> dict:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(Path(__file__).resolve().parents[1]) + os.pathsep + env.get("PYTHONPATH", "")
+    return env
+
+
+def _study_runs(name: str) -> list:
+    from kpgui.core.store import Store
+
+    with Store.open_default() as store:
+        return [r for r in store.list_runs() if r.notes.get("tags", {}).get("study") == name]
+
+
+@pytest.mark.slow
+def test_a_tiny_search_with_two_workers_records_each_trial_once(tmp_path):
+    storage = str(tmp_path / "study.journal")
+    out = subprocess.run(
+        [sys.executable, "-m", "kpgui", "search", *TINY, "--hidden", "8/16", "--lr", "1e-3..1e-2:log",
+         "--trials", "2", "--workers", "2", "--storage", storage, "--study", "tiny", "--json",
+         "--out", str(tmp_path / "best.keras")],
+        capture_output=True, text=True, env=_env(), timeout=120)
+    assert out.returncode == 0, out.stderr
+    result = json.loads(out.stdout)
+    trials = result["trials"]
+    assert len(trials) == 2 and {t["state"] for t in trials} <= {"finished", "pruned"}
+    runs = _study_runs("tiny")
+    assert sorted(r.notes["tags"]["trial"] for r in runs) == [0, 1]  # once each in History
+    study = optuna.load_study(study_name="tiny", storage=open_storage(storage))
+    assert sorted(t.number for t in study.trials) == [0, 1]  # once each in the study
+    assert len({t.user_attrs["pid"] for t in study.trials}) == 2  # both workers took trials
+    by_trial = {r.notes["tags"]["trial"]: r for r in runs}
+    for t in trials:  # the study's value is the run's last validation loss, as History has it
+        assert by_trial[t["trial"]].id == t["run_id"]
+        if t["state"] == "finished":
+            assert t["value"] == pytest.approx(by_trial[t["trial"]].history["val_loss"][-1])
+    best = min((t for t in trials if t["state"] == "finished"), key=lambda t: t["value"])
+    assert result["best"]["trial"] == best["trial"]
+    assert Path(result["out"]).is_file() and (tmp_path / "best.json").is_file()
+    card = json.loads((tmp_path / "best.json").read_text())
+    assert card["search"]["trial"] == best["trial"] and card["search"]["study"] == "tiny"
+
+
+def _wait_for(predicate, timeout: float, what: str):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.3)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+@pytest.mark.slow
+def test_a_killed_worker_leaves_the_study_consistent_and_a_joining_machine_finishes(tmp_path):
+    storage = str(tmp_path / "study.journal")
+    common = ["--storage", storage, "--study", "shared", "--json"]
+    first = subprocess.Popen(
+        [sys.executable, "-m", "kpgui", "search", *TINY, "--hidden", "8/16", "--trials", "3",
+         "--workers", "1", *common], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env=_env())
+    try:
+        def running_trial():
+            try:
+                study = optuna.load_study(study_name="shared", storage=open_storage(storage))
+            except KeyError:
+                return None
+            running = study.get_trials(states=(optuna.trial.TrialState.RUNNING,))
+            return running[0] if running and "pid" in running[0].user_attrs else None
+
+        victim = _wait_for(running_trial, 60, "the first worker's trial")
+        joiner = subprocess.Popen([sys.executable, "-m", "kpgui", "search", "--join", *common],
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env())
+        os.kill(victim.user_attrs["pid"], signal.SIGKILL)  # the worker dies mid-trial
+        first_out, first_err = first.communicate(timeout=60)
+        join_out, join_err = joiner.communicate(timeout=90)
+    finally:
+        for p in (first, locals().get("joiner")):
+            if p is not None and p.poll() is None:
+                p.kill()
+    study = optuna.load_study(study_name="shared", storage=open_storage(storage))
+    states = {t.number: t.state for t in study.trials}
+    assert states[victim.number] == optuna.trial.TrialState.FAIL  # not left "running" forever
+    assert optuna.trial.TrialState.RUNNING not in states.values()
+    done = [t for t in study.trials if t.state != optuna.trial.TrialState.FAIL]
+    assert len(done) == 3, states  # the joining machine took up the killed worker's share
+    assert any(t.user_attrs["pid"] != victim.user_attrs["pid"] for t in done)
+    assert joiner.returncode == 0, join_err
+    runs = _study_runs("shared")
+    assert sorted(r.notes["tags"]["trial"] for r in runs) == sorted(t.number for t in done)
+    assert not math.isnan(json.loads(join_out)["best"]["value"])
