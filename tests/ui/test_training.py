@@ -46,10 +46,11 @@ def test_short_run_is_plotted_and_offered_as_a_candidate(qtbot, app, errors, tmp
     qtbot.waitUntil(lambda: bool(ended), timeout=120000)
     outcome = ended[0]
     assert errors == []
-    assert "Loading TensorFlow…" in statuses  # the worker's start-up is shown as progress
+    assert "Loading JAX…" in statuses  # the worker's start-up is shown as progress (cold)
+    assert any(t.startswith("Training on CPU (JAX)") for t in statuses)  # which device trains
     assert outcome.status == "finished" and outcome.epochs_run == 1
     assert outcome.test_accuracy > 0.6 and outcome.run_id is not None
-    assert outcome.timings["tensorflow_import_s"] > 0
+    assert outcome.timings["keras_import_s"] > 0 and outcome.backend == "jax"
     steps = -(-2700 // 32)
     plots.refresh()
     assert plots.point_count("loss_raw") == steps and plots.point_count("val_loss") == 1
