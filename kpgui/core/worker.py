@@ -207,13 +207,17 @@ def serve(conn: Any, stop: Any, log_path: str | None = None, backend: str | None
             try:
                 kind, value = conn.recv()
             except (EOFError, OSError):
-                return
+                break
             if kind != "job":
-                return
+                break
             _run(value, listener, stop)
             _release_run_memory()
     except SystemExit:
         return
+    # Every result is sent and every file closed (models and the history are written
+    # atomically): skip the ML libraries' slow interpreter shutdown (seconds with TensorFlow).
+    sys.stdout.flush()
+    os._exit(0)
 
 
 def _release_run_memory() -> None:

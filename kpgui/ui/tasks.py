@@ -166,11 +166,14 @@ class TrainingProcess(QObject):
         self._send(("quit", None))
         self.alive = False
         self._close_pipe()
-        self._reap_later()
+        self._reap_later(time.monotonic() + 5.0)
 
-    def _reap_later(self) -> None:
+    def _reap_later(self, deadline: float) -> None:
+        """Wait for the exit without blocking the window; after `deadline`, end it."""
         if self.process.is_alive():
-            QTimer.singleShot(200, self._reap_later)
+            if time.monotonic() > deadline:
+                self.process.terminate()
+            QTimer.singleShot(200, lambda: self._reap_later(deadline))
             return
         self.process.join(0)
 

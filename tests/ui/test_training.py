@@ -227,3 +227,44 @@ def test_the_window_process_never_imports_tensorflow_while_training(tmp_path):
     assert out.returncode == 0, out.stderr
     assert "RUN finished" in out.stdout and "TF_FREE" in out.stdout, out.stdout + out.stderr
     assert "cuInit" not in out.stderr and "oneDNN" not in out.stderr  # no TensorFlow chatter
+
+
+def test_the_warm_training_process_is_used_kept_and_released(qtbot, errors, answers):
+    """Model → Keep a training process ready (on): a process is started while the window is idle,
+    Start hands the run to it (no imports after Start), the finished run's process is kept for
+    the next run, and turning the setting off gives it back."""
+    from conftest import close_app, open_app
+
+    app = open_app(qtbot, keep_warm=True)
+    try:
+        keep = next(a for a in app.window.menus["Model"].actions()
+                    if a.text() == "Keep a training process &ready")
+        assert keep.isChecked() and app.tasks.keep_warm
+        qtbot.waitUntil(lambda: app.tasks.warm_process is not None
+                        and app.tasks.warm_process.info is not None, timeout=180000)
+        warm = app.tasks.warm_process
+        assert warm.info["backend"] == "jax" and warm.info["device"] == "CPU (JAX)"
+        assert warm.info["rss_mb"] > 50 and warm.rss_mb() > 50  # its memory cost is known
+        statuses, ended = [], []
+        app.state.events.training.connect(lambda t: statuses.append(t.text))
+        app.state.events.run_ended.connect(ended.append)
+        start(qtbot, app, SMALL)
+        job = app.training.job
+        assert job.worker is warm and job.warm and job.process.pid == warm.process.pid
+        qtbot.waitUntil(lambda: bool(ended), timeout=120000)
+        assert errors == [] and ended[0].status == "finished"
+        assert ended[0].timings["keras_import_s"] == 0  # imported before Start
+        assert not any(t.startswith("Loading JAX") for t in statuses)
+        assert job.first_batch_after is not None
+        # Kept for the next run, which it trains too.
+        qtbot.waitUntil(lambda: app.tasks.warm_process is warm, timeout=10000)
+        start(qtbot, app, SMALL)
+        assert app.training.job.worker is warm and warm.runs == 2
+        qtbot.waitUntil(lambda: len(ended) == 2, timeout=120000)
+        qtbot.waitUntil(lambda: app.tasks.warm_process is warm, timeout=10000)
+        # Turned off: released, the process exits.
+        keep.trigger()
+        assert not app.tasks.keep_warm and app.tasks.warm_process is None
+        qtbot.waitUntil(lambda: not warm.process.is_alive(), timeout=10000)
+    finally:
+        close_app(app)
