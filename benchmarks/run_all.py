@@ -34,6 +34,7 @@ BENCHMARKS: dict[str, str] = {
     "reading": "bench_reading.py",  # 8
     "worker": "bench_worker.py",  # 9
     "numbers": "bench_numbers.py",  # 10
+    "backends": "bench_backends.py",  # 11
 }
 
 

@@ -31,7 +31,9 @@ TABS = [
      "MNIST images, augmentation, drawn styles, non-digits) and the training (optimizer, "
      "learning rate, batch size, epochs, validation split, early stopping), then Start. Loss and "
      "accuracy are plotted live. When the run ends, the new model is offered above the canvas "
-     "beside the current one: keep it or discard it."),
+     "beside the current one: keep it or discard it. The status line says what trains (e.g. "
+     "<i>CPU (JAX)</i>); Model → Training backend chooses the Keras backend, and Model → Keep a "
+     "training process ready makes Start begin within a second."),
     ("History", "Every run, from the window or from <code>kpgui train</code>. Tick runs to draw "
      "their curves over the Training plots; load, save, rename or delete a run's model."),
     ("Evaluation", "The current model on the 10 000 MNIST test images: accuracy per digit and the "
