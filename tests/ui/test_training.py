@@ -217,7 +217,8 @@ def test_the_window_process_never_imports_tensorflow_while_training(tmp_path):
         QTimer.singleShot(120000, q.quit)
         q.exec()
         print("RUN", done[0].status if done else None)
-        print("TF_LOADED" if "tensorflow" in sys.modules or "keras" in sys.modules else "TF_FREE")
+        heavy = ("tensorflow", "keras", "jax", "torch")
+        print("TF_LOADED" if any(m in sys.modules for m in heavy) else "TF_FREE")
         app.tasks.shutdown()
     """)
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen", KPGUI_CONFIG_DIR=str(tmp_path / "c"),
@@ -268,3 +269,23 @@ def test_the_warm_training_process_is_used_kept_and_released(qtbot, errors, answ
         qtbot.waitUntil(lambda: not warm.process.is_alive(), timeout=10000)
     finally:
         close_app(app)
+
+
+def test_a_backend_that_is_not_installed_is_a_dialog_and_nothing_starts(qtbot, app, errors):
+    from kpgui.core import backends
+
+    missing = [b for b in backends.BACKENDS if not backends.installed(b)]
+    if not missing:
+        pytest.skip("every backend is installed")
+    menu = next(a.menu() for a in app.window.menus["Model"].actions()
+                if a.menu() is not None and a.text() == "Training &backend")
+    choice = next(a for a in menu.actions() if a.text().startswith(backends.NAMES[missing[0]]))
+    assert "(not installed)" in choice.text()
+    choice.trigger()
+    assert choice.isChecked() and app.training.backend == missing[0]
+    form = app.panels["training"]
+    form.set_spec(SMALL)
+    form.start_button.click()
+    assert not app.state.training.busy and app.training.job is None and app.tasks.jobs == []
+    assert len(errors) == 1 and errors[0][0] == "Cannot start training"
+    assert "not installed" in errors[0][1] and f"pip install {missing[0]}" in errors[0][1]
