@@ -139,8 +139,8 @@ def _close_kpgui(during: str, spec: Any, batches: int) -> dict[str, Any]:
     if during == "training":
         ok = G.wait_until(lambda: run.batches >= batches, 300)
     else:  # while the training process imports TensorFlow
-        ok = G.wait_until(lambda: any(k.startswith("status: Loading TensorFlow")
-                                      for k in run.marks), 60)
+        ok = G.wait_until(lambda: any(k.startswith("status: Loading ") and "MNIST" not in k
+                                      for k in run.marks), 60)  # Loading JAX… / TensorFlow…
         G.process_events_for(0.5)
         ok = ok and run.tensorflow_imported is None
     if not ok:

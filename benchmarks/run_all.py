@@ -39,6 +39,7 @@ BENCHMARKS: dict[str, str] = {
     "inside": "bench_inside.py",  # 12
     "bigstore": "bench_bigstore.py",  # 13
     "search": "bench_search.py",  # 14 (with --full or --only: many trainings)
+    "backends": "bench_backends.py",  # 15
 }
 FULL_ONLY = {"search"}  # left out of the standard and quick runs
 
@@ -58,6 +59,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--merge", action="store_true",
                    help="keep the other benchmarks' results already in --json and replace only "
                         "those run now (e.g. --only startup --merge after a failed run)")
+    p.add_argument("--add", nargs="+", default=[], metavar="NAME=JSON",
+                   help="merge reports a script wrote on its own (e.g. pendigits=/tmp/p.json from "
+                   "bench_pendigits.py --folds) without running them; implies --merge")
     p.add_argument("--timeout", type=float, default=7200.0,
                    help="seconds allowed for each benchmark (default 7200)")
     return p
@@ -103,12 +107,17 @@ def _error_row(report: dict[str, Any]) -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> int:
     C.setup_env()
     args = _parser().parse_args(argv)
-    names = args.only or [n for n in BENCHMARKS if args.full or n not in FULL_ONLY]
+    added = dict(item.split("=", 1) for item in args.add)
+    names = args.only or ([] if added else
+                          [n for n in BENCHMARKS if args.full or n not in FULL_ONLY])
     started = time.perf_counter()
     reports: dict[str, dict[str, Any]] = {}
     with tempfile.TemporaryDirectory(prefix="kpgui-bench-") as tmp:
         for name in names:
             reports[name] = run_one(name, args, Path(tmp))
+    for name, path in added.items():  # reports a script wrote on its own run
+        reports[name] = json.loads(Path(path).read_text(encoding="utf-8"))
+        args.merge = True
     command = "python benchmarks/run_all.py " + " ".join(argv if argv is not None else sys.argv[1:])
     if args.merge and Path(args.json).is_file():
         earlier = json.loads(Path(args.json).read_text(encoding="utf-8"))

@@ -58,6 +58,10 @@ def register(sub) -> None:
             p.add_argument(opt.flag, dest=opt.name, type=_argument_type(opt), default=opt.default,
                            metavar="NAME" if opt.kind is str else "N" if opt.kind is int else
                            "X" if opt.kind is float else "512,512", help=opt.help_text())
+    from kpgui.core.backends import AUTO, CHOICES, HELP
+
+    p.add_argument("--backend", choices=CHOICES, default=AUTO, type=str.lower,
+                   help=f"{HELP} (default: {AUTO})")
     p.add_argument("--data", metavar="PATH", default=None,
                    help="mnist.npz to use (default: $KPGUI_MNIST, then the Keras cache, then a "
                    "download)")
@@ -103,8 +107,9 @@ class Progress:
             return
         from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
+        on = f" on {s.device}" if s.device else ""
         self.console.print(f"Training {s.spec.describe()} on {s.train_samples:,} images "
-                           f"({s.val_samples:,} for validation)")
+                           f"({s.val_samples:,} for validation){on}")
         self.bar = Progress(TextColumn("{task.description}"), BarColumn(),
                             TextColumn("{task.fields[metrics]}"), TimeRemainingColumn(),
                             console=self.console, transient=True)
@@ -172,7 +177,8 @@ def run_sweep(args, spec_values: dict, option: str, values: tuple) -> int:
     for i, (value, spec) in enumerate(zip(values, specs, strict=True)):
         print(f"[{i + 1}/{len(values)}] {sweep.label(value)}", file=sys.stderr, flush=True)
         job = TrainJob(spec, data_path=args.data, name=args.name or sweep.label(value),
-                       record=not args.no_history, tags={"sweep": sweep.describe(), "sweep_index": i})
+                       record=not args.no_history, tags={"sweep": sweep.describe(), "sweep_index": i},
+                       backend=args.backend)
         outcomes.append(_train_one(job, args))
     best = best_index(outcomes)
     print(_sweep_table(sweep, outcomes, best))
@@ -221,7 +227,7 @@ def run(args: argparse.Namespace) -> int:
     if errors:
         raise CliError("; ".join(errors.values()))
     job = TrainJob(spec, data_path=args.data, out=args.out, name=args.name,
-                   record=not args.no_history, force=args.force)
+                   record=not args.no_history, force=args.force, backend=args.backend)
     if args.continue_from:
         if swept:
             raise CliError("--continue trains one model further; it cannot be swept")
@@ -246,8 +252,9 @@ def run(args: argparse.Namespace) -> int:
         print("kpgui train: stopped before any training; no model was saved", file=sys.stderr)
         return 1
     acc = "n/a" if outcome.test_accuracy is None else f"{100 * outcome.test_accuracy:.2f} %"
+    on = f" on {outcome.device}" if outcome.device else ""
     print(f"{outcome.status}: {count(outcome.epochs_run, 'epoch')} in {outcome.wall_time:.1f} s "
-          f"({outcome.samples_per_second:.0f} samples/s); test accuracy {acc}")
+          f"({outcome.samples_per_second:.0f} samples/s{on}); test accuracy {acc}")
     cal = outcome.calibration or {}
     if cal:
         print(f"confidence calibrated: temperature {cal.get('temperature')}, 'not sure' below "

@@ -15,6 +15,12 @@ from typing import Any
 
 from kpgui.core.progress import BatchUpdate, EpochUpdate, notify
 
+# A run whose epoch-mean loss passes this has blown up: guessing scores ln 10 = 2.3, and a
+# network sure of the wrong digit scores ln(1e7) = 16.1, the ceiling of Keras' clipped
+# cross-entropy. On TensorFlow such a run's loss becomes NaN (Keras computes it from the
+# softmax's logits there); on JAX it sticks at that ceiling, so NaN alone would miss it.
+DIVERGED_LOSS = 10.0
+
 
 def make_callbacks(listener: Any, stop: threading.Event, epochs: int, steps: int,
                    batch_size: int, n_train: int, initial_epoch: int = 0) -> tuple[Any, Any]:
@@ -57,8 +63,9 @@ def make_callbacks(listener: Any, stop: threading.Event, epochs: int, steps: int
             self.prev = (mean_loss * n, mean_acc * n, n)
             self.seen += k
             self.last = (mean_loss, mean_acc)
-            if self.diverged_at is None and not math.isfinite(mean_loss):
+            if self.diverged_at is None and (not math.isfinite(mean_loss) or mean_loss > DIVERGED_LOSS):
                 self.diverged_at = (self.epoch + 1, batch + 1)
+                self.model.stop_training = True  # TerminateOnNaN's job, for a finite blow-up too
             elapsed = time.perf_counter() - self.t0
             eta = elapsed / self.done * (total_batches - self.done)
             notify(listener, "on_batch",

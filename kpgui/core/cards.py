@@ -38,14 +38,14 @@ def to_json(value: Any, indent: int | None = 2) -> str:
 
 
 def versions() -> dict[str, str]:
-    """kpgui, NumPy, Python, and Keras/TensorFlow when they are already loaded (never imported
-    here: the window must not load TensorFlow to write a card)."""
+    """kpgui, NumPy, Python, and Keras and its backends (TensorFlow, JAX, PyTorch) when they are
+    already loaded (never imported here: the window must not load them to write a card)."""
     import sys
 
     import numpy
 
     v = {"kpgui": kpgui.__version__, "numpy": numpy.__version__, "python": platform.python_version()}
-    for name in ("keras", "tensorflow"):
+    for name in ("keras", "tensorflow", "jax", "torch"):
         module = sys.modules.get(name)
         if module is not None and hasattr(module, "__version__"):
             v[name] = module.__version__

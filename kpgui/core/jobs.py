@@ -46,11 +46,16 @@ class TrainJob:
     force: bool = False  # --out may replace a .json beside it that is not a model card
     logs: bool = True
     tags: dict = field(default_factory=dict)  # e.g. the sweep this run belongs to
+    backend: str = "auto"  # the Keras backend that trains (kpgui.core.backends)
 
     def check(self) -> None:
-        """Raise ValueError/OSError now for anything that would fail after training."""
+        """Raise ValueError/OSError now for anything that would fail after training (an
+        unknown or uninstalled backend is a BackendError, a ValueError)."""
         if self.kind not in KINDS:
             raise ValueError(f"unknown job kind {self.kind!r}")
+        from kpgui.core.backends import resolve
+
+        resolve(self.backend)
         self.spec.validate()
         if self.kind in (FINETUNE, CONTINUE) and not self.start_model:
             raise ValueError(f"a {self.kind} job needs the model to start from")
@@ -94,6 +99,8 @@ class RunOutcome:
     timings: dict = field(default_factory=dict)
     tags: dict = field(default_factory=dict)
     layer_stats: dict | None = None  # per-layer gradients, dead ReLUs (layerstats.LayerHistory)
+    backend: str | None = None  # the Keras backend that trained ("jax", "tensorflow", ...)
+    device: str | None = None  # what trained, for people: "CPU (JAX)"
 
     @property
     def usable(self) -> bool:
@@ -148,7 +155,7 @@ def _train(job: TrainJob, data: tuple, listener: Any, stop_event: Any, log_dir: 
 
 
 def _card_extra(job: TrainJob, personal: dict | None, start: Any, outcome: RunOutcome) -> dict:
-    extra: dict[str, Any] = {"kind": job.kind}
+    extra: dict[str, Any] = {"kind": job.kind, "backend": outcome.backend, "device": outcome.device}
     if personal:
         extra["personal"] = personal
     if start is not None:
@@ -159,13 +166,21 @@ def _card_extra(job: TrainJob, personal: dict | None, start: Any, outcome: RunOu
     return extra
 
 
-def import_tensorflow() -> float:
-    """Import Keras (and TensorFlow), as quietly as their settings allow; the seconds it took.
-    (Callers send file descriptor 2 to a log for the rest: kpgui.core.worker.stderr_to.)"""
+def import_keras(backend: str | None = None) -> float:
+    """Import Keras on the backend `backend` resolves to (kpgui.core.backends), as quietly as
+    their settings allow; the seconds it took (0 when this process already has it: a warm
+    training process). Callers send file descriptor 2 to a log for the rest
+    (kpgui.core.worker.stderr_to)."""
     import os
+    import sys
+
+    from kpgui.core.backends import select
 
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+    select(backend)
+    if "keras" in sys.modules:
+        return 0.0
     t0 = time.perf_counter()
     import keras  # noqa: F401
 
@@ -180,8 +195,15 @@ def run_job(job: TrainJob, listener: Any = None, stop_event: Any = None,
     Keras callbacks added to a TRAIN job's fit (a search's pruning: kpgui.core.search)."""
     job.check()
     timings: dict[str, float] = {}
-    notify(listener, "on_status", "Loading TensorFlow…")
-    timings["tensorflow_import_s"] = round(import_tensorflow(), 2)
+    import sys
+
+    from kpgui.core import backends
+
+    if "keras" not in sys.modules:
+        notify(listener, "on_status", f"Loading {backends.NAMES[backends.resolve(job.backend)]}…")
+    timings["keras_import_s"] = round(import_keras(job.backend), 2)
+    name = backends.select(job.backend)
+    device = backends.current()
     t1 = time.perf_counter()
     notify(listener, "on_status", "Loading MNIST…")
     from kpgui.core.data import load_mnist
@@ -204,6 +226,7 @@ def run_job(job: TrainJob, listener: Any = None, stop_event: Any = None,
         calibration=result.calibration, personal=personal,
         log_dir=str(log_dir) if log_dir is not None and log_dir.exists() else None,
         timings=timings, tags=dict(job.tags), layer_stats=result.layer_stats,
+        backend=name, device=device,
     )
     if result.usable:
         notify(listener, "on_status", "Saving the model…")
@@ -257,7 +280,8 @@ def _record(result: Any, outcome: RunOutcome, listener: Any = None,
                                ("diverged_at", outcome.diverged_at),
                                ("calibration", outcome.calibration),
                                ("personal", outcome.personal), ("log_dir", outcome.log_dir),
-                               ("timings", outcome.timings), ("tags", outcome.tags or None))
+                               ("timings", outcome.timings), ("tags", outcome.tags or None),
+                               ("device", outcome.device))
              if v}
     for attempt in range(1, attempts + 1):
         try:

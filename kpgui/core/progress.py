@@ -23,6 +23,7 @@ class TrainingStart:
     spec: ModelSpec
     first_epoch: int = 1  # > 1 when a run continues an earlier one
     history_before: dict | None = None  # that earlier run's per-epoch history
+    device: str = ""  # what trains, for people: "CPU (JAX)" (kpgui.core.backends.current)
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,8 @@ reads). Ours (kpgui.core.callbacks) report every batch to a plain listener and h
 `Trainer.stop()` may be called from any thread; training ends after the current batch.
 
 A result tells the truth: only finished epochs are in its history; a run stopped inside an
-epoch says so (`partial_epoch`); a run whose loss became NaN/inf is DIVERGED, with where.
+epoch says so (`partial_epoch`); a run whose loss became NaN/inf (or far worse than guessing,
+see kpgui.core.callbacks) is DIVERGED, with where.
 """
 
 from __future__ import annotations
@@ -61,8 +62,8 @@ class TrainingResult:
     def summary(self) -> str:
         if self.status == DIVERGED:
             epoch, batch = self.diverged_at or (self.epochs_run + 1, 0)
-            return (f"diverged at epoch {epoch}, batch {batch}: the loss became NaN/infinite — "
-                    "try a lower learning rate")
+            return (f"diverged at epoch {epoch}, batch {batch}: the loss blew up (NaN/infinite, or far "
+                    "worse than guessing) — try a lower learning rate")
         from kpgui.core.runs import how_it_ran
 
         acc = "not evaluated" if self.test_accuracy is None else f"{100 * self.test_accuracy:.2f} %"
@@ -230,6 +231,7 @@ class Trainer:
         notify(self.listener, "on_status", "Building the network…")
         import keras
 
+        from kpgui.core.backends import current as current_device
         from kpgui.core.callbacks import make_callbacks
         from kpgui.core.network import build_model, compile_model
 
@@ -256,7 +258,7 @@ class Trainer:
         callbacks.append(layer_stats)
         notify(self.listener, "on_train_begin",
                TrainingStart(total_epochs, steps, len(x_all), len(x_val), spec, first + 1,
-                             self._before or None))
+                             self._before or None, current_device()))
         if spec.augment or spec.elastic:
             from kpgui.core.augment import ELASTIC_ALPHA, augmented_dataset
 

@@ -35,7 +35,9 @@ TABS = [
      "accuracy are plotted live; under them, each layer's gradient norm, how far its weights "
      "move per batch, and its share of dead ReLU units (zero for every probe image: they no "
      "longer learn) — <i>Dying ReLUs vs healthy</i> shows them die. When the run ends, the new "
-     "model is offered above the canvas beside the current one: keep it or discard it."),
+     "model is offered above the canvas beside the current one: keep it or discard it. The status "
+     "line says what trains (e.g. <i>CPU (JAX)</i>); Model → Training backend chooses the Keras "
+     "backend, and Model → Keep a training process ready makes Start begin within a second."),
     ("History", "Every run, from the window or from <code>kpgui train</code>. Tick runs to draw "
      "their curves over the Training plots; load, save, rename or delete a run's model."),
     ("Search", "Many settings tried at once (Optuna): ranges such as <code>1e-4..1e-1:log</code> or "

@@ -8,8 +8,10 @@
   when it is not a plain file (a FIFO, a device, a folder), and given up after `timeout`
   seconds (a dead network drive) with a message instead of waiting forever.
 * `tasks.start_job(job)` runs a training job (kpgui.core.jobs) in the training process, where
-  TensorFlow lives (kpgui.core.worker). Its reports arrive as signals on the GUI thread, read
-  from the pipe when Qt says there is something to read (no polling thread).
+  Keras lives (kpgui.core.worker). Its reports arrive as signals on the GUI thread, read
+  from the pipe when Qt says there is something to read (no polling thread). With `keep_warm`
+  a training process is kept ready for the next run (`prewarm()` starts one while the window
+  is idle; a finished run's process is kept): Start then skips the seconds of imports.
 
 Both hand back a task with the same shape: signals `done(result)`, `failed(title, text)`,
 `ended()`, and `cancel()`. `shutdown()` ends everything within about a second.
@@ -28,6 +30,8 @@ from PySide6.QtCore import QObject, QSocketNotifier, QTimer, Signal
 from kpgui.core.errors import describe
 
 _ids = itertools.count(1)
+WARM_IDLE_S = 600.0  # an unused warm training process is given back after this long
+MAX_RUNS_PER_PROCESS = 20  # then a fresh process: no slow growth over a long session
 
 
 class Task(QObject):
@@ -69,48 +73,119 @@ class Task(QObject):
         self.ended.emit()
 
 
-class JobTask(QObject):
-    """A training job in the training process (see kpgui.core.worker for the protocol)."""
+class TrainingProcess(QObject):
+    """One training process (kpgui.core.worker.serve) and the pipe to it. It runs one job at a
+    time and may run several in turn; between jobs it is *idle* (warm: its imports are done).
+    Messages are read when Qt says the pipe has something (no polling thread) and handed to
+    the current JobTask."""
 
-    status = Signal(str)
-    began = Signal(object)  # TrainingStart
-    batch = Signal(object)  # BatchUpdate
-    epoch = Signal(object)  # EpochUpdate
-    layers = Signal(object)  # LayerStats
-    done = Signal(object)  # RunOutcome
-    failed = Signal(str, str)  # title, text
-    ended = Signal()
+    ready = Signal(object)  # the worker's "ready" info, once its imports are done
+    lost = Signal()  # the process ended or the pipe closed
 
-    def __init__(self, job: Any, log_path: str | None, parent: QObject | None = None) -> None:
+    def __init__(self, backend: str, log_path: str | None, job: Any = None,
+                 parent: QObject | None = None) -> None:
         super().__init__(parent)
         ctx = multiprocessing.get_context("spawn")
-        self.job = job
-        self._stop = ctx.Event()
-        self._conn, child = ctx.Pipe(duplex=False)
-        from kpgui.core.worker import main
+        self.backend = backend
+        self.stop_event = ctx.Event()
+        self._conn, child = ctx.Pipe(duplex=True)
+        from kpgui.core.worker import serve
 
-        self.process = ctx.Process(target=main, args=(job, child, self._stop, log_path),
+        self.process = ctx.Process(target=serve, args=(child, self.stop_event, log_path, backend, job),
                                    name="kpgui-training", daemon=True)
         self.started_at = time.perf_counter()
-        self.ready_after: float | None = None  # seconds until the process reported anything
-        self.running = True
-        self.stop_requested = False
-        self._result_seen = False
+        self.info: dict | None = None  # the "ready" report: backend, device, import_s, rss_mb
+        self.job: JobTask | None = None
+        self.runs = 0  # jobs given to this process
+        self.alive = True
+        self._pending: Any = None  # a job waiting for the process to be ready
         self.process.start()
         child.close()  # the child holds its end; ours closing lets us see it die (EOF)
-        self._notifier = QSocketNotifier(self._conn.fileno(), QSocketNotifier.Type.Read, self)
+        self._notifier: QSocketNotifier | None = QSocketNotifier(
+            self._conn.fileno(), QSocketNotifier.Type.Read, self)
         self._notifier.activated.connect(self._read)
 
-    def stop(self) -> None:
-        """End after the current batch; the model is still measured, saved and recorded."""
-        self.stop_requested = True
-        self._stop.set()
+    @property
+    def idle(self) -> bool:
+        return self.alive and self.job is None
 
-    cancel = stop
+    def attach(self, task: JobTask, job: Any, sent: bool = False) -> None:
+        """Give this process `task`'s job (already `sent` as the process's start argument, or
+        sent now, or once the process says it is ready)."""
+        self.job = task
+        self.runs += 1
+        self.stop_event.clear()
+        if sent:
+            return
+        if self.info is not None:
+            self._send(("job", job))
+        else:
+            self._pending = job
+
+    def _send(self, message: tuple) -> None:
+        try:
+            self._conn.send(message)
+        except (OSError, ValueError):  # the process is gone: _read sees EOF and says so
+            pass
+
+    def _read(self) -> None:
+        try:
+            while self.alive and self._conn.poll():
+                kind, value = self._conn.recv()
+                self._dispatch(kind, value)
+        except (EOFError, OSError):
+            self._lost()
+
+    def _dispatch(self, kind: str, value: Any) -> None:
+        if kind == "ready":
+            self.info = value
+            self.ready.emit(value)
+            if self._pending is not None:
+                job, self._pending = self._pending, None
+                self._send(("job", job))
+            return
+        task = self.job
+        if task is None:
+            return  # warming up with no job yet: nobody to tell
+        if kind in ("outcome", "error"):
+            self.job = None
+        task._dispatch(kind, value)
+
+    def _lost(self) -> None:
+        """The pipe closed: the process crashed, was killed or exited."""
+        if not self.alive:
+            return
+        self.alive = False
+        self._close_pipe()
+        self.process.join(1.0)
+        task, self.job = self.job, None
+        if task is not None:
+            task._lost(self.process.exitcode)
+        self.lost.emit()
+
+    def release(self) -> None:
+        """End an idle process politely (it exits at once); a running one is killed."""
+        if self.job is not None:
+            self.kill()
+            return
+        self._send(("quit", None))
+        self.alive = False
+        self._close_pipe()
+        self._reap_later(time.monotonic() + 5.0)
+
+    def _reap_later(self, deadline: float) -> None:
+        """Wait for the exit without blocking the window; after `deadline`, end it."""
+        if self.process.is_alive():
+            if time.monotonic() > deadline:
+                self.process.terminate()
+            QTimer.singleShot(200, lambda: self._reap_later(deadline))
+            return
+        self.process.join(0)
 
     def kill(self, wait: float = 0.8) -> None:
         """End the process now (window closing): SIGTERM, then SIGKILL; never leaves it behind."""
-        self._stop.set()
+        self.stop_event.set()
+        self.alive = False
         self._close_pipe()
         if self.process.is_alive():
             self.process.terminate()
@@ -118,60 +193,9 @@ class JobTask(QObject):
         if self.process.is_alive():
             self.process.kill()
             self.process.join(wait * 0.4)
-        self._end(None)
-
-    def _read(self) -> None:
-        try:
-            while self._conn.poll():
-                kind, value = self._conn.recv()
-                self._dispatch(kind, value)
-                if self._result_seen:
-                    break
-        except (EOFError, OSError):
-            self._lost()
-            return
-        if self._result_seen:
-            self._close_pipe()
-            self._reap()
-
-    def _dispatch(self, kind: str, value: Any) -> None:
-        if self.ready_after is None:
-            self.ready_after = time.perf_counter() - self.started_at
-        if kind == "status":
-            self.status.emit(value)
-        elif kind == "begin":
-            self.began.emit(value)
-        elif kind == "batch":
-            self.batch.emit(value)
-        elif kind == "epoch":
-            self.epoch.emit(value)
-        elif kind == "layers":
-            self.layers.emit(value)
-        elif kind in ("outcome", "error"):
-            # The result's handler may open a dialog (a nested event loop): the pipe closing
-            # meanwhile must not read as a crash (issue 24: a false "exited with code 0").
-            self._result_seen = True
-            if self._notifier is not None:
-                self._notifier.setEnabled(False)
-            if kind == "outcome":
-                self.done.emit(value)
-            else:
-                self.failed.emit(*value)
-
-    def _lost(self) -> None:
-        """The pipe closed without a result: the process crashed or was killed."""
-        self._close_pipe()
-        self.process.join(1.0)
-        code = self.process.exitcode
-        how = f"was killed (signal {-code})" if code is not None and code < 0 else (
-            f"exited with code {code}" if code is not None else "stopped answering")
-        self._result_seen = True
-        self.failed.emit("Training process ended", (
-            f"The training process {how} before it finished. Nothing in the window was changed; "
-            "the current model stays. If it happened at once, TensorFlow may not run on this "
-            "computer; if it happened later, it may have run out of memory (try a smaller "
-            "network or batch size)."))
-        self._end(code)
+        task, self.job = self.job, None
+        if task is not None:
+            task._end(self.process.exitcode)
 
     def _close_pipe(self) -> None:
         if self._notifier is not None:
@@ -182,14 +206,95 @@ class JobTask(QObject):
         except OSError:
             pass
 
-    def _reap(self) -> None:
-        """Wait for the process to exit without blocking the window (TensorFlow's exit takes a
-        moment); `ended` fires when it is gone."""
-        if self.process.is_alive():
-            QTimer.singleShot(100, self._reap)
+    def rss_mb(self) -> float:
+        """The process's resident memory now, in MB (Linux; 0 elsewhere or when gone)."""
+        try:
+            with open(f"/proc/{self.process.pid}/status", encoding="ascii") as f:
+                for line in f:
+                    if line.startswith("VmRSS:"):
+                        return int(line.split()[1]) / 1024
+        except (OSError, ValueError, IndexError, TypeError):
+            pass
+        return 0.0
+
+
+class JobTask(QObject):
+    """A training job in a training process (see kpgui.core.worker for the protocol)."""
+
+    status = Signal(str)
+    began = Signal(object)  # TrainingStart
+    batch = Signal(object)  # BatchUpdate
+    epoch = Signal(object)  # EpochUpdate
+    layers = Signal(object)  # LayerStats
+    done = Signal(object)  # RunOutcome
+    failed = Signal(str, str)  # title, text
+    ended = Signal()
+
+    def __init__(self, job: Any, worker: TrainingProcess, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.job = job
+        self.worker = worker
+        self.process = worker.process
+        self.warm = worker.info is not None  # its imports were done before Start
+        self.started_at = time.perf_counter()
+        self.ready_after: float | None = None  # seconds until the process reported anything
+        self.first_batch_after: float | None = None  # seconds from Start to the first batch
+        self.running = True
+        self.stop_requested = False
+        self._result_seen = False
+
+    def stop(self) -> None:
+        """End after the current batch; the model is still measured, saved and recorded."""
+        self.stop_requested = True
+        self.worker.stop_event.set()
+
+    cancel = stop
+
+    def kill(self, wait: float = 0.8) -> None:
+        """End the process now (window closing): SIGTERM, then SIGKILL; never leaves it behind."""
+        self.worker.kill(wait)
+        self._end(None)
+
+    def _dispatch(self, kind: str, value: Any) -> None:
+        now = time.perf_counter() - self.started_at
+        if self.ready_after is None:
+            self.ready_after = now
+        if kind == "status":
+            self.status.emit(value)
+        elif kind == "begin":
+            self.began.emit(value)
+        elif kind == "batch":
+            if self.first_batch_after is None:
+                self.first_batch_after = now
+            self.batch.emit(value)
+        elif kind == "epoch":
+            self.epoch.emit(value)
+        elif kind == "layers":
+            self.layers.emit(value)
+        elif kind == "outcome":
+            # Seen before it is handled: the handler may open a dialog (a nested event loop) and
+            # the pipe closing meanwhile must not read as a crash (issue 24).
+            self._result_seen = True
+            self.done.emit(value)
+            self._end(0)
+        elif kind == "error":
+            self._result_seen = True
+            self.failed.emit(*value)
+            self._end(0)
+
+    def _lost(self, code: int | None) -> None:
+        """The pipe closed without a result: the process crashed or was killed."""
+        if self._result_seen or not self.running:
             return
-        self.process.join(0)
-        self._end(self.process.exitcode)
+        how = f"was killed (signal {-code})" if code is not None and code < 0 else (
+            f"exited with code {code}" if code is not None else "stopped answering")
+        self._result_seen = True
+        self.failed.emit("Training process ended", (
+            f"The training process {how} before it finished. Nothing in the window was changed; "
+            "the current model stays. If it happened at once, the training libraries may not run "
+            "on this computer; if it happened later, it may have run out of memory (try a smaller "
+            "network or batch size)."))
+        self._end(code)
 
     def _end(self, _code: int | None) -> None:
         if self.running:
@@ -200,13 +305,24 @@ class JobTask(QObject):
 class Tasks(QObject):
     """The background-work helper the whole window shares (see the module docstring)."""
 
-    def __init__(self, parent: QObject | None = None, log_path: str | None = None) -> None:
+    def __init__(self, parent: QObject | None = None, log_path: str | None = None,
+                 keep_warm: bool = False) -> None:
         super().__init__(parent)
         self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="kpgui-task")
         self._live: dict[int, Task] = {}
         self._latest: dict[str, Task] = {}
         self._jobs: list[JobTask] = []
         self.log_path = log_path
+        # A training process kept ready for the next run (imports done): Start -> first batch
+        # in well under a second instead of seconds. It costs memory (see README) and is given
+        # back after `warm_idle_s` without a run, or at once when `keep_warm` is turned off.
+        self.keep_warm = keep_warm
+        self._warm: TrainingProcess | None = None
+        self._closing = False
+        self._idle_timer = QTimer(self)
+        self._idle_timer.setSingleShot(True)
+        self._idle_timer.setInterval(int(WARM_IDLE_S * 1000))
+        self._idle_timer.timeout.connect(self.release_warm)
 
     def run(self, fn: Any, *, key: str | None = None, doing: str = "Working") -> Task:
         """Run `fn(task)` on a thread; its return value arrives as `task.done(value)`, an
@@ -269,11 +385,84 @@ class Tasks(QObject):
         return key in self._latest
 
     def start_job(self, job: Any) -> JobTask:
-        """Start a training job in a new training process."""
-        task = JobTask(job, self.log_path, self)
+        """Start a training job: in the warm training process when one is ready on the job's
+        backend (no imports after Start), else in a new one."""
+        from kpgui.core.backends import resolve
+
+        backend = resolve(getattr(job, "backend", None))
+        self._idle_timer.stop()
+        idle = [w for w in (self._warm, *(t.worker for t in self._jobs)) if w is not None and w.idle]
+        worker = idle[0] if idle and self.keep_warm else None  # e.g. a sweep's previous run's
+        if worker is not None and (worker.backend != backend or worker.runs >= MAX_RUNS_PER_PROCESS):
+            worker.release()
+            worker = None
+        if self._warm is not None and self._warm is not worker:
+            self._warm.release()  # on another backend: its memory is better given back
+        self._warm = None
+        sent = worker is None
+        if worker is None:
+            worker = TrainingProcess(backend, self.log_path, job, self)
+        task = JobTask(job, worker, self)
+        worker.attach(task, job, sent=sent)
         self._jobs.append(task)
-        task.ended.connect(lambda t=task: self._jobs.remove(t) if t in self._jobs else None)
+        task.ended.connect(lambda t=task: self._job_ended(t))
         return task
+
+    def _job_ended(self, task: JobTask) -> None:
+        if task in self._jobs:
+            self._jobs.remove(task)
+        worker = task.worker
+        if not worker.idle or self._closing:
+            return
+        if self.keep_warm and (self._warm is None or not self._warm.alive) \
+                and worker.runs < MAX_RUNS_PER_PROCESS:
+            self._warm = worker  # kept for the next run
+            self._idle_timer.start()
+        else:
+            worker.release()
+
+    def prewarm(self, backend: str | None = None) -> TrainingProcess | None:
+        """Start a training process in the background (its imports done before Start), unless
+        one is running or ready, or `keep_warm` is off. A warm process on another backend is
+        replaced. Returns the warm process (or None)."""
+        from kpgui.core.backends import resolve
+
+        if not self.keep_warm or self._closing or self._jobs:
+            return None
+        try:
+            name = resolve(backend)
+        except ValueError:
+            return None  # said when a run is started
+        if self._warm is not None and self._warm.alive and self._warm.backend == name:
+            self._idle_timer.start()
+            return self._warm
+        self.release_warm()
+        self._warm = TrainingProcess(name, self.log_path, None, self)
+        self._warm.lost.connect(lambda w=self._warm: self._warm_lost(w))
+        self._idle_timer.start()
+        return self._warm
+
+    def _warm_lost(self, worker: TrainingProcess) -> None:
+        if self._warm is worker:
+            self._warm = None
+
+    def release_warm(self) -> None:
+        """End the idle training process, giving its memory back (see `warm_process`)."""
+        self._idle_timer.stop()
+        worker, self._warm = self._warm, None
+        if worker is not None and worker.idle:
+            worker.release()
+
+    def set_keep_warm(self, on: bool) -> None:
+        """The window's setting: keep a training process ready for the next run (or not)."""
+        self.keep_warm = bool(on)
+        if not on:
+            self.release_warm()
+
+    @property
+    def warm_process(self) -> TrainingProcess | None:
+        """The idle training process kept for the next run, if any."""
+        return self._warm if self._warm is not None and self._warm.idle else None
 
     @property
     def jobs(self) -> list[JobTask]:
@@ -291,8 +480,13 @@ class Tasks(QObject):
 
     def shutdown(self) -> None:
         """The window is closing: end training processes now and drop pending results."""
+        self._closing = True
+        self._idle_timer.stop()
         for job in list(self._jobs):
             job.kill()
+        if self._warm is not None:
+            self._warm.kill()
+            self._warm = None
         for task in list(self._live.values()):
             task.cancel()
         self._pool.shutdown(wait=False, cancel_futures=True)

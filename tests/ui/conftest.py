@@ -35,9 +35,15 @@ def answers(monkeypatch):
 
 def open_app(qtbot, **kwargs):
     """The app (kpgui.ui.app.App), shown, with everything built."""
+    from kpgui.ui import settings as app_settings
     from kpgui.ui.app import build_app, make_qapp
 
     make_qapp()
+    # No warm training process unless a test asks for one (keep_warm=True): each costs seconds
+    # of CPU and half a gigabyte on a machine the tests share.
+    store = app_settings.settings()
+    store.setValue("training/keep_warm", bool(kwargs.pop("keep_warm", False)))
+    store.sync()
     app = build_app(**kwargs)
     qtbot.addWidget(app.window)
     with qtbot.waitSignal(app.built.done, timeout=10000):

@@ -46,10 +46,11 @@ def test_short_run_is_plotted_and_offered_as_a_candidate(qtbot, app, errors, tmp
     qtbot.waitUntil(lambda: bool(ended), timeout=120000)
     outcome = ended[0]
     assert errors == []
-    assert "Loading TensorFlow…" in statuses  # the worker's start-up is shown as progress
+    assert "Loading JAX…" in statuses  # the worker's start-up is shown as progress (cold)
+    assert any(t.startswith("Training on CPU (JAX)") for t in statuses)  # which device trains
     assert outcome.status == "finished" and outcome.epochs_run == 1
     assert outcome.test_accuracy > 0.6 and outcome.run_id is not None
-    assert outcome.timings["tensorflow_import_s"] > 0
+    assert outcome.timings["keras_import_s"] > 0 and outcome.backend == "jax"
     steps = -(-2700 // 32)
     plots.refresh()
     assert plots.point_count("loss_raw") == steps and plots.point_count("val_loss") == 1
@@ -219,7 +220,8 @@ def test_the_window_process_never_imports_tensorflow_while_training(tmp_path):
         QTimer.singleShot(120000, q.quit)
         q.exec()
         print("RUN", done[0].status if done else None)
-        print("TF_LOADED" if "tensorflow" in sys.modules or "keras" in sys.modules else "TF_FREE")
+        heavy = ("tensorflow", "keras", "jax", "torch")
+        print("TF_LOADED" if any(m in sys.modules for m in heavy) else "TF_FREE")
         app.tasks.shutdown()
     """)
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen", KPGUI_CONFIG_DIR=str(tmp_path / "c"),
@@ -229,3 +231,64 @@ def test_the_window_process_never_imports_tensorflow_while_training(tmp_path):
     assert out.returncode == 0, out.stderr
     assert "RUN finished" in out.stdout and "TF_FREE" in out.stdout, out.stdout + out.stderr
     assert "cuInit" not in out.stderr and "oneDNN" not in out.stderr  # no TensorFlow chatter
+
+
+def test_the_warm_training_process_is_used_kept_and_released(qtbot, errors, answers):
+    """Model → Keep a training process ready (on): a process is started while the window is idle,
+    Start hands the run to it (no imports after Start), the finished run's process is kept for
+    the next run, and turning the setting off gives it back."""
+    from conftest import close_app, open_app
+
+    app = open_app(qtbot, keep_warm=True)
+    try:
+        keep = next(a for a in app.window.menus["Model"].actions()
+                    if a.text() == "Keep a training process &ready")
+        assert keep.isChecked() and app.tasks.keep_warm
+        qtbot.waitUntil(lambda: app.tasks.warm_process is not None
+                        and app.tasks.warm_process.info is not None, timeout=180000)
+        warm = app.tasks.warm_process
+        assert warm.info["backend"] == "jax" and warm.info["device"] == "CPU (JAX)"
+        assert warm.info["rss_mb"] > 50 and warm.rss_mb() > 50  # its memory cost is known
+        statuses, ended = [], []
+        app.state.events.training.connect(lambda t: statuses.append(t.text))
+        app.state.events.run_ended.connect(ended.append)
+        start(qtbot, app, SMALL)
+        job = app.training.job
+        assert job.worker is warm and job.warm and job.process.pid == warm.process.pid
+        qtbot.waitUntil(lambda: bool(ended), timeout=120000)
+        assert errors == [] and ended[0].status == "finished"
+        assert ended[0].timings["keras_import_s"] == 0  # imported before Start
+        assert not any(t.startswith("Loading JAX") for t in statuses)
+        assert job.first_batch_after is not None
+        # Kept for the next run, which it trains too.
+        qtbot.waitUntil(lambda: app.tasks.warm_process is warm, timeout=10000)
+        start(qtbot, app, SMALL)
+        assert app.training.job.worker is warm and warm.runs == 2
+        qtbot.waitUntil(lambda: len(ended) == 2, timeout=120000)
+        qtbot.waitUntil(lambda: app.tasks.warm_process is warm, timeout=10000)
+        # Turned off: released, the process exits.
+        keep.trigger()
+        assert not app.tasks.keep_warm and app.tasks.warm_process is None
+        qtbot.waitUntil(lambda: not warm.process.is_alive(), timeout=10000)
+    finally:
+        close_app(app)
+
+
+def test_a_backend_that_is_not_installed_is_a_dialog_and_nothing_starts(qtbot, app, errors):
+    from kpgui.core import backends
+
+    missing = [b for b in backends.BACKENDS if not backends.installed(b)]
+    if not missing:
+        pytest.skip("every backend is installed")
+    menu = next(a.menu() for a in app.window.menus["Model"].actions()
+                if a.menu() is not None and a.text() == "Training &backend")
+    choice = next(a for a in menu.actions() if a.text().startswith(backends.NAMES[missing[0]]))
+    assert "(not installed)" in choice.text()
+    choice.trigger()
+    assert choice.isChecked() and app.training.backend == missing[0]
+    form = app.panels["training"]
+    form.set_spec(SMALL)
+    form.start_button.click()
+    assert not app.state.training.busy and app.training.job is None and app.tasks.jobs == []
+    assert len(errors) == 1 and errors[0][0] == "Cannot start training"
+    assert "not installed" in errors[0][1] and f"pip install {missing[0]}" in errors[0][1]

@@ -8,11 +8,12 @@ discard (kpgui.core.state.Candidate). A diverged run is reported, recorded, neve
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QObject
+from PySide6.QtCore import QObject, QTimer
 
 from kpgui.core.jobs import CONTINUE, FINETUNE, TRAIN, RunOutcome, TrainJob
 from kpgui.core.personal import MIN_HELD_OUT, MIN_SAMPLES
@@ -45,6 +46,7 @@ class TrainingController(QObject):
         self.report_error = report_error
         self.data_path = data_path  # the MNIST file the person located, if any
         self.job: Any = None  # the running JobTask
+        self.backend = "auto"  # the Keras backend runs train on (kpgui.core.backends.CHOICES)
         self._cancel_rest = False  # Stop during a sweep: skip the runs not started yet
         self.last_outcome: RunOutcome | None = None
 
@@ -147,6 +149,24 @@ class TrainingController(QObject):
             return False
         return self._launch_sweep_run(progress.sweep.specs(), nxt)
 
+    # -- the training process -----------------------------------------------------------------
+
+    def set_backend(self, name: str) -> None:
+        """Train the next runs on Keras backend `name` (auto, jax, tensorflow, torch). One not
+        installed is said when a run starts; a warm process on another backend is replaced."""
+        self.backend = name
+        if self.tasks.warm_process is not None:
+            self.tasks.prewarm(name)
+
+    def warm_up_later(self, delay_ms: int = 3000) -> None:
+        """Once the window has been idle `delay_ms`, start a training process in the background
+        so the next Start skips its imports (Tasks.keep_warm off: nothing)."""
+        QTimer.singleShot(delay_ms, self, self._warm_up)
+
+    def _warm_up(self) -> None:
+        if not self.state.training.busy:
+            self.tasks.prewarm(self.backend)
+
     def ready(self, job: TrainJob) -> bool:
         """Everything a run needs, checked before a process starts (issue 24): valid settings,
         MNIST where kpgui can read it, room on disk for the model. False after one dialog."""
@@ -190,6 +210,7 @@ class TrainingController(QObject):
         if self.state.training.busy:
             self.state.say("A training run is already going: stop it first.", 6000)
             return False
+        job = dataclasses.replace(job, backend=self.backend)
         if not self.ready(job):
             return False
         task = self.tasks.start_job(job)
@@ -208,8 +229,9 @@ class TrainingController(QObject):
 
     def _began(self, start: Any) -> None:
         phase = STOPPING if self.job is not None and self.job.stop_requested else RUNNING
+        on = f" on {start.device}" if start.device else ""
         self.state.set_training(Training(phase, self.state.training.kind, (
-            f"Training on {start.train_samples:,} images ({start.val_samples:,} for validation)…")))
+            f"Training{on}: {start.train_samples:,} images ({start.val_samples:,} for validation)…")))
         self.state.events.run_began.emit(start)
 
     def stop(self) -> None:
