@@ -553,8 +553,11 @@ class Store:
         write goes on, so a digit saved meanwhile never waits for them, nor they for an
         import. Without WAL SQLite itself makes them take turns, which is still correct."""
         with self._reader_lock:
-            self._c  # noqa: B018 - closed store: the same StoreError as every call
+            main = self._c  # a closed store: the same StoreError as every call
             try:
+                if self.readonly:  # already read-only (a full or read-only disk): no second file
+                    yield main
+                    return
                 if self._reader is None:
                     self._reader = sqlite3.connect(self.path, timeout=self._timeout,
                                                    isolation_level=None, check_same_thread=False)
