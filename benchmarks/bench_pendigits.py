@@ -134,15 +134,16 @@ def base_from_git(commit: str = BASE_COMMIT) -> Path | None:
     import tempfile
 
     out = Path(tempfile.mkdtemp(prefix="kpgui-base-")) / "previous-default.keras"
-    try:
-        done = subprocess.run(["git", "-C", str(C.ROOT), "show",
-                               f"{commit}:kpgui/resources/models/default.keras"],
-                              capture_output=True, timeout=60)
-    except (OSError, subprocess.SubprocessError):
-        return None
-    if done.returncode != 0 or not done.stdout:
-        return None
-    out.write_bytes(done.stdout)
+    for suffix in (".keras", ".json"):  # the model and its card (its calibration: "not sure")
+        try:
+            done = subprocess.run(["git", "-C", str(C.ROOT), "show",
+                                   f"{commit}:kpgui/resources/models/default{suffix}"],
+                                  capture_output=True, timeout=60)
+        except (OSError, subprocess.SubprocessError):
+            return None
+        if done.returncode != 0 or not done.stdout:
+            return None
+        out.with_suffix(suffix).write_bytes(done.stdout)
     return out
 
 
