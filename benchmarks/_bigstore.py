@@ -12,8 +12,7 @@ from pathlib import Path
 import numpy as np
 
 
-def make_big_store(path: str | Path, samples: int = 100_000, runs: int = 3_000,
-                   seed: int = 0) -> Path:
+def make_big_store(path: str | Path, samples: int = 100_000, runs: int = 3_000, seed: int = 0) -> Path:
     """Create (or extend) the kpgui database at `path` with `samples` samples (random digits,
     each unique) and `runs` finished runs with 10 epochs of history each."""
     from kpgui.core.sample_io import pack_strokes
@@ -39,11 +38,24 @@ def make_big_store(path: str | Path, samples: int = 100_000, runs: int = 3_000,
             img[0, 0] = i % 251  # every picture its own
             img[0, 1] = (i // 251) % 251
             created = (stamp + _dt.timedelta(seconds=i)).isoformat(timespec="seconds")
-            rows.append((label, points, lengths, 18.0, 420, 420, img.tobytes(),
-                         _digest(label, img, points, lengths), created))
+            rows.append(
+                (
+                    label,
+                    points,
+                    lengths,
+                    18.0,
+                    420,
+                    420,
+                    img.tobytes(),
+                    _digest(label, img, points, lengths),
+                    created,
+                )
+            )
         conn.executemany(
             "INSERT INTO samples (label, points, stroke_lengths, pen_width, canvas_w, canvas_h, "
-            "image, digest, created_at) VALUES (?,?,?,?,?,?,?,?,?)", rows)
+            "image, digest, created_at) VALUES (?,?,?,?,?,?,?,?,?)",
+            rows,
+        )
     run_rows = []
     for i in range(runs):
         lr = float(10 ** rng.uniform(-4, -1))
@@ -52,13 +64,30 @@ def make_big_store(path: str | Path, samples: int = 100_000, runs: int = 3_000,
         acc = [round(1 - v / 2, 4) for v in curve]
         history = {"loss": curve, "accuracy": acc, "val_loss": curve, "val_accuracy": acc}
         created = (stamp + _dt.timedelta(minutes=i)).isoformat(timespec="seconds")
-        run_rows.append((None, "train", created, created, json.dumps(spec), json.dumps(history),
-                         acc[-1], curve[-1], 30.0 + i % 50, 10, "finished", 54000, None,
-                         json.dumps({"log_dir": f"/tmp/runs/{i}"})))
+        run_rows.append(
+            (
+                None,
+                "train",
+                created,
+                created,
+                json.dumps(spec),
+                json.dumps(history),
+                acc[-1],
+                curve[-1],
+                30.0 + i % 50,
+                10,
+                "finished",
+                54000,
+                None,
+                json.dumps({"log_dir": f"/tmp/runs/{i}"}),
+            )
+        )
     conn.executemany(
         "INSERT INTO runs (name, kind, created_at, started_at, spec, history, test_accuracy, "
         "test_loss, wall_time, epochs_run, status, train_samples, model_path, notes) "
-        "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)", run_rows)
+        "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        run_rows,
+    )
     conn.execute("COMMIT")
     conn.close()
     return path

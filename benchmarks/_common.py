@@ -105,8 +105,17 @@ def _package_versions() -> dict[str, str]:
     from importlib import metadata
 
     out = {"python": platform.python_version()}
-    for dist in ("kpgui", "numpy", "tensorflow", "keras", "PySide6-Essentials", "PySide6",
-                 "pyqtgraph", "pillow", "h5py"):
+    for dist in (
+        "kpgui",
+        "numpy",
+        "tensorflow",
+        "keras",
+        "PySide6-Essentials",
+        "PySide6",
+        "pyqtgraph",
+        "pillow",
+        "h5py",
+    ):
         try:
             out[dist] = metadata.version(dist)
         except metadata.PackageNotFoundError:
@@ -116,10 +125,15 @@ def _package_versions() -> dict[str, str]:
 
 def _git_commit() -> str | None:
     try:
-        out = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
-                             capture_output=True, text=True, timeout=10)
-        dirty = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain"],
-                               capture_output=True, text=True, timeout=10)
+        out = subprocess.run(
+            ["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+        )
+        dirty = subprocess.run(
+            ["git", "-C", str(ROOT), "status", "--porcelain"], capture_output=True, text=True, timeout=10
+        )
     except (OSError, subprocess.SubprocessError):
         return None
     if out.returncode != 0:
@@ -155,17 +169,36 @@ def machine_line(info: dict[str, Any]) -> str:
 # -- rows, tables, output --------------------------------------------------------------------
 
 
-def row(bench: str, measure: str, value: float | None, unit: str, *,
-        alt_name: str = "", alt_value: float | None = None, ratio_value: float | None = None,
-        target: str = "", met: bool | None = None, note: str = "",
-        show_ratio: bool = True) -> dict[str, Any]:
+def row(
+    bench: str,
+    measure: str,
+    value: float | None,
+    unit: str,
+    *,
+    alt_name: str = "",
+    alt_value: float | None = None,
+    ratio_value: float | None = None,
+    target: str = "",
+    met: bool | None = None,
+    note: str = "",
+    show_ratio: bool = True,
+) -> dict[str, Any]:
     """One figure of a benchmark beside its alternative. ratio defaults to value / alt_value
     (`show_ratio=False` when the "alternative" is only a second figure, e.g. p95 beside p50)."""
     if ratio_value is None and show_ratio:
         ratio_value = ratio(value, alt_value)
-    return {"benchmark": bench, "measure": measure, "value": value, "unit": unit,
-            "alternative": alt_name, "alt_value": alt_value, "ratio": ratio_value,
-            "target": target, "met": met, "note": note}
+    return {
+        "benchmark": bench,
+        "measure": measure,
+        "value": value,
+        "unit": unit,
+        "alternative": alt_name,
+        "alt_value": alt_value,
+        "ratio": ratio_value,
+        "target": target,
+        "met": met,
+        "note": note,
+    }
 
 
 def _fmt(x: Any, unit: str = "") -> str:
@@ -191,8 +224,10 @@ def markdown_table(rows: list[dict[str, Any]]) -> str:
         met = {True: "yes", False: "**no**", None: "–"}[r["met"]]
         ratio_text = "–" if r["ratio"] is None else f"{r['ratio']:.2f}x"
         measure = r["measure"] + (f" ({r['note']})" if r["note"] else "")
-        lines.append(f"| {r['benchmark']} | {measure} | {_fmt(r['value'], r['unit'])} | {alt} | "
-                     f"{ratio_text} | {r['target'] or '–'} | {met} |")
+        lines.append(
+            f"| {r['benchmark']} | {measure} | {_fmt(r['value'], r['unit'])} | {alt} | "
+            f"{ratio_text} | {r['target'] or '–'} | {met} |"
+        )
     return "\n".join(lines)
 
 
@@ -203,14 +238,20 @@ def base_parser(description: str) -> argparse.ArgumentParser:
     return p
 
 
-def finish(name: str, rows: list[dict[str, Any]], details: dict[str, Any], args: Any,
-           started: float) -> dict[str, Any]:
+def finish(
+    name: str, rows: list[dict[str, Any]], details: dict[str, Any], args: Any, started: float
+) -> dict[str, Any]:
     """Print the table (and any notes), write JSON when asked, return the report."""
     import time
 
-    report = {"name": name, "quick": bool(getattr(args, "quick", False)), "rows": rows,
-              "details": details, "machine": machine_info(),
-              "seconds": round(time.perf_counter() - started, 1)}
+    report = {
+        "name": name,
+        "quick": bool(getattr(args, "quick", False)),
+        "rows": rows,
+        "details": details,
+        "machine": machine_info(),
+        "seconds": round(time.perf_counter() - started, 1),
+    }
     print(markdown_table(rows))
     for note in details.get("notes", []):
         print(f"- {note}")
@@ -284,6 +325,5 @@ def fail(message: str, args: Any, name: str) -> int:
     """Report a benchmark that cannot run: clear message on stderr, JSON with the error."""
     print(f"{name}: cannot run: {message}", file=sys.stderr)
     if getattr(args, "json", None):
-        write_json(Path(args.json), {"name": name, "error": message, "rows": [],
-                                     "machine": machine_info()})
+        write_json(Path(args.json), {"name": name, "error": message, "rows": [], "machine": machine_info()})
     return 2

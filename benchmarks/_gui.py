@@ -160,9 +160,12 @@ def start_run(app: Any, spec: Any) -> Run:
         if cand is not None and cand.comparison is not None:
             mark("candidate")
 
-    run._hooks = [(s.events.batch, batch), (s.events.run_ended, ended),  # type: ignore[attr-defined]
-                  (s.events.run_began, lambda _s: mark("began")),
-                  (s.events.candidate, candidate)]
+    run._hooks = [
+        (s.events.batch, batch),
+        (s.events.run_ended, ended),  # type: ignore[attr-defined]
+        (s.events.run_began, lambda _s: mark("began")),
+        (s.events.candidate, candidate),
+    ]
     for event, fn in run._hooks:  # type: ignore[attr-defined]
         event.connect(fn)
     run.t0 = time.perf_counter()
@@ -185,8 +188,13 @@ def _unhook(run: Run) -> None:
     run._hooks = []  # type: ignore[attr-defined]
 
 
-def finish_run(app: Any, run: Run, timeout: float = 1800.0, candidate: bool = True,
-               on_tick: Callable[[], None] | None = None) -> Run:
+def finish_run(
+    app: Any,
+    run: Run,
+    timeout: float = 1800.0,
+    candidate: bool = True,
+    on_tick: Callable[[], None] | None = None,
+) -> Run:
     """Run the event loop until the run has ended, its process is gone and (with `candidate`)
     its model has been measured and offered. Raises RuntimeError when the run failed."""
     job = run._job  # type: ignore[attr-defined]
@@ -204,15 +212,23 @@ def finish_run(app: Any, run: Run, timeout: float = 1800.0, candidate: bool = Tr
     run.ready_after = job.ready_after
     _unhook(run)
     if run.outcome is None:
-        raise RuntimeError("the run from the window gave no result: "
-                           f"{dialog_errors() or ('timeout' if not ok else 'no outcome')}")
+        raise RuntimeError(
+            "the run from the window gave no result: "
+            f"{dialog_errors() or ('timeout' if not ok else 'no outcome')}"
+        )
     if not ok:
         raise RuntimeError(f"the run did not finish within {timeout:.0f} s")
     return run
 
 
-def train_in_window(app: Any, spec: Any, timeout: float = 1800.0, candidate: bool = True,
-                    keep: bool = False, on_tick: Callable[[], None] | None = None) -> Run:
+def train_in_window(
+    app: Any,
+    spec: Any,
+    timeout: float = 1800.0,
+    candidate: bool = True,
+    keep: bool = False,
+    on_tick: Callable[[], None] | None = None,
+) -> Run:
     """Start a run from the window and wait for it (see finish_run); `keep` then keeps the
     candidate, so the trained model reads the drawings from now on."""
     run = finish_run(app, start_run(app, spec), timeout, candidate, on_tick)
@@ -228,8 +244,12 @@ def canvas_of(app: Any) -> Any:
     return app.panels["drawing"].canvas
 
 
-def draw(canvas: Any, strokes: list[np.ndarray], source_px: float = 400.0,
-         after_move: Callable[[], None] | None = None) -> None:
+def draw(
+    canvas: Any,
+    strokes: list[np.ndarray],
+    source_px: float = 400.0,
+    after_move: Callable[[], None] | None = None,
+) -> None:
     """Draw strokes (in a `source_px` square) on the canvas with real mouse events (QTest),
     scaled to the canvas's shorter side. `after_move` is called after every mouse event."""
     from PySide6.QtCore import QPoint, Qt
@@ -252,8 +272,7 @@ def draw(canvas: Any, strokes: list[np.ndarray], source_px: float = 400.0,
         QTest.mouseRelease(canvas, left, none, pts[-1])
 
 
-def draw_digit(app: Any, strokes: list[np.ndarray], pen: float | None = None,
-               render: bool = True) -> None:
+def draw_digit(app: Any, strokes: list[np.ndarray], pen: float | None = None, render: bool = True) -> None:
     """Clear the canvas, set the pen (`pen` in the strokes' 400 px units, scaled like them),
     draw `strokes` with the mouse, and read them now (what the frame timer would do)."""
     app.drawing.clear()
@@ -329,8 +348,12 @@ class IntervalTimer:
 def lateness_summary(late: list[float]) -> dict[str, float]:
     if not late:
         return {"n": 0, "p50_ms": float("nan"), "p99_ms": float("nan"), "max_ms": float("nan")}
-    return {"n": len(late), "p50_ms": C.percentile(late, 50), "p99_ms": C.percentile(late, 99),
-            "max_ms": float(max(late))}
+    return {
+        "n": len(late),
+        "p50_ms": C.percentile(late, 50),
+        "p99_ms": C.percentile(late, 99),
+        "max_ms": float(max(late)),
+    }
 
 
 def run_and_report(name: str, args: Any, run: Callable[[], tuple[list, dict]]) -> int:

@@ -24,23 +24,59 @@ import _common as C
 
 NAME = "ablation"
 BENCH = "11 ablation"
-BASE = ["--hidden", "512,512", "--dropout", "0.2", "--optimizer", "adam", "--lr", "0.001",
-        "--lr-schedule", "cosine", "--batch-size", "128", "--validation-split", "0.05",
-        "--seed", "7"]
+BASE = [
+    "--hidden",
+    "512,512",
+    "--dropout",
+    "0.2",
+    "--optimizer",
+    "adam",
+    "--lr",
+    "0.001",
+    "--lr-schedule",
+    "cosine",
+    "--batch-size",
+    "128",
+    "--validation-split",
+    "0.05",
+    "--seed",
+    "7",
+]
 VARIANTS: dict[str, list[str]] = {
     "affine augmentation only (the previous recipe)": ["--augment"],
     "+ elastic distortion": ["--augment", "--elastic", "0.6"],
     "+ drawn styles": ["--augment", "--styles", "0.3"],
     "+ re-stroked MNIST": ["--augment", "--restroke", "0.3"],
     "+ non-digits": ["--augment", "--non-digits", "0.1"],
-    "all of them": ["--augment", "--elastic", "0.6", "--styles", "0.3", "--restroke", "0.3",
-                    "--non-digits", "0.1"],
+    "all of them": [
+        "--augment",
+        "--elastic",
+        "0.6",
+        "--styles",
+        "0.3",
+        "--restroke",
+        "0.3",
+        "--non-digits",
+        "0.1",
+    ],
 }
 
 
 def train(variant: list[str], epochs: int, out: Path, env: dict) -> float:
-    cmd = [sys.executable, "-m", "kpgui", "train", *BASE, *variant, "--epochs", str(epochs),
-           "--out", str(out), "--no-history", "--quiet"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "kpgui",
+        "train",
+        *BASE,
+        *variant,
+        "--epochs",
+        str(epochs),
+        "--out",
+        str(out),
+        "--no-history",
+        "--quiet",
+    ]
     t0 = time.perf_counter()
     done = subprocess.run(cmd, env=env, capture_output=True, text=True)
     if done.returncode != 0:
@@ -61,13 +97,20 @@ def evaluate(model: Path, per_style: int, n_strokes: int, n_non: int) -> dict:
     _rows, mnist = R.mnist_results(predictor, cal, x_test, y_test, n_strokes)
     _rows, non = R.non_digit_results(predictor, cal, n_non)
     worst = min(styles["per_style"].items(), key=lambda kv: kv[1]["accuracy"])
-    return {"mnist_test": mnist["test_accuracy"], "mnist_flagged": mnist["flagged"],
-            "mnist_strokes": mnist["strokes_accuracy"], "styles": styles["accuracy"],
-            "worst_style": worst[0], "worst_style_accuracy": worst[1]["accuracy"],
-            "non_digits_flagged": non["flagged"], "ece_test_raw": mnist["ece_raw"],
-            "ece_test_card": mnist["ece_card"], "temperature": cal.temperature,
-            "threshold": cal.threshold,
-            "per_style": {k: v["accuracy"] for k, v in styles["per_style"].items()}}
+    return {
+        "mnist_test": mnist["test_accuracy"],
+        "mnist_flagged": mnist["flagged"],
+        "mnist_strokes": mnist["strokes_accuracy"],
+        "styles": styles["accuracy"],
+        "worst_style": worst[0],
+        "worst_style_accuracy": worst[1]["accuracy"],
+        "non_digits_flagged": non["flagged"],
+        "ece_test_raw": mnist["ece_raw"],
+        "ece_test_card": mnist["ece_card"],
+        "temperature": cal.temperature,
+        "threshold": cal.threshold,
+        "per_style": {k: v["accuracy"] for k, v in styles["per_style"].items()},
+    }
 
 
 def run(args) -> tuple[list[dict], dict]:
@@ -85,27 +128,40 @@ def run(args) -> tuple[list[dict], dict]:
             r["train_seconds"] = seconds
             r["flags"] = " ".join(VARIANTS[name])
             details["variants"][name] = r
-            rows.append(C.row(
-                BENCH, f"{name}: MNIST test / styles / MNIST as strokes / non-digits flagged",
-                100 * r["mnist_test"], "%", alt_name="styles (worst style)",
-                alt_value=100 * r["styles"], show_ratio=False,
-                note=(f"worst '{r['worst_style']}' {100 * r['worst_style_accuracy']:.1f} %; "
-                      f"strokes {100 * r['mnist_strokes']:.2f} %; non-digits flagged "
-                      f"{100 * r['non_digits_flagged']:.1f} %; MNIST flagged "
-                      f"{100 * r['mnist_flagged']:.2f} %; {seconds / 60:.1f} min")))
+            rows.append(
+                C.row(
+                    BENCH,
+                    f"{name}: MNIST test / styles / MNIST as strokes / non-digits flagged",
+                    100 * r["mnist_test"],
+                    "%",
+                    alt_name="styles (worst style)",
+                    alt_value=100 * r["styles"],
+                    show_ratio=False,
+                    note=(
+                        f"worst '{r['worst_style']}' {100 * r['worst_style_accuracy']:.1f} %; "
+                        f"strokes {100 * r['mnist_strokes']:.2f} %; non-digits flagged "
+                        f"{100 * r['non_digits_flagged']:.1f} %; MNIST flagged "
+                        f"{100 * r['mnist_flagged']:.2f} %; {seconds / 60:.1f} min"
+                    ),
+                )
+            )
     return rows, details
 
 
 def table(details: dict) -> str:
     """The ablation as a Markdown table for benchmarks/README.md."""
-    head = ("| recipe (base + …) | MNIST test | style set | worst style | MNIST as strokes | "
-            "non-digits flagged | MNIST flagged | train time |\n|---|---|---|---|---|---|---|---|")
+    head = (
+        "| recipe (base + …) | MNIST test | style set | worst style | MNIST as strokes | "
+        "non-digits flagged | MNIST flagged | train time |\n|---|---|---|---|---|---|---|---|"
+    )
     lines = [head]
     for name, r in details["variants"].items():
-        lines.append(f"| {name} | {100 * r['mnist_test']:.2f} % | {100 * r['styles']:.2f} % | "
-                     f"{r['worst_style']} {100 * r['worst_style_accuracy']:.1f} % | "
-                     f"{100 * r['mnist_strokes']:.2f} % | {100 * r['non_digits_flagged']:.1f} % | "
-                     f"{100 * r['mnist_flagged']:.2f} % | {r['train_seconds'] / 60:.1f} min |")
+        lines.append(
+            f"| {name} | {100 * r['mnist_test']:.2f} % | {100 * r['styles']:.2f} % | "
+            f"{r['worst_style']} {100 * r['worst_style_accuracy']:.1f} % | "
+            f"{100 * r['mnist_strokes']:.2f} % | {100 * r['non_digits_flagged']:.1f} % | "
+            f"{100 * r['mnist_flagged']:.2f} % | {r['train_seconds'] / 60:.1f} min |"
+        )
     return "\n".join(lines)
 
 

@@ -31,8 +31,12 @@ def evaluate_shipped() -> dict[str, Any]:
     _, _, x_test, y_test = C.load_mnist()
     t0 = time.perf_counter()
     ev = evaluate(predictor, x_test, y_test)
-    return {"accuracy": ev.accuracy, "seconds": time.perf_counter() - t0, "n": len(y_test),
-            "backend": predictor.backend}
+    return {
+        "accuracy": ev.accuracy,
+        "seconds": time.perf_counter() - t0,
+        "n": len(y_test),
+        "backend": predictor.backend,
+    }
 
 
 def train(spec: Any) -> dict[str, Any]:
@@ -41,11 +45,16 @@ def train(spec: Any) -> dict[str, Any]:
 
     t0 = time.perf_counter()
     result = Trainer(spec).run()
-    return {"spec": spec.describe(), "test_accuracy": result.test_accuracy,
-            "epochs_run": result.epochs_run, "fit_seconds": result.wall_time,
-            "total_seconds": time.perf_counter() - t0, "status": result.status,
-            "train_samples": result.train_samples,
-            "samples_per_second": result.samples_per_second}
+    return {
+        "spec": spec.describe(),
+        "test_accuracy": result.test_accuracy,
+        "epochs_run": result.epochs_run,
+        "fit_seconds": result.wall_time,
+        "total_seconds": time.perf_counter() - t0,
+        "status": result.status,
+        "train_samples": result.train_samples,
+        "samples_per_second": result.samples_per_second,
+    }
 
 
 def _seeds_spec(quick: bool, epochs: int | None) -> tuple[Any, str]:
@@ -56,7 +65,8 @@ def _seeds_spec(quick: bool, epochs: int | None) -> tuple[Any, str]:
         return spec.replace(epochs=epochs), f"SHORTENED: {epochs} of {spec.epochs} epochs"
     if quick and epochs is None:
         return spec.replace(epochs=1, train_samples=5000), (
-            f"SHORTENED: 1 of {spec.epochs} epochs on 5 000 images (quick)")
+            f"SHORTENED: 1 of {spec.epochs} epochs on 5 000 images (quick)"
+        )
     return spec, f"in full, {spec.epochs} epochs"
 
 
@@ -71,36 +81,87 @@ def run(quick: bool, full: bool, epochs: int | None) -> tuple[list, dict]:
     shipped_trained = train(shipped_spec) if full else None
     card_acc = card.get("test_accuracy")
     rows = [
-        C.row("5 accuracy", "shipped model, test accuracy on the card",
-              None if card_acc is None else 100 * card_acc, "%",
-              alt_name="re-measured now", alt_value=100 * measured["accuracy"]),
-        C.row("5 accuracy", f"shipped recipe: test accuracy (card: {card.get('description')})",
-              None if card_acc is None else 100 * card_acc, "%",
-              alt_name=f"seeds' recipe ({seeds_label})", alt_value=100 * seeds["test_accuracy"]),
-        C.row("5 accuracy", "epochs (shipped card)", card.get("epochs_run"), "",
-              alt_name="seeds' recipe, run now", alt_value=seeds["epochs_run"]),
-        C.row("5 accuracy", "training wall time (shipped card)", card.get("training_time_s"), "s",
-              alt_name="seeds' recipe, run now (fit)", alt_value=seeds["fit_seconds"],
-              note="card time is from the machine that trained it"),
+        C.row(
+            "5 accuracy",
+            "shipped model, test accuracy on the card",
+            None if card_acc is None else 100 * card_acc,
+            "%",
+            alt_name="re-measured now",
+            alt_value=100 * measured["accuracy"],
+        ),
+        C.row(
+            "5 accuracy",
+            f"shipped recipe: test accuracy (card: {card.get('description')})",
+            None if card_acc is None else 100 * card_acc,
+            "%",
+            alt_name=f"seeds' recipe ({seeds_label})",
+            alt_value=100 * seeds["test_accuracy"],
+        ),
+        C.row(
+            "5 accuracy",
+            "epochs (shipped card)",
+            card.get("epochs_run"),
+            "",
+            alt_name="seeds' recipe, run now",
+            alt_value=seeds["epochs_run"],
+        ),
+        C.row(
+            "5 accuracy",
+            "training wall time (shipped card)",
+            card.get("training_time_s"),
+            "s",
+            alt_name="seeds' recipe, run now (fit)",
+            alt_value=seeds["fit_seconds"],
+            note="card time is from the machine that trained it",
+        ),
     ]
     if shipped_trained is not None:
-        rows.append(C.row("5 accuracy", "shipped recipe trained now: test accuracy",
-                          100 * shipped_trained["test_accuracy"], "%",
-                          alt_name="seeds' recipe", alt_value=100 * seeds["test_accuracy"]))
-        rows.append(C.row("5 accuracy", "shipped recipe trained now: fit wall time",
-                          shipped_trained["fit_seconds"], "s", alt_name="seeds' recipe",
-                          alt_value=seeds["fit_seconds"]))
+        rows.append(
+            C.row(
+                "5 accuracy",
+                "shipped recipe trained now: test accuracy",
+                100 * shipped_trained["test_accuracy"],
+                "%",
+                alt_name="seeds' recipe",
+                alt_value=100 * seeds["test_accuracy"],
+            )
+        )
+        rows.append(
+            C.row(
+                "5 accuracy",
+                "shipped recipe trained now: fit wall time",
+                shipped_trained["fit_seconds"],
+                "s",
+                alt_name="seeds' recipe",
+                alt_value=seeds["fit_seconds"],
+            )
+        )
     details = {
-        "card": {k: card.get(k) for k in ("description", "spec", "test_accuracy", "epochs_run",
-                                          "training_time_s", "train_samples", "trained_at",
-                                          "samples_per_second", "versions")},
-        "shipped_measured": measured, "seeds": seeds, "seeds_label": seeds_label,
+        "card": {
+            k: card.get(k)
+            for k in (
+                "description",
+                "spec",
+                "test_accuracy",
+                "epochs_run",
+                "training_time_s",
+                "train_samples",
+                "trained_at",
+                "samples_per_second",
+                "versions",
+            )
+        },
+        "shipped_measured": measured,
+        "seeds": seeds,
+        "seeds_label": seeds_label,
         "shipped_trained_now": shipped_trained,
-        "notes": [f"Seeds' recipe: {seeds['spec']} ({seeds_label}); "
-                  f"{seeds['epochs_run']} epochs, {seeds['fit_seconds']:.1f} s fit, "
-                  f"test accuracy {100 * seeds['test_accuracy']:.2f} %.",
-                  f"Shipped model evaluated on {measured['n']} test images in "
-                  f"{measured['seconds']:.2f} s ({measured['backend']} backend)."]
+        "notes": [
+            f"Seeds' recipe: {seeds['spec']} ({seeds_label}); "
+            f"{seeds['epochs_run']} epochs, {seeds['fit_seconds']:.1f} s fit, "
+            f"test accuracy {100 * seeds['test_accuracy']:.2f} %.",
+            f"Shipped model evaluated on {measured['n']} test images in "
+            f"{measured['seconds']:.2f} s ({measured['backend']} backend).",
+        ]
         + ([] if full else ["Run with --full to retrain the shipped recipe too."]),
     }
     return rows, details

@@ -103,10 +103,20 @@ def _timed(fn) -> float:
 
 def fit_child(backend: str, spec: Any, mode: str) -> dict[str, Any]:
     env = C.child_env()
-    env.update(KPGUI_BENCH_BACKEND=backend, KPGUI_BENCH_SPEC=json.dumps(spec.to_dict()),
-               KPGUI_BENCH_MODE=mode, TF_CPP_MIN_LOG_LEVEL="3")
-    proc = subprocess.run([sys.executable, "-c", FIT_CHILD], env=env, capture_output=True, text=True,
-                          timeout=3600, cwd=str(C.ROOT))
+    env.update(
+        KPGUI_BENCH_BACKEND=backend,
+        KPGUI_BENCH_SPEC=json.dumps(spec.to_dict()),
+        KPGUI_BENCH_MODE=mode,
+        TF_CPP_MIN_LOG_LEVEL="3",
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", FIT_CHILD],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=3600,
+        cwd=str(C.ROOT),
+    )
     for line in proc.stdout.splitlines():
         if line.startswith("RESULT "):
             return json.loads(line[7:])
@@ -127,8 +137,7 @@ def worker_start(backend: str, warm: bool) -> dict[str, Any]:
     parent, child = ctx.Pipe(duplex=True)
     job = TrainJob(ModelSpec(epochs=1, train_samples=5000), backend=backend, record=False, logs=True)
     t0 = time.perf_counter()
-    process = ctx.Process(target=serve, args=(child, stop, None, backend, None if warm else job),
-                          daemon=True)
+    process = ctx.Process(target=serve, args=(child, stop, None, backend, None if warm else job), daemon=True)
     process.start()
     child.close()
     out: dict[str, Any] = {}
@@ -202,37 +211,88 @@ def _rows(r: dict, default: str) -> list[dict]:
     k_default, p_tf = _sps(r, f"kpgui_{default}"), _sps(r, "plain_tensorflow")
     aug = _sps(r, "kpgui_augmented")
     rows = [
-        C.row(BENCH, "machine limit: 2048² float32 matmul / 4.0 MFLOP per sample",
-              limit, "samples/s", alt_name="GFLOP/s", alt_value=r["limit"]["gflops"], show_ratio=False),
-        C.row(BENCH, f"kpgui Trainer on {default} (default) vs the machine limit", k_default,
-              "samples/s", alt_name="limit", alt_value=limit, target=f"ratio >= {TARGET_OF_LIMIT}",
-              met=k_default is not None and k_default / limit >= TARGET_OF_LIMIT),
-        C.row(BENCH, f"kpgui Trainer on {default} vs plain Keras-on-TensorFlow fit", k_default,
-              "samples/s", alt_name="plain TF fit", alt_value=p_tf, target=f"ratio >= {TARGET_VS_TF}",
-              met=None if p_tf is None or k_default is None else k_default / p_tf >= TARGET_VS_TF),
+        C.row(
+            BENCH,
+            "machine limit: 2048² float32 matmul / 4.0 MFLOP per sample",
+            limit,
+            "samples/s",
+            alt_name="GFLOP/s",
+            alt_value=r["limit"]["gflops"],
+            show_ratio=False,
+        ),
+        C.row(
+            BENCH,
+            f"kpgui Trainer on {default} (default) vs the machine limit",
+            k_default,
+            "samples/s",
+            alt_name="limit",
+            alt_value=limit,
+            target=f"ratio >= {TARGET_OF_LIMIT}",
+            met=k_default is not None and k_default / limit >= TARGET_OF_LIMIT,
+        ),
+        C.row(
+            BENCH,
+            f"kpgui Trainer on {default} vs plain Keras-on-TensorFlow fit",
+            k_default,
+            "samples/s",
+            alt_name="plain TF fit",
+            alt_value=p_tf,
+            target=f"ratio >= {TARGET_VS_TF}",
+            met=None if p_tf is None or k_default is None else k_default / p_tf >= TARGET_VS_TF,
+        ),
     ]
     for b in ("jax", "tensorflow"):
         if f"plain_{b}" in r:
-            rows.append(C.row(BENCH, f"kpgui Trainer on {b} (callbacks, logs)", _sps(r, f"kpgui_{b}"),
-                              "samples/s", alt_name=f"plain {b} fit", alt_value=_sps(r, f"plain_{b}")))
+            rows.append(
+                C.row(
+                    BENCH,
+                    f"kpgui Trainer on {b} (callbacks, logs)",
+                    _sps(r, f"kpgui_{b}"),
+                    "samples/s",
+                    alt_name=f"plain {b} fit",
+                    alt_value=_sps(r, f"plain_{b}"),
+                )
+            )
     rows += [
-        C.row(BENCH, "--augment --elastic 0.6 vs no augmentation (kpgui Trainer, default backend)",
-              aug, "samples/s", alt_name="no augmentation", alt_value=k_default,
-              target=f"ratio >= {TARGET_AUGMENT}",
-              met=None if aug is None or not k_default else aug / k_default >= TARGET_AUGMENT),
-        C.row(BENCH, "training process: job sent -> first batch, warm (imports + rehearsal done)",
-              r["warm"].get("first_batch_s"), "s", alt_name="cold (imports after the job)",
-              alt_value=r["cold"].get("first_batch_s"), target=f"warm <= {TARGET_WARM_S}",
-              met=(r["warm"].get("first_batch_s") or 99) <= TARGET_WARM_S),
-        C.row(BENCH, "warm training process memory (RSS, ready / after a run)", r["warm"].get("rss_mb_ready"),
-              "MB", alt_name="after a run", alt_value=r["warm"].get("rss_mb_after_run"), show_ratio=False),
+        C.row(
+            BENCH,
+            "--augment --elastic 0.6 vs no augmentation (kpgui Trainer, default backend)",
+            aug,
+            "samples/s",
+            alt_name="no augmentation",
+            alt_value=k_default,
+            target=f"ratio >= {TARGET_AUGMENT}",
+            met=None if aug is None or not k_default else aug / k_default >= TARGET_AUGMENT,
+        ),
+        C.row(
+            BENCH,
+            "training process: job sent -> first batch, warm (imports + rehearsal done)",
+            r["warm"].get("first_batch_s"),
+            "s",
+            alt_name="cold (imports after the job)",
+            alt_value=r["cold"].get("first_batch_s"),
+            target=f"warm <= {TARGET_WARM_S}",
+            met=(r["warm"].get("first_batch_s") or 99) <= TARGET_WARM_S,
+        ),
+        C.row(
+            BENCH,
+            "warm training process memory (RSS, ready / after a run)",
+            r["warm"].get("rss_mb_ready"),
+            "MB",
+            alt_name="after a run",
+            alt_value=r["warm"].get("rss_mb_after_run"),
+            show_ratio=False,
+        ),
     ]
     return rows
 
 
 def _notes(r: dict, default: str) -> list[str]:
-    acc = ", ".join(f"{k}: {100 * v['test_accuracy']:.2f} %" for k, v in r.items()
-                    if isinstance(v, dict) and v.get("test_accuracy") is not None)
+    acc = ", ".join(
+        f"{k}: {100 * v['test_accuracy']:.2f} %"
+        for k, v in r.items()
+        if isinstance(v, dict) and v.get("test_accuracy") is not None
+    )
     return [
         f"{r['spec']}, {r['train_images']} images, no validation; each side in its own process, one "
         f"after the other, after a warm-up fit (compiles both batch shapes) in that process.",

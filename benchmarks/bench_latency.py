@@ -74,8 +74,12 @@ def _paths(predictor, model) -> dict[str, Callable]:
     def preprocess_only(item):
         return strokes_to_mnist(*item)
 
-    return {"kpgui (NumPy)": numpy_path, "model.predict": keras_predict,
-            "model(x, training=False)": keras_call, "strokes_to_mnist alone": preprocess_only}
+    return {
+        "kpgui (NumPy)": numpy_path,
+        "model.predict": keras_predict,
+        "model(x, training=False)": keras_call,
+        "strokes_to_mnist alone": preprocess_only,
+    }
 
 
 def _window_path(finished: list, repeats: int, n_drawn: int) -> dict[str, dict] | None:
@@ -124,13 +128,23 @@ def _window_path(finished: list, repeats: int, n_drawn: int) -> dict[str, dict] 
         G.draw(canvas, strokes, after_move=timed_render)
     size = canvas.canvas_size()
     G.close_app(app)
-    return {"render_now": _summary(render), "frame": _summary(frame), "per_move": _summary(per_move),
-            "canvas_px": size, "window_read_right": right / len(finished)}
+    return {
+        "render_now": _summary(render),
+        "frame": _summary(frame),
+        "per_move": _summary(per_move),
+        "canvas_px": size,
+        "window_read_right": right / len(finished),
+    }
 
 
 def _summary(ms: list[float]) -> dict[str, float]:
-    return {"n": len(ms), "p50_ms": C.percentile(ms, 50), "p95_ms": C.percentile(ms, 95),
-            "p99_ms": C.percentile(ms, 99), "max_ms": max(ms)}
+    return {
+        "n": len(ms),
+        "p50_ms": C.percentile(ms, 50),
+        "p95_ms": C.percentile(ms, 95),
+        "p99_ms": C.percentile(ms, 99),
+        "max_ms": max(ms),
+    }
 
 
 def _check_same(predictor, model, items: list) -> float:
@@ -177,10 +191,16 @@ def run(quick: bool) -> tuple[list, dict]:
     points = [sum(len(s) for s in st) for st, _ in finished]
     recognised = _agreement(predictor, finished)
     details = {
-        "results": results, "window": window,
-        "inputs": {"finished_digits": len(finished), "partial_states": len(partial),
-                   "points_per_digit_median": C.median(points), "canvas_px": S.CANVAS,
-                   "keras_partial_states_every": keras_step, "repeats_numpy": repeats},
+        "results": results,
+        "window": window,
+        "inputs": {
+            "finished_digits": len(finished),
+            "partial_states": len(partial),
+            "points_per_digit_median": C.median(points),
+            "canvas_px": S.CANVAS,
+            "keras_partial_states_every": keras_step,
+            "repeats_numpy": repeats,
+        },
         "max_abs_prob_difference_numpy_vs_keras": _check_same(predictor, model, finished),
         "synthetic_digits_recognised": recognised,
         "model_card_description": predictor.card.get("description"),
@@ -190,8 +210,11 @@ def run(quick: bool) -> tuple[list, dict]:
             f"Keras timed on every {keras_step}th partial state.",
             f"Shipped model reads {100 * recognised:.0f} % of the synthetic "
             "digits as the intended digit (sanity check of the inputs)"
-            + ("." if window is None else f"; drawn in the window with the mouse, "
-               f"{100 * window['window_read_right']:.0f} %."),
+            + (
+                "."
+                if window is None
+                else f"; drawn in the window with the mouse, {100 * window['window_read_right']:.0f} %."
+            ),
         ],
     }
     return rows, details
@@ -206,27 +229,62 @@ def _rows(results: dict[str, dict], window: dict[str, dict] | None) -> list[dict
         for q in ("p50_ms", "p95_ms"):
             target = f"p95 <= {TARGET_P95_MS:g} ms" if q == "p95_ms" else ""
             met = ours[kind][q] <= TARGET_P95_MS if q == "p95_ms" else None
-            rows.append(C.row(bench, f"{q[:3]} {what}: strokes -> calibrated reading", ours[kind][q], "ms",
-                              alt_name="model(x)", alt_value=call[kind][q], target=target, met=met))
-        rows.append(C.row(bench, f"p95 {what}", ours[kind]["p95_ms"], "ms", alt_name="model.predict",
-                          alt_value=predict[kind]["p95_ms"]))
+            rows.append(
+                C.row(
+                    bench,
+                    f"{q[:3]} {what}: strokes -> calibrated reading",
+                    ours[kind][q],
+                    "ms",
+                    alt_name="model(x)",
+                    alt_value=call[kind][q],
+                    target=target,
+                    met=met,
+                )
+            )
+        rows.append(
+            C.row(
+                bench,
+                f"p95 {what}",
+                ours[kind]["p95_ms"],
+                "ms",
+                alt_name="model.predict",
+                alt_value=predict[kind]["p95_ms"],
+            )
+        )
     if window is not None:
         w, h = window["canvas_px"]
         for key, what, target in (
-                ("render_now", "app.drawing.render_now() (strokes -> reading -> panels), finished digit",
-                 None),
-                ("frame", "window frame: render_now + repaint, finished digit", 16.0),
-                ("per_move", "render_now after every mouse move while drawing (no coalescing)", None)):
+            ("render_now", "app.drawing.render_now() (strokes -> reading -> panels), finished digit", None),
+            ("frame", "window frame: render_now + repaint, finished digit", 16.0),
+            ("per_move", "render_now after every mouse move while drawing (no coalescing)", None),
+        ):
             v = window[key]
-            rows.append(C.row(bench, f"p50 / p95 {what}", v["p50_ms"], "ms", alt_name="p95",
-                              alt_value=v["p95_ms"], show_ratio=False,
-                              target=f"p95 <= {target:g} ms (a frame)" if target else "",
-                              met=v["p95_ms"] <= target if target else None,
-                              note=f"canvas {w}x{h} px" if key == "render_now" else ""))
+            rows.append(
+                C.row(
+                    bench,
+                    f"p50 / p95 {what}",
+                    v["p50_ms"],
+                    "ms",
+                    alt_name="p95",
+                    alt_value=v["p95_ms"],
+                    show_ratio=False,
+                    target=f"p95 <= {target:g} ms (a frame)" if target else "",
+                    met=v["p95_ms"] <= target if target else None,
+                    note=f"canvas {w}x{h} px" if key == "render_now" else "",
+                )
+            )
     pre = results["strokes_to_mnist alone"]["partial"]
-    rows.append(C.row(bench, "p50 / p95 strokes_to_mnist alone, while drawing",
-                      pre["p50_ms"], "ms", alt_name="its p95", alt_value=pre["p95_ms"],
-                      show_ratio=False))
+    rows.append(
+        C.row(
+            bench,
+            "p50 / p95 strokes_to_mnist alone, while drawing",
+            pre["p50_ms"],
+            "ms",
+            alt_name="its p95",
+            alt_value=pre["p95_ms"],
+            show_ratio=False,
+        )
+    )
     return rows
 
 

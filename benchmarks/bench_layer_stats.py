@@ -39,6 +39,7 @@ def main() -> None:
     def measured(*a, **k):
         made_callbacks.append(real(*a, **k))
         return made_callbacks[-1]
+
     x, y, xt, yt = load_mnist()
     n = args.samples
     data = (x[:n], y[:n], xt[:0], yt[:0])
@@ -63,7 +64,7 @@ def main() -> None:
     run(True)  # warm-up: first fit traces the graph
     speeds: dict[bool, list[float]] = {True: [], False: []}
     for i in range(args.repeats):
-        for with_stats in ((True, False) if i % 2 else (False, True)):
+        for with_stats in (True, False) if i % 2 else (False, True):
             reports.clear()
             speeds[with_stats].append(run(with_stats))
             if with_stats:
@@ -75,10 +76,14 @@ def main() -> None:
     print(f"without layer stats: {off:8.0f} samples/s (median; all: {[round(v) for v in speeds[False]]})")
     print(f"reports per run: {made} (every {steps / max(made - 1, 1):.0f} batches on average)")
     best_on, best_off = max(speeds[True]), max(speeds[False])
-    print(f"cost, medians: {100 * (1 - on / off):.1f} %; best runs: {100 * (1 - best_on / best_off):.1f} %"
-          " (target <= 3 %)")
-    print(f"time inside the reports / fit time: median {100 * statistics.median(inside):.2f} %, "
-          f"max {100 * max(inside):.2f} %")
+    print(
+        f"cost, medians: {100 * (1 - on / off):.1f} %; best runs: {100 * (1 - best_on / best_off):.1f} %"
+        " (target <= 3 %)"
+    )
+    print(
+        f"time inside the reports / fit time: median {100 * statistics.median(inside):.2f} %, "
+        f"max {100 * max(inside):.2f} %"
+    )
 
 
 if __name__ == "__main__":

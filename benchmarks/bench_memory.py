@@ -122,10 +122,17 @@ def measure_window(cycles: int) -> dict[str, Any]:
     model = app.state.model.source
     trimmed = settle() if malloc_trim() else None
     G.close_app(app)
-    return {"idle_mb": idle, "cycles_mb": per_cycle, "peak_during_training_mb": peaks,
-            "training_process_peak_mb": child_peaks, "vm_hwm_mb": C.hwm_mb(),
-            "predictions": predictions, "model_at_end": model, "after_malloc_trim_mb": trimmed,
-            "tensorflow_in_window_process": "tensorflow" in sys.modules}
+    return {
+        "idle_mb": idle,
+        "cycles_mb": per_cycle,
+        "peak_during_training_mb": peaks,
+        "training_process_peak_mb": child_peaks,
+        "vm_hwm_mb": C.hwm_mb(),
+        "predictions": predictions,
+        "model_at_end": model,
+        "after_malloc_trim_mb": trimmed,
+        "tensorflow_in_window_process": "tensorflow" in sys.modules,
+    }
 
 
 def measure_in_process(cycles: int) -> dict[str, Any]:
@@ -144,6 +151,7 @@ def measure_in_process(cycles: int) -> dict[str, Any]:
     sampler = RssSampler()
     per_cycle, peaks = [], []
     for i in range(cycles):
+
         class Worker(QThread):
             outcome: Any = None
 
@@ -163,8 +171,12 @@ def measure_in_process(cycles: int) -> dict[str, Any]:
         per_cycle.append(settle())
     trimmed = settle() if malloc_trim() else None
     G.close_app(app)
-    return {"idle_mb": idle, "cycles_mb": per_cycle, "peak_during_training_mb": peaks,
-            "after_malloc_trim_mb": trimmed}
+    return {
+        "idle_mb": idle,
+        "cycles_mb": per_cycle,
+        "peak_during_training_mb": peaks,
+        "after_malloc_trim_mb": trimmed,
+    }
 
 
 CHILD = r"""
@@ -179,8 +191,9 @@ print("RESULT " + json.dumps(bench_memory.measure_in_process(int(os.environ["KPG
 def run_in_process_child(cycles: int) -> dict[str, Any]:
     env = C.child_env()
     env.update(KPGUI_BENCH_DIR=str(C.BENCH_DIR), KPGUI_BENCH_CYCLES=str(cycles))
-    proc = subprocess.run([sys.executable, "-c", CHILD], env=env, capture_output=True, text=True,
-                          timeout=3600, cwd=str(C.ROOT))
+    proc = subprocess.run(
+        [sys.executable, "-c", CHILD], env=env, capture_output=True, text=True, timeout=3600, cwd=str(C.ROOT)
+    )
     for line in proc.stdout.splitlines():
         if line.startswith("RESULT "):
             return json.loads(line[7:])
@@ -211,34 +224,74 @@ def run(quick: bool, cycles: int | None) -> tuple[list, dict]:
         return None if x is None else x * 1024
 
     rows = [
-        C.row(BENCH, "window process RSS idle (everything built, shipped model, one reading)",
-              gui["idle_mb"], "MiB", alt_name="same window, previous design", alt_value=old["idle_mb"]),
-        C.row(BENCH, "window process RSS after cycle 1", gui["cycles_mb"][0], "MiB",
-              alt_name="training in the window process", alt_value=old["cycles_mb"][0]),
-        C.row(BENCH, f"window process RSS after cycle {n}", gui["cycles_mb"][-1], "MiB",
-              alt_name="training in the window process", alt_value=old["cycles_mb"][-1]),
-        C.row(BENCH, f"window process growth per train -> keep -> read cycle (slope, cycles {_first(n)}-{n})",
-              kib(g_slope), "KiB", alt_name="training in the window process", alt_value=kib(o_slope),
-              target=f"<= {NOISE_MIB * 1024:.0f} KiB/cycle",
-              met=None if g_slope is None else g_slope <= NOISE_MIB),
-        C.row(BENCH, "peak RSS during a run: window process / training process (first run)",
-              gui["peak_during_training_mb"][0], "MiB", alt_name="training process",
-              alt_value=gui["training_process_peak_mb"][0], show_ratio=False),
-        C.row(BENCH, "peak RSS during the first run, window process",
-              gui["peak_during_training_mb"][0], "MiB", alt_name="training in the window process",
-              alt_value=old["peak_during_training_mb"][0]),
+        C.row(
+            BENCH,
+            "window process RSS idle (everything built, shipped model, one reading)",
+            gui["idle_mb"],
+            "MiB",
+            alt_name="same window, previous design",
+            alt_value=old["idle_mb"],
+        ),
+        C.row(
+            BENCH,
+            "window process RSS after cycle 1",
+            gui["cycles_mb"][0],
+            "MiB",
+            alt_name="training in the window process",
+            alt_value=old["cycles_mb"][0],
+        ),
+        C.row(
+            BENCH,
+            f"window process RSS after cycle {n}",
+            gui["cycles_mb"][-1],
+            "MiB",
+            alt_name="training in the window process",
+            alt_value=old["cycles_mb"][-1],
+        ),
+        C.row(
+            BENCH,
+            f"window process growth per train -> keep -> read cycle (slope, cycles {_first(n)}-{n})",
+            kib(g_slope),
+            "KiB",
+            alt_name="training in the window process",
+            alt_value=kib(o_slope),
+            target=f"<= {NOISE_MIB * 1024:.0f} KiB/cycle",
+            met=None if g_slope is None else g_slope <= NOISE_MIB,
+        ),
+        C.row(
+            BENCH,
+            "peak RSS during a run: window process / training process (first run)",
+            gui["peak_during_training_mb"][0],
+            "MiB",
+            alt_name="training process",
+            alt_value=gui["training_process_peak_mb"][0],
+            show_ratio=False,
+        ),
+        C.row(
+            BENCH,
+            "peak RSS during the first run, window process",
+            gui["peak_during_training_mb"][0],
+            "MiB",
+            alt_name="training in the window process",
+            alt_value=old["peak_during_training_mb"][0],
+        ),
     ]
-    details = {"cycles": n, "window": gui, "in_process": old,
-               "notes": [f"{n} cycles of: 1 epoch on {TRAIN_IMAGES} images from the window, test on "
-                         "10 000, measured and kept, a digit drawn and read. Window process RSS per "
-                         "cycle (MiB): " + ", ".join(f"{v:.0f}" for v in gui["cycles_mb"]),
-                         "Training in the window process (MiB): "
-                         + ", ".join(f"{v:.0f}" for v in old["cycles_mb"]),
-                         "Training process peak RSS per run (MiB): "
-                         + ", ".join(f"{v:.0f}" for v in gui["training_process_peak_mb"]),
-                         f"After the cycles and glibc malloc_trim(0): {gui['after_malloc_trim_mb']:.0f} "
-                         f"MiB (window), {old['after_malloc_trim_mb']:.0f} MiB (previous design). "
-                         f"TensorFlow in the window process: {gui['tensorflow_in_window_process']}."]}
+    details = {
+        "cycles": n,
+        "window": gui,
+        "in_process": old,
+        "notes": [
+            f"{n} cycles of: 1 epoch on {TRAIN_IMAGES} images from the window, test on "
+            "10 000, measured and kept, a digit drawn and read. Window process RSS per "
+            "cycle (MiB): " + ", ".join(f"{v:.0f}" for v in gui["cycles_mb"]),
+            "Training in the window process (MiB): " + ", ".join(f"{v:.0f}" for v in old["cycles_mb"]),
+            "Training process peak RSS per run (MiB): "
+            + ", ".join(f"{v:.0f}" for v in gui["training_process_peak_mb"]),
+            f"After the cycles and glibc malloc_trim(0): {gui['after_malloc_trim_mb']:.0f} "
+            f"MiB (window), {old['after_malloc_trim_mb']:.0f} MiB (previous design). "
+            f"TensorFlow in the window process: {gui['tensorflow_in_window_process']}.",
+        ],
+    }
     return rows, details
 
 

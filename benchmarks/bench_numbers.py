@@ -70,11 +70,13 @@ def _contact_shift(a: np.ndarray, b: np.ndarray, reach: float) -> float:
     """How far b (points (x, y), to the right of a) moves left until a point of it comes within
     `reach` of a point of a. Only the facing profiles matter: a's rightmost and b's leftmost
     point in each row."""
+
     def profile(p: np.ndarray, right: bool) -> np.ndarray:
         rows = np.round(p[:, 1]).astype(np.int64)
         order = np.lexsort((p[:, 0] if right else -p[:, 0], rows))
         last = np.r_[rows[order][1:] != rows[order][:-1], True]
         return p[order][last]
+
     pa, pb = profile(a, True), profile(b, False)
     dy = pb[None, :, 1] - pa[:, None, 1]
     near = np.abs(dy) <= reach
@@ -91,8 +93,9 @@ def _ink(digit: np.ndarray, height: float) -> np.ndarray:
     h, w = crop.shape
     new_h = max(4, round(height))
     new_w = max(1, round(w * new_h / h))
-    return np.clip(np.asarray(Image.fromarray(crop, mode="F").resize((new_w, new_h), Image.BILINEAR)),
-                   0.0, 1.0)
+    return np.clip(
+        np.asarray(Image.fromarray(crop, mode="F").resize((new_w, new_h), Image.BILINEAR)), 0.0, 1.0
+    )
 
 
 def _paper(ink: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -100,14 +103,16 @@ def _paper(ink: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     h, w = ink.shape
     paper = rng.uniform(0.7, 0.95)
     dark = rng.uniform(0.05, 0.3)
-    ramp = np.linspace(-1, 1, w)[None, :] * rng.uniform(-0.05, 0.05) + np.linspace(-1, 1, h)[:, None] \
-        * rng.uniform(-0.05, 0.05)
+    ramp = np.linspace(-1, 1, w)[None, :] * rng.uniform(-0.05, 0.05) + np.linspace(-1, 1, h)[
+        :, None
+    ] * rng.uniform(-0.05, 0.05)
     img = (paper + ramp) * (1 - ink) + dark * ink + rng.normal(0, 0.015, (h, w))
     return np.round(255 * np.clip(img, 0, 1)).astype(np.uint8)
 
 
-def picture_case(digits: np.ndarray, labels: np.ndarray, rng: np.random.Generator, touching: bool
-                 ) -> Case | None:
+def picture_case(
+    digits: np.ndarray, labels: np.ndarray, rng: np.random.Generator, touching: bool
+) -> Case | None:
     n = len(digits)
     height = rng.uniform(28, 90)
     sizes, baselines, gaps = _layout(rng, n, height)
@@ -170,8 +175,9 @@ def _dense(strokes: list[np.ndarray], step: float = 1.0) -> np.ndarray:
     return np.concatenate(out)
 
 
-def strokes_case(form: str, drawings: list[list[np.ndarray]], labels: np.ndarray,
-                 rng: np.random.Generator, touching: bool) -> Case | None:
+def strokes_case(
+    form: str, drawings: list[list[np.ndarray]], labels: np.ndarray, rng: np.random.Generator, touching: bool
+) -> Case | None:
     n = len(drawings)
     height = rng.uniform(50, 200)
     pen = float(np.exp(rng.uniform(np.log(4.0), np.log(min(24.0, 0.22 * height)))))
@@ -223,8 +229,13 @@ def make_cases(n_numbers: int, n_pairs: int, seed: int, quick: bool) -> dict[str
     for n in lengths.tolist() + [2] * n_pairs:
         group = samples[k : k + n]
         k += n
-        case = strokes_case("MNIST strokes", [s.strokes for s in group],
-                            np.array([s.label for s in group]), rng, touching=len(cases) >= n_numbers)
+        case = strokes_case(
+            "MNIST strokes",
+            [s.strokes for s in group],
+            np.array([s.label for s in group]),
+            rng,
+            touching=len(cases) >= n_numbers,
+        )
         if case is not None:
             cases.append(case)
     out["MNIST strokes"] = cases
@@ -235,8 +246,13 @@ def make_cases(n_numbers: int, n_pairs: int, seed: int, quick: bool) -> dict[str
     for n in lengths.tolist() + [2] * n_pairs:
         group = [pool[i] for i in order[k : k + n]]
         k += n
-        case = strokes_case("drawn styles", [s.strokes for s in group],
-                            np.array([s.label for s in group]), rng, touching=len(cases) >= n_numbers)
+        case = strokes_case(
+            "drawn styles",
+            [s.strokes for s in group],
+            np.array([s.label for s in group]),
+            rng,
+            touching=len(cases) >= n_numbers,
+        )
         if case is not None:
             cases.append(case)
     out["drawn styles"] = cases
@@ -298,19 +314,25 @@ def evaluate(cases: list[Case], predictor, calibration) -> dict:
         single_exact_sure += bool((singles == np.array(case.labels)).all()) and all_sure
         naive += str(whole_as_one(case, predictor)) == truth
         if number.text != truth and len(failures) < 40:
-            failures.append({"truth": truth, "read": number.text, "guess": digits,
-                             "pieces": len(number.readings)})
+            failures.append(
+                {"truth": truth, "read": number.text, "guess": digits, "pieces": len(number.readings)}
+            )
     n = max(1, len(cases))
-    return {"numbers": len(cases), "digits": digit_total,
-            "exact": 100 * exact / n, "right_if_unsure_counted": 100 * right_unsure / n,
-            "flagged": 100 * flagged / n, "sure_wrong": 100 * sure_wrong / n,
-            "piece_count_right": 100 * count_ok / n,
-            "digit_accuracy": 100 * digit_right / max(1, digit_total),
-            "one_by_one_digit_accuracy": 100 * single_right / max(1, digit_total),
-            "one_by_one_exact": 100 * single_exact / n,
-            "one_by_one_exact_sure": 100 * single_exact_sure / n,
-            "whole_as_one_exact": 100 * naive / n,
-            "failures": failures}
+    return {
+        "numbers": len(cases),
+        "digits": digit_total,
+        "exact": 100 * exact / n,
+        "right_if_unsure_counted": 100 * right_unsure / n,
+        "flagged": 100 * flagged / n,
+        "sure_wrong": 100 * sure_wrong / n,
+        "piece_count_right": 100 * count_ok / n,
+        "digit_accuracy": 100 * digit_right / max(1, digit_total),
+        "one_by_one_digit_accuracy": 100 * single_right / max(1, digit_total),
+        "one_by_one_exact": 100 * single_exact / n,
+        "one_by_one_exact_sure": 100 * single_exact_sure / n,
+        "whole_as_one_exact": 100 * naive / n,
+        "failures": failures,
+    }
 
 
 def touching_outcomes(cases: list[Case], predictor, calibration) -> dict:
@@ -327,9 +349,15 @@ def touching_outcomes(cases: list[Case], predictor, calibration) -> dict:
             wrong += 1
             parted_wrong += two
     n = max(1, len(cases))
-    return {"pairs": len(cases), "read_right": 100 * right / n, "flagged": 100 * flagged / n,
-            "sure_and_wrong": 100 * wrong / n, "right_or_flagged": 100 * (right + flagged) / n,
-            "read_as_two": 100 * parted / n, "two_but_wrong": 100 * parted_wrong / n}
+    return {
+        "pairs": len(cases),
+        "read_right": 100 * right / n,
+        "flagged": 100 * flagged / n,
+        "sure_and_wrong": 100 * wrong / n,
+        "right_or_flagged": 100 * (right + flagged) / n,
+        "read_as_two": 100 * parted / n,
+        "two_but_wrong": 100 * parted_wrong / n,
+    }
 
 
 # -- latency --------------------------------------------------------------------------------------
@@ -352,12 +380,20 @@ def latency(predictor, calibration, per_size: int, seed: int) -> dict:
         writing, cold, cpu = [], [], []
         for _ in range(per_size):
             sel = rng.choice(len(pool), n, replace=False)
-            case = strokes_case("drawn styles", [pool[i].strokes for i in sel],
-                                np.array([pool[i].label for i in sel]), rng, False)
+            case = strokes_case(
+                "drawn styles",
+                [pool[i].strokes for i in sel],
+                np.array([pool[i].label for i in sel]),
+                rng,
+                False,
+            )
             before = [s for d in case.singles[:-1] for s in d]
             last = case.singles[-1]
-            states = [before + last[:i] + [last[i][:j]] for i in range(len(last))
-                      for j in range(1, len(last[i]) + 1)]
+            states = [
+                before + last[:i] + [last[i][:j]]
+                for i in range(len(last))
+                for j in range(1, len(last[i]) + 1)
+            ]
             _strokes._cache.clear()
             if before:  # the digits already written were read while they were written
                 read_number(split_strokes(before, case.pen), predictor, calibration)
@@ -370,9 +406,15 @@ def latency(predictor, calibration, per_size: int, seed: int) -> dict:
             t0 = time.perf_counter()
             read_number(split_strokes(case.strokes, case.pen), predictor, calibration)
             cold.append((time.perf_counter() - t0) * 1e3)
-        out[n] = {"writing_p50": C.median(writing), "writing_p95": C.percentile(writing, 95),
-                  "cold_p50": C.median(cold), "cold_p95": C.percentile(cold, 95),
-                  "cpu_p50": C.median(cpu), "cpu_p95": C.percentile(cpu, 95), "states": len(writing)}
+        out[n] = {
+            "writing_p50": C.median(writing),
+            "writing_p95": C.percentile(writing, 95),
+            "cold_p50": C.median(cold),
+            "cold_p95": C.percentile(cold, 95),
+            "cpu_p50": C.median(cpu),
+            "cpu_p95": C.percentile(cpu, 95),
+            "states": len(writing),
+        }
     today = []
     for s in pool[: 3 * per_size]:  # the single-digit path of today, for one digit
         t0 = time.perf_counter()
@@ -388,17 +430,46 @@ def _latency_rows(lat: dict, label: str) -> list[dict]:
         r = lat[str(n)] if str(n) in lat else lat[n]
         target = f"p95 ≤ {TARGET_P95_MS:g} ms" if n == 6 else ""
         met = (r["writing_p95"] <= TARGET_P95_MS) if n == 6 else None
-        alt = (("today's one-digit path, p95", lat["today_1_digit_p95"]) if n == 1
-               else ("p50", r["writing_p50"]))
-        rows.append(C.row(BENCH, f"draw -> whole number, {n} digit{'s' if n > 1 else ''}, while writing, "
-                          f"p95{label}", r["writing_p95"], "ms", alt_name=alt[0], alt_value=alt[1],
-                          target=target, met=met, show_ratio=n == 1))
-        rows.append(C.row(BENCH, f"draw -> whole number, {n} digit{'s' if n > 1 else ''}, from scratch, "
-                          f"p95{label}", r["cold_p95"], "ms", alt_name="p50", alt_value=r["cold_p50"],
-                          show_ratio=False, note="diagnostic"))
-        rows.append(C.row(BENCH, f"CPU time per reading, {n} digit{'s' if n > 1 else ''}, while writing, "
-                          f"p95{label}", r["cpu_p95"], "ms", alt_name="p50", alt_value=r["cpu_p50"],
-                          show_ratio=False, note="diagnostic: all threads' CPU, not waiting for it"))
+        alt = (
+            ("today's one-digit path, p95", lat["today_1_digit_p95"]) if n == 1 else ("p50", r["writing_p50"])
+        )
+        rows.append(
+            C.row(
+                BENCH,
+                f"draw -> whole number, {n} digit{'s' if n > 1 else ''}, while writing, p95{label}",
+                r["writing_p95"],
+                "ms",
+                alt_name=alt[0],
+                alt_value=alt[1],
+                target=target,
+                met=met,
+                show_ratio=n == 1,
+            )
+        )
+        rows.append(
+            C.row(
+                BENCH,
+                f"draw -> whole number, {n} digit{'s' if n > 1 else ''}, from scratch, p95{label}",
+                r["cold_p95"],
+                "ms",
+                alt_name="p50",
+                alt_value=r["cold_p50"],
+                show_ratio=False,
+                note="diagnostic",
+            )
+        )
+        rows.append(
+            C.row(
+                BENCH,
+                f"CPU time per reading, {n} digit{'s' if n > 1 else ''}, while writing, p95{label}",
+                r["cpu_p95"],
+                "ms",
+                alt_name="p50",
+                alt_value=r["cpu_p50"],
+                show_ratio=False,
+                note="diagnostic: all threads' CPU, not waiting for it",
+            )
+        )
     return rows
 
 
@@ -431,29 +502,74 @@ def _rows(results: dict) -> list[dict]:
     rows = []
     for form, r in results.items():
         g, t = r["gaps"], r["touching"]
-        rows.append(C.row(BENCH, f"{form}, 2-6 digits with gaps: exact number, every digit sure "
-                          f"(n={g['numbers']})", g["exact"], "%",
-                          alt_name="same digits read one by one, same not-sure rule (upper bound)",
-                          alt_value=g["one_by_one_exact_sure"], target=f"≥ {TARGET_EXACT:g} %",
-                          met=g["exact"] >= TARGET_EXACT))
-        rows.append(C.row(BENCH, f"{form}, with gaps: exact number by the best guesses (a '?' "
-                          "counted by its best guess)", g["right_if_unsure_counted"], "%",
-                          alt_name="one by one, best guesses (upper bound)",
-                          alt_value=g["one_by_one_exact"]))
-        rows.append(C.row(BENCH, f"{form}, with gaps: exact number, whole drawing read as one digit "
-                          "(today)", g["whole_as_one_exact"], "%", alt_name="kpgui (split)",
-                          alt_value=g["exact"]))
-        rows.append(C.row(BENCH, f"{form}, with gaps: per-digit accuracy", g["digit_accuracy"], "%",
-                          alt_name="one by one", alt_value=g["one_by_one_digit_accuracy"]))
-        rows.append(C.row(BENCH, f"{form}, with gaps: right number of digits found",
-                          g["piece_count_right"], "%", alt_name="numbers not sure (flagged)",
-                          alt_value=g["flagged"], show_ratio=False))
-        rows.append(C.row(BENCH, f"{form}, with gaps: sure but wrong", g["sure_wrong"], "%",
-                          note="diagnostic"))
-        rows.append(C.row(BENCH, f"{form}, touching pairs: read right or flagged not sure "
-                          f"(n={t['pairs']})", t["right_or_flagged"], "%", alt_name="read right",
-                          alt_value=t["read_right"], show_ratio=False,
-                          note=f"sure and wrong {t['sure_and_wrong']:.1f} %"))
+        rows.append(
+            C.row(
+                BENCH,
+                f"{form}, 2-6 digits with gaps: exact number, every digit sure (n={g['numbers']})",
+                g["exact"],
+                "%",
+                alt_name="same digits read one by one, same not-sure rule (upper bound)",
+                alt_value=g["one_by_one_exact_sure"],
+                target=f"≥ {TARGET_EXACT:g} %",
+                met=g["exact"] >= TARGET_EXACT,
+            )
+        )
+        rows.append(
+            C.row(
+                BENCH,
+                f"{form}, with gaps: exact number by the best guesses (a '?' counted by its best guess)",
+                g["right_if_unsure_counted"],
+                "%",
+                alt_name="one by one, best guesses (upper bound)",
+                alt_value=g["one_by_one_exact"],
+            )
+        )
+        rows.append(
+            C.row(
+                BENCH,
+                f"{form}, with gaps: exact number, whole drawing read as one digit (today)",
+                g["whole_as_one_exact"],
+                "%",
+                alt_name="kpgui (split)",
+                alt_value=g["exact"],
+            )
+        )
+        rows.append(
+            C.row(
+                BENCH,
+                f"{form}, with gaps: per-digit accuracy",
+                g["digit_accuracy"],
+                "%",
+                alt_name="one by one",
+                alt_value=g["one_by_one_digit_accuracy"],
+            )
+        )
+        rows.append(
+            C.row(
+                BENCH,
+                f"{form}, with gaps: right number of digits found",
+                g["piece_count_right"],
+                "%",
+                alt_name="numbers not sure (flagged)",
+                alt_value=g["flagged"],
+                show_ratio=False,
+            )
+        )
+        rows.append(
+            C.row(BENCH, f"{form}, with gaps: sure but wrong", g["sure_wrong"], "%", note="diagnostic")
+        )
+        rows.append(
+            C.row(
+                BENCH,
+                f"{form}, touching pairs: read right or flagged not sure (n={t['pairs']})",
+                t["right_or_flagged"],
+                "%",
+                alt_name="read right",
+                alt_value=t["read_right"],
+                show_ratio=False,
+                note=f"sure and wrong {t['sure_and_wrong']:.1f} %",
+            )
+        )
     return rows
 
 
@@ -480,9 +596,14 @@ def run(args) -> tuple[list, dict]:
     if single is not None:
         rows += _latency_rows(single, ", OpenBLAS 1 thread")
     details = {
-        "seed": args.seed, "numbers_per_form": n_numbers, "touching_pairs_per_form": n_pairs,
-        "making_seconds": round(made, 1), "results": results, "latency": lat,
-        "latency_openblas_1_thread": single, "model": str(C.default_model_path()),
+        "seed": args.seed,
+        "numbers_per_form": n_numbers,
+        "touching_pairs_per_form": n_pairs,
+        "making_seconds": round(made, 1),
+        "results": results,
+        "latency": lat,
+        "latency_openblas_1_thread": single,
+        "model": str(C.default_model_path()),
         "notes": [
             f"Numbers of {LENGTH[0]}-{LENGTH[1]} MNIST test digits (seed {args.seed}), gaps "
             f"{GAP[0]}-{GAP[1]} digit heights, baselines +-{BASELINE}, sizes {SIZE[0]}-{SIZE[1]}; "

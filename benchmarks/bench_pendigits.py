@@ -50,8 +50,14 @@ def read_like_the_window(digits, predictor) -> dict[str, np.ndarray]:
         sure[i] = number.sure
         guess[i] = number.digits[0] if shown[i] == 1 else -1
         right[i] = shown[i] == 1 and guess[i] == digits.label[i]
-    return {"right": right, "sure": sure, "shown": shown, "guess": guess,
-            "label": digits.label, "writer": digits.writer}
+    return {
+        "right": right,
+        "sure": sure,
+        "shown": shown,
+        "guess": guess,
+        "label": digits.label,
+        "writer": digits.writer,
+    }
 
 
 def summary(r: dict[str, np.ndarray]) -> dict:
@@ -77,19 +83,55 @@ def summary(r: dict[str, np.ndarray]) -> dict:
 
 def _rows(label: str, new: dict, old: dict, old_name: str) -> list[dict]:
     return [
-        C.row(BENCH, f"{label}: read right", new["accuracy"], "%", alt_name=old_name,
-              alt_value=old["accuracy"], target="≥ 99 %", met=new["accuracy"] >= 99.0),
-        C.row(BENCH, f"{label}: sure and wrong (share of all digits)", new["sure_and_wrong"], "%",
-              alt_name=old_name, alt_value=old["sure_and_wrong"], target="≤ 0.3 %",
-              met=new["sure_and_wrong"] <= 0.3),
-        C.row(BENCH, f"{label}: flagged not sure", new["not_sure"], "%", alt_name=old_name,
-              alt_value=old["not_sure"], target="≤ 5 %", met=new["not_sure"] <= 5.0),
-        C.row(BENCH, f"{label}: worst writer (#{new['worst_writer']})",
-              new["worst_writer_accuracy"], "%", alt_name=f"{old_name} (#{old['worst_writer']})",
-              alt_value=old["worst_writer_accuracy"], target="≥ 96 %",
-              met=new["worst_writer_accuracy"] >= 96.0),
-        C.row(BENCH, f"{label}: writers below 97 %", new["writers_below_97"], "%",
-              alt_name=old_name, alt_value=old["writers_below_97"], show_ratio=False),
+        C.row(
+            BENCH,
+            f"{label}: read right",
+            new["accuracy"],
+            "%",
+            alt_name=old_name,
+            alt_value=old["accuracy"],
+            target="≥ 99 %",
+            met=new["accuracy"] >= 99.0,
+        ),
+        C.row(
+            BENCH,
+            f"{label}: sure and wrong (share of all digits)",
+            new["sure_and_wrong"],
+            "%",
+            alt_name=old_name,
+            alt_value=old["sure_and_wrong"],
+            target="≤ 0.3 %",
+            met=new["sure_and_wrong"] <= 0.3,
+        ),
+        C.row(
+            BENCH,
+            f"{label}: flagged not sure",
+            new["not_sure"],
+            "%",
+            alt_name=old_name,
+            alt_value=old["not_sure"],
+            target="≤ 5 %",
+            met=new["not_sure"] <= 5.0,
+        ),
+        C.row(
+            BENCH,
+            f"{label}: worst writer (#{new['worst_writer']})",
+            new["worst_writer_accuracy"],
+            "%",
+            alt_name=f"{old_name} (#{old['worst_writer']})",
+            alt_value=old["worst_writer_accuracy"],
+            target="≥ 96 %",
+            met=new["worst_writer_accuracy"] >= 96.0,
+        ),
+        C.row(
+            BENCH,
+            f"{label}: writers below 97 %",
+            new["writers_below_97"],
+            "%",
+            alt_name=old_name,
+            alt_value=old["writers_below_97"],
+            show_ratio=False,
+        ),
     ]
 
 
@@ -112,16 +154,22 @@ def fold_models(base_path: Path, shipped_card: dict, digits, quick: bool) -> dic
     parts = []
     for k, writers in enumerate(FOLDS):
         t0 = time.perf_counter()
-        trainer = Trainer(spec, initial_model=keras_model_from_predictor(base, spec),
-                          held_out_writers=(*writers, *HELD_OUT_WRITERS))
+        trainer = Trainer(
+            spec,
+            initial_model=keras_model_from_predictor(base, spec),
+            held_out_writers=(*writers, *HELD_OUT_WRITERS),
+        )
         result = trainer.run()
         card = {"calibration": result.calibration, "spec": spec.to_dict()}
         model = Predictor.from_keras(result.model, card=card, name=f"fold {k + 1}")
         parts.append(read_like_the_window(digits.of_writers(writers), model))
-        print(f"[{NAME}] fold {k + 1}: writers {writers[0]}-{writers[-1]} "
-              f"{100 * parts[-1]['right'].mean():.2f} % right, MNIST test "
-              f"{100 * (result.test_accuracy or 0):.2f} % ({time.perf_counter() - t0:.0f} s)",
-              file=sys.stderr, flush=True)
+        print(
+            f"[{NAME}] fold {k + 1}: writers {writers[0]}-{writers[-1]} "
+            f"{100 * parts[-1]['right'].mean():.2f} % right, MNIST test "
+            f"{100 * (result.test_accuracy or 0):.2f} % ({time.perf_counter() - t0:.0f} s)",
+            file=sys.stderr,
+            flush=True,
+        )
     return _merge(parts)
 
 
@@ -136,9 +184,11 @@ def base_from_git(commit: str = BASE_COMMIT) -> Path | None:
     out = Path(tempfile.mkdtemp(prefix="kpgui-base-")) / "previous-default.keras"
     for suffix in (".keras", ".json"):  # the model and its card (its calibration: "not sure")
         try:
-            done = subprocess.run(["git", "-C", str(C.ROOT), "show",
-                                   f"{commit}:kpgui/resources/models/default{suffix}"],
-                                  capture_output=True, timeout=60)
+            done = subprocess.run(
+                ["git", "-C", str(C.ROOT), "show", f"{commit}:kpgui/resources/models/default{suffix}"],
+                capture_output=True,
+                timeout=60,
+            )
         except (OSError, subprocess.SubprocessError):
             return None
         if done.returncode != 0 or not done.stdout:
@@ -151,10 +201,16 @@ def main(argv: list[str] | None = None) -> int:
     C.setup_env()
     p = C.base_parser(__doc__.splitlines()[0])
     p.add_argument("--model", help="the model to measure (default: the shipped one)")
-    p.add_argument("--base", help="the model before real pen digits (the recipe's first step; "
-                   f"default: the shipped model of commit {BASE_COMMIT}, from git)")
-    p.add_argument("--folds", action="store_true", help="also train the recipe per writer fold "
-                   "(about 10 minutes a fold on 2 cores)")
+    p.add_argument(
+        "--base",
+        help="the model before real pen digits (the recipe's first step; "
+        f"default: the shipped model of commit {BASE_COMMIT}, from git)",
+    )
+    p.add_argument(
+        "--folds",
+        action="store_true",
+        help="also train the recipe per writer fold (about 10 minutes a fold on 2 cores)",
+    )
     args = p.parse_args(argv)
     started = time.perf_counter()
 
@@ -173,30 +229,37 @@ def main(argv: list[str] | None = None) -> int:
     strangers = digits.of_writers(HELD_OUT_WRITERS) if trained_on_pen else digits
     if args.quick and not trained_on_pen:
         strangers = strangers.subset(np.arange(len(strangers)) % 10 == 0)
-    who = (f"writers {', '.join(map(str, HELD_OUT_WRITERS))} (held out)" if trained_on_pen
-           else f"all {len(np.unique(strangers.writer))} writers")
+    who = (
+        f"writers {', '.join(map(str, HELD_OUT_WRITERS))} (held out)"
+        if trained_on_pen
+        else f"all {len(np.unique(strangers.writer))} writers"
+    )
 
     new = summary(read_like_the_window(strangers, model))
     old = summary(read_like_the_window(strangers, base)) if base is not None else new
     old_name = "previous model" if base is not None else "(no base model given)"
     rows = _rows(f"shipped model, {who}", new, old, old_name)
-    details: dict = {"shipped": new, "base_on_same_writers": old,
-                     "model": str(args.model or default_model_path()), "base": str(base_path),
-                     "notes": [f"shipped model read on {who}: {new['digits']} digits."]}
+    details: dict = {
+        "shipped": new,
+        "base_on_same_writers": old,
+        "model": str(args.model or default_model_path()),
+        "base": str(base_path),
+        "notes": [f"shipped model read on {who}: {new['digits']} digits."],
+    }
     if args.folds:
         if base is None:
-            print(f"[{NAME}] --folds needs --base (the model the recipe continues)",
-                  file=sys.stderr)
+            print(f"[{NAME}] --folds needs --base (the model the recipe continues)", file=sys.stderr)
             return 2
         pooled = digits.of_writers([w for f in FOLDS for w in f])
         folds = summary(fold_models(Path(base_path), model.card, digits, args.quick))
         base_folds = summary(read_like_the_window(pooled, base))
-        rows += _rows("the recipe by writer fold, writers 1-27", folds, base_folds,
-                      "previous model")
+        rows += _rows("the recipe by writer fold, writers 1-27", folds, base_folds, "previous model")
         details["folds"] = folds
         details["base_on_fold_writers"] = base_folds
-        details["notes"].append("folds: 3 x 9 writers, each read by a model trained without them "
-                                "(and without 28-30)" + (" (quick: tiny recipe)" if args.quick else ""))
+        details["notes"].append(
+            "folds: 3 x 9 writers, each read by a model trained without them "
+            "(and without 28-30)" + (" (quick: tiny recipe)" if args.quick else "")
+        )
     C.finish(NAME, rows, details, args, started)
     return 0
 

@@ -49,8 +49,7 @@ def painted_reading(samples) -> np.ndarray:
 
     from kpgui.core.preprocess import image_to_mnist
 
-    return np.stack([image_to_mnist(strokes_canvas(s.strokes, s.pen_width), ink="dark")
-                     for s in samples])
+    return np.stack([image_to_mnist(strokes_canvas(s.strokes, s.pen_width), ink="dark") for s in samples])
 
 
 def style_results(predictor, calibration, per_style: int) -> tuple[list[dict], dict]:
@@ -69,33 +68,64 @@ def style_results(predictor, calibration, per_style: int) -> tuple[list[dict], d
     for style in H.STYLES:
         m = styles == style
         wrong = pred[m] != labels[m]
-        per[style] = {"n": int(m.sum()), "accuracy": float(1 - wrong.mean()),
-                      "wrong_and_sure": float(np.mean(wrong & ~flagged[m])),
-                      "flagged": float(flagged[m].mean()),
-                      "painted_accuracy": float(np.mean(painted[m] == labels[m])),
-                      "read_as": {str(k): v for k, v in Counter(pred[m][wrong].tolist()).items()}}
-    res = {"n": len(samples), "accuracy": float(np.mean(pred == labels)),
-           "painted_accuracy": float(np.mean(painted == labels)),
-           "flagged": float(flagged.mean()), "wrong_and_sure": float(np.mean((pred != labels) & ~flagged)),
-           "ece_raw": expected_calibration_error(probs, labels),
-           "ece_card": expected_calibration_error(calibrate(probs, calibration.temperature), labels),
-           "per_style": per}
+        per[style] = {
+            "n": int(m.sum()),
+            "accuracy": float(1 - wrong.mean()),
+            "wrong_and_sure": float(np.mean(wrong & ~flagged[m])),
+            "flagged": float(flagged[m].mean()),
+            "painted_accuracy": float(np.mean(painted[m] == labels[m])),
+            "read_as": {str(k): v for k, v in Counter(pred[m][wrong].tolist()).items()},
+        }
+    res = {
+        "n": len(samples),
+        "accuracy": float(np.mean(pred == labels)),
+        "painted_accuracy": float(np.mean(painted == labels)),
+        "flagged": float(flagged.mean()),
+        "wrong_and_sure": float(np.mean((pred != labels) & ~flagged)),
+        "ece_raw": expected_calibration_error(probs, labels),
+        "ece_card": expected_calibration_error(calibrate(probs, calibration.temperature), labels),
+        "per_style": per,
+    }
     # Diagnostic only (fitted and measured on the same drawings): the temperature these
     # drawings would ask for.
     t_here = fit_temperature(probs, labels)
     res["temperature_fitted_here"] = t_here
     res["ece_at_that_temperature"] = expected_calibration_error(calibrate(probs, t_here), labels)
-    rows = [C.row(BENCH, f"style set, all {len(H.STYLES)} styles (n={len(samples)})",
-                  _pct(res["accuracy"]), "%", alt_name="painted canvas read by image_to_mnist",
-                  alt_value=_pct(res["painted_accuracy"]), target=">= 99 %",
-                  met=res["accuracy"] >= 0.99),
-            C.row(BENCH, "style set: read wrong and sure (calibrated)", _pct(res["wrong_and_sure"]),
-                  "%", alt_name="flagged not sure", alt_value=_pct(res["flagged"]), show_ratio=False)]
+    rows = [
+        C.row(
+            BENCH,
+            f"style set, all {len(H.STYLES)} styles (n={len(samples)})",
+            _pct(res["accuracy"]),
+            "%",
+            alt_name="painted canvas read by image_to_mnist",
+            alt_value=_pct(res["painted_accuracy"]),
+            target=">= 99 %",
+            met=res["accuracy"] >= 0.99,
+        ),
+        C.row(
+            BENCH,
+            "style set: read wrong and sure (calibrated)",
+            _pct(res["wrong_and_sure"]),
+            "%",
+            alt_name="flagged not sure",
+            alt_value=_pct(res["flagged"]),
+            show_ratio=False,
+        ),
+    ]
     for style, r in per.items():
-        rows.append(C.row(BENCH, f"style '{style}'", _pct(r["accuracy"]), "%",
-                          alt_name="painted, image_to_mnist", alt_value=_pct(r["painted_accuracy"]),
-                          note=f"n={r['n']}; wrong and sure {_pct(r['wrong_and_sure']):.1f} %",
-                          target=">= 97 %", met=r["accuracy"] >= 0.97))
+        rows.append(
+            C.row(
+                BENCH,
+                f"style '{style}'",
+                _pct(r["accuracy"]),
+                "%",
+                alt_name="painted, image_to_mnist",
+                alt_value=_pct(r["painted_accuracy"]),
+                note=f"n={r['n']}; wrong and sure {_pct(r['wrong_and_sure']):.1f} %",
+                target=">= 97 %",
+                met=r["accuracy"] >= 0.97,
+            )
+        )
     return rows, res
 
 
@@ -110,25 +140,49 @@ def mnist_results(predictor, calibration, x_test, y_test, n_strokes: int) -> tup
     drawn = H.mnist_stroke_set(x_test[idx], y_test[idx])
     drawn_pred = predictor.predict(H.render(drawn)).argmax(axis=1)
     card_acc = predictor.card.get("test_accuracy")
-    res = {"test_accuracy": float(np.mean(pred == y_test)), "n_test": len(y_test),
-           "strokes_n": n_strokes, "strokes_accuracy": float(np.mean(drawn_pred == y_test[idx])),
-           "same_digits_as_they_are": float(np.mean(pred[idx] == y_test[idx])),
-           "flagged": float(_flagged(probs, calibration).mean()),
-           "plain_flagged": float(_plain_flagged(probs).mean()),
-           "ece_raw": expected_calibration_error(probs, y_test),
-           "ece_card": expected_calibration_error(calibrate(probs, calibration.temperature), y_test),
-           "strokes_per_digit_median": C.median([len(s.strokes) for s in drawn])}
+    res = {
+        "test_accuracy": float(np.mean(pred == y_test)),
+        "n_test": len(y_test),
+        "strokes_n": n_strokes,
+        "strokes_accuracy": float(np.mean(drawn_pred == y_test[idx])),
+        "same_digits_as_they_are": float(np.mean(pred[idx] == y_test[idx])),
+        "flagged": float(_flagged(probs, calibration).mean()),
+        "plain_flagged": float(_plain_flagged(probs).mean()),
+        "ece_raw": expected_calibration_error(probs, y_test),
+        "ece_card": expected_calibration_error(calibrate(probs, calibration.temperature), y_test),
+        "strokes_per_digit_median": C.median([len(s.strokes) for s in drawn]),
+    }
     rows = [
-        C.row(BENCH, f"MNIST test digits re-drawn as pen strokes (n={n_strokes})",
-              _pct(res["strokes_accuracy"]), "%", alt_name="the same digits as they are",
-              alt_value=_pct(res["same_digits_as_they_are"]), target=">= 98.5 %",
-              met=res["strokes_accuracy"] >= 0.985),
-        C.row(BENCH, f"MNIST test accuracy (n={len(y_test)})", _pct(res["test_accuracy"]), "%",
-              alt_name="model card", alt_value=None if card_acc is None else _pct(card_acc),
-              target=">= 99.3 %", met=res["test_accuracy"] >= 0.993),
-        C.row(BENCH, "MNIST test digits flagged not sure (calibrated)", _pct(res["flagged"]), "%",
-              alt_name=f"max-softmax < {PLAIN_THRESHOLD}, uncalibrated",
-              alt_value=_pct(res["plain_flagged"]), target="<= 3 %", met=res["flagged"] <= 0.03),
+        C.row(
+            BENCH,
+            f"MNIST test digits re-drawn as pen strokes (n={n_strokes})",
+            _pct(res["strokes_accuracy"]),
+            "%",
+            alt_name="the same digits as they are",
+            alt_value=_pct(res["same_digits_as_they_are"]),
+            target=">= 98.5 %",
+            met=res["strokes_accuracy"] >= 0.985,
+        ),
+        C.row(
+            BENCH,
+            f"MNIST test accuracy (n={len(y_test)})",
+            _pct(res["test_accuracy"]),
+            "%",
+            alt_name="model card",
+            alt_value=None if card_acc is None else _pct(card_acc),
+            target=">= 99.3 %",
+            met=res["test_accuracy"] >= 0.993,
+        ),
+        C.row(
+            BENCH,
+            "MNIST test digits flagged not sure (calibrated)",
+            _pct(res["flagged"]),
+            "%",
+            alt_name=f"max-softmax < {PLAIN_THRESHOLD}, uncalibrated",
+            alt_value=_pct(res["plain_flagged"]),
+            target="<= 3 %",
+            met=res["flagged"] <= 0.03,
+        ),
     ]
     return rows, res
 
@@ -140,23 +194,47 @@ def non_digit_results(predictor, calibration, n: int) -> tuple[list[dict], dict]
     probs = predictor.predict(H.render(samples))
     flagged, plain = _flagged(probs, calibration), _plain_flagged(probs)
     kinds = np.array([s.kind for s in samples])
-    styles = np.array([s.style if s.kind in ("letter", "symbol", "scribble") else s.kind
-                       for s in samples])
-    res = {"n": n, "flagged": float(flagged.mean()), "plain_flagged": float(plain.mean()),
-           "per_kind": {}, "per_style": {}}
-    rows = [C.row(BENCH, f"non-digits flagged not sure (calibrated, n={n})", _pct(res["flagged"]),
-                  "%", alt_name=f"max-softmax < {PLAIN_THRESHOLD}, uncalibrated",
-                  alt_value=_pct(res["plain_flagged"]), target=">= 80 %",
-                  met=res["flagged"] >= 0.8)]
+    styles = np.array([s.style if s.kind in ("letter", "symbol", "scribble") else s.kind for s in samples])
+    res = {
+        "n": n,
+        "flagged": float(flagged.mean()),
+        "plain_flagged": float(plain.mean()),
+        "per_kind": {},
+        "per_style": {},
+    }
+    rows = [
+        C.row(
+            BENCH,
+            f"non-digits flagged not sure (calibrated, n={n})",
+            _pct(res["flagged"]),
+            "%",
+            alt_name=f"max-softmax < {PLAIN_THRESHOLD}, uncalibrated",
+            alt_value=_pct(res["plain_flagged"]),
+            target=">= 80 %",
+            met=res["flagged"] >= 0.8,
+        )
+    ]
     for kind in H.NON_DIGIT_KINDS:
         m = kinds == kind
-        r = {"n": int(m.sum()), "flagged": float(flagged[m].mean()),
-             "plain_flagged": float(plain[m].mean()),
-             "read_as_when_sure": {str(k): v for k, v in
-                                   Counter(probs[m & ~flagged].argmax(axis=1).tolist()).items()}}
+        r = {
+            "n": int(m.sum()),
+            "flagged": float(flagged[m].mean()),
+            "plain_flagged": float(plain[m].mean()),
+            "read_as_when_sure": {
+                str(k): v for k, v in Counter(probs[m & ~flagged].argmax(axis=1).tolist()).items()
+            },
+        }
         res["per_kind"][kind] = r
-        rows.append(C.row(BENCH, f"  {kind}s flagged (n={r['n']})", _pct(r["flagged"]), "%",
-                          alt_name="uncalibrated < 0.5", alt_value=_pct(r["plain_flagged"])))
+        rows.append(
+            C.row(
+                BENCH,
+                f"  {kind}s flagged (n={r['n']})",
+                _pct(r["flagged"]),
+                "%",
+                alt_name="uncalibrated < 0.5",
+                alt_value=_pct(r["plain_flagged"]),
+            )
+        )
     for style in sorted(set(styles.tolist())):
         m = styles == style
         res["per_style"][style] = {"n": int(m.sum()), "flagged": float(flagged[m].mean())}
@@ -179,8 +257,12 @@ def timing(predictor, calibration, n: int) -> dict:
         t0 = time.perf_counter()
         read_batch(predictor.predict(strokes_to_mnist(s.strokes, s.pen_width)[None]), calibration)
         ms.append((time.perf_counter() - t0) * 1e3)
-    return {"n": len(ms), "p50_ms": C.percentile(ms, 50), "p95_ms": C.percentile(ms, 95),
-            "points_per_drawing_median": C.median([sum(len(p) for p in s.strokes) for s in samples])}
+    return {
+        "n": len(ms),
+        "p50_ms": C.percentile(ms, 50),
+        "p95_ms": C.percentile(ms, 95),
+        "points_per_drawing_median": C.median([sum(len(p) for p in s.strokes) for s in samples]),
+    }
 
 
 def _details(predictor, calibration, per_style: int, n_strokes: int, n_non: int) -> dict:
@@ -190,16 +272,25 @@ def _details(predictor, calibration, per_style: int, n_strokes: int, n_non: int)
     from_card = isinstance(predictor.card.get("calibration"), dict)
     pairs = ", ".join("+".join(map(str, sorted(p))) for p in sorted(ALIKE_PAIRS, key=sorted))
     return {
-        "model": str(predictor.path), "model_description": predictor.card.get("description"),
-        "calibration": {"temperature": calibration.temperature, "threshold": calibration.threshold,
-                        "from_card": from_card},
-        "seeds": {"style_set": H.STYLE_SEED, "mnist_strokes": H.MNIST_SEED,
-                  "non_digits": H.NON_DIGIT_SEED, "timing": H.STYLE_SEED + 100},
+        "model": str(predictor.path),
+        "model_description": predictor.card.get("description"),
+        "calibration": {
+            "temperature": calibration.temperature,
+            "threshold": calibration.threshold,
+            "from_card": from_card,
+        },
+        "seeds": {
+            "style_set": H.STYLE_SEED,
+            "mnist_strokes": H.MNIST_SEED,
+            "non_digits": H.NON_DIGIT_SEED,
+            "timing": H.STYLE_SEED + 100,
+        },
         "sizes": {"per_style": per_style, "mnist_strokes": n_strokes, "non_digits": n_non},
         "notes": [
             f"Model {predictor.path} ({predictor.card.get('description')}); calibration "
             f"T={calibration.temperature:.3g}, not sure below {calibration.threshold:.2f}"
-            + ("" if from_card else " (the card has no calibration: the neutral default)") + ".",
+            + ("" if from_card else " (the card has no calibration: the neutral default)")
+            + ".",
             "Style set: digits drawn as pen strokes on a 400 px canvas (mouse at 100 Hz with "
             "integer pixels, or tablet floats), 70-360 px tall, pen 4-40 px, slant, stretch, "
             "tremor, sloppy joins, overshoots; 'wrong and sure' = misread and not flagged.",
@@ -232,16 +323,39 @@ def run(args) -> tuple[list[dict], dict]:
     m, s = details["mnist"], details["style_set"]
     note = f"T={calibration.temperature:.3g}"
     rows += [
-        C.row(BENCH, "ECE, MNIST test set, after the card's temperature", _pct(m["ece_card"]), "%",
-              alt_name="before (raw softmax)", alt_value=_pct(m["ece_raw"]), note=note),
-        C.row(BENCH, "ECE, style set, after the card's temperature", _pct(s["ece_card"]), "%",
-              alt_name="before (raw softmax)", alt_value=_pct(s["ece_raw"]), note=note),
+        C.row(
+            BENCH,
+            "ECE, MNIST test set, after the card's temperature",
+            _pct(m["ece_card"]),
+            "%",
+            alt_name="before (raw softmax)",
+            alt_value=_pct(m["ece_raw"]),
+            note=note,
+        ),
+        C.row(
+            BENCH,
+            "ECE, style set, after the card's temperature",
+            _pct(s["ece_card"]),
+            "%",
+            alt_name="before (raw softmax)",
+            alt_value=_pct(s["ece_raw"]),
+            note=note,
+        ),
     ]
     t = details["timing"] = timing(predictor, calibration, 100 if quick else 1000)
-    rows.append(C.row(BENCH, f"time per reading: strokes_to_mnist + predict + calibrate, p95 "
-                             f"(n={t['n']})", t["p95_ms"], "ms", alt_name="p50",
-                      alt_value=t["p50_ms"], show_ratio=False, target="p95 <= 2 ms",
-                      met=t["p95_ms"] <= 2.0))
+    rows.append(
+        C.row(
+            BENCH,
+            f"time per reading: strokes_to_mnist + predict + calibrate, p95 (n={t['n']})",
+            t["p95_ms"],
+            "ms",
+            alt_name="p50",
+            alt_value=t["p50_ms"],
+            show_ratio=False,
+            target="p95 <= 2 ms",
+            met=t["p95_ms"] <= 2.0,
+        )
+    )
     details.update(_details(predictor, calibration, per_style, n_strokes, n_non))
     return rows, details
 
@@ -252,8 +366,9 @@ def main(argv: list[str] | None = None) -> int:
     p = C.base_parser(__doc__.splitlines()[0])
     p.add_argument("--model", type=Path, help="model to read with (default: the shipped model)")
     p.add_argument("--per-style", type=int, help="drawings per digit style (default 200, quick 20)")
-    p.add_argument("--mnist-strokes", type=int,
-                   help="MNIST test digits re-drawn as strokes (default 2000, quick 200)")
+    p.add_argument(
+        "--mnist-strokes", type=int, help="MNIST test digits re-drawn as strokes (default 2000, quick 200)"
+    )
     p.add_argument("--non-digits", type=int, help="non-digit drawings (default 2500, quick 250)")
     args = p.parse_args(argv)
     t0 = time.perf_counter()

@@ -97,7 +97,7 @@ def _morph(ink: np.ndarray, radius: int) -> np.ndarray:
 
 def _place(ink: np.ndarray, where: tuple[float, float]) -> np.ndarray:
     """uint8 400x400 canvas, white paper, the ink dark, its box at `where` of the free space."""
-    ink = ink[: CANVAS, : CANVAS]
+    ink = ink[:CANVAS, :CANVAS]
     h, w = ink.shape
     top = round((CANVAS - h) * where[1])
     left = round((CANVAS - w) * where[0])
@@ -145,8 +145,16 @@ def crop_box_pad(canvas: np.ndarray) -> np.ndarray:
 def _neighbours(p: np.ndarray) -> list[np.ndarray]:
     """P2..P9 (clockwise from north) of every interior pixel of padded batch p (N, H+2, W+2)."""
     c = slice(1, -1)
-    return [p[:, :-2, c], p[:, :-2, 2:], p[:, c, 2:], p[:, 2:, 2:],
-            p[:, 2:, c], p[:, 2:, :-2], p[:, c, :-2], p[:, :-2, :-2]]
+    return [
+        p[:, :-2, c],
+        p[:, :-2, 2:],
+        p[:, c, 2:],
+        p[:, 2:, 2:],
+        p[:, 2:, c],
+        p[:, 2:, :-2],
+        p[:, c, :-2],
+        p[:, :-2, :-2],
+    ]
 
 
 def zhang_suen(batch: np.ndarray, max_iter: int = 100) -> np.ndarray:
@@ -175,8 +183,9 @@ def zhang_suen(batch: np.ndarray, max_iter: int = 100) -> np.ndarray:
 
 def skeletons(digits: np.ndarray, up: int = 4) -> np.ndarray:
     """Skeletons of uint8 MNIST digits, computed at `up` times their resolution."""
-    big = np.stack([np.asarray(Image.fromarray(d).resize((28 * up, 28 * up), Image.BILINEAR))
-                    for d in digits])
+    big = np.stack(
+        [np.asarray(Image.fromarray(d).resize((28 * up, 28 * up), Image.BILINEAR)) for d in digits]
+    )
     return zhang_suen(big > 100)
 
 
@@ -245,11 +254,16 @@ def run_raster(predictor, digits, labels, variants) -> list[dict]:
             ms.append((time.perf_counter() - t0) * 1e3)
             crop.append(crop_box_pad(canvas))
             plain.append(naive(canvas))
-        out.append({"kind": "raster", "variant": v.name,
-                    "kpgui": _accuracy(predictor, ours, labels),
-                    "crop": _accuracy(predictor, crop, labels),
-                    "naive": _accuracy(predictor, plain, labels),
-                    "image_to_mnist_ms_p50": C.median(ms)})
+        out.append(
+            {
+                "kind": "raster",
+                "variant": v.name,
+                "kpgui": _accuracy(predictor, ours, labels),
+                "crop": _accuracy(predictor, crop, labels),
+                "naive": _accuracy(predictor, plain, labels),
+                "image_to_mnist_ms_p50": C.median(ms),
+            }
+        )
     return out
 
 
@@ -269,12 +283,17 @@ def run_strokes(predictor, digits, labels, variants) -> list[dict]:
             canvas = strokes_canvas(placed, v.pen)
             crop.append(crop_box_pad(canvas))
             plain.append(naive(canvas))
-        out.append({"kind": "strokes (skeleton)", "variant": v.name,
-                    "kpgui": _accuracy(predictor, ours, labels),
-                    "crop": _accuracy(predictor, crop, labels),
-                    "naive": _accuracy(predictor, plain, labels),
-                    "strokes_to_mnist_ms_p50": C.median(ms),
-                    "strokes_per_digit_median": C.median([len(s) for s in base])})
+        out.append(
+            {
+                "kind": "strokes (skeleton)",
+                "variant": v.name,
+                "kpgui": _accuracy(predictor, ours, labels),
+                "crop": _accuracy(predictor, crop, labels),
+                "naive": _accuracy(predictor, plain, labels),
+                "strokes_to_mnist_ms_p50": C.median(ms),
+                "strokes_per_digit_median": C.median([len(s) for s in base]),
+            }
+        )
     return out
 
 
@@ -282,20 +301,43 @@ def _rows(reference: float, results: list[dict], n: int) -> list[dict]:
     bench = "6 robustness"
     alt = "crop -> 20x20 -> pad"
     rows = [C.row(bench, f"MNIST test digits as they are (reference, n={n})", 100 * reference, "%")]
-    rows.append(C.row(bench, f"mean over the {len(results)} canvas variants below",
-                      100 * float(np.mean([r["kpgui"] for r in results])), "%", alt_name=alt,
-                      alt_value=100 * float(np.mean([r["crop"] for r in results]))))
+    rows.append(
+        C.row(
+            bench,
+            f"mean over the {len(results)} canvas variants below",
+            100 * float(np.mean([r["kpgui"] for r in results])),
+            "%",
+            alt_name=alt,
+            alt_value=100 * float(np.mean([r["crop"] for r in results])),
+        )
+    )
     for r in results:
         fn = "image_to_mnist" if r["kind"] == "raster" else "strokes_to_mnist"
-        rows.append(C.row(bench, f"{r['kind']} {r['variant']}: {fn}", 100 * r["kpgui"], "%",
-                          alt_name=alt, alt_value=100 * r["crop"],
-                          note=f"whole-canvas resize: {100 * r['naive']:.1f} %"))
+        rows.append(
+            C.row(
+                bench,
+                f"{r['kind']} {r['variant']}: {fn}",
+                100 * r["kpgui"],
+                "%",
+                alt_name=alt,
+                alt_value=100 * r["crop"],
+                note=f"whole-canvas resize: {100 * r['naive']:.1f} %",
+            )
+        )
     raster = [r["image_to_mnist_ms_p50"] for r in results if "image_to_mnist_ms_p50" in r]
     drawn = [r["strokes_to_mnist_ms_p50"] for r in results if "strokes_to_mnist_ms_p50" in r]
     if raster and drawn:
-        rows.append(C.row(bench, f"image_to_mnist time per {CANVAS} px canvas, p50",
-                          C.median(raster), "ms", alt_name="strokes_to_mnist (skeleton strokes)",
-                          alt_value=C.median(drawn), note="diagnostic"))
+        rows.append(
+            C.row(
+                bench,
+                f"image_to_mnist time per {CANVAS} px canvas, p50",
+                C.median(raster),
+                "ms",
+                alt_name="strokes_to_mnist (skeleton strokes)",
+                alt_value=C.median(drawn),
+                note="diagnostic",
+            )
+        )
     return rows
 
 
@@ -313,7 +355,10 @@ def run(quick: bool, n_digits: int | None) -> tuple[list, dict]:
     results = run_raster(predictor, digits, labels, raster)
     results += run_strokes(predictor, digits, labels, strokes)
     details = {
-        "digits": n, "canvas_px": CANVAS, "reference_accuracy": reference, "results": results,
+        "digits": n,
+        "canvas_px": CANVAS,
+        "reference_accuracy": reference,
+        "results": results,
         "model": str(C.default_model_path()),
         "model_card_test_accuracy": C.default_card().get("test_accuracy"),
         "notes": [

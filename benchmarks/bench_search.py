@@ -50,9 +50,27 @@ def run_method(label: str, extra: list[str], size: dict, folder: Path, index: in
     from kpgui.core.search import open_storage
 
     storage = str(folder / f"study-{index}.journal")
-    cmd = [sys.executable, "-m", "kpgui", "search", *RANGES, "--epochs", str(size["epochs"]),
-           "--train-samples", str(size["train_samples"]), "--trials", str(size["trials"]),
-           "--objective", "val_accuracy", "--storage", storage, "--study", "bench", "--json", *extra]
+    cmd = [
+        sys.executable,
+        "-m",
+        "kpgui",
+        "search",
+        *RANGES,
+        "--epochs",
+        str(size["epochs"]),
+        "--train-samples",
+        str(size["train_samples"]),
+        "--trials",
+        str(size["trials"]),
+        "--objective",
+        "val_accuracy",
+        "--storage",
+        storage,
+        "--study",
+        "bench",
+        "--json",
+        *extra,
+    ]
     started = _dt.datetime.now()
     t0 = time.perf_counter()
     proc = subprocess.run(cmd, env=C.child_env(), capture_output=True, text=True, cwd=str(C.ROOT))
@@ -61,17 +79,29 @@ def run_method(label: str, extra: list[str], size: dict, folder: Path, index: in
         raise RuntimeError(f"{label}: exit {proc.returncode}: {proc.stderr.strip()[-400:]}")
     result = json.loads(proc.stdout)
     study = optuna.load_study(study_name="bench", storage=open_storage(storage))
-    finished = sorted((t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE),
-                      key=lambda t: t.datetime_complete)
-    reach = next(((t.datetime_complete - started).total_seconds() for t in finished
-                  if t.value is not None and t.value >= size["target"]), None)
+    finished = sorted(
+        (t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE),
+        key=lambda t: t.datetime_complete,
+    )
+    reach = next(
+        (
+            (t.datetime_complete - started).total_seconds()
+            for t in finished
+            if t.value is not None and t.value >= size["target"]
+        ),
+        None,
+    )
     best = max((t.value for t in finished if t.value is not None), default=None)
-    return {"label": label, "wall_s": round(wall, 1),
-            "to_target_s": None if reach is None else round(reach, 1),
-            "best_val_accuracy": best, "finished": len(finished),
-            "pruned": sum(t.state == optuna.trial.TrialState.PRUNED for t in study.trials),
-            "failed": sum(t.state == optuna.trial.TrialState.FAIL for t in study.trials),
-            "best": result.get("best", {}).get("params") if result.get("best") else None}
+    return {
+        "label": label,
+        "wall_s": round(wall, 1),
+        "to_target_s": None if reach is None else round(reach, 1),
+        "best_val_accuracy": best,
+        "finished": len(finished),
+        "pruned": sum(t.state == optuna.trial.TrialState.PRUNED for t in study.trials),
+        "failed": sum(t.state == optuna.trial.TrialState.FAIL for t in study.trials),
+        "best": result.get("best", {}).get("params") if result.get("best") else None,
+    }
 
 
 def run(args: Any) -> tuple[list[dict], dict]:
@@ -85,26 +115,53 @@ def run(args: Any) -> tuple[list[dict], dict]:
     rows = []
     for r in results:
         is_grid = r is grid
-        rows.append(C.row(BENCH, f"{r['label']}: time to val acc {100 * size['target']:.1f} %",
-                          r["to_target_s"], "s", alt_name="" if is_grid else "grid sweep",
-                          alt_value=None if is_grid else grid["to_target_s"],
-                          note="not reached" if r["to_target_s"] is None else ""))
-        rows.append(C.row(BENCH, f"{r['label']}: best val accuracy in {size['trials']} trials",
-                          None if r["best_val_accuracy"] is None else 100 * r["best_val_accuracy"], "%",
-                          alt_name="" if is_grid else "grid sweep",
-                          alt_value=None if is_grid or grid["best_val_accuracy"] is None
-                          else 100 * grid["best_val_accuracy"], show_ratio=False,
-                          note=f"{r['pruned']} pruned, {r['failed']} failed"))
-        rows.append(C.row(BENCH, f"{r['label']}: wall time of the budget", r["wall_s"], "s",
-                          alt_name="" if is_grid else "grid sweep",
-                          alt_value=None if is_grid else grid["wall_s"]))
-    details = {"size": size, "ranges": RANGES, "results": results, "notes": [
-        f"Budget: {size['trials']} trials of {size['epochs']} epoch(s) on the first "
-        f"{size['train_samples']:,} MNIST images (10 % held out for validation); ranges "
-        f"{' '.join(RANGES)}; objective: final validation accuracy.",
-        "Times count from the command's start (TensorFlow import in each worker included) to the "
-        "first finished trial at or above the target. MedianPruner prunes only from the 6th trial on.",
-    ]}
+        rows.append(
+            C.row(
+                BENCH,
+                f"{r['label']}: time to val acc {100 * size['target']:.1f} %",
+                r["to_target_s"],
+                "s",
+                alt_name="" if is_grid else "grid sweep",
+                alt_value=None if is_grid else grid["to_target_s"],
+                note="not reached" if r["to_target_s"] is None else "",
+            )
+        )
+        rows.append(
+            C.row(
+                BENCH,
+                f"{r['label']}: best val accuracy in {size['trials']} trials",
+                None if r["best_val_accuracy"] is None else 100 * r["best_val_accuracy"],
+                "%",
+                alt_name="" if is_grid else "grid sweep",
+                alt_value=None
+                if is_grid or grid["best_val_accuracy"] is None
+                else 100 * grid["best_val_accuracy"],
+                show_ratio=False,
+                note=f"{r['pruned']} pruned, {r['failed']} failed",
+            )
+        )
+        rows.append(
+            C.row(
+                BENCH,
+                f"{r['label']}: wall time of the budget",
+                r["wall_s"],
+                "s",
+                alt_name="" if is_grid else "grid sweep",
+                alt_value=None if is_grid else grid["wall_s"],
+            )
+        )
+    details = {
+        "size": size,
+        "ranges": RANGES,
+        "results": results,
+        "notes": [
+            f"Budget: {size['trials']} trials of {size['epochs']} epoch(s) on the first "
+            f"{size['train_samples']:,} MNIST images (10 % held out for validation); ranges "
+            f"{' '.join(RANGES)}; objective: final validation accuracy.",
+            "Times count from the command's start (TensorFlow import in each worker included) to the "
+            "first finished trial at or above the target. MedianPruner prunes only from the 6th trial on.",
+        ],
+    }
     return rows, details
 
 

@@ -40,7 +40,9 @@ def mark(name):
 mark("interpreter up")
 """
 
-KPGUI_CHILD = _PRELUDE + r"""
+KPGUI_CHILD = (
+    _PRELUDE
+    + r"""
 import kpgui.cli  # the `kpgui` command's module; with no arguments it builds no parser
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # what `kpgui` with no arguments sets
 from kpgui.ui.app import show_main_window
@@ -107,8 +109,11 @@ qapp.exec()
 app.window.close_guard = lambda: True
 app.window.close()
 """
+)
 
-NAIVE_CHILD = _PRELUDE + r"""
+NAIVE_CHILD = (
+    _PRELUDE
+    + r"""
 import numpy as np
 import keras
 from PySide6.QtWidgets import QApplication, QLabel, QMainWindow
@@ -134,8 +139,11 @@ from PySide6.QtCore import QTimer
 QTimer.singleShot(0, first_prediction)
 app.exec()
 """
+)
 
-PROFILE_CHILD = _PRELUDE + r"""
+PROFILE_CHILD = (
+    _PRELUDE
+    + r"""
 def timed_import(label, fn):
     t = time.perf_counter(); fn(); print(f"PART {label} {time.perf_counter() - t:.4f}", flush=True)
 
@@ -229,17 +237,25 @@ mark("ready")
 app.window.close_guard = lambda: True
 app.window.close()
 """
+)
 
 
-def run_child(code: str, timeout: float = 180.0, extra_env: dict | None = None,
-              python_args: tuple[str, ...] = ()) -> dict:
+def run_child(
+    code: str, timeout: float = 180.0, extra_env: dict | None = None, python_args: tuple[str, ...] = ()
+) -> dict:
     """Spawn one child; its phase marks (s since spawn), parts and the info it printed."""
     env = C.child_env()
     env["KPGUI_BENCH_MODEL"] = str(C.default_model_path())
     env.update(extra_env or {})
     env["KPGUI_BENCH_T0"] = repr(time.time())
-    proc = subprocess.run([sys.executable, *python_args, "-c", code], env=env, capture_output=True,
-                          text=True, timeout=timeout, cwd=str(C.ROOT))
+    proc = subprocess.run(
+        [sys.executable, *python_args, "-c", code],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=str(C.ROOT),
+    )
     marks, info, parts, errors = {}, {}, {}, []
     for line in proc.stdout.splitlines():
         if line.startswith("MARK "):
@@ -269,14 +285,20 @@ def import_profile() -> dict[str, float]:
     """Import time of the kpgui child by package (python -X importtime, self times summed, ms):
     numpy, Qt (PySide6 + shiboken), pyqtgraph, kpgui, h5py, everything else."""
     res = run_child(KPGUI_CHILD, python_args=("-X", "importtime"))
-    groups = {"PySide6": "Qt (PySide6, shiboken6)", "shiboken6": "Qt (PySide6, shiboken6)",
-              "shibokensupport": "Qt (PySide6, shiboken6)", "numpy": "numpy", "pyqtgraph": "pyqtgraph",
-              "kpgui": "kpgui's own modules", "h5py": "h5py (reading the model)"}
+    groups = {
+        "PySide6": "Qt (PySide6, shiboken6)",
+        "shiboken6": "Qt (PySide6, shiboken6)",
+        "shibokensupport": "Qt (PySide6, shiboken6)",
+        "numpy": "numpy",
+        "pyqtgraph": "pyqtgraph",
+        "kpgui": "kpgui's own modules",
+        "h5py": "h5py (reading the model)",
+    }
     out: dict[str, float] = {}
     for line in res["stderr"].splitlines():
         if not line.startswith("import time:") or "|" not in line:
             continue
-        parts = line[len("import time:"):].split("|")
+        parts = line[len("import time:") :].split("|")
         try:
             self_us = int(parts[0])
         except ValueError:
@@ -309,44 +331,80 @@ def run(n_runs: int, warm_up: bool = True) -> tuple[list, dict]:
     painted_first = sum(r["marks"]["first paint"] < r["marks"]["everything built"] for r in ours)
     plural = "s" if n_runs != 1 else ""
     rows = [
-        C.row(BENCH, f"median to window + first prediction ({n_runs} run{plural})", C.median(ready), "s",
-              alt_name="Keras load_model + predict", alt_value=C.median(naive_ready),
-              target=f"<= {TARGET_S:g} s", met=C.median(ready) <= TARGET_S),
-        C.row(BENCH, "median to everything built (App.built_at: charts and every tab)", C.median(built),
-              "s", alt_name="Keras app ready", alt_value=C.median(naive_ready),
-              target=f"<= {TARGET_S:g} s", met=C.median(built) <= TARGET_S),
-        C.row(BENCH, "slowest run to first prediction", max(ready), "s", alt_name="naive slowest",
-              alt_value=max(naive_ready)),
-        C.row(BENCH, f"first paint of the window (painted before everything was built in "
-                     f"{painted_first} of {n_runs} runs)", med(ours, "first paint"), "s",
-              alt_name="everything built", alt_value=C.median(built), note="diagnostic"),
-        C.row(BENCH, "window + first prediction with the first paint forced before step 2",
-              med(forced, "ready"), "s", alt_name="its everything built",
-              alt_value=med(forced, "everything built"),
-              note="diagnostic: what the two-step start-up gives when the paint comes first"),
+        C.row(
+            BENCH,
+            f"median to window + first prediction ({n_runs} run{plural})",
+            C.median(ready),
+            "s",
+            alt_name="Keras load_model + predict",
+            alt_value=C.median(naive_ready),
+            target=f"<= {TARGET_S:g} s",
+            met=C.median(ready) <= TARGET_S,
+        ),
+        C.row(
+            BENCH,
+            "median to everything built (App.built_at: charts and every tab)",
+            C.median(built),
+            "s",
+            alt_name="Keras app ready",
+            alt_value=C.median(naive_ready),
+            target=f"<= {TARGET_S:g} s",
+            met=C.median(built) <= TARGET_S,
+        ),
+        C.row(
+            BENCH,
+            "slowest run to first prediction",
+            max(ready),
+            "s",
+            alt_name="naive slowest",
+            alt_value=max(naive_ready),
+        ),
+        C.row(
+            BENCH,
+            f"first paint of the window (painted before everything was built in "
+            f"{painted_first} of {n_runs} runs)",
+            med(ours, "first paint"),
+            "s",
+            alt_name="everything built",
+            alt_value=C.median(built),
+            note="diagnostic",
+        ),
+        C.row(
+            BENCH,
+            "window + first prediction with the first paint forced before step 2",
+            med(forced, "ready"),
+            "s",
+            alt_name="its everything built",
+            alt_value=med(forced, "everything built"),
+            note="diagnostic: what the two-step start-up gives when the paint comes first",
+        ),
     ]
     breakdown = _breakdown(prof)
     for label, seconds in _summary(breakdown):
         rows.append(C.row(BENCH, f"where the time goes: {label}", seconds, "s", note="profile child"))
     phases = _median_marks(ours)
     details = {
-        "runs": n_runs, "kpgui_ready_s": ready, "kpgui_built_s": built, "naive_ready_s": naive_ready,
+        "runs": n_runs,
+        "kpgui_ready_s": ready,
+        "kpgui_built_s": built,
+        "naive_ready_s": naive_ready,
         "forced_paint_ready_s": [r["marks"]["ready"] for r in forced],
-        "kpgui_phase_medians_s": phases, "naive_phase_medians_s": _median_marks(naive),
+        "kpgui_phase_medians_s": phases,
+        "naive_phase_medians_s": _median_marks(naive),
         "forced_paint_phase_medians_s": _median_marks(forced),
-        "profile_breakdown_s": dict(breakdown), "profile_runs": [r["parts"] for r in prof],
-        "profile_marks": [r["marks"] for r in prof], "heaviest_imports": imports,
+        "profile_breakdown_s": dict(breakdown),
+        "profile_runs": [r["parts"] for r in prof],
+        "profile_marks": [r["marks"] for r in prof],
+        "heaviest_imports": imports,
         "kpgui_child_info": ours[-1]["info"],
         "notes": [
-            "kpgui phases (median s since spawn): "
-            + ", ".join(f"{k} {v:.3f}" for k, v in phases.items()),
+            "kpgui phases (median s since spawn): " + ", ".join(f"{k} {v:.3f}" for k, v in phases.items()),
             f"First paint before everything was built in {painted_first} of {n_runs} runs (the "
             "second step starts from the window's first paint, so the window and the first "
             "prediction come before the charts and tabs).",
             "Import time of the kpgui child by package (python -X importtime, ms): "
             + ", ".join(f"{k} {v:.0f}" for k, v in imports.items()),
-            "Start-up parts (profile child, median s): "
-            + "; ".join(f"{k} {v:.3f}" for k, v in breakdown),
+            "Start-up parts (profile child, median s): " + "; ".join(f"{k} {v:.3f}" for k, v in breakdown),
             f"TensorFlow imported by the window at start-up: {ours[-1]['info'].get('tensorflow_imported')}.",
         ],
     }
@@ -355,6 +413,7 @@ def run(n_runs: int, warm_up: bool = True) -> tuple[list, dict]:
 
 def _breakdown(prof: list[dict]) -> list[tuple[str, float]]:
     """Median seconds of each part of the start-up, in order, from the profile children."""
+
     def med_mark(name: str) -> float:
         return C.median([r["marks"][name] for r in prof])
 
@@ -370,8 +429,7 @@ def _breakdown(prof: list[dict]) -> list[tuple[str, float]]:
     out = [(k, v - model if k.startswith("step 1: build_app") else v) for k, v in out]
     out = [(k.replace("build_app() + show()", "build_app() + show() without the model"), v) for k, v in out]
     out.append(("first paint, after step 1", med_mark("first paint") - med_mark("window built and shown")))
-    out += [(n, med_part(n)) for n in names
-            if n.startswith("step 2") and "total" not in n]
+    out += [(n, med_part(n)) for n in names if n.startswith("step 2") and "total" not in n]
     out.append(("total to first paint", med_mark("first paint")))
     out.append(("total to everything built", med_mark("everything built")))
     return out
@@ -386,13 +444,17 @@ def _summary(parts: list[tuple[str, float]]) -> list[tuple[str, float]]:
 
     step2_import_panels = total(lambda k: k.startswith("step 2: import kpgui"))
     return [
-        ("interpreter + imports (numpy, Qt, kpgui.cli parser, kpgui.ui.app)",
-         total(lambda k: not k.startswith(("step", "first", "total")))),
+        (
+            "interpreter + imports (numpy, Qt, kpgui.cli parser, kpgui.ui.app)",
+            total(lambda k: not k.startswith(("step", "first", "total"))),
+        ),
         ("step 1: QApplication, window, shipped model", total(lambda k: k.startswith("step 1"))),
         ("step 2: import pyqtgraph", d.get("step 2: import pyqtgraph", 0.0)),
         ("step 2: import kpgui's chart and tab modules", step2_import_panels),
-        ("step 2: build charts, tabs, database", total(lambda k: k.startswith("step 2:")
-                                                      and "import" not in k)),
+        (
+            "step 2: build charts, tabs, database",
+            total(lambda k: k.startswith("step 2:") and "import" not in k),
+        ),
         ("first paint, after step 1 and before step 2", d.get("first paint, after step 1", 0.0)),
     ]
 

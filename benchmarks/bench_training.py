@@ -69,8 +69,14 @@ def plain_fit(spec: Any) -> dict[str, float]:
     env = C.child_env()
     env["KPGUI_BENCH_SPEC"] = json.dumps(spec.to_dict())
     env["KPGUI_BENCH_T0"] = repr(time.time())
-    proc = subprocess.run([sys.executable, "-c", PLAIN_CHILD], env=env, capture_output=True, text=True,
-                          timeout=3600, cwd=str(C.ROOT))
+    proc = subprocess.run(
+        [sys.executable, "-c", PLAIN_CHILD],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=3600,
+        cwd=str(C.ROOT),
+    )
     for line in proc.stdout.splitlines():
         if line.startswith("RESULT "):
             r = json.loads(line[7:])
@@ -87,13 +93,23 @@ def gui_fit(app: Any, spec: Any) -> dict[str, Any]:
     run = G.train_in_window(app, spec)
     o = run.outcome
     m = run.marks
-    return {"samples_per_s": o.samples_per_second, "fit_s": o.wall_time, "test_accuracy": o.test_accuracy,
-            "end_to_end_s": m["ended"], "first_message_s": run.ready_after,
-            "tensorflow_imported_s": run.tensorflow_imported, "began_s": m.get("began"),
-            "first_batch_s": m.get("first batch"), "process_gone_s": m.get("process gone"),
-            "candidate_s": m.get("candidate"), "start_block_ms": 1e3 * run.start_block_s,
-            "timings_in_process": o.timings, "batches_seen_by_window": run.batches,
-            "plot_redraws": getattr(plots, "redraws", 0) - redraws0, "marks": m}
+    return {
+        "samples_per_s": o.samples_per_second,
+        "fit_s": o.wall_time,
+        "test_accuracy": o.test_accuracy,
+        "end_to_end_s": m["ended"],
+        "first_message_s": run.ready_after,
+        "tensorflow_imported_s": run.tensorflow_imported,
+        "began_s": m.get("began"),
+        "first_batch_s": m.get("first batch"),
+        "process_gone_s": m.get("process gone"),
+        "candidate_s": m.get("candidate"),
+        "start_block_ms": 1e3 * run.start_block_s,
+        "timings_in_process": o.timings,
+        "batches_seen_by_window": run.batches,
+        "plot_redraws": getattr(plots, "redraws", 0) - redraws0,
+        "marks": m,
+    }
 
 
 def run(quick: bool, samples: int | None, epochs: int | None, repeats: int | None):
@@ -101,8 +117,7 @@ def run(quick: bool, samples: int | None, epochs: int | None, repeats: int | Non
 
     G.load_gui()
     n = samples or (2000 if quick else 20000)
-    spec = ModelSpec(epochs=epochs or (1 if quick else 2), validation_split=0.0, patience=0,
-                     train_samples=n)
+    spec = ModelSpec(epochs=epochs or (1 if quick else 2), validation_split=0.0, patience=0, train_samples=n)
     app = G.open_app()
     if not quick:  # warm-up, not measured: disk cache and .pyc files for both sides
         warm = spec.replace(epochs=1, train_samples=512)
@@ -110,7 +125,7 @@ def run(quick: bool, samples: int | None, epochs: int | None, repeats: int | Non
         plain_fit(warm)
     runs: dict[str, list[dict]] = {"plain": [], "gui": []}
     for i in range(repeats or (1 if quick else 3)):
-        for side in (("plain", "gui") if i % 2 == 0 else ("gui", "plain")):
+        for side in ("plain", "gui") if i % 2 == 0 else ("gui", "plain"):
             runs[side].append(plain_fit(spec) if side == "plain" else gui_fit(app, spec))
     G.close_app(app)
     return _rows(runs), _details(spec, n, runs)
@@ -124,28 +139,63 @@ def _rows(runs: dict[str, list[dict]]) -> list[dict]:
     plain, gui = runs["plain"], runs["gui"]
     fit = C.ratio(_med(gui, "samples_per_s"), _med(plain, "samples_per_s"))
     return [
-        C.row(BENCH, f"samples/s inside fit, run from the window (median of {len(gui)})",
-              _med(gui, "samples_per_s"), "samples/s", alt_name="plain model.fit, own process",
-              alt_value=_med(plain, "samples_per_s"), target=f"ratio >= {TARGET_RATIO}",
-              met=fit is not None and fit >= TARGET_RATIO),
-        C.row(BENCH, "end to end: start -> model trained, tested, saved (kpgui: + recorded, in the window)",
-              _med(gui, "end_to_end_s"), "s", alt_name="plain process: spawn -> saved",
-              alt_value=_med(plain, "end_to_end_s")),
-        C.row(BENCH, "training process start-up: start() -> first message", _med(gui, "first_message_s"),
-              "s", alt_name="plain: spawn -> Python running", alt_value=_med(plain, "interpreter_s"),
-              show_ratio=False),
-        C.row(BENCH, "training process start-up: start() -> TensorFlow imported",
-              _med(gui, "tensorflow_imported_s"), "s", alt_name="plain: spawn -> Keras imported",
-              alt_value=_med(plain, "keras_imported_s")),
-        C.row(BENCH, "training process start-up: start() -> first batch in the window",
-              _med(gui, "first_batch_s"), "s", alt_name="plain: spawn -> model.fit called",
-              alt_value=_med(plain, "fit_called_s"), show_ratio=False,
-              note="fixed cost per run"),
-        C.row(BENCH, "after the run: outcome -> process gone / -> candidate measured and offered",
-              _med([{"v": r["process_gone_s"] - r["end_to_end_s"]} for r in gui], "v"), "s",
-              alt_name="candidate", alt_value=_med([{"v": r["candidate_s"] - r["end_to_end_s"]}
-                                                    for r in gui if r["candidate_s"]], "v"),
-              show_ratio=False, note="diagnostic"),
+        C.row(
+            BENCH,
+            f"samples/s inside fit, run from the window (median of {len(gui)})",
+            _med(gui, "samples_per_s"),
+            "samples/s",
+            alt_name="plain model.fit, own process",
+            alt_value=_med(plain, "samples_per_s"),
+            target=f"ratio >= {TARGET_RATIO}",
+            met=fit is not None and fit >= TARGET_RATIO,
+        ),
+        C.row(
+            BENCH,
+            "end to end: start -> model trained, tested, saved (kpgui: + recorded, in the window)",
+            _med(gui, "end_to_end_s"),
+            "s",
+            alt_name="plain process: spawn -> saved",
+            alt_value=_med(plain, "end_to_end_s"),
+        ),
+        C.row(
+            BENCH,
+            "training process start-up: start() -> first message",
+            _med(gui, "first_message_s"),
+            "s",
+            alt_name="plain: spawn -> Python running",
+            alt_value=_med(plain, "interpreter_s"),
+            show_ratio=False,
+        ),
+        C.row(
+            BENCH,
+            "training process start-up: start() -> TensorFlow imported",
+            _med(gui, "tensorflow_imported_s"),
+            "s",
+            alt_name="plain: spawn -> Keras imported",
+            alt_value=_med(plain, "keras_imported_s"),
+        ),
+        C.row(
+            BENCH,
+            "training process start-up: start() -> first batch in the window",
+            _med(gui, "first_batch_s"),
+            "s",
+            alt_name="plain: spawn -> model.fit called",
+            alt_value=_med(plain, "fit_called_s"),
+            show_ratio=False,
+            note="fixed cost per run",
+        ),
+        C.row(
+            BENCH,
+            "after the run: outcome -> process gone / -> candidate measured and offered",
+            _med([{"v": r["process_gone_s"] - r["end_to_end_s"]} for r in gui], "v"),
+            "s",
+            alt_name="candidate",
+            alt_value=_med(
+                [{"v": r["candidate_s"] - r["end_to_end_s"]} for r in gui if r["candidate_s"]], "v"
+            ),
+            show_ratio=False,
+            note="diagnostic",
+        ),
     ]
 
 
@@ -153,13 +203,16 @@ def _details(spec: Any, n: int, runs: dict[str, list[dict]]) -> dict:
     gui = runs["gui"]
     last = gui[-1]
     return {
-        "spec": spec.describe(), "train_images": n, "plain_runs": runs["plain"], "gui_runs": gui,
+        "spec": spec.describe(),
+        "train_images": n,
+        "plain_runs": runs["plain"],
+        "gui_runs": gui,
         "notes": [
             f"{spec.describe()}, {n} images, no validation, test on 10 000; window shown offscreen; "
             f"plots redrawn {last['plot_redraws']} times in the last window run, which sent "
             f"{last['batches_seen_by_window']} batches up the pipe.",
-            "Inside the training process (last run): " + ", ".join(
-                f"{k} {v}" for k, v in (last.get("timings_in_process") or {}).items())
+            "Inside the training process (last run): "
+            + ", ".join(f"{k} {v}" for k, v in (last.get("timings_in_process") or {}).items())
             + f"; starting the process blocked the GUI thread {last['start_block_ms']:.1f} ms.",
             "Test accuracy, window / plain (last runs): "
             f"{100 * (last['test_accuracy'] or 0):.2f} % / {100 * runs['plain'][-1]['test_accuracy']:.2f} %.",

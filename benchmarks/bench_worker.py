@@ -99,8 +99,9 @@ def _qprocess_once() -> dict[str, float]:
     t0 = time.perf_counter()
     proc.start(sys.executable, ["-c", QPROCESS_CHILD])
     marks["block_s"] = time.perf_counter() - t0
-    ok = G.wait_until(lambda: "tensorflow_s" in marks
-                      or proc.state() == QProcess.ProcessState.NotRunning, 120)
+    ok = G.wait_until(
+        lambda: "tensorflow_s" in marks or proc.state() == QProcess.ProcessState.NotRunning, 120
+    )
     proc.waitForFinished(30000)  # it exits by itself (TensorFlow's exit takes a moment)
     if not ok or "tensorflow_s" not in marks:
         raise RuntimeError(f"the QProcess child did not print 'ready': {marks} {bytes(buf)!r}")
@@ -139,8 +140,9 @@ def _close_kpgui(during: str, spec: Any, batches: int) -> dict[str, Any]:
     if during == "training":
         ok = G.wait_until(lambda: run.batches >= batches, 300)
     else:  # while the training process imports TensorFlow
-        ok = G.wait_until(lambda: any(k.startswith("status: Loading ") and "MNIST" not in k
-                                      for k in run.marks), 60)  # Loading JAX… / TensorFlow…
+        ok = G.wait_until(
+            lambda: any(k.startswith("status: Loading ") and "MNIST" not in k for k in run.marks), 60
+        )  # Loading JAX… / TensorFlow…
         G.process_events_for(0.5)
         ok = ok and run.tensorflow_imported is None
     if not ok:
@@ -152,8 +154,13 @@ def _close_kpgui(during: str, spec: Any, batches: int) -> dict[str, Any]:
     alive = job.process.is_alive()
     code = job.process.exitcode
     G.process_events_for(0.05)
-    return {"close_s": seconds, "process_alive_after": alive, "exitcode": code,
-            "batches_before_close": run.batches, "window_visible_after": app.window.isVisible()}
+    return {
+        "close_s": seconds,
+        "process_alive_after": alive,
+        "exitcode": code,
+        "batches_before_close": run.batches,
+        "window_visible_after": app.window.isVisible(),
+    }
 
 
 class _ThreadJob:
@@ -241,36 +248,71 @@ def run(quick: bool, rounds: int | None) -> tuple[list, dict]:
         return C.median([m[key] for m in startup[side]])
 
     rows = [
-        C.row(BENCH, f"start-up: spawn -> first message (median of {n})", med("spawn", "first_message_s"),
-              "s", alt_name="QProcess: first line", alt_value=med("qprocess", "first_message_s")),
-        C.row(BENCH, "start-up: spawn -> TensorFlow imported", med("spawn", "tensorflow_s"), "s",
-              alt_name="QProcess: python -c 'import keras' line", alt_value=med("qprocess", "tensorflow_s")),
-        C.row(BENCH, "GUI thread blocked while starting the process", 1e3 * med("spawn", "block_s"), "ms",
-              alt_name="QProcess.start()", alt_value=1e3 * med("qprocess", "block_s")),
+        C.row(
+            BENCH,
+            f"start-up: spawn -> first message (median of {n})",
+            med("spawn", "first_message_s"),
+            "s",
+            alt_name="QProcess: first line",
+            alt_value=med("qprocess", "first_message_s"),
+        ),
+        C.row(
+            BENCH,
+            "start-up: spawn -> TensorFlow imported",
+            med("spawn", "tensorflow_s"),
+            "s",
+            alt_name="QProcess: python -c 'import keras' line",
+            alt_value=med("qprocess", "tensorflow_s"),
+        ),
+        C.row(
+            BENCH,
+            "GUI thread blocked while starting the process",
+            1e3 * med("spawn", "block_s"),
+            "ms",
+            alt_name="QProcess.start()",
+            alt_value=1e3 * med("qprocess", "block_s"),
+        ),
     ]
     for during, what in (("training", "while training"), ("importing", "while it imports TensorFlow")):
         if f"kpgui_{during}" not in close:
             continue
         k, t = close[f"kpgui_{during}"], close[f"thread_{during}"]
         gone = "process gone" if not k["process_alive_after"] else "PROCESS STILL ALIVE"
-        rows.append(C.row(BENCH, f"close the window {what}: window.close() returns ({gone})",
-                          k["close_s"], "s", alt_name="previous design: QThread stop + wait",
-                          alt_value=t["close_s"], target=f"<= {TARGET_CLOSE_S:g} s",
-                          met=k["close_s"] <= TARGET_CLOSE_S and not k["process_alive_after"]))
+        rows.append(
+            C.row(
+                BENCH,
+                f"close the window {what}: window.close() returns ({gone})",
+                k["close_s"],
+                "s",
+                alt_name="previous design: QThread stop + wait",
+                alt_value=t["close_s"],
+                target=f"<= {TARGET_CLOSE_S:g} s",
+                met=k["close_s"] <= TARGET_CLOSE_S and not k["process_alive_after"],
+            )
+        )
     details = {
-        "rounds": n, "startup": startup, "close": close,
+        "rounds": n,
+        "startup": startup,
+        "close": close,
         "notes": [
             "Start-up per round (s, spawn / QProcess): first message "
-            + ", ".join(f"{s['first_message_s']:.2f}/{q['first_message_s']:.2f}"
-                        for s, q in zip(startup["spawn"], startup["qprocess"], strict=True))
+            + ", ".join(
+                f"{s['first_message_s']:.2f}/{q['first_message_s']:.2f}"
+                for s, q in zip(startup["spawn"], startup["qprocess"], strict=True)
+            )
             + "; TensorFlow imported "
-            + ", ".join(f"{s['tensorflow_s']:.2f}/{q['tensorflow_s']:.2f}"
-                        for s, q in zip(startup["spawn"], startup["qprocess"], strict=True)),
+            + ", ".join(
+                f"{s['tensorflow_s']:.2f}/{q['tensorflow_s']:.2f}"
+                for s, q in zip(startup["spawn"], startup["qprocess"], strict=True)
+            ),
             f"Closing while training: the process's exit code {close['kpgui_training']['exitcode']} "
             f"after {close['kpgui_training']['batches_before_close']} batches"
-            + (f"; while importing: exit code {close['kpgui_importing']['exitcode']}. The previous "
-               "design, closed while importing, has to wait for the import before it can stop."
-               if "kpgui_importing" in close else " (quick: the close while importing is left out)."),
+            + (
+                f"; while importing: exit code {close['kpgui_importing']['exitcode']}. The previous "
+                "design, closed while importing, has to wait for the import before it can stop."
+                if "kpgui_importing" in close
+                else " (quick: the close while importing is left out)."
+            ),
         ],
     }
     return rows, details

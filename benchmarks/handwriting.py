@@ -34,8 +34,19 @@ NON_DIGIT_SEED = 900_003
 
 STYLES: tuple[str, ...] = tuple(DIGIT_STYLES)
 NON_DIGIT_KINDS: tuple[str, ...] = ("scribble", "letter", "symbol", "overlap", "hatching")
-__all__ = ["CANVAS", "EXCLUDED_LETTERS", "NON_DIGIT_KINDS", "STYLES", "Sample", "kind_of",
-           "label_array", "mnist_stroke_set", "non_digit_set", "render", "style_set"]
+__all__ = [
+    "CANVAS",
+    "EXCLUDED_LETTERS",
+    "NON_DIGIT_KINDS",
+    "STYLES",
+    "Sample",
+    "kind_of",
+    "label_array",
+    "mnist_stroke_set",
+    "non_digit_set",
+    "render",
+    "style_set",
+]
 
 
 @dataclass(frozen=True)
@@ -70,8 +81,7 @@ def draw_style(style: str, rng: np.random.Generator) -> Sample:
     return Sample(style, label, strokes, pen)
 
 
-def style_set(per_style: int, seed: int = STYLE_SEED, styles: Sequence[str] | None = None
-              ) -> list[Sample]:
+def style_set(per_style: int, seed: int = STYLE_SEED, styles: Sequence[str] | None = None) -> list[Sample]:
     """`per_style` drawings of every digit style (or of `styles`), grouped by style."""
     names = STYLES if styles is None else tuple(styles)
     unknown = [s for s in names if s not in DIGIT_STYLES]

@@ -71,9 +71,14 @@ def one_flag_foot(g: Shape) -> list[np.ndarray]:
 
 def _two_neck(g: Shape) -> tuple[list[np.ndarray], float]:
     w, top = g.u(0.5, 0.68), g.u(0.8, 1.15)  # width; size of the hump
-    return [g.p(0.02, g.u(0.18, 0.32) * top), g.p(0.2 * w, 0.03), g.p(0.55 * w, 0.0),
-            g.p(0.92 * w, g.u(0.12, 0.2) * top), g.p(0.85 * w, g.u(0.35, 0.45) * top),
-            g.p(g.u(0.35, 0.5) * w, g.u(0.62, 0.72))], w
+    return [
+        g.p(0.02, g.u(0.18, 0.32) * top),
+        g.p(0.2 * w, 0.03),
+        g.p(0.55 * w, 0.0),
+        g.p(0.92 * w, g.u(0.12, 0.2) * top),
+        g.p(0.85 * w, g.u(0.35, 0.45) * top),
+        g.p(g.u(0.35, 0.5) * w, g.u(0.62, 0.72)),
+    ], w
 
 
 def two_plain(g: Shape) -> list[np.ndarray]:
@@ -86,8 +91,7 @@ def two_loop(g: Shape) -> list[np.ndarray]:
     knots, w = _two_neck(g)
     r = g.u(0.06, 0.11)
     c = np.array([g.u(0.08, 0.14), 1.0 - r * g.u(0.9, 1.2)])
-    loop = [c + [0.2 * r, r], c + [-r, 0.1 * r], c + [0.0, -r], c + [r, -0.1 * r],
-            c + [1.8 * r, 0.9 * r]]
+    loop = [c + [0.2 * r, r], c + [-r, 0.1 * r], c + [0.0, -r], c + [r, -0.1 * r], c + [1.8 * r, 0.9 * r]]
     base = [g.p(0.55 * w, 1.0 - g.u(-0.02, 0.03)), g.p(w * g.u(0.95, 1.15), g.u(0.96, 1.02))]
     return [smooth(*knots, *loop, *base)]
 
@@ -95,8 +99,7 @@ def two_loop(g: Shape) -> list[np.ndarray]:
 def three_round(g: Shape) -> list[np.ndarray]:
     w = g.u(0.5, 0.65)
     mid = g.p(g.u(0.15, 0.3) * w / 0.6, g.u(0.38, 0.52))
-    top = smooth(g.p(0.02, g.u(0.1, 0.2)), g.p(0.4 * w, 0.0), g.p(0.9 * w, 0.12),
-                 g.p(0.85 * w, 0.3), mid)
+    top = smooth(g.p(0.02, g.u(0.1, 0.2)), g.p(0.4 * w, 0.0), g.p(0.9 * w, 0.12), g.p(0.85 * w, 0.3), mid)
     bottom = smooth(mid, g.p(0.8 * w, 0.55), g.p(w, 0.77), g.p(0.6 * w, 1.0), g.p(0.0, g.u(0.82, 0.92)))
     return [path(top, bottom)]
 
@@ -127,8 +130,14 @@ def four_closed(g: Shape) -> list[np.ndarray]:
 
 def _five_belly(g: Shape, start: np.ndarray, w: float) -> np.ndarray:
     top = start[1] - g.u(0.0, 0.08)  # where the belly begins to bulge
-    return smooth(start, g.p(0.45 * w, top), g.p(0.95 * w, (top + 1) / 2 - 0.15),
-                  g.p(w, (top + 1) / 2 + 0.1), g.p(0.6 * w, 1.0), g.p(0.0, g.u(0.82, 0.95)))
+    return smooth(
+        start,
+        g.p(0.45 * w, top),
+        g.p(0.95 * w, (top + 1) / 2 - 0.15),
+        g.p(w, (top + 1) / 2 + 0.1),
+        g.p(0.6 * w, 1.0),
+        g.p(0.0, g.u(0.82, 0.95)),
+    )
 
 
 def five_joined(g: Shape) -> list[np.ndarray]:
@@ -154,8 +163,7 @@ def _six_loop(g: Shape, w: float) -> np.ndarray:
 def six_curved(g: Shape) -> list[np.ndarray]:
     w = g.u(0.5, 0.62)
     loop = _six_loop(g, w)
-    stem = smooth(g.p(w * g.u(0.75, 0.95), 0.0), g.p(0.35 * w, 0.18), g.p(0.05 * w, 0.5),
-                  loop[0])
+    stem = smooth(g.p(w * g.u(0.75, 0.95), 0.0), g.p(0.35 * w, 0.18), g.p(0.05 * w, 0.5), loop[0])
     return [path(stem, loop)]
 
 
@@ -191,10 +199,21 @@ def eight_one(g: Shape) -> list[np.ndarray]:
     tx, bx = w * g.u(0.34, 0.46), w * g.u(0.38, 0.5)  # loop half-widths: top, bottom
     cx = w / 2
     ym = g.u(0.38, 0.52)
-    knots = [g.p(cx + 0.8 * tx, 0.1), g.p(cx, 0.0), g.p(cx - tx, 0.15), g.p(cx - 0.6 * tx, ym - 0.1),
-             g.p(cx, ym), g.p(cx + bx, ym + 0.2), g.p(cx + 0.7 * bx, 0.96), g.p(cx - 0.2 * bx, 1.0),
-             g.p(cx - bx, ym + 0.25), g.p(cx - 0.3 * bx, ym + 0.06), g.p(cx + 0.6 * tx, ym - 0.12),
-             g.p(cx + tx, 0.18), g.p(cx + 0.5 * tx, g.u(0.0, 0.05))]
+    knots = [
+        g.p(cx + 0.8 * tx, 0.1),
+        g.p(cx, 0.0),
+        g.p(cx - tx, 0.15),
+        g.p(cx - 0.6 * tx, ym - 0.1),
+        g.p(cx, ym),
+        g.p(cx + bx, ym + 0.2),
+        g.p(cx + 0.7 * bx, 0.96),
+        g.p(cx - 0.2 * bx, 1.0),
+        g.p(cx - bx, ym + 0.25),
+        g.p(cx - 0.3 * bx, ym + 0.06),
+        g.p(cx + 0.6 * tx, ym - 0.12),
+        g.p(cx + tx, 0.18),
+        g.p(cx + 0.5 * tx, g.u(0.0, 0.05)),
+    ]
     strokes = [smooth(*knots)]
     return mirror_x(strokes) if g.coin(0.25) else strokes
 
@@ -202,10 +221,22 @@ def eight_one(g: Shape) -> list[np.ndarray]:
 def eight_two_loops(g: Shape) -> list[np.ndarray]:
     w = g.u(0.45, 0.6)
     ym = g.u(0.4, 0.48)
-    top = g.loop(w / 2 + g.u(-0.03, 0.03), ym / 2, w * g.u(0.3, 0.42), ym / 2, g.u(60, 120),
-                 (360 + g.u(-10, 20)) * (1 if g.coin() else -1))
-    bottom = g.loop(w / 2, (1 + ym) / 2, w * g.u(0.38, 0.5), (1 - ym) / 2, g.u(-120, -60),
-                    (360 + g.u(-10, 20)) * (1 if g.coin() else -1))
+    top = g.loop(
+        w / 2 + g.u(-0.03, 0.03),
+        ym / 2,
+        w * g.u(0.3, 0.42),
+        ym / 2,
+        g.u(60, 120),
+        (360 + g.u(-10, 20)) * (1 if g.coin() else -1),
+    )
+    bottom = g.loop(
+        w / 2,
+        (1 + ym) / 2,
+        w * g.u(0.38, 0.5),
+        (1 - ym) / 2,
+        g.u(-120, -60),
+        (360 + g.u(-10, 20)) * (1 if g.coin() else -1),
+    )
     return [top, bottom]
 
 

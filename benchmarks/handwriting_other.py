@@ -107,10 +107,21 @@ def letter_y(g):
     return [line(g.p(0, 0), joint), line(g.p(w, 0), g.p(w * g.u(0.3, 0.45), 1))]
 
 
-LETTERS: dict[str, Glyph] = {"A": letter_a, "E": letter_e, "F": letter_f, "H": letter_h,
-                             "K": letter_k, "M": letter_m, "N": letter_n, "P": letter_p,
-                             "R": letter_r, "V": letter_v, "W": letter_w, "X": letter_x,
-                             "Y": letter_y}
+LETTERS: dict[str, Glyph] = {
+    "A": letter_a,
+    "E": letter_e,
+    "F": letter_f,
+    "H": letter_h,
+    "K": letter_k,
+    "M": letter_m,
+    "N": letter_n,
+    "P": letter_p,
+    "R": letter_r,
+    "V": letter_v,
+    "W": letter_w,
+    "X": letter_x,
+    "Y": letter_y,
+}
 
 
 # -- symbols --------------------------------------------------------------------------------------
@@ -128,8 +139,12 @@ def equals(g):
 
 def hash_sign(g):
     s = g.u(0.0, 0.25)
-    return [line(g.p(0.35 + s, 0), g.p(0.3, 1)), line(g.p(0.75 + s, 0), g.p(0.7, 1)),
-            line(g.p(0, 0.35), g.p(1, 0.35)), line(g.p(0, 0.68), g.p(1, 0.68))]
+    return [
+        line(g.p(0.35 + s, 0), g.p(0.3, 1)),
+        line(g.p(0.75 + s, 0), g.p(0.7, 1)),
+        line(g.p(0, 0.35), g.p(1, 0.35)),
+        line(g.p(0, 0.68), g.p(1, 0.68)),
+    ]
 
 
 def at_sign(g):
@@ -143,8 +158,7 @@ def at_sign(g):
 def percent(g):
     r = g.u(0.12, 0.18)
     slash = line(g.p(0.05, 1), g.p(0.7, 0))
-    return [g.loop(0.15, 0.18, r, r * 1.2, -90, -360), slash,
-            g.loop(0.6, 0.82, r, r * 1.2, -90, -360)]
+    return [g.loop(0.15, 0.18, r, r * 1.2, -90, -360), slash, g.loop(0.6, 0.82, r, r * 1.2, -90, -360)]
 
 
 def asterisk(g):
@@ -159,16 +173,30 @@ def asterisk(g):
 
 
 def question(g):
-    hook = smooth(g.p(0.02, 0.25), g.p(0.25, 0.0), g.p(0.5, 0.1), g.p(0.48, 0.32), g.p(0.28, 0.48),
-                  g.p(0.26, 0.72))
+    hook = smooth(
+        g.p(0.02, 0.25), g.p(0.25, 0.0), g.p(0.5, 0.1), g.p(0.48, 0.32), g.p(0.28, 0.48), g.p(0.26, 0.72)
+    )
     dot = g.p(0.26, 0.96)
     return [hook, line(dot, dot + [0.0, 0.02])]
 
 
 def ampersand(g):
-    return [smooth(g.p(0.7, 1.0), g.p(0.38, 0.6), g.p(0.2, 0.32), g.p(0.22, 0.08), g.p(0.38, 0.0),
-                   g.p(0.52, 0.12), g.p(0.45, 0.32), g.p(0.1, 0.6), g.p(0.05, 0.86), g.p(0.25, 1.0),
-                   g.p(0.5, 0.92), g.p(0.72, g.u(0.55, 0.7)))]
+    return [
+        smooth(
+            g.p(0.7, 1.0),
+            g.p(0.38, 0.6),
+            g.p(0.2, 0.32),
+            g.p(0.22, 0.08),
+            g.p(0.38, 0.0),
+            g.p(0.52, 0.12),
+            g.p(0.45, 0.32),
+            g.p(0.1, 0.6),
+            g.p(0.05, 0.86),
+            g.p(0.25, 1.0),
+            g.p(0.5, 0.92),
+            g.p(0.72, g.u(0.55, 0.7)),
+        )
+    ]
 
 
 def arrow(g):
@@ -183,8 +211,17 @@ def arrow(g):
     return [path(shaft, line(shaft[-1], g.p(*ends[0]))), line(g.p(*tip), g.p(*ends[1]))]
 
 
-SYMBOLS: dict[str, Glyph] = {"+": plus, "=": equals, "#": hash_sign, "@": at_sign, "%": percent,
-                             "*": asterisk, "?": question, "&": ampersand, "arrow": arrow}
+SYMBOLS: dict[str, Glyph] = {
+    "+": plus,
+    "=": equals,
+    "#": hash_sign,
+    "@": at_sign,
+    "%": percent,
+    "*": asterisk,
+    "?": question,
+    "&": ampersand,
+    "arrow": arrow,
+}
 
 
 # -- scribbles and hatching -----------------------------------------------------------------------
@@ -237,8 +274,7 @@ def hatching(g):
     return out
 
 
-SCRIBBLES: dict[str, Glyph] = {"tangle": scribble_tangle, "zigzag": scribble_zigzag,
-                               "coil": scribble_coil}
+SCRIBBLES: dict[str, Glyph] = {"tangle": scribble_tangle, "zigzag": scribble_zigzag, "coil": scribble_coil}
 
 # Two digits on top of each other: pairs whose union could fairly be read as one of them are
 # not used (a 1 hides inside most digits; 0, 3, 6 and 9 inside an 8; a 0 over a 6 or 9 is a 6 or 9).
@@ -259,4 +295,3 @@ def overlap(g: Shape) -> tuple[list[np.ndarray], str]:
     scale = g.u(0.85, 1.15)
     second = [s * scale + shift for s in second]
     return first + second, f"{da}+{db}"
-

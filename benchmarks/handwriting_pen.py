@@ -33,8 +33,9 @@ def smooth(*knots, per_segment: int = 12) -> np.ndarray:
     out = []
     for i in range(1, len(ext) - 2):
         p0, p1, p2, p3 = ext[i - 1], ext[i], ext[i + 1], ext[i + 2]
-        d01, d12, d23 = (max(float(np.linalg.norm(b - a)) ** 0.5, 1e-6)
-                         for a, b in ((p0, p1), (p1, p2), (p2, p3)))
+        d01, d12, d23 = (
+            max(float(np.linalg.norm(b - a)) ** 0.5, 1e-6) for a, b in ((p0, p1), (p1, p2), (p2, p3))
+        )
         t0, t1, t2, t3 = 0.0, d01, d01 + d12, d01 + d12 + d23
         u = t1 + t * (t2 - t1)
         a1 = (t1 - u) / (t1 - t0) * p0 + (u - t0) / (t1 - t0) * p1
@@ -52,8 +53,9 @@ def line(*pts, n: int = 8) -> np.ndarray:
     p = np.asarray(pts, np.float64).reshape(-1, 2)
     if len(p) == 1:
         return p.copy()
-    parts = [p[i] + np.linspace(0, 1, n, endpoint=False)[:, None] * (p[i + 1] - p[i])
-             for i in range(len(p) - 1)]
+    parts = [
+        p[i] + np.linspace(0, 1, n, endpoint=False)[:, None] * (p[i + 1] - p[i]) for i in range(len(p) - 1)
+    ]
     return np.vstack([*parts, p[-1:]])
 
 
@@ -96,8 +98,9 @@ class Shape:
     def coin(self, p: float = 0.5) -> bool:
         return bool(self.rng.random() < p)
 
-    def loop(self, cx: float, cy: float, rx: float, ry: float, start: float, sweep: float,
-             per_knot: float = 45.0) -> np.ndarray:
+    def loop(
+        self, cx: float, cy: float, rx: float, ry: float, start: float, sweep: float, per_knot: float = 45.0
+    ) -> np.ndarray:
         """An oval drawn from angle `start` through `sweep` degrees (> 360 overlaps itself,
         negative = anticlockwise), its radius wavering from knot to knot."""
         k = max(3, int(np.ceil(abs(sweep) / per_knot)) + 1)
@@ -130,8 +133,15 @@ class Hand:
 STYLE_HAND = Hand()
 # Digits traced from MNIST already carry a person's slant and proportions: only size, pen,
 # speed and tremor vary, plus a little slant.
-TRACE_HAND = Hand(slant=(-0.08, 0.08), rotation_sd=2.0, aspect=(0.9, 1.1), join_slop=0.0,
-                  overshoot=0.0, hooks=0.0, tremor=(0.0, 0.005))
+TRACE_HAND = Hand(
+    slant=(-0.08, 0.08),
+    rotation_sd=2.0,
+    aspect=(0.9, 1.1),
+    join_slop=0.0,
+    overshoot=0.0,
+    hooks=0.0,
+    tremor=(0.0, 0.005),
+)
 
 
 def _log_uniform(rng: np.random.Generator, lo: float, hi: float) -> float:
@@ -202,8 +212,9 @@ def _ar1(rng: np.random.Generator, n: int, sd: float, phi: float = 0.85) -> np.n
     return out
 
 
-def draw(glyph: list[np.ndarray], rng: np.random.Generator, hand: Hand = STYLE_HAND
-         ) -> tuple[list[np.ndarray], float]:
+def draw(
+    glyph: list[np.ndarray], rng: np.random.Generator, hand: Hand = STYLE_HAND
+) -> tuple[list[np.ndarray], float]:
     """(strokes in canvas pixels, pen width) for one drawing of a unit-box glyph."""
     strokes = [np.asarray(s, np.float64).reshape(-1, 2) for s in glyph if len(s)]
     allp = np.vstack(strokes)
@@ -226,8 +237,7 @@ def draw(glyph: list[np.ndarray], rng: np.random.Generator, hand: Hand = STYLE_H
     slant = rng.uniform(*hand.slant)
     aspect = _log_uniform(rng, *hand.aspect)
     a = np.radians(rng.normal(0.0, hand.rotation_sd))
-    m = np.array([[np.cos(a), -np.sin(a)], [np.sin(a), np.cos(a)]]) @ np.array(
-        [[aspect, -slant], [0.0, 1.0]])
+    m = np.array([[np.cos(a), -np.sin(a)], [np.sin(a), np.cos(a)]]) @ np.array([[aspect, -slant], [0.0, 1.0]])
     out = [s @ m.T for s in out]
     allp = np.vstack(out)
     extent = allp.max(axis=0) - allp.min(axis=0)
@@ -244,8 +254,9 @@ def draw(glyph: list[np.ndarray], rng: np.random.Generator, hand: Hand = STYLE_H
     return _move_pen(out, rng, hand, float(size.max())), float(pen)
 
 
-def _move_pen(strokes: list[np.ndarray], rng: np.random.Generator, hand: Hand, height: float
-              ) -> list[np.ndarray]:
+def _move_pen(
+    strokes: list[np.ndarray], rng: np.random.Generator, hand: Hand, height: float
+) -> list[np.ndarray]:
     """The pen's path through time, sampled by the input device, with tremor."""
     tablet = rng.random() < hand.tablet_share
     rate = rng.uniform(120.0, 200.0) if tablet else 100.0

@@ -63,15 +63,21 @@ def _paths(adj) -> list[list[tuple[int, int]]]:
 def _prune_and_join(paths, adj) -> list[list[tuple[int, int]]]:
     """Drop short spurs (an end pixel on one side, a junction on the other), then join paths
     whose shared junction now has only the two of them."""
+
     def is_end(p):
         return len(adj[p]) == 1
 
     def is_junction(p):
         return len(adj[p]) >= 3
 
-    kept = [p for p in paths
-            if not (len(p) < MIN_SPUR and ((is_end(p[0]) and is_junction(p[-1]))
-                                          or (is_end(p[-1]) and is_junction(p[0]))))]
+    kept = [
+        p
+        for p in paths
+        if not (
+            len(p) < MIN_SPUR
+            and ((is_end(p[0]) and is_junction(p[-1])) or (is_end(p[-1]) and is_junction(p[0])))
+        )
+    ]
     if not kept:
         kept = paths
     joined = True

@@ -30,8 +30,10 @@ FOLDED = {"style '": "each of the 21 drawn styles (worst shown)"}
 
 def full_block(results: dict[str, Any]) -> str:
     """benchmarks/README.md's results block: the command, the machine, every row."""
-    return (f"\n\nCommand: `{results.get('command', '?')}` ({results.get('mode', '?')})\n\n"
-            f"Machine: {C.machine_line(results['machine'])}\n\n{C.markdown_table(results['rows'])}\n\n")
+    return (
+        f"\n\nCommand: `{results.get('command', '?')}` ({results.get('mode', '?')})\n\n"
+        f"Machine: {C.machine_line(results['machine'])}\n\n{C.markdown_table(results['rows'])}\n\n"
+    )
 
 
 def _met(row: dict[str, Any]) -> str:
@@ -58,8 +60,13 @@ def summary_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         if "family" in r:
             members = folded[r["family"]]
             worst = min(members, key=lambda m: m["value"])
-            final.append({**worst, "measure": f"{FOLDED[r['family']]}: {worst['measure']}",
-                          "met": all(m.get("met") for m in members)})
+            final.append(
+                {
+                    **worst,
+                    "measure": f"{FOLDED[r['family']]}: {worst['measure']}",
+                    "met": all(m.get("met") for m in members),
+                }
+            )
         else:
             final.append(r)
     return final
@@ -67,16 +74,21 @@ def summary_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def summary_block(results: dict[str, Any]) -> str:
     """README.md's summary: what was measured against a target, beside the alternative."""
-    lines = ["| benchmark | what | kpgui | strongest alternative, same run | target |",
-             "| --- | --- | --- | --- | --- |"]
+    lines = [
+        "| benchmark | what | kpgui | strongest alternative, same run | target |",
+        "| --- | --- | --- | --- | --- |",
+    ]
     for r in summary_rows(results["rows"]):
-        alt = (f"{r['alternative']}: {C._fmt(r['alt_value'], r['unit'])}"
-               if r.get("alternative") else "")
-        lines.append(f"| {r['benchmark']} | {r['measure']} | {C._fmt(r['value'], r['unit'])} | "
-                     f"{alt} | {r['target']}{_met(r)} |")
+        alt = f"{r['alternative']}: {C._fmt(r['alt_value'], r['unit'])}" if r.get("alternative") else ""
+        lines.append(
+            f"| {r['benchmark']} | {r['measure']} | {C._fmt(r['value'], r['unit'])} | "
+            f"{alt} | {r['target']}{_met(r)} |"
+        )
     date = str(results["machine"].get("date", "?"))[:10]
-    return (f"\n\n{chr(10).join(lines)}\n\n(Generated from `benchmarks/results.json`, run of {date}, "
-            f"{results.get('mode', '?')}; every row in `benchmarks/README.md`.)\n\n")
+    return (
+        f"\n\n{chr(10).join(lines)}\n\n(Generated from `benchmarks/results.json`, run of {date}, "
+        f"{results.get('mode', '?')}; every row in `benchmarks/README.md`.)\n\n"
+    )
 
 
 def _replace(text: str, markers: tuple[str, str], block: str) -> str:
@@ -91,8 +103,7 @@ def expected(results: dict[str, Any]) -> dict[Path, str]:
     """What each README must say for these results."""
     return {
         BENCH_README: _replace(BENCH_README.read_text(encoding="utf-8"), FULL, full_block(results)),
-        MAIN_README: _replace(MAIN_README.read_text(encoding="utf-8"), SUMMARY,
-                              summary_block(results)),
+        MAIN_README: _replace(MAIN_README.read_text(encoding="utf-8"), SUMMARY, summary_block(results)),
     }
 
 
@@ -115,8 +126,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.check:
         bad = stale(results)
         for path in bad:
-            print(f"{path} does not match {args.json}: run python benchmarks/readme_tables.py",
-                  file=sys.stderr)
+            print(
+                f"{path} does not match {args.json}: run python benchmarks/readme_tables.py", file=sys.stderr
+            )
         return 1 if bad else 0
     write_readmes(results)
     return 0

@@ -47,23 +47,46 @@ FULL_ONLY = {"search"}  # left out of the standard and quick runs
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--quick", action="store_true", help="smoke run: fewer runs, tiny sizes")
-    p.add_argument("--full", action="store_true",
-                   help="also retrain the shipped recipe (accuracy) and its last step per writer fold "
-                   "(pendigits)")
-    p.add_argument("--only", nargs="+", choices=sorted(BENCHMARKS), metavar="NAME",
-                   help=f"run only these ({', '.join(BENCHMARKS)})")
-    p.add_argument("--json", default=str(C.BENCH_DIR / "results.json"), metavar="PATH",
-                   help="where to write the results (default benchmarks/results.json)")
-    p.add_argument("--readme", action="store_true",
-                   help="also regenerate the tables in README.md and benchmarks/README.md")
-    p.add_argument("--merge", action="store_true",
-                   help="keep the other benchmarks' results already in --json and replace only "
-                        "those run now (e.g. --only startup --merge after a failed run)")
-    p.add_argument("--add", nargs="+", default=[], metavar="NAME=JSON",
-                   help="merge reports a script wrote on its own (e.g. pendigits=/tmp/p.json from "
-                   "bench_pendigits.py --folds) without running them; implies --merge")
-    p.add_argument("--timeout", type=float, default=7200.0,
-                   help="seconds allowed for each benchmark (default 7200)")
+    p.add_argument(
+        "--full",
+        action="store_true",
+        help="also retrain the shipped recipe (accuracy) and its last step per writer fold (pendigits)",
+    )
+    p.add_argument(
+        "--only",
+        nargs="+",
+        choices=sorted(BENCHMARKS),
+        metavar="NAME",
+        help=f"run only these ({', '.join(BENCHMARKS)})",
+    )
+    p.add_argument(
+        "--json",
+        default=str(C.BENCH_DIR / "results.json"),
+        metavar="PATH",
+        help="where to write the results (default benchmarks/results.json)",
+    )
+    p.add_argument(
+        "--readme",
+        action="store_true",
+        help="also regenerate the tables in README.md and benchmarks/README.md",
+    )
+    p.add_argument(
+        "--merge",
+        action="store_true",
+        help="keep the other benchmarks' results already in --json and replace only "
+        "those run now (e.g. --only startup --merge after a failed run)",
+    )
+    p.add_argument(
+        "--add",
+        nargs="+",
+        default=[],
+        metavar="NAME=JSON",
+        help="merge reports a script wrote on its own (e.g. pendigits=/tmp/p.json from "
+        "bench_pendigits.py --folds) without running them; implies --merge",
+    )
+    p.add_argument(
+        "--timeout", type=float, default=7200.0, help="seconds allowed for each benchmark (default 7200)"
+    )
     return p
 
 
@@ -80,13 +103,13 @@ def run_one(name: str, args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
     print(f"[run_all] {name}: {' '.join(cmd[1:])}", file=sys.stderr, flush=True)
     t0 = time.perf_counter()
     try:
-        proc = subprocess.run(cmd, env=C.child_env(), capture_output=True, text=True,
-                              timeout=args.timeout, cwd=str(C.ROOT))
+        proc = subprocess.run(
+            cmd, env=C.child_env(), capture_output=True, text=True, timeout=args.timeout, cwd=str(C.ROOT)
+        )
     except subprocess.TimeoutExpired:
         return {"name": name, "error": f"timed out after {args.timeout:.0f} s", "rows": []}
     seconds = time.perf_counter() - t0
-    print(f"[run_all] {name}: exit {proc.returncode} after {seconds:.0f} s", file=sys.stderr,
-          flush=True)
+    print(f"[run_all] {name}: exit {proc.returncode} after {seconds:.0f} s", file=sys.stderr, flush=True)
     report = json.loads(out.read_text()) if out.is_file() else {"name": name, "rows": []}
     if proc.returncode != 0 and "error" not in report:
         tail = "\n".join(proc.stderr.strip().splitlines()[-6:])
@@ -108,8 +131,7 @@ def main(argv: list[str] | None = None) -> int:
     C.setup_env()
     args = _parser().parse_args(argv)
     added = dict(item.split("=", 1) for item in args.add)
-    names = args.only or ([] if added else
-                          [n for n in BENCHMARKS if args.full or n not in FULL_ONLY])
+    names = args.only or ([] if added else [n for n in BENCHMARKS if args.full or n not in FULL_ONLY])
     started = time.perf_counter()
     reports: dict[str, dict[str, Any]] = {}
     with tempfile.TemporaryDirectory(prefix="kpgui-bench-") as tmp:
@@ -138,11 +160,14 @@ def main(argv: list[str] | None = None) -> int:
         for note in report.get("details", {}).get("notes", []):
             print(f"- {name}: {note}")
     print(f"\nMachine: {C.machine_line(machine)}")
-    print(f"Mode: {mode}; command: {command.strip()}; "
-          f"total {time.perf_counter() - started:.0f} s")
+    print(f"Mode: {mode}; command: {command.strip()}; total {time.perf_counter() - started:.0f} s")
     results = {
-        "command": command.strip(), "mode": mode, "machine": machine, "table": table,
-        "rows": rows, "benchmarks": reports,
+        "command": command.strip(),
+        "mode": mode,
+        "machine": machine,
+        "table": table,
+        "rows": rows,
+        "benchmarks": reports,
         "seconds": round(time.perf_counter() - started, 1),
     }
     C.write_json(Path(args.json), results)

@@ -60,8 +60,13 @@ DIGITS: dict[int, list[Curve]] = {
     5: [_line((0.85, 0.0), (0.25, 0.0), (0.2, 0.45)), _arc(0.48, 0.68, 0.35, 0.32, -130, 150)],
     6: [_chain(_line((0.75, 0.0), (0.3, 0.45)), _arc(0.5, 0.72, 0.3, 0.28, 200, 560))],
     7: [_line((0.1, 0.02), (0.9, 0.0), (0.38, 1.0))],
-    8: [_chain(_arc(0.5, 0.25, 0.25, 0.25, 90, -180), _arc(0.5, 0.75, 0.3, 0.25, -90, 270),
-               _arc(0.5, 0.25, 0.25, 0.25, 180, 90))],
+    8: [
+        _chain(
+            _arc(0.5, 0.25, 0.25, 0.25, 90, -180),
+            _arc(0.5, 0.75, 0.3, 0.25, -90, 270),
+            _arc(0.5, 0.25, 0.25, 0.25, 180, 90),
+        )
+    ],
     9: [_chain(_arc(0.5, 0.28, 0.3, 0.28, 0, -360), _line((0.8, 0.28), (0.72, 1.0)))],
 }
 
@@ -74,8 +79,9 @@ def _sample(curve: Curve, n: int, rng: np.random.Generator) -> np.ndarray:
     return curve(np.clip(t, 0.0, 1.0))
 
 
-def draw_digit(digit: int, rng: np.random.Generator, canvas: int = CANVAS,
-               points: tuple[int, int] = (60, 150)) -> tuple[list[np.ndarray], float]:
+def draw_digit(
+    digit: int, rng: np.random.Generator, canvas: int = CANVAS, points: tuple[int, int] = (60, 150)
+) -> tuple[list[np.ndarray], float]:
     """(strokes, pen_width) for one hand-drawn-looking digit on a `canvas` px square."""
     curves = DIGITS[digit]
     total = int(rng.integers(points[0], points[1] + 1))

@@ -30,8 +30,7 @@ def png_claiming(path: Path, width: int, height: int) -> Path:
 def npy_claiming(path: Path, shape: tuple, descr: str = "<f8") -> Path:
     """A .npy whose header claims `shape` but holds 64 bytes."""
     with open(path, "wb") as f:
-        np.lib.format.write_array_header_2_0(f, {"descr": descr, "fortran_order": False,
-                                                "shape": shape})
+        np.lib.format.write_array_header_2_0(f, {"descr": descr, "fortran_order": False, "shape": shape})
         f.write(bytes(64))
     return path
 
@@ -43,9 +42,14 @@ def small_disk(folder: Path, size: str = "2m"):
     import pytest
 
     folder.mkdir(parents=True, exist_ok=True)
-    if not hasattr(os, "geteuid") or os.geteuid() != 0 or subprocess.run(
-            ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(folder)],
-            capture_output=True).returncode != 0:
+    if (
+        not hasattr(os, "geteuid")
+        or os.geteuid() != 0
+        or subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(folder)], capture_output=True
+        ).returncode
+        != 0
+    ):
         pytest.skip("needs root and mount to make a small disk")
     try:
         yield folder

@@ -41,16 +41,34 @@ ROOT = Path(__file__).resolve().parents[1]
 # -- making hostile files -------------------------------------------------------------------------
 
 
-def _config(units: list, activations: list[str] | None = None, inputs: int = 784,
-            extra_layers: list[dict] | None = None) -> dict:
+def _config(
+    units: list,
+    activations: list[str] | None = None,
+    inputs: int = 784,
+    extra_layers: list[dict] | None = None,
+) -> dict:
     """A Keras 3 Sequential config: InputLayer(inputs), Dense(u) for u in units."""
     acts = activations or ["relu"] * (len(units) - 1) + ["softmax"]
-    layers = [{"class_name": "InputLayer",
-               "config": {"batch_shape": [None, inputs], "dtype": "float32", "name": "pixels"}}]
+    layers = [
+        {
+            "class_name": "InputLayer",
+            "config": {"batch_shape": [None, inputs], "dtype": "float32", "name": "pixels"},
+        }
+    ]
     for i, (u, a) in enumerate(zip(units, acts, strict=True)):
-        layers.append({"module": "keras.layers", "class_name": "Dense",
-                       "config": {"name": f"dense_{i}", "units": u, "activation": a,
-                                  "use_bias": True, "dtype": "float32"}})
+        layers.append(
+            {
+                "module": "keras.layers",
+                "class_name": "Dense",
+                "config": {
+                    "name": f"dense_{i}",
+                    "units": u,
+                    "activation": a,
+                    "use_bias": True,
+                    "dtype": "float32",
+                },
+            }
+        )
     layers += extra_layers or []
     return {"module": "keras", "class_name": "Sequential", "config": {"name": "m", "layers": layers}}
 
@@ -97,8 +115,13 @@ def _run_limited(code: str, limit: int = int(1.5 * GIB), timeout: float = 120) -
         resource.setrlimit(resource.RLIMIT_AS, ({limit}, {limit}))
     """)
     env = {**os.environ, "PYTHONPATH": str(ROOT), "OPENBLAS_NUM_THREADS": "1"}
-    out = subprocess.run([sys.executable, "-c", preamble + textwrap.dedent(code)], env=env,
-                         capture_output=True, text=True, timeout=timeout)
+    out = subprocess.run(
+        [sys.executable, "-c", preamble + textwrap.dedent(code)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
     assert out.returncode == 0, f"child failed ({out.returncode}):\n{out.stdout}\n{out.stderr}"
     return out.stdout
 
@@ -213,17 +236,21 @@ def test_config_asking_for_huge_layers_is_refused_before_keras(tmp_path):
     assert "units.keras" in out
 
 
-@pytest.mark.parametrize("layer", [
-    {"class_name": "Dense", "config": {"name": "big", "units": "20000000"}},  # on 10 inputs: 200 M
-    {"class_name": "Conv2D", "config": {"name": "big", "filters": 4096, "kernel_size": [50, 50]}},
-    {"class_name": "LSTM", "config": {"name": "big", "units": 100000}},
-    {"class_name": "SomethingNew", "config": {"name": "big", "size": 1e9}},
-    {"class_name": "UpSampling2D", "config": {"name": "big", "size": [1000, 1000]}},
-])
+@pytest.mark.parametrize(
+    "layer",
+    [
+        {"class_name": "Dense", "config": {"name": "big", "units": "20000000"}},  # on 10 inputs: 200 M
+        {"class_name": "Conv2D", "config": {"name": "big", "filters": 4096, "kernel_size": [50, 50]}},
+        {"class_name": "LSTM", "config": {"name": "big", "units": 100000}},
+        {"class_name": "SomethingNew", "config": {"name": "big", "size": 1e9}},
+        {"class_name": "UpSampling2D", "config": {"name": "big", "size": [1000, 1000]}},
+    ],
+)
 def test_unknown_or_costly_layers_are_costed_conservatively(tmp_path, layer):
     config = _config([16, 10], extra_layers=[layer])
-    path = _keras_file(tmp_path / "costly.keras", config, _weights_h5([np.zeros((784, 16)),
-                                                                        np.zeros((16, 10))]))
+    path = _keras_file(
+        tmp_path / "costly.keras", config, _weights_h5([np.zeros((784, 16)), np.zeros((16, 10))])
+    )
     _expect_model_error(path, "at most")
 
 
@@ -292,8 +319,13 @@ def test_model_with_two_outputs_is_refused(tmp_path):
 
     inputs = keras.Input((784,))
     hidden = keras.layers.Dense(8, activation="relu")(inputs)
-    model = keras.Model(inputs, [keras.layers.Dense(10, activation="softmax")(hidden),
-                                 keras.layers.Dense(10, activation="softmax")(hidden)])
+    model = keras.Model(
+        inputs,
+        [
+            keras.layers.Dense(10, activation="softmax")(hidden),
+            keras.layers.Dense(10, activation="softmax")(hidden),
+        ],
+    )
     path = tmp_path / "two.keras"
     model.save(path)
     _expect_model_error(path, "has 2 outputs", "one output of 10")
@@ -421,16 +453,23 @@ def _npz_with_headers(path: Path, arrays: dict[str, tuple[tuple, str]]) -> Path:
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as z:
         for key, (shape, descr) in arrays.items():
             buf = io.BytesIO()
-            np.lib.format.write_array_header_1_0(buf, {"descr": descr, "fortran_order": False,
-                                                      "shape": shape})
+            np.lib.format.write_array_header_1_0(
+                buf, {"descr": descr, "fortran_order": False, "shape": shape}
+            )
             z.writestr(f"{key}.npy", buf.getvalue() + bytes(100))
     return path
 
 
 def test_mnist_claiming_millions_of_images_is_refused_before_loading(tmp_path):
-    path = _npz_with_headers(tmp_path / "mnist.npz", {
-        "x_train": ((10_000_000, 28, 28), "|u1"), "y_train": ((10_000_000,), "|u1"),
-        "x_test": ((10, 28, 28), "|u1"), "y_test": ((10,), "|u1")})
+    path = _npz_with_headers(
+        tmp_path / "mnist.npz",
+        {
+            "x_train": ((10_000_000, 28, 28), "|u1"),
+            "y_train": ((10_000_000,), "|u1"),
+            "x_test": ((10, 28, 28), "|u1"),
+            "y_test": ((10,), "|u1"),
+        },
+    )
     with pytest.raises(DatasetError, match="mnist.npz.*x_train.*300,000"):
         load_mnist(path)
     _load_limited(path, "DatasetError", "load_mnist")
@@ -440,8 +479,9 @@ def test_mnist_with_a_real_compressed_bomb_stays_within_memory(tmp_path):
     path = tmp_path / "bomb.npz"
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as z:
         with z.open("x_train.npy", "w", force_zip64=True) as f:
-            np.lib.format.write_array_header_1_0(f, {"descr": "|u1", "fortran_order": False,
-                                                    "shape": (400_000, 28, 28)})
+            np.lib.format.write_array_header_1_0(
+                f, {"descr": "|u1", "fortran_order": False, "shape": (400_000, 28, 28)}
+            )
             f.write(bytes(50 << 20))
     assert path.stat().st_size < 1 << 20
     with pytest.raises(DatasetError, match="bomb.npz"):
@@ -453,22 +493,29 @@ def test_mnist_with_a_real_compressed_bomb_stays_within_memory(tmp_path):
 
 def _samples_arrays(n=2, **override):
     arrays = dict(
-        format=np.array("kpgui-samples/1"), images=np.zeros((n, 28, 28), np.uint8),
-        labels=np.arange(n, dtype=np.uint8), pen_widths=np.ones(n, np.float64),
-        canvas_sizes=np.full((n, 2), 100, np.int64), stroke_counts=np.ones(n, np.int64),
-        stroke_lengths=np.full(n, 2, np.int64), points=np.zeros((2 * n, 2), np.float64),
+        format=np.array("kpgui-samples/1"),
+        images=np.zeros((n, 28, 28), np.uint8),
+        labels=np.arange(n, dtype=np.uint8),
+        pen_widths=np.ones(n, np.float64),
+        canvas_sizes=np.full((n, 2), 100, np.int64),
+        stroke_counts=np.ones(n, np.int64),
+        stroke_lengths=np.full(n, 2, np.int64),
+        points=np.zeros((2 * n, 2), np.float64),
     )
     arrays.update(override)
     return arrays
 
 
-@pytest.mark.parametrize("override, reason", [
-    ({"points": np.full((4, 2), 1e39)}, "points contain NaN or infinite"),
-    ({"pen_widths": np.array([1.0, 1e39])}, "pen_widths contain NaN or infinite"),
-    ({"pen_widths": np.array([1.0, 1e-50])}, "positive"),
-    ({"canvas_sizes": np.full((2, 2), 2**40)}, "canvas_sizes must be from"),
-    ({"stroke_lengths": np.array([2, 2**33 + 2])}, "stroke_lengths must be from"),
-])
+@pytest.mark.parametrize(
+    "override, reason",
+    [
+        ({"points": np.full((4, 2), 1e39)}, "points contain NaN or infinite"),
+        ({"pen_widths": np.array([1.0, 1e39])}, "pen_widths contain NaN or infinite"),
+        ({"pen_widths": np.array([1.0, 1e-50])}, "positive"),
+        ({"canvas_sizes": np.full((2, 2), 2**40)}, "canvas_sizes must be from"),
+        ({"stroke_lengths": np.array([2, 2**33 + 2])}, "stroke_lengths must be from"),
+    ],
+)
 def test_values_that_do_not_survive_the_stored_dtype_are_refused(tmp_path, override, reason):
     path = tmp_path / "casts.npz"
     np.savez(path, **_samples_arrays(**override))
@@ -489,9 +536,10 @@ def test_store_refuses_pen_widths_and_canvases_it_could_not_export(tmp_path):
 
 
 def test_samples_file_claiming_millions_of_samples_is_refused(tmp_path):
-    path = _npz_with_headers(tmp_path / "claims.npz", {
-        "format": ((), "<U15"), "images": ((5_000_000, 28, 28), "|u1"),
-        "labels": ((5_000_000,), "|u1")})
+    path = _npz_with_headers(
+        tmp_path / "claims.npz",
+        {"format": ((), "<U15"), "images": ((5_000_000, 28, 28), "|u1"), "labels": ((5_000_000,), "|u1")},
+    )
     with pytest.raises(SampleFileError, match="claims.npz.*5,000,000 samples.*at most 100,000"):
         read_samples_file(path)
     _load_limited(path, "SampleFileError", "read_samples_file")
@@ -502,8 +550,9 @@ def test_samples_zip_bomb_stays_within_memory(tmp_path):
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as z:
         z.writestr("format.npy", _npy_bytes(np.array("kpgui-samples/1")))
         with z.open("points.npy", "w", force_zip64=True) as f:
-            np.lib.format.write_array_header_1_0(f, {"descr": "<f4", "fortran_order": False,
-                                                    "shape": (11_000_000, 2)})
+            np.lib.format.write_array_header_1_0(
+                f, {"descr": "<f4", "fortran_order": False, "shape": (11_000_000, 2)}
+            )
             for _ in range(11_000_000 * 8 // (8 << 20)):
                 f.write(bytes(8 << 20))
     assert path.stat().st_size < 1 << 20
@@ -560,8 +609,10 @@ def test_store_never_writes_nan_into_json_and_reads_old_nan_rows(tmp_path):
 def _store_with_damage(db: Path) -> tuple[list[int], list[int]]:
     """Ten samples and three runs, then damage samples 2, 4, 6 and run 2 behind the store's back."""
     with Store(db) as store:
-        ids = [store.add_sample(i % 10, [np.full((3, 2), float(i))], 2.0, (100, 100),
-                                np.full((28, 28), i / 10)) for i in range(10)]
+        ids = [
+            store.add_sample(i % 10, [np.full((3, 2), float(i))], 2.0, (100, 100), np.full((28, 28), i / 10))
+            for i in range(10)
+        ]
         runs = [store.add_run(_Run(history={"loss": [1.0]})) for _ in range(3)]
     con = sqlite3.connect(db)
     con.execute("PRAGMA ignore_check_constraints=ON")
@@ -665,8 +716,9 @@ def test_killed_save_leaves_a_recognisable_temp_file_that_is_cleaned(tmp_path):
             os.kill(os.getpid(), signal.SIGKILL)
         atomic_write({str(target)!r}, write)
     """
-    out = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], timeout=60,
-                         env={**os.environ, "PYTHONPATH": str(ROOT)})
+    out = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)], timeout=60, env={**os.environ, "PYTHONPATH": str(ROOT)}
+    )
     assert out.returncode == -9
     left = [p for p in tmp_path.iterdir() if p != target]
     assert len(left) == 1 and is_temp_file_name(left[0].name), left
@@ -719,8 +771,7 @@ def _mutations(data: bytes, count: int, seed: int, head: int = 4096):
     for i in range(count):
         out = bytearray(data)
         for _ in range(int(rng.integers(1, 30))):
-            out[int(rng.integers(0, min(head if i % 2 else len(out), len(out))))] = int(
-                rng.integers(0, 256))
+            out[int(rng.integers(0, min(head if i % 2 else len(out), len(out))))] = int(rng.integers(0, 256))
         yield bytes(out[: int(rng.integers(len(out) // 2, len(out)))] if i % 5 == 0 else out)
 
 
@@ -739,11 +790,17 @@ def test_randomly_damaged_files_end_in_their_typed_error(tmp_path):
     buf = io.BytesIO()
     np.savez_compressed(buf, **_samples_arrays(3))
     buf2 = io.BytesIO()
-    np.savez_compressed(buf2, x_train=np.zeros((20, 28, 28), np.uint8),
-                        y_train=np.zeros(20, np.uint8), x_test=np.zeros((5, 28, 28), np.uint8),
-                        y_test=np.zeros(5, np.uint8))
-    for data, read, error in ((buf.getvalue(), read_samples_file, SampleFileError),
-                              (buf2.getvalue(), load_mnist, DatasetError)):
+    np.savez_compressed(
+        buf2,
+        x_train=np.zeros((20, 28, 28), np.uint8),
+        y_train=np.zeros(20, np.uint8),
+        x_test=np.zeros((5, 28, 28), np.uint8),
+        y_test=np.zeros(5, np.uint8),
+    )
+    for data, read, error in (
+        (buf.getvalue(), read_samples_file, SampleFileError),
+        (buf2.getvalue(), load_mnist, DatasetError),
+    ):
         path = tmp_path / "damaged.npz"
         for damaged in _mutations(data, 40, seed=2, head=400):
             path.write_bytes(damaged)
@@ -765,8 +822,7 @@ def test_25_1_save_targets_name_the_model_and_its_card(tmp_path):
     from kpgui.core.saving import save_targets
 
     assert save_targets(tmp_path / "mymodel") == (tmp_path / "mymodel.keras", tmp_path / "mymodel.json")
-    assert save_targets(tmp_path / "results.txt") == (tmp_path / "results.keras",
-                                                      tmp_path / "results.json")
+    assert save_targets(tmp_path / "results.txt") == (tmp_path / "results.keras", tmp_path / "results.json")
 
 
 def test_25_1_a_save_never_replaces_a_json_that_is_not_a_model_card(tmp_path):
@@ -808,8 +864,7 @@ def test_25_2_a_card_place_that_is_a_folder_fails_before_the_model_is_touched(tm
     (out / "x.json").mkdir()
     with pytest.raises(OSError, match="folder"):
         copy_model(src, out / "x.keras", force=True)
-    assert (out / "x.keras").read_bytes() == b"the old model" and _files(out) == {
-        "x.keras": b"the old model"}
+    assert (out / "x.keras").read_bytes() == b"the old model" and _files(out) == {"x.keras": b"the old model"}
     rc = main(["train", "--epochs", "1", "--out", str(out / "x.keras")])  # before training
     err = capfd.readouterr().err
     assert rc == 2 and "x.json" in err and "folder" in err and "Loading TensorFlow" not in err
@@ -829,8 +884,9 @@ def test_25_2_model_and_card_are_one_unit_when_the_disk_fills_on_the_card(tmp_pa
 
     def full(_text):
         def write(tmp):
-            Path(tmp).write_text("{\"half")
+            Path(tmp).write_text('{"half')
             raise OSError(errno.ENOSPC, "No space left on device", tmp)
+
         return write
 
     monkeypatch.setattr(saving, "_write_text", full)
@@ -859,8 +915,12 @@ def test_25_2_a_failed_second_rename_puts_the_first_file_back(tmp_path, monkeypa
 
     monkeypatch.setattr(atomic.os, "replace", flaky)
     with pytest.raises(PermissionError):
-        atomic_write_all([(tmp_path / "m.keras", lambda t: Path(t).write_bytes(b"new model")),
-                          (tmp_path / "m.json", lambda t: Path(t).write_bytes(b"new card"))])
+        atomic_write_all(
+            [
+                (tmp_path / "m.keras", lambda t: Path(t).write_bytes(b"new model")),
+                (tmp_path / "m.json", lambda t: Path(t).write_bytes(b"new card")),
+            ]
+        )
     assert _files(tmp_path) == {"m.json": b"old card", "m.keras": b"old model"}
 
 
@@ -868,13 +928,22 @@ def test_25_5_an_interrupted_save_in_the_out_folder_is_cleaned_at_the_next_run(t
     from kpgui.cli import main
     from kpgui.core.atomic import temp_path_for
 
-    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
-                          capture_output=True, text=True).stdout.strip()
-    leftover = tmp_path / temp_path_for(tmp_path / "m.keras").name.replace(
-        f"p{os.getpid()}-", f"p{dead}-")
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
+    ).stdout.strip()
+    leftover = tmp_path / temp_path_for(tmp_path / "m.keras").name.replace(f"p{os.getpid()}-", f"p{dead}-")
     leftover.write_bytes(b"x" * 1000)  # what kill -9 during a save leaves
-    rc = main(["train", "--epochs", "1", "--data", str(tmp_path / "missing.npz"),
-               "--out", str(tmp_path / "m.keras")])
+    rc = main(
+        [
+            "train",
+            "--epochs",
+            "1",
+            "--data",
+            str(tmp_path / "missing.npz"),
+            "--out",
+            str(tmp_path / "m.keras"),
+        ]
+    )
     err = capfd.readouterr().err
     assert rc == 2 and not leftover.exists()
     assert f"removed 1 unfinished save(s) left in {tmp_path}" in err
@@ -937,8 +1006,7 @@ def test_25_4_a_run_is_recorded_when_another_program_holds_the_database(monkeypa
     from kpgui.core.paths import database_path
 
     Store.open_default().close()
-    holder = sqlite3.connect(database_path(), timeout=0, isolation_level=None,
-                             check_same_thread=False)
+    holder = sqlite3.connect(database_path(), timeout=0, isolation_level=None, check_same_thread=False)
     holder.execute("BEGIN IMMEDIATE")  # another kpgui in the middle of a long write
     release = threading.Timer(3.0, lambda: holder.execute("COMMIT"))
     release.start()
@@ -948,10 +1016,21 @@ def test_25_4_a_run_is_recorded_when_another_program_holds_the_database(monkeypa
         def on_status(self, text):
             said.append(text)
 
-    outcome = jobs.RunOutcome(kind="train", name="busy", status="finished", summary="",
-                              spec={}, epochs_run=1, history={"loss": [0.5]}, test_accuracy=0.9,
-                              test_loss=0.3, wall_time=1.0, samples_per_second=1.0,
-                              train_samples=10, started_at="2026-01-01T10:00:00")
+    outcome = jobs.RunOutcome(
+        kind="train",
+        name="busy",
+        status="finished",
+        summary="",
+        spec={},
+        epochs_run=1,
+        history={"loss": [0.5]},
+        test_accuracy=0.9,
+        test_loss=0.3,
+        wall_time=1.0,
+        samples_per_second=1.0,
+        train_samples=10,
+        started_at="2026-01-01T10:00:00",
+    )
     run_id, error = jobs._record(_Run(), outcome, Listener(), attempts=10, pause=0.1)
     release.join()
     holder.close()
@@ -971,8 +1050,9 @@ def test_25_3_exports_refuse_the_database_and_every_file_kpgui_owns(tmp_path, ca
 
     with Store.open_default() as store:
         run = store.add_run(_Run(), name="precious")
-        store.add_sample(3, [np.array([[1.0, 1.0], [20.0, 20.0]])], 10.0, (280, 280),
-                         np.zeros((28, 28), np.float32))
+        store.add_sample(
+            3, [np.array([[1.0, 1.0], [20.0, 20.0]])], 10.0, (280, 280), np.zeros((28, 28), np.float32)
+        )
     db = database_path()
     wal = db.with_name(db.name + "-wal")
     for target in (db, wal, models_dir() / "x.npz", data_dir() / "runs" / "x.npz"):
@@ -1002,8 +1082,9 @@ def test_25_14_a_full_then_read_only_data_disk_still_lists_and_exports(tmp_path,
     with small_disk(data):
         with Store.open_default() as store:
             store.add_run(_Run(), name="kept run")
-            store.add_sample(4, [np.array([[1.0, 1.0], [20.0, 20.0]])], 10.0, (280, 280),
-                             np.zeros((28, 28), np.float32))
+            store.add_sample(
+                4, [np.array([[1.0, 1.0], [20.0, 20.0]])], 10.0, (280, 280), np.zeros((28, 28), np.float32)
+            )
         assert database_path_for_reading().is_file()
         fill_disk(data)
         for state in ("full", "read-only"):
@@ -1021,14 +1102,17 @@ def test_25_14_a_full_then_read_only_data_disk_still_lists_and_exports(tmp_path,
 HUGE = "1" + "0" * 400  # 10**400: float() of it raises OverflowError
 
 
-@pytest.mark.parametrize("body", [
-    '{"format": "kpgui-experiment/1", "spec": {"learning_rate": HUGE}}',
-    '{"format": "kpgui-experiment/1", "spec": {"epochs": HUGE}}',
-    '{"format": "kpgui-experiment/1", "spec": {"hidden": [HUGE]}}',
-    '{"format": "kpgui-experiment/1", "spec": {}, "sweep": {"option": "learning_rate", '
-    '"values": [HUGE, 0.1]}}',
-    '{"format": "kpgui-experiment/1", "spec": {"seed": 1' + "0" * 5000 + '}}',
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        '{"format": "kpgui-experiment/1", "spec": {"learning_rate": HUGE}}',
+        '{"format": "kpgui-experiment/1", "spec": {"epochs": HUGE}}',
+        '{"format": "kpgui-experiment/1", "spec": {"hidden": [HUGE]}}',
+        '{"format": "kpgui-experiment/1", "spec": {}, "sweep": {"option": "learning_rate", '
+        '"values": [HUGE, 0.1]}}',
+        '{"format": "kpgui-experiment/1", "spec": {"seed": 1' + "0" * 5000 + "}}",
+    ],
+)
 def test_25_10_a_huge_number_in_an_experiment_is_one_clear_message(tmp_path, body):
     from kpgui.core.experiment import ExperimentError, load_experiment
 
@@ -1043,8 +1127,11 @@ def test_25_10_a_huge_number_in_an_experiment_is_one_clear_message(tmp_path, bod
 def test_25_10_huge_numbers_given_to_a_spec_are_refused_by_range_not_overflow():
     from kpgui.core.spec import ModelSpec
 
-    for name, words in (("learning_rate", "at most 10"), ("epochs", "from 1 to 1,000"),
-                        ("seed", "2,147,483,647")):
+    for name, words in (
+        ("learning_rate", "at most 10"),
+        ("epochs", "from 1 to 1,000"),
+        ("seed", "2,147,483,647"),
+    ):
         with pytest.raises(ValueError, match=words):
             ModelSpec.from_dict({name: 10**400}, strict=True)
         assert ModelSpec.from_dict({name: 10**400}) == ModelSpec()  # lenient: the default
@@ -1058,11 +1145,19 @@ def test_25_10_a_huge_number_in_a_model_card_is_named_and_the_model_still_works(
 
     model = _plain_model(tmp_path / "m.keras")
     model.with_suffix(".json").write_text(
-        ('{"format": "kpgui-model-card/1", "test_accuracy": HUGE, "spec": {"epochs": HUGE}, '
-         '"calibration": {"temperature": HUGE, "threshold": 0.5}}').replace("HUGE", HUGE))
+        (
+            '{"format": "kpgui-model-card/1", "test_accuracy": HUGE, "spec": {"epochs": HUGE}, '
+            '"calibration": {"temperature": HUGE, "threshold": 0.5}}'
+        ).replace("HUGE", HUGE)
+    )
     p = Predictor.load(model)  # Model info, Continue training: the card is what they read
-    assert card_facts(p.card) == [("Model card", "m.json was ignored: it holds the number "
-                                   "10000000… (401 digits), far larger than any value kpgui uses")]
+    assert card_facts(p.card) == [
+        (
+            "Model card",
+            "m.json was ignored: it holds the number "
+            "10000000… (401 digits), far larger than any value kpgui uses",
+        )
+    ]
     assert Calibration.from_card(p.card) == Calibration()
     assert spec_of(p).hidden == (16,)  # read off the layers
     assert p.predict(np.zeros((1, 784), np.float32)).shape == (1, 10)
@@ -1094,8 +1189,19 @@ def _read_digit(path: Path, capsys, *extra: str) -> str:
     return capsys.readouterr().out.strip()
 
 
-@pytest.mark.parametrize("kind", ["png16", "png16-12bit", "tiff32", "tiff-float", "tiff-float255",
-                                  "png16-paper", "tiff32-paper", "tiff-float-paper"])
+@pytest.mark.parametrize(
+    "kind",
+    [
+        "png16",
+        "png16-12bit",
+        "tiff32",
+        "tiff-float",
+        "tiff-float255",
+        "png16-paper",
+        "tiff32-paper",
+        "tiff-float-paper",
+    ],
+)
 def test_25_11_deep_greyscale_pictures_read_by_their_real_range(tmp_path, mnist, capsys, kind):
     """A plain conversion to 8 bits clips: dark ink on grey 16/32-bit paper became all white."""
     from PIL import Image
@@ -1141,21 +1247,37 @@ def test_25_11_a_white_digit_drawn_with_alpha_only_reads(tmp_path, mnist, capsys
 def _layer(kind: str, name: str, inbound: list[str] | None = None, **cfg) -> dict:
     layer = {"class_name": kind, "name": name, "config": {"name": name, **cfg}}
     if inbound is not None:  # a functional graph's edge: which layers' outputs it takes
-        layer["inbound_nodes"] = [{"args": [[{"class_name": "__keras_tensor__", "config": {
-            "keras_history": [n, 0, 0]}} for n in inbound]]}]
+        layer["inbound_nodes"] = [
+            {
+                "args": [
+                    [
+                        {"class_name": "__keras_tensor__", "config": {"keras_history": [n, 0, 0]}}
+                        for n in inbound
+                    ]
+                ]
+            }
+        ]
     return layer
 
 
 def _keras_docs_convnet() -> dict:
     """The config of the Keras docs' MNIST convnet (as Keras 3 writes it, trimmed)."""
-    return {"class_name": "Sequential", "config": {"name": "sequential", "layers": [
-        {"class_name": "InputLayer", "config": {"batch_shape": [None, 28, 28, 1], "name": "input"}},
-        _layer("Conv2D", "conv2d", filters=32, kernel_size=[3, 3], strides=[1, 1]),
-        _layer("MaxPooling2D", "max_pooling2d", pool_size=[2, 2], strides=[2, 2]),
-        _layer("Conv2D", "conv2d_1", filters=64, kernel_size=[3, 3], strides=[1, 1]),
-        _layer("MaxPooling2D", "max_pooling2d_1", pool_size=[2, 2], strides=[2, 2]),
-        _layer("Flatten", "flatten"), _layer("Dropout", "dropout", rate=0.5),
-        _layer("Dense", "dense", units=10, activation="softmax")]}}
+    return {
+        "class_name": "Sequential",
+        "config": {
+            "name": "sequential",
+            "layers": [
+                {"class_name": "InputLayer", "config": {"batch_shape": [None, 28, 28, 1], "name": "input"}},
+                _layer("Conv2D", "conv2d", filters=32, kernel_size=[3, 3], strides=[1, 1]),
+                _layer("MaxPooling2D", "max_pooling2d", pool_size=[2, 2], strides=[2, 2]),
+                _layer("Conv2D", "conv2d_1", filters=64, kernel_size=[3, 3], strides=[1, 1]),
+                _layer("MaxPooling2D", "max_pooling2d_1", pool_size=[2, 2], strides=[2, 2]),
+                _layer("Flatten", "flatten"),
+                _layer("Dropout", "dropout", rate=0.5),
+                _layer("Dense", "dense", units=10, activation="softmax"),
+            ],
+        },
+    }
 
 
 def test_25_13_layers_after_flatten_are_costed_on_what_flatten_gives():
@@ -1176,12 +1298,19 @@ def test_25_13_a_big_layer_hidden_behind_a_pooling_branch_is_still_costed():
     from kpgui.core.modelfile import check_config_size
 
     def graph(conv_input: str) -> dict:
-        return {"class_name": "Functional", "config": {"name": "f", "layers": [
-            _layer("InputLayer", "big", batch_shape=[None, 1500, 1500, 1]),
-            _layer("MaxPooling2D", "shrink", ["big"], pool_size=[500, 500]),
-            _layer("Conv2D", "conv", [conv_input], filters=8, kernel_size=[3, 3]),
-            _layer("GlobalAveragePooling2D", "gap", ["conv"]),
-            _layer("Dense", "out", ["gap"], units=10)]}}
+        return {
+            "class_name": "Functional",
+            "config": {
+                "name": "f",
+                "layers": [
+                    _layer("InputLayer", "big", batch_shape=[None, 1500, 1500, 1]),
+                    _layer("MaxPooling2D", "shrink", ["big"], pool_size=[500, 500]),
+                    _layer("Conv2D", "conv", [conv_input], filters=8, kernel_size=[3, 3]),
+                    _layer("GlobalAveragePooling2D", "gap", ["conv"]),
+                    _layer("Dense", "out", ["gap"], units=10),
+                ],
+            },
+        }
 
     assert check_config_size(graph("shrink")) < 1_000  # the conv really sees 3 x 3 pixels
     for hidden in ("big", "no-such-layer"):  # on the 1500 x 1500 input, or unknown: the worst
@@ -1204,8 +1333,13 @@ def test_25_13_the_keras_docs_convnet_passes_the_bounded_reader(tmp_path):
         m.save({str(tmp_path / "convnet.keras")!r})
         print(m.count_params())
     """
-    out = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True,
-                         text=True, timeout=300, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    out = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
+    )
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.split()[-1] == "34826"
     from kpgui.core.modelfile import (
@@ -1245,9 +1379,12 @@ def test_25_14_predict_finishes_the_batch_on_a_terminal_that_cannot_print_a_dash
     first, second = tmp_path / "seven—one.png", tmp_path / "seven-two.png"
     for p in (first, second):
         Image.fromarray(seven).save(p)
-    out = subprocess.run([sys.executable, "-m", "kpgui", "predict", str(first), str(second)],
-                         capture_output=True, timeout=120,
-                         env={**os.environ, "PYTHONIOENCODING": "ascii", "PYTHONPATH": str(ROOT)})
+    out = subprocess.run(
+        [sys.executable, "-m", "kpgui", "predict", str(first), str(second)],
+        capture_output=True,
+        timeout=120,
+        env={**os.environ, "PYTHONIOENCODING": "ascii", "PYTHONPATH": str(ROOT)},
+    )
     text = out.stdout.decode("ascii")
     assert out.returncode == 0, out.stderr.decode("ascii", "replace")
     assert "seven?one.png: 7 (" in text and "seven-two.png: 7 (" in text
@@ -1272,15 +1409,20 @@ def test_25_14_duplicates_within_an_imported_file_are_named_so(tmp_path, capsys)
     stroke = [np.array([[1.0, 1.0], [20.0, 20.0]], np.float32)]
     other = [np.array([[5.0, 1.0], [5.0, 20.0]], np.float32)]
     img = np.zeros((28, 28), np.uint8)
-    bundle = SampleBundle(images=np.stack([img, img, img]), labels=np.array([1, 1, 7], np.uint8),
-                          strokes=[stroke, stroke, other],
-                          pen_widths=np.array([10, 10, 10], np.float32),
-                          canvas_sizes=np.array([[280, 280]] * 3, np.int32), created_at=None)
+    bundle = SampleBundle(
+        images=np.stack([img, img, img]),
+        labels=np.array([1, 1, 7], np.uint8),
+        strokes=[stroke, stroke, other],
+        pen_widths=np.array([10, 10, 10], np.float32),
+        canvas_sizes=np.array([[280, 280]] * 3, np.int32),
+        created_at=None,
+    )
     path = tmp_path / "twice.npz"
     write_samples_file(path, bundle)
     assert main(["samples", "import", str(path)]) == 0
     assert capsys.readouterr().out.strip() == (
-        f"imported 2 samples from {path} (1 duplicate(s) within the file)")
+        f"imported 2 samples from {path} (1 duplicate(s) within the file)"
+    )
     assert main(["samples", "import", str(path)]) == 0
     assert "(2 already present, 1 duplicate(s) within the file)" in capsys.readouterr().out
 
@@ -1291,8 +1433,18 @@ def test_25_14_a_full_out_disk_names_the_out_folder_and_the_run_is_kept(tmp_path
     from tests.hostile import fill_disk, small_disk
 
     out = tmp_path / "usb"
-    args = ["train", "--hidden", "16", "--epochs", "1", "--train-samples", "2000", "--quiet",
-            "--out", str(out / "m.keras")]
+    args = [
+        "train",
+        "--hidden",
+        "16",
+        "--epochs",
+        "1",
+        "--train-samples",
+        "2000",
+        "--quiet",
+        "--out",
+        str(out / "m.keras"),
+    ]
     with small_disk(out, "1m"):
         (out / "m.keras").write_bytes(b"an older model")
         fill_disk(out)
@@ -1321,8 +1473,7 @@ def test_25_4_kpgui_train_records_its_run_while_another_kpgui_holds_the_database
     from kpgui.core.paths import database_path, models_dir
 
     Store.open_default().close()
-    holder = sqlite3.connect(database_path(), timeout=0, isolation_level=None,
-                             check_same_thread=False)
+    holder = sqlite3.connect(database_path(), timeout=0, isolation_level=None, check_same_thread=False)
     holder.execute("BEGIN IMMEDIATE")
     done = threading.Event()
 
@@ -1335,8 +1486,19 @@ def test_25_4_kpgui_train_records_its_run_while_another_kpgui_holds_the_database
     t = threading.Thread(target=release_after_save)
     t.start()
     try:
-        rc = main(["train", "--hidden", "16", "--epochs", "1", "--train-samples", "2000",
-                   "--out", str(tmp_path / "m.keras")])
+        rc = main(
+            [
+                "train",
+                "--hidden",
+                "16",
+                "--epochs",
+                "1",
+                "--train-samples",
+                "2000",
+                "--out",
+                str(tmp_path / "m.keras"),
+            ]
+        )
     finally:
         done.set()
         t.join()

@@ -21,8 +21,17 @@ import kpgui
 
 PACKAGE = Path(kpgui.__file__).resolve().parent
 CORE = PACKAGE / "core"
-FORBIDDEN = ("PySide6", "PyQt5", "PyQt6", "PySide2", "shiboken6", "pyqtgraph", "qtpy",
-             "kpgui.ui", "kpgui.cli")
+FORBIDDEN = (
+    "PySide6",
+    "PyQt5",
+    "PyQt6",
+    "PySide2",
+    "shiboken6",
+    "pyqtgraph",
+    "qtpy",
+    "kpgui.ui",
+    "kpgui.cli",
+)
 
 
 def _imports(path: Path) -> list[tuple[int, str]]:
@@ -56,29 +65,41 @@ def test_the_check_catches_a_lazy_qt_import(tmp_path):
 
 
 def test_importing_every_core_module_loads_no_qt_and_no_tensorflow():
-    modules = sorted("kpgui.core." + ".".join(p.relative_to(CORE).with_suffix("").parts)
-                     for p in CORE.rglob("*.py") if p.name != "__init__.py")
-    code = ("import importlib, sys\n"
-            f"for m in {modules!r}: importlib.import_module(m)\n"
-            "bad = [m for m in ('PySide6', 'pyqtgraph', 'tensorflow', 'keras') if m in sys.modules]\n"
-            "print(bad)\nsys.exit(1 if bad else 0)\n")
+    modules = sorted(
+        "kpgui.core." + ".".join(p.relative_to(CORE).with_suffix("").parts)
+        for p in CORE.rglob("*.py")
+        if p.name != "__init__.py"
+    )
+    code = (
+        "import importlib, sys\n"
+        f"for m in {modules!r}: importlib.import_module(m)\n"
+        "bad = [m for m in ('PySide6', 'pyqtgraph', 'tensorflow', 'keras') if m in sys.modules]\n"
+        "print(bad)\nsys.exit(1 if bad else 0)\n"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stdout + out.stderr
 
 
-@pytest.mark.parametrize("args", [["runs"], ["samples"], ["evaluate", "--help"],
-                                  ["predict", "--help"], ["train", "--help"]])
+@pytest.mark.parametrize(
+    "args", [["runs"], ["samples"], ["evaluate", "--help"], ["predict", "--help"], ["train", "--help"]]
+)
 def test_command_line_tools_load_no_qt(args, tmp_path):
-    code = ("import sys\nfrom kpgui.cli import main\n"
-            "try:\n    main(sys.argv[1:])\nexcept SystemExit:\n    pass\n"
-            "print('QT' if any(m in sys.modules for m in ('PySide6', 'pyqtgraph')) else 'NO_QT')\n")
-    env = {"KPGUI_DATA_DIR": str(tmp_path / "d"), "KPGUI_CONFIG_DIR": str(tmp_path / "c"),
-           "PATH": "/usr/bin:/bin"}
+    code = (
+        "import sys\nfrom kpgui.cli import main\n"
+        "try:\n    main(sys.argv[1:])\nexcept SystemExit:\n    pass\n"
+        "print('QT' if any(m in sys.modules for m in ('PySide6', 'pyqtgraph')) else 'NO_QT')\n"
+    )
+    env = {
+        "KPGUI_DATA_DIR": str(tmp_path / "d"),
+        "KPGUI_CONFIG_DIR": str(tmp_path / "c"),
+        "PATH": "/usr/bin:/bin",
+    }
     import os
 
     env.update({k: v for k, v in os.environ.items() if k.startswith(("PYTHON", "VIRTUAL"))})
-    out = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True,
-                         timeout=120, env=env)
+    out = subprocess.run(
+        [sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=120, env=env
+    )
     assert out.stdout.strip().endswith("NO_QT"), out.stdout + out.stderr
 
 

@@ -37,17 +37,35 @@ def test_an_unavailable_backend_is_one_line_naming_the_fix(choice):
         backends.resolve(choice)
     text = str(info.value)
     assert "\n" not in text
-    assert ("pip install" in text and "not installed" in text) if choice in MISSING else \
-        "choose one of auto, jax, tensorflow, torch" in text
+    assert (
+        ("pip install" in text and "not installed" in text)
+        if choice in MISSING
+        else "choose one of auto, jax, tensorflow, torch" in text
+    )
 
 
 @pytest.mark.skipif(not MISSING, reason="every backend is installed")
 def test_the_cli_refuses_an_unavailable_backend_in_one_line(tmp_path):
     """A fresh process, as a person runs it: exit code 2, one line, no traceback, no training."""
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
-    out = subprocess.run([sys.executable, "-m", "kpgui", "train", "--backend", MISSING[0],
-                          "--epochs", "1", "--out", str(tmp_path / "m.keras")],
-                         capture_output=True, text=True, env=env, timeout=120)
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "kpgui",
+            "train",
+            "--backend",
+            MISSING[0],
+            "--epochs",
+            "1",
+            "--out",
+            str(tmp_path / "m.keras"),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
     lines = out.stderr.strip().splitlines()
     assert out.returncode == 2 and len(lines) == 1, out.stderr
     assert lines[0].startswith("kpgui train: ") and "not installed" in lines[0]
@@ -65,8 +83,9 @@ def _run_in_training_process(backend: str, stop_after: int):
     ctx = multiprocessing.get_context("spawn")
     stop = ctx.Event()
     parent, child = ctx.Pipe(duplex=True)
-    job = TrainJob(ModelSpec(hidden=(16,), epochs=2, train_samples=2000, batch_size=32, seed=3),
-                   backend=backend)
+    job = TrainJob(
+        ModelSpec(hidden=(16,), epochs=2, train_samples=2000, batch_size=32, seed=3), backend=backend
+    )
     process = ctx.Process(target=serve, args=(child, stop, None, backend, job), daemon=True)
     process.start()
     child.close()
@@ -134,12 +153,19 @@ def test_a_model_saved_on_one_backend_loads_on_the_other(tmp_path):
     _x, _y, x_test, _yt = load_mnist()
     images = tmp_path / "x.npy"
     np.save(images, (x_test[:50].reshape(50, 784) / 255.0).astype(np.float32))
-    code = (f"import os, json, sys, numpy as np; os.environ['KERAS_BACKEND'] = {INSTALLED[1]!r}\n"
-            f"import keras\nm = keras.saving.load_model({outcome.model_path!r})\n"
-            f"print(json.dumps([keras.backend.backend(), "
-            f"np.asarray(m(np.load({str(images)!r}))).tolist()]))")
-    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=240,
-                         env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    code = (
+        f"import os, json, sys, numpy as np; os.environ['KERAS_BACKEND'] = {INSTALLED[1]!r}\n"
+        f"import keras\nm = keras.saving.load_model({outcome.model_path!r})\n"
+        f"print(json.dumps([keras.backend.backend(), "
+        f"np.asarray(m(np.load({str(images)!r}))).tolist()]))"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=240,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
+    )
     assert run.returncode == 0, run.stderr[-2000:]
     name, probs = json.loads(run.stdout.strip().splitlines()[-1])
     assert name == INSTALLED[1]

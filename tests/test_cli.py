@@ -22,9 +22,25 @@ def test_python_dash_m_runs_the_same_command():
 @pytest.mark.slow
 def test_train_saves_model_and_card_and_the_run_shows_in_the_history(tmp_path, capfd):
     out = tmp_path / "tiny.keras"
-    rc = main(["train", "--hidden", "32", "--epochs", "1", "--train-samples", "6000",
-               "--batch-size", "32",
-               "--optimizer", "adam", "--dropout", "0.1", "--out", str(out)])
+    rc = main(
+        [
+            "train",
+            "--hidden",
+            "32",
+            "--epochs",
+            "1",
+            "--train-samples",
+            "6000",
+            "--batch-size",
+            "32",
+            "--optimizer",
+            "adam",
+            "--dropout",
+            "0.1",
+            "--out",
+            str(out),
+        ]
+    )
     assert rc == 0
     stdout, stderr = capfd.readouterr()
     assert "test accuracy" in stdout and "epoch 1/1" in stderr
@@ -43,8 +59,23 @@ def test_a_sweep_of_three_learning_rates_records_three_runs_with_logs(tmp_path, 
     import os
 
     out = tmp_path / "best.keras"
-    rc = main(["train", "--hidden", "32", "--optimizer", "sgd", "--lr", "0.5,0.05,0.005",
-               "--epochs", "1", "--train-samples", "3000", "--out", str(out)])
+    rc = main(
+        [
+            "train",
+            "--hidden",
+            "32",
+            "--optimizer",
+            "sgd",
+            "--lr",
+            "0.5,0.05,0.005",
+            "--epochs",
+            "1",
+            "--train-samples",
+            "3000",
+            "--out",
+            str(out),
+        ]
+    )
     stdout, _err = capfd.readouterr()
     assert rc == 0 and out.is_file()
     assert "lr 0.5" in stdout and "lr 0.05" in stdout and "lr 0.005" in stdout
@@ -71,8 +102,27 @@ def test_a_diverging_run_is_a_result_not_a_model(tmp_path, capfd):
     Seeded: unseeded, one CI run in many kept a finite loss for two epochs (seed 0 diverges at
     batch 7)."""
     out = tmp_path / "nan.keras"
-    rc = main(["train", "--optimizer", "sgd", "--lr", "10", "--activation", "elu", "--hidden",
-               "64,64", "--epochs", "2", "--train-samples", "6000", "--seed", "0", "--out", str(out)])
+    rc = main(
+        [
+            "train",
+            "--optimizer",
+            "sgd",
+            "--lr",
+            "10",
+            "--activation",
+            "elu",
+            "--hidden",
+            "64,64",
+            "--epochs",
+            "2",
+            "--train-samples",
+            "6000",
+            "--seed",
+            "0",
+            "--out",
+            str(out),
+        ]
+    )
     _out, err = capfd.readouterr()
     assert rc == 1 and "diverged at epoch" in err and "lower learning rate" in err, err
     assert "Traceback" not in err and not out.exists()
@@ -217,8 +267,13 @@ def test_predict_is_not_sure_of_scribbles_and_letters_and_sure_of_digits(tmp_pat
     assert len(unsure) >= 18, "\n".join(lines[:24])  # the benchmark measures ~90 %
     assert all(" or " in line for line in unsure)  # with its best guesses
     digits = lines[24:]
-    assert sum("not sure" not in line and int(line.split(": ")[1][0]) == y
-               for line, y in zip(digits, mnist[3][:10], strict=True)) >= 9
+    assert (
+        sum(
+            "not sure" not in line and int(line.split(": ")[1][0]) == y
+            for line, y in zip(digits, mnist[3][:10], strict=True)
+        )
+        >= 9
+    )
 
 
 def test_missing_files_and_a_closed_pipe_are_one_line_or_silence(tmp_path, capsys, monkeypatch):
@@ -244,13 +299,14 @@ def test_missing_files_and_a_closed_pipe_are_one_line_or_silence(tmp_path, capsy
 def test_train_without_mnist_says_so_at_once_without_tensorflow(tmp_path):
     env = {k: v for k, v in os.environ.items() if k != "KPGUI_MNIST"}
     env.update(KERAS_HOME=str(tmp_path / "keras"))
-    code = ("import sys, urllib.request as u\n"
-            "def offline(*a, **k): raise OSError('network is unreachable')\n"
-            "u.urlopen = offline\n"
-            "from kpgui.cli import main; rc = main(['train', '--epochs', '1'])\n"
-            "print('TF' if 'tensorflow' in sys.modules else 'noTF'); sys.exit(rc)")
-    p = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
-                       timeout=60)
+    code = (
+        "import sys, urllib.request as u\n"
+        "def offline(*a, **k): raise OSError('network is unreachable')\n"
+        "u.urlopen = offline\n"
+        "from kpgui.cli import main; rc = main(['train', '--epochs', '1'])\n"
+        "print('TF' if 'tensorflow' in sys.modules else 'noTF'); sys.exit(rc)"
+    )
+    p = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
     assert p.returncode == 2 and p.stdout.strip() == "noTF"
     assert p.stderr.count("\n") == 1 and "MNIST is not on this computer" in p.stderr
     assert "1 epochs" not in p.stderr

@@ -17,9 +17,16 @@ from kpgui.core.training import TrainingResult
 def _add_run(store: Store, acc: float, name: str | None = None, model_path=None) -> int:
     result = TrainingResult(
         spec=ModelSpec(hidden=(256, 128), optimizer="sgd", learning_rate=0.05, epochs=4),
-        model=None, history={"loss": [0.5, 0.4]}, status="finished", epochs_run=2,
-        wall_time=42.0, train_samples=1000, samples_per_second=10.0, test_accuracy=acc,
-        test_loss=0.2)
+        model=None,
+        history={"loss": [0.5, 0.4]},
+        status="finished",
+        epochs_run=2,
+        wall_time=42.0,
+        train_samples=1000,
+        samples_per_second=10.0,
+        test_accuracy=acc,
+        test_loss=0.2,
+    )
     return store.add_run(result, model_path=model_path, name=name)
 
 
@@ -31,8 +38,7 @@ def test_runs_table_json_and_delete(capsys):
         b = _add_run(store, 0.9534)
     assert main(["runs"]) == 0
     out = capsys.readouterr().out.splitlines()
-    assert out[0].split() == ["id", "date", "run", "status", "epochs", "test", "acc", "time",
-                              "settings"]
+    assert out[0].split() == ["id", "date", "run", "status", "epochs", "test", "acc", "time", "settings"]
     assert out[1].split()[0] == str(b)  # newest first
     assert "baseline" in out[2] and "layers 256,128" in out[2] and "sgd" in out[2]
     assert "lr 0.05" in out[2] and "97.12 %" in out[2] and "42.0 s" in out[2]
@@ -61,8 +67,13 @@ def test_runs_empty(capsys):
 def test_samples_counts_export_import(tmp_path, capsys):
     with Store.open_default() as store:
         for i, label in enumerate((0, 3, 3, 9)):
-            store.add_sample(label, [np.array([[1.0, 2.0], [3.0, 4.0]])], 2.0, (50, 50),
-                             np.random.default_rng(i).random((28, 28)))
+            store.add_sample(
+                label,
+                [np.array([[1.0, 2.0], [3.0, 4.0]])],
+                2.0,
+                (50, 50),
+                np.random.default_rng(i).random((28, 28)),
+            )
     assert main(["samples"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[1].split() == ["count", "1", "0", "0", "2", "0", "0", "0", "0", "0", "1", "4"]

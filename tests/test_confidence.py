@@ -57,6 +57,11 @@ def test_reading_text_and_card_round_trip():
     assert read(p, Calibration(1.0, 0.4)).text == "1 (45.0 % sure)"
     cal = Calibration(1.7, 0.55)
     assert Calibration.from_card({"calibration": cal.to_card(ece_before=0.1)}) == cal
-    for bad in (None, {}, {"calibration": "x"}, {"calibration": {"temperature": "nan"}},
-                {"calibration": {"temperature": 1e9, "threshold": 5}}):
+    for bad in (
+        None,
+        {},
+        {"calibration": "x"},
+        {"calibration": {"temperature": "nan"}},
+        {"calibration": {"temperature": 1e9, "threshold": 5}},
+    ):
         assert Calibration.from_card(bad) == Calibration()

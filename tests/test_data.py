@@ -25,8 +25,7 @@ def test_real_mnist_has_the_keras_layout(mnist):
     x_train, y_train, x_test, y_test = mnist
     assert x_train.shape == (60000, 28, 28) and x_train.dtype == np.uint8
     assert x_test.shape == (10000, 28, 28) and y_test.dtype == np.uint8
-    assert np.bincount(y_train).tolist() == [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265,
-                                             5851, 5949]
+    assert np.bincount(y_train).tolist() == [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
 
 
 def test_explicit_path_wins_over_environment(tmp_path, monkeypatch):
@@ -105,7 +104,12 @@ def test_wrong_contents_are_named(tmp_path, override, reason):
 
 def test_pickled_objects_are_never_loaded(tmp_path):
     path = tmp_path / "pickled.npz"
-    np.savez(path, x_train=np.array([{"evil": 1}], dtype=object), y_train=np.zeros(1),
-             x_test=np.zeros(1), y_test=np.zeros(1))
+    np.savez(
+        path,
+        x_train=np.array([{"evil": 1}], dtype=object),
+        y_train=np.zeros(1),
+        x_test=np.zeros(1),
+        y_test=np.zeros(1),
+    )
     with pytest.raises(DatasetError):
         load_mnist(path)

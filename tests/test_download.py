@@ -19,8 +19,9 @@ def test_download_reports_progress_checks_the_file_and_writes_it_whole(tmp_path)
     digest = hashlib.sha256(open(MNIST, "rb").read()).hexdigest()
     seen = []
     target = tmp_path / "cache" / "mnist.npz"
-    path = download_mnist(target, url=f"file://{MNIST}", sha256=digest,
-                          progress=lambda done, total: seen.append((done, total)))
+    path = download_mnist(
+        target, url=f"file://{MNIST}", sha256=digest, progress=lambda done, total: seen.append((done, total))
+    )
     assert path == target and seen[-1][0] == os.path.getsize(MNIST)
     assert len(seen) > 3 and all(a <= b for (a, _), (b, _) in zip(seen, seen[1:], strict=False))
     assert load_mnist(path)[0].shape == (60000, 28, 28)

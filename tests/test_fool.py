@@ -44,7 +44,7 @@ def test_a_clear_seven_is_pushed_into_the_target(shipped, target, sure):
         assert independent.sure
     assert r.before.digit == 7
     d = r.image.astype(np.float64) - image
-    assert r.l2 == pytest.approx(np.sqrt((d ** 2).sum()), rel=1e-5)
+    assert r.l2 == pytest.approx(np.sqrt((d**2).sum()), rel=1e-5)
     assert r.linf == pytest.approx(np.abs(d).max(), rel=1e-5)
     assert r.changed_pixels == int((np.abs(d) > 1 / 255).sum())
     assert r.l2 < 5.0  # a small change: the digit's own ink has an L2 norm of ~9
@@ -75,11 +75,17 @@ def test_kpgui_fool_on_a_generated_picture(tmp_path):
     picture = tmp_path / "seven.png"
     Image.fromarray(np.round(_seven() * 255).astype(np.uint8)).save(picture)
     out = tmp_path / "fooled.png"
-    code = ("import sys\nfrom kpgui.cli import main\nrc = main(sys.argv[1:])\n"
-            "print('LOADED', [m for m in ('tensorflow', 'keras', 'PySide6') if m in sys.modules])\n"
-            "sys.exit(rc)\n")
-    proc = subprocess.run([sys.executable, "-c", code, "fool", str(picture), "--target", "3",
-                           "--sure", "--out", str(out)], capture_output=True, text=True, timeout=120)
+    code = (
+        "import sys\nfrom kpgui.cli import main\nrc = main(sys.argv[1:])\n"
+        "print('LOADED', [m for m in ('tensorflow', 'keras', 'PySide6') if m in sys.modules])\n"
+        "sys.exit(rc)\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code, "fool", str(picture), "--target", "3", "--sure", "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 0, proc.stderr
     lines = proc.stdout.splitlines()
     assert lines[0].startswith("before: 7")

@@ -31,18 +31,40 @@ FLOORS = {
 }
 
 # What the owner asked for by name: each must stay in the set.
-REQUIRED_STYLES = ["1 plain", "1 flag", "1 flag+foot", "7 plain", "7 crossbar", "0 plain",
-                   "0 slashed", "4 open", "4 closed", "2 plain", "2 loop", "9 curved",
-                   "9 straight", "6 curved", "6 straight", "3 round", "3 flat-top",
-                   "5 hat joined", "5 hat apart", "8 one stroke", "8 two loops"]
+REQUIRED_STYLES = [
+    "1 plain",
+    "1 flag",
+    "1 flag+foot",
+    "7 plain",
+    "7 crossbar",
+    "0 plain",
+    "0 slashed",
+    "4 open",
+    "4 closed",
+    "2 plain",
+    "2 loop",
+    "9 curved",
+    "9 straight",
+    "6 curved",
+    "6 straight",
+    "3 round",
+    "3 flat-top",
+    "5 hat joined",
+    "5 hat apart",
+    "8 one stroke",
+    "8 two loops",
+]
 
 
 def _same(a: list[H.Sample], b: list[H.Sample]) -> bool:
     return len(a) == len(b) and all(
-        x.style == y.style and x.label == y.label and x.pen_width == y.pen_width
+        x.style == y.style
+        and x.label == y.label
+        and x.pen_width == y.pen_width
         and len(x.strokes) == len(y.strokes)
         and all(np.array_equal(p, q) for p, q in zip(x.strokes, y.strokes, strict=True))
-        for x, y in zip(a, b, strict=True))
+        for x, y in zip(a, b, strict=True)
+    )
 
 
 @pytest.fixture(scope="module")
@@ -61,8 +83,9 @@ def test_same_seed_same_drawings_other_seed_other_drawings():
     assert _same(H.style_set(2), H.style_set(2))
     assert _same(H.non_digit_set(10), H.non_digit_set(10))
     other = H.style_set(2, seed=H.STYLE_SEED + 1)
-    assert not any(np.array_equal(a.strokes[0], b.strokes[0])
-                   for a, b in zip(H.style_set(2), other, strict=True))
+    assert not any(
+        np.array_equal(a.strokes[0], b.strokes[0]) for a, b in zip(H.style_set(2), other, strict=True)
+    )
 
 
 def test_a_drawing_depends_only_on_its_style_and_index():

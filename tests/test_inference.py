@@ -59,13 +59,15 @@ def test_input_shapes_accepted(small_model_path, mnist):
 def test_other_architectures_fall_back_to_keras(tmp_path, mnist):
     import keras
 
-    model = keras.Sequential([
-        keras.Input((28, 28)),
-        keras.layers.Reshape((28, 28, 1)),
-        keras.layers.Conv2D(4, 3, activation="relu"),
-        keras.layers.Flatten(),
-        keras.layers.Dense(10, activation="softmax"),
-    ])
+    model = keras.Sequential(
+        [
+            keras.Input((28, 28)),
+            keras.layers.Reshape((28, 28, 1)),
+            keras.layers.Conv2D(4, 3, activation="relu"),
+            keras.layers.Flatten(),
+            keras.layers.Dense(10, activation="softmax"),
+        ]
+    )
     path = tmp_path / "conv.keras"
     model.save(path)
     p = Predictor.load(path)
@@ -92,6 +94,7 @@ def test_loading_the_default_model_never_imports_tensorflow():
 
 
 # -- bad files ------------------------------------------------------------------------------
+
 
 def _expect(path, *fragments):
     with pytest.raises(ModelLoadError) as err:
@@ -136,8 +139,13 @@ def test_damaged_weights(tmp_path, small_model_path):
 def test_mismatched_models_are_refused(tmp_path, inputs, outputs, fragment):
     import keras
 
-    model = keras.Sequential([keras.Input((inputs,)), keras.layers.Dense(8, activation="relu"),
-                              keras.layers.Dense(outputs, activation="softmax")])
+    model = keras.Sequential(
+        [
+            keras.Input((inputs,)),
+            keras.layers.Dense(8, activation="relu"),
+            keras.layers.Dense(outputs, activation="softmax"),
+        ]
+    )
     path = tmp_path / "mismatch.keras"
     model.save(path)
     _expect(path, fragment)
@@ -146,8 +154,13 @@ def test_mismatched_models_are_refused(tmp_path, inputs, outputs, fragment):
 def test_unsafe_lambda_layer_is_refused(tmp_path):
     import keras
 
-    model = keras.Sequential([keras.Input((784,)), keras.layers.Lambda(lambda t: t * 2),
-                              keras.layers.Dense(10, activation="softmax")])
+    model = keras.Sequential(
+        [
+            keras.Input((784,)),
+            keras.layers.Lambda(lambda t: t * 2),
+            keras.layers.Dense(10, activation="softmax"),
+        ]
+    )
     path = tmp_path / "lambda.keras"
     model.save(path)
     _expect(path, "could not be loaded safely")

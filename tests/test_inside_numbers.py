@@ -16,8 +16,12 @@ def _plain_forward(layers, x):
     acts = []
     h = np.asarray(x, np.float64).reshape(784)
     for layer in layers[:-1]:
-        z = np.array([sum(h[i] * layer.kernel[i, j] for i in np.flatnonzero(h)) + layer.bias[j]
-                      for j in range(layer.kernel.shape[1])])
+        z = np.array(
+            [
+                sum(h[i] * layer.kernel[i, j] for i in np.flatnonzero(h)) + layer.bias[j]
+                for j in range(layer.kernel.shape[1])
+            ]
+        )
         h = {"relu": lambda v: np.maximum(v, 0), "tanh": np.tanh}[layer.activation](z)
         acts.append(h)
     return acts, h @ layers[-1].kernel.astype(np.float64) + layers[-1].bias
@@ -48,10 +52,14 @@ def shipped():
 def _deep_tanh() -> list[DenseLayer]:
     rng = np.random.default_rng(3)
     sizes = [784, 40, 30, 20, 10]
-    return [DenseLayer(rng.normal(0, 1 / np.sqrt(a), (a, b)).astype(np.float32),
-                       rng.normal(0, 0.1, b).astype(np.float32),
-                       "tanh" if i < 3 else "softmax")
-            for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:], strict=True))]
+    return [
+        DenseLayer(
+            rng.normal(0, 1 / np.sqrt(a), (a, b)).astype(np.float32),
+            rng.normal(0, 0.1, b).astype(np.float32),
+            "tanh" if i < 3 else "softmax",
+        )
+        for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:], strict=True))
+    ]
 
 
 def test_activations_and_shares_equal_a_plain_computation(shipped, mnist):
@@ -77,8 +85,7 @@ def test_other_widths_depths_and_activations(small_model_path, mnist):
     view = look_inside(small.layers, image)
     assert [len(lv.activations) for lv in view.layers] == [64]
     acts, _ = _plain_forward(small.layers, image)
-    assert np.allclose(view.layers[0].share, _plain_shares(small.layers, acts, view.winner)[0],
-                       atol=1e-5)
+    assert np.allclose(view.layers[0].share, _plain_shares(small.layers, acts, view.winner)[0], atol=1e-5)
     deep = _deep_tanh()
     view = look_inside(deep, image)
     acts, logits = _plain_forward(deep, image)

@@ -19,11 +19,30 @@ from kpgui.core.training import TrainingResult
 
 SPECS = [
     ModelSpec(),
-    ModelSpec(hidden=(64, 32), activation="tanh", dropout=0.2, optimizer="sgd", learning_rate=0.05,
-              lr_schedule="cosine", batch_size=32, epochs=3, validation_split=0.2, patience=2,
-              train_samples=5000, label_smoothing=0.1, seed=7),
-    ModelSpec(optimizer="adam", validation_split=0.0, augment=True, elastic=0.5, styles=0.3,
-              restroke=0.2, non_digits=0.05),
+    ModelSpec(
+        hidden=(64, 32),
+        activation="tanh",
+        dropout=0.2,
+        optimizer="sgd",
+        learning_rate=0.05,
+        lr_schedule="cosine",
+        batch_size=32,
+        epochs=3,
+        validation_split=0.2,
+        patience=2,
+        train_samples=5000,
+        label_smoothing=0.1,
+        seed=7,
+    ),
+    ModelSpec(
+        optimizer="adam",
+        validation_split=0.0,
+        augment=True,
+        elastic=0.5,
+        styles=0.3,
+        restroke=0.2,
+        non_digits=0.05,
+    ),
 ]
 
 
@@ -47,7 +66,7 @@ def test_the_settings_reach_the_script():
     assert "keras.optimizers.SGD(learning_rate=learning_rate, momentum=0.9, nesterov=True)" in code
     assert "CosineDecay(0.05, steps, alpha=0.01)" in code
     assert "x_train[:5000]" in code and "validation_split=0.2" in code
-    assert "EarlyStopping(monitor=\"val_loss\", patience=2, restore_best_weights=True)" in code
+    assert 'EarlyStopping(monitor="val_loss", patience=2, restore_best_weights=True)' in code
     assert "label_smoothing=0.1" in code and 'activation="tanh"' in code
     assert "could not" not in code and "cannot reproduce" not in code  # nothing left out
 
@@ -56,31 +75,51 @@ def test_what_a_plain_script_cannot_do_is_named_in_a_comment():
     code = keras_script(SPECS[2])
     comment = code.split("# 1.")[0]
     assert "cannot reproduce" in comment
-    for words in ("augmentation", "elastic distortion of strength 0.5", "drawn styles 0.3",
-                  "re-stroked mnist 0.2", "non-digits 0.05"):
+    for words in (
+        "augmentation",
+        "elastic distortion of strength 0.5",
+        "drawn styles 0.3",
+        "re-stroked mnist 0.2",
+        "non-digits 0.05",
+    ):
         assert words in comment.lower()
     assert "validation_split" not in code and "EarlyStopping" not in code
     fine = keras_script(ModelSpec(), kind="finetune")
     assert "fine-tuned an earlier model" in fine
 
 
-@pytest.mark.parametrize("option, values", [("learning_rate", (1e-6, 0.01, 1.0)),
-                                            ("optimizer", ("sgd", "rmsprop", "adam")),
-                                            ("hidden", ((32,), (128, 64))), ("dropout", (0.0, 0.3))])
+@pytest.mark.parametrize(
+    "option, values",
+    [
+        ("learning_rate", (1e-6, 0.01, 1.0)),
+        ("optimizer", ("sgd", "rmsprop", "adam")),
+        ("hidden", ((32,), (128, 64))),
+        ("dropout", (0.0, 0.3)),
+    ],
+)
 def test_a_sweep_is_one_loop_over_its_values(option, values):
     code = keras_script(ModelSpec(seed=3, dropout=0.1), sweep=(option, values))
     compile(code, "sweep.py", "exec")
     loop = re.search(r"^for (\w+) in (.+):$", code, re.M)
-    assert loop is not None and eval(loop.group(2)) == [list(v) if isinstance(v, tuple) else v
-                                                       for v in values]
+    assert loop is not None and eval(loop.group(2)) == [
+        list(v) if isinstance(v, tuple) else v for v in values
+    ]
     assert code.count("model.fit(") == 1 and "    model.fit(" in code
 
 
 def test_kpgui_runs_code_prints_a_stored_runs_script(capsys):
     spec = ModelSpec(hidden=(32,), optimizer="adam", learning_rate=0.003, epochs=4, seed=11)
-    result = TrainingResult(spec=spec, model=None, history={"loss": [0.5]}, status="finished",
-                            epochs_run=1, wall_time=1.0, train_samples=100,
-                            samples_per_second=1.0, test_accuracy=0.9)
+    result = TrainingResult(
+        spec=spec,
+        model=None,
+        history={"loss": [0.5]},
+        status="finished",
+        epochs_run=1,
+        wall_time=1.0,
+        train_samples=100,
+        samples_per_second=1.0,
+        test_accuracy=0.9,
+    )
     with Store.open_default() as store:
         run_id = store.add_run(result, name="tiny")
     assert main(["runs", "--code", str(run_id)]) == 0
@@ -99,13 +138,23 @@ def test_an_exported_script_reaches_kpguis_own_test_accuracy(tmp_path):
     kpgui's Trainer read the same test accuracy within 0.5 points (measured: identical)."""
     from kpgui.core.training import Trainer
 
-    spec = ModelSpec(hidden=(64,), dropout=0.2, optimizer="sgd", learning_rate=0.05,
-                     lr_schedule="cosine", epochs=2, patience=1, train_samples=5000, seed=7)
+    spec = ModelSpec(
+        hidden=(64,),
+        dropout=0.2,
+        optimizer="sgd",
+        learning_rate=0.05,
+        lr_schedule="cosine",
+        epochs=2,
+        patience=1,
+        train_samples=5000,
+        seed=7,
+    )
     script = tmp_path / "run.py"
     script.write_text(keras_script(spec))
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", PYTHONPATH="")  # plain Keras, no kpgui
-    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, env=env,
-                         cwd=tmp_path, timeout=600)
+    out = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, env=env, cwd=tmp_path, timeout=600
+    )
     assert out.returncode == 0, out.stderr[-2000:]
     theirs = float(re.search(r"test accuracy: ([\d.]+) %", out.stdout).group(1))
     ours = 100 * Trainer(spec).run().test_accuracy
@@ -119,8 +168,11 @@ def test_the_validation_split_holds_out_what_kpguis_trainer_holds_out(split, mni
     x, y = mnist[0], mnist[1]
     want_val = int(len(x) * split)
     if "validation_data=(x_val, y_val)" in code:  # Keras would round the other way: by hand
-        split_lines = "\n".join(line for line in code.splitlines()
-                                if line.startswith(("n_val =", "x_val, y_val =", "x_train, y_train =")))
+        split_lines = "\n".join(
+            line
+            for line in code.splitlines()
+            if line.startswith(("n_val =", "x_val, y_val =", "x_train, y_train ="))
+        )
         scope = {"x_train": x, "y_train": y}
         exec(split_lines, scope)
         assert len(scope["x_val"]) == want_val and len(scope["x_train"]) == len(x) - want_val

@@ -25,8 +25,7 @@ def _model_and_batch(mnist, activation: str, smoothing: float):
     from kpgui.core.network import build_model
     from kpgui.core.spec import ModelSpec
 
-    spec = ModelSpec(hidden=(48, 24), activation=activation, label_smoothing=smoothing, seed=3,
-                     dropout=0.2)
+    spec = ModelSpec(hidden=(48, 24), activation=activation, label_smoothing=smoothing, seed=3, dropout=0.2)
     model = build_model(spec)
     x, y, _xt, _yt = mnist
     eye = np.eye(10, dtype=np.float32)
@@ -45,8 +44,10 @@ def test_gradient_norms_equal_tensorflows_gradients(mnist, activation, smoothing
         tf_loss = model.loss(tb, out)
     grads = tape.gradient(tf_loss, model.trainable_variables)
     # trainable_variables: kernel, bias per Dense layer
-    expected = [math.sqrt(float(tf.reduce_sum(k * k) + tf.reduce_sum(b * b)))
-                for k, b in zip(grads[::2], grads[1::2], strict=True)]
+    expected = [
+        math.sqrt(float(tf.reduce_sum(k * k) + tf.reduce_sum(b * b)))
+        for k, b in zip(grads[::2], grads[1::2], strict=True)
+    ]
     assert len(norms) == len(expected) == 3
     np.testing.assert_allclose(norms, expected, rtol=2e-3)
     assert loss == pytest.approx(float(tf_loss), rel=1e-4)
@@ -63,8 +64,10 @@ def test_dead_share_counts_units_silent_on_every_probe_image(mnist):
     _norms, dead, _loss = probe_gradients(dense_layers(model), xb, tb)
     # Independently: the hidden layers' outputs from Keras, counted unit by unit.
     outputs = keras.Model(model.inputs, [dense[0].output, dense[1].output])([xb], training=False)
-    counts = [sum(1 for u in range(o.shape[1]) if all(float(o[i, u]) == 0.0 for i in range(len(xb))))
-              / o.shape[1] for o in (np.asarray(outputs[0]), np.asarray(outputs[1]))]
+    counts = [
+        sum(1 for u in range(o.shape[1]) if all(float(o[i, u]) == 0.0 for i in range(len(xb)))) / o.shape[1]
+        for o in (np.asarray(outputs[0]), np.asarray(outputs[1]))
+    ]
     assert dead[0] == pytest.approx(counts[0]) and dead[0] >= 12 / 48
     assert dead[1] == pytest.approx(counts[1])
     assert math.isnan(dead[2])  # the output layer has no ReLU
@@ -101,10 +104,34 @@ def test_history_round_trips_through_json_with_nan_as_null():
     from kpgui.core.limits import finite_json
 
     h = LayerHistory()
-    h.add(LayerStats(1, 2, 0, 10, 0, ("dense 1 (8 relu)", "output (10)"), (0.5, 0.25),
-                     (math.nan, math.nan), (0.125, math.nan), 2.3))
-    h.add(LayerStats(1, 2, 10, 10, 10, ("dense 1 (8 relu)", "output (10)"), (0.4, 0.2),
-                     (1e-3, 2e-3), (0.25, math.nan), 1.9))
+    h.add(
+        LayerStats(
+            1,
+            2,
+            0,
+            10,
+            0,
+            ("dense 1 (8 relu)", "output (10)"),
+            (0.5, 0.25),
+            (math.nan, math.nan),
+            (0.125, math.nan),
+            2.3,
+        )
+    )
+    h.add(
+        LayerStats(
+            1,
+            2,
+            10,
+            10,
+            10,
+            ("dense 1 (8 relu)", "output (10)"),
+            (0.4, 0.2),
+            (1e-3, 2e-3),
+            (0.25, math.nan),
+            1.9,
+        )
+    )
     back = LayerHistory.from_dict(json.loads(json.dumps(finite_json(h.to_dict()))))
     assert back.layers == h.layers and back.position == [0.0, 1.0] and back.batch == [0, 10]
     assert back.values["grad_norm"] == [[0.5, 0.4], [0.25, 0.2]]
@@ -126,8 +153,7 @@ def test_a_run_reports_layer_stats_to_the_listener_csv_and_result(mnist, tmp_pat
             got.append(stats)
 
     spec = ModelSpec(hidden=(32,), epochs=1, batch_size=32, validation_split=0.0, seed=2)
-    result = Trainer(spec, Listener(), data=(x[:1600], y[:1600], xt[:200], yt[:200]),
-                     log_dir=tmp_path).run()
+    result = Trainer(spec, Listener(), data=(x[:1600], y[:1600], xt[:200], yt[:200]), log_dir=tmp_path).run()
     # before the first batch, then at least 10 batches apart as often as the 2 % budget
     # allows, and after the last
     assert got[0].batch == 0 and got[-1].batch == 50 and len(got) >= 2
@@ -161,9 +187,17 @@ def _result(layer_stats):
     from kpgui.core.spec import ModelSpec
     from kpgui.core.training import TrainingResult
 
-    return TrainingResult(spec=ModelSpec(hidden=(64,)), model=None, history={"loss": [0.5]},
-                          status="finished", epochs_run=1, wall_time=3.0, train_samples=100,
-                          samples_per_second=10.0, layer_stats=layer_stats)
+    return TrainingResult(
+        spec=ModelSpec(hidden=(64,)),
+        model=None,
+        history={"loss": [0.5]},
+        status="finished",
+        epochs_run=1,
+        wall_time=3.0,
+        train_samples=100,
+        samples_per_second=10.0,
+        layer_stats=layer_stats,
+    )
 
 
 def test_store_keeps_layer_stats_with_the_run_and_deletes_them_with_it(tmp_path):
@@ -212,7 +246,7 @@ def test_kpgui_runs_stats_prints_each_layer_per_report(capsys):
         bare = store.add_run(_result(None))
     assert main(["runs", "--stats", str(run_id)]) == 0
     lines = capsys.readouterr().out.splitlines()
-    table = lines[lines.index(next(t for t in lines if t.lstrip().startswith("epoch"))):]
+    table = lines[lines.index(next(t for t in lines if t.lstrip().startswith("epoch"))) :]
     assert table[0].split()[:3] == ["epoch", "batch", "layer"] and len(table) == 1 + 4
     assert table[3].split()[:2] == ["1.00", "20"] and "dense 1 (64 relu)" in table[3]
     assert "0.05" in table[3] and "0.002" in table[3] and table[3].endswith("75.0 %")
@@ -235,8 +269,9 @@ def test_the_dying_relu_preset_kills_units_and_the_healthy_run_keeps_them(mnist)
     x, y, xt, yt = mnist
     dead = []
     for spec in sweep.specs():  # lr 0.01, then lr 1
-        result = Trainer(spec.replace(epochs=1, train_samples=3000),
-                         data=(x[:3000], y[:3000], xt[:500], yt[:500])).run()
+        result = Trainer(
+            spec.replace(epochs=1, train_samples=3000), data=(x[:3000], y[:3000], xt[:500], yt[:500])
+        ).run()
         history = LayerHistory.from_dict(result.layer_stats)
         dead.append([per for per in history.values["dead"][:2]])
     healthy, dying = dead

@@ -23,12 +23,15 @@ def plain_loop(weight, goal_pred, input, alpha, iterations):
     return out
 
 
-@pytest.mark.parametrize("values", [(0.5, 0.8, 2.0, 0.1, 20), (0.0, 0.8, 1.1, 1.0, 7),
-                                    (-1.5, 0.3, 0.7, 0.05, 30), (0.5, 0.8, 2.0, 0.5, 6)])
+@pytest.mark.parametrize(
+    "values",
+    [(0.5, 0.8, 2.0, 0.1, 20), (0.0, 0.8, 1.1, 1.0, 7), (-1.5, 0.3, 0.7, 0.05, 30), (0.5, 0.8, 2.0, 0.5, 6)],
+)
 def test_the_table_is_a_plain_python_loop_to_full_precision(values):
     rows = ow.run(ow.Settings(*values))
-    assert [(r.iteration, r.prediction, r.error, r.derivative, r.weight) for r in rows] \
-        == plain_loop(*values)  # == on floats: every bit the same
+    assert [(r.iteration, r.prediction, r.error, r.derivative, r.weight) for r in rows] == plain_loop(
+        *values
+    )  # == on floats: every bit the same
 
 
 def test_the_primers_start_converges_without_overshooting():
@@ -63,8 +66,7 @@ def test_input_zero_never_moves():
     assert "no correlation" in ow.verdict(s, rows) and ow.kind(s) == ow.STILL
 
 
-@pytest.mark.parametrize("alpha, kind", [(0.5, ow.OSCILLATES), (0.3, ow.OVERSHOOTS),
-                                         (0.25, ow.CONVERGES)])
+@pytest.mark.parametrize("alpha, kind", [(0.5, ow.OSCILLATES), (0.3, ow.OVERSHOOTS), (0.25, ow.CONVERGES)])
 def test_the_verdict_follows_the_factor(alpha, kind):
     s = ow.Settings(alpha=alpha)
     assert ow.kind(s) == kind
@@ -88,10 +90,15 @@ def test_the_cli_prints_the_plain_loops_numbers_and_the_verdict(capsys):
     assert out[6].startswith("diverges")
 
 
-@pytest.mark.parametrize("argv, words", [(["--alpha", "fast"], "--alpha must be a number"),
-                                         (["--alpha", "0"], "alpha"),
-                                         (["--iterations", "2.5"], "--iterations"),
-                                         (["--weight", "inf"], "weight")])
+@pytest.mark.parametrize(
+    "argv, words",
+    [
+        (["--alpha", "fast"], "--alpha must be a number"),
+        (["--alpha", "0"], "alpha"),
+        (["--iterations", "2.5"], "--iterations"),
+        (["--weight", "inf"], "weight"),
+    ],
+)
 def test_bad_values_are_one_line_and_a_non_zero_exit(argv, words, capsys):
     assert main(["lesson", "one-weight", *argv]) == 2
     captured = capsys.readouterr()
@@ -99,7 +106,9 @@ def test_bad_values_are_one_line_and_a_non_zero_exit(argv, words, capsys):
 
 
 def test_the_lesson_command_does_not_import_tensorflow():
-    code = ("import sys; from kpgui.cli import main; main(['lesson', 'one-weight']); "
-            "assert 'tensorflow' not in sys.modules and 'keras' not in sys.modules")
+    code = (
+        "import sys; from kpgui.cli import main; main(['lesson', 'one-weight']); "
+        "assert 'tensorflow' not in sys.modules and 'keras' not in sys.modules"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr

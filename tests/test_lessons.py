@@ -32,17 +32,32 @@ from kpgui.core.sweep import Sweep
 
 def outcome(status: str = "finished", history: dict | None = None, **spec) -> RunOutcome:
     """A RunOutcome as the training process sends it (plain data)."""
-    return RunOutcome(kind="train", name=None, status=status, summary=status,
-                      spec=ModelSpec(**spec).to_dict(), epochs_run=len((history or {}).get("loss", [1])),
-                      history=history or {"loss": [1.0], "val_loss": [1.0]}, test_accuracy=0.9,
-                      test_loss=0.3, wall_time=1.0, samples_per_second=1000.0, train_samples=1000,
-                      started_at="2026-01-01T00:00:00")
+    return RunOutcome(
+        kind="train",
+        name=None,
+        status=status,
+        summary=status,
+        spec=ModelSpec(**spec).to_dict(),
+        epochs_run=len((history or {}).get("loss", [1])),
+        history=history or {"loss": [1.0], "val_loss": [1.0]},
+        test_accuracy=0.9,
+        test_loss=0.3,
+        wall_time=1.0,
+        samples_per_second=1000.0,
+        train_samples=1000,
+        started_at="2026-01-01T00:00:00",
+    )
 
 
 def lesson_bytes(**step_changes) -> bytes:
-    step = {"title": "A step", "text": "Some <b>text</b>.", "tab": "Training",
-            "form": {"epochs": 3, "hidden": [128]}, "highlight": ["epochs"],
-            "task": {"event": "run_finished", "text": "Train once."}}
+    step = {
+        "title": "A step",
+        "text": "Some <b>text</b>.",
+        "tab": "Training",
+        "form": {"epochs": 3, "hidden": [128]},
+        "highlight": ["epochs"],
+        "task": {"event": "run_finished", "text": "Train once."},
+    }
     step.update(step_changes)
     step = {k: v for k, v in step.items() if v is not None}
     return json.dumps({"format": FORMAT, "title": "Mine", "steps": [step]}).encode()
@@ -55,8 +70,16 @@ def test_the_builtin_lessons_all_validate_and_follow_the_primer():
     lessons = builtin_lessons()
     tour = next(lesson for lesson in lessons if lesson.id == "keras-tour")
     titles = [s.title.lower() for s in tour.steps]
-    for word in ("one weight", "layers", "loss", "fit", "overfitting", "early stopping",
-                 "learning rate", "handwriting"):
+    for word in (
+        "one weight",
+        "layers",
+        "loss",
+        "fit",
+        "overfitting",
+        "early stopping",
+        "learning rate",
+        "handwriting",
+    ):
         assert any(word in t for t in titles), word
     for lesson in lessons:
         for step in lesson.steps:
@@ -86,31 +109,44 @@ def test_the_builtin_runs_are_small():
 # -- bad files: one clear message each --------------------------------------------------------------
 
 
-@pytest.mark.parametrize("raw, words", [
-    (lesson_bytes(task={"event": "run_overfit", "text": "x"}), ["step 1", "task", "run_overfit",
-                                                                 "run_overfits"]),
-    (lesson_bytes(form={"learning_rate": -1}), ["step 1", "form", "learning_rate", "above 0"]),
-    (lesson_bytes(form={"epoch": 3}), ["step 1", "form", "'epoch'", "epochs"]),
-    (lesson_bytes(form={"optimizer": "sgdd"}), ["form", "optimizer", "sgd, rmsprop, adam"]),
-    (lesson_bytes(form={"patience": 3, "validation_split": 0}), ["patience", "validation split"]),
-    (lesson_bytes(text=None), ["step 1", "'text'", "missing"]),
-    (lesson_bytes(text="   "), ["step 1", "text", "empty"]),
-    (lesson_bytes(text="<img src='x.png'>"), ["text", "<img>", "not allowed"]),
-    (lesson_bytes(text="<b onclick='x'>hi</b>"), ["text", "attributes"]),
-    (lesson_bytes(tab="Trainig"), ["tab", "'Trainig'", "Training"]),
-    (lesson_bytes(highlight=["start_buton"]), ["highlight", "start_buton"]),
-    (lesson_bytes(task={"event": "sample_saved", "text": "x", "count": 0}), ["count", "1 to"]),
-    (lesson_bytes(task={"event": "drawing_read", "text": "x", "spec": {"epochs": 2}}),
-     ["spec", "run tasks"]),
-    (b'{"format": "kpgui-lesson/1",\n "title": "x",\n "steps": [\n  {"title": "a" "text": "b"}]}',
-     ["line 4", "not valid JSON"]),
-    (b'{"format": "kpgui-lesson/1", "title": "caf\xe9"}', ["line 1", "not UTF-8"]),
-    (b"[" * 5000 + b"]" * 5000, ["nested 5,000 levels", "at most 8"]),
-    (json.dumps({"title": "x", "steps": []}).encode(), ["format", FORMAT]),
-    (json.dumps({"format": FORMAT, "title": "x", "steps": []}).encode(), ["steps", "at least one"]),
-    (json.dumps({"format": FORMAT, "title": "x", "steps": [{"title": "a", "text": "b"}],
-                 "colour": 1}).encode(), ["unknown field 'colour'"]),
-])
+@pytest.mark.parametrize(
+    "raw, words",
+    [
+        (
+            lesson_bytes(task={"event": "run_overfit", "text": "x"}),
+            ["step 1", "task", "run_overfit", "run_overfits"],
+        ),
+        (lesson_bytes(form={"learning_rate": -1}), ["step 1", "form", "learning_rate", "above 0"]),
+        (lesson_bytes(form={"epoch": 3}), ["step 1", "form", "'epoch'", "epochs"]),
+        (lesson_bytes(form={"optimizer": "sgdd"}), ["form", "optimizer", "sgd, rmsprop, adam"]),
+        (lesson_bytes(form={"patience": 3, "validation_split": 0}), ["patience", "validation split"]),
+        (lesson_bytes(text=None), ["step 1", "'text'", "missing"]),
+        (lesson_bytes(text="   "), ["step 1", "text", "empty"]),
+        (lesson_bytes(text="<img src='x.png'>"), ["text", "<img>", "not allowed"]),
+        (lesson_bytes(text="<b onclick='x'>hi</b>"), ["text", "attributes"]),
+        (lesson_bytes(tab="Trainig"), ["tab", "'Trainig'", "Training"]),
+        (lesson_bytes(highlight=["start_buton"]), ["highlight", "start_buton"]),
+        (lesson_bytes(task={"event": "sample_saved", "text": "x", "count": 0}), ["count", "1 to"]),
+        (
+            lesson_bytes(task={"event": "drawing_read", "text": "x", "spec": {"epochs": 2}}),
+            ["spec", "run tasks"],
+        ),
+        (
+            b'{"format": "kpgui-lesson/1",\n "title": "x",\n "steps": [\n  {"title": "a" "text": "b"}]}',
+            ["line 4", "not valid JSON"],
+        ),
+        (b'{"format": "kpgui-lesson/1", "title": "caf\xe9"}', ["line 1", "not UTF-8"]),
+        (b"[" * 5000 + b"]" * 5000, ["nested 5,000 levels", "at most 8"]),
+        (json.dumps({"title": "x", "steps": []}).encode(), ["format", FORMAT]),
+        (json.dumps({"format": FORMAT, "title": "x", "steps": []}).encode(), ["steps", "at least one"]),
+        (
+            json.dumps(
+                {"format": FORMAT, "title": "x", "steps": [{"title": "a", "text": "b"}], "colour": 1}
+            ).encode(),
+            ["unknown field 'colour'"],
+        ),
+    ],
+)
 def test_a_bad_lesson_is_one_message_naming_the_place(raw, words):
     with pytest.raises(LessonError) as info:
         parse_lesson(raw, "mine.json")
@@ -144,8 +180,7 @@ def test_a_good_file_loads_with_its_form_checked_and_typed(tmp_path):
 
 
 def test_overfitting_epochs_counts_val_loss_rising_while_loss_falls():
-    history = {"loss": [1.0, 0.8, 0.6, 0.5, 0.55, 0.4],
-               "val_loss": [1.0, 0.9, 0.95, 1.1, 1.2, float("nan")]}
+    history = {"loss": [1.0, 0.8, 0.6, 0.5, 0.55, 0.4], "val_loss": [1.0, 0.9, 0.95, 1.1, 1.2, float("nan")]}
     # epoch 2: val up, loss down (yes); 3: yes; 4: both up (no); 5: NaN (no)
     assert overfitting_epochs(history) == 2
     assert overfitting_epochs({"loss": [1.0, 0.5]}) == 0
@@ -166,8 +201,13 @@ def test_run_tasks_are_recognised_from_run_ended():
     twice = watch(state, Task("run_finished", "x", count=2))
     state.events.run_ended.emit(outcome(history={"loss": [1.0, 0.9, 0.8], "val_loss": [1.0, 1.1, 0.9]}))
     assert (overfits, diverged, early, tanh, twice) == ([], [], [], [], [])
-    state.events.run_ended.emit(outcome("early stopped", activation="tanh", history={
-        "loss": [1.0, 0.9, 0.8, 0.7], "val_loss": [1.0, 1.1, 1.2, 1.3]}))
+    state.events.run_ended.emit(
+        outcome(
+            "early stopped",
+            activation="tanh",
+            history={"loss": [1.0, 0.9, 0.8, 0.7], "val_loss": [1.0, 1.1, 1.2, 1.3]},
+        )
+    )
     assert overfits == early == tanh == twice == [True] and diverged == []
     state.events.run_ended.emit(outcome("diverged"))
     state.events.run_ended.emit(outcome("early stopped", activation="tanh"))
@@ -256,8 +296,14 @@ def test_a_problem_names_the_line_of_its_object():
     with pytest.raises(LessonError) as info:
         parse_lesson(raw, "lines.json")
     assert str(info.value).startswith(f"lines.json, line {task_line}, step 2 ('Two'), task, event:")
-    form = json.dumps({"format": FORMAT, "title": "L", "steps": [
-        {"title": "A", "text": "t", "form": {"epochs": 3, "dropout": 2}}]}, indent=1).encode()
+    form = json.dumps(
+        {
+            "format": FORMAT,
+            "title": "L",
+            "steps": [{"title": "A", "text": "t", "form": {"epochs": 3, "dropout": 2}}],
+        },
+        indent=1,
+    ).encode()
     form_line = 1 + next(i for i, t in enumerate(form.decode().splitlines()) if '"form"' in t)
     with pytest.raises(LessonError, match=f"line {form_line}, step 1 \\('A'\\), form: dropout"):
         parse_lesson(form, "f.json")

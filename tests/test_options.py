@@ -19,8 +19,9 @@ def test_model_spec_fields_are_exactly_the_declared_options_with_their_defaults(
 
 
 def test_limits_come_from_the_declaration():
-    assert "learning rate must be above 0 and at most 10" in ModelSpec(learning_rate=0).errors()[
-        "learning_rate"]
+    assert (
+        "learning rate must be above 0 and at most 10" in ModelSpec(learning_rate=0).errors()["learning_rate"]
+    )
     assert ModelSpec(epochs=1000).errors() == {}
     assert "epochs must be from 1 to 1,000" in ModelSpec(epochs=1001).errors()["epochs"]
     assert "dropout" in ModelSpec(dropout=1.0).errors()
@@ -30,8 +31,10 @@ def test_limits_come_from_the_declaration():
 def test_parse_and_format_round_trip():
     for opt in OPTIONS:
         if opt.default is not None:
-            assert opt.parse(opt.format(opt.default) if opt.kind is not bool else "yes"
-                             if opt.default else "no") == opt.default, opt.name
+            assert (
+                opt.parse(opt.format(opt.default) if opt.kind is not bool else "yes" if opt.default else "no")
+                == opt.default
+            ), opt.name
     assert BY_NAME["hidden"].parse("512; 256") == (512, 256)
     assert BY_NAME["learning_rate"].parse("1e-3") == 0.001
     with pytest.raises(ValueError, match="number"):
@@ -51,9 +54,16 @@ def test_run_names_say_what_differs():
 
     from kpgui.core.runs import run_labels, settings_text
 
-    runs = [SimpleNamespace(id=i, name=None, kind="train", test_accuracy=acc,
-                            spec=ModelSpec(optimizer="sgd", learning_rate=lr))
-            for i, (lr, acc) in enumerate([(1e-6, 0.1), (0.01, 0.972), (1.0, 0.95)])]
+    runs = [
+        SimpleNamespace(
+            id=i,
+            name=None,
+            kind="train",
+            test_accuracy=acc,
+            spec=ModelSpec(optimizer="sgd", learning_rate=lr),
+        )
+        for i, (lr, acc) in enumerate([(1e-6, 0.1), (0.01, 0.972), (1.0, 0.95)])
+    ]
     labels = run_labels(runs)
     assert labels[1] == "lr 0.01 · 97.2 %" and labels[0] == "lr 1e-06 · 10.0 %"
     assert settings_text(ModelSpec()) == "the classic recipe"

@@ -43,8 +43,11 @@ def test_default_repeat_and_spec():
     assert default_repeat(5, 57000) == 100  # capped: a handful would just be memorised
     assert default_repeat(5000, 1000) == 1
     assert default_repeat(0, 1000) == 1
-    card = {"spec": ModelSpec(hidden=(300, 100), dropout=0.2, epochs=30, patience=3,
-                              validation_split=0.1).to_dict()}
+    card = {
+        "spec": ModelSpec(
+            hidden=(300, 100), dropout=0.2, epochs=30, patience=3, validation_split=0.1
+        ).to_dict()
+    }
     p = Predictor(layers=_random_layers((784, 300, 100, 10)), card=card)
     spec = finetune_spec(p)
     assert spec.hidden == (300, 100) and spec.dropout == 0.2
@@ -58,10 +61,14 @@ def _random_layers(sizes, act="relu", seed=0):
     from kpgui.core.inference import DenseLayer
 
     rng = np.random.default_rng(seed)
-    return [DenseLayer(rng.normal(0, 0.1, (a, b)).astype(np.float32),
-                       rng.normal(0, 0.1, b).astype(np.float32),
-                       "softmax" if i == len(sizes) - 2 else act)
-            for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:], strict=True))]
+    return [
+        DenseLayer(
+            rng.normal(0, 0.1, (a, b)).astype(np.float32),
+            rng.normal(0, 0.1, b).astype(np.float32),
+            "softmax" if i == len(sizes) - 2 else act,
+        )
+        for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:], strict=True))
+    ]
 
 
 @pytest.mark.slow
@@ -72,13 +79,11 @@ def test_keras_model_from_predictor_computes_the_same(small_model_path):
     kinds = [layer.__class__.__name__ for layer in model.layers]
     assert kinds == ["Dense", "Dropout", "Dense"]
     x = np.random.default_rng(0).random((5, 784)).astype(np.float32)
-    np.testing.assert_allclose(np.asarray(model(x, training=False)), numpy_pred.predict(x),
-                               atol=1e-5)
+    np.testing.assert_allclose(np.asarray(model(x, training=False)), numpy_pred.predict(x), atol=1e-5)
     keras_pred = Predictor(keras_model=model)
     clone = keras_model_from_predictor(keras_pred)
     assert clone is not model
-    np.testing.assert_allclose(np.asarray(clone(x, training=False)), numpy_pred.predict(x),
-                               atol=1e-5)
+    np.testing.assert_allclose(np.asarray(clone(x, training=False)), numpy_pred.predict(x), atol=1e-5)
 
 
 def _slanted_fat(images: np.ndarray, degrees: float = 25.0) -> np.ndarray:
@@ -96,8 +101,12 @@ def _slanted_fat(images: np.ndarray, degrees: float = 25.0) -> np.ndarray:
     def at(yi, xi):
         return pad[:, np.clip(yi + 1, 0, 30), np.clip(xi + 1, 0, 30)]
 
-    out = (at(y0, x0) * (1 - fx) * (1 - fy) + at(y0, x0 + 1) * fx * (1 - fy)
-           + at(y0 + 1, x0) * (1 - fx) * fy + at(y0 + 1, x0 + 1) * fx * fy).reshape(-1, 28, 28)
+    out = (
+        at(y0, x0) * (1 - fx) * (1 - fy)
+        + at(y0, x0 + 1) * fx * (1 - fy)
+        + at(y0 + 1, x0) * (1 - fx) * fy
+        + at(y0 + 1, x0 + 1) * fx * fy
+    ).reshape(-1, 28, 28)
     p = np.pad(out, ((0, 0), (1, 1), (1, 1)))
     out = np.max([p[:, i : i + 28, j : j + 28] for i in range(3) for j in range(3)], axis=0)
     return np.clip(np.round(out * 255), 0, 255).astype(np.uint8)
@@ -136,9 +145,16 @@ def test_finetune_learns_a_personal_style_without_forgetting_mnist(mnist):
         def on_epoch(self, update):
             epochs_seen.append(update.epoch)
 
-    out = finetune(base, personal_x.astype(np.float32) / 255.0, personal_y, spec=spec,
-                   mnist=(x[:12000], y[:12000], xt[:2000], yt[:2000]), repeat=10,
-                   listener=Listener(), trainer_hook=hooked.append)
+    out = finetune(
+        base,
+        personal_x.astype(np.float32) / 255.0,
+        personal_y,
+        spec=spec,
+        mnist=(x[:12000], y[:12000], xt[:2000], yt[:2000]),
+        repeat=10,
+        listener=Listener(),
+        trainer_hook=hooked.append,
+    )
     elapsed = time.perf_counter() - t0
     print(f"\n{out.summary()}  ({elapsed:.0f} s incl. base training)")
 

@@ -19,8 +19,10 @@ def seven(scale=1.0, dx=0.0, dy=0.0):
 
 
 def four():
-    return [draw_polyline([[150, 80], [110, 230], [270, 230]], 70),
-            draw_polyline([[230, 120], [230, 340]], 50)]
+    return [
+        draw_polyline([[150, 80], [110, 230], [270, 230]], 70),
+        draw_polyline([[230, 120], [230, 340]], 50),
+    ]
 
 
 def centre_of_mass(img):
@@ -111,6 +113,7 @@ def test_bad_pen_width_is_tolerated():
 
 
 # -- pictures ------------------------------------------------------------------------------
+
 
 def _on_paper(digit28: np.ndarray, size=300, zoom=8, at=(40, 70), dark_ink=True):
     """An MNIST digit blown up onto a big sheet, as a photo/scan of paper would show it."""

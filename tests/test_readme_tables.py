@@ -10,8 +10,12 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_readme_tables_match_the_results_file():
-    done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "readme_tables.py"), "--check"],
-                          capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "readme_tables.py"), "--check"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 0, done.stderr
 
 
@@ -23,7 +27,11 @@ def test_a_changed_figure_makes_the_readme_stale(tmp_path):
     targeted["value"] = targeted["value"] + 12.345
     changed = tmp_path / "results.json"
     changed.write_text(json.dumps(results), encoding="utf-8")
-    done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "readme_tables.py"), "--check",
-                           "--json", str(changed)], capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "readme_tables.py"), "--check", "--json", str(changed)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 1
     assert "README.md does not match" in done.stderr

@@ -28,9 +28,14 @@ def _write_small_file(path, digits):
         n_strokes.append(len(strokes))
         label.append(lab)
         writer.append(who)
-    np.savez(path, points=np.vstack(points), stroke_len=np.array(stroke_len, np.int32),
-             n_strokes=np.array(n_strokes, np.int32), label=np.array(label, np.uint8),
-             writer=np.array(writer, np.int16))
+    np.savez(
+        path,
+        points=np.vstack(points),
+        stroke_len=np.array(stroke_len, np.int32),
+        n_strokes=np.array(n_strokes, np.int32),
+        label=np.array(label, np.uint8),
+        writer=np.array(writer, np.int16),
+    )
     return path
 
 
@@ -56,9 +61,14 @@ def test_a_missing_or_inconsistent_file_says_what_to_do(tmp_path):
     with pytest.raises(PenDigitsError, match="KPGUI_PENDIGITS"):
         load_pendigits(tmp_path / "nowhere.npz")
     bad = tmp_path / "bad.npz"
-    np.savez(bad, points=np.zeros((5, 2), np.int16), stroke_len=np.array([9], np.int32),
-             n_strokes=np.array([1], np.int32), label=np.array([3], np.uint8),
-             writer=np.array([1], np.int16))
+    np.savez(
+        bad,
+        points=np.zeros((5, 2), np.int16),
+        stroke_len=np.array([9], np.int32),
+        n_strokes=np.array([1], np.int32),
+        label=np.array([3], np.uint8),
+        writer=np.array([1], np.int16),
+    )
     with pytest.raises(PenDigitsError, match="do not add up"):
         load_pendigits(bad)
 

@@ -28,10 +28,14 @@ def test_a_run_keeps_its_colour_and_runs_on_screen_never_share_one():
 
 
 def test_names_tell_runs_apart_and_epochs_read_as_words():
-    runs = [SimpleNamespace(id=i, name=None, kind="train", test_accuracy=acc,
-                            spec=ModelSpec(learning_rate=lr, optimizer=opt))
-            for i, (lr, opt, acc) in enumerate([(0.01, "sgd", 0.972), (0.1, "sgd", 0.95),
-                                                (1.0, "sgd", 0.1135), (0.01, "adam", 0.98)])]
+    runs = [
+        SimpleNamespace(
+            id=i, name=None, kind="train", test_accuracy=acc, spec=ModelSpec(learning_rate=lr, optimizer=opt)
+        )
+        for i, (lr, opt, acc) in enumerate(
+            [(0.01, "sgd", 0.972), (0.1, "sgd", 0.95), (1.0, "sgd", 0.1135), (0.01, "adam", 0.98)]
+        )
+    ]
     labels = run_labels(runs)
     assert len(set(labels.values())) == 4
     assert labels[0].startswith("lr 0.01") and labels[0].endswith("· 97.2 %")

@@ -111,8 +111,9 @@ def test_gradient_matches_tensorflow_on_a_real_model(small_model_path):
             expected = tape.gradient(score, x).numpy().reshape(28, 28)
             got = input_gradient(predictor.layers, image, target)
             np.testing.assert_allclose(got, expected, atol=1e-4, rtol=1e-4)
-            np.testing.assert_allclose(saliency(predictor.layers, image, target, "gradient"),
-                                       np.abs(expected), atol=1e-4, rtol=1e-4)
+            np.testing.assert_allclose(
+                saliency(predictor.layers, image, target, "gradient"), np.abs(expected), atol=1e-4, rtol=1e-4
+            )
 
 
 def test_saliency_is_on_the_drawn_ink(small_model_path):

@@ -44,18 +44,21 @@ def test_ranges_read_as_written():
     assert parse_range("dropout", "0.25") == 0.25  # a plain value is fixed
 
 
-@pytest.mark.parametrize("option, text, fragment", [
-    ("learning_rate", "0.1..0.001", "--lr 0.1..0.001: the range's low end must be below"),
-    ("learning_rate", "0..0.1:log", "--lr 0..0.1:log: learning rate must be above 0"),
-    ("learning_rate", "1e-4..1e-1:lin", "only 'log'"),
-    ("dropout", "0..1.5", "--dropout 0..1.5: dropout must be"),
-    ("optimizer", "adam..sgd", "--optimizer adam..sgd: optimizer takes choices separated by '/'"),
-    ("optimizer", "adam/nadam", "--optimizer adam/nadam: optimizer must be one of"),
-    ("hidden", "32..64", "--hidden 32..64: hidden layers takes choices"),
-    ("batch_size", "32/32", "--batch-size 32/32: the choices repeat"),
-    ("epochs", "2..x", "--epochs 2..x: must be a whole number"),
-    ("epochs", "..5", "--epochs ..5: a range needs both ends"),
-])
+@pytest.mark.parametrize(
+    "option, text, fragment",
+    [
+        ("learning_rate", "0.1..0.001", "--lr 0.1..0.001: the range's low end must be below"),
+        ("learning_rate", "0..0.1:log", "--lr 0..0.1:log: learning rate must be above 0"),
+        ("learning_rate", "1e-4..1e-1:lin", "only 'log'"),
+        ("dropout", "0..1.5", "--dropout 0..1.5: dropout must be"),
+        ("optimizer", "adam..sgd", "--optimizer adam..sgd: optimizer takes choices separated by '/'"),
+        ("optimizer", "adam/nadam", "--optimizer adam/nadam: optimizer must be one of"),
+        ("hidden", "32..64", "--hidden 32..64: hidden layers takes choices"),
+        ("batch_size", "32/32", "--batch-size 32/32: the choices repeat"),
+        ("epochs", "2..x", "--epochs 2..x: must be a whole number"),
+        ("epochs", "..5", "--epochs ..5: a range needs both ends"),
+    ],
+)
 def test_a_bad_range_is_one_error_naming_the_option(option, text, fragment):
     with pytest.raises(ValueError) as err:
         parse_range(option, text)
@@ -63,8 +66,9 @@ def test_a_bad_range_is_one_error_naming_the_option(option, text, fragment):
 
 
 def test_a_space_turns_a_trials_values_into_the_spec_it_trains():
-    space = SearchSpace.parse({"learning_rate": "1e-4..1e-1:log", "hidden": "32/64,64",
-                               "optimizer": "adam/sgd", "epochs": "3"})
+    space = SearchSpace.parse(
+        {"learning_rate": "1e-4..1e-1:log", "hidden": "32/64,64", "optimizer": "adam/sgd", "epochs": "3"}
+    )
     assert space.base.epochs == 3
     trial = optuna.trial.FixedTrial({"learning_rate": 0.02, "hidden": "64,64", "optimizer": "sgd"})
     spec = space.suggest(trial)
@@ -97,26 +101,34 @@ def test_a_study_keeps_its_ranges_so_a_joining_machine_needs_only_its_name(tmp_p
         load_study(storage, "nope")
 
 
-@pytest.mark.parametrize("storage, fragment", [
-    ("sqlite:////nonexistent/dir/x.db", "cannot reach the study storage sqlite:////nonexistent/dir/x.db"),
-    ("/nonexistent/dir/x.journal", "the folder /nonexistent/dir does not exist"),
-])
+@pytest.mark.parametrize(
+    "storage, fragment",
+    [
+        ("sqlite:////nonexistent/dir/x.db", "cannot reach the study storage sqlite:////nonexistent/dir/x.db"),
+        ("/nonexistent/dir/x.journal", "the folder /nonexistent/dir does not exist"),
+    ],
+)
 def test_an_unreachable_storage_is_one_line(storage, fragment):
     with pytest.raises(SearchError) as err:
         open_storage(storage)
     assert fragment in str(err.value) and "\n" not in str(err.value)
 
 
-@pytest.mark.parametrize("args, fragment", [
-    (["--lr", "0.1..0.001"], "--lr 0.1..0.001: the range's low end must be below its high end"),
-    (["--optimizer", "adam/sgd", "--storage", "sqlite:////nonexistent/dir/x.db"],
-     "cannot reach the study storage"),
-    (["--optimizer", "adam/sgd", "--storage", "/proc/kpgui.journal"], "cannot write the study storage"),
-    (["--lr", "1e-3..1e-2", "--sampler", "grid"], "a grid needs a list of values"),
-    (["--join", "--lr", "1e-3..1e-2", "--study", "x"], "--join takes the ranges from the study"),
-    (["--join"], "--join needs the study's --study NAME"),
-    (["--epochs", "2"], "give at least one range"),
-])
+@pytest.mark.parametrize(
+    "args, fragment",
+    [
+        (["--lr", "0.1..0.001"], "--lr 0.1..0.001: the range's low end must be below its high end"),
+        (
+            ["--optimizer", "adam/sgd", "--storage", "sqlite:////nonexistent/dir/x.db"],
+            "cannot reach the study storage",
+        ),
+        (["--optimizer", "adam/sgd", "--storage", "/proc/kpgui.journal"], "cannot write the study storage"),
+        (["--lr", "1e-3..1e-2", "--sampler", "grid"], "a grid needs a list of values"),
+        (["--join", "--lr", "1e-3..1e-2", "--study", "x"], "--join takes the ranges from the study"),
+        (["--join"], "--join needs the study's --study NAME"),
+        (["--epochs", "2"], "give at least one range"),
+    ],
+)
 def test_cli_mistakes_give_one_clear_line_and_nonzero_exit(args, fragment, capfd):
     code = main(["search", *args])
     err = capfd.readouterr().err
@@ -130,10 +142,24 @@ def test_the_live_table_shows_each_trial_its_state_and_the_best():
     from kpgui.cli.search import _table
 
     config = StudyConfig(SearchSpace.parse({"learning_rate": "1e-3..1e-1:log", "hidden": "32/64,64"}))
-    rows = [{"trial": 0, "state": "finished", "epoch": 3, "metric": 0.2, "value": 0.2,
-             "params": {"learning_rate": 0.0123, "hidden": "64,64"}},
-            {"trial": 1, "state": "pruned", "epoch": 1, "metric": 0.9, "value": None,
-             "params": {"learning_rate": 0.09, "hidden": "32"}}]
+    rows = [
+        {
+            "trial": 0,
+            "state": "finished",
+            "epoch": 3,
+            "metric": 0.2,
+            "value": 0.2,
+            "params": {"learning_rate": 0.0123, "hidden": "64,64"},
+        },
+        {
+            "trial": 1,
+            "state": "pruned",
+            "epoch": 1,
+            "metric": 0.9,
+            "value": None,
+            "params": {"learning_rate": 0.09, "hidden": "32"},
+        },
+    ]
     console = Console(width=100, record=True)
     console.print(_table(rows, config, "s1", rows[0]))
     text = console.export_text()
@@ -147,8 +173,11 @@ def test_a_trial_behind_is_pruned_after_its_epoch_and_recorded_once_as_such():
     from kpgui.core.search import run_trial
     from kpgui.core.store import Store
 
-    config = StudyConfig(SearchSpace.parse({"hidden": "8/16", "epochs": "3", "train_samples": "500",
-                                            "validation_split": "0.2"}))
+    config = StudyConfig(
+        SearchSpace.parse(
+            {"hidden": "8/16", "epochs": "3", "train_samples": "500", "validation_split": "0.2"}
+        )
+    )
     # ThresholdPruner: any val_loss above 0 is "behind", so the trial stops after its first epoch
     study = optuna.create_study(pruner=optuna.pruners.ThresholdPruner(upper=0.0))
     study.optimize(lambda t: run_trial(t, config, "p"), n_trials=1)
@@ -181,10 +210,33 @@ def _study_runs(name: str) -> list:
 def test_a_tiny_search_with_two_workers_records_each_trial_once(tmp_path):
     storage = str(tmp_path / "study.journal")
     out = subprocess.run(
-        [sys.executable, "-m", "kpgui", "search", *TINY, "--hidden", "8/16", "--lr", "1e-3..1e-2:log",
-         "--trials", "2", "--workers", "2", "--storage", storage, "--study", "tiny", "--json",
-         "--out", str(tmp_path / "best.keras")],
-        capture_output=True, text=True, env=_env(), timeout=120)
+        [
+            sys.executable,
+            "-m",
+            "kpgui",
+            "search",
+            *TINY,
+            "--hidden",
+            "8/16",
+            "--lr",
+            "1e-3..1e-2:log",
+            "--trials",
+            "2",
+            "--workers",
+            "2",
+            "--storage",
+            storage,
+            "--study",
+            "tiny",
+            "--json",
+            "--out",
+            str(tmp_path / "best.keras"),
+        ],
+        capture_output=True,
+        text=True,
+        env=_env(),
+        timeout=120,
+    )
     assert out.returncode == 0, out.stderr
     result = json.loads(out.stdout)
     trials = result["trials"]
@@ -221,10 +273,27 @@ def test_a_killed_worker_leaves_the_study_consistent_and_a_joining_machine_finis
     storage = str(tmp_path / "study.journal")
     common = ["--storage", storage, "--study", "shared", "--json"]
     first = subprocess.Popen(
-        [sys.executable, "-m", "kpgui", "search", *TINY, "--hidden", "8/16", "--trials", "3",
-         "--workers", "1", *common], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        env=_env())
+        [
+            sys.executable,
+            "-m",
+            "kpgui",
+            "search",
+            *TINY,
+            "--hidden",
+            "8/16",
+            "--trials",
+            "3",
+            "--workers",
+            "1",
+            *common,
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=_env(),
+    )
     try:
+
         def running_trial():
             try:
                 study = optuna.load_study(study_name="shared", storage=open_storage(storage))
@@ -234,8 +303,13 @@ def test_a_killed_worker_leaves_the_study_consistent_and_a_joining_machine_finis
             return running[0] if running and "pid" in running[0].user_attrs else None
 
         victim = _wait_for(running_trial, 60, "the first worker's trial")
-        joiner = subprocess.Popen([sys.executable, "-m", "kpgui", "search", "--join", *common],
-                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env())
+        joiner = subprocess.Popen(
+            [sys.executable, "-m", "kpgui", "search", "--join", *common],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=_env(),
+        )
         os.kill(victim.user_attrs["pid"], signal.SIGKILL)  # the worker dies mid-trial
         first_out, first_err = first.communicate(timeout=60)
         join_out, join_err = joiner.communicate(timeout=90)

@@ -13,8 +13,9 @@ from kpgui.core.state import AppState, Comparison, CurrentModel, Drawing, Event,
 
 def _model(logits_bias: np.ndarray, card=None) -> Predictor:
     kernel = np.zeros((784, 10), np.float32)
-    return Predictor(layers=[DenseLayer(kernel, logits_bias.astype(np.float32), "softmax")],
-                     card=card or {}, name="fixed")
+    return Predictor(
+        layers=[DenseLayer(kernel, logits_bias.astype(np.float32), "softmax")], card=card or {}, name="fixed"
+    )
 
 
 def test_events_fire_in_order_and_a_failing_view_does_not_stop_the_others(monkeypatch):
@@ -76,12 +77,15 @@ def test_overlays_and_messages():
     assert said == ["hello"]
 
 
-@pytest.mark.parametrize("mnist, personal, enough, keep", [
-    ((0.99, 0.99), (None, None), False, True),   # same accuracy: not worse
-    ((0.99, 0.93), (None, None), False, False),  # worse on MNIST
-    ((0.99, 0.99), (0.8, 0.6), True, False),     # worse on enough of the person's digits
-    ((0.99, 0.99), (0.8, 0.6), False, True),     # too few digits to count against it
-    ((0.99, 0.992), (0.8, 0.95), True, True),
-])
+@pytest.mark.parametrize(
+    "mnist, personal, enough, keep",
+    [
+        ((0.99, 0.99), (None, None), False, True),  # same accuracy: not worse
+        ((0.99, 0.93), (None, None), False, False),  # worse on MNIST
+        ((0.99, 0.99), (0.8, 0.6), True, False),  # worse on enough of the person's digits
+        ((0.99, 0.99), (0.8, 0.6), False, True),  # too few digits to count against it
+        ((0.99, 0.992), (0.8, 0.95), True, True),
+    ],
+)
 def test_keep_is_suggested_only_when_the_candidate_is_not_worse(mnist, personal, enough, keep):
     assert Comparison(mnist, personal, 40, enough).candidate_not_worse is keep

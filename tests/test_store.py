@@ -20,9 +20,15 @@ from kpgui.core.training import TrainingResult
 def _result(acc: float = 0.91, hidden=(64, 32)) -> TrainingResult:
     return TrainingResult(
         spec=ModelSpec(hidden=hidden, epochs=3, optimizer="adam", learning_rate=0.002),
-        model=None, history={"loss": [0.9, 0.5, 0.3], "accuracy": [0.7, 0.85, acc]},
-        status="finished", epochs_run=3, wall_time=12.5, train_samples=5400,
-        samples_per_second=1300.0, test_accuracy=acc, test_loss=0.31,
+        model=None,
+        history={"loss": [0.9, 0.5, 0.3], "accuracy": [0.7, 0.85, acc]},
+        status="finished",
+        epochs_run=3,
+        wall_time=12.5,
+        train_samples=5400,
+        samples_per_second=1300.0,
+        test_accuracy=acc,
+        test_loss=0.31,
         started_at="2026-11-22T10:00:00",
     )
 
@@ -51,8 +57,7 @@ def test_runs_persist_across_reopen_newest_first(db):
         assert [r.id for r in runs] == [second, first]
         r = store.get_run(first)
         assert r.name == "first" and r.kind == "train" and r.model_path == "/x/a.keras"
-        assert r.spec == ModelSpec(hidden=(64, 32), epochs=3, optimizer="adam",
-                                   learning_rate=0.002)
+        assert r.spec == ModelSpec(hidden=(64, 32), epochs=3, optimizer="adam", learning_rate=0.002)
         assert r.history == {"loss": [0.9, 0.5, 0.3], "accuracy": [0.7, 0.85, 0.9]}
         assert (r.test_accuracy, r.test_loss, r.wall_time, r.epochs_run) == (0.9, 0.31, 12.5, 3)
         assert r.status == "finished" and r.train_samples == 5400
@@ -99,13 +104,12 @@ def test_run_models_get_unique_names_and_reload(db, small_model_path):
         assert rec.name == "saved" and Path(rec.model_path) == first
     loaded = Predictor.load(first)
     x = np.random.default_rng(0).random((3, 784)).astype(np.float32)
-    np.testing.assert_allclose(loaded.predict(x), Predictor.load(small_model_path).predict(x),
-                               atol=1e-6)
+    np.testing.assert_allclose(loaded.predict(x), Predictor.load(small_model_path).predict(x), atol=1e-6)
+
 
 def test_samples_add_list_relabel_delete_counts(db):
     with Store(db) as store:
-        ids = [store.add_sample(d % 10, _strokes(d), 2.5 + d, (320, 240), _image(d))
-               for d in range(13)]
+        ids = [store.add_sample(d % 10, _strokes(d), 2.5 + d, (320, 240), _image(d)) for d in range(13)]
         counts = store.sample_counts()
         assert sorted(counts) == list(range(10))
         assert counts[0] == 2 and counts[1] == 2 and counts[2] == 2 and counts[3] == 1
@@ -133,9 +137,14 @@ def test_samples_add_list_relabel_delete_counts(db):
 
 @pytest.mark.parametrize(
     "label, image, message",
-    [(10, np.zeros((28, 28)), "0-9"), (-1, np.zeros((28, 28)), "0-9"),
-     (3.0, np.zeros((28, 28)), "whole number"), (3, np.zeros((28, 27)), "28x28"),
-     (3, np.full((28, 28), 2.0), "[0, 1]"), (3, np.full((28, 28), np.nan), "NaN")],
+    [
+        (10, np.zeros((28, 28)), "0-9"),
+        (-1, np.zeros((28, 28)), "0-9"),
+        (3.0, np.zeros((28, 28)), "whole number"),
+        (3, np.zeros((28, 27)), "28x28"),
+        (3, np.full((28, 28), 2.0), "[0, 1]"),
+        (3, np.full((28, 28), np.nan), "NaN"),
+    ],
 )
 def test_add_sample_validates(db, label, image, message):
     with Store(db) as store:
@@ -166,7 +175,11 @@ def test_export_import_round_trip_is_exact(db, tmp_path):
     assert len(copied) == len(original)
     for a, b in zip(original, copied, strict=True):
         assert (a.label, a.pen_width, a.canvas_size, a.created_at) == (
-            b.label, b.pen_width, b.canvas_size, b.created_at)
+            b.label,
+            b.pen_width,
+            b.canvas_size,
+            b.created_at,
+        )
         np.testing.assert_array_equal(a.image, b.image)
         assert len(a.strokes) == len(b.strokes)
         for sa, sb in zip(a.strokes, b.strokes, strict=True):
@@ -180,10 +193,14 @@ def _write_npz(path, **arrays):
 
 def _good_arrays(n=3):
     return dict(
-        format=np.array("kpgui-samples/1"), images=np.zeros((n, 28, 28), np.uint8),
-        labels=np.arange(n, dtype=np.uint8), pen_widths=np.ones(n, np.float32),
-        canvas_sizes=np.full((n, 2), 100, np.int32), stroke_counts=np.ones(n, np.int32),
-        stroke_lengths=np.full(n, 2, np.int32), points=np.zeros((2 * n, 2), np.float32),
+        format=np.array("kpgui-samples/1"),
+        images=np.zeros((n, 28, 28), np.uint8),
+        labels=np.arange(n, dtype=np.uint8),
+        pen_widths=np.ones(n, np.float32),
+        canvas_sizes=np.full((n, 2), 100, np.int32),
+        stroke_counts=np.ones(n, np.int32),
+        stroke_lengths=np.full(n, 2, np.int32),
+        points=np.zeros((2 * n, 2), np.float32),
     )
 
 

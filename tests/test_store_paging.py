@@ -57,12 +57,17 @@ def test_an_import_lets_a_digit_in_between_its_chunks(tmp_path, monkeypatch):
     n = 1000
     rng = np.random.default_rng(1)
     path = tmp_path / "many.npz"
-    write_samples_file(path, SampleBundle(
-        images=(rng.random((n, 28, 28)) > 0.8).astype(np.uint8) * 255,
-        labels=rng.integers(0, 10, n).astype(np.uint8),
-        strokes=[[rng.uniform(0, 300, (4, 2)).astype(np.float32)] for _ in range(n)],
-        pen_widths=np.full(n, 18.0, np.float32), canvas_sizes=np.full((n, 2), 400, np.int32),
-        created_at=["2026-01-01T00:00:00"] * n))
+    write_samples_file(
+        path,
+        SampleBundle(
+            images=(rng.random((n, 28, 28)) > 0.8).astype(np.uint8) * 255,
+            labels=rng.integers(0, 10, n).astype(np.uint8),
+            strokes=[[rng.uniform(0, 300, (4, 2)).astype(np.float32)] for _ in range(n)],
+            pen_widths=np.full(n, 18.0, np.float32),
+            canvas_sizes=np.full((n, 2), 400, np.int32),
+            created_at=["2026-01-01T00:00:00"] * n,
+        ),
+    )
     with Store(tmp_path / "s.sqlite3") as store:
         done = []
         worker = threading.Thread(target=lambda: done.append(store.import_samples(path)))

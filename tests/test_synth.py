@@ -268,8 +268,13 @@ def _reference_augment_batch(images):
     zeros = tf.zeros_like(m00)
     transforms = tf.stack([m00, m01, b0, m10, m11, b1, zeros, zeros], axis=1)
     x = tf.raw_ops.ImageProjectiveTransformV3(
-        images=x, transforms=transforms, output_shape=tf.constant([28, 28]), fill_value=0.0,
-        interpolation="BILINEAR", fill_mode="CONSTANT")
+        images=x,
+        transforms=transforms,
+        output_shape=tf.constant([28, 28]),
+        fill_value=0.0,
+        interpolation="BILINEAR",
+        fill_mode="CONSTANT",
+    )
     amount = rnd(*THICKNESS_RANGE)[:, None, None, None]
     grown = tf.nn.max_pool2d(x, 3, 1, "SAME")
     thinned = -tf.nn.max_pool2d(-x, 3, 1, "SAME")
@@ -338,8 +343,13 @@ def test_bilinear_sampler_matches_tensorflows_affine_op(batch):
     t = [0.9, 0.1, 1.3, 0.05, 1.1, -0.7, 0.0, 0.0]
     mine = sample_bilinear(batch, t[0] * gx + t[1] * gy + t[2], t[3] * gx + t[4] * gy + t[5]).numpy()
     ref = tf.raw_ops.ImageProjectiveTransformV3(
-        images=batch[..., None], transforms=tf.constant([t] * len(batch)), output_shape=[28, 28],
-        fill_value=0.0, interpolation="BILINEAR", fill_mode="CONSTANT").numpy()[..., 0]
+        images=batch[..., None],
+        transforms=tf.constant([t] * len(batch)),
+        output_shape=[28, 28],
+        fill_value=0.0,
+        interpolation="BILINEAR",
+        fill_mode="CONSTANT",
+    ).numpy()[..., 0]
     assert np.abs(mine - ref).max() < 1e-5
 
 

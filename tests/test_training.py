@@ -44,8 +44,15 @@ def test_default_spec_is_the_classic_network():
 
 
 def test_spec_validation_names_the_field():
-    errs = ModelSpec(hidden=(0,), dropout=1.5, optimizer="lbfgs", epochs=0, learning_rate=-1,
-                     patience=2, validation_split=0.0).errors()
+    errs = ModelSpec(
+        hidden=(0,),
+        dropout=1.5,
+        optimizer="lbfgs",
+        epochs=0,
+        learning_rate=-1,
+        patience=2,
+        validation_split=0.0,
+    ).errors()
     assert set(errs) == {"hidden", "dropout", "optimizer", "epochs", "learning_rate", "patience"}
     with pytest.raises(ValueError, match="dropout"):
         ModelSpec(dropout=2).validate()
@@ -76,8 +83,7 @@ def test_short_run_learns_mnist_and_reports_every_batch(mnist):
 @pytest.mark.slow
 def test_augmented_run_trains_too(mnist):
     x, y, xt, yt = mnist
-    spec = ModelSpec(hidden=(128,), epochs=2, batch_size=32, augment=True, validation_split=0.0,
-                     seed=0)
+    spec = ModelSpec(hidden=(128,), epochs=2, batch_size=32, augment=True, validation_split=0.0, seed=0)
     result = Trainer(spec, data=(x[:6000], y[:6000], xt[:1000], yt[:1000])).run()
     assert result.test_accuracy >= 0.85
 
@@ -86,8 +92,7 @@ def test_augmented_run_trains_too(mnist):
 def test_stop_from_another_thread_ends_after_the_current_batch(mnist):
     x, y, xt, yt = mnist
     rec = Recorder()
-    trainer = Trainer(ModelSpec(hidden=(64,), epochs=5), rec, data=(x[:20000], y[:20000], xt[:500],
-                                                                     yt[:500]))
+    trainer = Trainer(ModelSpec(hidden=(64,), epochs=5), rec, data=(x[:20000], y[:20000], xt[:500], yt[:500]))
     box = {}
     worker = threading.Thread(target=lambda: box.setdefault("r", trainer.run()))
     worker.start()
@@ -114,8 +119,15 @@ def test_a_diverging_run_stops_at_once_and_says_where(mnist):
     from kpgui.core.training import DIVERGED
 
     x, y, xt, yt = mnist
-    spec = ModelSpec(hidden=(64, 64), optimizer="sgd", learning_rate=10.0, activation="elu",
-                     epochs=3, validation_split=0.1, seed=0)  # seeded: see test_cli's twin
+    spec = ModelSpec(
+        hidden=(64, 64),
+        optimizer="sgd",
+        learning_rate=10.0,
+        activation="elu",
+        epochs=3,
+        validation_split=0.1,
+        seed=0,
+    )  # seeded: see test_cli's twin
     rec = Recorder()
     result = Trainer(spec, rec, data=(x[:6000], y[:6000], xt[:500], yt[:500])).run()
     assert result.status == DIVERGED and not result.usable
@@ -143,8 +155,9 @@ def test_early_stopping_restores_the_best_weights(mnist):
     import keras
 
     x, y, xt, yt = mnist
-    spec = ModelSpec(hidden=(256, 256), epochs=60, validation_split=0.5, patience=2,
-                     train_samples=400, seed=2)
+    spec = ModelSpec(
+        hidden=(256, 256), epochs=60, validation_split=0.5, patience=2, train_samples=400, seed=2
+    )
     result = Trainer(spec, data=(x, y, xt[:500], yt[:500])).run()
     assert result.status == EARLY_STOPPED and result.epochs_run < 60
     val_x = x[200:400].reshape(-1, 784).astype(np.float32) / 255.0

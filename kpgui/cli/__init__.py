@@ -109,8 +109,7 @@ def main(argv: list[str] | None = None) -> int:
             raise
         from kpgui.core.errors import one_line
 
-        print(f"kpgui {args.command}: {printable(one_line(exc, args.command.capitalize()))}",
-              file=sys.stderr)
+        print(f"kpgui {args.command}: {printable(one_line(exc, args.command.capitalize()))}", file=sys.stderr)
         return 2
 
 

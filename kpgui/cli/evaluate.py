@@ -6,8 +6,11 @@ import argparse
 
 
 def register(sub) -> None:
-    p = sub.add_parser("evaluate", help="test accuracy and confusion matrix on MNIST",
-                       description="Evaluate a model on the 10 000 MNIST test images.")
+    p = sub.add_parser(
+        "evaluate",
+        help="test accuracy and confusion matrix on MNIST",
+        description="Evaluate a model on the 10 000 MNIST test images.",
+    )
     p.add_argument("--model", metavar="PATH", help="a .keras model (default: the shipped one)")
     p.add_argument("--data", metavar="PATH", help="mnist.npz to use (default: $KPGUI_MNIST, Keras cache)")
     p.set_defaults(run=run)
@@ -22,7 +25,9 @@ def run(args: argparse.Namespace) -> int:
     _, _, x_test, y_test = load_mnist(args.data)
     ev = evaluate(predictor, x_test, y_test)
     print(f"model: {predictor.path}  ({predictor.backend} forward pass)")
-    print(f"test accuracy: {100 * ev.accuracy:.2f} % on {len(y_test)} images "
-          f"({int(ev.confusion.trace())} right, {len(y_test) - int(ev.confusion.trace())} wrong)")
+    print(
+        f"test accuracy: {100 * ev.accuracy:.2f} % on {len(y_test)} images "
+        f"({int(ev.confusion.trace())} right, {len(y_test) - int(ev.confusion.trace())} wrong)"
+    )
     print(ev.format_confusion())
     return 0

@@ -5,11 +5,13 @@ from __future__ import annotations
 import os
 import sys
 
-QT_LIBRARIES = ("libegl1 libgl1 libfontconfig1 libfreetype6 libdbus-1-3 libglib2.0-0 libx11-6 "
-                "libx11-xcb1 libxkbcommon0 libxkbcommon-x11-0 libxcb1 libxcb-cursor0 "
-                "libxcb-icccm4 libxcb-image0 libxcb-keysyms1 libxcb-randr0 libxcb-render0 "
-                "libxcb-render-util0 libxcb-shape0 libxcb-shm0 libxcb-sync1 libxcb-util1 "
-                "libxcb-xfixes0 libxcb-xinerama0 libxcb-xkb1")
+QT_LIBRARIES = (
+    "libegl1 libgl1 libfontconfig1 libfreetype6 libdbus-1-3 libglib2.0-0 libx11-6 "
+    "libx11-xcb1 libxkbcommon0 libxkbcommon-x11-0 libxcb1 libxcb-cursor0 "
+    "libxcb-icccm4 libxcb-image0 libxcb-keysyms1 libxcb-randr0 libxcb-render0 "
+    "libxcb-render-util0 libxcb-shape0 libxcb-shm0 libxcb-sync1 libxcb-util1 "
+    "libxcb-xfixes0 libxcb-xinerama0 libxcb-xkb1"
+)
 
 
 def xcb_problem() -> str | None:
@@ -40,9 +42,12 @@ def xcb_problem() -> str | None:
 def launch() -> int:
     missing = xcb_problem()
     if missing:
-        print(f"kpgui: the window cannot open: Qt's X11 support needs {missing}, which is not "
-              f"installed. On Debian/Ubuntu: sudo apt-get install {QT_LIBRARIES}. "
-              "(`kpgui train`, `predict` and `evaluate` work without the window.)", file=sys.stderr)
+        print(
+            f"kpgui: the window cannot open: Qt's X11 support needs {missing}, which is not "
+            f"installed. On Debian/Ubuntu: sudo apt-get install {QT_LIBRARIES}. "
+            "(`kpgui train`, `predict` and `evaluate` work without the window.)",
+            file=sys.stderr,
+        )
         return 1
     try:
         from kpgui.ui.app import run_app

@@ -13,14 +13,20 @@ import sys
 
 
 def register(sub) -> None:
-    p = sub.add_parser("predict", help="read digits from image files",
-                       description="Print the digit each picture shows and how sure the model is "
-                       "(or 'not sure' with its two best guesses).")
+    p = sub.add_parser(
+        "predict",
+        help="read digits from image files",
+        description="Print the digit each picture shows and how sure the model is "
+        "(or 'not sure' with its two best guesses).",
+    )
     p.add_argument("images", nargs="+", metavar="IMAGE", help="PNG/JPEG/BMP/GIF/TIFF or .npy files")
     p.add_argument("--model", metavar="PATH", help="a .keras model (default: the shipped one)")
-    p.add_argument("--ink", choices=("auto", "light", "dark"), default="auto",
-                   help="light digit on dark (like MNIST), dark ink on paper, or auto "
-                   "(default: auto)")
+    p.add_argument(
+        "--ink",
+        choices=("auto", "light", "dark"),
+        default="auto",
+        help="light digit on dark (like MNIST), dark ink on paper, or auto (default: auto)",
+    )
     p.set_defaults(run=run)
 
 
@@ -39,8 +45,7 @@ def run(args: argparse.Namespace) -> int:
         try:
             pieces = split_picture(read_image(path), ink=args.ink)
         except Exception as exc:  # noqa: BLE001 - one line per bad file, then the next one
-            print(f"{name}: error: {printable(one_line(exc, 'Reading the picture'))}",
-                  file=sys.stderr)
+            print(f"{name}: error: {printable(one_line(exc, 'Reading the picture'))}", file=sys.stderr)
             failed += 1
             continue
         if not pieces or not pieces[0].image.any():
@@ -48,14 +53,18 @@ def run(args: argparse.Namespace) -> int:
             continue
         number = read_number(pieces, predictor, calibration)
         if len(number.readings) > 1:
-            each = ", ".join(f"{r.digit} {100 * r.confidence:.0f} %" if r.sure else
-                             f"not sure: {r.digit} or {r.runner_up}" for r in number.readings)
+            each = ", ".join(
+                f"{r.digit} {100 * r.confidence:.0f} %" if r.sure else f"not sure: {r.digit} or {r.runner_up}"
+                for r in number.readings
+            )
             print(f"{name}: {number.text} ({each})")
             continue
         r = read(predictor.predict_one(pieces[0].image), calibration)
         if r.sure:
             print(f"{name}: {r.digit} ({100 * r.confidence:.1f} %)")
         else:
-            print(f"{name}: not sure — {r.digit} ({100 * r.confidence:.0f} %) or {r.runner_up} "
-                  f"({100 * r.probabilities[r.runner_up]:.0f} %)?")
+            print(
+                f"{name}: not sure — {r.digit} ({100 * r.confidence:.0f} %) or {r.runner_up} "
+                f"({100 * r.probabilities[r.runner_up]:.0f} %)?"
+            )
     return 2 if failed else 0

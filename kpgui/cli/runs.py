@@ -11,22 +11,38 @@ from kpgui.core.errors import printable
 
 def register(sub) -> None:
     p = sub.add_parser(
-        "runs", help="list past training runs (or delete one)",
-        description="List the training runs kept in kpgui's database, newest first.")
-    p.add_argument("--delete", metavar="ID", type=int,
-                   help="forget run ID (and its model file, if kpgui saved it in its own folder)")
-    p.add_argument("--keep-files", action="store_true",
-                   help="with --delete: keep the run's model file")
+        "runs",
+        help="list past training runs (or delete one)",
+        description="List the training runs kept in kpgui's database, newest first.",
+    )
+    p.add_argument(
+        "--delete",
+        metavar="ID",
+        type=int,
+        help="forget run ID (and its model file, if kpgui saved it in its own folder)",
+    )
+    p.add_argument("--keep-files", action="store_true", help="with --delete: keep the run's model file")
     p.add_argument("--json", action="store_true", help="print the runs as JSON")
-    p.add_argument("--logs", metavar="ID", type=int,
-                   help="where run ID's logs are (CSV history, TensorBoard events) and how to "
-                   "open them")
-    p.add_argument("--code", metavar="ID", type=int,
-                   help="print run ID as a plain, runnable Keras script (data, model, compile, "
-                   "fit); save it with `kpgui runs --code ID > run.py`")
-    p.add_argument("--stats", metavar="ID", type=int,
-                   help="print run ID's per-layer training numbers: gradient norm, update/weight "
-                   "ratio and dead ReLU share on a fixed probe batch (with --json: as JSON)")
+    p.add_argument(
+        "--logs",
+        metavar="ID",
+        type=int,
+        help="where run ID's logs are (CSV history, TensorBoard events) and how to open them",
+    )
+    p.add_argument(
+        "--code",
+        metavar="ID",
+        type=int,
+        help="print run ID as a plain, runnable Keras script (data, model, compile, "
+        "fit); save it with `kpgui runs --code ID > run.py`",
+    )
+    p.add_argument(
+        "--stats",
+        metavar="ID",
+        type=int,
+        help="print run ID's per-layer training numbers: gradient norm, update/weight "
+        "ratio and dead ReLU share on a fixed probe batch (with --json: as JSON)",
+    )
     p.set_defaults(run=run)
 
 
@@ -59,29 +75,46 @@ def table(records: list) -> str:
     head = ("id", "date", "run", "status", "epochs", "test acc", "time", "settings")
     rows = [head]
     for r in records:
-        rows.append((
-            str(r.id), (r.created_at or "").replace("T", " ")[:16], labels.get(r.id, r.title),
-            r.status or "-", "-" if r.epochs_run is None else str(r.epochs_run),
-            _pct(r.test_accuracy), _time(r.wall_time),
-            ("fine-tune: " if r.kind == "finetune" else "") + settings_text(r.spec),
-        ))
+        rows.append(
+            (
+                str(r.id),
+                (r.created_at or "").replace("T", " ")[:16],
+                labels.get(r.id, r.title),
+                r.status or "-",
+                "-" if r.epochs_run is None else str(r.epochs_run),
+                _pct(r.test_accuracy),
+                _time(r.wall_time),
+                ("fine-tune: " if r.kind == "finetune" else "") + settings_text(r.spec),
+            )
+        )
     rows = [tuple(printable(c) for c in row) for row in rows]  # a name with "\n" or ESC
     widths = [max(len(row[i]) for row in rows) for i in range(len(head))]
     right = {0, 4, 5, 6}
     return "\n".join(
-        "  ".join(c.rjust(w) if i in right else c.ljust(w)
-                  for i, (c, w) in enumerate(zip(row, widths, strict=True))).rstrip()
+        "  ".join(
+            c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(row, widths, strict=True))
+        ).rstrip()
         for row in rows
     )
 
 
 def _as_dict(r) -> dict:
     return {
-        "id": r.id, "name": r.name, "kind": r.kind, "created_at": r.created_at,
-        "started_at": r.started_at, "spec": r.spec.to_dict(), "test_accuracy": r.test_accuracy,
-        "test_loss": r.test_loss, "wall_time": r.wall_time, "epochs_run": r.epochs_run,
-        "status": r.status, "train_samples": r.train_samples, "model_path": r.model_path,
-        "history": r.history, "notes": r.notes,
+        "id": r.id,
+        "name": r.name,
+        "kind": r.kind,
+        "created_at": r.created_at,
+        "started_at": r.started_at,
+        "spec": r.spec.to_dict(),
+        "test_accuracy": r.test_accuracy,
+        "test_loss": r.test_loss,
+        "wall_time": r.wall_time,
+        "epochs_run": r.epochs_run,
+        "status": r.status,
+        "train_samples": r.train_samples,
+        "model_path": r.model_path,
+        "history": r.history,
+        "notes": r.notes,
     }
 
 
@@ -99,8 +132,10 @@ def _logs(store, run_id: int) -> int:
     print(f"run {run_id}: {printable(folder)}")
     print("  history.csv       every epoch's loss and accuracy (Keras CSVLogger)")
     print("  tensorboard/      events for TensorBoard (Keras TensorBoard callback)")
-    print("  layer_stats.csv   per-layer gradient norm, update/weight ratio, dead ReLUs "
-          "(also tensorboard/layers)")
+    print(
+        "  layer_stats.csv   per-layer gradient norm, update/weight ratio, dead ReLUs "
+        "(also tensorboard/layers)"
+    )
     print(f"all runs in TensorBoard: tensorboard --logdir {runs_dir()}")
     return 0
 
@@ -128,15 +163,18 @@ def _stats(store, run_id: int, as_json: bool) -> int:
     data = store.layer_stats(run_id)
     history = LayerHistory.from_dict(data)
     if not len(history):
-        raise CliError(f"run {run_id} has no layer statistics (it was recorded before kpgui "
-                       "measured them, or its network is not a dense one)")
+        raise CliError(
+            f"run {run_id} has no layer statistics (it was recorded before kpgui "
+            "measured them, or its network is not a dense one)"
+        )
     if as_json:
         print(to_json(data))
         return 0
     print(f"run {run_id} ({record.title}): each layer on a fixed probe batch of training images")
     print("  gradient norm: size of the loss gradient for the layer's weights and biases")
-    print("  update/weight: how far the weights moved per batch, relative to their size "
-          "(healthy: about 1e-3)")
+    print(
+        "  update/weight: how far the weights moved per batch, relative to their size (healthy: about 1e-3)"
+    )
     print("  dead ReLUs: units that output 0 for every probe image (they no longer learn)")
     print(format_table(history))
     return 0
@@ -157,8 +195,7 @@ def run(args: argparse.Namespace) -> int:
                 record = store.get_run(args.delete)
                 store.delete_run(args.delete, delete_files=not args.keep_files)
             except KeyError:
-                raise CliError(f"there is no run with id {args.delete} "
-                               "(see `kpgui runs`)") from None
+                raise CliError(f"there is no run with id {args.delete} (see `kpgui runs`)") from None
             print(f"deleted run {record.id} ({printable(record.title)})")
             return 0
         if args.logs is not None:

@@ -9,16 +9,24 @@ from kpgui.core.words import count
 
 def register(sub) -> None:
     p = sub.add_parser(
-        "samples", help="your own drawn digits: counts, export, import",
+        "samples",
+        help="your own drawn digits: counts, export, import",
         description="Show how many of your own digits kpgui keeps, or move them between "
-        "computers as one .npz file. Without an action: the counts per digit.")
+        "computers as one .npz file. Without an action: the counts per digit.",
+    )
     actions = p.add_subparsers(dest="action", metavar="ACTION")
-    e = actions.add_parser("export", help="write all samples to FILE.npz",
-                           description="Write every sample (pictures, labels, strokes) to FILE.")
+    e = actions.add_parser(
+        "export",
+        help="write all samples to FILE.npz",
+        description="Write every sample (pictures, labels, strokes) to FILE.",
+    )
     e.add_argument("file", metavar="FILE.npz")
-    i = actions.add_parser("import", help="add the samples of FILE.npz",
-                           description="Add the samples of a file made by `kpgui samples export`. "
-                           "Samples already present are skipped; a bad file adds nothing.")
+    i = actions.add_parser(
+        "import",
+        help="add the samples of FILE.npz",
+        description="Add the samples of a file made by `kpgui samples export`. "
+        "Samples already present are skipped; a bad file adds nothing.",
+    )
     i.add_argument("file", metavar="FILE.npz")
     p.set_defaults(run=run)
 
@@ -41,8 +49,11 @@ def run(args: argparse.Namespace) -> int:
             else:
                 counts = store.sample_counts()
                 print("digit  " + " ".join(f"{d:>5}" for d in range(10)) + "  total")
-                print("count  " + " ".join(f"{counts[d]:>5}" for d in range(10))
-                      + f"  {sum(counts.values()):>5}")
+                print(
+                    "count  "
+                    + " ".join(f"{counts[d]:>5}" for d in range(10))
+                    + f"  {sum(counts.values()):>5}"
+                )
     except (StoreError, SampleFileError) as exc:
         raise CliError(str(exc)) from exc
     except OSError as exc:

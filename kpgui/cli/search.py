@@ -11,52 +11,98 @@ from typing import Any
 
 from kpgui.core.options import OPTIONS
 
-RANGE_HELP = ("Any training option takes a range: --lr 1e-4..1e-1:log (log-uniform), --epochs 2..10 "
-              "(whole numbers), --dropout 0..0.5, --optimizer adam/sgd or --batch-size 32/64/128 "
-              "(choices separated by '/'), --hidden 128/256/512,512 (each choice a whole layer "
-              "list: one layer of 128, one of 256, or two of 512). A plain value is used by every "
-              "trial.")
+RANGE_HELP = (
+    "Any training option takes a range: --lr 1e-4..1e-1:log (log-uniform), --epochs 2..10 "
+    "(whole numbers), --dropout 0..0.5, --optimizer adam/sgd or --batch-size 32/64/128 "
+    "(choices separated by '/'), --hidden 128/256/512,512 (each choice a whole layer "
+    "list: one layer of 128, one of 256, or two of 512). A plain value is used by every "
+    "trial."
+)
 
 
 def register(sub) -> None:
     p = sub.add_parser(
-        "search", help="search many settings at once for the best network (Optuna)",
+        "search",
+        help="search many settings at once for the best network (Optuna)",
         description="Try many settings of the network and its training together and keep the best "
         "(Optuna: TPE by default; trials behind the median after an epoch are stopped early). "
-        "Each trial is an ordinary run in kpgui's history, tagged with the study. " + RANGE_HELP +
-        " Several processes (--workers) and machines (--join with the same --storage and --study) "
-        "can share one study.")
+        "Each trial is an ordinary run in kpgui's history, tagged with the study. "
+        + RANGE_HELP
+        + " Several processes (--workers) and machines (--join with the same --storage and --study) "
+        "can share one study.",
+    )
     for opt in OPTIONS:
-        p.add_argument(opt.flag, dest=opt.name, metavar="RANGE", default=None,
-                       help=f"{opt.help} (default: {opt.format(opt.default)})")
+        p.add_argument(
+            opt.flag,
+            dest=opt.name,
+            metavar="RANGE",
+            default=None,
+            help=f"{opt.help} (default: {opt.format(opt.default)})",
+        )
     p.add_argument("--trials", type=int, default=20, help="how many trials the study runs (default: 20)")
-    p.add_argument("--workers", type=int, default=1,
-                   help="training processes on this machine taking trials from the study (default: 1)")
-    p.add_argument("--threads", type=int, default=None,
-                   help="threads per worker (default: the cores divided by the workers)")
-    p.add_argument("--storage", metavar="URL", default=None,
-                   help="where the study lives: a journal file path (on a shared disk for several "
-                   "machines) or a database URL such as postgresql://user:pw@host/db (default: a "
-                   "journal file in kpgui's data folder)")
-    p.add_argument("--study", metavar="NAME", default=None,
-                   help="the study's name (default: search-<date>-<time>); the same name resumes it")
-    p.add_argument("--join", action="store_true",
-                   help="help a running study as more workers: give only --storage and --study "
-                   "(the ranges come from the study)")
-    p.add_argument("--sampler", choices=("tpe", "random", "grid"), default="tpe",
-                   help="how trials are chosen: tpe (learns from earlier trials), random, or grid "
-                   "(every combination of '/' choices, like a sweep) (default: tpe)")
-    p.add_argument("--objective", choices=("val_loss", "val_accuracy"), default="val_loss",
-                   help="what 'best' means: the lowest validation loss or the highest validation "
-                   "accuracy after the last epoch (default: val_loss)")
-    p.add_argument("--pruner", choices=("median", "none"), default="median",
-                   help="median: stop a trial whose validation metric after an epoch is worse than "
-                   "the median of earlier trials at that epoch (after 5 trials); none: run every trial "
-                   "in full (default: median)")
-    p.add_argument("--out", metavar="PATH", default=None,
-                   help="save the best trial's model (and its card) here (default: only report it)")
-    p.add_argument("--data", metavar="PATH", default=None, help="MNIST .npz (default: $KPGUI_MNIST "
-                   "or the Keras cache)")
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="training processes on this machine taking trials from the study (default: 1)",
+    )
+    p.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="threads per worker (default: the cores divided by the workers)",
+    )
+    p.add_argument(
+        "--storage",
+        metavar="URL",
+        default=None,
+        help="where the study lives: a journal file path (on a shared disk for several "
+        "machines) or a database URL such as postgresql://user:pw@host/db (default: a "
+        "journal file in kpgui's data folder)",
+    )
+    p.add_argument(
+        "--study",
+        metavar="NAME",
+        default=None,
+        help="the study's name (default: search-<date>-<time>); the same name resumes it",
+    )
+    p.add_argument(
+        "--join",
+        action="store_true",
+        help="help a running study as more workers: give only --storage and --study "
+        "(the ranges come from the study)",
+    )
+    p.add_argument(
+        "--sampler",
+        choices=("tpe", "random", "grid"),
+        default="tpe",
+        help="how trials are chosen: tpe (learns from earlier trials), random, or grid "
+        "(every combination of '/' choices, like a sweep) (default: tpe)",
+    )
+    p.add_argument(
+        "--objective",
+        choices=("val_loss", "val_accuracy"),
+        default="val_loss",
+        help="what 'best' means: the lowest validation loss or the highest validation "
+        "accuracy after the last epoch (default: val_loss)",
+    )
+    p.add_argument(
+        "--pruner",
+        choices=("median", "none"),
+        default="median",
+        help="median: stop a trial whose validation metric after an epoch is worse than "
+        "the median of earlier trials at that epoch (after 5 trials); none: run every trial "
+        "in full (default: median)",
+    )
+    p.add_argument(
+        "--out",
+        metavar="PATH",
+        default=None,
+        help="save the best trial's model (and its card) here (default: only report it)",
+    )
+    p.add_argument(
+        "--data", metavar="PATH", default=None, help="MNIST .npz (default: $KPGUI_MNIST or the Keras cache)"
+    )
     p.add_argument("--json", action="store_true", help="print the result as JSON (no live table)")
     p.set_defaults(run=run)
 
@@ -96,8 +142,13 @@ def _table(rows: list[dict], config: Any, name: str, best: dict | None) -> Any:
     for r in rows:
         metric = r["value"] if r["value"] is not None else r["metric"]
         state = r["state"] + (" *" if best and r["trial"] == best["trial"] else "")
-        table.add_row(str(r["trial"]), state, "" if r["epoch"] is None else str(r["epoch"]),
-                      "" if metric is None else f"{metric:.4f}", params_text(r["params"]))
+        table.add_row(
+            str(r["trial"]),
+            state,
+            "" if r["epoch"] is None else str(r["epoch"]),
+            "" if metric is None else f"{metric:.4f}",
+            params_text(r["params"]),
+        )
     return table
 
 
@@ -133,9 +184,13 @@ def run(args: argparse.Namespace) -> int:
     load_mnist(args.data)  # a missing MNIST fails now, not in every worker
     where = args.storage or search.default_storage()
     say = sys.stderr if args.json else sys.stdout
-    print(f"study {name} in {where}: {config.space.describe()}; {config.trials} trials, "
-          f"{args.workers} worker(s). Other machines join with: kpgui search --join --storage "
-          f"{where} --study {name}", file=say, flush=True)
+    print(
+        f"study {name} in {where}: {config.space.describe()}; {config.trials} trials, "
+        f"{args.workers} worker(s). Other machines join with: kpgui search --join --storage "
+        f"{where} --study {name}",
+        file=say,
+        flush=True,
+    )
     workers = search.SearchRun(args.storage, name, args.workers, args.data, args.threads)
     live = None
     if not args.json and sys.stdout.isatty():
@@ -163,8 +218,11 @@ def run(args: argparse.Namespace) -> int:
             workers.wait(study, poll)
         except KeyboardInterrupt:
             interrupted = True
-            print("stopping: running trials end after their current batch (Ctrl-C again kills them)",
-                  file=sys.stderr, flush=True)
+            print(
+                "stopping: running trials end after their current batch (Ctrl-C again kills them)",
+                file=sys.stderr,
+                flush=True,
+            )
             workers.stop()
             try:
                 workers.wait(study, poll)
@@ -192,17 +250,41 @@ def _finish(args, study, config, name: str, workers, interrupted: bool) -> int:
         if path and os.path.isfile(path):
             from kpgui.core.saving import copy_model
 
-            saved = str(copy_model(path, args.out, search={
-                "study": name, "trial": best["trial"], "objective": config.objective,
-                "value": best["value"], "params": best["params"]}))
+            saved = str(
+                copy_model(
+                    path,
+                    args.out,
+                    search={
+                        "study": name,
+                        "trial": best["trial"],
+                        "objective": config.objective,
+                        "value": best["value"],
+                        "params": best["params"],
+                    },
+                )
+            )
         else:
-            problem = (f"the best trial's model is not on this machine (trained on "
-                       f"{best.get('host')}: {path}); copy it from there")
+            problem = (
+                f"the best trial's model is not on this machine (trained on "
+                f"{best.get('host')}: {path}); copy it from there"
+            )
     if args.json:
-        print(json.dumps({"study": name, "storage": args.storage or search.default_storage(),
-                          "objective": config.objective, "sampler": config.sampler,
-                          "interrupted": interrupted, "trials": rows, "best": best, "out": saved,
-                          "failed_workers_trials": workers.orphans}, default=str))
+        print(
+            json.dumps(
+                {
+                    "study": name,
+                    "storage": args.storage or search.default_storage(),
+                    "objective": config.objective,
+                    "sampler": config.sampler,
+                    "interrupted": interrupted,
+                    "trials": rows,
+                    "best": best,
+                    "out": saved,
+                    "failed_workers_trials": workers.orphans,
+                },
+                default=str,
+            )
+        )
     else:
         counts: dict[str, int] = {}
         for r in rows:
@@ -212,15 +294,19 @@ def _finish(args, study, config, name: str, workers, interrupted: bool) -> int:
             value = best["value"]
             acc = best.get("test_accuracy")
             acc_text = "" if acc is None or not math.isfinite(acc) else f", test accuracy {100 * acc:.2f} %"
-            print(f"best: trial {best['trial']}, {config.objective} {value:.4f}{acc_text}: "
-                  f"{search.params_text(best['params'])} (run {best.get('run_id')} in kpgui runs)")
+            print(
+                f"best: trial {best['trial']}, {config.objective} {value:.4f}{acc_text}: "
+                f"{search.params_text(best['params'])} (run {best.get('run_id')} in kpgui runs)"
+            )
             print(f"saved {saved} and its card" if saved else f"model: {best.get('model_path')}")
     crashed = [p.exitcode for p in workers.processes if p.exitcode not in (0, None)]
     if crashed and not interrupted:
         from kpgui.core.paths import log_path
 
-        problem = problem or (f"{len(crashed)} worker(s) ended with an error (exit code "
-                              f"{crashed[0]}); their messages are in {log_path('search-worker.log')}")
+        problem = problem or (
+            f"{len(crashed)} worker(s) ended with an error (exit code "
+            f"{crashed[0]}); their messages are in {log_path('search-worker.log')}"
+        )
     if problem:
         print(f"kpgui search: {problem}", file=sys.stderr)
     if interrupted:

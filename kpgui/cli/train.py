@@ -44,40 +44,75 @@ def _argument_type(opt: Option):
 
 def register(sub) -> None:
     p = sub.add_parser(
-        "train", help="train a network on MNIST and save it",
+        "train",
+        help="train a network on MNIST and save it",
         description="Train a dense network on MNIST, print progress, save the model and its "
         "model card, and record the run in kpgui's history (the window's History tab). Give one "
         "option several values to run a sweep: --lr 0.5,0.05,0.005 (hidden layers: "
         "--hidden 32/64/128,128); each value is its own run, a table compares them, and the "
-        "best (lowest validation loss) is saved to --out.")
+        "best (lowest validation loss) is saved to --out.",
+    )
     for opt in OPTIONS:
         if opt.kind is bool:
-            p.add_argument(opt.flag, dest=opt.name, action=argparse.BooleanOptionalAction,
-                           default=opt.default, help=opt.help_text())
+            p.add_argument(
+                opt.flag,
+                dest=opt.name,
+                action=argparse.BooleanOptionalAction,
+                default=opt.default,
+                help=opt.help_text(),
+            )
         else:
-            p.add_argument(opt.flag, dest=opt.name, type=_argument_type(opt), default=opt.default,
-                           metavar="NAME" if opt.kind is str else "N" if opt.kind is int else
-                           "X" if opt.kind is float else "512,512", help=opt.help_text())
+            p.add_argument(
+                opt.flag,
+                dest=opt.name,
+                type=_argument_type(opt),
+                default=opt.default,
+                metavar="NAME"
+                if opt.kind is str
+                else "N"
+                if opt.kind is int
+                else "X"
+                if opt.kind is float
+                else "512,512",
+                help=opt.help_text(),
+            )
     from kpgui.core.backends import AUTO, CHOICES, HELP
 
-    p.add_argument("--backend", choices=CHOICES, default=AUTO, type=str.lower,
-                   help=f"{HELP} (default: {AUTO})")
-    p.add_argument("--data", metavar="PATH", default=None,
-                   help="mnist.npz to use (default: $KPGUI_MNIST, then the Keras cache, then a "
-                   "download)")
-    p.add_argument("--out", metavar="PATH", default="model.keras",
-                   help="where to save the model; its card goes beside it as .json "
-                   "(default: model.keras)")
-    p.add_argument("--continue", dest="continue_from", metavar="MODEL", default=None,
-                   help="go on training this .keras model (the window's Model → Continue "
-                   "training); its hidden layers must match --hidden (default: a new network)")
-    p.add_argument("--force", action="store_true",
-                   help="let --out replace a .json beside it that is not a model card "
-                   "(default: refuse, naming the file)")
-    p.add_argument("--name", default=None, help="a name for the run in the history "
-                   "(default: named by its settings)")
-    p.add_argument("--no-history", action="store_true",
-                   help="do not record the run in the history (default: recorded)")
+    p.add_argument(
+        "--backend", choices=CHOICES, default=AUTO, type=str.lower, help=f"{HELP} (default: {AUTO})"
+    )
+    p.add_argument(
+        "--data",
+        metavar="PATH",
+        default=None,
+        help="mnist.npz to use (default: $KPGUI_MNIST, then the Keras cache, then a download)",
+    )
+    p.add_argument(
+        "--out",
+        metavar="PATH",
+        default="model.keras",
+        help="where to save the model; its card goes beside it as .json (default: model.keras)",
+    )
+    p.add_argument(
+        "--continue",
+        dest="continue_from",
+        metavar="MODEL",
+        default=None,
+        help="go on training this .keras model (the window's Model → Continue "
+        "training); its hidden layers must match --hidden (default: a new network)",
+    )
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="let --out replace a .json beside it that is not a model card "
+        "(default: refuse, naming the file)",
+    )
+    p.add_argument(
+        "--name", default=None, help="a name for the run in the history (default: named by its settings)"
+    )
+    p.add_argument(
+        "--no-history", action="store_true", help="do not record the run in the history (default: recorded)"
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bar (default: shown)")
     p.set_defaults(run=run)
 
@@ -108,26 +143,37 @@ class Progress:
         from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
         on = f" on {s.device}" if s.device else ""
-        self.console.print(f"Training {s.spec.describe()} on {s.train_samples:,} images "
-                           f"({s.val_samples:,} for validation){on}")
-        self.bar = Progress(TextColumn("{task.description}"), BarColumn(),
-                            TextColumn("{task.fields[metrics]}"), TimeRemainingColumn(),
-                            console=self.console, transient=True)
+        self.console.print(
+            f"Training {s.spec.describe()} on {s.train_samples:,} images "
+            f"({s.val_samples:,} for validation){on}"
+        )
+        self.bar = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            TextColumn("{task.fields[metrics]}"),
+            TimeRemainingColumn(),
+            console=self.console,
+            transient=True,
+        )
         self.task = self.bar.add_task("epoch 1", total=s.epochs * s.steps_per_epoch, metrics="")
         self.bar.start()
 
     def on_batch(self, u) -> None:
         if self.bar is not None:
-            self.bar.update(self.task, completed=(u.epoch - 1) * u.steps + u.step,
-                            description=f"epoch {u.epoch}/{u.epochs}",
-                            metrics=f"loss {u.mean_loss:.4f} acc {u.mean_accuracy:.4f}")
+            self.bar.update(
+                self.task,
+                completed=(u.epoch - 1) * u.steps + u.step,
+                description=f"epoch {u.epoch}/{u.epochs}",
+                metrics=f"loss {u.mean_loss:.4f} acc {u.mean_accuracy:.4f}",
+            )
 
     def on_epoch(self, u) -> None:
         if self.quiet:
             return
         val = "" if u.val_loss is None else f" val_loss {u.val_loss:.4f} val_acc {u.val_accuracy:.4f}"
-        self.console.print(f"epoch {u.epoch}/{u.epochs} loss {u.loss:.4f} acc {u.accuracy:.4f}"
-                           f"{val} ({u.elapsed:.0f} s)")
+        self.console.print(
+            f"epoch {u.epoch}/{u.epochs} loss {u.loss:.4f} acc {u.accuracy:.4f}{val} ({u.elapsed:.0f} s)"
+        )
 
     def close(self) -> None:
         if self.bar is not None:
@@ -157,11 +203,24 @@ def _sweep_table(sweep, outcomes, best) -> str:
     rows = [head]
     for i, (value, o) in enumerate(zip(sweep.values, outcomes, strict=True)):
         n = final_numbers(o)
-        rows.append((sweep.label(value) + (" *" if i == best else ""), o.status, n["loss"],
-                     n["val_loss"], n["val_accuracy"], n["test_accuracy"], f"{o.wall_time:.0f} s"))
+        rows.append(
+            (
+                sweep.label(value) + (" *" if i == best else ""),
+                o.status,
+                n["loss"],
+                n["val_loss"],
+                n["val_accuracy"],
+                n["test_accuracy"],
+                f"{o.wall_time:.0f} s",
+            )
+        )
     widths = [max(len(r[c]) for r in rows) for c in range(len(head))]
-    return "\n".join("  ".join(c.ljust(w) if i == 0 else c.rjust(w)
-                               for i, (c, w) in enumerate(zip(r, widths, strict=True))) for r in rows)
+    return "\n".join(
+        "  ".join(
+            c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths, strict=True))
+        )
+        for r in rows
+    )
 
 
 def run_sweep(args, spec_values: dict, option: str, values: tuple) -> int:
@@ -176,15 +235,19 @@ def run_sweep(args, spec_values: dict, option: str, values: tuple) -> int:
     outcomes = []
     for i, (value, spec) in enumerate(zip(values, specs, strict=True)):
         print(f"[{i + 1}/{len(values)}] {sweep.label(value)}", file=sys.stderr, flush=True)
-        job = TrainJob(spec, data_path=args.data, name=args.name or sweep.label(value),
-                       record=not args.no_history, tags={"sweep": sweep.describe(), "sweep_index": i},
-                       backend=args.backend)
+        job = TrainJob(
+            spec,
+            data_path=args.data,
+            name=args.name or sweep.label(value),
+            record=not args.no_history,
+            tags={"sweep": sweep.describe(), "sweep_index": i},
+            backend=args.backend,
+        )
         outcomes.append(_train_one(job, args))
     best = best_index(outcomes)
     print(_sweep_table(sweep, outcomes, best))
     if best is None:
-        print("kpgui train: no run of the sweep finished usefully; no model was saved",
-              file=sys.stderr)
+        print("kpgui train: no run of the sweep finished usefully; no model was saved", file=sys.stderr)
         return 1
     path = copy_model(outcomes[best].model_path, args.out, force=args.force)
     print(f"best: {sweep.label(values[best])} (lowest validation loss); saved {path}")
@@ -202,12 +265,16 @@ def _continued_model(path: str, spec: ModelSpec) -> str:
     except (ModelLoadError, OSError) as exc:
         raise CliError(f"--continue: {exc}") from exc
     if start.layers is None:
-        raise CliError(f"--continue: {Path(path).name} is not a plain dense network; kpgui "
-                       "continues only the dense networks it trains")
+        raise CliError(
+            f"--continue: {Path(path).name} is not a plain dense network; kpgui "
+            "continues only the dense networks it trains"
+        )
     layers = tuple(layer.kernel.shape[1] for layer in start.layers[:-1])
     if layers != tuple(spec.hidden):
-        raise CliError(f"--continue: {Path(path).name} has hidden layers "
-                       f"{','.join(map(str, layers))}; give --hidden {','.join(map(str, layers))}")
+        raise CliError(
+            f"--continue: {Path(path).name} has hidden layers "
+            f"{','.join(map(str, layers))}; give --hidden {','.join(map(str, layers))}"
+        )
     return str(path)
 
 
@@ -226,8 +293,15 @@ def run(args: argparse.Namespace) -> int:
     errors = spec.errors()
     if errors:
         raise CliError("; ".join(errors.values()))
-    job = TrainJob(spec, data_path=args.data, out=args.out, name=args.name,
-                   record=not args.no_history, force=args.force, backend=args.backend)
+    job = TrainJob(
+        spec,
+        data_path=args.data,
+        out=args.out,
+        name=args.name,
+        record=not args.no_history,
+        force=args.force,
+        backend=args.backend,
+    )
     if args.continue_from:
         if swept:
             raise CliError("--continue trains one model further; it cannot be swept")
@@ -237,8 +311,7 @@ def run(args: argparse.Namespace) -> int:
         job.check()  # an unwritable --out (or a foreign .json there) fails now, not after training
     except (OSError, ValueError) as exc:
         text = exc.strerror if isinstance(exc, OSError) and exc.errno and exc.strerror else str(exc)
-        raise CliError(text + ("; or add --force to replace it" if "model card" in text else ""))\
-            from exc
+        raise CliError(text + ("; or add --force to replace it" if "model card" in text else "")) from exc
     from kpgui.core.data import load_mnist
 
     load_mnist(args.data)  # a missing or bad MNIST fails now, before TensorFlow is imported
@@ -253,24 +326,29 @@ def run(args: argparse.Namespace) -> int:
         return 1
     acc = "n/a" if outcome.test_accuracy is None else f"{100 * outcome.test_accuracy:.2f} %"
     on = f" on {outcome.device}" if outcome.device else ""
-    print(f"{outcome.status}: {count(outcome.epochs_run, 'epoch')} in {outcome.wall_time:.1f} s "
-          f"({outcome.samples_per_second:.0f} samples/s{on}); test accuracy {acc}")
+    print(
+        f"{outcome.status}: {count(outcome.epochs_run, 'epoch')} in {outcome.wall_time:.1f} s "
+        f"({outcome.samples_per_second:.0f} samples/s{on}); test accuracy {acc}"
+    )
     cal = outcome.calibration or {}
     if cal:
-        print(f"confidence calibrated: temperature {cal.get('temperature')}, 'not sure' below "
-              f"{100 * float(cal.get('threshold', 0.5)):.0f} %")
+        print(
+            f"confidence calibrated: temperature {cal.get('temperature')}, 'not sure' below "
+            f"{100 * float(cal.get('threshold', 0.5)):.0f} %"
+        )
     if outcome.out_path:
-        print(f"saved {outcome.out_path} and its card "
-              f"{outcome.out_path[:-len('.keras')] + '.json'}")
+        print(f"saved {outcome.out_path} and its card {outcome.out_path[: -len('.keras')] + '.json'}")
     if outcome.run_id is not None:
         print(f"recorded as run {outcome.run_id} (kpgui runs; the window's History tab)")
     elif outcome.record_error:
         print(f"kpgui train: {outcome.record_error}", file=sys.stderr)
     if outcome.out_error:
-        print(f"kpgui train: --out {args.out} was not written: {outcome.out_error} The model is "
-              f"kept at {outcome.model_path}"
-              + (f" (run {outcome.run_id} in the history)." if outcome.run_id is not None else "."),
-              file=sys.stderr)
+        print(
+            f"kpgui train: --out {args.out} was not written: {outcome.out_error} The model is "
+            f"kept at {outcome.model_path}"
+            + (f" (run {outcome.run_id} in the history)." if outcome.run_id is not None else "."),
+            file=sys.stderr,
+        )
         return 1
     return 0
 

@@ -29,8 +29,10 @@ from pathlib import Path
 
 TEMP_MARK = ".kpgui-tmp-"
 STALE_AFTER_S = 600.0  # a save writes continuously; ten quiet minutes mean its writer is gone
-_TEMP_NAME = re.compile(r"^\..*" + re.escape(TEMP_MARK) + r"(p(?P<pid>[0-9]{1,10})-)?[0-9a-f]{16}"
-                        r"(\.[^.]*)?$")
+_TEMP_NAME = re.compile(
+    r"^\..*" + re.escape(TEMP_MARK) + r"(p(?P<pid>[0-9]{1,10})-)?[0-9a-f]{16}"
+    r"(\.[^.]*)?$"
+)
 
 
 def temp_path_for(path: str | os.PathLike) -> Path:
@@ -202,8 +204,9 @@ def _put_back(p: Path, backup: Path | None) -> None:
         pass
 
 
-def clean_stale_temp_files(folder: str | os.PathLike, older_than_s: float = STALE_AFTER_S,
-                           only_for: str | os.PathLike | None = None) -> list[Path]:
+def clean_stale_temp_files(
+    folder: str | os.PathLike, older_than_s: float = STALE_AFTER_S, only_for: str | os.PathLike | None = None
+) -> list[Path]:
     """Remove atomic_write's leftover temporary files in `folder` whose writing process is gone
     (named in the file name) or that were not modified for `older_than_s` seconds (a save in
     progress keeps touching its file, so it is never one of them); with `only_for`, only the
@@ -225,12 +228,14 @@ def clean_stale_temp_files(folder: str | os.PathLike, older_than_s: float = STAL
     for entry in entries:
         name = entry.name
         if not is_temp_file_name(name) or (
-                prefix is not None and not (name.startswith(prefix) and name.endswith(suffix))):
+            prefix is not None and not (name.startswith(prefix) and name.endswith(suffix))
+        ):
             continue
         try:
             info = entry.stat(follow_symlinks=False)
             if not stat.S_ISREG(info.st_mode) or (
-                    now - info.st_mtime < older_than_s and not _writer_gone(name)):
+                now - info.st_mtime < older_than_s and not _writer_gone(name)
+            ):
                 continue
             os.unlink(entry.path)
             removed.append(Path(entry.path))

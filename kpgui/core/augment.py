@@ -48,7 +48,7 @@ def elastic_field(batch, alpha: float, sigma: float = ELASTIC_SIGMA, seed=None, 
         seed = [seed, 0]
     shape = tf.stack([batch, 2, size, size])
     noise = tf.random.stateless_uniform(shape, seed=tf.cast(seed, tf.int64), minval=-1.0, maxval=1.0)
-    g = tf.constant(_gaussian_matrix(sigma, size) * alpha ** 0.5)
+    g = tf.constant(_gaussian_matrix(sigma, size) * alpha**0.5)
     return tf.matmul(tf.matmul(g, noise), g, transpose_b=True)
 
 

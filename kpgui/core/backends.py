@@ -24,11 +24,13 @@ AUTO = "auto"
 BACKENDS = ("jax", "tensorflow", "torch")  # fastest first, as measured on a 2-core CPU
 CHOICES = (AUTO, *BACKENDS)
 NAMES = {"jax": "JAX", "tensorflow": "TensorFlow", "torch": "PyTorch", AUTO: "Fastest installed"}
-HELP = ("the Keras backend that trains: auto = the fastest installed (JAX, then TensorFlow, "
-        "then PyTorch)")
+HELP = "the Keras backend that trains: auto = the fastest installed (JAX, then TensorFlow, then PyTorch)"
 _PACKAGES = {"jax": ("jax", "jaxlib"), "tensorflow": ("tensorflow",), "torch": ("torch",)}
-_INSTALL = {"jax": "pip install 'jax[cpu]'", "tensorflow": "pip install tensorflow",
-            "torch": "pip install torch"}
+_INSTALL = {
+    "jax": "pip install 'jax[cpu]'",
+    "tensorflow": "pip install tensorflow",
+    "torch": "pip install torch",
+}
 
 
 class BackendError(ValueError):
@@ -58,8 +60,9 @@ def resolve(choice: str | None) -> str:
         return have[0]
     if choice not in have:
         others = f" (installed: {', '.join(have)})" if have else ""
-        raise BackendError(f"the {NAMES[choice]} backend is not installed: {_INSTALL[choice]}, "
-                           f"or choose another{others}")
+        raise BackendError(
+            f"the {NAMES[choice]} backend is not installed: {_INSTALL[choice]}, or choose another{others}"
+        )
     return choice
 
 
@@ -74,8 +77,9 @@ def select(choice: str | None) -> str:
         if (choice or AUTO).strip().lower() == AUTO:
             return current  # Keras is loaded already (tests, a notebook): the best there is here
         if current != name:
-            raise BackendError(f"this process already trains on {NAMES.get(current, current)}; "
-                               f"{NAMES[name]} needs a new one")
+            raise BackendError(
+                f"this process already trains on {NAMES.get(current, current)}; {NAMES[name]} needs a new one"
+            )
         return name
     os.environ["KERAS_BACKEND"] = name
     if name == "jax":
@@ -108,8 +112,10 @@ def _jax_cache_dir() -> str | None:
 def gpu_build_installed(name: str) -> bool:
     """A GPU build of backend `name` is installed (then its GPU is not hidden from it)."""
     if name == "jax":
-        return any(importlib.util.find_spec(p) is not None
-                   for p in ("jax_cuda12_plugin", "jax_cuda13_plugin", "jax_rocm60_plugin"))
+        return any(
+            importlib.util.find_spec(p) is not None
+            for p in ("jax_cuda12_plugin", "jax_cuda13_plugin", "jax_rocm60_plugin")
+        )
     if name == "tensorflow":
         return importlib.util.find_spec("nvidia") is not None and installed("tensorflow")
     return name == "torch"

@@ -22,8 +22,15 @@ from kpgui.core.progress import BatchUpdate, EpochUpdate, notify
 DIVERGED_LOSS = 10.0
 
 
-def make_callbacks(listener: Any, stop: threading.Event, epochs: int, steps: int,
-                   batch_size: int, n_train: int, initial_epoch: int = 0) -> tuple[Any, Any]:
+def make_callbacks(
+    listener: Any,
+    stop: threading.Event,
+    epochs: int,
+    steps: int,
+    batch_size: int,
+    n_train: int,
+    initial_epoch: int = 0,
+) -> tuple[Any, Any]:
     """(Reporter, StopOnRequest) for one fit of epochs initial_epoch+1 .. epochs (1-based);
     Keras is imported here, not at start-up."""
     first = initial_epoch + 1
@@ -68,9 +75,24 @@ def make_callbacks(listener: Any, stop: threading.Event, epochs: int, steps: int
                 self.model.stop_training = True  # TerminateOnNaN's job, for a finite blow-up too
             elapsed = time.perf_counter() - self.t0
             eta = elapsed / self.done * (total_batches - self.done)
-            notify(listener, "on_batch",
-                   BatchUpdate(self.epoch + 1, epochs, batch + 1, steps, loss, acc, mean_loss,
-                               mean_acc, elapsed, eta, self.seen, first))
+            notify(
+                listener,
+                "on_batch",
+                BatchUpdate(
+                    self.epoch + 1,
+                    epochs,
+                    batch + 1,
+                    steps,
+                    loss,
+                    acc,
+                    mean_loss,
+                    mean_acc,
+                    elapsed,
+                    eta,
+                    self.seen,
+                    first,
+                ),
+            )
 
         def on_epoch_end(self, epoch, logs=None):
             logs = logs or {}
@@ -78,18 +100,32 @@ def make_callbacks(listener: Any, stop: threading.Event, epochs: int, steps: int
                 # Stopped (or diverged) inside this epoch: it is not a finished epoch, and its
                 # Keras logs are not an epoch's numbers. Keep what is true and say it is partial.
                 if self.step and self.diverged_at is None:
-                    self.partial = {"epoch": epoch + 1, "batches": self.step, "of": steps,
-                                    "loss": self.last[0], "accuracy": self.last[1]}
+                    self.partial = {
+                        "epoch": epoch + 1,
+                        "batches": self.step,
+                        "of": steps,
+                        "loss": self.last[0],
+                        "accuracy": self.last[1],
+                    }
                 return
             self.complete_epochs = epoch + 1 - initial_epoch
             elapsed = time.perf_counter() - self.t0
             eta = elapsed / self.complete_epochs * (epochs - epoch - 1)
             val_loss, val_acc = logs.get("val_loss"), logs.get("val_accuracy")
-            notify(listener, "on_epoch",
-                   EpochUpdate(epoch + 1, epochs, float(logs.get("loss", math.nan)),
-                               float(logs.get("accuracy", math.nan)),
-                               None if val_loss is None else float(val_loss),
-                               None if val_acc is None else float(val_acc), elapsed, eta))
+            notify(
+                listener,
+                "on_epoch",
+                EpochUpdate(
+                    epoch + 1,
+                    epochs,
+                    float(logs.get("loss", math.nan)),
+                    float(logs.get("accuracy", math.nan)),
+                    None if val_loss is None else float(val_loss),
+                    None if val_acc is None else float(val_acc),
+                    elapsed,
+                    eta,
+                ),
+            )
 
     class StopOnRequest(keras.callbacks.Callback):
         """Ends fit after the current batch once `stop` is set (from any thread or process)."""
@@ -101,9 +137,17 @@ def make_callbacks(listener: Any, stop: threading.Event, epochs: int, steps: int
     return Reporter(), StopOnRequest()
 
 
-def make_layer_stats(listener: Any, probe: tuple[Any, Any], label_smoothing: float, epochs: int,
-                     steps: int, initial_epoch: int = 0, log_dir: Any = None,
-                     every: int | None = None, budget: float | None = None) -> Any:
+def make_layer_stats(
+    listener: Any,
+    probe: tuple[Any, Any],
+    label_smoothing: float,
+    epochs: int,
+    steps: int,
+    initial_epoch: int = 0,
+    log_dir: Any = None,
+    every: int | None = None,
+    budget: float | None = None,
+) -> Any:
     """A callback that measures each Dense layer on the fixed `probe` (images, targets) batch
     (kpgui.core.layerstats: gradient norm, update/weight ratio, dead ReLU share) before the
     first batch, then at most every `every` batches and only while all reports together have
@@ -193,9 +237,18 @@ def make_layer_stats(listener: Any, probe: tuple[Any, Any], label_smoothing: flo
                 self.enabled = False
                 return
             ratios = ls.update_ratios(layers, self.prev, self.done - self.prev_batch)
-            stats = ls.LayerStats(self.epoch + 1, epochs, self.step, steps, self.done,
-                                  ls.layer_names(layers), tuple(norms), tuple(ratios),
-                                  tuple(dead), loss)
+            stats = ls.LayerStats(
+                self.epoch + 1,
+                epochs,
+                self.step,
+                steps,
+                self.done,
+                ls.layer_names(layers),
+                tuple(norms),
+                tuple(ratios),
+                tuple(dead),
+                loss,
+            )
             self.history.add(stats)
             self.prev, self.prev_batch = layers, self.done
             if self._csv is not None:
@@ -212,9 +265,12 @@ def make_layer_stats(listener: Any, probe: tuple[Any, Any], label_smoothing: flo
             from tensorboard.compat.proto.summary_pb2 import Summary
 
             tags = [f"dense_{i + 1}" for i in range(len(stats.layers) - 1)] + ["output"]
-            values = [Summary.Value(tag=f"{q}/{tag}", simple_value=v) for q in ls.QUANTITIES
-                      for tag, v in zip(tags, getattr(stats, q), strict=True) if math.isfinite(v)]
-            self._tb.add_event(Event(wall_time=time.time(), step=stats.batch,
-                                     summary=Summary(value=values)))
+            values = [
+                Summary.Value(tag=f"{q}/{tag}", simple_value=v)
+                for q in ls.QUANTITIES
+                for tag, v in zip(tags, getattr(stats, q), strict=True)
+                if math.isfinite(v)
+            ]
+            self._tb.add_event(Event(wall_time=time.time(), step=stats.batch, summary=Summary(value=values)))
 
     return LayerStatsReporter()

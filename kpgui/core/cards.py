@@ -106,23 +106,31 @@ def card_facts(card: dict) -> list[tuple[str, str]]:
         facts.append(("Training images", f"{card['train_samples']:,}"))
     cal = card.get("calibration")
     if isinstance(cal, dict):
-        text = (f"temperature {cal.get('temperature')}, 'not sure' below "
-                f"{100 * float(cal.get('threshold', 0.5)):.0f} %")
+        text = (
+            f"temperature {cal.get('temperature')}, 'not sure' below "
+            f"{100 * float(cal.get('threshold', 0.5)):.0f} %"
+        )
         fitted = cal.get("temperature_fitted")
         if isinstance(fitted, int | float) and fitted != cal.get("temperature"):
             text += f" (a fitted {fitted:g} was not kept: no gain on held-out digits)"
         if isinstance(cal.get("ece_test_before"), int | float) and isinstance(
-                cal.get("ece_test_after"), int | float):
-            text += (f"; calibration error on MNIST test {100 * cal['ece_test_before']:.2f} % → "
-                     f"{100 * cal['ece_test_after']:.2f} %")
+            cal.get("ece_test_after"), int | float
+        ):
+            text += (
+                f"; calibration error on MNIST test {100 * cal['ece_test_before']:.2f} % → "
+                f"{100 * cal['ece_test_after']:.2f} %"
+            )
         facts.append(("Confidence", text))
     else:
         facts.append(("Confidence", "not calibrated ('not sure' below 50 %)"))
     personal = card.get("personal")
     if isinstance(personal, dict) and personal.get("summary"):
         facts.append(("Your digits", str(personal["summary"])))
-    for key, label in (("trained_at", "Trained"), ("saved_at", "Saved"),
-                       ("finetuned_from", "Fine-tuned from")):
+    for key, label in (
+        ("trained_at", "Trained"),
+        ("saved_at", "Saved"),
+        ("finetuned_from", "Fine-tuned from"),
+    ):
         if card.get(key):
             facts.append((label, str(card[key]).replace("T", " ")))
     v = card.get("versions")

@@ -57,8 +57,11 @@ class Calibration:
 
     def to_card(self, **measured: float | int | None) -> dict:
         """The card's "calibration" entry; `measured` adds e.g. ece_before/ece_after."""
-        out: dict = {"method": "temperature scaling", "temperature": round(self.temperature, 4),
-                     "threshold": round(self.threshold, 4)}
+        out: dict = {
+            "method": "temperature scaling",
+            "temperature": round(self.temperature, 4),
+            "threshold": round(self.threshold, 4),
+        }
         out.update({k: v for k, v in measured.items() if v is not None})
         return out
 
@@ -136,8 +139,9 @@ def temperature_helps(probs: np.ndarray, labels: np.ndarray) -> bool:
     return after < before
 
 
-def fit_calibration(probs: np.ndarray, labels: np.ndarray,
-                    max_flagged: float = MAX_FLAGGED) -> tuple[Calibration, dict]:
+def fit_calibration(
+    probs: np.ndarray, labels: np.ndarray, max_flagged: float = MAX_FLAGGED
+) -> tuple[Calibration, dict]:
     """Fit temperature then threshold on held-out (probabilities, labels); returns the
     Calibration and what was measured on that set (ECE before/after, share flagged). The
     temperature is kept only when it lowers the error on held-out folds (temperature_helps)."""
@@ -152,7 +156,8 @@ def fit_calibration(probs: np.ndarray, labels: np.ndarray,
         "ece_before": round(expected_calibration_error(probs, labels), 5),
         "ece_after": round(expected_calibration_error(cal_probs, labels), 5),
         "flagged_share": round(float(np.mean(~np.asarray(cal.sure(cal_probs)))), 5)
-        if len(cal_probs) else None,
+        if len(cal_probs)
+        else None,
     }
     return cal, measured
 
@@ -202,8 +207,7 @@ def read(probs: np.ndarray, calibration: Calibration | None = None) -> Reading:
     return Reading(q, int(order[0]), float(q[order[0]]), int(order[1]), bool(cal.sure(q)))
 
 
-def read_batch(probs: np.ndarray, calibration: Calibration | None = None
-               ) -> tuple[np.ndarray, np.ndarray]:
+def read_batch(probs: np.ndarray, calibration: Calibration | None = None) -> tuple[np.ndarray, np.ndarray]:
     """(calibrated probabilities (N, 10), sure (N,) bool) for many images at once."""
     cal = calibration or Calibration()
     q = cal.apply(np.asarray(probs, np.float32).reshape(-1, 10))

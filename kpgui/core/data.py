@@ -57,8 +57,7 @@ def find_mnist(path: str | os.PathLike | None = None) -> Path | None:
         p = Path(env).expanduser()
         if not p.is_file():
             raise DatasetError(
-                f"{ENV_VAR} is set to {p}, but there is no file there. Fix or unset {ENV_VAR}. "
-                + _remedy()
+                f"{ENV_VAR} is set to {p}, but there is no file there. Fix or unset {ENV_VAR}. " + _remedy()
             )
         return p
     cached = keras_cache_path()
@@ -74,8 +73,10 @@ def _download() -> Path:
         return download_mnist()
     except DatasetError as exc:
         why = f" ({exc.__cause__})" if exc.__cause__ is not None else f": {exc}"
-        raise DatasetError(f"MNIST is not on this computer and downloading it failed{why}. "
-                           f"Connect to the internet and try again, or: {_remedy()}") from exc
+        raise DatasetError(
+            f"MNIST is not on this computer and downloading it failed{why}. "
+            f"Connect to the internet and try again, or: {_remedy()}"
+        ) from exc
 
 
 def _not_mnist(path: Path, what: str) -> DatasetError:
@@ -91,13 +92,15 @@ def _read(path: Path) -> MnistArrays:
     except OSError as exc:
         raise DatasetError(f"{path} could not be read ({exc.strerror or exc}). {_remedy()}") from exc
     if magic.startswith(b"\x93NUMPY"):
-        raise _not_mnist(path, "it is a single .npy array, not an .npz archive of x_train, "
-                               "y_train, x_test and y_test")
+        raise _not_mnist(
+            path, "it is a single .npy array, not an .npz archive of x_train, y_train, x_test and y_test"
+        )
     if not magic.startswith(b"PK"):
         raise DatasetError(
             f"{path} is not the Keras mnist.npz (it is not a zip archive; it may be corrupt, "
             f"truncated or a different file). Delete it and let kpgui download it again, or: "
-            f"{_remedy()}")
+            f"{_remedy()}"
+        )
     try:
         with zipfile.ZipFile(path) as archive:
             headers = scan_npz(archive, _KEYS, max_bytes=MAX_MNIST_IMAGES * 784)
@@ -109,8 +112,9 @@ def _read(path: Path) -> MnistArrays:
     except DatasetError:
         raise
     except TooBig as exc:
-        raise _not_mnist(path, f"{exc} — MNIST has 70 000 images; kpgui reads up to "
-                               f"{MAX_MNIST_IMAGES:,} per split") from exc
+        raise _not_mnist(
+            path, f"{exc} — MNIST has 70 000 images; kpgui reads up to {MAX_MNIST_IMAGES:,} per split"
+        ) from exc
     except BadInput as exc:
         raise _not_mnist(path, str(exc)) from exc
     except READ_ERRORS as exc:

@@ -24,9 +24,14 @@ MAX_BYTES = 64 * 1024 * 1024  # the real file is 11 MB; a server sending more is
 CHUNK = 256 * 1024
 
 
-def download_mnist(target: str | os.PathLike | None = None, url: str = URL, sha256: str | None = SHA256,
-                   progress: Callable[[int, int], None] | None = None,
-                   cancelled: Callable[[], bool] = lambda: False, timeout: float = 30.0) -> Path:
+def download_mnist(
+    target: str | os.PathLike | None = None,
+    url: str = URL,
+    sha256: str | None = SHA256,
+    progress: Callable[[int, int], None] | None = None,
+    cancelled: Callable[[], bool] = lambda: False,
+    timeout: float = 30.0,
+) -> Path:
     """Fetch MNIST to `target` (default: the Keras cache) and return its path.
 
     `progress(done_bytes, total_bytes)` is called as it arrives (total 0 if unknown); when
@@ -47,15 +52,19 @@ def download_mnist(target: str | os.PathLike | None = None, url: str = URL, sha2
                     break
                 done += len(chunk)
                 if done > MAX_BYTES:
-                    raise DatasetError(f"{url} sent more than {MAX_BYTES // 2**20} MB: that is not "
-                                       "the MNIST file; nothing was saved.")
+                    raise DatasetError(
+                        f"{url} sent more than {MAX_BYTES // 2**20} MB: that is not "
+                        "the MNIST file; nothing was saved."
+                    )
                 digest.update(chunk)
                 out.write(chunk)
                 if progress is not None:
                     progress(done, total)
         if sha256 and digest.hexdigest() != sha256:
-            raise DatasetError(f"The file downloaded from {url} is damaged or not MNIST (its "
-                               "checksum is wrong); nothing was saved. Try again later.")
+            raise DatasetError(
+                f"The file downloaded from {url} is damaged or not MNIST (its "
+                "checksum is wrong); nothing was saved. Try again later."
+            )
 
     try:
         atomic_write(path, write)
@@ -66,5 +75,6 @@ def download_mnist(target: str | os.PathLike | None = None, url: str = URL, sha2
     except OSError as exc:  # network down, DNS, refused, disk full
         raise DatasetError(
             f"Downloading MNIST from {url} failed ({getattr(exc, 'reason', None) or exc}). "
-            f"Connect to the internet and try again, or copy mnist.npz to {path}.") from exc
+            f"Connect to the internet and try again, or copy mnist.npz to {path}."
+        ) from exc
     return path

@@ -23,8 +23,9 @@ def describe(exc: BaseException, doing: str = "Training") -> tuple[str, str]:
     if isinstance(exc, StoreError):
         return "Database problem", str(exc)
     if isinstance(exc, DatasetError):
-        return "MNIST not found" if "not found" in str(exc) or "not on this" in str(exc) \
-            else "MNIST unusable", str(exc)
+        return "MNIST not found" if "not found" in str(exc) or "not on this" in str(
+            exc
+        ) else "MNIST unusable", str(exc)
     if isinstance(exc, ModelLoadError):
         return "Model unusable", str(exc)
     from kpgui.core.imageio import ImageReadError
@@ -34,25 +35,32 @@ def describe(exc: BaseException, doing: str = "Training") -> tuple[str, str]:
     if isinstance(exc, FileNotFoundError):
         return "File not found", f"There is no file at {exc.filename or exc}."
     if isinstance(exc, MemoryError):
-        return "Out of memory", (f"{doing} ran out of memory. Use fewer or smaller hidden layers, "
-                                 "a smaller batch size, or fewer training images, then try again.")
+        return "Out of memory", (
+            f"{doing} ran out of memory. Use fewer or smaller hidden layers, "
+            "a smaller batch size, or fewer training images, then try again."
+        )
     if isinstance(exc, ImportError):
         return "TensorFlow is missing", (
             f"{doing} needs TensorFlow and Keras, which could not be imported ({exc}). Install "
-            "them with `pip install tensorflow`, then try again.")
+            "them with `pip install tensorflow`, then try again."
+        )
     if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
         where = f" ({exc.filename})" if getattr(exc, "filename", None) else ""
-        return "Disk full", (f"The disk is full{where}: nothing was overwritten. Free some space "
-                             "and try again.")
+        return "Disk full", (
+            f"The disk is full{where}: nothing was overwritten. Free some space and try again."
+        )
     if isinstance(exc, OSError):
         return "File problem", f"{doing} failed: {exc.strerror or exc}" + (
-            f" ({exc.filename})" if getattr(exc, "filename", None) else "") + "."
+            f" ({exc.filename})" if getattr(exc, "filename", None) else ""
+        ) + "."
     if isinstance(exc, ValueError):
         return "Cannot start", str(exc)
     name = type(exc).__name__
-    return f"{doing} failed", (f"{doing} stopped with an unexpected error ({name}: {exc}). "
-                               "Nothing you made was changed; try again, and if it happens again "
-                               "report it with these words.")
+    return f"{doing} failed", (
+        f"{doing} stopped with an unexpected error ({name}: {exc}). "
+        "Nothing you made was changed; try again, and if it happens again "
+        "report it with these words."
+    )
 
 
 def one_line(exc: BaseException, doing: str = "Training") -> str:

@@ -37,8 +37,9 @@ def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray) -> np.ndarray:
     return m
 
 
-def evaluate(predictor, images: np.ndarray, labels: np.ndarray, batch_size: int = 2000,
-             progress=None) -> Evaluation:
+def evaluate(
+    predictor, images: np.ndarray, labels: np.ndarray, batch_size: int = 2000, progress=None
+) -> Evaluation:
     """Run `predictor` over (N, 28, 28) images (uint8 or float in [0, 1]); `progress(done, total)`
     is called after each batch, so a window can show how far it is."""
     n = len(images)
@@ -50,8 +51,9 @@ def evaluate(predictor, images: np.ndarray, labels: np.ndarray, batch_size: int 
         if progress is not None:
             progress(min(start + batch_size, n), n)
     pred = probs.argmax(axis=1)
-    return Evaluation(float((pred == labels).mean()) if n else 0.0, confusion_matrix(labels, pred),
-                      pred, probs)
+    return Evaluation(
+        float((pred == labels).mean()) if n else 0.0, confusion_matrix(labels, pred), pred, probs
+    )
 
 
 def accuracy(predictor, images: np.ndarray, labels: np.ndarray) -> float | None:

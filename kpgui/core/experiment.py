@@ -37,8 +37,12 @@ class Experiment:
     description: str = ""
 
     def to_dict(self) -> dict:
-        data = {"format": FORMAT, "name": self.name, "description": self.description,
-                "spec": self.spec.to_dict()}
+        data = {
+            "format": FORMAT,
+            "name": self.name,
+            "description": self.description,
+            "spec": self.spec.to_dict(),
+        }
         if self.sweep is not None:
             data["sweep"] = self.sweep.to_dict()
         return data
@@ -59,8 +63,10 @@ def load_experiment(path: str | os.PathLike) -> Experiment:
     try:
         size = p.stat().st_size
         if size > MAX_BYTES:
-            raise ExperimentError(f"{p.name} is {size // 1024} KB: too big for an experiment "
-                                  "file (they are a few hundred bytes); choose a kpgui experiment")
+            raise ExperimentError(
+                f"{p.name} is {size // 1024} KB: too big for an experiment "
+                "file (they are a few hundred bytes); choose a kpgui experiment"
+            )
         with open(p, "rb") as f:
             raw = f.read(MAX_BYTES + 1)
     except OSError as exc:
@@ -74,8 +80,10 @@ def load_experiment(path: str | os.PathLike) -> Experiment:
             raise ExperimentError(f"{p.name} cannot be used: {exc}") from None
         raise ExperimentError(f"{p.name} is not a kpgui experiment file ({exc})") from None
     if not isinstance(data, dict) or not str(data.get("format", "")).startswith("kpgui-experiment/"):
-        raise ExperimentError(f"{p.name} is not a kpgui experiment file (no "
-                              f"\"format\": \"{FORMAT}\"); make one with Export experiment…")
+        raise ExperimentError(
+            f"{p.name} is not a kpgui experiment file (no "
+            f'"format": "{FORMAT}"); make one with Export experiment…'
+        )
     if data["format"] != FORMAT:
         raise ExperimentError(f"{p.name} was made by a newer kpgui ({data['format']}); update kpgui")
     try:

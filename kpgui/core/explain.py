@@ -30,8 +30,9 @@ class Step:
     point: tuple[float, float] | None = None
 
 
-def _raster(strokes: list[np.ndarray], pen: float, origin: np.ndarray, scale: float,
-            shape: tuple[int, int]) -> np.ndarray:
+def _raster(
+    strokes: list[np.ndarray], pen: float, origin: np.ndarray, scale: float, shape: tuple[int, int]
+) -> np.ndarray:
     """Strokes drawn with a round pen of `pen` px (scaled) on a small grid, anti-aliased by 4x
     supersampling (Pillow: a display picture, not the network's input)."""
     from PIL import Image, ImageDraw
@@ -87,15 +88,23 @@ def steps(strokes: Sequence[np.ndarray], pen_width: float) -> list[Step]:
     origin = (lo + hi) / 2 - (VIEW / 2) / scale
     drawing = _raster(lines, pen, origin, scale, (VIEW, VIEW))
     b0, b1 = (lo - origin) * scale, (hi - origin) * scale
-    first = Step("1. Your drawing", f"its ink fits a {hi[0] - lo[0]:.0f} × {hi[1] - lo[1]:.0f} px box",
-                 drawing, (float(b0[0]), float(b0[1]), float(b1[0]), float(b1[1])))
+    first = Step(
+        "1. Your drawing",
+        f"its ink fits a {hi[0] - lo[0]:.0f} × {hi[1] - lo[1]:.0f} px box",
+        drawing,
+        (float(b0[0]), float(b0[1]), float(b1[0]), float(b1[1])),
+    )
 
     # 2. The box scaled (aspect kept) into 20x20, centred by its box; the pen scaled with it.
     box_scale = BOX / extent
     fitted = _raster(lines, pen, (lo + hi) / 2 - (SIZE / 2) / box_scale, box_scale, (SIZE, SIZE))
     m = (SIZE - BOX) / 2
-    second = Step("2. Scaled into 20 × 20", f"× {box_scale:.3f}, aspect kept; your pen becomes "
-                  f"{pen * box_scale:.1f} px", fitted, (m, m, m + BOX, m + BOX))
+    second = Step(
+        "2. Scaled into 20 × 20",
+        f"× {box_scale:.3f}, aspect kept; your pen becomes {pen * box_scale:.1f} px",
+        fitted,
+        (m, m, m + BOX, m + BOX),
+    )
 
     # 3-4. MNIST's 2 px stroke, then the centre of mass moved to (14, 14) (the real input).
     final = strokes_to_mnist(lines, pen)
@@ -107,9 +116,18 @@ def steps(strokes: Sequence[np.ndarray], pen_width: float) -> list[Step]:
     else:
         bx = by = CENTRE
     boxed = _shift(final, int(round(CENTRE - 0.5 - bx)), int(round(CENTRE - 0.5 - by)))
-    third = Step("3. Stroke width 2 px", "drawn with MNIST's pen, whatever pen you used", boxed,
-                 (m, m, m + BOX, m + BOX))
+    third = Step(
+        "3. Stroke width 2 px",
+        "drawn with MNIST's pen, whatever pen you used",
+        boxed,
+        (m, m, m + BOX, m + BOX),
+    )
     bcx, bcy = _centre_of_mass(boxed)
-    fourth = Step("4. Centre of mass → (14, 14)", f"moved by ({cx - bcx:+.1f}, {cy - bcy:+.1f}) "
-                  "px: this is what the network reads", final, None, (cx, cy))
+    fourth = Step(
+        "4. Centre of mass → (14, 14)",
+        f"moved by ({cx - bcx:+.1f}, {cy - bcy:+.1f}) px: this is what the network reads",
+        final,
+        None,
+        (cx, cy),
+    )
     return [first, second, third, fourth]

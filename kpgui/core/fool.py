@@ -72,13 +72,19 @@ class FoolResult:
         if r.digit != self.target:
             verdict = f"it still reads {r.digit} ({100 * r.confidence:.0f} %)"
         elif r.sure:
-            verdict = (f"it now reads {r.digit}, {100 * r.confidence:.1f} % sure — the 'not sure' "
-                       "check does not notice")
+            verdict = (
+                f"it now reads {r.digit}, {100 * r.confidence:.1f} % sure — the 'not sure' "
+                "check does not notice"
+            )
         else:
-            verdict = (f"it now leans to {r.digit} ({100 * r.confidence:.0f} %), and the 'not sure' "
-                       f"check notices ({r.digit} or {r.runner_up}?)")
-        return (f"{self.steps} steps, {self.changed_pixels} of 784 pixels changed (L2 {self.l2:.2f}, "
-                f"largest {self.linf:.2f}): {verdict}.")
+            verdict = (
+                f"it now leans to {r.digit} ({100 * r.confidence:.0f} %), and the 'not sure' "
+                f"check notices ({r.digit} or {r.runner_up}?)"
+            )
+        return (
+            f"{self.steps} steps, {self.changed_pixels} of 784 pixels changed (L2 {self.l2:.2f}, "
+            f"largest {self.linf:.2f}): {verdict}."
+        )
 
 
 def _says(reading: Reading, target: int, sure: bool) -> bool:
@@ -90,8 +96,9 @@ def _reading(layers: list[DenseLayer], x: np.ndarray, calibration: Calibration) 
     return read(_probs(scores), calibration), scores
 
 
-def _direction(layers: list[DenseLayer], x: np.ndarray, scores: np.ndarray, target: int,
-               leading: bool) -> np.ndarray:
+def _direction(
+    layers: list[DenseLayer], x: np.ndarray, scores: np.ndarray, target: int, leading: bool
+) -> np.ndarray:
     """Where to push the pixels: while another digit leads, up the margin z_target - z_rival
     (two backward passes); once the target leads, up log p_target (the cross-entropy, all ten
     logits), which raises its confidence against every other digit at once."""
@@ -113,16 +120,25 @@ def _probs(scores: np.ndarray) -> np.ndarray:
     return (e / e.sum()).astype(np.float32)
 
 
-def fool(layers: list[DenseLayer], image: np.ndarray, target: int,
-         calibration: Calibration | None = None, steps: int = STEPS, step: float = STEP,
-         sure: bool = False, cancelled=lambda: False) -> FoolResult:
+def fool(
+    layers: list[DenseLayer],
+    image: np.ndarray,
+    target: int,
+    calibration: Calibration | None = None,
+    steps: int = STEPS,
+    step: float = STEP,
+    sure: bool = False,
+    cancelled=lambda: False,
+) -> FoolResult:
     """Push `image` ((28, 28) in [0, 1]) until the model reads `target` (see the module
     docstring). `layers`: the model's Dense layers (Predictor.layers); `cancelled()` is asked
     before every step. Raises ValueError for a target outside 0-9, steps outside 1-10000, or a
     model whose activations cannot be differentiated."""
     if not supports(layers):
-        raise ValueError("this model's activations cannot be differentiated in NumPy; fooling "
-                         "needs a Dense model with standard activations")
+        raise ValueError(
+            "this model's activations cannot be differentiated in NumPy; fooling "
+            "needs a Dense model with standard activations"
+        )
     t = int(target)
     if not 0 <= t <= 9:
         raise ValueError(f"the target must be a digit 0-9, got {target}")

@@ -26,13 +26,16 @@ class ImageReadError(RuntimeError):
     """The file is not a picture we can read; the message says why."""
 
 
-_LIMIT = (f"kpgui reads pictures of up to {millions(MAX_IMAGE_PIXELS)} pixels; crop or scale it "
-          "down to the digit and try again")
+_LIMIT = (
+    f"kpgui reads pictures of up to {millions(MAX_IMAGE_PIXELS)} pixels; crop or scale it "
+    "down to the digit and try again"
+)
 
 
 def _too_big(name: str, width: int, height: int) -> ImageReadError:
-    return ImageReadError(f"{name} is {width:,} x {height:,} = {millions(width * height)} pixels, "
-                          f"too big: {_LIMIT}")
+    return ImageReadError(
+        f"{name} is {width:,} x {height:,} = {millions(width * height)} pixels, too big: {_LIMIT}"
+    )
 
 
 def read_image(path: str | Path) -> np.ndarray:
@@ -58,13 +61,14 @@ def _read_npy(p: Path) -> np.ndarray:
         raise ImageReadError(f"{p.name} could not be read ({exc.strerror or exc})") from exc
     dims = [d for d in header.shape if d != 1]
     if header.dtype.kind not in "uif" or not (len(dims) == 2 or dims == [784]):
-        raise ImageReadError(f"{p.name} holds a {header.dtype} array of shape {header.shape}, "
-                             "not an image")
+        raise ImageReadError(f"{p.name} holds a {header.dtype} array of shape {header.shape}, not an image")
     if header.size > MAX_IMAGE_PIXELS:
         raise _too_big(p.name, dims[-1], dims[0])
     if p.stat().st_size < header.nbytes:
-        raise ImageReadError(f"{p.name} is cut short: its header promises {header.nbytes:,} bytes "
-                             "of pixels that are not in the file")
+        raise ImageReadError(
+            f"{p.name} is cut short: its header promises {header.nbytes:,} bytes "
+            "of pixels that are not in the file"
+        )
     try:
         arr = np.load(p, allow_pickle=False)
     except (OSError, ValueError, EOFError) as exc:

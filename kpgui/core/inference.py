@@ -51,8 +51,9 @@ def _erf(x: np.ndarray) -> np.ndarray:
     """Vectorised erf (Abramowitz & Stegun 7.1.26, |error| < 1.5e-7): NumPy has none built in."""
     a = np.abs(x)
     t = 1.0 / (1.0 + 0.3275911 * a)
-    y = 1.0 - (((((1.061405429 * t - 1.453152027) * t) + 1.421413741) * t - 0.284496736) * t
-               + 0.254829592) * t * np.exp(-a * a)
+    y = 1.0 - (
+        ((((1.061405429 * t - 1.453152027) * t) + 1.421413741) * t - 0.284496736) * t + 0.254829592
+    ) * t * np.exp(-a * a)
     return np.sign(x) * y
 
 
@@ -75,8 +76,9 @@ ACTIVATIONS = {
     "tanh": np.tanh,
     "softmax": _softmax,
     "elu": lambda z: np.where(z > 0, z, np.expm1(np.minimum(z, 0.0))),
-    "selu": lambda z: 1.0507009873554805
-    * np.where(z > 0, z, 1.6732632423543772 * np.expm1(np.minimum(z, 0.0))),
+    "selu": lambda z: (
+        1.0507009873554805 * np.where(z > 0, z, 1.6732632423543772 * np.expm1(np.minimum(z, 0.0)))
+    ),
     "swish": lambda z: z / (1.0 + np.exp(-z)),
     "silu": lambda z: z / (1.0 + np.exp(-z)),
     "gelu": _gelu,
@@ -89,8 +91,10 @@ ACTIVATION_GRADS = {
     "sigmoid": lambda z: (s := 1.0 / (1.0 + np.exp(-z))) * (1.0 - s),
     "tanh": lambda z: 1.0 - np.tanh(z) ** 2,
     "elu": lambda z: np.where(z > 0, 1.0, np.exp(np.minimum(z, 0.0))).astype(z.dtype),
-    "selu": lambda z: 1.0507009873554805
-    * np.where(z > 0, 1.0, 1.6732632423543772 * np.exp(np.minimum(z, 0.0))).astype(z.dtype),
+    "selu": lambda z: (
+        1.0507009873554805
+        * np.where(z > 0, 1.0, 1.6732632423543772 * np.exp(np.minimum(z, 0.0))).astype(z.dtype)
+    ),
     "swish": lambda z: (s := 1.0 / (1.0 + np.exp(-z))) * (1.0 + z * (1.0 - s)),
     "silu": lambda z: (s := 1.0 / (1.0 + np.exp(-z))) * (1.0 + z * (1.0 - s)),
     "gelu": _gelu_grad,
@@ -189,8 +193,9 @@ def _check_io(inputs: int, outputs: int, where: str) -> None:
 
 
 _DIVERGED = "the run that made it diverged; retrain with a lower learning rate"
-_TOO_BIG = ("kpgui opens digit models up to {limit} weights (its default model has 670 k); open "
-            "a smaller model")
+_TOO_BIG = (
+    "kpgui opens digit models up to {limit} weights (its default model has 670 k); open a smaller model"
+)
 _DAMAGED = "it may be damaged; save models with model.save('name.keras')"
 
 
@@ -204,8 +209,9 @@ def _read_archive(p: Path) -> tuple[dict, Any]:
             "model.weights.h5 inside); save models with model.save('name.keras')."
         ) from exc
     except TooBig as exc:
-        raise ModelLoadError(f"{p.name}: {exc}. " + _TOO_BIG.format(limit=millions(MAX_PARAMS))
-                             + ".") from exc
+        raise ModelLoadError(
+            f"{p.name}: {exc}. " + _TOO_BIG.format(limit=millions(MAX_PARAMS)) + "."
+        ) from exc
     except BadInput as exc:
         raise ModelLoadError(f"{p.name}: {exc}; {_DAMAGED}.") from exc
     except zipfile.BadZipFile as exc:
@@ -217,8 +223,7 @@ def _read_archive(p: Path) -> tuple[dict, Any]:
         raise ModelLoadError(f"{p.name} could not be read ({exc}); it may be corrupt") from exc
 
 
-def _read_weights(p: Path, config: dict, weights: Any, allow_keras: bool = True
-                  ) -> list[DenseLayer] | None:
+def _read_weights(p: Path, config: dict, weights: Any, allow_keras: bool = True) -> list[DenseLayer] | None:
     """The Dense layers of a plain model, or None for one Keras must build (without
     `allow_keras`: ModelLoadError saying why and what works instead). Either way the config's
     size and the weights' claimed shapes and values are checked first."""
@@ -243,39 +248,52 @@ def _read_weights(p: Path, config: dict, weights: Any, allow_keras: bool = True
             raise
         raise ModelLoadError(f"{p.name}: {exc}") from exc
     except TooBig as exc:
-        raise ModelLoadError(f"{p.name}: {exc}. " + _TOO_BIG.format(limit=millions(MAX_PARAMS))
-                             + ".") from exc
+        raise ModelLoadError(
+            f"{p.name}: {exc}. " + _TOO_BIG.format(limit=millions(MAX_PARAMS)) + "."
+        ) from exc
     except BadInput as exc:
         raise ModelLoadError(f"{p.name}: {exc}; {_DAMAGED}.") from exc
-    except (OSError, KeyError, ValueError, TypeError, AttributeError, IndexError, RuntimeError,
-            OverflowError, MemoryError) as exc:  # what h5py/NumPy raise for a damaged file
-        raise ModelLoadError(f"{p.name} has unreadable weights or config ({exc}); "
-                             f"{_DAMAGED}.") from exc
+    except (
+        OSError,
+        KeyError,
+        ValueError,
+        TypeError,
+        AttributeError,
+        IndexError,
+        RuntimeError,
+        OverflowError,
+        MemoryError,
+    ) as exc:  # what h5py/NumPy raise for a damaged file
+        raise ModelLoadError(f"{p.name} has unreadable weights or config ({exc}); {_DAMAGED}.") from exc
 
 
 def needs_keras_message(p: Path, why: str) -> str:
     """Why a model that only Keras can run is refused where TensorFlow is never loaded (the
     window), and what works instead."""
-    return (f"{p.name} has {why}. kpgui reads dense models (Dense, Dropout, Flatten and "
-            "Activation layers) in the window, in NumPy, so reading stays instant and TensorFlow "
-            "is never loaded here. Read pictures with this model on the command line instead: "
-            f"kpgui predict --model {p} picture.png (or kpgui evaluate --model {p}); or open a "
-            "dense model, or train one in the Training tab.")
+    return (
+        f"{p.name} has {why}. kpgui reads dense models (Dense, Dropout, Flatten and "
+        "Activation layers) in the window, in NumPy, so reading stays instant and TensorFlow "
+        "is never loaded here. Read pictures with this model on the command line instead: "
+        f"kpgui predict --model {p} picture.png (or kpgui evaluate --model {p}); or open a "
+        "dense model, or train one in the Training tab."
+    )
 
 
 def _weight_message(name: str, problem: WeightProblem) -> str:
     if problem.kind == "nonfinite":
-        return (f"{name}: its weights contain NaN/infinite values (in {problem.where}) — "
-                f"{_DIVERGED}.")
-    return (f"{name}: its weights hold absurd values (up to {problem.peak:.3g} in {problem.where}) "
-            f"that overflow to infinity when it predicts — {_DIVERGED}.")
+        return f"{name}: its weights contain NaN/infinite values (in {problem.where}) — {_DIVERGED}."
+    return (
+        f"{name}: its weights hold absurd values (up to {problem.peak:.3g} in {problem.where}) "
+        f"that overflow to infinity when it predicts — {_DIVERGED}."
+    )
 
 
 def _probes() -> np.ndarray:
     """Inputs that bracket what the app feeds a model: blank, full ink, and random pictures."""
     rng = np.random.default_rng(0)
-    return np.concatenate([np.zeros((1, 784)), np.ones((1, 784)), rng.random((6, 784)),
-                           (rng.random((8, 784)) > 0.8)]).astype(np.float32)
+    return np.concatenate(
+        [np.zeros((1, 784)), np.ones((1, 784)), rng.random((6, 784)), (rng.random((8, 784)) > 0.8)]
+    ).astype(np.float32)
 
 
 def _probe_layers(layers: list[DenseLayer], name: str) -> None:
@@ -288,7 +306,8 @@ def _probe_layers(layers: list[DenseLayer], name: str) -> None:
             if not (np.isfinite(z).all() and np.isfinite(x).all()):
                 raise ModelLoadError(
                     f"{name}: its weights are so large that its predictions overflow to "
-                    f"infinity — {_DIVERGED}.")
+                    f"infinity — {_DIVERGED}."
+                )
 
 
 def _probe_keras(model: Any, name: str) -> None:
@@ -297,8 +316,10 @@ def _probe_keras(model: Any, name: str) -> None:
         shape = tuple(model.inputs[0].shape[1:])
         out = np.asarray(model(x.reshape((len(x), *shape)), training=False), np.float64)
     except Exception as exc:  # any failure to predict means the model is unusable
-        raise ModelLoadError(f"{name} loads but cannot predict ({exc.__class__.__name__}: "
-                             f"{str(exc).splitlines()[0] if str(exc) else ''}).") from exc
+        raise ModelLoadError(
+            f"{name} loads but cannot predict ({exc.__class__.__name__}: "
+            f"{str(exc).splitlines()[0] if str(exc) else ''})."
+        ) from exc
     if not np.isfinite(out).all():
         raise ModelLoadError(f"{name}: its predictions are NaN or infinite — {_DIVERGED}.")
 
@@ -355,8 +376,9 @@ class Predictor:
 
             model = keras.saving.load_model(p, compile=False, safe_mode=True)
         except MemoryError as exc:  # pragma: no cover - the checks before should prevent it
-            raise ModelLoadError(f"{p.name}: the model does not fit in memory. Open a smaller "
-                                 "model.") from exc
+            raise ModelLoadError(
+                f"{p.name}: the model does not fit in memory. Open a smaller model."
+            ) from exc
         except Exception as exc:  # Keras raises many types for bad or unsafe files
             raise ModelLoadError(
                 f"{p.name} could not be loaded safely by Keras ({exc.__class__.__name__}: "
@@ -375,11 +397,15 @@ class Predictor:
         except (AttributeError, TypeError, ValueError) as exc:
             raise ModelLoadError(f"{where} has no defined input/output shape") from exc
         if n_in != 1:
-            raise ModelLoadError(f"{where} has {n_in} inputs; a digit model has one input of "
-                                 "784 pixels (28x28). Open a model trained on MNIST.")
+            raise ModelLoadError(
+                f"{where} has {n_in} inputs; a digit model has one input of "
+                "784 pixels (28x28). Open a model trained on MNIST."
+            )
         if n_out != 1:
-            raise ModelLoadError(f"{where} has {n_out} outputs; a digit model has one output of "
-                                 "10 (one per digit 0-9). Open a model trained on MNIST.")
+            raise ModelLoadError(
+                f"{where} has {n_out} outputs; a digit model has one output of "
+                "10 (one per digit 0-9). Open a model trained on MNIST."
+            )
 
     @classmethod
     def _check_keras_io(cls, model: Any, where: str) -> None:
@@ -458,8 +484,7 @@ class Predictor:
             return np.concatenate([self.predict(x[i : i + rows]) for i in range(0, len(x), rows)])
         if self.layers is None:
             shape = tuple(self.keras_model.inputs[0].shape[1:])  # e.g. (784,) or (28, 28, 1)
-            out = np.asarray(self.keras_model(x.reshape((len(x), *shape)), training=False),
-                             dtype=np.float32)
+            out = np.asarray(self.keras_model(x.reshape((len(x), *shape)), training=False), dtype=np.float32)
             return out.reshape(len(x), 10)
         for layer in self.layers:
             x = ACTIVATIONS[layer.activation](x @ layer.kernel + layer.bias)

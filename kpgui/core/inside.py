@@ -44,8 +44,10 @@ def dense_layers(predictor: object) -> list[DenseLayer]:
     """The predictor's Dense layers; NotDense (with the reason in words) when it runs in Keras."""
     layers = getattr(predictor, "layers", None)
     if not layers:
-        raise NotDense("this model runs in Keras (it has layers other than Dense, Dropout and "
-                       "Flatten), so kpgui cannot show its inside; open or train a Dense model")
+        raise NotDense(
+            "this model runs in Keras (it has layers other than Dense, Dropout and "
+            "Flatten), so kpgui cannot show its inside; open or train a Dense model"
+        )
     return layers
 
 
@@ -137,8 +139,9 @@ class InsideView:
     winner: int
 
 
-def look_inside(layers: list[DenseLayer], image: np.ndarray, top: int = TOP_UNITS,
-                winner: int | None = None) -> InsideView:
+def look_inside(
+    layers: list[DenseLayer], image: np.ndarray, top: int = TOP_UNITS, winner: int | None = None
+) -> InsideView:
     """Every layer on `image` and the units that carried its answer (`winner`: default the
     network's top digit)."""
     img = np.asarray(image, np.float32).reshape(28, 28)
@@ -149,8 +152,9 @@ def look_inside(layers: list[DenseLayer], image: np.ndarray, top: int = TOP_UNIT
     views = []
     for a, share, layer in zip(hidden, shares, layers[:-1], strict=True):
         order = np.argsort(-share, kind="stable")[:top]
-        views.append(LayerView(a, a == 0, share, tuple(int(u) for u in order if share[u] > 0),
-                               layer.activation))
+        views.append(
+            LayerView(a, a == 0, share, tuple(int(u) for u in order if share[u] > 0), layer.activation)
+        )
     return InsideView(img, tuple(views), logits, probs, w)
 
 
@@ -197,9 +201,14 @@ class Excitement:
         return self.active[layer] == 0
 
 
-def excitement(layers: list[DenseLayer], images: np.ndarray, k: int = TOP_IMAGES,
-               batch: int = 1000, progress: Callable[[int, int], None] | None = None,
-               cancelled: Callable[[], bool] = lambda: False) -> Excitement | None:
+def excitement(
+    layers: list[DenseLayer],
+    images: np.ndarray,
+    k: int = TOP_IMAGES,
+    batch: int = 1000,
+    progress: Callable[[int, int], None] | None = None,
+    cancelled: Callable[[], bool] = lambda: False,
+) -> Excitement | None:
     """Run `images` ((N, 28, 28) uint8 or float in [0, 1]) through the hidden layers in batches
     and keep, per unit, the `k` images with the largest activation. None when cancelled."""
     x_all = np.asarray(images)
@@ -213,13 +222,15 @@ def excitement(layers: list[DenseLayer], images: np.ndarray, k: int = TOP_IMAGES
     for start in range(0, n, batch):
         if cancelled():
             return None
-        x = x_all[start:start + batch].reshape(-1, 784).astype(np.float32) * scale
+        x = x_all[start : start + batch].reshape(-1, 784).astype(np.float32) * scale
         for li, layer in enumerate(hidden):
             x = ACTIVATIONS[layer.activation](x @ layer.kernel + layer.bias)
             active[li] += np.count_nonzero(x, axis=0)
             vals = np.concatenate([best_val[li], x.T], axis=1)  # (units, k + b)
-            idx = np.concatenate([best_idx[li], np.broadcast_to(
-                np.arange(start, start + len(x)), (x.shape[1], len(x)))], axis=1)
+            idx = np.concatenate(
+                [best_idx[li], np.broadcast_to(np.arange(start, start + len(x)), (x.shape[1], len(x)))],
+                axis=1,
+            )
             keep = np.argpartition(-vals, k - 1, axis=1)[:, :k]
             best_val[li] = np.take_along_axis(vals, keep, axis=1)
             best_idx[li] = np.take_along_axis(idx, keep, axis=1)

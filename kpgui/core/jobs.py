@@ -127,30 +127,57 @@ def _log_dir(started_at: str, job: TrainJob) -> Path:
             n += 1
 
 
-def _train(job: TrainJob, data: tuple, listener: Any, stop_event: Any, log_dir: Path | None,
-           extra_callbacks: Any = ()):
+def _train(
+    job: TrainJob,
+    data: tuple,
+    listener: Any,
+    stop_event: Any,
+    log_dir: Path | None,
+    extra_callbacks: Any = (),
+):
     """(TrainingResult, personal notes or None, the model it started from or None)."""
     from kpgui.core.inference import Predictor
     from kpgui.core.training import Trainer
 
     if job.kind == TRAIN:
-        trainer = Trainer(job.spec, listener, data=data, stop_event=stop_event, log_dir=log_dir,
-                          extra_callbacks=extra_callbacks)
+        trainer = Trainer(
+            job.spec,
+            listener,
+            data=data,
+            stop_event=stop_event,
+            log_dir=log_dir,
+            extra_callbacks=extra_callbacks,
+        )
         return trainer.run(), None, None
     start = Predictor.load(job.start_model)
     if job.kind == FINETUNE:
         from kpgui.core.personal import finetune
 
         images, labels = job.samples
-        ft = finetune(start, images, labels, spec=job.spec, mnist=data, repeat=job.repeat,
-                      listener=listener, stop_event=stop_event, log_dir=log_dir)
+        ft = finetune(
+            start,
+            images,
+            labels,
+            spec=job.spec,
+            mnist=data,
+            repeat=job.repeat,
+            listener=listener,
+            stop_event=stop_event,
+            log_dir=log_dir,
+        )
         return ft.result, ft.notes(), start
     from kpgui.core.personal import keras_model_from_predictor
 
     before = start.card.get("history") if isinstance(start.card, dict) else None
-    trainer = Trainer(job.spec, listener, data=data, stop_event=stop_event, log_dir=log_dir,
-                      initial_model=keras_model_from_predictor(start, job.spec),
-                      history_before=before if isinstance(before, dict) else None)
+    trainer = Trainer(
+        job.spec,
+        listener,
+        data=data,
+        stop_event=stop_event,
+        log_dir=log_dir,
+        initial_model=keras_model_from_predictor(start, job.spec),
+        history_before=before if isinstance(before, dict) else None,
+    )
     return trainer.run(), None, start
 
 
@@ -160,7 +187,8 @@ def _card_extra(job: TrainJob, personal: dict | None, start: Any, outcome: RunOu
         extra["personal"] = personal
     if start is not None:
         extra["finetuned_from" if job.kind == FINETUNE else "continued_from"] = (
-            str(start.path) if start.path else start.name)
+            str(start.path) if start.path else start.name
+        )
     if outcome.diverged_at:
         extra["diverged_at"] = list(outcome.diverged_at)
     return extra
@@ -187,8 +215,9 @@ def import_keras(backend: str | None = None) -> float:
     return time.perf_counter() - t0
 
 
-def run_job(job: TrainJob, listener: Any = None, stop_event: Any = None,
-            extra_callbacks: Any = ()) -> RunOutcome:
+def run_job(
+    job: TrainJob, listener: Any = None, stop_event: Any = None, extra_callbacks: Any = ()
+) -> RunOutcome:
     """Run `job` to the end (blocking) and return its outcome. Raises DatasetError when MNIST
     cannot be had, ModelLoadError when the start model is unusable, ValueError/OSError for bad
     settings or an unwritable --out (checked before training starts). `extra_callbacks` are
@@ -216,17 +245,29 @@ def run_job(job: TrainJob, listener: Any = None, stop_event: Any = None,
     result, personal, start = _train(job, data, listener, stop_event, log_dir, extra_callbacks)
     result.started_at = started_at
     outcome = RunOutcome(
-        kind=job.kind, name=job.name, status=result.status, summary=result.summary(),
-        spec=result.spec.to_dict(), epochs_run=result.epochs_run,
+        kind=job.kind,
+        name=job.name,
+        status=result.status,
+        summary=result.summary(),
+        spec=result.spec.to_dict(),
+        epochs_run=result.epochs_run,
         history={k: list(v) for k, v in result.history.items()},
-        test_accuracy=result.test_accuracy, test_loss=result.test_loss,
-        wall_time=result.wall_time, samples_per_second=result.samples_per_second,
-        train_samples=result.train_samples, started_at=started_at,
-        partial_epoch=result.partial_epoch, diverged_at=result.diverged_at,
-        calibration=result.calibration, personal=personal,
+        test_accuracy=result.test_accuracy,
+        test_loss=result.test_loss,
+        wall_time=result.wall_time,
+        samples_per_second=result.samples_per_second,
+        train_samples=result.train_samples,
+        started_at=started_at,
+        partial_epoch=result.partial_epoch,
+        diverged_at=result.diverged_at,
+        calibration=result.calibration,
+        personal=personal,
         log_dir=str(log_dir) if log_dir is not None and log_dir.exists() else None,
-        timings=timings, tags=dict(job.tags), layer_stats=result.layer_stats,
-        backend=name, device=device,
+        timings=timings,
+        tags=dict(job.tags),
+        layer_stats=result.layer_stats,
+        backend=name,
+        device=device,
     )
     if result.usable:
         notify(listener, "on_status", "Saving the model…")
@@ -235,8 +276,9 @@ def run_job(job: TrainJob, listener: Any = None, stop_event: Any = None,
 
         target = new_model_path(models_dir(), started_at, result.spec.hidden, job.kind)
         try:
-            path = save_model(result.model, target, result, force=True,
-                              **_card_extra(job, personal, start, outcome))
+            path = save_model(
+                result.model, target, result, force=True, **_card_extra(job, personal, start, outcome)
+            )
         except BaseException:
             if target.exists() and target.stat().st_size == 0:  # new_model_path's placeholder
                 target.unlink()
@@ -269,34 +311,51 @@ def _remove_model(model: Path) -> None:
 RECORD_ATTEMPTS = 30  # x the store's 2 s lock timeout (+ 1 s pause): a busy database for ~90 s
 
 
-def _record(result: Any, outcome: RunOutcome, listener: Any = None,
-            attempts: int = RECORD_ATTEMPTS, pause: float = 1.0) -> tuple[int | None, str | None]:
+def _record(
+    result: Any,
+    outcome: RunOutcome,
+    listener: Any = None,
+    attempts: int = RECORD_ATTEMPTS,
+    pause: float = 1.0,
+) -> tuple[int | None, str | None]:
     """Add the run to the history; (run id, None) or (None, why not) — a locked or damaged
     database must not lose the trained model, which is already saved. A database another
     program holds (locked) is tried again, `attempts` times, saying so."""
     from kpgui.core.store import Store, StoreError
 
-    notes = {k: v for k, v in (("partial_epoch", outcome.partial_epoch),
-                               ("diverged_at", outcome.diverged_at),
-                               ("calibration", outcome.calibration),
-                               ("personal", outcome.personal), ("log_dir", outcome.log_dir),
-                               ("timings", outcome.timings), ("tags", outcome.tags or None),
-                               ("device", outcome.device))
-             if v}
+    notes = {
+        k: v
+        for k, v in (
+            ("partial_epoch", outcome.partial_epoch),
+            ("diverged_at", outcome.diverged_at),
+            ("calibration", outcome.calibration),
+            ("personal", outcome.personal),
+            ("log_dir", outcome.log_dir),
+            ("timings", outcome.timings),
+            ("tags", outcome.tags or None),
+            ("device", outcome.device),
+        )
+        if v
+    }
     for attempt in range(1, attempts + 1):
         try:
             with Store.open_default() as store:
-                run_id = store.add_run(result, model_path=outcome.model_path, name=outcome.name,
-                                       kind=outcome.kind, notes=notes)
+                run_id = store.add_run(
+                    result, model_path=outcome.model_path, name=outcome.name, kind=outcome.kind, notes=notes
+                )
             return run_id, None
         except StoreError as exc:
             if exc.kind != StoreError.LOCKED or attempt == attempts:
                 return None, f"The run could not be added to the history: {exc}" + (
-                    f" Its model is kept at {outcome.model_path}." if outcome.model_path else "")
+                    f" Its model is kept at {outcome.model_path}." if outcome.model_path else ""
+                )
             # on_notice where the listener has it (the CLI shows it even with --quiet)
-            notify(listener, "on_notice" if hasattr(listener, "on_notice") else "on_status",
-                   f"The kpgui database is busy (another kpgui is using it); recording the run "
-                   f"again ({attempt}/{attempts - 1})…")
+            notify(
+                listener,
+                "on_notice" if hasattr(listener, "on_notice") else "on_status",
+                f"The kpgui database is busy (another kpgui is using it); recording the run "
+                f"again ({attempt}/{attempts - 1})…",
+            )
             time.sleep(pause)
         except OSError as exc:
             return None, f"The run could not be added to the history: {exc}"

@@ -79,8 +79,9 @@ def dense_layers(model: Any, fallback_activation: str = "relu") -> list[DenseLay
     return out
 
 
-def probe_gradients(layers: list[DenseLayer], x: np.ndarray, targets: np.ndarray,
-                    label_smoothing: float = 0.0) -> tuple[list[float], list[float], float]:
+def probe_gradients(
+    layers: list[DenseLayer], x: np.ndarray, targets: np.ndarray, label_smoothing: float = 0.0
+) -> tuple[list[float], list[float], float]:
     """(gradient norm per layer, dead share per layer, loss) of the mean categorical
     cross-entropy over the batch `x` (N, 784) float32 with `targets` (N, 10) (one-hot or soft).
     The last layer must be softmax; the loss is computed from its logits (as Keras does)."""
@@ -90,8 +91,9 @@ def probe_gradients(layers: list[DenseLayer], x: np.ndarray, targets: np.ndarray
         return _probe(layers, x, targets, label_smoothing)
 
 
-def _probe(layers: list[DenseLayer], x: np.ndarray, targets: np.ndarray,
-           label_smoothing: float) -> tuple[list[float], list[float], float]:
+def _probe(
+    layers: list[DenseLayer], x: np.ndarray, targets: np.ndarray, label_smoothing: float
+) -> tuple[list[float], list[float], float]:
     n = len(x)
     acts, pres = [np.asarray(x, np.float32)], []
     for d in layers[:-1]:
@@ -114,8 +116,10 @@ def _probe(layers: list[DenseLayer], x: np.ndarray, targets: np.ndarray,
         norms[i] = float(math.sqrt(float(np.sum(dw * dw)) + float(np.sum(db * db))))
         if i:
             dz = (dz @ d.kernel.T) * ACTIVATION_GRADS[layers[i - 1].activation](pres[i - 1])
-    dead = [float(np.mean(np.all(z <= 0, axis=0))) if d.activation == "relu" else math.nan
-            for d, z in zip(layers[:-1], pres, strict=True)]
+    dead = [
+        float(np.mean(np.all(z <= 0, axis=0))) if d.activation == "relu" else math.nan
+        for d, z in zip(layers[:-1], pres, strict=True)
+    ]
     return norms, [*dead, math.nan], loss
 
 
@@ -126,13 +130,14 @@ def update_ratios(now: list[DenseLayer], then: list[DenseLayer] | None, batches:
     out = []
     for a, b in zip(now, then, strict=True):
         moved = float(np.sum((a.kernel - b.kernel) ** 2) + np.sum((a.bias - b.bias) ** 2))
-        size = float(np.sum(b.kernel ** 2) + np.sum(b.bias ** 2))
+        size = float(np.sum(b.kernel**2) + np.sum(b.bias**2))
         out.append(math.sqrt(moved) / (batches * math.sqrt(size)) if size > 0 else math.nan)
     return out
 
 
-def probe_batch(images: np.ndarray, targets: np.ndarray, seed: int | None,
-                size: int = PROBE_SIZE) -> tuple[np.ndarray, np.ndarray]:
+def probe_batch(
+    images: np.ndarray, targets: np.ndarray, seed: int | None, size: int = PROBE_SIZE
+) -> tuple[np.ndarray, np.ndarray]:
     """The run's fixed probe: `size` of its training images (uint8 or float) and their targets,
     chosen with the seed (seed None: 0, so a run's probe is always the same)."""
     rng = np.random.default_rng(0 if seed is None else int(seed))
@@ -167,8 +172,12 @@ class LayerHistory:
         return len(self.position)
 
     def to_dict(self) -> dict:
-        return {"layers": list(self.layers), "position": list(self.position),
-                "batch": list(self.batch), **{q: self.values.get(q, []) for q in QUANTITIES}}
+        return {
+            "layers": list(self.layers),
+            "position": list(self.position),
+            "batch": list(self.batch),
+            **{q: self.values.get(q, []) for q in QUANTITIES},
+        }
 
     @classmethod
     def from_dict(cls, data: dict | None) -> LayerHistory:
@@ -180,17 +189,20 @@ class LayerHistory:
             h.layers = tuple(str(n) for n in data["layers"])
             h.position = [float(v) for v in data["position"]]
             h.batch = [int(v) for v in data["batch"]]
-            h.values = {q: [[math.nan if v is None else float(v) for v in per]
-                            for per in data[q]] for q in QUANTITIES}
+            h.values = {
+                q: [[math.nan if v is None else float(v) for v in per] for per in data[q]] for q in QUANTITIES
+            }
         except (KeyError, TypeError, ValueError):
             return cls()
         return h
 
     def rows(self) -> list[tuple]:
         """(position, batch, layer, grad_norm, update_ratio, dead) per report and layer."""
-        return [(p, b, name, *(self.values[q][j][i] for q in QUANTITIES))
-                for i, (p, b) in enumerate(zip(self.position, self.batch, strict=True))
-                for j, name in enumerate(self.layers)]
+        return [
+            (p, b, name, *(self.values[q][j][i] for q in QUANTITIES))
+            for i, (p, b) in enumerate(zip(self.position, self.batch, strict=True))
+            for j, name in enumerate(self.layers)
+        ]
 
 
 CSV_HEADER = ("epoch", "batch", "layer", "grad_norm", "update_ratio", "dead_share")
@@ -198,8 +210,10 @@ CSV_HEADER = ("epoch", "batch", "layer", "grad_norm", "update_ratio", "dead_shar
 
 def csv_rows(s: LayerStats) -> list[list]:
     """The CSV rows of one report (one per layer), as in layer_stats.csv."""
-    return [[f"{s.position:.4f}", s.batch, name, f"{g:.6g}", f"{u:.6g}", f"{d:.6g}"]
-            for name, g, u, d in zip(s.layers, s.grad_norm, s.update_ratio, s.dead, strict=True)]
+    return [
+        [f"{s.position:.4f}", s.batch, name, f"{g:.6g}", f"{u:.6g}", f"{d:.6g}"]
+        for name, g, u, d in zip(s.layers, s.grad_norm, s.update_ratio, s.dead, strict=True)
+    ]
 
 
 def read_csv(path: str | Path) -> list[dict]:
@@ -210,15 +224,20 @@ def read_csv(path: str | Path) -> list[dict]:
 
 def format_table(history: LayerHistory) -> str:
     """The history as an aligned text table, one line per report and layer (kpgui runs --stats)."""
+
     def num(v: float, pct: bool = False) -> str:
         if not math.isfinite(v):
             return "-"
         return f"{100 * v:.1f} %" if pct else f"{v:.3g}"
 
     head = ("epoch", "batch", "layer", "gradient norm", "update/weight", "dead ReLUs")
-    rows = [head] + [(f"{p:.2f}", str(b), name, num(g), num(u), num(d, True))
-                     for p, b, name, g, u, d in history.rows()]
+    rows = [head] + [
+        (f"{p:.2f}", str(b), name, num(g), num(u), num(d, True)) for p, b, name, g, u, d in history.rows()
+    ]
     widths = [max(len(r[i]) for r in rows) for i in range(len(head))]
-    return "\n".join("  ".join(c.ljust(w) if i == 2 else c.rjust(w)
-                               for i, (c, w) in enumerate(zip(r, widths, strict=True))).rstrip()
-                     for r in rows)
+    return "\n".join(
+        "  ".join(
+            c.ljust(w) if i == 2 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths, strict=True))
+        ).rstrip()
+        for r in rows
+    )

@@ -52,8 +52,18 @@ MAX_TEXT_CHARS = 64  # the format marker and each date string in a samples file
 
 # What reading a damaged zip/.npy/.h5 can raise besides our own errors (zlib.error for broken
 # deflate data, RuntimeError for encrypted members, EOFError for cut files ...).
-READ_ERRORS = (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error, RuntimeError,
-               NotImplementedError, OverflowError, KeyError, IndexError)
+READ_ERRORS = (
+    OSError,
+    ValueError,
+    EOFError,
+    zipfile.BadZipFile,
+    zlib.error,
+    RuntimeError,
+    NotImplementedError,
+    OverflowError,
+    KeyError,
+    IndexError,
+)
 
 
 class BadInput(ValueError):
@@ -85,23 +95,28 @@ _JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
 def json_depth(data: bytes) -> int:
     """How deeply [ and { nest in a JSON text, counted without parsing (json.loads recurses)."""
     bare = np.frombuffer(_JSON_STRING.sub(b'""', data), np.uint8)
-    step = (np.isin(bare, (ord("["), ord("{"))).astype(np.int32)
-            - np.isin(bare, (ord("]"), ord("}"))).astype(np.int32))
+    step = np.isin(bare, (ord("["), ord("{"))).astype(np.int32) - np.isin(bare, (ord("]"), ord("}"))).astype(
+        np.int32
+    )
     return int(np.cumsum(step).max(initial=0))
 
 
 def short_text(value: Any, limit: int = 24) -> str:
     """repr(value) cut to `limit` characters, for messages (a 400-digit number stays readable)."""
-    text = repr(value) if not isinstance(value, int) or isinstance(value, bool) else (
-        str(value) if abs(value) < 10**limit else f"{str(value)[:8]}… ({len(str(abs(value)))} digits)")
+    text = (
+        repr(value)
+        if not isinstance(value, int) or isinstance(value, bool)
+        else (str(value) if abs(value) < 10**limit else f"{str(value)[:8]}… ({len(str(abs(value)))} digits)")
+    )
     return text if len(text) <= limit + 20 else text[:limit] + "…"
 
 
 def _bounded_int(text: str) -> int:
     digits = len(text.lstrip("-"))
     if digits > MAX_JSON_INT_DIGITS:
-        raise BadInput(f"it holds the number {text[:8]}… ({digits:,} digits), far larger than "
-                       "any value kpgui uses")
+        raise BadInput(
+            f"it holds the number {text[:8]}… ({digits:,} digits), far larger than any value kpgui uses"
+        )
     return int(text)
 
 
@@ -156,8 +171,7 @@ def zip_members(archive: zipfile.ZipFile, max_members: int = MAX_ZIP_MEMBERS) ->
 def check_member_size(info: zipfile.ZipInfo, cap: int) -> None:
     """Refuse a member whose declared uncompressed size is over `cap` (before decompressing)."""
     if info.file_size > cap:
-        raise TooBig(f"{info.filename} inside it unpacks to {mb(info.file_size)} "
-                     f"(at most {mb(cap)} allowed)")
+        raise TooBig(f"{info.filename} inside it unpacks to {mb(info.file_size)} (at most {mb(cap)} allowed)")
 
 
 def read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, cap: int) -> bytes:
@@ -227,8 +241,9 @@ def npy_header_of_file(path: Any) -> NpyHeader:
         return read_npy_header(f)
 
 
-def scan_npz(archive: zipfile.ZipFile, keys: Iterable[str] | None = None,
-             max_bytes: int | None = MAX_NPY_BYTES) -> dict[str, NpyHeader]:
+def scan_npz(
+    archive: zipfile.ZipFile, keys: Iterable[str] | None = None, max_bytes: int | None = MAX_NPY_BYTES
+) -> dict[str, NpyHeader]:
     """Headers of the arrays in an .npz (key -> NpyHeader), each checked against `max_bytes`
     (None: the caller checks the headers itself, before read_npz_array).
 
@@ -254,8 +269,10 @@ def scan_npz(archive: zipfile.ZipFile, keys: Iterable[str] | None = None,
             except BadInput as exc:
                 raise BadInput(f"{key!r}: {exc}") from exc
         if max_bytes is not None and header.nbytes > max_bytes:
-            raise TooBig(f"{key!r} claims {millions(header.size)} values of {header.dtype} "
-                         f"({mb(header.nbytes)}; at most {mb(max_bytes)} allowed)")
+            raise TooBig(
+                f"{key!r} claims {millions(header.size)} values of {header.dtype} "
+                f"({mb(header.nbytes)}; at most {mb(max_bytes)} allowed)"
+            )
         out[key] = header
     return out
 
@@ -306,8 +323,7 @@ def _evenly(n: int, keep: int) -> np.ndarray:
     return np.unique(np.round(np.linspace(0, n - 1, keep)).astype(np.int64))
 
 
-def bound_strokes(strokes: Any, max_points: int = MAX_STROKE_POINTS,
-                  max_strokes: int = MAX_STROKES) -> Any:
+def bound_strokes(strokes: Any, max_points: int = MAX_STROKE_POINTS, max_strokes: int = MAX_STROKES) -> Any:
     """Strokes thinned to at most `max_strokes` strokes and `max_points` points in total.
 
     Drawings within the limits are returned untouched (the same object). Over them, strokes are

@@ -82,15 +82,50 @@ def read_keras_zip(path: Path) -> tuple[dict, IO[bytes]]:
 # -- what the config would build ----------------------------------------------------------------
 
 _SHAPE_KEEPING = {
-    "Activation", "ReLU", "LeakyReLU", "ELU", "Softmax", "ThresholdedReLU", "Dropout",
-    "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D", "GaussianNoise", "GaussianDropout",
-    "AlphaDropout", "ActivityRegularization", "Rescaling", "Masking", "Permute", "Identity",
-    "Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum",
-    "Cropping1D", "Cropping2D", "Cropping3D",
+    "Activation",
+    "ReLU",
+    "LeakyReLU",
+    "ELU",
+    "Softmax",
+    "ThresholdedReLU",
+    "Dropout",
+    "SpatialDropout1D",
+    "SpatialDropout2D",
+    "SpatialDropout3D",
+    "GaussianNoise",
+    "GaussianDropout",
+    "AlphaDropout",
+    "ActivityRegularization",
+    "Rescaling",
+    "Masking",
+    "Permute",
+    "Identity",
+    "Add",
+    "Subtract",
+    "Multiply",
+    "Average",
+    "Maximum",
+    "Minimum",
+    "Cropping1D",
+    "Cropping2D",
+    "Cropping3D",
 }
-_NOT_SIZES = {"seed", "axis", "name", "dtype", "trainable", "registered_name", "module",
-              "shared_object_id", "data_format", "padding", "dilation_rate", "strides",
-              "noise_shape", "groups"}
+_NOT_SIZES = {
+    "seed",
+    "axis",
+    "name",
+    "dtype",
+    "trainable",
+    "registered_name",
+    "module",
+    "shared_object_id",
+    "data_format",
+    "padding",
+    "dilation_rate",
+    "strides",
+    "noise_shape",
+    "groups",
+}
 
 
 def _num(value: Any) -> float:
@@ -298,11 +333,21 @@ def _resize(cfg: dict, f: _Flow, kind: str) -> tuple[float, float, float]:
 
 
 _RULES: dict[str, Rule] = {
-    "Resizing": _resize, "CenterCrop": _resize,
-    "InputLayer": _input, "Dense": _dense, "EinsumDense": _einsum_dense, "Embedding": _embedding,
-    "Flatten": _flatten, "Reshape": _reshape, "RepeatVector": _grow,
-    "BatchNormalization": _norm, "LayerNormalization": _norm, "GroupNormalization": _norm,
-    "UnitNormalization": _norm, "Normalization": _norm, "PReLU": _norm,
+    "Resizing": _resize,
+    "CenterCrop": _resize,
+    "InputLayer": _input,
+    "Dense": _dense,
+    "EinsumDense": _einsum_dense,
+    "Embedding": _embedding,
+    "Flatten": _flatten,
+    "Reshape": _reshape,
+    "RepeatVector": _grow,
+    "BatchNormalization": _norm,
+    "LayerNormalization": _norm,
+    "GroupNormalization": _norm,
+    "UnitNormalization": _norm,
+    "Normalization": _norm,
+    "PReLU": _norm,
 }
 for _n in "123":
     for _base in ("Conv", "SeparableConv", "DepthwiseConv"):
@@ -347,12 +392,16 @@ def check_config_size(config: dict) -> float:
     _walk(config, flow)
     if flow.params > MAX_PARAMS:
         name, alone = flow.biggest
-        raise TooBig(f"its config asks for about {millions(flow.params)} weights (layer {name!r} "
-                     f"alone about {millions(alone)}); at most {millions(MAX_PARAMS)} are allowed")
+        raise TooBig(
+            f"its config asks for about {millions(flow.params)} weights (layer {name!r} "
+            f"alone about {millions(alone)}); at most {millions(MAX_PARAMS)} are allowed"
+        )
     name, width = flow.widest
     if width > MAX_ACTIVATIONS:
-        raise TooBig(f"its layer {name!r} would produce about {millions(width)} numbers per "
-                     f"picture; at most {millions(MAX_ACTIVATIONS)} are allowed")
+        raise TooBig(
+            f"its layer {name!r} would produce about {millions(width)} numbers per "
+            f"picture; at most {millions(MAX_ACTIVATIONS)} are allowed"
+        )
     return flow.params
 
 
@@ -392,11 +441,15 @@ def check_weight_shapes(datasets: list[tuple[str, Any]]) -> int:
         if _is_model_weight(name):
             model += n
             if model > MAX_PARAMS:
-                raise TooBig(f"its weights file claims {millions(n)} numbers for {name!r} alone, "
-                             f"more than the {millions(MAX_PARAMS)} weights allowed in a model")
+                raise TooBig(
+                    f"its weights file claims {millions(n)} numbers for {name!r} alone, "
+                    f"more than the {millions(MAX_PARAMS)} weights allowed in a model"
+                )
     if total > 4 * MAX_PARAMS:  # optimizer slots: Adam keeps two per weight
-        raise TooBig(f"its weights file claims {millions(total)} numbers in all; at most "
-                     f"{millions(4 * MAX_PARAMS)} are allowed")
+        raise TooBig(
+            f"its weights file claims {millions(total)} numbers in all; at most "
+            f"{millions(4 * MAX_PARAMS)} are allowed"
+        )
     return model
 
 

@@ -139,8 +139,7 @@ class Option:
         if self.kind is tuple:
             if not isinstance(value, tuple) or not value:
                 return "give at least one hidden layer size, e.g. 512, 512"
-            if any(isinstance(h, bool) or not isinstance(h, int) or not 1 <= h <= MAX_UNITS
-                   for h in value):
+            if any(isinstance(h, bool) or not isinstance(h, int) or not 1 <= h <= MAX_UNITS for h in value):
                 return f"hidden layers must be whole numbers from 1 to {MAX_UNITS}, e.g. 512, 512"
             if len(value) > MAX_LAYERS:
                 return f"at most {MAX_LAYERS} hidden layers"
@@ -159,19 +158,25 @@ class Option:
             if self.kind is int and not value.is_integer():
                 return f"{self.label.lower()} must be a whole number"
         too_low = self.low is not None and (value <= self.low if self.low_open else value < self.low)
-        too_high = self.high is not None and (
-            value >= self.high if self.high_open else value > self.high)
+        too_high = self.high is not None and (value >= self.high if self.high_open else value > self.high)
         if too_low or too_high:
             return f"{self.label.lower()} must be {self.range_text()}"
         return None
 
     def range_text(self) -> str:
         """'above 0 and at most 10', 'from 1 to 1000', 'at least 0 and below 0.9'."""
-        lo = "" if self.low is None else (
-            f"above {number_text(self.low)}" if self.low_open else f"at least {number_text(self.low)}")
-        hi = "" if self.high is None else (
-            f"below {number_text(self.high)}" if self.high_open else
-            f"at most {number_text(self.high)}")
+        lo = (
+            ""
+            if self.low is None
+            else (f"above {number_text(self.low)}" if self.low_open else f"at least {number_text(self.low)}")
+        )
+        hi = (
+            ""
+            if self.high is None
+            else (
+                f"below {number_text(self.high)}" if self.high_open else f"at most {number_text(self.high)}"
+            )
+        )
         if lo and hi and not (self.low_open or self.high_open) and self.kind is int:
             return f"from {number_text(self.low)} to {number_text(self.high)}"
         return " and ".join(p for p in (lo, hi) if p)
@@ -190,57 +195,231 @@ class Option:
 
 
 OPTIONS: tuple[Option, ...] = (
-    Option("hidden", tuple, (512, 512), "Hidden layers",
-           "units in each hidden Dense layer, comma-separated", "network", sweepable=True,
-           short="layers"),
-    Option("activation", str, "relu", "Activation", "activation function of the hidden layers",
-           "network", choices=ACTIVATIONS, sweepable=True, short=""),
-    Option("dropout", float, 0.0, "Dropout",
-           "fraction of hidden units dropped at random while training", "network",
-           low=0.0, high=1.0, high_open=True, step=0.05, sweepable=True),
-    Option("optimizer", str, "rmsprop", "Optimizer", "how the weights are updated from the "
-           "gradients", "training", choices=OPTIMIZERS, sweepable=True, short=""),
-    Option("learning_rate", float, 0.001, "Learning rate", "step size of the optimizer",
-           "training", low=0.0, high=10.0, low_open=True, decimals=6, sweepable=True, short="lr"),
-    Option("lr_schedule", str, "constant", "LR schedule",
-           "constant: the same rate throughout; cosine: decays towards 0", "training",
-           choices=LR_SCHEDULES, short=""),
-    Option("batch_size", int, 128, "Batch size", "images per gradient step", "training",
-           low=1, high=60000, sweepable=True, short="batch"),
-    Option("epochs", int, 20, "Epochs", "passes over the training images", "training",
-           low=1, high=1000, sweepable=True),
-    Option("validation_split", float, 0.1, "Validation split",
-           "fraction of the training images held out to measure val_loss", "training",
-           low=0.0, high=0.9, high_open=True, step=0.05, short="val"),
-    Option("patience", int, 0, "Early stopping",
-           "stop after this many epochs without a better val_loss (0 = off)", "training",
-           low=0, high=1000, zero="off"),
-    Option("augment", bool, False, "Augmentation",
-           "random shifts, rotations, scale, shear and stroke thickness of each image", "data"),
-    Option("elastic", float, 0.0, "Elastic distortion",
-           "strength of random elastic warps of the training images (0 = off, 1 = strong)",
-           "data", low=0.0, high=1.0, step=0.1, zero="off"),
-    Option("styles", float, 0.0, "Drawn styles",
-           "extra synthetic pen-drawn digits in people's styles, as a share of the training "
-           "images (0 = none)", "data", low=0.0, high=2.0, step=0.05, zero="none"),
-    Option("restroke", float, 0.0, "Re-stroked MNIST",
-           "share of MNIST training digits also added re-drawn as pen strokes (0 = none)",
-           "data", low=0.0, high=1.0, step=0.05, zero="none"),
-    Option("non_digits", float, 0.0, "Non-digits",
-           "scribbles, letters and symbols taught as 'not a digit', as a share of the training "
-           "images (0 = none)", "data", low=0.0, high=0.5, step=0.01, zero="none"),
-    Option("real_pen", int, 0, "Real pen digits",
-           "real people's pen digits (the UCI pen digits file, found by $KPGUI_PENDIGITS) added "
-           "as written plus this many re-drawings of each by a simulated hand (0 = none)", "data",
-           low=0, high=50, zero="none", in_form=False, short="pen"),
-    Option("train_samples", int, 0, "Training images",
-           "train on the first N MNIST images (0 = all 60 000), for quick experiments", "data",
-           low=0, high=60000, step=1000, zero="all", short="images"),
-    Option("label_smoothing", float, 0.0, "Label smoothing",
-           "soften the one-hot targets by this amount", "training", low=0.0, high=0.5,
-           high_open=True, step=0.05, in_form=False),
-    Option("seed", int, None, "Seed", "random seed for a repeatable run (none = random)",
-           "training", low=0, high=2**31 - 1, optional=True, in_form=False),
+    Option(
+        "hidden",
+        tuple,
+        (512, 512),
+        "Hidden layers",
+        "units in each hidden Dense layer, comma-separated",
+        "network",
+        sweepable=True,
+        short="layers",
+    ),
+    Option(
+        "activation",
+        str,
+        "relu",
+        "Activation",
+        "activation function of the hidden layers",
+        "network",
+        choices=ACTIVATIONS,
+        sweepable=True,
+        short="",
+    ),
+    Option(
+        "dropout",
+        float,
+        0.0,
+        "Dropout",
+        "fraction of hidden units dropped at random while training",
+        "network",
+        low=0.0,
+        high=1.0,
+        high_open=True,
+        step=0.05,
+        sweepable=True,
+    ),
+    Option(
+        "optimizer",
+        str,
+        "rmsprop",
+        "Optimizer",
+        "how the weights are updated from the gradients",
+        "training",
+        choices=OPTIMIZERS,
+        sweepable=True,
+        short="",
+    ),
+    Option(
+        "learning_rate",
+        float,
+        0.001,
+        "Learning rate",
+        "step size of the optimizer",
+        "training",
+        low=0.0,
+        high=10.0,
+        low_open=True,
+        decimals=6,
+        sweepable=True,
+        short="lr",
+    ),
+    Option(
+        "lr_schedule",
+        str,
+        "constant",
+        "LR schedule",
+        "constant: the same rate throughout; cosine: decays towards 0",
+        "training",
+        choices=LR_SCHEDULES,
+        short="",
+    ),
+    Option(
+        "batch_size",
+        int,
+        128,
+        "Batch size",
+        "images per gradient step",
+        "training",
+        low=1,
+        high=60000,
+        sweepable=True,
+        short="batch",
+    ),
+    Option(
+        "epochs",
+        int,
+        20,
+        "Epochs",
+        "passes over the training images",
+        "training",
+        low=1,
+        high=1000,
+        sweepable=True,
+    ),
+    Option(
+        "validation_split",
+        float,
+        0.1,
+        "Validation split",
+        "fraction of the training images held out to measure val_loss",
+        "training",
+        low=0.0,
+        high=0.9,
+        high_open=True,
+        step=0.05,
+        short="val",
+    ),
+    Option(
+        "patience",
+        int,
+        0,
+        "Early stopping",
+        "stop after this many epochs without a better val_loss (0 = off)",
+        "training",
+        low=0,
+        high=1000,
+        zero="off",
+    ),
+    Option(
+        "augment",
+        bool,
+        False,
+        "Augmentation",
+        "random shifts, rotations, scale, shear and stroke thickness of each image",
+        "data",
+    ),
+    Option(
+        "elastic",
+        float,
+        0.0,
+        "Elastic distortion",
+        "strength of random elastic warps of the training images (0 = off, 1 = strong)",
+        "data",
+        low=0.0,
+        high=1.0,
+        step=0.1,
+        zero="off",
+    ),
+    Option(
+        "styles",
+        float,
+        0.0,
+        "Drawn styles",
+        "extra synthetic pen-drawn digits in people's styles, as a share of the training images (0 = none)",
+        "data",
+        low=0.0,
+        high=2.0,
+        step=0.05,
+        zero="none",
+    ),
+    Option(
+        "restroke",
+        float,
+        0.0,
+        "Re-stroked MNIST",
+        "share of MNIST training digits also added re-drawn as pen strokes (0 = none)",
+        "data",
+        low=0.0,
+        high=1.0,
+        step=0.05,
+        zero="none",
+    ),
+    Option(
+        "non_digits",
+        float,
+        0.0,
+        "Non-digits",
+        "scribbles, letters and symbols taught as 'not a digit', as a share of the training "
+        "images (0 = none)",
+        "data",
+        low=0.0,
+        high=0.5,
+        step=0.01,
+        zero="none",
+    ),
+    Option(
+        "real_pen",
+        int,
+        0,
+        "Real pen digits",
+        "real people's pen digits (the UCI pen digits file, found by $KPGUI_PENDIGITS) added "
+        "as written plus this many re-drawings of each by a simulated hand (0 = none)",
+        "data",
+        low=0,
+        high=50,
+        zero="none",
+        in_form=False,
+        short="pen",
+    ),
+    Option(
+        "train_samples",
+        int,
+        0,
+        "Training images",
+        "train on the first N MNIST images (0 = all 60 000), for quick experiments",
+        "data",
+        low=0,
+        high=60000,
+        step=1000,
+        zero="all",
+        short="images",
+    ),
+    Option(
+        "label_smoothing",
+        float,
+        0.0,
+        "Label smoothing",
+        "soften the one-hot targets by this amount",
+        "training",
+        low=0.0,
+        high=0.5,
+        high_open=True,
+        step=0.05,
+        in_form=False,
+    ),
+    Option(
+        "seed",
+        int,
+        None,
+        "Seed",
+        "random seed for a repeatable run (none = random)",
+        "training",
+        low=0,
+        high=2**31 - 1,
+        optional=True,
+        in_form=False,
+    ),
 )
 
 BY_NAME: dict[str, Option] = {o.name: o for o in OPTIONS}

@@ -22,14 +22,18 @@ class FolderError(OSError):
 
 def _ensure(path: Path, what: str, env: str) -> Path:
     if path.exists() and not path.is_dir():
-        raise FolderError(f"kpgui's {what} folder {path} is a file, not a folder. Move that file "
-                          f"away, or point {env} at another folder.")
+        raise FolderError(
+            f"kpgui's {what} folder {path} is a file, not a folder. Move that file "
+            f"away, or point {env} at another folder."
+        )
     try:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise FolderError(f"kpgui's {what} folder {path} cannot be created "
-                          f"({exc.strerror or exc}). Check the permissions, or point {env} at "
-                          "a folder you may write to.") from exc
+        raise FolderError(
+            f"kpgui's {what} folder {path} cannot be created "
+            f"({exc.strerror or exc}). Check the permissions, or point {env} at "
+            "a folder you may write to."
+        ) from exc
     return path
 
 
@@ -95,12 +99,16 @@ def kpgui_owns(path: str | os.PathLike) -> str | None:
     places: list[tuple[Path, str, bool]] = []  # (path, what, folder: anything inside counts)
     try:
         data = data_dir().resolve()
-        db = (data / "kpgui.sqlite3")
-        places += [(db.with_name(db.name + side), "the kpgui database" + (f" ({side} file)"
-                    if side else ""), False) for side in ("", "-wal", "-shm", "-journal")]
-        places += [(data / "models", "a file in kpgui's models folder (run models)", True),
-                   (data / "runs", "a file in kpgui's run-logs folder", True),
-                   (data / "logs", "a file in kpgui's logs folder", True)]
+        db = data / "kpgui.sqlite3"
+        places += [
+            (db.with_name(db.name + side), "the kpgui database" + (f" ({side} file)" if side else ""), False)
+            for side in ("", "-wal", "-shm", "-journal")
+        ]
+        places += [
+            (data / "models", "a file in kpgui's models folder (run models)", True),
+            (data / "runs", "a file in kpgui's run-logs folder", True),
+            (data / "logs", "a file in kpgui's logs folder", True),
+        ]
     except OSError:
         pass
     try:
@@ -114,8 +122,12 @@ def kpgui_owns(path: str | os.PathLike) -> str | None:
     for where, what, folder in places:
         if target == where or (folder and target.is_relative_to(where)):
             return what
-        if not folder and target.name.startswith(where.name) and target.parent == where.parent \
-                and ".corrupt" in target.name:
+        if (
+            not folder
+            and target.name.startswith(where.name)
+            and target.parent == where.parent
+            and ".corrupt" in target.name
+        ):
             return "a kept copy of a damaged kpgui database"
     return None
 
@@ -124,5 +136,7 @@ def refuse_kpgui_file(path: str | os.PathLike) -> None:
     """OwnFileError naming what `path` is when kpgui owns it (see kpgui_owns)."""
     what = kpgui_owns(path)
     if what is not None:
-        raise OwnFileError(f"{path} is {what}; writing there would destroy it. Choose a file "
-                           "of your own, e.g. in your home folder")
+        raise OwnFileError(
+            f"{path} is {what}; writing there would destroy it. Choose a file "
+            "of your own, e.g. in your home folder"
+        )

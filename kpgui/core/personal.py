@@ -31,8 +31,9 @@ MIN_SAMPLES = 10  # fine-tuning on fewer of the person's digits teaches nothing
 MIN_HELD_OUT = 20  # fewer held-out drawings than this: a before/after would be noise
 
 
-def held_out_split(labels: np.ndarray, fraction: float = 0.25, seed: int = 0,
-                   min_per_label: int = 1) -> tuple[np.ndarray, np.ndarray]:
+def held_out_split(
+    labels: np.ndarray, fraction: float = 0.25, seed: int = 0, min_per_label: int = 1
+) -> tuple[np.ndarray, np.ndarray]:
     """(train_idx, held_idx): per digit, `fraction` of its samples (rounded, at least
     `min_per_label`) are held out, but never all of them: a digit with a single sample goes to
     training (it cannot be both learned and measured). Deterministic for a given seed, so
@@ -104,9 +105,16 @@ def finetune_spec(predictor: Predictor) -> ModelSpec:
 
     A low learning rate and few epochs move the weights towards the new samples without
     erasing what MNIST taught; augmentation keeps it from memorising the exact drawings."""
-    return spec_of(predictor).replace(optimizer="adam", learning_rate=FINETUNE_LR, lr_schedule="constant",
-                        augment=True, epochs=FINETUNE_EPOCHS, validation_split=0.05, patience=0,
-                        train_samples=0)
+    return spec_of(predictor).replace(
+        optimizer="adam",
+        learning_rate=FINETUNE_LR,
+        lr_schedule="constant",
+        augment=True,
+        epochs=FINETUNE_EPOCHS,
+        validation_split=0.05,
+        patience=0,
+        train_samples=0,
+    )
 
 
 def default_repeat(n_personal: int, n_mnist_fit: int, share: float = PERSONAL_SHARE) -> int:
@@ -143,20 +151,30 @@ class FineTuneResult:
 
     def notes(self) -> dict:
         """The numbers to keep with the run (kpgui.core.jobs records them in its notes)."""
-        return {"personal_before": self.personal_before, "personal_after": self.personal_after,
-                "mnist_before": self.mnist_before, "mnist_after": self.mnist_after,
-                "held_out_count": self.held_out_count, "train_count": self.train_count,
-                "repeat": self.repeat, "summary": self.summary()}
+        return {
+            "personal_before": self.personal_before,
+            "personal_after": self.personal_after,
+            "mnist_before": self.mnist_before,
+            "mnist_after": self.mnist_after,
+            "held_out_count": self.held_out_count,
+            "train_count": self.train_count,
+            "repeat": self.repeat,
+            "summary": self.summary(),
+        }
 
     def summary(self) -> str:
         """One line for people: 'your digits: 82.0 % → 97.0 % (40 held out); MNIST test:
         98.9 % → 98.8 %' — or why the personal numbers would mean nothing yet."""
         if self.judgeable:
-            yours = (f"your digits: {_pct(self.personal_before)} → {_pct(self.personal_after)} "
-                     f"({self.held_out_count} held out)")
+            yours = (
+                f"your digits: {_pct(self.personal_before)} → {_pct(self.personal_after)} "
+                f"({self.held_out_count} held out)"
+            )
         else:
-            yours = (f"your digits: too few held out to judge ({self.held_out_count}; "
-                     f"{MIN_HELD_OUT} needed — save more samples)")
+            yours = (
+                f"your digits: too few held out to judge ({self.held_out_count}; "
+                f"{MIN_HELD_OUT} needed — save more samples)"
+            )
         return f"{yours}; MNIST test: {_pct(self.mnist_before)} → {_pct(self.mnist_after)}"
 
 
@@ -211,10 +229,14 @@ def finetune(
     mnist_before = accuracy(predictor, x_test, y_test)
 
     trainer = Trainer(
-        spec, listener, data=(x_train, y_train, x_test, y_test),
+        spec,
+        listener,
+        data=(x_train, y_train, x_test, y_test),
         initial_model=keras_model_from_predictor(predictor, spec),
-        extra_train=(x[train_idx], y[train_idx].astype(np.uint8)), extra_repeat=repeat,
-        stop_event=stop_event, log_dir=log_dir,
+        extra_train=(x[train_idx], y[train_idx].astype(np.uint8)),
+        extra_repeat=repeat,
+        stop_event=stop_event,
+        log_dir=log_dir,
     )
     if trainer_hook is not None:
         trainer_hook(trainer)
@@ -223,8 +245,11 @@ def finetune(
     tuned = None
     if result.usable:
         card = dict(predictor.card) if isinstance(predictor.card, dict) else {}
-        card.update(spec=spec.to_dict(), test_accuracy=result.test_accuracy,
-                    finetuned_from=str(predictor.path) if predictor.path else predictor.name)
+        card.update(
+            spec=spec.to_dict(),
+            test_accuracy=result.test_accuracy,
+            finetuned_from=str(predictor.path) if predictor.path else predictor.name,
+        )
         tuned = Predictor.from_keras(result.model, card=card, name=f"{predictor.name} (yours)")
     mnist_after = result.test_accuracy
     if mnist_after is None and tuned is not None:

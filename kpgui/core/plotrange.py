@@ -24,8 +24,7 @@ def _finite(values: Sequence[float] | np.ndarray) -> np.ndarray:
     return a[np.isfinite(a)]
 
 
-def loss_axis_top(curves: Iterable[Sequence[float] | np.ndarray], bound: float = LOSS_BOUND
-                  ) -> float:
+def loss_axis_top(curves: Iterable[Sequence[float] | np.ndarray], bound: float = LOSS_BOUND) -> float:
     """The top of a linear loss axis showing `curves` (each a sequence of loss values, NaN and
     inf allowed): 10 % above the highest curve that stays below `bound`; `bound` itself (plus
     headroom) when every curve passes it; 1.0 when there is nothing finite to show."""

@@ -14,8 +14,16 @@ _DEFAULT = ModelSpec()
 # readable on light and dark): the sweep table, the curves, the legend and History all use it,
 # through RunColours, so a run has one colour everywhere.
 RUN_COLOURS = (
-    "#E69F00", "#56B4E9", "#009E73", "#D55E00", "#CC79A7", "#0072B2", "#F0E442", "#999999",
-    "#8C564B", "#17BECF",
+    "#E69F00",
+    "#56B4E9",
+    "#009E73",
+    "#D55E00",
+    "#CC79A7",
+    "#0072B2",
+    "#F0E442",
+    "#999999",
+    "#8C564B",
+    "#17BECF",
 )
 
 
@@ -72,8 +80,9 @@ def run_labels(runs: list[Any]) -> dict[int, str]:
     recipe, for one run), and its test accuracy: 'lr 0.01 · 97.2 %'."""
     distinct = {o.name: len({repr(getattr(r.spec, o.name)) for r in runs}) for o in OPTIONS}
     # The options that tell most runs apart come first, so a cut-off name still differs.
-    differing = sorted((o for o in OPTIONS if o.name != "seed" and distinct[o.name] > 1),
-                       key=lambda o: -distinct[o.name])
+    differing = sorted(
+        (o for o in OPTIONS if o.name != "seed" and distinct[o.name] > 1), key=lambda o: -distinct[o.name]
+    )
     labels = {}
     for r in runs:
         if r.name and r.name not in ("fine-tune", "continued"):
@@ -91,8 +100,7 @@ def run_labels(runs: list[Any]) -> dict[int, str]:
     return labels
 
 
-def how_it_ran(status: str, epochs_run: int, wall_time: float, partial_epoch: dict | None = None
-               ) -> str:
+def how_it_ran(status: str, epochs_run: int, wall_time: float, partial_epoch: dict | None = None) -> str:
     """'finished after 3 epochs in 41.2 s', 'stopped after 1 epoch and 20/50 batches of
     epoch 2 in 9.0 s' (a run's summary without its accuracy)."""
     from kpgui.core.words import count
@@ -104,16 +112,16 @@ def how_it_ran(status: str, epochs_run: int, wall_time: float, partial_epoch: di
     return f"{status} after {count(epochs_run, 'epoch')}{part} in {wall_time:.1f} s"
 
 
-def epochs_text(ran: int | None, planned: int | None, stopped_early: bool = False,
-                status: str | None = None) -> str:
+def epochs_text(
+    ran: int | None, planned: int | None, stopped_early: bool = False, status: str | None = None
+) -> str:
     """How many epochs a run trained, for people: '3 of 3', '2 of 3 (stopped)',
     '1 of 3 (diverged)'. A continued run counts all its epochs (it may have more than this
     part planned): '5'."""
     ran = int(ran or 0)
     if planned is None or ran > planned:
         return f"{ran}"
-    why = ("diverged" if status == "diverged" else
-           "stopped" if stopped_early or ran < planned else "")
+    why = "diverged" if status == "diverged" else "stopped" if stopped_early or ran < planned else ""
     return f"{ran} of {planned}" + (f" ({why})" if why else "")
 
 

@@ -82,14 +82,14 @@ def logits_and_gradient(
     return scores, g.reshape(28, 28), t
 
 
-def input_gradient(layers: list[DenseLayer], image: np.ndarray,
-                   target: int | None = None) -> np.ndarray:
+def input_gradient(layers: list[DenseLayer], image: np.ndarray, target: int | None = None) -> np.ndarray:
     """Signed gradient (28, 28) of the target class's pre-softmax logit w.r.t. the pixels."""
     return logits_and_gradient(layers, image, target)[1]
 
 
-def saliency(layers: list[DenseLayer], image: np.ndarray, target: int | None = None,
-             method: str = "gradient_x_input") -> np.ndarray:
+def saliency(
+    layers: list[DenseLayer], image: np.ndarray, target: int | None = None, method: str = "gradient_x_input"
+) -> np.ndarray:
     """(28, 28) float32 map >= 0, finite, of how much each pixel drives the target class.
 
     `target` None = the predicted (top) class. `method`: "gradient_x_input" (default; the ink
@@ -101,8 +101,9 @@ def saliency(layers: list[DenseLayer], image: np.ndarray, target: int | None = N
     return predict_with_saliency(layers, image, target, method)[1]
 
 
-def saliency_for(predictor: Any, image: np.ndarray, target: int | None = None,
-                 method: str = "gradient_x_input") -> np.ndarray | None:
+def saliency_for(
+    predictor: Any, image: np.ndarray, target: int | None = None, method: str = "gradient_x_input"
+) -> np.ndarray | None:
     """saliency() for a Predictor; None when it runs in Keras (no cheap live gradient there:
     a TensorFlow gradient costs ~50 ms, too slow to follow the pen)."""
     layers = getattr(predictor, "layers", None)
@@ -121,8 +122,9 @@ def supports(layers: list[DenseLayer] | None) -> bool:
     return hidden_ok and (layers[-1].activation in _GRADS or layers[-1].activation == "softmax")
 
 
-def predict_with_saliency(layers: list[DenseLayer], image: np.ndarray, target: int | None = None,
-                          method: str = "gradient_x_input") -> tuple[np.ndarray, np.ndarray]:
+def predict_with_saliency(
+    layers: list[DenseLayer], image: np.ndarray, target: int | None = None, method: str = "gradient_x_input"
+) -> tuple[np.ndarray, np.ndarray]:
     """(probabilities (10,) float32, saliency (28, 28)) from ONE forward pass: the GUI's live
     path, so showing the map costs only the backward pass on top of the prediction.
     Probabilities equal Predictor.predict_one's."""

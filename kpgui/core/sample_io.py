@@ -121,8 +121,9 @@ def check_strokes(strokes: Sequence) -> list[np.ndarray]:
         except (TypeError, ValueError) as exc:
             raise ValueError(f"stroke {i} is not a list of (x, y) points") from exc
         if pts.ndim != 2 or pts.shape[1] != 2 or len(pts) == 0:
-            raise ValueError(f"stroke {i} must be an (n, 2) array of points with n >= 1, "
-                             f"got shape {pts.shape}")
+            raise ValueError(
+                f"stroke {i} must be an (n, 2) array of points with n >= 1, got shape {pts.shape}"
+            )
         if not np.isfinite(pts).all():
             raise ValueError(f"stroke {i} has NaN or infinite coordinates")
         out.append(np.ascontiguousarray(pts))
@@ -137,8 +138,7 @@ def check_pen_width(pen_width: object) -> float:
     except (TypeError, ValueError, OverflowError):
         raise ValueError(f"pen width must be a number, got {pen_width!r}") from None
     if not np.isfinite(w) or w <= 0:
-        raise ValueError(f"pen width must be a positive number that fits a float32, "
-                         f"got {pen_width!r}")
+        raise ValueError(f"pen width must be a positive number that fits a float32, got {pen_width!r}")
     return float(w)  # what a samples file keeps, so export/import is exact
 
 
@@ -148,8 +148,9 @@ def check_canvas_size(canvas_size: object) -> tuple[int, int]:
     except (TypeError, ValueError):
         raise ValueError(f"canvas size must be (width, height), got {canvas_size!r}") from None
     if not (0 < w <= _INT32_MAX and 0 < h <= _INT32_MAX):
-        raise ValueError(f"canvas size must be positive whole numbers below 2**31 (stored as "
-                         f"int32), got {canvas_size!r}")
+        raise ValueError(
+            f"canvas size must be positive whole numbers below 2**31 (stored as int32), got {canvas_size!r}"
+        )
     return w, h
 
 
@@ -202,11 +203,13 @@ def write_samples_file(path: str | os.PathLike, bundle: SampleBundle) -> int:
         "canvas_sizes": np.asarray(bundle.canvas_sizes, np.int32).reshape(-1, 2),
         "stroke_counts": np.array([len(s) for s in bundle.strokes], np.int32),
         "stroke_lengths": np.array([len(s) for s in all_strokes], np.int32),
-        "points": (np.concatenate(all_strokes).astype(np.float32) if all_strokes
-                   else np.zeros((0, 2), np.float32)),
+        "points": (
+            np.concatenate(all_strokes).astype(np.float32) if all_strokes else np.zeros((0, 2), np.float32)
+        ),
     }
     if bundle.created_at is not None:
         arrays["created_at"] = np.array(bundle.created_at, dtype=str)
+
     def write(tmp: str) -> None:
         with open(tmp, "wb") as f:
             np.savez_compressed(f, **arrays)
@@ -250,13 +253,13 @@ def read_samples_file(path: str | os.PathLike) -> SampleBundle:
             _check_sizes(headers)
             data = {k: read_npz_array(archive, k) for k in headers}
     except TooBig as exc:
-        raise SampleFileError(f"{p.name} is too big for a kpgui samples file: {exc}. Split it, "
-                              "or export fewer samples.") from exc
+        raise SampleFileError(
+            f"{p.name} is too big for a kpgui samples file: {exc}. Split it, or export fewer samples."
+        ) from exc
     except BadInput as exc:
         raise _bad(f"{p.name}: {exc}. {_FIX}") from exc
     except READ_ERRORS as exc:
-        raise _bad(f"{p.name} is not a readable .npz file, or it is damaged ({exc}). "
-                   f"{_FIX}") from exc
+        raise _bad(f"{p.name} is not a readable .npz file, or it is damaged ({exc}). {_FIX}") from exc
     try:
         return _validate(data)
     except SampleFileError as exc:
@@ -264,8 +267,14 @@ def read_samples_file(path: str | os.PathLike) -> SampleBundle:
         raise
 
 
-_PER_SAMPLE = {"labels": 1, "pen_widths": 1, "canvas_sizes": 2, "stroke_counts": 1,
-               "created_at": 1, "format": 1}
+_PER_SAMPLE = {
+    "labels": 1,
+    "pen_widths": 1,
+    "canvas_sizes": 2,
+    "stroke_counts": 1,
+    "created_at": 1,
+    "format": 1,
+}
 
 
 def _check_sizes(headers: dict[str, NpyHeader]) -> None:
@@ -275,12 +284,13 @@ def _check_sizes(headers: dict[str, NpyHeader]) -> None:
     if n > MAX_SAMPLES:
         raise TooBig(f"it holds {n:,} samples (at most {MAX_SAMPLES:,})")
     caps = {k: v * MAX_SAMPLES for k, v in _PER_SAMPLE.items()}
-    caps.update(images=MAX_SAMPLES * 784, stroke_lengths=MAX_SAMPLE_STROKES,
-                points=2 * MAX_SAMPLE_POINTS)
+    caps.update(images=MAX_SAMPLES * 784, stroke_lengths=MAX_SAMPLE_STROKES, points=2 * MAX_SAMPLE_POINTS)
     for key, header in headers.items():
         if header.size > caps[key] or header.nbytes > MAX_NPY_BYTES:
-            raise TooBig(f"{key!r} holds {header.size:,} values of {header.dtype} (at most "
-                         f"{caps[key]:,} values and {MAX_NPY_BYTES >> 20} MiB)")
+            raise TooBig(
+                f"{key!r} holds {header.size:,} values of {header.dtype} (at most "
+                f"{caps[key]:,} values and {MAX_NPY_BYTES >> 20} MiB)"
+            )
         if header.dtype.kind in "US" and header.dtype.itemsize > 4 * MAX_TEXT_CHARS:
             raise TooBig(f"{key!r} holds texts of {header.dtype.itemsize:,} bytes each")
 
@@ -295,8 +305,7 @@ def _as(arr: np.ndarray, dtype: type, what: str, lo: float, hi: float) -> np.nda
         with np.errstate(over="ignore", invalid="ignore"):
             out = arr.astype(target)
         if out.size and not np.isfinite(out).all():
-            raise SampleFileError(f"{what} contain NaN or infinite values (or values too large "
-                                  "for float32)")
+            raise SampleFileError(f"{what} contain NaN or infinite values (or values too large for float32)")
     else:
         if arr.dtype.kind not in "iu":
             raise SampleFileError(f"{what} must be whole numbers, got {arr.dtype}")
@@ -321,8 +330,9 @@ def _validate(d: dict[str, np.ndarray]) -> SampleBundle:
     if not fmt.startswith(FORMAT_PREFIX):
         raise _bad(f"format is {fmt!r}, expected {FORMAT!r}")
     if fmt != FORMAT:
-        raise SampleFileError(f"this samples file ({fmt}) was made by a newer kpgui; update kpgui "
-                              "to import it")
+        raise SampleFileError(
+            f"this samples file ({fmt}) was made by a newer kpgui; update kpgui to import it"
+        )
     images, labels = d["images"], d["labels"]
     if images.ndim != 3 or images.shape[1:] != (28, 28):
         raise SampleFileError(f"images must be 28x28 (an (N, 28, 28) array), got {images.shape}")
@@ -352,14 +362,14 @@ def _validate(d: dict[str, np.ndarray]) -> SampleBundle:
     s = int(counts.sum(dtype=np.int64))
     lengths = d["stroke_lengths"]
     if lengths.shape != (s,) or lengths.dtype.kind not in "iu":
-        raise SampleFileError("stroke_lengths must be one length >= 1 per stroke "
-                              f"({s} strokes), got shape {lengths.shape}")
+        raise SampleFileError(
+            f"stroke_lengths must be one length >= 1 per stroke ({s} strokes), got shape {lengths.shape}"
+        )
     lengths = _as(lengths, np.int32, "stroke_lengths", 1, _INT32_MAX)
     total = int(lengths.sum(dtype=np.int64))
     points = d["points"]
     if points.shape != (total, 2) or points.dtype.kind != "f":
-        raise SampleFileError(f"points must be ({total}, 2) floats, got {points.dtype} "
-                              f"{points.shape}")
+        raise SampleFileError(f"points must be ({total}, 2) floats, got {points.dtype} {points.shape}")
     pts = _as(points, np.float32, "points", -np.inf, np.inf)
     created = None
     if "created_at" in d:

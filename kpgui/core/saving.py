@@ -63,7 +63,9 @@ def is_model_card(path: str | os.PathLike) -> bool:
         return False
     return isinstance(data, dict) and (
         str(data.get("format", "")).startswith("kpgui-model-card/")
-        or {"spec", "saved_at"} <= set(data) or {"spec", "versions"} <= set(data))
+        or {"spec", "saved_at"} <= set(data)
+        or {"spec", "versions"} <= set(data)
+    )
 
 
 def check_card_place(path: str | os.PathLike) -> None:
@@ -71,8 +73,11 @@ def check_card_place(path: str | os.PathLike) -> None:
     card = card_path(keras_path(path))
     if not is_model_card(card):
         raise ForeignCardError(
-            errno.EEXIST, f"{card} exists and is not a kpgui model card; saving the model "
-            f"there would replace it. Choose another name, or move {card.name} away", str(card))
+            errno.EEXIST,
+            f"{card} exists and is not a kpgui model card; saving the model "
+            f"there would replace it. Choose another name, or move {card.name} away",
+            str(card),
+        )
 
 
 def check_writable(path: str | os.PathLike, need_bytes: int = 0) -> Path:
@@ -95,8 +100,9 @@ def check_writable(path: str | os.PathLike, need_bytes: int = 0) -> Path:
         os.close(fd)
         os.unlink(probe)
     except OSError as exc:
-        raise OSError(f"cannot save to {p}: the folder {folder} is not writable "
-                      f"({exc.strerror or exc})") from exc
+        raise OSError(
+            f"cannot save to {p}: the folder {folder} is not writable ({exc.strerror or exc})"
+        ) from exc
     card = card_path(p)
     if card.is_dir():
         raise OSError(f"cannot save to {p}: its card's place {card} is a folder")
@@ -108,10 +114,13 @@ def check_writable(path: str | os.PathLike, need_bytes: int = 0) -> Path:
     except OSError:
         free = need_bytes
     if free < need_bytes:
-        raise OSError(errno.ENOSPC, f"cannot save to {p}: the disk holding {folder} is full "
-                      f"({free / 1e6:,.1f} MB free; the model needs at least "
-                      f"{need_bytes / 1e6:,.1f} MB). Free some space or choose another folder",
-                      str(folder))
+        raise OSError(
+            errno.ENOSPC,
+            f"cannot save to {p}: the disk holding {folder} is full "
+            f"({free / 1e6:,.1f} MB free; the model needs at least "
+            f"{need_bytes / 1e6:,.1f} MB). Free some space or choose another folder",
+            str(folder),
+        )
     return p
 
 
@@ -119,8 +128,9 @@ def _write_text(text: str):
     return lambda tmp: Path(tmp).write_text(text, "utf-8")
 
 
-def save_model(model: Any, path: str | os.PathLike, result: Any = None, force: bool = False,
-               **card_extra: Any) -> Path:
+def save_model(
+    model: Any, path: str | os.PathLike, result: Any = None, force: bool = False, **card_extra: Any
+) -> Path:
     """Write a Keras `model` to `path` (.keras) and its card (.json) as one atomic unit."""
     p, card = save_targets(path)
     if not force:
@@ -130,8 +140,13 @@ def save_model(model: Any, path: str | os.PathLike, result: Any = None, force: b
     return p
 
 
-def copy_model(src: str | os.PathLike, dst: str | os.PathLike, force: bool = False,
-               internal: bool = False, **card_changes: Any) -> Path:
+def copy_model(
+    src: str | os.PathLike,
+    dst: str | os.PathLike,
+    force: bool = False,
+    internal: bool = False,
+    **card_changes: Any,
+) -> Path:
     """Write a copy of the model file `src` (and its card, updated with `card_changes` and a
     new saved_at) to `dst`, as one atomic unit. Copying a file onto itself only rewrites the
     card. ForeignCardError (nothing written) when the card would replace another .json,

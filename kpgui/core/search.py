@@ -40,8 +40,13 @@ OBJECTIVES = {"val_loss": "minimize", "val_accuracy": "maximize"}
 OBJECTIVE_TEXT = {"val_loss": "lowest validation loss", "val_accuracy": "highest validation accuracy"}
 CONFIG_ATTR = "kpgui"  # the study's user attribute holding its ranges, objective and budget
 MAX_GRID = 1000
-STATE_WORDS = {"COMPLETE": "finished", "FAIL": "failed", "PRUNED": "pruned", "RUNNING": "running",
-               "WAITING": "waiting"}
+STATE_WORDS = {
+    "COMPLETE": "finished",
+    "FAIL": "failed",
+    "PRUNED": "pruned",
+    "RUNNING": "running",
+    "WAITING": "waiting",
+}
 
 
 class SearchError(Exception):
@@ -81,7 +86,8 @@ class Range:
         if self.choices:
             if self.option == "hidden":
                 return BY_NAME["hidden"].parse(
-                    trial.suggest_categorical("hidden", [self.opt.format(c) for c in self.choices]))
+                    trial.suggest_categorical("hidden", [self.opt.format(c) for c in self.choices])
+                )
             return trial.suggest_categorical(self.option, list(self.choices))
         if self.opt.kind is int:
             return trial.suggest_int(self.option, int(self.low), int(self.high), log=self.log)
@@ -93,13 +99,17 @@ class Range:
             return [self.opt.format(c) if self.option == "hidden" else c for c in self.choices]
         if self.opt.kind is int and self.high - self.low < 50:
             return list(range(int(self.low), int(self.high) + 1))
-        raise ValueError(f"{self.opt.flag} {self.text()}: a grid needs a list of values "
-                         "separated by '/', not a range (or use --sampler tpe or random)")
+        raise ValueError(
+            f"{self.opt.flag} {self.text()}: a grid needs a list of values "
+            "separated by '/', not a range (or use --sampler tpe or random)"
+        )
 
     def to_dict(self) -> dict:
         if self.choices:
-            return {"option": self.option,
-                    "choices": [list(c) if isinstance(c, tuple) else c for c in self.choices]}
+            return {
+                "option": self.option,
+                "choices": [list(c) if isinstance(c, tuple) else c for c in self.choices],
+            }
         return {"option": self.option, "low": self.low, "high": self.high, "log": self.log}
 
     @classmethod
@@ -133,14 +143,16 @@ def parse_range(option: str, text: str) -> Range | Any:
         if suffix and suffix.strip().lower() != "log":
             raise ValueError(f"{opt.flag} {t}: after ':' only 'log' is understood, e.g. 1e-4..1e-1:log")
         if opt.kind not in (int, float) or opt.optional:
-            example = "32/64/128,128" if opt.kind is tuple else "/".join(
-                opt.choices[:2] or ("yes", "no"))
-            raise ValueError(f"{opt.flag} {t}: {opt.label.lower()} takes choices separated by '/', "
-                             f"e.g. {example}")
+            example = "32/64/128,128" if opt.kind is tuple else "/".join(opt.choices[:2] or ("yes", "no"))
+            raise ValueError(
+                f"{opt.flag} {t}: {opt.label.lower()} takes choices separated by '/', e.g. {example}"
+            )
         lo_text, _, hi_text = body.partition("..")
         if not lo_text.strip() or not hi_text.strip():
-            raise ValueError(f"{opt.flag} {t}: a range needs both ends, e.g. "
-                             f"{opt.format(opt.default or 1)}..{opt.format((opt.default or 1) * 2)}")
+            raise ValueError(
+                f"{opt.flag} {t}: a range needs both ends, e.g. "
+                f"{opt.format(opt.default or 1)}..{opt.format((opt.default or 1) * 2)}"
+            )
         low, high = _bound(opt, lo_text, t), _bound(opt, hi_text, t)
         if not low < high:
             raise ValueError(f"{opt.flag} {t}: the range's low end must be below its high end")
@@ -178,8 +190,9 @@ class SearchSpace:
             parsed = parse_range(name, text)
             (ranges.append(parsed) if isinstance(parsed, Range) else fixed.__setitem__(name, parsed))
         if not ranges:
-            raise ValueError("give at least one range to search, e.g. --lr 1e-4..1e-1:log "
-                             "or --optimizer adam/sgd")
+            raise ValueError(
+                "give at least one range to search, e.g. --lr 1e-4..1e-1:log or --optimizer adam/sgd"
+            )
         spec = (base or ModelSpec()).replace(**fixed)
         errors = spec.errors()
         if errors:
@@ -259,8 +272,10 @@ def _journal(path: str) -> Any:
         with open(p, "ab"):
             pass
     except OSError as exc:
-        raise SearchError(f"cannot write the study storage {p} ({exc.strerror or exc}); check the "
-                          "permissions or give another --storage") from None
+        raise SearchError(
+            f"cannot write the study storage {p} ({exc.strerror or exc}); check the "
+            "permissions or give another --storage"
+        ) from None
     from optuna.storages.journal import JournalFileBackend
 
     return optuna.storages.JournalStorage(JournalFileBackend(str(p)))
@@ -306,7 +321,7 @@ PRUNERS = ("median", "none")
 
 
 def make_pruner(name: str = "median") -> Any:
-    """"median": stop a trial whose validation metric after an epoch is worse than the median of
+    """ "median": stop a trial whose validation metric after an epoch is worse than the median of
     the earlier trials at that epoch (Optuna's MedianPruner, its defaults: the first 5 trials run
     in full); "none": every trial runs all its epochs."""
     import optuna
@@ -330,13 +345,23 @@ class StudyConfig:
     pruner: str = "median"
 
     def to_dict(self) -> dict:
-        return {"space": self.space.to_dict(), "objective": self.objective, "sampler": self.sampler,
-                "trials": self.trials, "pruner": self.pruner}
+        return {
+            "space": self.space.to_dict(),
+            "objective": self.objective,
+            "sampler": self.sampler,
+            "trials": self.trials,
+            "pruner": self.pruner,
+        }
 
     @classmethod
     def from_dict(cls, data: dict) -> StudyConfig:
-        return cls(SearchSpace.from_dict(data["space"]), data["objective"], data["sampler"],
-                   int(data["trials"]), data.get("pruner", "median"))
+        return cls(
+            SearchSpace.from_dict(data["space"]),
+            data["objective"],
+            data["sampler"],
+            int(data["trials"]),
+            data.get("pruner", "median"),
+        )
 
 
 def create_study(storage: str | None, name: str, config: StudyConfig) -> Any:
@@ -347,15 +372,22 @@ def create_study(storage: str | None, name: str, config: StudyConfig) -> Any:
     if config.objective not in OBJECTIVES:
         raise ValueError(f"unknown objective {config.objective!r}; choose val_loss or val_accuracy")
     sampler = make_sampler(config.sampler, config.space)
-    study = optuna.create_study(storage=open_storage(storage), study_name=name, sampler=sampler,
-                                pruner=make_pruner(config.pruner), direction=OBJECTIVES[config.objective],
-                                load_if_exists=True)
+    study = optuna.create_study(
+        storage=open_storage(storage),
+        study_name=name,
+        sampler=sampler,
+        pruner=make_pruner(config.pruner),
+        direction=OBJECTIVES[config.objective],
+        load_if_exists=True,
+    )
     stored = study.user_attrs.get(CONFIG_ATTR)
     if stored is None:
         study.set_user_attr(CONFIG_ATTR, config.to_dict())
     elif stored != config.to_dict():
-        raise SearchError(f"a study named {name!r} already searches other ranges; add --join to help "
-                          "it, or choose another --study name")
+        raise SearchError(
+            f"a study named {name!r} already searches other ranges; add --join to help "
+            "it, or choose another --study name"
+        )
     return study
 
 
@@ -372,9 +404,12 @@ def load_study(storage: str | None, name: str) -> tuple[Any, StudyConfig]:
     if not isinstance(data, dict):
         raise SearchError(f"the study {name!r} was not made by kpgui search (it has no ranges)")
     config = StudyConfig.from_dict(data)
-    study = optuna.load_study(study_name=name, storage=store,
-                              sampler=make_sampler(config.sampler, config.space),
-                              pruner=make_pruner(config.pruner))
+    study = optuna.load_study(
+        study_name=name,
+        storage=store,
+        sampler=make_sampler(config.sampler, config.space),
+        pruner=make_pruner(config.pruner),
+    )
     return study, config
 
 
@@ -400,8 +435,14 @@ def pruning_callback(trial: Any, metric: str, notes: dict) -> Any:
     return ReportToOptuna()
 
 
-def run_trial(trial: Any, config: StudyConfig, study_name: str, data_path: str | None = None,
-              stop_event: Any = None, listener: Any = None) -> float:
+def run_trial(
+    trial: Any,
+    config: StudyConfig,
+    study_name: str,
+    data_path: str | None = None,
+    stop_event: Any = None,
+    listener: Any = None,
+) -> float:
     """Optuna's objective: train one run with the trial's settings through run_job, recorded once
     in History with the study's tags; the last epoch's validation metric is the trial's value."""
     import optuna
@@ -414,8 +455,9 @@ def run_trial(trial: Any, config: StudyConfig, study_name: str, data_path: str |
     tags: dict[str, Any] = {"study": study_name, "trial": trial.number}
     job = TrainJob(spec, data_path=data_path, name=f"{study_name} #{trial.number}", tags=tags)
     try:
-        outcome = run_job(job, listener, stop_event,
-                          extra_callbacks=[pruning_callback(trial, config.objective, tags)])
+        outcome = run_job(
+            job, listener, stop_event, extra_callbacks=[pruning_callback(trial, config.objective, tags)]
+        )
     except Exception as exc:
         from kpgui.core.errors import one_line
 
@@ -448,8 +490,14 @@ def counted(trials: Iterable[Any]) -> int:
     return sum(1 for t in trials if t.state != optuna.trial.TrialState.FAIL)
 
 
-def worker_main(storage: str | None, study_name: str, data_path: str | None, stop_event: Any,
-                threads: int, quiet: bool = True) -> None:
+def worker_main(
+    storage: str | None,
+    study_name: str,
+    data_path: str | None,
+    stop_event: Any,
+    threads: int,
+    quiet: bool = True,
+) -> None:
     """One worker process: take trials from the study until its budget is used up or Stop.
     Ctrl-C is the parent's to handle: it sets `stop_event`, the running trial stops after its
     current batch, is recorded (status "stopped") and ends failed in the study."""
@@ -471,8 +519,11 @@ def worker_main(storage: str | None, study_name: str, data_path: str | None, sto
                 break
             if config.sampler == "grid" and study.sampler.is_exhausted(study):
                 break
-            study.optimize(lambda t: run_trial(t, config, study_name, data_path, stop_event),
-                           n_trials=1, catch=(SearchStopped,))
+            study.optimize(
+                lambda t: run_trial(t, config, study_name, data_path, stop_event),
+                n_trials=1,
+                catch=(SearchStopped,),
+            )
 
 
 def fail_orphans(study: Any, pids: Iterable[int], host: str | None = None) -> list[int]:
@@ -508,9 +559,11 @@ class SearchRun:
         self.stop_event = ctx.Event()
         threads = self.threads or max(1, (os.cpu_count() or 1) // max(1, self.workers))
         for _ in range(self.workers):
-            p = ctx.Process(target=worker_main, daemon=False,
-                            args=(self.storage, self.study_name, self.data_path, self.stop_event,
-                                  threads))
+            p = ctx.Process(
+                target=worker_main,
+                daemon=False,
+                args=(self.storage, self.study_name, self.data_path, self.stop_event, threads),
+            )
             p.start()
             self.processes.append(p)
 
@@ -557,13 +610,21 @@ def trial_row(t: Any) -> dict:
     steps = t.intermediate_values
     last = max(steps) if steps else None
     return {
-        "trial": t.number, "state": STATE_WORDS.get(t.state.name, t.state.name.lower()),
-        "params": dict(t.params), "value": t.value, "epoch": last,
+        "trial": t.number,
+        "state": STATE_WORDS.get(t.state.name, t.state.name.lower()),
+        "params": dict(t.params),
+        "value": t.value,
+        "epoch": last,
         "metric": steps[last] if last is not None else None,
-        "run_id": t.user_attrs.get("run_id"), "model_path": t.user_attrs.get("model_path"),
-        "host": t.user_attrs.get("host"), "test_accuracy": t.user_attrs.get("test_accuracy"),
-        "duration_s": (round((t.datetime_complete - t.datetime_start).total_seconds(), 1)
-                       if t.datetime_complete and t.datetime_start else None),
+        "run_id": t.user_attrs.get("run_id"),
+        "model_path": t.user_attrs.get("model_path"),
+        "host": t.user_attrs.get("host"),
+        "test_accuracy": t.user_attrs.get("test_accuracy"),
+        "duration_s": (
+            round((t.datetime_complete - t.datetime_start).total_seconds(), 1)
+            if t.datetime_complete and t.datetime_start
+            else None
+        ),
     }
 
 
@@ -573,10 +634,22 @@ def outcome_of_run(record: Any) -> Any:
     from kpgui.core.jobs import RunOutcome
 
     return RunOutcome(
-        kind=record.kind, name=record.name, status=record.status or "", summary=record.title,
-        spec=record.spec.to_dict(), epochs_run=record.epochs_run or 0, history=record.history,
-        test_accuracy=record.test_accuracy, test_loss=record.test_loss,
-        wall_time=record.wall_time or 0.0, samples_per_second=0.0,
-        train_samples=record.train_samples or 0, started_at=record.started_at or record.created_at,
-        calibration=record.notes.get("calibration"), model_path=record.model_path,
-        run_id=record.id, log_dir=record.notes.get("log_dir"), tags=record.notes.get("tags") or {})
+        kind=record.kind,
+        name=record.name,
+        status=record.status or "",
+        summary=record.title,
+        spec=record.spec.to_dict(),
+        epochs_run=record.epochs_run or 0,
+        history=record.history,
+        test_accuracy=record.test_accuracy,
+        test_loss=record.test_loss,
+        wall_time=record.wall_time or 0.0,
+        samples_per_second=0.0,
+        train_samples=record.train_samples or 0,
+        started_at=record.started_at or record.created_at,
+        calibration=record.notes.get("calibration"),
+        model_path=record.model_path,
+        run_id=record.id,
+        log_dir=record.notes.get("log_dir"),
+        tags=record.notes.get("tags") or {},
+    )

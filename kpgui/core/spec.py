@@ -62,8 +62,10 @@ class ModelSpec:
         if "patience" not in e and self.patience > 0 and self.validation_split == 0:
             e["patience"] = "early stopping watches the validation loss: set a validation split"
         if "hidden" not in e and self.weights > MAX_PARAMS:
-            e["hidden"] = (f"this network has {self.weights / 1e6:.0f} M weights; kpgui models hold "
-                           f"at most {MAX_PARAMS / 1e6:.0f} M (fewer or smaller hidden layers)")
+            e["hidden"] = (
+                f"this network has {self.weights / 1e6:.0f} M weights; kpgui models hold "
+                f"at most {MAX_PARAMS / 1e6:.0f} M (fewer or smaller hidden layers)"
+            )
         return e
 
     @property
@@ -103,8 +105,11 @@ class ModelSpec:
             value = data[opt.name]
             try:
                 if opt.kind is tuple:
-                    value = tuple(int(h) for h in value) if isinstance(value, list | tuple) \
+                    value = (
+                        tuple(int(h) for h in value)
+                        if isinstance(value, list | tuple)
                         else parse_hidden(str(value))
+                    )
                 elif opt.kind is float and isinstance(value, int) and not isinstance(value, bool):
                     reason = opt.check(value)  # a 400-digit whole number: "at most 10", not
                     value = float(value) if reason is None else value  # OverflowError
@@ -122,8 +127,11 @@ class ModelSpec:
 
     def differences(self, other: ModelSpec) -> dict[str, tuple[Any, Any]]:
         """Option name -> (mine, other's) for every option that differs."""
-        return {o.name: (getattr(self, o.name), getattr(other, o.name)) for o in OPTIONS
-                if getattr(self, o.name) != getattr(other, o.name)}
+        return {
+            o.name: (getattr(self, o.name), getattr(other, o.name))
+            for o in OPTIONS
+            if getattr(self, o.name) != getattr(other, o.name)
+        }
 
     def describe(self) -> str:
         """One line a person can read: 784-512-512-10 relu, rmsprop lr=0.001, ..."""

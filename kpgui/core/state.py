@@ -60,11 +60,27 @@ class Event:
 class Events:
     """The events of AppState, by name."""
 
-    NAMES = ("model", "drawing", "reading", "training", "status", "run_began", "batch", "epoch",
-             "run_ended", "candidate", "overlays", "runs", "samples", "message", "sweep",
-             "one_weight",  # one_weight: what the One weight lesson reached ("diverged")
-             "layers",  # layers: a run's per-layer numbers (kpgui.core.layerstats.LayerStats)
-             "run_list", "sample_index")
+    NAMES = (
+        "model",
+        "drawing",
+        "reading",
+        "training",
+        "status",
+        "run_began",
+        "batch",
+        "epoch",
+        "run_ended",
+        "candidate",
+        "overlays",
+        "runs",
+        "samples",
+        "message",
+        "sweep",
+        "one_weight",  # one_weight: what the One weight lesson reached ("diverged")
+        "layers",  # layers: a run's per-layer numbers (kpgui.core.layerstats.LayerStats)
+        "run_list",
+        "sample_index",
+    )
 
     def __init__(self) -> None:
         for name in self.NAMES:

@@ -100,10 +100,11 @@ CREATE INDEX IF NOT EXISTS samples_label ON samples(label);
 CREATE INDEX IF NOT EXISTS samples_digest ON samples(digest);
 """
 
-_SAMPLE_COLUMNS = ("id, label, points, stroke_lengths, pen_width, canvas_w, canvas_h, image, "
-                   "created_at")
-_RUN_COLUMNS = ("id, name, kind, created_at, spec, history, test_accuracy, test_loss, wall_time, "
-                "epochs_run, status, train_samples, model_path, notes, started_at")
+_SAMPLE_COLUMNS = "id, label, points, stroke_lengths, pen_width, canvas_w, canvas_h, image, created_at"
+_RUN_COLUMNS = (
+    "id, name, kind, created_at, spec, history, test_accuracy, test_loss, wall_time, "
+    "epochs_run, status, train_samples, model_path, notes, started_at"
+)
 
 
 # quick_check findings about single rows (e.g. a label outside 0-9): not damage to the file.
@@ -148,24 +149,38 @@ def _translate(exc: sqlite3.Error, path: Path) -> StoreError:
     if "locked" in low or "busy" in low:
         return StoreError(
             f"The kpgui database at {path} is locked by another program ({text}); close other "
-            "kpgui windows or commands using it and try again.", StoreError.LOCKED, path)
-    if ("not a database" in low or "malformed" in low or "corrupt" in low
-            or isinstance(exc, sqlite3.DatabaseError) and not isinstance(
-                exc, sqlite3.OperationalError | sqlite3.IntegrityError | sqlite3.ProgrammingError)):
+            "kpgui windows or commands using it and try again.",
+            StoreError.LOCKED,
+            path,
+        )
+    if (
+        "not a database" in low
+        or "malformed" in low
+        or "corrupt" in low
+        or isinstance(exc, sqlite3.DatabaseError)
+        and not isinstance(exc, sqlite3.OperationalError | sqlite3.IntegrityError | sqlite3.ProgrammingError)
+    ):
         return StoreError(
             f"The kpgui database at {path} is damaged ({text}). Move it aside (e.g. rename it to "
             f"{path.name}.corrupt; the kpgui window offers to do this and keeps it as "
             f"{path.name}.corrupt-<time>) and kpgui will start a new, empty one.",
-            StoreError.CORRUPT, path)
+            StoreError.CORRUPT,
+            path,
+        )
     if "full" in low or "disk i/o" in low and _disk_full(path):
-        return StoreError(f"The disk holding the kpgui database at {path} is full ({text}); "
-                          "free some space and try again.", StoreError.IO, path)
+        return StoreError(
+            f"The disk holding the kpgui database at {path} is full ({text}); free some space and try again.",
+            StoreError.IO,
+            path,
+        )
     if "readonly" in low or "read-only" in low or "unable to open" in low or "permission" in low:
-        return StoreError(f"The kpgui database at {path} cannot be opened for writing ({text}); "
-                          "check that the folder exists and you may write to it.", StoreError.IO,
-                          path)
-    return StoreError(f"The kpgui database at {path} could not be used ({text}).", StoreError.IO,
-                      path)
+        return StoreError(
+            f"The kpgui database at {path} cannot be opened for writing ({text}); "
+            "check that the folder exists and you may write to it.",
+            StoreError.IO,
+            path,
+        )
+    return StoreError(f"The kpgui database at {path} could not be used ({text}).", StoreError.IO, path)
 
 
 # -- records ----------------------------------------------------------------------------------
@@ -356,19 +371,29 @@ def _prepare_folder(path: Path) -> None:
     """Create the database's folder, or raise StoreError saying which path is in the way."""
     fix = "or point KPGUI_DATA_DIR at a folder you may write to"
     if path.is_dir():
-        raise StoreError(f"The kpgui database path {path} is a folder, not a database file; "
-                         f"move that folder aside, {fix}.", StoreError.IO, path)
+        raise StoreError(
+            f"The kpgui database path {path} is a folder, not a database file; "
+            f"move that folder aside, {fix}.",
+            StoreError.IO,
+            path,
+        )
     blocker = _blocking_file(path.parent)
     if blocker is not None:
-        raise StoreError(f"Cannot create the folder {path.parent} for the kpgui database: "
-                         f"{blocker} is a file, not a folder. Move or rename that file, {fix}.",
-                         StoreError.IO, path)
+        raise StoreError(
+            f"Cannot create the folder {path.parent} for the kpgui database: "
+            f"{blocker} is a file, not a folder. Move or rename that file, {fix}.",
+            StoreError.IO,
+            path,
+        )
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise StoreError(f"Cannot create the folder {path.parent} for the kpgui database "
-                         f"({exc.strerror or exc}); check its permissions, {fix}.",
-                         StoreError.IO, path) from exc
+        raise StoreError(
+            f"Cannot create the folder {path.parent} for the kpgui database "
+            f"({exc.strerror or exc}); check its permissions, {fix}.",
+            StoreError.IO,
+            path,
+        ) from exc
 
 
 # -- the store ----------------------------------------------------------------------------------
@@ -381,8 +406,9 @@ class Store:
     newer kpgui, or cannot be written. Lookups of unknown ids raise KeyError.
     """
 
-    def __init__(self, path: str | os.PathLike, timeout: float = DEFAULT_TIMEOUT,
-                 readonly: bool = False) -> None:
+    def __init__(
+        self, path: str | os.PathLike, timeout: float = DEFAULT_TIMEOUT, readonly: bool = False
+    ) -> None:
         """`readonly`: only read (listing, exporting); nothing is written, not even SQLite's
         side files where that is possible, so a full disk or a read-only data folder can still
         list runs and export samples. Writes then raise StoreError."""
@@ -401,14 +427,24 @@ class Store:
         last: sqlite3.Error | None = None
         # Read-only: mode=ro first (sees other writers); where even that needs a write (a WAL
         # database whose -shm cannot be made on a full or read-only disk), immutable=1.
-        for uri in ((f"{self.path.absolute().as_uri()}?mode=ro",
-                     f"{self.path.absolute().as_uri()}?mode=ro&immutable=1")
-                    if self.readonly else (None,)):
+        for uri in (
+            (
+                f"{self.path.absolute().as_uri()}?mode=ro",
+                f"{self.path.absolute().as_uri()}?mode=ro&immutable=1",
+            )
+            if self.readonly
+            else (None,)
+        ):
             try:
-                conn = (sqlite3.connect(uri, uri=True, timeout=timeout, isolation_level=None,
-                                        check_same_thread=False) if uri else
-                        sqlite3.connect(self.path, timeout=timeout, isolation_level=None,
-                                        check_same_thread=False))
+                conn = (
+                    sqlite3.connect(
+                        uri, uri=True, timeout=timeout, isolation_level=None, check_same_thread=False
+                    )
+                    if uri
+                    else sqlite3.connect(
+                        self.path, timeout=timeout, isolation_level=None, check_same_thread=False
+                    )
+                )
             except sqlite3.Error as exc:
                 last = exc
                 continue
@@ -438,12 +474,18 @@ class Store:
             raise StoreError(
                 f"The kpgui database at {self.path} was made by a newer kpgui (schema {version}, "
                 f"this one knows {SCHEMA_VERSION}); update kpgui, or move the file aside to "
-                "start a new one.", StoreError.NEWER, self.path)
+                "start a new one.",
+                StoreError.NEWER,
+                self.path,
+            )
         if self.readonly:
             if version < SCHEMA_VERSION:
-                raise StoreError(f"The kpgui database at {self.path} is empty or from an older "
-                                 "kpgui and cannot be brought up to date while reading only.",
-                                 StoreError.NEEDS_WRITE, self.path)
+                raise StoreError(
+                    f"The kpgui database at {self.path} is empty or from an older "
+                    "kpgui and cannot be brought up to date while reading only.",
+                    StoreError.NEEDS_WRITE,
+                    self.path,
+                )
         else:
             # WAL: readers (another window, the CLI) never block the writer. If WAL is
             # impossible (e.g. some network folders) SQLite keeps its rollback journal.
@@ -461,16 +503,19 @@ class Store:
             except BaseException:
                 c.execute("ROLLBACK")
                 raise
-        problems = [r[0] for r in c.execute("PRAGMA quick_check(100)")
-                    if r[0] != "ok" and not _ROW_LEVEL.search(r[0])]
+        problems = [
+            r[0] for r in c.execute("PRAGMA quick_check(100)") if r[0] != "ok" and not _ROW_LEVEL.search(r[0])
+        ]
         if problems:  # damaged pages; a row breaking a CHECK is skipped when read instead
             raise sqlite3.DatabaseError(f"database disk image is malformed: {problems[0]}")
         tables = {r[0] for r in c.execute("SELECT name FROM sqlite_master WHERE type='table'")}
         if not {"runs", "samples"} <= tables:
             raise StoreError(
                 f"The file {self.path} is an SQLite database but not kpgui's (no runs/samples "
-                "tables). Move it aside and kpgui will start a new one.", StoreError.CORRUPT,
-                self.path)
+                "tables). Move it aside and kpgui will start a new one.",
+                StoreError.CORRUPT,
+                self.path,
+            )
 
     @classmethod
     def open_default(cls, timeout: float = DEFAULT_TIMEOUT, readonly: bool = False) -> Store:
@@ -534,8 +579,7 @@ class Store:
     @property
     def _c(self) -> sqlite3.Connection:
         if self._conn is None:
-            raise StoreError(f"The kpgui database at {self.path} is closed.", StoreError.IO,
-                             self.path)
+            raise StoreError(f"The kpgui database at {self.path} is closed.", StoreError.IO, self.path)
         return self._conn
 
     @contextmanager
@@ -559,8 +603,9 @@ class Store:
                     yield main
                     return
                 if self._reader is None:
-                    self._reader = sqlite3.connect(self.path, timeout=self._timeout,
-                                                   isolation_level=None, check_same_thread=False)
+                    self._reader = sqlite3.connect(
+                        self.path, timeout=self._timeout, isolation_level=None, check_same_thread=False
+                    )
                     self._reader.execute("PRAGMA query_only=ON")
                 yield self._reader
             except sqlite3.Error as exc:
@@ -589,8 +634,14 @@ class Store:
 
     # -- runs -------------------------------------------------------------------------------
 
-    def add_run(self, result: Any, model_path: str | None = None, name: str | None = None,
-                kind: str = "train", notes: dict | None = None) -> int:
+    def add_run(
+        self,
+        result: Any,
+        model_path: str | None = None,
+        name: str | None = None,
+        kind: str = "train",
+        notes: dict | None = None,
+    ) -> int:
         """Record a TrainingResult (spec, per-epoch history, accuracy, time ...); returns its id.
         Its `layer_stats` (if any) go to their own table: listing runs never reads them."""
         spec = result.spec.to_dict() if hasattr(result.spec, "to_dict") else dict(result.spec)
@@ -604,19 +655,29 @@ class Store:
                 "INSERT INTO runs (name, kind, created_at, started_at, spec, history, "
                 "test_accuracy, test_loss, wall_time, epochs_run, status, train_samples, "
                 "model_path, notes) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                (name, kind, _now(), getattr(result, "started_at", None), _dumps(spec),
-                 _dumps(history), opt(getattr(result, "test_accuracy", None), _finite),
-                 opt(getattr(result, "test_loss", None), _finite),
-                 opt(getattr(result, "wall_time", None), _finite),
-                 opt(getattr(result, "epochs_run", None), int), getattr(result, "status", None),
-                 opt(getattr(result, "train_samples", None), int),
-                 None if model_path is None else str(model_path),
-                 _dumps(notes or {})),
+                (
+                    name,
+                    kind,
+                    _now(),
+                    getattr(result, "started_at", None),
+                    _dumps(spec),
+                    _dumps(history),
+                    opt(getattr(result, "test_accuracy", None), _finite),
+                    opt(getattr(result, "test_loss", None), _finite),
+                    opt(getattr(result, "wall_time", None), _finite),
+                    opt(getattr(result, "epochs_run", None), int),
+                    getattr(result, "status", None),
+                    opt(getattr(result, "train_samples", None), int),
+                    None if model_path is None else str(model_path),
+                    _dumps(notes or {}),
+                ),
             )
             stats = getattr(result, "layer_stats", None)
             if stats:
-                c.execute("INSERT INTO run_stats (run_id, layer_stats) VALUES (?, ?)",
-                          (cur.lastrowid, _dumps(stats)))
+                c.execute(
+                    "INSERT INTO run_stats (run_id, layer_stats) VALUES (?, ?)",
+                    (cur.lastrowid, _dumps(stats)),
+                )
             return int(cur.lastrowid)
 
     def layer_stats(self, run_id: int) -> dict | None:
@@ -624,8 +685,7 @@ class Store:
         or None when it has none (recorded before kpgui measured them, or a non-dense model).
         StoreError (BAD_ROW) when they cannot be read."""
         with self._read() as c:
-            row = c.execute("SELECT layer_stats FROM run_stats WHERE run_id=?",
-                            (int(run_id),)).fetchone()
+            row = c.execute("SELECT layer_stats FROM run_stats WHERE run_id=?", (int(run_id),)).fetchone()
         if row is None:
             return None
         try:
@@ -634,7 +694,9 @@ class Store:
             raise StoreError(
                 f"The layer statistics of run {run_id} in the kpgui database at {self.path} are "
                 f"damaged ({exc}); delete that run (the rest of the database is fine).",
-                StoreError.BAD_ROW, self.path) from exc
+                StoreError.BAD_ROW,
+                self.path,
+            ) from exc
 
     @staticmethod
     def _run(row: tuple) -> RunRecord:
@@ -648,10 +710,20 @@ class Store:
         if not all(isinstance(v, list) for v in history.values()):
             raise _BadRow("its history is not lists of numbers")
         return RunRecord(
-            id=row[0], name=row[1], kind=row[2], created_at=row[3], spec=spec,
-            history=history, test_accuracy=_number(row[6]), test_loss=_number(row[7]),
-            wall_time=_number(row[8]), epochs_run=row[9], status=row[10],
-            train_samples=row[11], model_path=row[12], notes=_loads(row[13], "notes"),
+            id=row[0],
+            name=row[1],
+            kind=row[2],
+            created_at=row[3],
+            spec=spec,
+            history=history,
+            test_accuracy=_number(row[6]),
+            test_loss=_number(row[7]),
+            wall_time=_number(row[8]),
+            epochs_run=row[9],
+            status=row[10],
+            train_samples=row[11],
+            model_path=row[12],
+            notes=_loads(row[13], "notes"),
             started_at=row[14],
         )
 
@@ -673,8 +745,10 @@ class Store:
             what = "run" if table == "runs" else "sample"
             raise StoreError(
                 f"The {what} {row[0]} in the kpgui database at {self.path} is damaged ({exc}); "
-                f"delete that {what} (the rest of the database is fine).", StoreError.BAD_ROW,
-                self.path) from exc
+                f"delete that {what} (the rest of the database is fine).",
+                StoreError.BAD_ROW,
+                self.path,
+            ) from exc
 
     def list_runs(self, ids: Sequence[int] | None = None) -> list[RunRecord]:
         """All runs (or those with these ids), newest first. Rows that cannot be decoded are
@@ -686,9 +760,10 @@ class Store:
             else:
                 wanted, rows = _ids(ids), []
                 for start in range(0, len(wanted), 500):
-                    part = wanted[start:start + 500]
-                    rows += c.execute(f"SELECT {_RUN_COLUMNS} FROM runs WHERE id IN "
-                                      f"({','.join('?' * len(part))})", part).fetchall()
+                    part = wanted[start : start + 500]
+                    rows += c.execute(
+                        f"SELECT {_RUN_COLUMNS} FROM runs WHERE id IN ({','.join('?' * len(part))})", part
+                    ).fetchall()
                 rows.sort(key=lambda r: -r[0])
         return self._decoded("runs", rows, self._run)
 
@@ -701,8 +776,7 @@ class Store:
     def get_run(self, run_id: int) -> RunRecord:
         """The run with this id; KeyError if there is none, StoreError (BAD_ROW) if damaged."""
         with self._read() as c:
-            row = c.execute(f"SELECT {_RUN_COLUMNS} FROM runs WHERE id=?",
-                            (int(run_id),)).fetchone()
+            row = c.execute(f"SELECT {_RUN_COLUMNS} FROM runs WHERE id=?", (int(run_id),)).fetchone()
         if row is None:
             raise KeyError(f"no run with id {run_id}")
         return self._one("runs", row, self._run)
@@ -723,8 +797,7 @@ class Store:
         (cleaned by clean_orphan_models), never a run pointing at a missing model.
         """
         with self._read() as c:
-            row = c.execute("SELECT model_path, notes FROM runs WHERE id=?",
-                            (int(run_id),)).fetchone()
+            row = c.execute("SELECT model_path, notes FROM runs WHERE id=?", (int(run_id),)).fetchone()
         if row is None:
             raise KeyError(f"no run with id {run_id}")
         with self._write() as c:
@@ -781,8 +854,11 @@ class Store:
         now = time.time()
         for model in entries:
             try:
-                if model.resolve() in keep or not model.is_file() or \
-                        now - model.stat().st_mtime < older_than_s:
+                if (
+                    model.resolve() in keep
+                    or not model.is_file()
+                    or now - model.stat().st_mtime < older_than_s
+                ):
                     continue
                 model.unlink()
                 removed.append(model)
@@ -793,8 +869,9 @@ class Store:
 
     # -- samples ----------------------------------------------------------------------------
 
-    def add_sample(self, label: int, strokes: Sequence, pen_width: float,
-                   canvas_size: tuple[int, int], image: np.ndarray) -> int:
+    def add_sample(
+        self, label: int, strokes: Sequence, pen_width: float, canvas_size: tuple[int, int], image: np.ndarray
+    ) -> int:
         """Keep one drawn digit; returns its id. ValueError for a label outside 0-9, an image
         that is not 28x28 (float in [0, 1] or uint8), bad strokes, pen width or canvas size.
 
@@ -810,8 +887,17 @@ class Store:
             return self._insert_sample(c, label, pts, lens, pen, w, h, img, _now())
 
     @staticmethod
-    def _insert_sample(c: sqlite3.Connection, label: int, pts: bytes, lens: bytes, pen: float,
-                       w: int, h: int, img: np.ndarray, created: str) -> int:
+    def _insert_sample(
+        c: sqlite3.Connection,
+        label: int,
+        pts: bytes,
+        lens: bytes,
+        pen: float,
+        w: int,
+        h: int,
+        img: np.ndarray,
+        created: str,
+    ) -> int:
         cur = c.execute(
             "INSERT INTO samples (label, points, stroke_lengths, pen_width, canvas_w, canvas_h, "
             "image, digest, created_at) VALUES (?,?,?,?,?,?,?,?,?)",
@@ -833,8 +919,15 @@ class Store:
         except ValueError as exc:
             raise _BadRow(str(exc)) from exc
         img = _stored_image(row[7]).astype(np.float32) / 255.0
-        return SampleRecord(id=row[0], label=label, strokes=strokes, pen_width=pen,
-                            canvas_size=size, image=img, created_at=row[8])
+        return SampleRecord(
+            id=row[0],
+            label=label,
+            strokes=strokes,
+            pen_width=pen,
+            canvas_size=size,
+            image=img,
+            created_at=row[8],
+        )
 
     def list_samples(self, label: int | None = None) -> list[SampleRecord]:
         """All samples (or one digit's), oldest first. Rows that cannot be decoded are
@@ -843,15 +936,15 @@ class Store:
             if label is None:
                 rows = c.execute(f"SELECT {_SAMPLE_COLUMNS} FROM samples ORDER BY id").fetchall()
             else:
-                rows = c.execute(f"SELECT {_SAMPLE_COLUMNS} FROM samples WHERE label=? ORDER BY id",
-                                 (check_label(label),)).fetchall()
+                rows = c.execute(
+                    f"SELECT {_SAMPLE_COLUMNS} FROM samples WHERE label=? ORDER BY id", (check_label(label),)
+                ).fetchall()
             return self._decoded("samples", rows, self._sample)
 
     def get_sample(self, sample_id: int) -> SampleRecord:
         """The sample with this id; KeyError if there is none, StoreError (BAD_ROW) if damaged."""
         with self._read() as c:
-            row = c.execute(f"SELECT {_SAMPLE_COLUMNS} FROM samples WHERE id=?",
-                            (int(sample_id),)).fetchone()
+            row = c.execute(f"SELECT {_SAMPLE_COLUMNS} FROM samples WHERE id=?", (int(sample_id),)).fetchone()
         if row is None:
             raise KeyError(f"no sample with id {sample_id}")
         return self._one("samples", row, self._sample)
@@ -866,13 +959,18 @@ class Store:
             groups = c.execute(
                 "SELECT label, group_concat(id) FROM (SELECT id, label FROM samples "
                 "WHERE typeof(label)='integer' AND label BETWEEN 0 AND 9 ORDER BY label, id) "
-                "GROUP BY label ORDER BY label").fetchall()
-            bad = c.execute("SELECT COUNT(*) FROM samples WHERE NOT (typeof(label)='integer' "
-                            "AND label BETWEEN 0 AND 9)").fetchone()[0]
+                "GROUP BY label ORDER BY label"
+            ).fetchall()
+            bad = c.execute(
+                "SELECT COUNT(*) FROM samples WHERE NOT (typeof(label)='integer' AND label BETWEEN 0 AND 9)"
+            ).fetchone()[0]
         parts = [np.fromstring(text, np.int64, sep=",") for _label, text in groups if text]
         ids = np.concatenate(parts) if parts else np.zeros(0, np.int64)
-        labels = np.repeat(np.array([g[0] for g in groups if g[1]], np.uint8),
-                           [len(p) for p in parts]) if parts else np.zeros(0, np.uint8)
+        labels = (
+            np.repeat(np.array([g[0] for g in groups if g[1]], np.uint8), [len(p) for p in parts])
+            if parts
+            else np.zeros(0, np.uint8)
+        )
         return ids, labels, int(bad)
 
     def sample_pictures(self, sample_ids: Sequence[int]) -> dict[int, tuple[np.ndarray | None, str]]:
@@ -882,10 +980,11 @@ class Store:
         out: dict[int, tuple[np.ndarray | None, str]] = {}
         with self._snapshot() as c:
             for start in range(0, len(ids), 500):  # SQLite's limit on ? parameters is 999+
-                part = ids[start:start + 500]
+                part = ids[start : start + 500]
                 marks = ",".join("?" * len(part))
                 for sid, image, created in c.execute(
-                        f"SELECT id, image, created_at FROM samples WHERE id IN ({marks})", part):
+                    f"SELECT id, image, created_at FROM samples WHERE id IN ({marks})", part
+                ):
                     try:
                         picture: np.ndarray | None = _stored_image(image)
                     except _BadRow:
@@ -896,8 +995,9 @@ class Store:
     def count_samples(self, label: int) -> int:
         """How many samples of this digit (one index range: quick with 100,000 samples)."""
         with self._read() as c:
-            return int(c.execute("SELECT COUNT(*) FROM samples WHERE label=?",
-                                 (check_label(label),)).fetchone()[0])
+            return int(
+                c.execute("SELECT COUNT(*) FROM samples WHERE label=?", (check_label(label),)).fetchone()[0]
+            )
 
     def sample_counts(self) -> dict[int, int]:
         """Samples per digit, every digit 0-9 present (zeros included)."""
@@ -917,15 +1017,19 @@ class Store:
         label = check_label(label)
         ids = _ids(sample_ids)
         with self._write() as c:
-            rows = [c.execute("SELECT points, stroke_lengths, image FROM samples WHERE id=?",
-                              (i,)).fetchone() for i in ids]
+            rows = [
+                c.execute("SELECT points, stroke_lengths, image FROM samples WHERE id=?", (i,)).fetchone()
+                for i in ids
+            ]
             missing = [i for i, r in zip(ids, rows, strict=True) if r is None]
             if missing:
                 raise KeyError(f"no sample with id {', '.join(map(str, missing))}")
             for i, (points, lengths, image) in zip(ids, rows, strict=True):
                 img = np.frombuffer(_blob(image), np.uint8)
-                c.execute("UPDATE samples SET label=?, digest=? WHERE id=?",
-                          (label, _digest(label, img, _blob(points), _blob(lengths)), i))
+                c.execute(
+                    "UPDATE samples SET label=?, digest=? WHERE id=?",
+                    (label, _digest(label, img, _blob(points), _blob(lengths)), i),
+                )
         return len(ids)
 
     def delete_sample(self, sample_id: int) -> None:
@@ -937,8 +1041,7 @@ class Store:
         KeyError naming the unknown ids (nothing deleted). Damaged rows can be deleted too."""
         ids = _ids(sample_ids)
         with self._write() as c:
-            missing = [i for i in ids
-                       if c.execute("DELETE FROM samples WHERE id=?", (i,)).rowcount == 0]
+            missing = [i for i in ids if c.execute("DELETE FROM samples WHERE id=?", (i,)).rowcount == 0]
             if missing:  # raising rolls the deletions above back
                 raise KeyError(f"no sample with id {', '.join(map(str, missing))}")
         return len(ids)
@@ -949,11 +1052,12 @@ class Store:
         are skipped and listed in `self.skipped`."""
         with self._read() as c:
             rows = c.execute("SELECT id, label, image FROM samples ORDER BY id").fetchall()
-            good = self._decoded("samples", rows,
-                                 lambda r: (int(r[0]), _stored_label(r[1]), _stored_image(r[2])))
+            good = self._decoded(
+                "samples", rows, lambda r: (int(r[0]), _stored_label(r[1]), _stored_image(r[2]))
+            )
         ids = np.array([g[0] for g in good], np.int64)
         labels = np.array([g[1] for g in good], np.uint8)
-        images = (np.stack([g[2] for g in good]) if good else np.zeros((0, 28, 28), np.uint8))
+        images = np.stack([g[2] for g in good]) if good else np.zeros((0, 28, 28), np.uint8)
         return images.astype(np.float32) / 255.0, labels, ids
 
     # -- export / import ----------------------------------------------------------------------
@@ -965,8 +1069,7 @@ class Store:
         samples = self.list_samples()
         skipped = self.skipped
         bundle = SampleBundle(
-            images=np.array([np.round(s.image * 255) for s in samples],
-                            np.uint8).reshape(-1, 28, 28),
+            images=np.array([np.round(s.image * 255) for s in samples], np.uint8).reshape(-1, 28, 28),
             labels=np.array([s.label for s in samples], np.uint8),
             strokes=[s.strokes for s in samples],
             pen_widths=np.array([s.pen_width for s in samples], np.float32),
@@ -992,21 +1095,29 @@ class Store:
         rows = []
         for i in range(len(bundle)):
             pts, lens = pack_strokes(bundle.strokes[i])
-            rows.append((int(bundle.labels[i]), pts, lens, float(bundle.pen_widths[i]),
-                         int(bundle.canvas_sizes[i][0]), int(bundle.canvas_sizes[i][1]),
-                         bundle.images[i], bundle.created_at[i] if bundle.created_at else _now()))
+            rows.append(
+                (
+                    int(bundle.labels[i]),
+                    pts,
+                    lens,
+                    float(bundle.pen_widths[i]),
+                    int(bundle.canvas_sizes[i][0]),
+                    int(bundle.canvas_sizes[i][1]),
+                    bundle.images[i],
+                    bundle.created_at[i] if bundle.created_at else _now(),
+                )
+            )
         added, present, repeated = 0, 0, 0
         seen: set[str] = set()
         for start in range(0, len(rows), IMPORT_CHUNK):
             with self._write() as c:
-                for label, pts, lens, pen, w, h, img, created in rows[start:start + IMPORT_CHUNK]:
+                for label, pts, lens, pen, w, h, img, created in rows[start : start + IMPORT_CHUNK]:
                     digest = _digest(label, img, pts, lens)
                     if digest in seen:  # the file holds this sample twice
                         repeated += 1
                         continue
                     seen.add(digest)
-                    if c.execute("SELECT 1 FROM samples WHERE digest=? LIMIT 1",
-                                 (digest,)).fetchone():
+                    if c.execute("SELECT 1 FROM samples WHERE digest=? LIMIT 1", (digest,)).fetchone():
                         present += 1
                         continue
                     self._insert_sample(c, label, pts, lens, pen, w, h, img, created)

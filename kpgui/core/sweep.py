@@ -21,21 +21,40 @@ DYING_RELUS = "Dying ReLUs vs healthy (SGD: lr 0.01, 1)"
 PRESETS: dict[str, tuple[str, tuple, dict]] = {
     # name -> (option, values, other settings of the base spec)
     "Compare learning rates (SGD: 1e-6, 0.01, 1)": (
-        "learning_rate", (1e-6, 0.01, 1.0), {"optimizer": "sgd", "epochs": 5}),
+        "learning_rate",
+        (1e-6, 0.01, 1.0),
+        {"optimizer": "sgd", "epochs": 5},
+    ),
     "Compare optimizers (SGD, RMSprop, Adam)": ("optimizer", ("sgd", "rmsprop", "adam"), {}),
     "Compare widths (32, 128, 512 units)": ("hidden", ((32,), (128,), (512,)), {}),
     # Measured (seeded, 6 000 images, 2 epochs): at lr 1 SGD kills ~100 % of both layers'
     # ReLUs within the first epoch; at lr 0.01 under 10 % die (tests/test_layerstats.py).
-    DYING_RELUS: ("learning_rate", (0.01, 1.0), {
-        "optimizer": "sgd", "activation": "relu", "hidden": (128, 128), "dropout": 0.0,
-        "lr_schedule": "constant", "batch_size": 32, "epochs": 2, "train_samples": 6000,
-        "validation_split": 0.1, "patience": 0, "label_smoothing": 0.0, "seed": 1}),
+    DYING_RELUS: (
+        "learning_rate",
+        (0.01, 1.0),
+        {
+            "optimizer": "sgd",
+            "activation": "relu",
+            "hidden": (128, 128),
+            "dropout": 0.0,
+            "lr_schedule": "constant",
+            "batch_size": 32,
+            "epochs": 2,
+            "train_samples": 6000,
+            "validation_split": 0.1,
+            "patience": 0,
+            "label_smoothing": 0.0,
+            "seed": 1,
+        },
+    ),
 }
 
 # One line under the layer plots saying what a preset's curves show.
 PRESET_NOTES = {
-    DYING_RELUS: ("At lr 1 nearly every ReLU dies at once (dead share → 100 %, gradient → 0) and "
-                  "never recovers; at lr 0.01 few die."),
+    DYING_RELUS: (
+        "At lr 1 nearly every ReLU dies at once (dead share → 100 %, gradient → 0) and "
+        "never recovers; at lr 0.01 few die."
+    ),
 }
 
 
@@ -45,8 +64,11 @@ def preset_note(sweep: Any) -> str | None:
         return None
     for name, note in PRESET_NOTES.items():
         option, values, settings = PRESETS[name]
-        if (sweep.option == option and tuple(sweep.values) == tuple(values)
-                and all(getattr(sweep.base, k) == v for k, v in settings.items())):
+        if (
+            sweep.option == option
+            and tuple(sweep.values) == tuple(values)
+            and all(getattr(sweep.base, k) == v for k, v in settings.items())
+        ):
             return note
     return None
 
@@ -129,8 +151,12 @@ class Sweep:
             try:
                 value = tuple(int(h) for h in v) if option == "hidden" and isinstance(v, list) else v
                 reason = opt.check(value)
-                if reason is None and opt.kind is float and isinstance(value, int) \
-                        and not isinstance(value, bool):
+                if (
+                    reason is None
+                    and opt.kind is float
+                    and isinstance(value, int)
+                    and not isinstance(value, bool)
+                ):
                     value = float(value)
             except (TypeError, ValueError, OverflowError) as exc:
                 reason = str(exc)

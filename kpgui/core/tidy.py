@@ -25,8 +25,11 @@ def _folder_of(path: str | os.PathLike) -> Path:
 def tidy_out_folder(out: str | os.PathLike) -> list[str]:
     """Remove leftover temporary files of interrupted saves beside `out`; lines saying so."""
     removed = clean_stale_temp_files(_folder_of(out))
-    return [f"removed {len(removed)} unfinished save(s) left in {_folder_of(out)} by an "
-            "interrupted kpgui"] if removed else []
+    return (
+        [f"removed {len(removed)} unfinished save(s) left in {_folder_of(out)} by an interrupted kpgui"]
+        if removed
+        else []
+    )
 
 
 def tidy_data_folder(store: Any) -> list[str]:
@@ -39,13 +42,14 @@ def tidy_data_folder(store: Any) -> list[str]:
         folder = models_dir()
         temps = clean_stale_temp_files(folder)
         if temps:
-            lines.append(f"removed {len(temps)} unfinished save(s) left in {folder} by an "
-                         "interrupted kpgui")
+            lines.append(f"removed {len(temps)} unfinished save(s) left in {folder} by an interrupted kpgui")
         orphans = store.clean_orphan_models()
         if orphans:
             names = ", ".join(p.name for p in orphans[:3]) + (" …" if len(orphans) > 3 else "")
-            lines.append(f"removed {len(orphans)} model file(s) in {folder} that no run in the "
-                         f"history points to (saved by runs that were never recorded): {names}")
+            lines.append(
+                f"removed {len(orphans)} model file(s) in {folder} that no run in the "
+                f"history points to (saved by runs that were never recorded): {names}"
+            )
     except Exception:  # noqa: BLE001 - tidying never stops kpgui
         pass
     return lines

@@ -28,8 +28,17 @@ from kpgui.core.data import load_mnist
 from kpgui.core.progress import BatchUpdate, EpochUpdate, TrainingStart, notify
 from kpgui.core.spec import ModelSpec
 
-__all__ = ["DIVERGED", "EARLY_STOPPED", "FINISHED", "STOPPED", "BatchUpdate", "EpochUpdate",
-           "Trainer", "TrainingResult", "TrainingStart"]
+__all__ = [
+    "DIVERGED",
+    "EARLY_STOPPED",
+    "FINISHED",
+    "STOPPED",
+    "BatchUpdate",
+    "EpochUpdate",
+    "Trainer",
+    "TrainingResult",
+    "TrainingStart",
+]
 
 FINISHED, EARLY_STOPPED, STOPPED, DIVERGED = "finished", "early stopped", "stopped", "diverged"
 MIN_CALIBRATION_SET = 200  # fewer held-out digits than this give no calibration
@@ -62,8 +71,10 @@ class TrainingResult:
     def summary(self) -> str:
         if self.status == DIVERGED:
             epoch, batch = self.diverged_at or (self.epochs_run + 1, 0)
-            return (f"diverged at epoch {epoch}, batch {batch}: the loss blew up (NaN/infinite, or far "
-                    "worse than guessing) — try a lower learning rate")
+            return (
+                f"diverged at epoch {epoch}, batch {batch}: the loss blew up (NaN/infinite, or far "
+                "worse than guessing) — try a lower learning rate"
+            )
         from kpgui.core.runs import how_it_ran
 
         acc = "not evaluated" if self.test_accuracy is None else f"{100 * self.test_accuracy:.2f} %"
@@ -71,8 +82,13 @@ class TrainingResult:
         return f"{how}; test accuracy {acc}"
 
 
-def generated_extras(spec: ModelSpec, x_fit: np.ndarray, y_fit: np.ndarray, listener: Any = None,
-                     held_out_writers: Iterable[int] | None = None) -> tuple[np.ndarray, np.ndarray]:
+def generated_extras(
+    spec: ModelSpec,
+    x_fit: np.ndarray,
+    y_fit: np.ndarray,
+    listener: Any = None,
+    held_out_writers: Iterable[int] | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
     """The drawings the spec asks to add to the training images: synthetic digits in people's
     styles, MNIST digits re-drawn as pen strokes, non-digits (soft target 0.1 each) and real
     people's pen digits (never those of `held_out_writers`: default, the writers kept for
@@ -108,8 +124,7 @@ def generated_extras(spec: ModelSpec, x_fit: np.ndarray, y_fit: np.ndarray, list
 
         out = HELD_OUT_WRITERS if held_out_writers is None else tuple(held_out_writers)
         pen = load_pendigits().without_writers(out)
-        notify(listener, "on_status", f"Re-drawing {len(pen):,} real pen digits "
-                                      f"{spec.real_pen} times each…")
+        notify(listener, "on_status", f"Re-drawing {len(pen):,} real pen digits {spec.real_pen} times each…")
         x, y = real_pen_training_set(pen, spec.real_pen, seed=seed + 404)
         images.append(x)
         targets.append(eye[y])
@@ -160,8 +175,9 @@ class Trainer:
         self._stop = stop_event if stop_event is not None else threading.Event()
         self._abort = False
         # Continuing an earlier run: its history goes first, epochs count on from there.
-        self._before = {k: [float(v) for v in vs] for k, vs in (history_before or {}).items()
-                        if isinstance(vs, list)}
+        self._before = {
+            k: [float(v) for v in vs] for k, vs in (history_before or {}).items() if isinstance(vs, list)
+        }
         self._initial_epoch = len(self._before.get("loss", []))
         self._held_out_writers = held_out_writers  # real pen digits never trained on (benchmarks)
         self._extra_callbacks = list(extra_callbacks)  # e.g. a search's pruning (core/search.py)
@@ -176,8 +192,8 @@ class Trainer:
         return self._stop.is_set()
 
     def _split(self):
-        x_train, y_train, x_test, y_test = self._data if self._data is not None else load_mnist(
-            self._data_path
+        x_train, y_train, x_test, y_test = (
+            self._data if self._data is not None else load_mnist(self._data_path)
         )
         spec = self.spec
         if spec.train_samples:
@@ -194,8 +210,9 @@ class Trainer:
         """MNIST plus generated drawings plus the person's samples: uint8 images, soft targets."""
         eye = np.eye(10, dtype=np.float32)
         parts_x, parts_t = [np.asarray(x_fit, np.uint8)], [eye[np.asarray(y_fit, np.int64)]]
-        gx, gt = generated_extras(self.spec, parts_x[0], np.asarray(y_fit, np.int64), self.listener,
-                                  self._held_out_writers)
+        gx, gt = generated_extras(
+            self.spec, parts_x[0], np.asarray(y_fit, np.int64), self.listener, self._held_out_writers
+        )
         parts_x.append(gx)
         parts_t.append(gt)
         if self._extra is not None and len(self._extra[0]):
@@ -211,15 +228,21 @@ class Trainer:
         callbacks = [reporter, stopper, keras.callbacks.TerminateOnNaN(), *self._extra_callbacks]
         early = None
         if validation and self.spec.patience > 0:
-            early = keras.callbacks.EarlyStopping(monitor="val_loss", patience=self.spec.patience,
-                                                  restore_best_weights=True)
+            early = keras.callbacks.EarlyStopping(
+                monitor="val_loss", patience=self.spec.patience, restore_best_weights=True
+            )
             callbacks.append(early)
         if self._log_dir is not None:
             self._log_dir.mkdir(parents=True, exist_ok=True)
             callbacks.append(keras.callbacks.CSVLogger(str(self._log_dir / "history.csv")))
-            callbacks.append(keras.callbacks.TensorBoard(
-                log_dir=str(self._log_dir / "tensorboard"), histogram_freq=0, write_graph=False,
-                update_freq="epoch"))
+            callbacks.append(
+                keras.callbacks.TensorBoard(
+                    log_dir=str(self._log_dir / "tensorboard"),
+                    histogram_freq=0,
+                    write_graph=False,
+                    update_freq="epoch",
+                )
+            )
         return callbacks, early
 
     def run(self) -> TrainingResult:
@@ -244,8 +267,9 @@ class Trainer:
 
         first = self._initial_epoch
         total_epochs = first + spec.epochs
-        reporter, stopper = make_callbacks(self.listener, self._stop, total_epochs, steps,
-                                           spec.batch_size, len(x_all), first)
+        reporter, stopper = make_callbacks(
+            self.listener, self._stop, total_epochs, steps, spec.batch_size, len(x_all), first
+        )
         eye = np.eye(10, dtype=np.float32)
         validation = (as_model_input(x_val), eye[y_val]) if len(x_val) else None
         callbacks, early = self._callbacks(reporter, stopper, validation is not None)
@@ -253,28 +277,58 @@ class Trainer:
         from kpgui.core.callbacks import make_layer_stats
         from kpgui.core.layerstats import probe_batch
 
-        layer_stats = make_layer_stats(self.listener, probe_batch(x_all, t_all, spec.seed),
-                                       spec.label_smoothing, total_epochs, steps, first, self._log_dir)
+        layer_stats = make_layer_stats(
+            self.listener,
+            probe_batch(x_all, t_all, spec.seed),
+            spec.label_smoothing,
+            total_epochs,
+            steps,
+            first,
+            self._log_dir,
+        )
         callbacks.append(layer_stats)
-        notify(self.listener, "on_train_begin",
-               TrainingStart(total_epochs, steps, len(x_all), len(x_val), spec, first + 1,
-                             self._before or None, current_device()))
+        notify(
+            self.listener,
+            "on_train_begin",
+            TrainingStart(
+                total_epochs,
+                steps,
+                len(x_all),
+                len(x_val),
+                spec,
+                first + 1,
+                self._before or None,
+                current_device(),
+            ),
+        )
         if spec.augment or spec.elastic:
             from kpgui.core.augment import ELASTIC_ALPHA, augmented_dataset
 
             # spec.elastic is a 0-1 strength; 1 = Simard et al.'s alpha for 28x28 digits.
             # The pipeline reshuffles every epoch itself.
-            fit_data = {"x": augmented_dataset(x_all, t_all, spec.batch_size, spec.seed,
-                                               elastic=spec.elastic * ELASTIC_ALPHA),
-                        "shuffle": False}
+            fit_data = {
+                "x": augmented_dataset(
+                    x_all, t_all, spec.batch_size, spec.seed, elastic=spec.elastic * ELASTIC_ALPHA
+                ),
+                "shuffle": False,
+            }
         else:
-            fit_data = {"x": as_model_input(x_all), "y": t_all, "batch_size": spec.batch_size,
-                        "shuffle": True}
+            fit_data = {
+                "x": as_model_input(x_all),
+                "y": t_all,
+                "batch_size": spec.batch_size,
+                "shuffle": True,
+            }
         t0 = time.perf_counter()
         if not self._stop.is_set():
-            history = model.fit(**fit_data, epochs=total_epochs, initial_epoch=first,
-                                validation_data=validation, callbacks=callbacks,
-                                verbose=0).history
+            history = model.fit(
+                **fit_data,
+                epochs=total_epochs,
+                initial_epoch=first,
+                validation_data=validation,
+                callbacks=callbacks,
+                verbose=0,
+            ).history
         else:
             history = {}
         wall = time.perf_counter() - t0
@@ -287,11 +341,18 @@ class Trainer:
             status = EARLY_STOPPED
         else:
             status = FINISHED
-        combined = {k: self._before.get(k, [])[:first] + [float(v) for v in vs[:new_epochs]]
-                    for k, vs in history.items()}
+        combined = {
+            k: self._before.get(k, [])[:first] + [float(v) for v in vs[:new_epochs]]
+            for k, vs in history.items()
+        }
         result = TrainingResult(
-            spec=spec, model=model, history=combined,
-            status=status, epochs_run=first + new_epochs, wall_time=wall, train_samples=len(x_all),
+            spec=spec,
+            model=model,
+            history=combined,
+            status=status,
+            epochs_run=first + new_epochs,
+            wall_time=wall,
+            train_samples=len(x_all),
             samples_per_second=reporter.seen / wall if wall > 0 else 0.0,
             partial_epoch=reporter.partial if history else None,
             diverged_at=reporter.diverged_at,
@@ -317,7 +378,8 @@ class Trainer:
             if self._evaluate and len(x_test):
                 measured["ece_test_before"] = round(expected_calibration_error(probs, y), 5)
                 measured["ece_test_after"] = round(
-                    expected_calibration_error(calibrate(probs, cal.temperature), y), 5)
+                    expected_calibration_error(calibrate(probs, cal.temperature), y), 5
+                )
             result.calibration = cal.to_card(**measured)
         if result.test_loss is not None and not math.isfinite(result.test_loss):
             result.test_loss = None
@@ -326,6 +388,5 @@ class Trainer:
 def _predict(model: Any, images: np.ndarray) -> np.ndarray:
     """Probabilities for many images through `model(x)` in large batches (no Progbar noise)."""
     x = as_model_input(images)
-    out = [np.asarray(model(x[i : i + 2048], training=False), np.float64)
-           for i in range(0, len(x), 2048)]
+    out = [np.asarray(model(x[i : i + 2048], training=False), np.float64) for i in range(0, len(x), 2048)]
     return np.concatenate(out) if out else np.zeros((0, 10))

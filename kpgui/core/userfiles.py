@@ -14,11 +14,13 @@ class UserFileError(ValueError):
     """A chosen path that is not a readable plain file; the message names it and why."""
 
 
-_KINDS = ((stat.S_ISDIR, "a folder, not a file"),
-          (stat.S_ISFIFO, "a named pipe (FIFO), not a file: reading it would wait for a writer"),
-          (stat.S_ISCHR, "a device, not a file"),
-          (stat.S_ISBLK, "a device, not a file"),
-          (stat.S_ISSOCK, "a socket, not a file"))
+_KINDS = (
+    (stat.S_ISDIR, "a folder, not a file"),
+    (stat.S_ISFIFO, "a named pipe (FIFO), not a file: reading it would wait for a writer"),
+    (stat.S_ISCHR, "a device, not a file"),
+    (stat.S_ISBLK, "a device, not a file"),
+    (stat.S_ISSOCK, "a socket, not a file"),
+)
 
 
 def check_regular_file(path: str | os.PathLike) -> Path:

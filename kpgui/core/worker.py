@@ -152,8 +152,12 @@ def warm_up(backend: str | None) -> dict:
     import kpgui.core.callbacks  # noqa: F401
 
     rehearse()
-    return {"backend": name, "device": backends.current(), "import_s": round(time.perf_counter() - t0, 2),
-            "rss_mb": rss_mb()}
+    return {
+        "backend": name,
+        "device": backends.current(),
+        "import_s": round(time.perf_counter() - t0, 2),
+        "rss_mb": rss_mb(),
+    }
 
 
 def rehearse() -> None:
@@ -168,8 +172,9 @@ def rehearse() -> None:
 
     x = np.zeros((640, 28, 28), np.uint8)
     y = (np.arange(640) % 10).astype(np.uint8)
-    Trainer(ModelSpec(epochs=1, validation_split=0.2, seed=0), data=(x, y, x[:0], y[:0]),
-            evaluate=False).run()
+    Trainer(
+        ModelSpec(epochs=1, validation_split=0.2, seed=0), data=(x, y, x[:0], y[:0]), evaluate=False
+    ).run()
     _release_run_memory()
 
 
@@ -188,8 +193,9 @@ def _run(job: TrainJob, listener: PipeListener, stop: Any) -> None:
     listener._send("outcome", outcome)
 
 
-def serve(conn: Any, stop: Any, log_path: str | None = None, backend: str | None = None,
-          job: TrainJob | None = None) -> None:
+def serve(
+    conn: Any, stop: Any, log_path: str | None = None, backend: str | None = None, job: TrainJob | None = None
+) -> None:
     """The training process's entry point (see the module docstring for the protocol): warm
     up, then run `job` if given and every job sent, until told to quit or the pipe closes."""
     quiet_tensorflow(log_path, backend)

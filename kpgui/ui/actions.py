@@ -16,8 +16,11 @@ if TYPE_CHECKING:  # pragma: no cover
 def start(app: App, spec) -> bool:
     errors = app.panels["training"].errors()
     if errors:
-        dialogs.show_error(app.window, "Cannot start training",
-                           "Fix these settings first:\n• " + "\n• ".join(errors.values()))
+        dialogs.show_error(
+            app.window,
+            "Cannot start training",
+            "Fix these settings first:\n• " + "\n• ".join(errors.values()),
+        )
         return False
     app_settings.save_spec(app.settings, spec)
     return app.training.start(spec)
@@ -68,14 +71,15 @@ def export_experiment(app: App) -> None:
         except ValueError as exc:
             dialogs.show_error(app.window, "Cannot export", f"The sweep's values: {exc}")
             return
-    path = dialogs.ask_save_path(app.window, "Export experiment", dialogs.EXPERIMENT_FILTER,
-                                 "experiment.json")
+    path = dialogs.ask_save_path(
+        app.window, "Export experiment", dialogs.EXPERIMENT_FILTER, "experiment.json"
+    )
     if not path:
         return
-    experiment = Experiment(form.spec(), sweep, name=sweep.describe() if sweep else
-                            form.spec().describe())
-    task = app.tasks.run(lambda _t: save_experiment(path, experiment), key="experiment",
-                         doing="Saving the experiment")
+    experiment = Experiment(form.spec(), sweep, name=sweep.describe() if sweep else form.spec().describe())
+    task = app.tasks.run(
+        lambda _t: save_experiment(path, experiment), key="experiment", doing="Saving the experiment"
+    )
     task.done.connect(lambda p: app.state.say(f"Saved the experiment to {p}.", 6000))
     task.failed.connect(lambda _t, text: dialogs.show_error(app.window, "Cannot export", text))
 
@@ -86,11 +90,15 @@ def open_experiment(app: App, path: str | None = None):
     path = path or dialogs.ask_open_path(app.window, "Open experiment", dialogs.EXPERIMENT_FILTER)
     if not path:
         return
-    task = app.tasks.read_file(path, lambda p, _t: load_experiment(p), key="experiment",
-                               doing="Opening the experiment", timeout=10.0)
+    task = app.tasks.read_file(
+        path, lambda p, _t: load_experiment(p), key="experiment", doing="Opening the experiment", timeout=10.0
+    )
     task.done.connect(lambda experiment: _experiment_read(app, path, experiment))
-    task.failed.connect(lambda _title, text: dialogs.show_error(
-        app.window, "Cannot open the experiment", f"{text}\n\nThe form is unchanged."))
+    task.failed.connect(
+        lambda _title, text: dialogs.show_error(
+            app.window, "Cannot open the experiment", f"{text}\n\nThe form is unchanged."
+        )
+    )
     return task
 
 
@@ -99,13 +107,18 @@ def _experiment_read(app: App, path: str, experiment) -> None:
     if experiment.sweep is not None:
         app.panels["sweep"].set_fields(experiment.sweep.option, experiment.sweep.values)
     app.window.show_tab("Training")
-    app.state.say(f"Opened {experiment.name or path}: press Start" + (
-        " sweep" if experiment.sweep else " training") + " to run it.", 8000)
+    app.state.say(
+        f"Opened {experiment.name or path}: press Start"
+        + (" sweep" if experiment.sweep else " training")
+        + " to run it.",
+        8000,
+    )
 
 
 def continue_training(app: App) -> bool:
-    epochs, ok = dialogs.ask_int(app.window, "Continue training",
-                                 "Train the current model for more epochs:", 5, 1, 1000)
+    epochs, ok = dialogs.ask_int(
+        app.window, "Continue training", "Train the current model for more epochs:", 5, 1, 1000
+    )
     return app.training.continue_training(epochs) if ok else False
 
 
@@ -157,13 +170,15 @@ def ask_save_file(app: App, source: str | None, suggestion: str) -> None:
 
     # The question names the files really written (mymodel -> mymodel.keras and mymodel.json);
     # once answered, the save may replace them (force).
-    path = dialogs.ask_save_target(app.window, "Save model as", dialogs.MODEL_FILTER, save_targets,
-                                   suggestion)
+    path = dialogs.ask_save_target(
+        app.window, "Save model as", dialogs.MODEL_FILTER, save_targets, suggestion
+    )
     if path:
         app.models.save_file(source, path, force=True)
 
 
 # -- "Show as Keras code…" (issue 22, part 3) ---------------------------------------------------
+
 
 def _show_code(app: App, title: str, code: str, suggestion: str) -> None:
     from kpgui.core.lessons.code import save_script
@@ -177,11 +192,15 @@ def show_form_code(app: App) -> None:
 
     errors = app.panels["training"].errors()
     if errors:
-        dialogs.show_error(app.window, "Cannot write the code",
-                           "Fix these settings first:\n• " + "\n• ".join(errors.values()))
+        dialogs.show_error(
+            app.window,
+            "Cannot write the code",
+            "Fix these settings first:\n• " + "\n• ".join(errors.values()),
+        )
         return
-    code = keras_script(app.panels["training"].spec(), data_path=app.data_path(),
-                        title="The Training form's settings")
+    code = keras_script(
+        app.panels["training"].spec(), data_path=app.data_path(), title="The Training form's settings"
+    )
     _show_code(app, "The Training form as Keras code", code, "kpgui_run.py")
 
 

@@ -52,9 +52,16 @@ from kpgui.ui.panels.training_form import TrainingPanel
 from kpgui.ui.tasks import Tasks
 from kpgui.ui.window import MainWindow
 
-TAB_KEYS = {"Training": "Ctrl+Shift+T", "History": "Ctrl+Shift+H", "Evaluation": "Ctrl+Shift+E",
-            "Weights": "Ctrl+Shift+W", "How it sees": "Ctrl+Shift+N", "My digits": "Ctrl+Shift+D",
-            "Inside": "Ctrl+Shift+I", "Lessons": "Ctrl+Shift+L"}
+TAB_KEYS = {
+    "Training": "Ctrl+Shift+T",
+    "History": "Ctrl+Shift+H",
+    "Evaluation": "Ctrl+Shift+E",
+    "Weights": "Ctrl+Shift+W",
+    "How it sees": "Ctrl+Shift+N",
+    "My digits": "Ctrl+Shift+D",
+    "Inside": "Ctrl+Shift+I",
+    "Lessons": "Ctrl+Shift+L",
+}
 
 
 def app_icon() -> QIcon:
@@ -137,9 +144,12 @@ class App:
         running = [job for job in self.tasks.jobs if job.running and job.process.is_alive()]
         if not self.state.training.busy or not running:
             return True
-        return dialogs.ask_yes_no(self.window, "Quit while training?",
-                                  "A training run is going. Quit now and stop it? The run so far "
-                                  "is not kept.", yes="Stop and quit")
+        return dialogs.ask_yes_no(
+            self.window,
+            "Quit while training?",
+            "A training run is going. Quit now and stop it? The run so far is not kept.",
+            yes="Stop and quit",
+        )
 
     def shutdown(self) -> None:
         """Stop everything (the training process within a second), remember the settings."""
@@ -166,8 +176,7 @@ class App:
         state = app_settings.load_bytes(s, "window/state", problems)
         if state is not None and not w.restoreState(state):
             problems.append("window state")
-        w.dock_share = app_settings.load_float(s, "window/dock_share", w.dock_share, 0.2, 0.8,
-                                               problems)
+        w.dock_share = app_settings.load_float(s, "window/dock_share", w.dock_share, 0.2, 0.8, problems)
         pen = app_settings.load_float(s, "canvas/pen_width", 18, 2, 60, problems)
         self.panels["drawing"].pen_spin.setValue(int(round(pen)))
         spec = app_settings.load_spec(s, problems)
@@ -183,9 +192,21 @@ class App:
             self.set_theme(name)
         if problems:
             unusable = [p for p in problems if p != self.settings_problem]
-            text = " ".join(filter(None, [self.settings_problem, (
-                "Some saved settings could not be used and were reset to their defaults: "
-                + ", ".join(unusable) + ".") if unusable else ""]))
+            text = " ".join(
+                filter(
+                    None,
+                    [
+                        self.settings_problem,
+                        (
+                            "Some saved settings could not be used and were reset to their defaults: "
+                            + ", ".join(unusable)
+                            + "."
+                        )
+                        if unusable
+                        else "",
+                    ],
+                )
+            )
             self.settings_notes = text
             self.state.say(text, 15000)
 
@@ -207,8 +228,12 @@ class App:
         app_settings.save_spec(s, self.panels["training"].spec())
         model = self.state.model
         keep = model is not None and not model.is_shipped and model.predictor.path is not None
-        app_settings.save_model_choice(s, str(model.predictor.path) if keep else None,
-                                       model.source if keep else "", model.run_id if keep else None)
+        app_settings.save_model_choice(
+            s,
+            str(model.predictor.path) if keep else None,
+            model.source if keep else "",
+            model.run_id if keep else None,
+        )
         s.setValue("window/training_split", self.panels["training_tab"].saveState())
         problem = app_settings.writable_problem(s)
         if problem and not self.settings_problem:  # said once
@@ -246,8 +271,9 @@ def build_app(store: Any = None, open_store: bool = True) -> App:
     app.data = DataController(state, tasks, app.settings, window)
     form = TrainingPanel(state)
     sweep = SweepPanel(state)
-    app.panels.update(drawing=drawing_panel, prediction=prediction, candidate=candidate,
-                      training=form, sweep=sweep)
+    app.panels.update(
+        drawing=drawing_panel, prediction=prediction, candidate=candidate, training=form, sweep=sweep
+    )
 
     _wire_phase_one(app)
     settings_column = QWidget()
@@ -333,6 +359,7 @@ def _training_log_path() -> str | None:
 
 # -- issue 20: which Keras backend trains, and the warm training process -----------------------
 
+
 def _wire_training_process(app: App) -> None:
     """Model → Training backend (remembered), Model → Keep a training process ready
     (remembered, on unless turned off), and the warm process started once the window is idle."""
@@ -346,9 +373,13 @@ def _wire_training_process(app: App) -> None:
     menu.setToolTipsVisible(True)
     have = backends.available()
     for name in backends.CHOICES:
-        label = backends.NAMES[name] + (f" ({backends.NAMES[have[0]]})" if name == backends.AUTO
-                                        and have else "" if name in have or name == backends.AUTO
-                                        else " (not installed)")
+        label = backends.NAMES[name] + (
+            f" ({backends.NAMES[have[0]]})"
+            if name == backends.AUTO and have
+            else ""
+            if name in have or name == backends.AUTO
+            else " (not installed)"
+        )
         action = menu.addAction(label)
         action.setCheckable(True)
         action.setChecked(name == chosen)
@@ -371,10 +402,15 @@ def _wire_training_process(app: App) -> None:
         if on:
             app.training.warm_up_later(0)
 
-    warm = w.add_action("Model", "Keep a training process &ready", set_keep, None,
-                        "Start → first batch in under a second, for about 0.5-0.8 GB of memory "
-                        "while the window is open (given back after 10 idle minutes)",
-                        checkable=True)
+    warm = w.add_action(
+        "Model",
+        "Keep a training process &ready",
+        set_keep,
+        None,
+        "Start → first batch in under a second, for about 0.5-0.8 GB of memory "
+        "while the window is open (given back after 10 idle minutes)",
+        checkable=True,
+    )
     warm.setChecked(keep)
     app.built.done.connect(lambda: app.training.warm_up_later(3000))
 
@@ -399,53 +435,120 @@ def _wire_phase_one(app: App) -> None:
     p["sweep"].preset_requested.connect(lambda name: actions.preset(app, name))
     # Issue 24: after an action the keyboard focus is back on the canvas (a digit key saves
     # the drawing; a button that hid or disabled itself would hand it to the pen box).
-    for intent in (candidate.keep_requested, candidate.discard_requested, form.start_requested,
-                   form.stop_requested, p["sweep"].sweep_requested, p["sweep"].preset_requested):
+    for intent in (
+        candidate.keep_requested,
+        candidate.discard_requested,
+        form.start_requested,
+        form.stop_requested,
+        p["sweep"].sweep_requested,
+        p["sweep"].preset_requested,
+    ):
         intent.connect(app.focus_canvas)
 
-    w.add_action("File", "&Open model…", lambda: actions.ask_open_model(app),
-                 QKeySequence.StandardKey.Open, "Read drawings with a saved .keras model")
-    w.add_action("File", "&Save model as…", lambda: actions.ask_save_model(app), "Ctrl+Shift+S",
-                 "Save the current model with its model card")
-    w.add_action("File", "&Import image…", lambda: actions.ask_import(app), "Ctrl+I",
-                 "Read a picture of a digit")
-    w.add_action("File", "Open e&xperiment…", lambda: actions.open_experiment(app), None,
-                 "Fill the training form (and the sweep) from an experiment file")
-    w.add_action("File", "&Export experiment…", lambda: actions.export_experiment(app), None,
-                 "Save the training form (and the sweep) as an experiment file to share")
-    w.add_action("File", "Ope&n lesson…", lambda: app.lessons is not None and app.lessons.open_file(),
-                 None, "Follow a lesson file a teacher wrote (in the Lessons tab)")  # issue 22b
-    w.add_action("File", "&Locate mnist.npz…", lambda: app.data.locate(), None,
-                 "Tell kpgui where the MNIST file is")
+    w.add_action(
+        "File",
+        "&Open model…",
+        lambda: actions.ask_open_model(app),
+        QKeySequence.StandardKey.Open,
+        "Read drawings with a saved .keras model",
+    )
+    w.add_action(
+        "File",
+        "&Save model as…",
+        lambda: actions.ask_save_model(app),
+        "Ctrl+Shift+S",
+        "Save the current model with its model card",
+    )
+    w.add_action(
+        "File", "&Import image…", lambda: actions.ask_import(app), "Ctrl+I", "Read a picture of a digit"
+    )
+    w.add_action(
+        "File",
+        "Open e&xperiment…",
+        lambda: actions.open_experiment(app),
+        None,
+        "Fill the training form (and the sweep) from an experiment file",
+    )
+    w.add_action(
+        "File",
+        "&Export experiment…",
+        lambda: actions.export_experiment(app),
+        None,
+        "Save the training form (and the sweep) as an experiment file to share",
+    )
+    w.add_action(
+        "File",
+        "Ope&n lesson…",
+        lambda: app.lessons is not None and app.lessons.open_file(),
+        None,
+        "Follow a lesson file a teacher wrote (in the Lessons tab)",
+    )  # issue 22b
+    w.add_action(
+        "File", "&Locate mnist.npz…", lambda: app.data.locate(), None, "Tell kpgui where the MNIST file is"
+    )
     w.menus["File"].addSeparator()
     w.add_action("File", "&Quit", w.close, QKeySequence.StandardKey.Quit, "Close kpgui")
-    w.add_action("Edit", "&Undo stroke", app.drawing.undo, QKeySequence.StandardKey.Undo,
-                 "Remove the last stroke")
-    w.add_action("Edit", "&Clear canvas", app.drawing.clear, "Esc",
-                 "Start again with an empty canvas")
-    w.add_action("Model", "&Start training", lambda: actions.start(app, form.spec()), "F5",
-                 "Train a network with the settings in the Training tab")
-    w.add_action("Model", "S&top training", app.training.stop, "Shift+F5",
-                 "End training after the current batch")
-    w.add_action("Model", "&Continue training…", lambda: actions.continue_training(app), None,
-                 "Train the current model more epochs; its curves continue where they stopped")
+    w.add_action(
+        "Edit", "&Undo stroke", app.drawing.undo, QKeySequence.StandardKey.Undo, "Remove the last stroke"
+    )
+    w.add_action("Edit", "&Clear canvas", app.drawing.clear, "Esc", "Start again with an empty canvas")
+    w.add_action(
+        "Model",
+        "&Start training",
+        lambda: actions.start(app, form.spec()),
+        "F5",
+        "Train a network with the settings in the Training tab",
+    )
+    w.add_action(
+        "Model", "S&top training", app.training.stop, "Shift+F5", "End training after the current batch"
+    )
+    w.add_action(
+        "Model",
+        "&Continue training…",
+        lambda: actions.continue_training(app),
+        None,
+        "Train the current model more epochs; its curves continue where they stopped",
+    )
     # -- issue 22a: a run as Keras code (the lead may move these) --
-    w.add_action("Model", "Show run as &Keras code…", lambda: actions.show_form_code(app), None,
-                 "The Training form's settings as a plain, runnable Keras script")
-    w.add_action("Model", "Show s&weep as Keras code…", lambda: actions.show_sweep_code(app), None,
-                 "The sweep set up in the Training tab as one Keras script with a loop")
+    w.add_action(
+        "Model",
+        "Show run as &Keras code…",
+        lambda: actions.show_form_code(app),
+        None,
+        "The Training form's settings as a plain, runnable Keras script",
+    )
+    w.add_action(
+        "Model",
+        "Show s&weep as Keras code…",
+        lambda: actions.show_sweep_code(app),
+        None,
+        "The sweep set up in the Training tab as one Keras script with a loop",
+    )
     # -- end issue 22a --
     _wire_training_process(app)  # issue 20: backend choice and the warm training process
     w.menus["Model"].addSeparator()
-    w.add_action("Model", "&Reset to default", app.models.reset_to_default, "Ctrl+R",
-                 "Go back to the model shipped with kpgui")
-    w.add_action("Model", "Model &info", lambda: dialogs.show_html(
-        w, "Model info", help.model_info_html(s.model)), "Ctrl+M",
-        "What the current model is and how it was made")
-    saliency = w.add_action("View", "Show &saliency",
-                            lambda on: p["prediction"].saliency.set_enabled(on), None,
-                            "Colour the pixels that pushed the network to its answer",
-                            checkable=True)
+    w.add_action(
+        "Model",
+        "&Reset to default",
+        app.models.reset_to_default,
+        "Ctrl+R",
+        "Go back to the model shipped with kpgui",
+    )
+    w.add_action(
+        "Model",
+        "Model &info",
+        lambda: dialogs.show_html(w, "Model info", help.model_info_html(s.model)),
+        "Ctrl+M",
+        "What the current model is and how it was made",
+    )
+    saliency = w.add_action(
+        "View",
+        "Show &saliency",
+        lambda on: p["prediction"].saliency.set_enabled(on),
+        None,
+        "Colour the pixels that pushed the network to its answer",
+        checkable=True,
+    )
     p["prediction"].saliency.checkbox.toggled.connect(_sync_check(saliency))
     theme_menu = w.menus["View"].addMenu("&Theme")
     for name in theme.THEMES:
@@ -455,12 +558,20 @@ def _wire_phase_one(app: App) -> None:
         app.theme_actions[name] = action
     app.theme_actions["system"].setChecked(True)
     w.menus["View"].addSeparator()
-    w.add_action("Help", "kpgui &help", lambda: dialogs.show_html(
-        w, "Help", help.help_html(), (620, 560)), QKeySequence.StandardKey.HelpContents,
-        "What each part of the window does, and the keys")
-    w.add_action("Help", "&About kpgui", lambda: dialogs.show_info(w, "About kpgui",
-                                                                   dialogs.about_html()),
-                 None, "Versions of kpgui and its libraries")
+    w.add_action(
+        "Help",
+        "kpgui &help",
+        lambda: dialogs.show_html(w, "Help", help.help_html(), (620, 560)),
+        QKeySequence.StandardKey.HelpContents,
+        "What each part of the window does, and the keys",
+    )
+    w.add_action(
+        "Help",
+        "&About kpgui",
+        lambda: dialogs.show_info(w, "About kpgui", dialogs.about_html()),
+        None,
+        "Versions of kpgui and its libraries",
+    )
 
     for d in range(10):  # digit keys anywhere in the window (text fields keep typing)
         shortcut = QShortcut(QKeySequence(str(d)), w)
@@ -489,8 +600,15 @@ def _wire_phase_one(app: App) -> None:
     s.events.message.connect(lambda text, ms: w.statusBar().showMessage(text, ms))
     # The training run owns its status notice: shown while it goes, cleared when it ends (a
     # "Saving the model…" must not outlive the run).
-    s.events.training.connect(lambda t: s.say(t.text, 0, owner="training") if t.busy and t.text
-                              else None if t.busy else s.unsay("training"))
+    s.events.training.connect(
+        lambda t: (
+            s.say(t.text, 0, owner="training")
+            if t.busy and t.text
+            else None
+            if t.busy
+            else s.unsay("training")
+        )
+    )
     stop_action = next(a for a in w.menus["Model"].actions() if a.text() == "S&top training")
     s.events.training.connect(lambda t: stop_action.setEnabled(t.busy))
     stop_action.setEnabled(False)  # nothing to stop yet
@@ -513,8 +631,14 @@ def _add_search_tab(app: App) -> None:
 
     search = SearchPanel()
     app.panels["search"] = search
-    app.search = SearchController(app.tasks, search, app.panels["training"].spec, app.training.offer,
-                                  app.report_error, parent=app.window)
+    app.search = SearchController(
+        app.tasks,
+        search,
+        app.panels["training"].spec,
+        app.training.offer,
+        app.report_error,
+        parent=app.window,
+    )
     app.window.add_tab(search, "Search", scroll=True)
 
 
@@ -632,8 +756,9 @@ def _build_store_tabs(app: App, store: Any, holders: dict) -> None:
         history.load_requested.connect(app.focus_canvas)
         history.code_requested.connect(lambda run: actions.show_run_code(app, run))  # issue 22a
         history.settings_requested.connect(lambda run: actions.use_settings(app, run.spec))
-        history.save_requested.connect(lambda run: actions.ask_save_file(app, run.model_path,
-                                                                  f"run-{run.id}.keras"))
+        history.save_requested.connect(
+            lambda run: actions.ask_save_file(app, run.model_path, f"run-{run.id}.keras")
+        )
     else:
         history = unavailable("Run history", app.store_problem)
     p["history"] = history
@@ -675,17 +800,24 @@ def _add_lessons(app: App) -> None:
     from kpgui.ui.panels.lessons import LessonsPanel
 
     p, form = app.panels, app.panels["training"]
-    controls = {**form.fields, "start": form.start_button, "stop": form.stop_button,
-                "sweep": p["sweep"], "sweep_preset": p["sweep"].preset_button,
-                "canvas": p["drawing"].canvas, "sample_bar": p["drawing"].sample_bar,
-                "prediction": p["prediction"]}
+    controls = {
+        **form.fields,
+        "start": form.start_button,
+        "stop": form.stop_button,
+        "sweep": p["sweep"],
+        "sweep_preset": p["sweep"].preset_button,
+        "canvas": p["drawing"].canvas,
+        "sample_bar": p["drawing"].sample_bar,
+        "prediction": p["prediction"],
+    }
 
     def sample_count() -> int | None:
         return None if app.store is None else sum(app.store.sample_counts().values())
 
     panel = LessonsPanel()
-    app.lessons = LessonController(app.state, app.window, form, controls, app.settings,
-                                   app.report_error, sample_count)
+    app.lessons = LessonController(
+        app.state, app.window, form, controls, app.settings, app.report_error, sample_count
+    )
     app.lessons.changed.connect(panel.show_view)
     panel.lesson_chosen.connect(app.lessons.choose_lesson)
     panel.step_chosen.connect(app.lessons.choose_step)
@@ -752,7 +884,8 @@ def open_default_store(parent: QWidget | None, attempt: Any = None) -> tuple[Any
         path = exc.path
         if exc.kind == StoreError.CORRUPT and path is not None:
             if dialogs.ask_yes_no(
-                parent, "Database damaged",
+                parent,
+                "Database damaged",
                 f"{exc}\n\nStart a fresh, empty database now? The damaged file is kept beside "
                 f"it (as {path.name}.corrupt-<time>) and nothing is deleted. If you answer No, "
                 "kpgui works without run history and your samples until the file is fixed.",
@@ -761,29 +894,39 @@ def open_default_store(parent: QWidget | None, attempt: Any = None) -> tuple[Any
                 try:
                     store = Store.recover(path)
                 except (StoreError, OSError) as exc2:
-                    dialogs.show_error(parent, "Database unavailable",
-                                       f"A fresh database could not be made either: {exc2}")
+                    dialogs.show_error(
+                        parent, "Database unavailable", f"A fresh database could not be made either: {exc2}"
+                    )
                     return None, str(exc2)
                 kept = store.recovered_from
-                return store, (f"Started a fresh database; the damaged one is kept as {kept}."
-                               if kept else "")
+                return store, (
+                    f"Started a fresh database; the damaged one is kept as {kept}." if kept else ""
+                )
             return None, str(exc)
-        dialogs.show_error(parent, "Database unavailable",
-                           f"{exc}\n\nkpgui keeps working, but run history and your samples are "
-                           "unavailable until this is fixed (restart kpgui afterwards).")
+        dialogs.show_error(
+            parent,
+            "Database unavailable",
+            f"{exc}\n\nkpgui keeps working, but run history and your samples are "
+            "unavailable until this is fixed (restart kpgui afterwards).",
+        )
         return None, str(exc)
     except (FolderError, OSError) as exc:
-        dialogs.show_error(parent, "Database unavailable", f"The kpgui database could not be "
-                           f"opened: {exc}. Run history and your samples are unavailable.")
+        dialogs.show_error(
+            parent,
+            "Database unavailable",
+            f"The kpgui database could not be opened: {exc}. Run history and your samples are unavailable.",
+        )
         return None, str(exc)
 
 
 def unavailable(what: str, reason: str) -> QLabel:
     from PySide6.QtCore import Qt
 
-    label = QLabel(f"<b>{what} unavailable.</b><br><br>The kpgui database could not be opened:"
-                   f"<br>{reason}<br><br>Fix or move the file aside and restart kpgui; "
-                   "everything else keeps working.")
+    label = QLabel(
+        f"<b>{what} unavailable.</b><br><br>The kpgui database could not be opened:"
+        f"<br>{reason}<br><br>Fix or move the file aside and restart kpgui; "
+        "everything else keeps working."
+    )
     label.setWordWrap(True)
     label.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
     label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)

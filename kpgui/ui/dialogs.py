@@ -44,8 +44,7 @@ def show_info(parent: QWidget | None, title: str, text: str) -> None:
 
 def ask_yes_no(parent: QWidget | None, title: str, text: str, yes: str = "Yes") -> bool:
     """True when the person answers yes (the default button is No: nothing happens by accident)."""
-    box = QMessageBox(QMessageBox.Icon.Question, title, text, QMessageBox.StandardButton.NoButton,
-                      parent)
+    box = QMessageBox(QMessageBox.Icon.Question, title, text, QMessageBox.StandardButton.NoButton, parent)
     yes_button = box.addButton(yes, QMessageBox.ButtonRole.YesRole)
     no_button = box.addButton(QMessageBox.StandardButton.No)
     box.setDefaultButton(no_button)
@@ -55,8 +54,9 @@ def ask_yes_no(parent: QWidget | None, title: str, text: str, yes: str = "Yes") 
 
 def ask_mnist(parent: QWidget | None, text: str) -> str | None:
     """MNIST is missing or unreadable: "locate" (pick the file), "download" or None."""
-    box = QMessageBox(QMessageBox.Icon.Warning, "MNIST needed", text,
-                      QMessageBox.StandardButton.NoButton, parent)
+    box = QMessageBox(
+        QMessageBox.Icon.Warning, "MNIST needed", text, QMessageBox.StandardButton.NoButton, parent
+    )
     box.setInformativeText("Training and evaluation need the MNIST digits (mnist.npz, 11 MB).")
     locate = box.addButton("Locate mnist.npz…", QMessageBox.ButtonRole.AcceptRole)
     download = box.addButton("Download it", QMessageBox.ButtonRole.ActionRole)
@@ -67,8 +67,7 @@ def ask_mnist(parent: QWidget | None, text: str) -> str | None:
     return "locate" if clicked is locate else "download" if clicked is download else None
 
 
-def show_html(parent: QWidget | None, title: str, html: str, size: tuple[int, int] = (560, 420)
-              ) -> None:
+def show_html(parent: QWidget | None, title: str, html: str, size: tuple[int, int] = (560, 420)) -> None:
     """A read-only, scrollable, copyable rich-text window (model info, help)."""
     dlg = QDialog(parent)
     dlg.setWindowTitle(title)
@@ -108,8 +107,9 @@ def ask_open_path(parent: QWidget | None, title: str, filters: str, start: str =
     return path
 
 
-def ask_save_path(parent: QWidget | None, title: str, filters: str, start: str = "",
-                  confirm: bool = True) -> str:
+def ask_save_path(
+    parent: QWidget | None, title: str, filters: str, start: str = "", confirm: bool = True
+) -> str:
     """A file to write, or "" when the person cancelled. With `confirm=False` the dialog does not
     ask about replacing the name typed: the caller asks about the files really written
     (ask_save_target)."""
@@ -119,8 +119,13 @@ def ask_save_path(parent: QWidget | None, title: str, filters: str, start: str =
     return path
 
 
-def ask_save_target(parent: QWidget | None, title: str, filters: str,
-                    targets: Callable[[str], Sequence[Path]], start: str = "") -> str:
+def ask_save_target(
+    parent: QWidget | None,
+    title: str,
+    filters: str,
+    targets: Callable[[str], Sequence[Path]],
+    start: str = "",
+) -> str:
     """Where to save, as the first of `targets(typed name)` — the files a save really writes
     (a suffix added, a card beside it) — or "" when cancelled. When any of them exists, the
     question names every one that would be replaced (and says when one is not kpgui's, like
@@ -133,13 +138,22 @@ def ask_save_target(parent: QWidget | None, title: str, filters: str,
     if existing:
         from kpgui.core.saving import is_model_card
 
-        lines = "\n".join(f"  {f}" + ("  (not a kpgui model card)" if f.suffix == ".json"
-                                      and f != files[0] and not is_model_card(f) else "")
-                          for f in existing)
-        if not ask_yes_no(parent, "Replace files?",
-                          f"Saving as {files[0].name} writes {len(files)} file(s); these exist "
-                          f"already and would be replaced:\n\n{lines}\n\nReplace them?",
-                          yes="Replace"):
+        lines = "\n".join(
+            f"  {f}"
+            + (
+                "  (not a kpgui model card)"
+                if f.suffix == ".json" and f != files[0] and not is_model_card(f)
+                else ""
+            )
+            for f in existing
+        )
+        if not ask_yes_no(
+            parent,
+            "Replace files?",
+            f"Saving as {files[0].name} writes {len(files)} file(s); these exist "
+            f"already and would be replaced:\n\n{lines}\n\nReplace them?",
+            yes="Replace",
+        ):
             return ""
     return str(files[0])
 
@@ -161,8 +175,9 @@ def ask_text(parent: QWidget | None, title: str, label: str, text: str = "") -> 
     return (dlg.textValue(), True) if ok else ("", False)
 
 
-def ask_int(parent: QWidget | None, title: str, label: str, value: int, low: int, high: int
-            ) -> tuple[int, bool]:
+def ask_int(
+    parent: QWidget | None, title: str, label: str, value: int, low: int, high: int
+) -> tuple[int, bool]:
     """(number, True) or (value, False) when the person cancelled."""
     dlg = _input(parent, title, label)
     dlg.setInputMode(QInputDialog.InputMode.IntInput)
@@ -215,8 +230,7 @@ class CodeDialog(QDialog):
     """A script to read, copy or save ("Show as Keras code…"). `save(path)` writes it; a
     failure is shown as a dialog naming cause and fix."""
 
-    def __init__(self, parent: QWidget | None, title: str, code: str, suggestion: str,
-                 save) -> None:
+    def __init__(self, parent: QWidget | None, title: str, code: str, suggestion: str, save) -> None:
         from PySide6.QtGui import QFontDatabase, QGuiApplication
         from PySide6.QtWidgets import QLabel, QPlainTextEdit, QPushButton
 
@@ -228,8 +242,7 @@ class CodeDialog(QDialog):
         self.text.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
         self.text.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
         self.text.setMinimumSize(720, 480)
-        self.note = QLabel("A plain Keras script: run it with `python` where Keras and NumPy are "
-                           "installed.")
+        self.note = QLabel("A plain Keras script: run it with `python` where Keras and NumPy are installed.")
         self.note.setWordWrap(True)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         self.copy_button = QPushButton("Copy")
@@ -237,8 +250,12 @@ class CodeDialog(QDialog):
         buttons.addButton(self.copy_button, QDialogButtonBox.ButtonRole.ActionRole)
         buttons.addButton(self.save_button, QDialogButtonBox.ButtonRole.ActionRole)
         buttons.rejected.connect(self.reject)
-        self.copy_button.clicked.connect(lambda: (QGuiApplication.clipboard().setText(self.code),
-                                                  self.note.setText("Copied to the clipboard.")))
+        self.copy_button.clicked.connect(
+            lambda: (
+                QGuiApplication.clipboard().setText(self.code),
+                self.note.setText("Copied to the clipboard."),
+            )
+        )
         self.save_button.clicked.connect(lambda: self.ask_save())
         layout = QVBoxLayout(self)
         layout.addWidget(self.text)

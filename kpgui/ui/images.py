@@ -31,8 +31,7 @@ def picture_qimage(gray: np.ndarray) -> QImage:
 
 def heat_qimage(heat: np.ndarray, opacity: float = 0.65) -> QImage:
     """A red-yellow, semi-transparent RGBA QImage of a non-negative heat map (normalised to max)."""
-    h = np.clip(np.nan_to_num(np.asarray(heat, np.float32), nan=0.0, posinf=0.0, neginf=0.0),
-                0.0, None)
+    h = np.clip(np.nan_to_num(np.asarray(heat, np.float32), nan=0.0, posinf=0.0, neginf=0.0), 0.0, None)
     peak = float(h.max()) if h.size else 0.0
     h = h / peak if peak > 0 else np.zeros_like(h)
     rgba = np.empty(h.shape + (4,), np.uint8)
@@ -56,8 +55,9 @@ def thumbnail(image: np.ndarray, scale: int = 2) -> QPixmap:
     """A 28x28 image (uint8 or float) as a crisp (nearest-neighbour) pixmap in theme colours."""
     qimg = ink_qimage(as_float_images(image)[0])
     size = 28 * max(1, int(scale))
-    return QPixmap.fromImage(qimg).scaled(size, size, Qt.AspectRatioMode.IgnoreAspectRatio,
-                                          Qt.TransformationMode.FastTransformation)
+    return QPixmap.fromImage(qimg).scaled(
+        size, size, Qt.AspectRatioMode.IgnoreAspectRatio, Qt.TransformationMode.FastTransformation
+    )
 
 
 def thumbnail_icon(image: np.ndarray, scale: int = 2) -> QIcon:

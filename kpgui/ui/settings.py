@@ -64,8 +64,9 @@ def open_settings() -> tuple[Any, str]:
     path = folder / "kpgui.ini"
     s = QSettings(str(path), QSettings.Format.IniFormat)
     if s.status() != QSettings.Status.NoError or path.is_dir():
-        return MemorySettings(), (f"Settings are not kept this session: {path} cannot be read "
-                                  "(move it aside and restart kpgui).")
+        return MemorySettings(), (
+            f"Settings are not kept this session: {path} cannot be read (move it aside and restart kpgui)."
+        )
     problem = ""
     if not os.access(folder, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
         problem = f"Settings are not kept this session: {folder} is read-only."
@@ -89,8 +90,10 @@ def writable_problem(store: Any) -> str:
     store.sync()
     if store.status() == QSettings.Status.NoError:
         return ""
-    return (f"Settings could not be saved to {store.fileName()} (read-only or full); they are "
-            "not kept this session.")
+    return (
+        f"Settings could not be saved to {store.fileName()} (read-only or full); they are "
+        "not kept this session."
+    )
 
 
 def migrate(store: Any) -> None:
@@ -133,8 +136,14 @@ def save_spec(store: Any, spec: ModelSpec) -> None:
     store.setValue("training/spec", json.dumps(spec.to_dict()))
 
 
-def load_float(store: Any, key: str, default: float, low: float = -math.inf,
-               high: float = math.inf, problems: list[str] | None = None) -> float:
+def load_float(
+    store: Any,
+    key: str,
+    default: float,
+    low: float = -math.inf,
+    high: float = math.inf,
+    problems: list[str] | None = None,
+) -> float:
     """A finite number within [low, high] from the settings; anything else is `default` (and a
     note in `problems` when something unusable was there)."""
     raw = store.value(key, None)
@@ -159,8 +168,9 @@ def load_bytes(store: Any, key: str, problems: list[str] | None = None) -> QByte
     return None
 
 
-def load_text(store: Any, key: str, default: str = "", choices: Any = None,
-              problems: list[str] | None = None) -> str:
+def load_text(
+    store: Any, key: str, default: str = "", choices: Any = None, problems: list[str] | None = None
+) -> str:
     """Text from the settings (one of `choices` when given); anything else is `default`."""
     value = store.value(key, None)
     if value is None:
@@ -178,8 +188,9 @@ def _fingerprint(path: str) -> str:
     return f"{st.st_size}:{st.st_mtime_ns}"
 
 
-def save_model_choice(store: QSettings, path: str | None, source: str = "", run_id: int | None = None
-                      ) -> None:
+def save_model_choice(
+    store: QSettings, path: str | None, source: str = "", run_id: int | None = None
+) -> None:
     """Remember the model in use (path None: the shipped one), with its file's fingerprint."""
     if not path:
         store.remove("model")
@@ -209,8 +220,11 @@ def load_model_choice(store: QSettings) -> tuple[tuple[str, str, int | None] | N
     if not same:
         return None, f"the model used last time ({name}) was changed since"
     run = load_text(store, "model/run_id")
-    return (path, load_text(store, "model/source") or f"opened {name}",
-            int(run) if run.isdigit() else None), ""
+    return (
+        path,
+        load_text(store, "model/source") or f"opened {name}",
+        int(run) if run.isdigit() else None,
+    ), ""
 
 
 def last_folder(store: QSettings | None) -> str:

@@ -82,8 +82,9 @@ class TrainingProcess(QObject):
     ready = Signal(object)  # the worker's "ready" info, once its imports are done
     lost = Signal()  # the process ended or the pipe closed
 
-    def __init__(self, backend: str, log_path: str | None, job: Any = None,
-                 parent: QObject | None = None) -> None:
+    def __init__(
+        self, backend: str, log_path: str | None, job: Any = None, parent: QObject | None = None
+    ) -> None:
         super().__init__(parent)
         ctx = multiprocessing.get_context("spawn")
         self.backend = backend
@@ -91,8 +92,12 @@ class TrainingProcess(QObject):
         self._conn, child = ctx.Pipe(duplex=True)
         from kpgui.core.worker import serve
 
-        self.process = ctx.Process(target=serve, args=(child, self.stop_event, log_path, backend, job),
-                                   name="kpgui-training", daemon=True)
+        self.process = ctx.Process(
+            target=serve,
+            args=(child, self.stop_event, log_path, backend, job),
+            name="kpgui-training",
+            daemon=True,
+        )
         self.started_at = time.perf_counter()
         self.info: dict | None = None  # the "ready" report: backend, device, import_s, rss_mb
         self.job: JobTask | None = None
@@ -102,7 +107,8 @@ class TrainingProcess(QObject):
         self.process.start()
         child.close()  # the child holds its end; ours closing lets us see it die (EOF)
         self._notifier: QSocketNotifier | None = QSocketNotifier(
-            self._conn.fileno(), QSocketNotifier.Type.Read, self)
+            self._conn.fileno(), QSocketNotifier.Type.Read, self
+        )
         self._notifier.activated.connect(self._read)
 
     @property
@@ -286,14 +292,21 @@ class JobTask(QObject):
         """The pipe closed without a result: the process crashed or was killed."""
         if self._result_seen or not self.running:
             return
-        how = f"was killed (signal {-code})" if code is not None and code < 0 else (
-            f"exited with code {code}" if code is not None else "stopped answering")
+        how = (
+            f"was killed (signal {-code})"
+            if code is not None and code < 0
+            else (f"exited with code {code}" if code is not None else "stopped answering")
+        )
         self._result_seen = True
-        self.failed.emit("Training process ended", (
-            f"The training process {how} before it finished. Nothing in the window was changed; "
-            "the current model stays. If it happened at once, the training libraries may not run "
-            "on this computer; if it happened later, it may have run out of memory (try a smaller "
-            "network or batch size)."))
+        self.failed.emit(
+            "Training process ended",
+            (
+                f"The training process {how} before it finished. Nothing in the window was changed; "
+                "the current model stays. If it happened at once, the training libraries may not run "
+                "on this computer; if it happened later, it may have run out of memory (try a smaller "
+                "network or batch size)."
+            ),
+        )
         self._end(code)
 
     def _end(self, _code: int | None) -> None:
@@ -305,8 +318,9 @@ class JobTask(QObject):
 class Tasks(QObject):
     """The background-work helper the whole window shares (see the module docstring)."""
 
-    def __init__(self, parent: QObject | None = None, log_path: str | None = None,
-                 keep_warm: bool = False) -> None:
+    def __init__(
+        self, parent: QObject | None = None, log_path: str | None = None, keep_warm: bool = False
+    ) -> None:
         super().__init__(parent)
         self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="kpgui-task")
         self._live: dict[int, Task] = {}
@@ -351,8 +365,9 @@ class Tasks(QObject):
         self._pool.submit(work)
         return task
 
-    def read_file(self, path: str, fn: Any, *, key: str | None = None, doing: str = "Reading",
-                  timeout: float = 30.0) -> Task:
+    def read_file(
+        self, path: str, fn: Any, *, key: str | None = None, doing: str = "Reading", timeout: float = 30.0
+    ) -> Task:
         """Read a file the person chose: `fn(path, task)` on a thread, after checking it is a
         plain file (kpgui.core.userfiles); `failed` when it is not, or when reading takes more
         than `timeout` seconds (the window never waits for a file)."""
@@ -366,9 +381,16 @@ class Tasks(QObject):
 
         def give_up() -> None:
             if task.running and not task.cancelled:
-                task._finished(False, ("Took too long", (
-                    f"{doing} ({path}) took more than {timeout:g} s and was given up. Is it on a "
-                    "slow or disconnected drive? Copy it to this computer and try again.")))
+                task._finished(
+                    False,
+                    (
+                        "Took too long",
+                        (
+                            f"{doing} ({path}) took more than {timeout:g} s and was given up. Is it on a "
+                            "slow or disconnected drive? Copy it to this computer and try again."
+                        ),
+                    ),
+                )
                 task.cancel()  # whatever the thread still finds is dropped
 
         QTimer.singleShot(int(timeout * 1000), task, give_up)
@@ -414,8 +436,11 @@ class Tasks(QObject):
         worker = task.worker
         if not worker.idle or self._closing:
             return
-        if self.keep_warm and (self._warm is None or not self._warm.alive) \
-                and worker.runs < MAX_RUNS_PER_PROCESS:
+        if (
+            self.keep_warm
+            and (self._warm is None or not self._warm.alive)
+            and worker.runs < MAX_RUNS_PER_PROCESS
+        ):
             self._warm = worker  # kept for the next run
             self._idle_timer.start()
         else:

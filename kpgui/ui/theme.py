@@ -43,8 +43,9 @@ def ink() -> QColor:
 def faint() -> QColor:
     """Hints and frames: between paper and ink."""
     p, i = paper(), ink()
-    return QColor((2 * p.red() + i.red()) // 3, (2 * p.green() + i.green()) // 3,
-                  (2 * p.blue() + i.blue()) // 3)
+    return QColor(
+        (2 * p.red() + i.red()) // 3, (2 * p.green() + i.green()) // 3, (2 * p.blue() + i.blue()) // 3
+    )
 
 
 def chart_background() -> QColor:
@@ -63,12 +64,19 @@ def _dark_palette() -> QPalette:
     p = QPalette()
     roles = QPalette.ColorRole
     colours = {
-        roles.Window: (45, 45, 48), roles.WindowText: (230, 230, 230), roles.Base: (30, 30, 32),
-        roles.AlternateBase: (45, 45, 48), roles.ToolTipBase: (60, 60, 64),
-        roles.ToolTipText: (230, 230, 230), roles.Text: (230, 230, 230),
-        roles.Button: (55, 55, 58), roles.ButtonText: (230, 230, 230),
-        roles.BrightText: (255, 80, 80), roles.Highlight: (42, 130, 218),
-        roles.HighlightedText: (255, 255, 255), roles.Link: (100, 170, 255),
+        roles.Window: (45, 45, 48),
+        roles.WindowText: (230, 230, 230),
+        roles.Base: (30, 30, 32),
+        roles.AlternateBase: (45, 45, 48),
+        roles.ToolTipBase: (60, 60, 64),
+        roles.ToolTipText: (230, 230, 230),
+        roles.Text: (230, 230, 230),
+        roles.Button: (55, 55, 58),
+        roles.ButtonText: (230, 230, 230),
+        roles.BrightText: (255, 80, 80),
+        roles.Highlight: (42, 130, 218),
+        roles.HighlightedText: (255, 255, 255),
+        roles.Link: (100, 170, 255),
         roles.PlaceholderText: (140, 140, 140),
     }
     for role, rgb in colours.items():
@@ -82,8 +90,10 @@ class _OutlinedFusion(QProxyStyle):
     """Fusion whose check boxes keep a visible frame on the dark palette (Fusion draws it a
     shade darker than the window: on dark grey an unticked box was nearly invisible)."""
 
-    _BOXES = (QStyle.PrimitiveElement.PE_IndicatorCheckBox,
-              QStyle.PrimitiveElement.PE_IndicatorItemViewItemCheck)
+    _BOXES = (
+        QStyle.PrimitiveElement.PE_IndicatorCheckBox,
+        QStyle.PrimitiveElement.PE_IndicatorItemViewItemCheck,
+    )
 
     def __init__(self) -> None:
         super().__init__("Fusion")
@@ -106,7 +116,7 @@ _system_style: str | None = None
 
 
 def apply_theme(name: str) -> None:
-    """"system" keeps the desktop's look; "light" and "dark" use Fusion with that palette."""
+    """ "system" keeps the desktop's look; "light" and "dark" use Fusion with that palette."""
     global _system_palette, _system_style
     app = QApplication.instance()
     if app is None:

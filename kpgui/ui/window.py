@@ -61,8 +61,10 @@ class MainWindow(QMainWindow):
         self.tabs.setDocumentMode(True)
         self.dock = QDockWidget("Train and explore", self)
         self.dock.setObjectName("training-dock")
-        self.dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
-                              | QDockWidget.DockWidgetFeature.DockWidgetFloatable)
+        self.dock.setFeatures(
+            QDockWidget.DockWidgetFeature.DockWidgetMovable
+            | QDockWidget.DockWidgetFeature.DockWidgetFloatable
+        )
         self.dock.setWidget(self.tabs)
         self.dock.setMinimumWidth(360)
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.dock)
@@ -103,21 +105,34 @@ class MainWindow(QMainWindow):
         super().resizeEvent(event)
         self._width_seen = self.width()
         if not self.dock.isFloating() and self.dock.isVisible():
-            QTimer.singleShot(0, lambda: self.resizeDocks([self.dock], [self._dock_width()],
-                                                          Qt.Orientation.Horizontal))
+            QTimer.singleShot(
+                0, lambda: self.resizeDocks([self.dock], [self._dock_width()], Qt.Orientation.Horizontal)
+            )
 
     def eventFilter(self, obj, event) -> bool:  # noqa: N802
         """A dock resized while the window keeps its width: the person dragged its edge."""
-        if (obj is self.dock and event.type() == QEvent.Type.Resize and self.isVisible()
-                and self.width() == self._width_seen and self.width() > 0
-                and not self.dock.isFloating()):
+        if (
+            obj is self.dock
+            and event.type() == QEvent.Type.Resize
+            and self.isVisible()
+            and self.width() == self._width_seen
+            and self.width() > 0
+            and not self.dock.isFloating()
+        ):
             self.dock_share = min(max(self.dock.width() / self.width(), 0.2), 0.8)
         return False
 
     # -- building blocks for the root ----------------------------------------------------------
 
-    def add_action(self, menu: str, text: str, slot: Callable[[], object], shortcut=None,
-                   tip: str = "", checkable: bool = False) -> QAction:
+    def add_action(
+        self,
+        menu: str,
+        text: str,
+        slot: Callable[[], object],
+        shortcut=None,
+        tip: str = "",
+        checkable: bool = False,
+    ) -> QAction:
         """A menu entry (and its shortcut, which works even when the menu bar is hidden)."""
         action = QAction(text, self)
         if shortcut is not None:
@@ -134,8 +149,9 @@ class MainWindow(QMainWindow):
         self.addAction(action)
         return action
 
-    def add_tab(self, widget: QWidget, title: str, shortcut: str | None = None,
-                scroll: bool = False) -> QWidget:
+    def add_tab(
+        self, widget: QWidget, title: str, shortcut: str | None = None, scroll: bool = False
+    ) -> QWidget:
         """A tab in the dock, and a View-menu entry with the same name that shows it."""
         page: QWidget = widget
         if scroll:
@@ -145,8 +161,9 @@ class MainWindow(QMainWindow):
             area.setWidget(widget)
             page = area
         self.tabs.addTab(page, title)
-        self.tab_actions[title] = self.add_action("View", title, lambda t=title: self.show_tab(t),
-                                                  shortcut, f"Show the {title} tab")
+        self.tab_actions[title] = self.add_action(
+            "View", title, lambda t=title: self.show_tab(t), shortcut, f"Show the {title} tab"
+        )
         return page
 
     def tab_titles(self) -> list[str]:

@@ -47,8 +47,9 @@ def loop(canvas, n: int = 60) -> np.ndarray:
 def seven(canvas, n: int = 40) -> np.ndarray:
     """A 7: a top bar then a long diagonal, in canvas pixels."""
     w, h = canvas.canvas_size()
-    corners = np.array([[0.5 * w - 0.2 * h, 0.2 * h], [0.5 * w + 0.2 * h, 0.2 * h],
-                        [0.5 * w - 0.08 * h, 0.82 * h]])
+    corners = np.array(
+        [[0.5 * w - 0.2 * h, 0.2 * h], [0.5 * w + 0.2 * h, 0.2 * h], [0.5 * w - 0.08 * h, 0.82 * h]]
+    )
     t = np.linspace(0, 2, n)
     i = np.minimum(t.astype(int), 1)
     f = (t - i)[:, None]

@@ -58,8 +58,7 @@ def _samples(store, n: int, seed: int = 0) -> list[np.ndarray]:
     return images
 
 
-def test_thumbnails_are_drawn_off_the_gui_thread_and_a_double_click_shows_the_sample(
-        qtbot, app):
+def test_thumbnails_are_drawn_off_the_gui_thread_and_a_double_click_shows_the_sample(qtbot, app):
     images = _samples(app.store, 12)
     app.state.samples_changed()
     app.tasks.wait(10)
@@ -68,8 +67,7 @@ def test_thumbnails_are_drawn_off_the_gui_thread_and_a_double_click_shows_the_sa
     model = view.model
     assert model.rowCount() == 12 and view.counts == {d: 2 if d < 2 else 1 for d in range(10)}
     first = model.index(0)
-    qtbot.waitUntil(lambda: isinstance(first.data(Qt.ItemDataRole.DecorationRole), QPixmap),
-                    timeout=5000)
+    qtbot.waitUntil(lambda: isinstance(first.data(Qt.ItemDataRole.DecorationRole), QPixmap), timeout=5000)
     picture = first.data(Qt.ItemDataRole.DecorationRole).toImage()
     sid = int(first.data(Qt.ItemDataRole.UserRole))
     stored = app.store.get_sample(sid).image
@@ -80,8 +78,9 @@ def test_thumbnails_are_drawn_off_the_gui_thread_and_a_double_click_shows_the_sa
     rect = view.grid.visualRect(first)
     qtbot.mouseClick(view.grid.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
     qtbot.mouseDClick(view.grid.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
-    qtbot.waitUntil(lambda: app.state.drawing.image is not None
-                    and f"#{sid}" in app.state.drawing.caption, timeout=3000)
+    qtbot.waitUntil(
+        lambda: app.state.drawing.image is not None and f"#{sid}" in app.state.drawing.caption, timeout=3000
+    )
     assert np.allclose(app.state.drawing.image, stored)
     assert any(np.allclose(stored, img, atol=1 / 255) for img in images)
 

@@ -20,21 +20,26 @@ def test_non_regular_files_are_named_for_what_they_are(tmp_path):
     os.mkfifo(fifo)
     plain = tmp_path / "plain.json"
     plain.write_text("{}")
-    for path, words in ((fifo, "named pipe"), (tmp_path, "folder"), ("/dev/zero", "device"),
-                        (tmp_path / "gone.json", "does not exist")):
+    for path, words in (
+        (fifo, "named pipe"),
+        (tmp_path, "folder"),
+        ("/dev/zero", "device"),
+        (tmp_path / "gone.json", "does not exist"),
+    ):
         with pytest.raises(UserFileError, match=words):
             check_regular_file(path)
     assert check_regular_file(plain) == plain
 
 
-def test_a_fifo_chosen_anywhere_is_refused_and_the_window_never_waits(qtbot, app, errors,
-                                                                       tmp_path):
+def test_a_fifo_chosen_anywhere_is_refused_and_the_window_never_waits(qtbot, app, errors, tmp_path):
     fifo = tmp_path / "experiment.json"
     os.mkfifo(fifo)
-    opens = (lambda: actions.open_experiment(app, str(fifo)),
-             lambda: app.models.open_file(str(fifo)),
-             lambda: app.samples.import_(str(fifo)),
-             lambda: app.drawing.import_picture(str(fifo)))
+    opens = (
+        lambda: actions.open_experiment(app, str(fifo)),
+        lambda: app.models.open_file(str(fifo)),
+        lambda: app.samples.import_(str(fifo)),
+        lambda: app.drawing.import_picture(str(fifo)),
+    )
     for n, start in enumerate(opens, 1):
         began = time.perf_counter()
         start()

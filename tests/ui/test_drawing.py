@@ -46,8 +46,9 @@ def test_undo_reverts_and_clear_resets(qtbot, app):
     settle(qtbot, app)
     one_bars = view.probabilities.copy()
     w, h = canvas.canvas_size()
-    draw(qtbot, canvas, np.column_stack([np.linspace(0.5 * w - 0.15 * h, 0.5 * w, 15),
-                                         np.full(15, 0.18 * h)]))
+    draw(
+        qtbot, canvas, np.column_stack([np.linspace(0.5 * w - 0.15 * h, 0.5 * w, 15), np.full(15, 0.18 * h)])
+    )
     settle(qtbot, app)
     assert not np.allclose(view.probabilities, one_bars)
     qtbot.keyClick(app.window, "z", modifier=Qt.KeyboardModifier.ControlModifier)
@@ -97,15 +98,14 @@ def test_dropping_a_picture_highlights_then_imports_it(qtbot, app, tmp_path, mni
     Image.fromarray(np.kron(x_test[2], np.ones((4, 4), np.uint8))).save(png)  # light on dark
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(str(png))])
-    args = (Qt.DropAction.CopyAction, mime, Qt.MouseButton.NoButton,
-            Qt.KeyboardModifier.NoModifier)
+    args = (Qt.DropAction.CopyAction, mime, Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier)
     canvas = app.panels["drawing"].canvas
     try:  # Qt >= 6.12 takes a QPointF (QPoint deprecated); older ones only a QPoint
         enter = QDragEnterEvent(QPointF(50, 50), *args)
     except TypeError:
         enter = QDragEnterEvent(QPoint(50, 50), *args)
     canvas.dragEnterEvent(enter)  # Qt delivers drops only inside a real drag: call the
-    assert enter.isAccepted()    # handlers as the drag machinery would
+    assert enter.isAccepted()  # handlers as the drag machinery would
     assert canvas.drop_hover  # the frame lights up while a file hovers
     canvas.dragLeaveEvent(QDragLeaveEvent())
     assert not canvas.drop_hover
@@ -128,8 +128,14 @@ def test_readings_are_coalesced_to_one_per_frame(qtbot, app):
 
     def send(kind, y):
         pos = QPointF(w / 2, y)
-        event = QMouseEvent(kind, pos, canvas.mapToGlobal(pos), Qt.MouseButton.LeftButton,
-                            Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+        event = QMouseEvent(
+            kind,
+            pos,
+            canvas.mapToGlobal(pos),
+            Qt.MouseButton.LeftButton,
+            Qt.MouseButton.LeftButton,
+            Qt.KeyboardModifier.NoModifier,
+        )
         QApplication.sendEvent(canvas, event)  # delivered now, without running the event loop
 
     start = app.state.predictions

@@ -81,10 +81,13 @@ def test_first_layer_weights_tiles_and_refresh_on_model_change(qtbot, app):
     expected = kernel[:, view.units[0]].reshape(28, 28)
     assert np.allclose(img[:28, :28], expected / np.abs(expected).max(), atol=1e-6)
     rng = np.random.default_rng(0)
-    tiny = Predictor(layers=[DenseLayer(rng.normal(size=(784, 10)).astype(np.float32),
-                                        np.zeros(10, np.float32), "relu"),
-                             DenseLayer(rng.normal(size=(10, 10)).astype(np.float32),
-                                        np.zeros(10, np.float32), "softmax")], name="tiny")
+    tiny = Predictor(
+        layers=[
+            DenseLayer(rng.normal(size=(784, 10)).astype(np.float32), np.zeros(10, np.float32), "relu"),
+            DenseLayer(rng.normal(size=(10, 10)).astype(np.float32), np.zeros(10, np.float32), "softmax"),
+        ],
+        name="tiny",
+    )
     app.state.set_model(CurrentModel(tiny, "test"))
     assert list(view.units) == list(range(10))
     assert "10 units" in view.info.text()

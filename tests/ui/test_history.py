@@ -26,10 +26,21 @@ def fake_result(acc: float, epochs: int = 3, **spec):
     loss = list(np.linspace(1.0, 0.2, epochs))
     return SimpleNamespace(
         spec=ModelSpec(epochs=epochs, **spec),
-        history={"loss": loss, "accuracy": list(np.linspace(0.8, acc, epochs)), "val_loss": loss,
-                 "val_accuracy": list(np.linspace(0.82, acc, epochs))},
-        test_accuracy=acc, test_loss=0.1, wall_time=12.5, epochs_run=epochs, status="finished",
-        train_samples=54000, samples_per_second=5000.0, started_at="2026-01-01T10:00:00")
+        history={
+            "loss": loss,
+            "accuracy": list(np.linspace(0.8, acc, epochs)),
+            "val_loss": loss,
+            "val_accuracy": list(np.linspace(0.82, acc, epochs)),
+        },
+        test_accuracy=acc,
+        test_loss=0.1,
+        wall_time=12.5,
+        epochs_run=epochs,
+        status="finished",
+        train_samples=54000,
+        samples_per_second=5000.0,
+        started_at="2026-01-01T10:00:00",
+    )
 
 
 def add_run_with_model(store, acc=0.9731, **spec) -> int:
@@ -78,8 +89,10 @@ def test_runs_of_the_cli_appear_after_a_refresh(qtbot, app):
 
 def test_ticked_runs_overlay_named_by_what_differs(qtbot, app):
     store = app.store
-    ids = [store.add_run(fake_result(acc, learning_rate=lr, optimizer="sgd", hidden=(32,)))
-           for acc, lr in ((0.972, 0.01), (0.991, 1.0), (0.95, 1e-6))]
+    ids = [
+        store.add_run(fake_result(acc, learning_rate=lr, optimizer="sgd", hidden=(32,)))
+        for acc, lr in ((0.972, 0.01), (0.991, 1.0), (0.95, 1e-6))
+    ]
     app.state.runs_changed()
     app.tasks.wait(10)
     history, plots = app.panels["history"], app.panels["plots"]
@@ -99,8 +112,11 @@ def test_ticked_runs_overlay_named_by_what_differs(qtbot, app):
     # Sortable by test accuracy (numbers, not text); the table fits its tab.
     acc_col = COLUMNS.index("Test acc.")
     history.table.sortByColumn(acc_col, Qt.SortOrder.DescendingOrder)
-    assert [history.table.model().index(r, acc_col).data() for r in range(3)] == \
-        ["99.10 %", "97.20 %", "95.00 %"]
+    assert [history.table.model().index(r, acc_col).data() for r in range(3)] == [
+        "99.10 %",
+        "97.20 %",
+        "95.00 %",
+    ]
     assert history.table.horizontalScrollBarPolicy() == Qt.ScrollBarPolicy.ScrollBarAlwaysOff
     # Renamed runs keep their name in the legend.
     store.rename_run(ids[1], "the big step")

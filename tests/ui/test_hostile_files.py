@@ -24,13 +24,15 @@ def _deep_config_model(path):
 
 
 @pytest.mark.filterwarnings("ignore::PIL.Image.DecompressionBombWarning")
-@pytest.mark.parametrize("make, fragment", [
-    (lambda p: png_claiming(p / "huge.png", 30_000, 30_000), "pixels"),
-    (lambda p: npy_claiming(p / "claims.npy", (100_000, 100_000)), "pixels"),
-    (lambda p: (p / "notes.png").write_text("not a picture") and p / "notes.png", "notes.png"),
-])
-def test_hostile_pictures_are_one_dialog_and_the_drawing_stays(qtbot, app, errors, tmp_path,
-                                                               make, fragment):
+@pytest.mark.parametrize(
+    "make, fragment",
+    [
+        (lambda p: png_claiming(p / "huge.png", 30_000, 30_000), "pixels"),
+        (lambda p: npy_claiming(p / "claims.npy", (100_000, 100_000)), "pixels"),
+        (lambda p: (p / "notes.png").write_text("not a picture") and p / "notes.png", "notes.png"),
+    ],
+)
+def test_hostile_pictures_are_one_dialog_and_the_drawing_stays(qtbot, app, errors, tmp_path, make, fragment):
     app.drawing.show_image(np.eye(28, dtype=np.float32), "before")
     before = app.state.drawing
     path = make(tmp_path)
@@ -41,12 +43,14 @@ def test_hostile_pictures_are_one_dialog_and_the_drawing_stays(qtbot, app, error
     assert "Traceback" not in text and app.state.drawing is before
 
 
-@pytest.mark.parametrize("make, fragment", [
-    (_deep_config_model, "nest"),
-    (lambda p: (p.write_bytes(b"PK\x03\x04 junk"), p)[1], "zip"),
-])
-def test_hostile_models_are_one_dialog_and_the_model_stays(qtbot, app, errors, tmp_path, make,
-                                                           fragment):
+@pytest.mark.parametrize(
+    "make, fragment",
+    [
+        (_deep_config_model, "nest"),
+        (lambda p: (p.write_bytes(b"PK\x03\x04 junk"), p)[1], "zip"),
+    ],
+)
+def test_hostile_models_are_one_dialog_and_the_model_stays(qtbot, app, errors, tmp_path, make, fragment):
     before = app.state.model
     path = make(tmp_path / "evil.keras")
     task = app.models.open_file(str(path))
@@ -61,8 +65,9 @@ def test_a_samples_zip_bomb_is_refused_off_the_gui_thread(qtbot, app, errors, tm
     bomb = tmp_path / "bomb.npz"
     with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as z:
         header = io.BytesIO()
-        np.lib.format.write_array_header_1_0(header, {"descr": "|u1", "fortran_order": False,
-                                                      "shape": (5_000_000, 28, 28)})
+        np.lib.format.write_array_header_1_0(
+            header, {"descr": "|u1", "fortran_order": False, "shape": (5_000_000, 28, 28)}
+        )
         z.writestr("images.npy", header.getvalue() + bytes(4 * 1024 * 1024))
         z.writestr("format.npy", b"")
     task = app.samples.import_(str(bomb))
@@ -77,8 +82,9 @@ def test_a_second_fine_tune_click_is_refused_while_one_runs(qtbot, app, monkeypa
     monkeypatch.setattr(app.tasks, "start_job", lambda job: started.append(job) or _FakeJob())
     rng = np.random.default_rng(0)
     for i in range(12):
-        app.store.add_sample(i % 10, [rng.uniform(0, 300, (5, 2))], 18.0, (400, 400),
-                             rng.random((28, 28)).astype(np.float32))
+        app.store.add_sample(
+            i % 10, [rng.uniform(0, 300, (5, 2))], 18.0, (400, 400), rng.random((28, 28)).astype(np.float32)
+        )
     app.state.samples_changed()
     app.tasks.wait(10)  # the samples are read on a thread
     panel = app.panels["finetune"]
@@ -141,8 +147,7 @@ def _save_as(app, qtbot, monkeypatch, typed):
     return tasks[0] if tasks else None
 
 
-def test_25_1_save_as_asks_about_the_files_really_written(qtbot, app, errors, answers, tmp_path,
-                                                          monkeypatch):
+def test_25_1_save_as_asks_about_the_files_really_written(qtbot, app, errors, answers, tmp_path, monkeypatch):
     from kpgui.core.resources import default_model_path
 
     (tmp_path / "mymodel.keras").write_bytes(b"my old model")
@@ -162,13 +167,14 @@ def test_25_1_save_as_asks_about_the_files_really_written(qtbot, app, errors, an
     assert not errors
 
 
-def test_25_1_export_typed_without_suffix_asks_before_replacing_the_npz(qtbot, app, errors,
-                                                                        answers, tmp_path,
-                                                                        monkeypatch):
+def test_25_1_export_typed_without_suffix_asks_before_replacing_the_npz(
+    qtbot, app, errors, answers, tmp_path, monkeypatch
+):
     backup = tmp_path / "backup.npz"
     backup.write_bytes(b"last week's samples")
-    app.store.add_sample(3, [np.array([[1.0, 1.0], [20.0, 20.0]])], 10.0, (280, 280),
-                         np.zeros((28, 28), np.float32))
+    app.store.add_sample(
+        3, [np.array([[1.0, 1.0], [20.0, 20.0]])], 10.0, (280, 280), np.zeros((28, 28), np.float32)
+    )
     app.state.samples_changed()
     qtbot.waitUntil(lambda: app.panels["samples"].export_button.isEnabled(), timeout=10000)
     monkeypatch.setattr(dialogs, "ask_save_path", lambda *a: str(tmp_path / "backup"))
@@ -197,8 +203,7 @@ def test_25_4_a_digit_saved_while_another_program_holds_the_database_is_kept(qtb
     assert not errors and "Saved 1 waiting digit" in app.window.statusBar().currentMessage()
 
 
-def test_25_10_an_experiment_with_a_400_digit_number_is_one_dialog(qtbot, app, errors, tmp_path,
-                                                                     monkeypatch):
+def test_25_10_an_experiment_with_a_400_digit_number_is_one_dialog(qtbot, app, errors, tmp_path, monkeypatch):
     exp = tmp_path / "huge.json"
     exp.write_text('{"format": "kpgui-experiment/1", "spec": {"learning_rate": 1' + "0" * 400 + "}}")
     monkeypatch.setattr(dialogs, "ask_open_path", lambda *a: str(exp))

@@ -36,8 +36,7 @@ def test_inside_grid_follows_the_drawing_and_names_the_top_units(qtbot, app):
     summary = "\n".join(panel.summary_lines)
     assert f"#{unit} {100 * share:.0f} %" in summary and f"It reads {view.winner}" in summary
     # the named unit really is the largest share, recomputed here
-    shares = contributions(app.state.predictor.layers, [lv.activations for lv in view.layers],
-                           view.winner)
+    shares = contributions(app.state.predictor.layers, [lv.activations for lv in view.layers], view.winner)
     assert unit == int(np.argmax(shares[1]))
     assert panel.map.lines == panel.summary_lines  # painted under the map
 
@@ -66,15 +65,16 @@ def test_clicking_a_unit_shows_its_weights_and_the_test_images_it_likes(qtbot, a
     x = mnist[2].reshape(-1, 784).astype(np.float32) / 255.0
     layer0 = app.state.predictor.layers[0]
     act = np.maximum(x @ layer0.kernel[:, 37] + layer0.bias[37], 0)
-    assert np.allclose(np.sort(act[panel.exciting])[::-1], np.sort(act)[::-1][:len(panel.exciting)],
-                       atol=1e-4)
+    assert np.allclose(
+        np.sort(act[panel.exciting])[::-1], np.sort(act)[::-1][: len(panel.exciting)], atol=1e-4
+    )
     assert not panel.exciting_label.pixmap().isNull()
 
     qtbot.mouseClick(panel.map, Qt.MouseButton.LeftButton, pos=panel.map.unit_centre(1, 5))
     assert panel.selected == (1, 5) and panel.incoming.picture is None
     via = panel.incoming.via
     chained = app.state.predictor.layers[1].kernel[:, 5]
-    assert [u for u, _w, _p in via] == list(np.argsort(-np.abs(chained), kind="stable")[:len(via)])
+    assert [u for u, _w, _p in via] == list(np.argsort(-np.abs(chained), kind="stable")[: len(via)])
     assert f"#{via[0][0]}" in panel.weights_text.text()
 
 

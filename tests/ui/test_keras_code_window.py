@@ -1,4 +1,4 @@
-""""Show as Keras code…" in the window: the form (Model menu), a sweep, a run in History; the
+""" "Show as Keras code…" in the window: the form (Model menu), a sweep, a run in History; the
 dialog copies and saves the script; and the One weight tab is in the window."""
 
 from __future__ import annotations
@@ -22,8 +22,11 @@ from kpgui.ui import dialogs
 def shown(monkeypatch):
     """Code dialogs recorded as (title, code, suggested file name, save) instead of shown."""
     calls: list[tuple] = []
-    monkeypatch.setattr(dialogs, "show_code", lambda parent, title, code, suggestion, save:
-                        calls.append((title, code, suggestion, save)))
+    monkeypatch.setattr(
+        dialogs,
+        "show_code",
+        lambda parent, title, code, suggestion, save: calls.append((title, code, suggestion, save)),
+    )
     return calls
 
 
@@ -38,8 +41,9 @@ def test_the_forms_settings_and_a_sweep_as_keras_code(qtbot, errors, answers, sh
         app.panels["training"].set_spec(spec)
         _menu_action(app, "Show run as Keras code…").trigger()
         title, code, suggestion, save = shown[-1]
-        assert code == keras_script(app.panels["training"].spec(), data_path=app.data_path(),
-                                    title="The Training form's settings")
+        assert code == keras_script(
+            app.panels["training"].spec(), data_path=app.data_path(), title="The Training form's settings"
+        )
         assert "Adam(learning_rate=0.002)" in code and "keras.layers.Dense(128" in code
         saved = save(str(tmp_path / suggestion))
         assert Path(saved).read_text() == code

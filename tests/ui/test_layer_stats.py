@@ -20,8 +20,18 @@ NAMES = ("dense 1 (64 relu)", "dense 2 (32 relu)", "output (10)")
 
 def _report(batch: int, dead: float) -> LayerStats:
     ratio = math.nan if batch == 0 else 1e-3
-    return LayerStats(1, 1, batch, 100, batch, NAMES, (0.5, 0.0, 0.2), (ratio, ratio, ratio),
-                      (dead, dead / 2, math.nan), 2.0)
+    return LayerStats(
+        1,
+        1,
+        batch,
+        100,
+        batch,
+        NAMES,
+        (0.5, 0.0, 0.2),
+        (ratio, ratio, ratio),
+        (dead, dead / 2, math.nan),
+        2.0,
+    )
 
 
 def test_each_layer_gets_a_curve_and_a_named_legend_entry(qtbot):
@@ -60,7 +70,8 @@ def test_past_runs_are_overlaid_and_the_dying_relu_preset_explains_itself(qtbot)
     assert panel.overlay_keys == [7]
     # every layer's curves; dead units only for the ReLU layers
     assert sorted(panel.overlay_curves(7)) == sorted(
-        [(q, i) for q in ("grad_norm", "update_ratio") for i in range(3)] + [("dead", 0), ("dead", 1)])
+        [(q, i) for q in ("grad_norm", "update_ratio") for i in range(3)] + [("dead", 0), ("dead", 1)]
+    )
     assert "lr 1" in panel.legend.text() and "old run" not in panel.legend.text()
     state.set_overlay(None, 7)
     assert panel.overlay_keys == []
@@ -82,10 +93,18 @@ def test_runs_ticked_in_history_overlay_their_layer_numbers(qtbot, app):
         history.add(_report(b, 0.5))
 
     def result(lr, stats):
-        return TrainingResult(spec=ModelSpec(hidden=(64, 32), optimizer="sgd", learning_rate=lr),
-                              model=None, history={"loss": [0.5, 0.4]}, status="finished",
-                              epochs_run=2, wall_time=3.0, train_samples=100,
-                              samples_per_second=10.0, test_accuracy=0.9, layer_stats=stats)
+        return TrainingResult(
+            spec=ModelSpec(hidden=(64, 32), optimizer="sgd", learning_rate=lr),
+            model=None,
+            history={"loss": [0.5, 0.4]},
+            status="finished",
+            epochs_run=2,
+            wall_time=3.0,
+            train_samples=100,
+            samples_per_second=10.0,
+            test_accuracy=0.9,
+            layer_stats=stats,
+        )
 
     with_stats = app.store.add_run(result(1.0, history.to_dict()))
     without = app.store.add_run(result(0.01, None))
@@ -114,8 +133,9 @@ def test_the_dying_relu_button_runs_both_and_the_numbers_reach_the_plots(qtbot, 
     qtbot.waitUntil(lambda: len(ended) == 2, timeout=240000)
     assert errors == [] or all(title != "Training process ended" for title, _t in errors)
     # The reports crossed the pipe from the training process into the state.
-    assert received and all(s.layers == ("dense 1 (128 relu)", "dense 2 (128 relu)", "output (10)")
-                            for s in received)
+    assert received and all(
+        s.layers == ("dense 1 (128 relu)", "dense 2 (128 relu)", "output (10)") for s in received
+    )
     healthy, dying = (LayerHistory.from_dict(o.layer_stats) for o in ended)
     assert max(max(d) for d in healthy.values["dead"][:2]) < 0.2
     assert min(d[-1] for d in dying.values["dead"][:2]) > 0.8

@@ -19,11 +19,21 @@ PENDING_TABS: set[str] = set()  # tabs a lesson may name before they exist (none
 
 
 def outcome(status: str = "finished", **spec) -> RunOutcome:
-    return RunOutcome(kind="train", name=None, status=status, summary=status,
-                      spec=ModelSpec(**spec).to_dict(), epochs_run=3,
-                      history={"loss": [1.0, 0.8, 0.7], "val_loss": [1.0, 0.9, 0.85]},
-                      test_accuracy=0.9, test_loss=0.3, wall_time=1.0, samples_per_second=1e3,
-                      train_samples=6000, started_at="2026-01-01T00:00:00")
+    return RunOutcome(
+        kind="train",
+        name=None,
+        status=status,
+        summary=status,
+        spec=ModelSpec(**spec).to_dict(),
+        epochs_run=3,
+        history={"loss": [1.0, 0.8, 0.7], "val_loss": [1.0, 0.9, 0.85]},
+        test_accuracy=0.9,
+        test_loss=0.3,
+        wall_time=1.0,
+        samples_per_second=1e3,
+        train_samples=6000,
+        started_at="2026-01-01T00:00:00",
+    )
 
 
 def click_step(qtbot, panel, row: int) -> None:
@@ -91,13 +101,31 @@ def test_progress_is_remembered_across_a_rebuilt_app(qtbot, errors, answers):
 
 def test_a_teachers_lesson_file_opens_from_the_file_menu(qtbot, app, tmp_path, monkeypatch):
     path = tmp_path / "class.json"
-    path.write_text(json.dumps({"format": FORMAT, "title": "Our class", "steps": [
-        {"title": "Welcome", "text": "Nothing to do here but read."},
-        {"title": "Tiny", "text": "A <i>tiny</i> run.", "tab": "Training",
-         "form": {"hidden": [16], "epochs": 1, "train_samples": 2000}, "highlight": ["start"],
-         "task": {"event": "run_finished", "text": "Train it."}},
-        {"title": "Save", "text": "Keep two digits.", "tab": "My digits",
-         "task": {"event": "sample_saved", "text": "Save two samples.", "count": 2}}]}))
+    path.write_text(
+        json.dumps(
+            {
+                "format": FORMAT,
+                "title": "Our class",
+                "steps": [
+                    {"title": "Welcome", "text": "Nothing to do here but read."},
+                    {
+                        "title": "Tiny",
+                        "text": "A <i>tiny</i> run.",
+                        "tab": "Training",
+                        "form": {"hidden": [16], "epochs": 1, "train_samples": 2000},
+                        "highlight": ["start"],
+                        "task": {"event": "run_finished", "text": "Train it."},
+                    },
+                    {
+                        "title": "Save",
+                        "text": "Keep two digits.",
+                        "tab": "My digits",
+                        "task": {"event": "sample_saved", "text": "Save two samples.", "count": 2},
+                    },
+                ],
+            }
+        )
+    )
     monkeypatch.setattr(dialogs, "ask_open_path", lambda *a: str(path))
     next(a for a in app.window.actions() if a.text() == "Ope&n lesson…").trigger()
     panel = app.panels["lessons"]
@@ -112,17 +140,27 @@ def test_a_teachers_lesson_file_opens_from_the_file_menu(qtbot, app, tmp_path, m
     assert "Done" in panel.task_status.text()
 
 
-@pytest.mark.parametrize("content, words", [
-    (b'{"format": "kpgui-lesson/1", "title": "x", "steps": [{"title": "a", "text": "b", '
-     b'"task": {"event": "run_overfit", "text": "c"}}]}', ["run_overfit", "step 1", "task"]),
-    (b'{"format": "kpgui-lesson/1", "title": "x", "steps": [{"title": "a", "text": "b", '
-     b'"form": {"epochs": 0}}]}', ["epochs", "from 1 to 1,000"]),
-    (b'{"format": "kpgui-lesson/1", "title": "x", "steps": [{"title": "a"}]}', ["'text'", "missing"]),
-    (b'{"format": "kpgui-lesson/1",\n\n "title": "x" "steps": []}', ["line 3", "not valid JSON"]),
-    (b"\xff\xfe{}", ["not UTF-8"]),
-])
-def test_a_bad_lesson_file_is_one_dialog_and_changes_nothing(app, errors, tmp_path, monkeypatch,
-                                                              content, words):
+@pytest.mark.parametrize(
+    "content, words",
+    [
+        (
+            b'{"format": "kpgui-lesson/1", "title": "x", "steps": [{"title": "a", "text": "b", '
+            b'"task": {"event": "run_overfit", "text": "c"}}]}',
+            ["run_overfit", "step 1", "task"],
+        ),
+        (
+            b'{"format": "kpgui-lesson/1", "title": "x", "steps": [{"title": "a", "text": "b", '
+            b'"form": {"epochs": 0}}]}',
+            ["epochs", "from 1 to 1,000"],
+        ),
+        (b'{"format": "kpgui-lesson/1", "title": "x", "steps": [{"title": "a"}]}', ["'text'", "missing"]),
+        (b'{"format": "kpgui-lesson/1",\n\n "title": "x" "steps": []}', ["line 3", "not valid JSON"]),
+        (b"\xff\xfe{}", ["not UTF-8"]),
+    ],
+)
+def test_a_bad_lesson_file_is_one_dialog_and_changes_nothing(
+    app, errors, tmp_path, monkeypatch, content, words
+):
     path = tmp_path / "bad.json"
     path.write_bytes(content)
     before = (app.panels["training"].spec(), len(app.lessons.lessons))
@@ -140,10 +178,23 @@ def test_a_bad_lesson_file_is_one_dialog_and_changes_nothing(app, errors, tmp_pa
 @pytest.mark.slow
 def test_a_real_tiny_run_completes_a_run_task(qtbot, app, errors, tmp_path):
     path = tmp_path / "tiny.json"
-    path.write_text(json.dumps({"format": FORMAT, "title": "Tiny", "steps": [
-        {"title": "Train", "text": "Go.", "tab": "Training",
-         "form": {"hidden": [16], "epochs": 1, "train_samples": 2000, "optimizer": "sgd"},
-         "task": {"event": "run_finished", "text": "Train it.", "spec": {"optimizer": "sgd"}}}]}))
+    path.write_text(
+        json.dumps(
+            {
+                "format": FORMAT,
+                "title": "Tiny",
+                "steps": [
+                    {
+                        "title": "Train",
+                        "text": "Go.",
+                        "tab": "Training",
+                        "form": {"hidden": [16], "epochs": 1, "train_samples": 2000, "optimizer": "sgd"},
+                        "task": {"event": "run_finished", "text": "Train it.", "spec": {"optimizer": "sgd"}},
+                    }
+                ],
+            }
+        )
+    )
     assert app.lessons.open_file(str(path))
     panel = app.panels["lessons"]
     qtbot.mouseClick(app.panels["training"].start_button, Qt.MouseButton.LeftButton)

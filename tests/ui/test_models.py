@@ -19,8 +19,7 @@ def wait(qtbot, task, ms=15000):
     qtbot.waitUntil(lambda: not task.running, timeout=ms)
 
 
-@pytest.mark.parametrize("content", [b"this is not a zip file at all",
-                                     b"PK\x03\x04 truncated zip header"])
+@pytest.mark.parametrize("content", [b"this is not a zip file at all", b"PK\x03\x04 truncated zip header"])
 def test_corrupt_model_file_keeps_the_old_model(qtbot, app, errors, tmp_path, content):
     bad = tmp_path / "broken.keras"
     bad.write_bytes(content)
@@ -44,8 +43,7 @@ def test_open_model_and_reset_to_default(qtbot, app, errors, small_model_path):
     assert errors == []
 
 
-def test_a_later_open_supersedes_a_slower_earlier_one(qtbot, app, errors, small_model_path,
-                                                      monkeypatch):
+def test_a_later_open_supersedes_a_slower_earlier_one(qtbot, app, errors, small_model_path, monkeypatch):
     """A slow load finishing last must not replace the newer choice."""
     import threading
 
@@ -68,8 +66,9 @@ def test_a_later_open_supersedes_a_slower_earlier_one(qtbot, app, errors, small_
     assert app.state.model.source == "shipped model"  # the older, slower load was dropped
 
 
-def test_save_as_writes_model_and_card_and_a_failure_leaves_the_old_file(qtbot, app, errors,
-                                                                        tmp_path, monkeypatch):
+def test_save_as_writes_model_and_card_and_a_failure_leaves_the_old_file(
+    qtbot, app, errors, tmp_path, monkeypatch
+):
     target = tmp_path / "mine.keras"
     monkeypatch.setattr(dialogs, "ask_save_path", lambda *a: str(target))
     next(a for a in app.window.actions() if a.text() == "&Save model as…").trigger()
@@ -94,11 +93,24 @@ def test_save_as_writes_model_and_card_and_a_failure_leaves_the_old_file(qtbot, 
 
 
 def _outcome(model_path, kind="train", acc=0.93, run_id=7, personal=None) -> RunOutcome:
-    return RunOutcome(kind=kind, name=None, status="finished", summary="finished after 2 epoch(s)",
-                      spec={"hidden": [64]}, epochs_run=2, history={"loss": [0.5, 0.3]},
-                      test_accuracy=acc, test_loss=0.3, wall_time=3.0, samples_per_second=900.0,
-                      train_samples=12000, started_at="2026-11-23T10:00:00",
-                      model_path=str(model_path), run_id=run_id, personal=personal)
+    return RunOutcome(
+        kind=kind,
+        name=None,
+        status="finished",
+        summary="finished after 2 epoch(s)",
+        spec={"hidden": [64]},
+        epochs_run=2,
+        history={"loss": [0.5, 0.3]},
+        test_accuracy=acc,
+        test_loss=0.3,
+        wall_time=3.0,
+        samples_per_second=900.0,
+        train_samples=12000,
+        started_at="2026-11-23T10:00:00",
+        model_path=str(model_path),
+        run_id=run_id,
+        personal=personal,
+    )
 
 
 def test_a_worse_run_is_offered_not_installed(qtbot, app, small_model_path, tmp_path):
@@ -109,8 +121,9 @@ def test_a_worse_run_is_offered_not_installed(qtbot, app, small_model_path, tmp_
     bar = app.panels["candidate"]
     assert not bar.isVisible()
     app.training.offer(_outcome(small_model_path))
-    qtbot.waitUntil(lambda: app.state.candidate is not None
-                    and app.state.candidate.comparison is not None, timeout=20000)
+    qtbot.waitUntil(
+        lambda: app.state.candidate is not None and app.state.candidate.comparison is not None, timeout=20000
+    )
     assert bar.isVisible()
     assert app.state.model is shipped  # not swapped without asking
     c = app.state.candidate.comparison
@@ -123,8 +136,9 @@ def test_a_worse_run_is_offered_not_installed(qtbot, app, small_model_path, tmp_
 
     # Keeping one installs it; Reset to default brings the shipped one back.
     app.training.offer(_outcome(small_model_path))
-    qtbot.waitUntil(lambda: app.state.candidate is not None
-                    and app.state.candidate.comparison is not None, timeout=20000)
+    qtbot.waitUntil(
+        lambda: app.state.candidate is not None and app.state.candidate.comparison is not None, timeout=20000
+    )
     bar.keep_button.click()
     assert app.state.predictor.path == small_model_path
     assert app.state.model.run_id == 7 and "run 7" in app.state.model.source
@@ -138,8 +152,9 @@ def test_a_better_run_is_suggested_and_personal_numbers_need_enough_digits(qtbot
     shutil.copy(default_model_path().with_suffix(".json"), better.with_suffix(".json"))
     personal = {"held_out_count": 3, "personal_before": 0.5, "personal_after": 0.5}
     app.training.offer(_outcome(better, kind="finetune", personal=personal))
-    qtbot.waitUntil(lambda: app.state.candidate is not None
-                    and app.state.candidate.comparison is not None, timeout=20000)
+    qtbot.waitUntil(
+        lambda: app.state.candidate is not None and app.state.candidate.comparison is not None, timeout=20000
+    )
     bar = app.panels["candidate"]
     assert bar.suggests_keep  # same accuracy as the current model: not worse
     assert "too few to judge (3" in bar.numbers.text()

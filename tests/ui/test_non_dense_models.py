@@ -49,8 +49,7 @@ def test_a_batchnorm_model_is_refused_by_name_without_tensorflow(qtbot, app, err
 
 
 @pytest.mark.slow
-def test_a_real_conv_model_is_refused_in_the_window_and_read_quietly_by_the_cli(
-        qtbot, app, errors, tmp_path):
+def test_a_real_conv_model_is_refused_in_the_window_and_read_quietly_by_the_cli(qtbot, app, errors, tmp_path):
     model = tmp_path / "conv.keras"
     build = textwrap.dedent(f"""
         import keras
@@ -71,7 +70,12 @@ def test_a_real_conv_model_is_refused_in_the_window_and_read_quietly_by_the_cli(
     pixels[5:22, 13:16] = 255
     Image.fromarray(pixels).save(picture)
     env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
-    done = subprocess.run([sys.executable, "-m", "kpgui", "predict", "--model", str(model),
-                           str(picture)], capture_output=True, text=True, timeout=300, env=env)
+    done = subprocess.run(
+        [sys.executable, "-m", "kpgui", "predict", "--model", str(model), str(picture)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+    )
     assert done.returncode == 0 and done.stdout.startswith(f"{picture}:")
     assert done.stderr == ""  # TensorFlow's chatter went to the log, not the terminal

@@ -29,20 +29,36 @@ def one(x, top, h):
 
 def two(x, top, h):
     w = 0.6 * h
-    return [np.vstack([_arc(x + w / 2, top + 0.27 * h, w / 2, 0.27 * h, 200, 370),
-                       _line([(x + w, top + 0.3 * h), (x, top + h), (x + w, top + h)])])]
+    return [
+        np.vstack(
+            [
+                _arc(x + w / 2, top + 0.27 * h, w / 2, 0.27 * h, 200, 370),
+                _line([(x + w, top + 0.3 * h), (x, top + h), (x + w, top + h)]),
+            ]
+        )
+    ]
 
 
 def three(x, top, h):
     w = 0.6 * h
-    return [np.vstack([_arc(x + w / 2, top + 0.25 * h, w / 2, 0.25 * h, 200, 450),
-                       _arc(x + w / 2, top + 0.75 * h, w / 2, 0.25 * h, 270, 510)])]
+    return [
+        np.vstack(
+            [
+                _arc(x + w / 2, top + 0.25 * h, w / 2, 0.25 * h, 200, 450),
+                _arc(x + w / 2, top + 0.75 * h, w / 2, 0.25 * h, 270, 510),
+            ]
+        )
+    ]
 
 
 def five(x, top, h):
     w = 0.6 * h
-    body = np.vstack([_line([(x + 0.05 * w, top), (x, top + 0.45 * h)]),
-                      _arc(x + w / 2, top + 0.7 * h, w / 2, 0.3 * h, -130, 150)])
+    body = np.vstack(
+        [
+            _line([(x + 0.05 * w, top), (x, top + 0.45 * h)]),
+            _arc(x + w / 2, top + 0.7 * h, w / 2, 0.3 * h, -130, 150),
+        ]
+    )
     return [body, _line([(x + 0.05 * w, top), (x + w, top)])]  # the hat: a separate stroke
 
 
@@ -60,8 +76,9 @@ def test_one_two_three_written_apart_read_123(qtbot, app):
     number = app.state.number
     assert number is not None and number.text == "123", number
     view = app.panels["prediction"]
-    assert "1" in view.answer_text and "3" in view.answer_text and "digit 1 of 3" in \
-        view.confidence_label.text()
+    assert (
+        "1" in view.answer_text and "3" in view.answer_text and "digit 1 of 3" in view.confidence_label.text()
+    )
     canvas = app.panels["drawing"].canvas
     assert len(canvas.boxes) == 3 and canvas.selected_box == 0  # each digit framed
     # Pointing at the third digit shows it alone: preview, bars, its reading.
@@ -104,7 +121,7 @@ def test_a_picture_of_a_number_is_read_by_kpgui_predict(tmp_path, mnist, capsys)
     picks = [i for i in range(60) if y_test[i] in (2, 0, 6)][:3] + [1]
     sheet = np.zeros((60, 28 * len(picks) + 20 * (len(picks) + 1)), np.uint8)
     for k, i in enumerate(picks):  # digits with gaps, dark ink on white like a photo
-        sheet[16:44, 20 + k * 48: 48 + k * 48] = x_test[i]
+        sheet[16:44, 20 + k * 48 : 48 + k * 48] = x_test[i]
     path = tmp_path / "number.png"
     Image.fromarray(np.kron(255 - sheet, np.ones((4, 4), np.uint8))).save(path)
     assert main(["predict", str(path)]) == 0

@@ -33,8 +33,10 @@ def test_step_adds_the_rows_of_the_plain_loop(qtbot):
     for _ in range(3):
         qtbot.mouseClick(panel.step_button, Qt.MouseButton.LeftButton)
     want = ow.run(ow.Settings(iterations=3))
-    assert _table(panel) == [[str(r.iteration), repr(r.prediction), repr(r.error),
-                              repr(r.derivative), repr(r.weight)] for r in want]
+    assert _table(panel) == [
+        [str(r.iteration), repr(r.prediction), repr(r.error), repr(r.derivative), repr(r.weight)]
+        for r in want
+    ]
     # the path on the parabola: each point is (weight used, its error), then where it is now
     xs, ys = panel.path.getData()
     assert list(xs) == [r.weight_before for r in want] + [want[-1].weight]

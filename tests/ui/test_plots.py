@@ -65,8 +65,12 @@ def test_smoothed_loss_follows_the_data_from_the_first_batch():
 
 def test_overlays_come_from_the_state_and_redraws_are_throttled(qtbot, app):
     plots = app.panels["plots"]
-    history = {"loss": [0.5, 0.3, 0.2], "val_loss": [0.4, 0.35, 0.3],
-               "accuracy": [0.8, 0.9, 0.95], "val_accuracy": [0.85, 0.9, 0.92]}
+    history = {
+        "loss": [0.5, 0.3, 0.2],
+        "val_loss": [0.4, 0.35, 0.3],
+        "accuracy": [0.8, 0.9, 0.95],
+        "val_accuracy": [0.85, 0.9, 0.92],
+    }
     app.state.set_overlay(Overlay(1, "lr 0.01 · 97.2 %", history, "#2a9d8f"))
     assert plots.overlay_keys == [1] and "lr 0.01 · 97.2 %" in plots.legend.names
     assert OVERLAY_VALIDATION_KEY in plots.legend.names  # dashed = validation, said once

@@ -36,7 +36,6 @@ def test_many_signal_emits_do_not_abort_the_interpreter(tmp_path):
         print("ALIVE")
     """)
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen", PYTHONWARNINGS="ignore")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
-                         timeout=120)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
     assert out.returncode == 0, out.stderr[-2000:]
     assert "ALIVE" in out.stdout

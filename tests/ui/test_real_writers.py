@@ -15,8 +15,35 @@ pytestmark = pytest.mark.skipif(find_pendigits() is None, reason="the pen digits
 
 # Indices among the held-out writers' digits (load_pendigits().of_writers(HELD_OUT_WRITERS)) that
 # the previous shipped model (commit 42c4747) read sure and wrong: 27 digits.
-PREVIOUS_SURE_AND_WRONG = (21, 36, 41, 109, 134, 135, 142, 254, 337, 401, 405, 428, 512, 514, 517,
-                           528, 573, 584, 625, 641, 648, 669, 678, 697, 707, 724, 742)
+PREVIOUS_SURE_AND_WRONG = (
+    21,
+    36,
+    41,
+    109,
+    134,
+    135,
+    142,
+    254,
+    337,
+    401,
+    405,
+    428,
+    512,
+    514,
+    517,
+    528,
+    573,
+    584,
+    625,
+    641,
+    648,
+    669,
+    678,
+    697,
+    707,
+    724,
+    742,
+)
 
 
 def _on_canvas(strokes, canvas) -> list[np.ndarray]:

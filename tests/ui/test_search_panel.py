@@ -30,10 +30,14 @@ def _trained_elsewhere(storage: str, name: str, values: list[float | None]) -> l
             if value is None:
                 study.tell(trial, state=optuna.trial.TrialState.PRUNED)
                 continue
-            result = TrainingResult(ModelSpec(learning_rate=lr), None, {"val_loss": [1.0, value]},
-                                    "finished", 2, 1.0, 100, 100.0)
-            run_id = store.add_run(result, model_path=f"/models/{trial.number}.keras",
-                                   notes={"tags": {"study": name, "trial": trial.number}})
+            result = TrainingResult(
+                ModelSpec(learning_rate=lr), None, {"val_loss": [1.0, value]}, "finished", 2, 1.0, 100, 100.0
+            )
+            run_id = store.add_run(
+                result,
+                model_path=f"/models/{trial.number}.keras",
+                notes={"tags": {"study": name, "trial": trial.number}},
+            )
             trial.set_user_attr("run_id", run_id)
             trial.set_user_attr("model_path", f"/models/{trial.number}.keras")
             study.tell(trial, value)
@@ -48,8 +52,9 @@ def test_trials_appear_with_the_best_so_far_and_the_best_is_offered(qtbot, tmp_p
     panel = SearchPanel()
     qtbot.addWidget(panel)
     tasks = Tasks(panel)
-    controller = SearchController(tasks, panel, ModelSpec, offered.append,
-                                  lambda t, x: errors.append((t, x)), parent=panel)
+    controller = SearchController(
+        tasks, panel, ModelSpec, offered.append, lambda t, x: errors.append((t, x)), parent=panel
+    )
     qtbot.keyClicks(panel.storage_edit, storage)  # a study another machine runs, in shared storage
     qtbot.keyClicks(panel.study_edit, "s")
     qtbot.mouseClick(panel.watch_button, Qt.MouseButton.LeftButton)
@@ -78,8 +83,9 @@ def test_watching_a_study_that_is_not_there_says_so(qtbot, tmp_path):
     panel = SearchPanel()
     qtbot.addWidget(panel)
     tasks = Tasks(panel)
-    controller = SearchController(tasks, panel, ModelSpec, lambda o: None,
-                                  lambda t, x: errors.append((t, x)), parent=panel)
+    controller = SearchController(
+        tasks, panel, ModelSpec, lambda o: None, lambda t, x: errors.append((t, x)), parent=panel
+    )
     qtbot.keyClicks(panel.storage_edit, str(tmp_path / "s.journal"))
     qtbot.keyClicks(panel.study_edit, "nope")
     qtbot.mouseClick(panel.watch_button, Qt.MouseButton.LeftButton)
@@ -95,9 +101,15 @@ def test_a_bad_range_is_named_in_a_dialog_and_nothing_starts(qtbot, tmp_path):
     panel = SearchPanel()
     qtbot.addWidget(panel)
     tasks = Tasks(panel)
-    controller = SearchController(tasks, panel, ModelSpec, lambda o: None,
-                                  lambda t, x: errors.append((t, x)), storage=str(tmp_path / "s.journal"),
-                                  parent=panel)
+    controller = SearchController(
+        tasks,
+        panel,
+        ModelSpec,
+        lambda o: None,
+        lambda t, x: errors.append((t, x)),
+        storage=str(tmp_path / "s.journal"),
+        parent=panel,
+    )
     qtbot.keyClicks(panel.edits["learning_rate"], "0.1..0.001")
     qtbot.mouseClick(panel.start_button, Qt.MouseButton.LeftButton)
     assert errors and "--lr 0.1..0.001: the range's low end must be below its high end" in errors[0][1]
@@ -107,15 +119,15 @@ def test_a_bad_range_is_named_in_a_dialog_and_nothing_starts(qtbot, tmp_path):
 
 @pytest.mark.slow
 def test_a_search_from_the_window_shows_its_trial_and_offers_the_best_as_a_candidate(qtbot, app):
-    app.panels["training"].set_spec(ModelSpec(hidden=(16,), epochs=1, train_samples=1000,
-                                              validation_split=0.2))
+    app.panels["training"].set_spec(
+        ModelSpec(hidden=(16,), epochs=1, train_samples=1000, validation_split=0.2)
+    )
     panel = app.panels["search"]
     qtbot.keyClicks(panel.edits["hidden"], "8/16")
     panel.trials.setValue(1)
     qtbot.mouseClick(panel.start_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: panel.table.rowCount() == 1, timeout=30000)  # appears while running
-    qtbot.waitUntil(lambda: panel.start_button.isEnabled() and panel.best_button.isEnabled(),
-                    timeout=90000)
+    qtbot.waitUntil(lambda: panel.start_button.isEnabled() and panel.best_button.isEnabled(), timeout=90000)
     assert panel.table.item(0, 1).text() == "finished" and panel.table.item(0, 0).text() == "#0 ★"
     qtbot.mouseClick(panel.best_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: app.state.candidate is not None, timeout=30000)

@@ -17,9 +17,10 @@ BAD_INIS = {
     "pen width (nan)": "[canvas]\npen_width=nan\n",
     "pen width (1e999)": "[canvas]\npen_width=1e999\n",
     "window geometry": "[settings]\nversion=2\n[window]\ngeometry=hello\nstate=hello\n",
-    "the training form": "[training]\nspec=" + json.dumps(
-        json.dumps({"learning_rate": int("9" * 400), "epochs": 7})) + "\n",
-    "the training form ": "[training]\nspec=\"" + "[" * 5000 + "]" * 5000 + "\"\n",
+    "the training form": "[training]\nspec="
+    + json.dumps(json.dumps({"learning_rate": int("9" * 400), "epochs": 7}))
+    + "\n",
+    "the training form ": '[training]\nspec="' + "[" * 5000 + "]" * 5000 + '"\n',
     "theme (purple)": "[view]\ntheme=purple\n",
 }
 

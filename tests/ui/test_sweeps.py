@@ -15,8 +15,16 @@ SMALL = ModelSpec(hidden=(16,), epochs=1, train_samples=2000, optimizer="sgd")
 
 def test_an_exported_experiment_reopens_into_the_same_form(qtbot, app, tmp_path, monkeypatch):
     form, sweep = app.panels["training"], app.panels["sweep"]
-    spec = ModelSpec(hidden=(64, 32), optimizer="sgd", learning_rate=0.05, epochs=3,
-                     train_samples=5000, seed=11, augment=True, styles=0.2)
+    spec = ModelSpec(
+        hidden=(64, 32),
+        optimizer="sgd",
+        learning_rate=0.05,
+        epochs=3,
+        train_samples=5000,
+        seed=11,
+        augment=True,
+        styles=0.2,
+    )
     form.set_spec(spec)
     sweep.set_fields("learning_rate", (1e-6, 0.01, 1.0))
     target = tmp_path / "lesson.json"
@@ -35,8 +43,7 @@ def test_an_exported_experiment_reopens_into_the_same_form(qtbot, app, tmp_path,
     assert sweep.option == "learning_rate" and sweep.values_edit.text() == "1e-06, 0.01, 1"
 
 
-def test_a_bad_experiment_file_is_refused_and_changes_nothing(qtbot, app, errors, tmp_path,
-                                                              monkeypatch):
+def test_a_bad_experiment_file_is_refused_and_changes_nothing(qtbot, app, errors, tmp_path, monkeypatch):
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps({"format": "kpgui-experiment/1", "spec": {"epochs": -3}}))
     before = app.panels["training"].spec()

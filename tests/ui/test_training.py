@@ -58,8 +58,9 @@ def test_short_run_is_plotted_and_offered_as_a_candidate(qtbot, app, errors, tmp
     assert f"{100 * outcome.test_accuracy:.2f} %" in form.result_label.text()
     assert "Keep or discard" in form.result_label.text()
     # Offered, not installed: a 1-epoch net is worse than the shipped model.
-    qtbot.waitUntil(lambda: app.state.candidate is not None
-                    and app.state.candidate.comparison is not None, timeout=30000)
+    qtbot.waitUntil(
+        lambda: app.state.candidate is not None and app.state.candidate.comparison is not None, timeout=30000
+    )
     assert app.state.model is shipped and app.panels["candidate"].discard_button.isDefault()
     # The run is in History with its model and logs (CSV + TensorBoard).
     history = app.panels["history"]
@@ -142,8 +143,19 @@ def test_a_killed_training_process_becomes_a_dialog(qtbot, app, errors):
 def test_a_diverging_run_is_reported_not_offered(qtbot, app, errors):
     ended = []
     app.state.events.run_ended.connect(ended.append)
-    start(qtbot, app, ModelSpec(hidden=(64, 64), optimizer="sgd", learning_rate=10.0,
-                                activation="elu", epochs=2, train_samples=6000, seed=0))
+    start(
+        qtbot,
+        app,
+        ModelSpec(
+            hidden=(64, 64),
+            optimizer="sgd",
+            learning_rate=10.0,
+            activation="elu",
+            epochs=2,
+            train_samples=6000,
+            seed=0,
+        ),
+    )
     qtbot.waitUntil(lambda: bool(ended), timeout=120000)
     outcome = ended[0]
     assert outcome.status == "diverged" and outcome.diverged_at is not None
@@ -224,10 +236,13 @@ def test_the_window_process_never_imports_tensorflow_while_training(tmp_path):
         print("TF_LOADED" if any(m in sys.modules for m in heavy) else "TF_FREE")
         app.tasks.shutdown()
     """)
-    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", KPGUI_CONFIG_DIR=str(tmp_path / "c"),
-               KPGUI_DATA_DIR=str(tmp_path / "d"))
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
-                         timeout=180)
+    env = dict(
+        os.environ,
+        QT_QPA_PLATFORM="offscreen",
+        KPGUI_CONFIG_DIR=str(tmp_path / "c"),
+        KPGUI_DATA_DIR=str(tmp_path / "d"),
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=180)
     assert out.returncode == 0, out.stderr
     assert "RUN finished" in out.stdout and "TF_FREE" in out.stdout, out.stdout + out.stderr
     assert "cuInit" not in out.stderr and "oneDNN" not in out.stderr  # no TensorFlow chatter
@@ -241,11 +256,14 @@ def test_the_warm_training_process_is_used_kept_and_released(qtbot, errors, answ
 
     app = open_app(qtbot, keep_warm=True)
     try:
-        keep = next(a for a in app.window.menus["Model"].actions()
-                    if a.text() == "Keep a training process &ready")
+        keep = next(
+            a for a in app.window.menus["Model"].actions() if a.text() == "Keep a training process &ready"
+        )
         assert keep.isChecked() and app.tasks.keep_warm
-        qtbot.waitUntil(lambda: app.tasks.warm_process is not None
-                        and app.tasks.warm_process.info is not None, timeout=180000)
+        qtbot.waitUntil(
+            lambda: app.tasks.warm_process is not None and app.tasks.warm_process.info is not None,
+            timeout=180000,
+        )
         warm = app.tasks.warm_process
         assert warm.info["backend"] == "jax" and warm.info["device"] == "CPU (JAX)"
         assert warm.info["rss_mb"] > 50 and warm.rss_mb() > 50  # its memory cost is known
@@ -280,8 +298,11 @@ def test_a_backend_that_is_not_installed_is_a_dialog_and_nothing_starts(qtbot, a
     missing = [b for b in backends.BACKENDS if not backends.installed(b)]
     if not missing:
         pytest.skip("every backend is installed")
-    menu = next(a.menu() for a in app.window.menus["Model"].actions()
-                if a.menu() is not None and a.text() == "Training &backend")
+    menu = next(
+        a.menu()
+        for a in app.window.menus["Model"].actions()
+        if a.menu() is not None and a.text() == "Training &backend"
+    )
     choice = next(a for a in menu.actions() if a.text().startswith(backends.NAMES[missing[0]]))
     assert "(not installed)" in choice.text()
     choice.trigger()

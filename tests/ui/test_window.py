@@ -26,11 +26,27 @@ def test_title_menus_and_tab_names_agree(app):
     view = [a.text().replace("&", "") for a in w.menus["View"].actions() if a.text()]
     for tab in w.tab_titles():  # every tab has a View entry with the same name
         assert tab in view
-    assert w.tab_titles() == ["Training", "History", "Search", "Evaluation", "Weights", "How it sees",
-                             "Inside", "My digits", "One weight", "Lessons"]
+    assert w.tab_titles() == [
+        "Training",
+        "History",
+        "Search",
+        "Evaluation",
+        "Weights",
+        "How it sees",
+        "Inside",
+        "My digits",
+        "One weight",
+        "Lessons",
+    ]
     file_actions = [a.text().replace("&", "") for a in w.menus["File"].actions()]
-    for name in ("Open model…", "Save model as…", "Import image…", "Open lesson…", "Locate mnist.npz…",
-                 "Quit"):
+    for name in (
+        "Open model…",
+        "Save model as…",
+        "Import image…",
+        "Open lesson…",
+        "Locate mnist.npz…",
+        "Quit",
+    ):
         assert name in file_actions
 
 
@@ -103,10 +119,25 @@ def test_every_option_of_the_declaration_is_in_the_form_with_its_help(app):
     for opt in OPTIONS:
         if opt.in_form:
             assert opt.help in form.fields[opt.name].toolTip()
-    spec = ModelSpec(hidden=(300, 100), activation="tanh", dropout=0.2, optimizer="adam",
-                     learning_rate=0.0005, lr_schedule="cosine", batch_size=64, epochs=7,
-                     validation_split=0.15, patience=2, augment=True, elastic=0.5, styles=0.25,
-                     restroke=0.1, non_digits=0.05, train_samples=5000, seed=3)
+    spec = ModelSpec(
+        hidden=(300, 100),
+        activation="tanh",
+        dropout=0.2,
+        optimizer="adam",
+        learning_rate=0.0005,
+        lr_schedule="cosine",
+        batch_size=64,
+        epochs=7,
+        validation_split=0.15,
+        patience=2,
+        augment=True,
+        elastic=0.5,
+        styles=0.25,
+        restroke=0.1,
+        non_digits=0.05,
+        train_samples=5000,
+        seed=3,
+    )
     form.set_spec(spec)
     assert form.spec() == spec
 
@@ -140,8 +171,10 @@ def test_fits_a_laptop_screen(app):
     bar = app.panels["drawing"].sample_bar
     assert canvas.height() >= 240
     # The sample buttons sit right under the canvas.
-    gap = bar.mapTo(app.window, bar.rect().topLeft()).y() - canvas.mapTo(
-        app.window, canvas.rect().bottomLeft()).y()
+    gap = (
+        bar.mapTo(app.window, bar.rect().topLeft()).y()
+        - canvas.mapTo(app.window, canvas.rect().bottomLeft()).y()
+    )
     assert 0 <= gap <= 20
 
 
@@ -202,10 +235,13 @@ def test_startup_does_not_import_tensorflow(tmp_path):
         print("TF_LOADED" if "tensorflow" in sys.modules or "keras" in sys.modules else "TF_FREE")
         app.window.close()
     """)
-    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", KPGUI_CONFIG_DIR=str(tmp_path / "c"),
-               KPGUI_DATA_DIR=str(tmp_path / "d"))
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
-                         timeout=120)
+    env = dict(
+        os.environ,
+        QT_QPA_PLATFORM="offscreen",
+        KPGUI_CONFIG_DIR=str(tmp_path / "c"),
+        KPGUI_DATA_DIR=str(tmp_path / "d"),
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
     assert out.returncode == 0, out.stderr
     assert "TF_FREE" in out.stdout, out.stdout + out.stderr
 
@@ -228,7 +264,7 @@ def test_charts_are_built_after_the_first_paint(qtbot, errors, answers):
 
 
 def test_window_modules_do_not_import_pyqtgraph():
-    code = ("import sys; import kpgui.ui.app, kpgui.ui.window; print('pyqtgraph' in sys.modules)")
+    code = "import sys; import kpgui.ui.app, kpgui.ui.window; print('pyqtgraph' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 
@@ -258,8 +294,11 @@ def test_window_paints_before_the_charts_are_imported(tmp_path):
         app.window.close_guard = lambda: True
         app.window.close()
     """)
-    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "KPGUI_DATA_DIR": str(tmp_path / "data"),
-           "KPGUI_CONFIG_DIR": str(tmp_path / "config")}
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
-                         timeout=120)
+    env = {
+        **os.environ,
+        "QT_QPA_PLATFORM": "offscreen",
+        "KPGUI_DATA_DIR": str(tmp_path / "data"),
+        "KPGUI_CONFIG_DIR": str(tmp_path / "config"),
+    }
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
     assert out.stdout.split()[-2:] == ["False", "True"], out.stdout + out.stderr

@@ -21,8 +21,16 @@ def _wheel(widget, steps: int = -3) -> None:
     """A mouse wheel turn over the middle of `widget` (negative: towards the person)."""
     pos = QPointF(widget.rect().center())
     glob = QPointF(widget.mapToGlobal(widget.rect().center()))
-    event = QWheelEvent(pos, glob, QPoint(0, 0), QPoint(0, 120 * steps), Qt.MouseButton.NoButton,
-                        Qt.KeyboardModifier.NoModifier, Qt.ScrollPhase.NoScrollPhase, False)
+    event = QWheelEvent(
+        pos,
+        glob,
+        QPoint(0, 0),
+        QPoint(0, 120 * steps),
+        Qt.MouseButton.NoButton,
+        Qt.KeyboardModifier.NoModifier,
+        Qt.ScrollPhase.NoScrollPhase,
+        False,
+    )
     QApplication.sendEvent(widget, event)
 
 
@@ -95,8 +103,7 @@ def _buttons_fit(app) -> list[str]:
         viewport = area.viewport() if area is not None else app.window
         left = b.mapTo(viewport, QPoint(0, 0)).x()
         right = left + b.width()
-        scrolls = (isinstance(area, QAbstractScrollArea)
-                   and area.horizontalScrollBar().maximum() > 0)
+        scrolls = isinstance(area, QAbstractScrollArea) and area.horizontalScrollBar().maximum() > 0
         if (left < 0 or right > viewport.width()) and not scrolls:
             bad.append(f"{b.text()!r}: cut off at the edge")
     return bad
@@ -150,8 +157,7 @@ def test_a_kept_model_is_current_after_a_restart(qtbot, errors, answers, tmp_pat
     assert errors == []
 
 
-def test_start_without_mnist_asks_once_and_starts_no_process(qtbot, app, errors, monkeypatch,
-                                                              tmp_path):
+def test_start_without_mnist_asks_once_and_starts_no_process(qtbot, app, errors, monkeypatch, tmp_path):
     from kpgui.ui import dialogs
 
     monkeypatch.delenv("KPGUI_MNIST", raising=False)
@@ -177,10 +183,12 @@ def test_a_diverging_sweep_run_keeps_the_other_curves_readable(qtbot, app):
     from kpgui.core.state import Overlay
 
     plots = app.panels["plots"]
-    app.state.set_overlay(Overlay(1, "lr 1e-06", {"loss": [2.31, 2.30, 2.30],
-                                                  "val_loss": [2.30, 2.30, 2.29]}, "#E69F00"))
-    app.state.set_overlay(Overlay(2, "lr 0.01", {"loss": [0.9, 0.4, 0.3],
-                                                 "val_loss": [0.5, 0.35, 0.3]}, "#56B4E9"))
+    app.state.set_overlay(
+        Overlay(1, "lr 1e-06", {"loss": [2.31, 2.30, 2.30], "val_loss": [2.30, 2.30, 2.29]}, "#E69F00")
+    )
+    app.state.set_overlay(
+        Overlay(2, "lr 0.01", {"loss": [0.9, 0.4, 0.3], "val_loss": [0.5, 0.35, 0.3]}, "#56B4E9")
+    )
     plots.reset(3)
     n = 100  # the live run (lr 1) explodes to ~2e13 within its first epoch
     for step in range(1, n + 1):
@@ -206,11 +214,23 @@ def test_a_diverging_sweep_run_keeps_the_other_curves_readable(qtbot, app):
 def _run(acc, val_loss, status="finished", run_id=1, epochs=3):
     from kpgui.core.jobs import RunOutcome
 
-    return RunOutcome(kind="train", name=None, status=status, summary=f"{status} after ...",
-                      spec={}, epochs_run=epochs, history={"loss": [0.5], "val_loss": [val_loss]},
-                      test_accuracy=acc, test_loss=0.3, wall_time=3.0, samples_per_second=900.0,
-                      train_samples=12000, started_at="2026-11-23T10:00:00",
-                      model_path="/nowhere.keras", run_id=run_id)
+    return RunOutcome(
+        kind="train",
+        name=None,
+        status=status,
+        summary=f"{status} after ...",
+        spec={},
+        epochs_run=epochs,
+        history={"loss": [0.5], "val_loss": [val_loss]},
+        test_accuracy=acc,
+        test_loss=0.3,
+        wall_time=3.0,
+        samples_per_second=900.0,
+        train_samples=12000,
+        started_at="2026-11-23T10:00:00",
+        model_path="/nowhere.keras",
+        run_id=run_id,
+    )
 
 
 def test_after_a_sweep_the_training_tab_describes_the_run_offered(qtbot, app):
@@ -228,8 +248,7 @@ def test_after_a_sweep_the_training_tab_describes_the_run_offered(qtbot, app):
     assert "3 epochs" in text
 
 
-def test_focus_is_back_on_the_canvas_after_keep_and_nothing_moves_under_the_pen(qtbot, app,
-                                                                                tmp_path):
+def test_focus_is_back_on_the_canvas_after_keep_and_nothing_moves_under_the_pen(qtbot, app, tmp_path):
     import shutil
 
     from helpers import draw, settle, vertical_line
@@ -243,8 +262,10 @@ def test_focus_is_back_on_the_canvas_after_keep_and_nothing_moves_under_the_pen(
     top = canvas.mapTo(app.window, QPoint(0, 0))
     for button in ("keep_button", "discard_button"):
         app.training.offer(_with_path(path))
-        qtbot.waitUntil(lambda: app.state.candidate is not None
-                        and app.state.candidate.comparison is not None, timeout=20000)
+        qtbot.waitUntil(
+            lambda: app.state.candidate is not None and app.state.candidate.comparison is not None,
+            timeout=20000,
+        )
         assert bar.isVisible() and canvas.mapTo(app.window, QPoint(0, 0)) == top
         draw(qtbot, canvas, vertical_line(canvas))  # the bar's text grows: the canvas stays
         settle(qtbot, app)
@@ -264,8 +285,7 @@ def _with_path(path):
     return dataclasses.replace(_run(0.99, 0.1, run_id=9), model_path=str(path))
 
 
-def test_status_notices_end_with_their_work_and_stop_is_off_when_nothing_runs(qtbot, app,
-                                                                              tmp_path):
+def test_status_notices_end_with_their_work_and_stop_is_off_when_nothing_runs(qtbot, app, tmp_path):
     from kpgui.core.state import IDLE, RUNNING, Training
 
     bar = app.window.statusBar()
@@ -321,10 +341,10 @@ def test_the_candidate_bar_says_what_keeping_does_to_not_sure(qtbot, app, small_
     from kpgui.core.evaluation import reference_non_digits
     from kpgui.core.inference import Predictor
 
-    app.training.offer(dataclasses.replace(_run(0.93, 0.3, run_id=4),
-                                           model_path=str(small_model_path)))
-    qtbot.waitUntil(lambda: app.state.candidate is not None
-                    and app.state.candidate.comparison is not None, timeout=30000)
+    app.training.offer(dataclasses.replace(_run(0.93, 0.3, run_id=4), model_path=str(small_model_path)))
+    qtbot.waitUntil(
+        lambda: app.state.candidate is not None and app.state.candidate.comparison is not None, timeout=30000
+    )
     cur, new = app.state.candidate.comparison.not_sure
     # The same numbers, computed plainly: one reading per image.
     others = reference_non_digits()
@@ -354,8 +374,9 @@ def test_dark_theme_leftovers(qtbot, app):
         label.setText("Fine-tuned: 97 % on your digits")
         assert label.palette().color(QPalette.ColorRole.WindowText).lightness() > 160
         image = box.grab().toImage()
-        light = [image.pixelColor(x, y).lightness() for x in range(image.width())
-                 for y in range(image.height())]
+        light = [
+            image.pixelColor(x, y).lightness() for x in range(image.width()) for y in range(image.height())
+        ]
         assert max(light) > 110  # an unticked box has a visible frame on dark grey
         # Evaluation thumbnails follow the theme back to light.
         ev = app.panels["evaluation"]

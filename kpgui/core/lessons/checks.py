@@ -62,9 +62,14 @@ class TaskWatch:
     `count` more than when the watch began); without it each `samples` event counts as one.
     `drawn()` says whether the current drawing was drawn on the canvas (drawing_read)."""
 
-    def __init__(self, state: Any, task: Task, on_done: Callable[[], None],
-                 sample_count: Callable[[], int | None] | None = None,
-                 drawn: Callable[[], bool] | None = None) -> None:
+    def __init__(
+        self,
+        state: Any,
+        task: Task,
+        on_done: Callable[[], None],
+        sample_count: Callable[[], int | None] | None = None,
+        drawn: Callable[[], bool] | None = None,
+    ) -> None:
         self.state = state
         self.task = task
         self.on_done = on_done
@@ -123,8 +128,12 @@ class TaskWatch:
         self._count(outcome is not None and run_matches(self.task, outcome))
 
     def _sweep(self, progress: Any) -> None:
-        finished = (progress is not None and progress.done and not progress.cancelled
-                    and any(o is not None for o in progress.outcomes))
+        finished = (
+            progress is not None
+            and progress.done
+            and not progress.cancelled
+            and any(o is not None for o in progress.outcomes)
+        )
         self._count(finished)
 
     def _samples(self, *_args: Any) -> None:
@@ -139,8 +148,12 @@ class TaskWatch:
             self._finish()
 
     def _reading(self, reading: Any) -> None:
-        self._count(reading is not None and bool(reading.sure)
-                    and reading.confidence >= self.task.confidence and self._drawn())
+        self._count(
+            reading is not None
+            and bool(reading.sure)
+            and reading.confidence >= self.task.confidence
+            and self._drawn()
+        )
 
     def _one_weight(self, what: Any) -> None:
         self._count(what == "diverged")

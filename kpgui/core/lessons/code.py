@@ -47,21 +47,23 @@ def _extras(spec: ModelSpec, kind: str) -> list[str]:
     """What kpgui did in this run that the plain script leaves out, one line each."""
     out = []
     if kind == "finetune":
-        out.append("it fine-tuned an earlier model on your own handwriting (this script starts "
-                   "from fresh weights on MNIST only)")
+        out.append(
+            "it fine-tuned an earlier model on your own handwriting (this script starts "
+            "from fresh weights on MNIST only)"
+        )
     elif kind == "continue":
-        out.append("it continued training an earlier model (this script starts from fresh "
-                   "weights)")
+        out.append("it continued training an earlier model (this script starts from fresh weights)")
     if spec.augment:
-        out.append("augmentation: random shifts, rotations, scale, shear and stroke thickness "
-                   "of every batch (kpgui.core.augment)")
+        out.append(
+            "augmentation: random shifts, rotations, scale, shear and stroke thickness "
+            "of every batch (kpgui.core.augment)"
+        )
     if spec.elastic:
         out.append(f"elastic distortion of strength {spec.elastic:g} (kpgui.core.augment)")
     for name in ("styles", "restroke", "non_digits"):
         value = getattr(spec, name)
         if value:
-            out.append(f"{BY_NAME[name].label.lower()} {value:g}: {BY_NAME[name].help} "
-                       "(kpgui.core.synth)")
+            out.append(f"{BY_NAME[name].label.lower()} {value:g}: {BY_NAME[name].help} (kpgui.core.synth)")
     return out
 
 
@@ -100,9 +102,11 @@ def _model_lines(spec: ModelSpec, var: str | None) -> list[str]:
         lines.append('    keras.layers.Dense(10, activation="softmax"),')
         lines.append("])")
         return lines
-    lines = ["model = keras.Sequential([keras.Input(shape=(784,))])",
-             f"for units in {_value(spec, 'hidden', var)}:",
-             f"    model.add(keras.layers.Dense(units, activation={act}))"]
+    lines = [
+        "model = keras.Sequential([keras.Input(shape=(784,))])",
+        f"for units in {_value(spec, 'hidden', var)}:",
+        f"    model.add(keras.layers.Dense(units, activation={act}))",
+    ]
     dropout = _value(spec, "dropout", var)
     if var == "dropout":
         lines += ["    if dropout > 0:", "        model.add(keras.layers.Dropout(dropout))"]
@@ -118,24 +122,30 @@ def _compile_lines(spec: ModelSpec, var: str | None, values: tuple = ()) -> list
     lr = _value(spec, "learning_rate", var)
     if spec.lr_schedule == "cosine":
         # Trainer: CosineDecay over every step of the run, down to 1 % of the rate.
-        lines += [f"steps = math.ceil(len(x_fit) / {_value(spec, 'batch_size', var)}) "
-                  f"* {_value(spec, 'epochs', var)}",
-                  f"learning_rate = keras.optimizers.schedules.CosineDecay({lr}, steps, alpha=0.01)"]
+        lines += [
+            f"steps = math.ceil(len(x_fit) / {_value(spec, 'batch_size', var)}) "
+            f"* {_value(spec, 'epochs', var)}",
+            f"learning_rate = keras.optimizers.schedules.CosineDecay({lr}, steps, alpha=0.01)",
+        ]
         lr = "learning_rate"
     if var == "optimizer":
         for i, name in enumerate(dict.fromkeys(values)):
-            lines += [f'{"if" if i == 0 else "elif"} optimizer_name == "{name}":',
-                      f"    optimizer = {_OPTIMIZER[name].format(lr=lr)}"]
+            lines += [
+                f'{"if" if i == 0 else "elif"} optimizer_name == "{name}":',
+                f"    optimizer = {_OPTIMIZER[name].format(lr=lr)}",
+            ]
     else:
         if spec.optimizer == "sgd":
             lines.append("# kpgui's SGD uses Nesterov momentum 0.9")
         lines.append(f"optimizer = {_OPTIMIZER[spec.optimizer].format(lr=lr)}")
     smoothing = f"label_smoothing={spec.label_smoothing!r}" if spec.label_smoothing else ""
-    lines += ["model.compile(",
-              "    optimizer=optimizer,",
-              f"    loss=keras.losses.CategoricalCrossentropy({smoothing}),",
-              '    metrics=["accuracy"],',
-              ")"]
+    lines += [
+        "model.compile(",
+        "    optimizer=optimizer,",
+        f"    loss=keras.losses.CategoricalCrossentropy({smoothing}),",
+        '    metrics=["accuracy"],',
+        ")",
+    ]
     return lines
 
 
@@ -143,12 +153,16 @@ def _fit_lines(spec: ModelSpec, var: str | None) -> list[str]:
     """Step 4: fit with the validation split and early stopping, then the test accuracy."""
     callbacks = ""
     if spec.patience > 0 and spec.validation_split > 0:
-        callbacks = ("    callbacks=[keras.callbacks.EarlyStopping(monitor=\"val_loss\", "
-                     f"patience={spec.patience}, restore_best_weights=True)],")
-    lines = ["model.fit(",
-             "    x_train, y_train,",
-             f"    epochs={_value(spec, 'epochs', var)},",
-             f"    batch_size={_value(spec, 'batch_size', var)},"]
+        callbacks = (
+            '    callbacks=[keras.callbacks.EarlyStopping(monitor="val_loss", '
+            f"patience={spec.patience}, restore_best_weights=True)],"
+        )
+    lines = [
+        "model.fit(",
+        "    x_train, y_train,",
+        f"    epochs={_value(spec, 'epochs', var)},",
+        f"    batch_size={_value(spec, 'batch_size', var)},",
+    ]
     if _split_by_hand(spec):
         lines.append("    validation_data=(x_val, y_val),")
     elif spec.validation_split > 0:
@@ -161,27 +175,38 @@ def _fit_lines(spec: ModelSpec, var: str | None) -> list[str]:
 
 def _data_lines(spec: ModelSpec, path: str) -> list[str]:
     """Step 1: MNIST as kpgui's Trainer reads it."""
-    lines = [f"with np.load({_literal(path)}) as mnist:",
-             '    x_train, y_train = mnist["x_train"], mnist["y_train"]',
-             '    x_test, y_test = mnist["x_test"], mnist["y_test"]']
+    lines = [
+        f"with np.load({_literal(path)}) as mnist:",
+        '    x_train, y_train = mnist["x_train"], mnist["y_train"]',
+        '    x_test, y_test = mnist["x_test"], mnist["y_test"]',
+    ]
     if spec.train_samples:
-        lines.append(f"x_train, y_train = x_train[:{spec.train_samples}], "
-                     f"y_train[:{spec.train_samples}]  # the first {spec.train_samples:,} images")
-    lines += ["x_train = x_train.reshape(-1, 784).astype(\"float32\") / 255  # pixels 0-255 -> 0-1",
-              "x_test = x_test.reshape(-1, 784).astype(\"float32\") / 255",
-              "y_train = keras.utils.to_categorical(y_train, 10)  # 3 -> [0, 0, 0, 1, 0, ...]",
-              "y_test = keras.utils.to_categorical(y_test, 10)"]
+        lines.append(
+            f"x_train, y_train = x_train[:{spec.train_samples}], "
+            f"y_train[:{spec.train_samples}]  # the first {spec.train_samples:,} images"
+        )
+    lines += [
+        'x_train = x_train.reshape(-1, 784).astype("float32") / 255  # pixels 0-255 -> 0-1',
+        'x_test = x_test.reshape(-1, 784).astype("float32") / 255',
+        "y_train = keras.utils.to_categorical(y_train, 10)  # 3 -> [0, 0, 0, 1, 0, ...]",
+        "y_test = keras.utils.to_categorical(y_test, 10)",
+    ]
     if _split_by_hand(spec):
         split = spec.validation_split
-        lines += [f"# kpgui holds out the last int(N * {split!r}) images; Keras' validation_split",
-                  "# would round this N the other way and hold out one more, so split here:",
-                  f"n_val = int(len(x_train) * {split!r})",
-                  "x_val, y_val = x_train[len(x_train) - n_val:], y_train[len(y_train) - n_val:]",
-                  "x_train, y_train = x_train[:len(x_train) - n_val], y_train[:len(y_train) - n_val]"]
+        lines += [
+            f"# kpgui holds out the last int(N * {split!r}) images; Keras' validation_split",
+            "# would round this N the other way and hold out one more, so split here:",
+            f"n_val = int(len(x_train) * {split!r})",
+            "x_val, y_val = x_train[len(x_train) - n_val:], y_train[len(y_train) - n_val:]",
+            "x_train, y_train = x_train[:len(x_train) - n_val], y_train[:len(y_train) - n_val]",
+        ]
     if spec.lr_schedule == "cosine":
-        lines.append("x_fit = x_train" if _split_by_hand(spec) or not spec.validation_split else
-                     f"x_fit = x_train[: len(x_train) - int(len(x_train) * {spec.validation_split!r})]"
-                     "  # what fit trains on")
+        lines.append(
+            "x_fit = x_train"
+            if _split_by_hand(spec) or not spec.validation_split
+            else f"x_fit = x_train[: len(x_train) - int(len(x_train) * {spec.validation_split!r})]"
+            "  # what fit trains on"
+        )
     return lines
 
 
@@ -195,8 +220,14 @@ def _split_by_hand(spec: ModelSpec) -> bool:
     return keras_fit != n - int(n * spec.validation_split)
 
 
-def keras_script(spec: ModelSpec, *, data_path: str | None = None, kind: str = "train",
-                 title: str | None = None, sweep: tuple[str, Sequence[Any]] | None = None) -> str:
+def keras_script(
+    spec: ModelSpec,
+    *,
+    data_path: str | None = None,
+    kind: str = "train",
+    title: str | None = None,
+    sweep: tuple[str, Sequence[Any]] | None = None,
+) -> str:
     """A runnable Keras script that trains and tests what `spec` describes.
 
     `kind` is the run's kind (a fine-tune or continued run is named in a comment); `title`
@@ -211,33 +242,45 @@ def keras_script(spec: ModelSpec, *, data_path: str | None = None, kind: str = "
     return _script(spec, path, kind, title, var, values)
 
 
-def _script(spec: ModelSpec, path: str, kind: str, title: str | None, var: str | None,
-            values: tuple) -> str:
+def _script(spec: ModelSpec, path: str, kind: str, title: str | None, var: str | None, values: tuple) -> str:
     what = title or ("A kpgui sweep" if var else "A kpgui run")
     if var:
         opt = BY_NAME[var]
         what += f"{': a sweep' if title else ''} of {opt.label.lower()} "
         what += "(" + ", ".join(opt.format(v) for v in values) + ")"
-    head = ['"""' + f"{what} as a plain Keras script.", "",
-            *textwrap.wrap(f"Settings{f' (besides {BY_NAME[var].label.lower()})' if var else ''}: "
-                           f"{spec.describe()}.", 88),
-            "",
-            "Written by kpgui in the primer's four steps: data, model, compile, fit. It builds",
-            "and compiles the same network kpgui builds and trains it on the same images.",
-            '"""', ""]
-    imports = (["import math", ""] if spec.lr_schedule == "cosine" else []) + \
-        ["import keras", "import numpy as np", ""]
+    head = [
+        '"""' + f"{what} as a plain Keras script.",
+        "",
+        *textwrap.wrap(
+            f"Settings{f' (besides {BY_NAME[var].label.lower()})' if var else ''}: {spec.describe()}.", 88
+        ),
+        "",
+        "Written by kpgui in the primer's four steps: data, model, compile, fit. It builds",
+        "and compiles the same network kpgui builds and trains it on the same images.",
+        '"""',
+        "",
+    ]
+    imports = (["import math", ""] if spec.lr_schedule == "cosine" else []) + [
+        "import keras",
+        "import numpy as np",
+        "",
+    ]
     lines = head + imports
     extras = _extras(spec, kind)
     if extras:
-        lines += ["# kpgui also did this, which a plain script cannot reproduce",
-                  "# (so this script's accuracy will differ):"]
+        lines += [
+            "# kpgui also did this, which a plain script cannot reproduce",
+            "# (so this script's accuracy will differ):",
+        ]
         for e in extras:
             lines += textwrap.wrap(e, 96, initial_indent="#   - ", subsequent_indent="#     ")
         lines.append("")
     if spec.seed is not None:
-        lines += [f"keras.utils.set_random_seed({spec.seed})  # the run's seed: the same starting "
-                  "weights and batches", ""]
+        lines += [
+            f"keras.utils.set_random_seed({spec.seed})  # the run's seed: the same starting "
+            "weights and batches",
+            "",
+        ]
     lines.append("# 1. Data: MNIST, pixels scaled to [0, 1], each image a row of 784 numbers")
     lines += _data_lines(spec, path)
     body = ["", "# 2. Model: Dense layers (and Dropout), a 10-way softmax at the end"]
@@ -253,8 +296,7 @@ def _script(spec: ModelSpec, path: str, kind: str, title: str | None, var: str |
         literal = [list(v) if isinstance(v, tuple) else v for v in values]
         lines += ["", f"for {_loop_name(var)} in {_literal(tuple(literal))}:"]
         if spec.seed is not None:
-            lines.append(f"    keras.utils.set_random_seed({spec.seed})  # every run of a sweep "
-                         "starts alike")
+            lines.append(f"    keras.utils.set_random_seed({spec.seed})  # every run of a sweep starts alike")
         lines += [("    " + line) if line else "" for line in body]
         loop = _loop_name(var)
         lines.append(f'    print(f"{var} {{{loop}}}: test accuracy {{100 * test_accuracy:.2f}} %")')

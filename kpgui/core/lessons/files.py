@@ -49,7 +49,7 @@ MAX_COUNT = 1000
 TASKS: dict[str, str] = {
     "run_finished": "a training run ends",
     "run_overfits": "a run ends whose validation loss rose while its training loss fell, "
-                    "in at least 2 epochs",
+    "in at least 2 epochs",
     "run_diverged": "a run diverges (its loss becomes NaN or explodes)",
     "early_stopped": "a run is ended by early stopping",
     "sweep_finished": "a sweep (Compare values) runs all its values",
@@ -72,11 +72,20 @@ EXTRA_CONTROLS: dict[str, str] = {
 CONTROLS: tuple[str, ...] = tuple(o.name for o in OPTIONS if o.in_form) + tuple(EXTRA_CONTROLS)
 
 # Tabs of the window a step may open (the window checks its real tabs again when applying).
-KNOWN_TABS = ("Lessons", "One weight", "Training", "History", "Evaluation", "Weights",
-              "How it sees", "My digits")
+KNOWN_TABS = (
+    "Lessons",
+    "One weight",
+    "Training",
+    "History",
+    "Evaluation",
+    "Weights",
+    "How it sees",
+    "My digits",
+)
 
-ALLOWED_TAGS = frozenset({"b", "i", "u", "em", "strong", "code", "tt", "br", "p", "ul", "ol", "li",
-                          "sub", "sup"})
+ALLOWED_TAGS = frozenset(
+    {"b", "i", "u", "em", "strong", "code", "tt", "br", "p", "ul", "ol", "li", "sub", "sup"}
+)
 _TAG = re.compile(r"<\s*(/?)\s*([A-Za-z][A-Za-z0-9]*)([^>]*)>")
 _ID = re.compile(r"[^a-z0-9]+")
 
@@ -102,8 +111,11 @@ class Task:
     @property
     def needs(self) -> str:
         """What completes it, in words (shown under the task)."""
-        text = TASKS[self.event].replace("`count`", str(self.count)).replace(
-            "`confidence`", f"{100 * self.confidence:g} %")
+        text = (
+            TASKS[self.event]
+            .replace("`count`", str(self.count))
+            .replace("`confidence`", f"{100 * self.confidence:g} %")
+        )
         if self.spec:
             text += " with " + ", ".join(BY_NAME[k].tag(v) for k, v in self.spec.items())
         if self.count > 1 and self.event != "sample_saved":
@@ -143,8 +155,10 @@ def load_lesson(path: str | os.PathLike, tabs: tuple[str, ...] | list[str] = KNO
     try:
         size = p.stat().st_size
         if size > MAX_BYTES:
-            raise LessonError(f"{p.name} is {size // 1024:,} kB: too big for a lesson file (at most "
-                              f"{MAX_BYTES // 1024} kB; a lesson of 40 steps is about 30 kB).")
+            raise LessonError(
+                f"{p.name} is {size // 1024:,} kB: too big for a lesson file (at most "
+                f"{MAX_BYTES // 1024} kB; a lesson of 40 steps is about 30 kB)."
+            )
         with open(p, "rb") as f:
             raw = f.read(MAX_BYTES + 1)
     except OSError as exc:
@@ -154,8 +168,9 @@ def load_lesson(path: str | os.PathLike, tabs: tuple[str, ...] | list[str] = KNO
     return parse_lesson(raw, p.name, tabs=tabs, default_id=p.stem)
 
 
-def parse_lesson(raw: bytes, name: str = "the lesson", tabs: tuple[str, ...] | list[str] = KNOWN_TABS,
-                 default_id: str = "") -> Lesson:
+def parse_lesson(
+    raw: bytes, name: str = "the lesson", tabs: tuple[str, ...] | list[str] = KNOWN_TABS, default_id: str = ""
+) -> Lesson:
     """A Lesson from a file's bytes (see the module docstring), or LessonError."""
     if len(raw) > MAX_BYTES:
         raise LessonError(f"{name} is too big for a lesson file (at most {MAX_BYTES // 1024} kB).")
@@ -163,17 +178,22 @@ def parse_lesson(raw: bytes, name: str = "the lesson", tabs: tuple[str, ...] | l
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
-        raise LessonError(f"{name}, line {line}: the file is not UTF-8 text (byte "
-                          f"0x{raw[exc.start]:02x}); save it as UTF-8.") from None
+        raise LessonError(
+            f"{name}, line {line}: the file is not UTF-8 text (byte "
+            f"0x{raw[exc.start]:02x}); save it as UTF-8."
+        ) from None
     depth = json_depth(text.encode("utf-8"))  # counted before parsing: json recurses
     if depth > MAX_DEPTH:
-        raise LessonError(f"{name}: its JSON is nested {depth:,} levels deep; a lesson nests at most "
-                          f"{MAX_DEPTH}.")
+        raise LessonError(
+            f"{name}: its JSON is nested {depth:,} levels deep; a lesson nests at most {MAX_DEPTH}."
+        )
     try:
         data = _LineDecoder().decode(text)
     except json.JSONDecodeError as exc:
-        raise LessonError(f"{name}, line {exc.lineno}, column {exc.colno}: not valid JSON "
-                          f"({exc.msg}). Check the commas, quotes and brackets there.") from None
+        raise LessonError(
+            f"{name}, line {exc.lineno}, column {exc.colno}: not valid JSON "
+            f"({exc.msg}). Check the commas, quotes and brackets there."
+        ) from None
     return _Reader(name, tuple(tabs)).lesson(data, default_id)
 
 
@@ -219,12 +239,20 @@ class _Reader:
         self.at = obj
         unknown = sorted(set(obj) - allowed)
         if unknown:
-            raise self.fail(where, f"unknown field {unknown[0]!r}; the fields are "
-                                   f"{', '.join(sorted(allowed))}.")
+            raise self.fail(
+                where, f"unknown field {unknown[0]!r}; the fields are {', '.join(sorted(allowed))}."
+            )
         return obj
 
-    def text(self, obj: dict, key: str, where: str, required: bool = True, limit: int = MAX_TEXT,
-             html: bool = False) -> str:
+    def text(
+        self,
+        obj: dict,
+        key: str,
+        where: str,
+        required: bool = True,
+        limit: int = MAX_TEXT,
+        html: bool = False,
+    ) -> str:
         value = obj.get(key)
         if value is None:
             if required:
@@ -241,11 +269,16 @@ class _Reader:
             for m in _TAG.finditer(value):
                 tag = m.group(2).lower()
                 if tag not in ALLOWED_TAGS:
-                    raise self.fail(f"{where}, {key}", f"<{tag}> is not allowed in lessons; use "
-                                    f"{', '.join('<' + t + '>' for t in sorted(ALLOWED_TAGS))}.")
+                    raise self.fail(
+                        f"{where}, {key}",
+                        f"<{tag}> is not allowed in lessons; use "
+                        f"{', '.join('<' + t + '>' for t in sorted(ALLOWED_TAGS))}.",
+                    )
                 if m.group(3).strip().rstrip("/").strip():
-                    raise self.fail(f"{where}, {key}", f"<{tag}> has attributes "
-                                    f"({m.group(3).strip()}); lesson text allows none.")
+                    raise self.fail(
+                        f"{where}, {key}",
+                        f"<{tag}> has attributes ({m.group(3).strip()}); lesson text allows none.",
+                    )
         return value
 
     def lesson(self, data: Any, default_id: str) -> Lesson:
@@ -254,13 +287,12 @@ class _Reader:
         if fmt != FORMAT:
             if isinstance(fmt, str) and fmt.startswith("kpgui-lesson/"):
                 raise self.fail("format", f"{fmt!r} was made for a newer kpgui; update kpgui.")
-            raise self.fail("format", f"a lesson file starts with \"format\": \"{FORMAT}\" "
-                                      f"(found {fmt!r}).")
+            raise self.fail("format", f'a lesson file starts with "format": "{FORMAT}" (found {fmt!r}).')
         title = self.text(data, "title", "the lesson", limit=MAX_TITLE)
         description = self.text(data, "description", "the lesson", required=False, html=True)
         raw_id = data.get("id", default_id or title)
         if not isinstance(raw_id, str) or not _ID.sub("-", raw_id.lower()).strip("-"):
-            raise self.fail("id", "expected a short name of letters and digits, e.g. \"my-class\".")
+            raise self.fail("id", 'expected a short name of letters and digits, e.g. "my-class".')
         lesson_id = _ID.sub("-", raw_id.lower()).strip("-")[:64]
         self.at = data
         steps = data.get("steps")
@@ -268,8 +300,7 @@ class _Reader:
             raise self.fail("steps", "expected a list of steps [{...}, ...] with at least one step.")
         if len(steps) > MAX_STEPS:
             raise self.fail("steps", f"{len(steps)} steps; a lesson has at most {MAX_STEPS}.")
-        return Lesson(lesson_id, title, tuple(self.step(s, i + 1) for i, s in enumerate(steps)),
-                      description)
+        return Lesson(lesson_id, title, tuple(self.step(s, i + 1) for i, s in enumerate(steps)), description)
 
     def step(self, obj: Any, n: int) -> Step:
         where = f"step {n}"
@@ -279,8 +310,7 @@ class _Reader:
         text = self.text(obj, "text", where, html=True)
         tab = self.text(obj, "tab", where, required=False, limit=MAX_TITLE)
         if tab and tab not in self.tabs:
-            raise self.fail(f"{where}, tab", f"there is no tab {tab!r}; the tabs are "
-                                             f"{', '.join(self.tabs)}.")
+            raise self.fail(f"{where}, tab", f"there is no tab {tab!r}; the tabs are {', '.join(self.tabs)}.")
         form = self.form(obj.get("form"), f"{where}, form") if obj.get("form") is not None else {}
         self.at = obj
         highlight = obj.get("highlight", [])
@@ -290,8 +320,10 @@ class _Reader:
             raise self.fail(f"{where}, highlight", "expected a list of control names in quotes.")
         for h in highlight:
             if h not in CONTROLS:
-                raise self.fail(f"{where}, highlight", f"there is no control {h!r}; the controls are "
-                                                       f"{', '.join(CONTROLS)}.")
+                raise self.fail(
+                    f"{where}, highlight",
+                    f"there is no control {h!r}; the controls are {', '.join(CONTROLS)}.",
+                )
         task = self.task(obj["task"], f"{where}, task") if obj.get("task") is not None else None
         return Step(title, text, tab, form, tuple(dict.fromkeys(highlight)), task)
 
@@ -302,14 +334,17 @@ class _Reader:
         self.at = obj
         unknown = sorted(set(obj) - set(BY_NAME))
         if unknown:
-            raise self.fail(where, f"unknown option {unknown[0]!r}; the options are "
-                                   f"{', '.join(BY_NAME)}.")
+            raise self.fail(where, f"unknown option {unknown[0]!r}; the options are {', '.join(BY_NAME)}.")
         try:
             spec = ModelSpec.from_dict(obj, strict=True)
         except ValueError as exc:
             raise self.fail(where, f"{exc}.") from None
-        values = {name: int(getattr(spec, name)) if BY_NAME[name].kind is int and getattr(spec, name)
-                  is not None else getattr(spec, name) for name in obj}
+        values = {
+            name: int(getattr(spec, name))
+            if BY_NAME[name].kind is int and getattr(spec, name) is not None
+            else getattr(spec, name)
+            for name in obj
+        }
         errors = ModelSpec().replace(**values).errors()
         if errors:
             key, why = next(iter(errors.items()))
@@ -320,28 +355,36 @@ class _Reader:
         self.keys(obj, _TASK_KEYS, where)
         event = obj.get("event")
         if event not in TASKS:
-            raise self.fail(f"{where}, event", f"{event!r} is not a task kpgui can check; use one of "
-                                               f"{', '.join(TASKS)}.")
+            raise self.fail(
+                f"{where}, event", f"{event!r} is not a task kpgui can check; use one of {', '.join(TASKS)}."
+            )
         text = self.text(obj, "text", where, limit=MAX_TITLE * 4, html=True)
         count = obj.get("count", 1)
         if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= MAX_COUNT:
             raise self.fail(f"{where}, count", f"expected a whole number from 1 to {MAX_COUNT}.")
         confidence = obj.get("confidence", 0.9)
-        if isinstance(confidence, bool) or not isinstance(confidence, int | float) \
-                or not 0 < confidence <= 1:
+        if isinstance(confidence, bool) or not isinstance(confidence, int | float) or not 0 < confidence <= 1:
             raise self.fail(f"{where}, confidence", "expected a number above 0 and at most 1, e.g. 0.9.")
         spec = {}
         if obj.get("spec") is not None:
             if event not in RUN_TASKS:
-                raise self.fail(f"{where}, spec", f"only run tasks ({', '.join(RUN_TASKS)}) look at "
-                                                  "a run's settings.")
+                raise self.fail(
+                    f"{where}, spec", f"only run tasks ({', '.join(RUN_TASKS)}) look at a run's settings."
+                )
             spec = self.form(obj["spec"], f"{where}, spec")
         return Task(event, text, count, float(confidence), spec)
 
 
 def _kind(value: Any) -> str:
-    return {dict: "an object", list: "a list", str: "text", bool: "true/false", int: "a number",
-            float: "a number", type(None): "null"}.get(type(value), type(value).__name__)
+    return {
+        dict: "an object",
+        list: "a list",
+        str: "text",
+        bool: "true/false",
+        int: "a number",
+        float: "a number",
+        type(None): "null",
+    }.get(type(value), type(value).__name__)
 
 
 # -- the built-in lessons ----------------------------------------------------------------------------

@@ -24,7 +24,13 @@ START = {"weight": 0.5, "goal": 0.8, "input": 2.0, "alpha": 0.1, "iterations": 2
 MAX_ITERATIONS = 10_000
 
 CONVERGES, OVERSHOOTS, OSCILLATES, DIVERGES, STILL, AT_GOAL = (
-    "converges", "overshoots but converges", "oscillates", "diverges", "never moves", "at the goal")
+    "converges",
+    "overshoots but converges",
+    "oscillates",
+    "diverges",
+    "never moves",
+    "at the goal",
+)
 
 
 @dataclass(frozen=True)
@@ -130,7 +136,7 @@ def run(settings: Settings | None = None) -> list[Row]:
 
 def factor(settings: Settings) -> float:
     """|1 - alpha * input**2|: what each step multiplies the distance to the best weight by."""
-    return abs(1.0 - settings.alpha * settings.input ** 2)
+    return abs(1.0 - settings.alpha * settings.input**2)
 
 
 def kind(settings: Settings) -> str:
@@ -144,7 +150,7 @@ def kind(settings: Settings) -> str:
         return DIVERGES
     if f == 1:
         return OSCILLATES
-    return OVERSHOOTS if settings.alpha * settings.input ** 2 > 1 else CONVERGES
+    return OVERSHOOTS if settings.alpha * settings.input**2 > 1 else CONVERGES
 
 
 def first_overshoot(rows: list[Row], goal: float) -> int | None:
@@ -164,15 +170,19 @@ def verdict(settings: Settings, rows: list[Row] | None = None, overflowed: bool 
     rows = run(s) if rows is None else rows
     k = kind(s)
     if k == STILL:
-        return ("input 0: no correlation — the derivative is always 0, the error never moves "
-                f"(it stays {(s.input * s.weight - s.goal) ** 2!r}).")
+        return (
+            "input 0: no correlation — the derivative is always 0, the error never moves "
+            f"(it stays {(s.input * s.weight - s.goal) ** 2!r})."
+        )
     best = s.goal / s.input
     if k == AT_GOAL:
         return f"the weight is already the best one (goal / input = {best:g}): the error is 0, nothing moves."
-    a2 = s.alpha * s.input ** 2
+    a2 = s.alpha * s.input**2
     f = factor(s)
-    why = (f"each step multiplies the distance to the best weight (goal / input = {best:g}) by "
-           f"|1 − alpha·input²| = |1 − {a2:g}| = {f:g}")
+    why = (
+        f"each step multiplies the distance to the best weight (goal / input = {best:g}) by "
+        f"|1 − alpha·input²| = |1 − {a2:g}| = {f:g}"
+    )
     over = first_overshoot(rows, s.goal)
     jump = f", overshooting the goal from iteration {over} on" if over else ""
     if k == DIVERGES:
@@ -181,8 +191,10 @@ def verdict(settings: Settings, rows: list[Row] | None = None, overflowed: bool 
         short = f"; the error overflowed after iteration {len(rows)}" if overflowed else ""
         return f"diverges: {why} > 1, so the error grows ×{f * f:g} each step{jump}{short}."
     if k == OSCILLATES:
-        return (f"oscillates: {why}, so it jumps across the goal and back at the same distance "
-                "forever (the error never shrinks).")
+        return (
+            f"oscillates: {why}, so it jumps across the goal and back at the same distance "
+            "forever (the error never shrinks)."
+        )
     if a2 == 1:
         return f"converges in one step: {why} — the first step lands on the best weight."
     if k == OVERSHOOTS:
@@ -193,8 +205,9 @@ def verdict(settings: Settings, rows: list[Row] | None = None, overflowed: bool 
 def table(rows: list[Row]) -> str:
     """The rows as text, every number as Python prints it (repr: full precision)."""
     head = ("iteration", "prediction", "error", "derivative", "weight")
-    lines = [head] + [(str(r.iteration), repr(r.prediction), repr(r.error), repr(r.derivative),
-                       repr(r.weight)) for r in rows]
+    lines = [head] + [
+        (str(r.iteration), repr(r.prediction), repr(r.error), repr(r.derivative), repr(r.weight))
+        for r in rows
+    ]
     widths = [max(len(line[i]) for line in lines) for i in range(len(head))]
-    return "\n".join("  ".join(c.rjust(w) for c, w in zip(line, widths, strict=True))
-                     for line in lines)
+    return "\n".join("  ".join(c.rjust(w) for c, w in zip(line, widths, strict=True)) for line in lines)

@@ -46,8 +46,11 @@ class Progress:
         if isinstance(data, dict):
             for key, steps in list(data.items())[:MAX_LESSONS]:
                 if isinstance(key, str) and isinstance(steps, list):
-                    done[key] = {s for s in steps if isinstance(s, int) and not isinstance(s, bool)
-                                 and 0 <= s < MAX_STEPS}
+                    done[key] = {
+                        s
+                        for s in steps
+                        if isinstance(s, int) and not isinstance(s, bool) and 0 <= s < MAX_STEPS
+                    }
         return cls(done)
 
 

@@ -75,8 +75,7 @@ def _judged(piece: Piece, r: Reading) -> Reading:
     return r
 
 
-def read_number(pieces: Sequence[Piece], predictor, calibration: Calibration | None = None
-                ) -> NumberReading:
+def read_number(pieces: Sequence[Piece], predictor, calibration: Calibration | None = None) -> NumberReading:
     """Read every piece (and every part a piece offers) with one batched predict."""
     pieces = tuple(pieces)
     if not pieces:
@@ -90,8 +89,10 @@ def read_number(pieces: Sequence[Piece], predictor, calibration: Calibration | N
         whole = read(probs[k], calibration)
         parts = [read(probs[k + 1 + i], calibration) for i in range(len(piece.parts))]
         k += 1 + len(piece.parts)
-        if parts and (sum(np.log(max(r.confidence, 1e-12)) for r in parts)
-                      > PARTS_POWER * np.log(max(whole.confidence, 1e-12))):
+        if parts and (
+            sum(np.log(max(r.confidence, 1e-12)) for r in parts)
+            > PARTS_POWER * np.log(max(whole.confidence, 1e-12))
+        ):
             chosen += piece.parts
             readings += [_judged(q, r) for q, r in zip(piece.parts, parts, strict=True)]
         else:

@@ -210,8 +210,16 @@ class Cut:
         return np.searchsorted(self.at, x - self.shear * (y - self.y_mid), side="right")
 
 
-def choose_cut(x: np.ndarray, y: np.ndarray, weight: np.ndarray, parts: int, cell: float,
-               stroke: float, height: float, centre_lines: bool) -> tuple[Cut | None, bool]:
+def choose_cut(
+    x: np.ndarray,
+    y: np.ndarray,
+    weight: np.ndarray,
+    parts: int,
+    cell: float,
+    stroke: float,
+    height: float,
+    centre_lines: bool,
+) -> tuple[Cut | None, bool]:
     """The best way to cut a group of ink too wide for one digit into at most `parts` digits:
     every part as tall as a digit (a cut-off dash or tail is no digit), every cut through
     little ink (clean) if possible. Returns the cut (None when no cut leaves digit-tall parts)
@@ -228,8 +236,15 @@ def choose_cut(x: np.ndarray, y: np.ndarray, weight: np.ndarray, parts: int, cel
     return fallback, False
 
 
-def find_cuts(x: np.ndarray, y: np.ndarray, weight: np.ndarray, parts: int, cell: float,
-              stroke: float, centre_lines: bool) -> Cut:
+def find_cuts(
+    x: np.ndarray,
+    y: np.ndarray,
+    weight: np.ndarray,
+    parts: int,
+    cell: float,
+    stroke: float,
+    centre_lines: bool,
+) -> Cut:
     """The `parts - 1` cut lines through ink samples (x, y, ink weight per sample, already in
     units of `cell`) where the ink per column is least, each near where an even split would
     put it. `stroke` is the stroke width in cells (a column through one stroke holds that much

@@ -91,8 +91,16 @@ def _cut(labels: np.ndarray, region: _Region, parts: int, height: float) -> tupl
     core = np.zeros((y1 - y0, x1 - x0), bool)
     core[ys - y0, xs - x0] = True
     cell = max(1.0, height / _CELLS)
-    cut, clean = choose_cut(xs + 0.5, ys + 0.5, np.full(len(xs), 1.0 / cell**2), parts, cell,
-                            _stroke_width(core) / cell, height, False)
+    cut, clean = choose_cut(
+        xs + 0.5,
+        ys + 0.5,
+        np.full(len(xs), 1.0 / cell**2),
+        parts,
+        cell,
+        _stroke_width(core) / cell,
+        height,
+        False,
+    )
     if cut is None:
         return [], False
     side = cut.part(xs + 0.5, ys + 0.5)
@@ -122,8 +130,9 @@ def _piece(region: _Region, level: np.ndarray, labels: np.ndarray, doubtful: boo
         edge[ey, ex] = region.cut.part(ex + wx0 + 0.5, ey + wy0 + 0.5) == region.part
     sub = np.where(core | edge, level[wy0:wy1, wx0:wx1], 0.0)
     image = image_to_mnist(np.pad(sub, max(sub.shape) // 2 + 1), ink="light")
-    return Piece(image, (float(x0), float(y0), float(x1), float(y1)), (), region.cut is not None, (),
-                 doubtful)
+    return Piece(
+        image, (float(x0), float(y0), float(x1), float(y1)), (), region.cut is not None, (), doubtful
+    )
 
 
 def split(gray: np.ndarray, ink: str) -> list[Piece]:
@@ -147,13 +156,18 @@ def split(gray: np.ndarray, ink: str) -> list[Piece]:
     noise = stray | (mass < SPECK * mass.max())
     dropped = bool(noise.any())
     groups = keep_largest([g for g, n in zip(groups, noise, strict=True) if not n], area)
-    gb = np.array([[boxes[g, 0].min(), boxes[g, 1].min(), boxes[g, 2].max(), boxes[g, 3].max()]
-                   for g in groups])
+    gb = np.array(
+        [[boxes[g, 0].min(), boxes[g, 1].min(), boxes[g, 2].max(), boxes[g, 3].max()] for g in groups]
+    )
     # Dust near a digit belongs to it (a broken stroke, a faint end); the rest is noise.
     reach = DUST_REACH * height
     for c in np.setdiff1d(np.arange(runs.count), big).tolist():
-        near = np.flatnonzero((boxes[c, 0] >= gb[:, 0] - reach) & (boxes[c, 2] <= gb[:, 2] + reach)
-                              & (boxes[c, 1] >= gb[:, 1] - reach) & (boxes[c, 3] <= gb[:, 3] + reach))
+        near = np.flatnonzero(
+            (boxes[c, 0] >= gb[:, 0] - reach)
+            & (boxes[c, 2] <= gb[:, 2] + reach)
+            & (boxes[c, 1] >= gb[:, 1] - reach)
+            & (boxes[c, 3] <= gb[:, 3] + reach)
+        )
         if len(near):
             groups[int(near[0])].append(c)
         else:
@@ -172,8 +186,9 @@ def split(gray: np.ndarray, ink: str) -> list[Piece]:
             spare -= max(0, len(parts) - 1)
         doubtful = surely_several(box)
         if len(groups) == 1 and not dropped:  # one digit: exactly the single-digit path
-            whole = Piece(image_to_mnist(gray, ink=ink), tuple(float(v) for v in box), (), False, (),
-                          doubtful)
+            whole = Piece(
+                image_to_mnist(gray, ink=ink), tuple(float(v) for v in box), (), False, (), doubtful
+            )
         else:
             whole = _piece(region, level, labels, doubtful)
         if whole is not None:

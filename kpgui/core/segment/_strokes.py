@@ -112,13 +112,15 @@ def _cut_polyline(pts: np.ndarray, cut: Cut) -> list[tuple[int, np.ndarray]]:
     return out
 
 
-def _cut_group(polys: list[np.ndarray], samples: list[np.ndarray], parts: int, height: float,
-               pen: float, cell: float) -> list[Piece]:
+def _cut_group(
+    polys: list[np.ndarray], samples: list[np.ndarray], parts: int, height: float, pen: float, cell: float
+) -> list[Piece]:
     """The group cut into digits where its ink is thinnest, strokes lying nearly all on one side
     kept whole; [] when no cut leaves digit-tall parts. Stroke ids are positions in `polys`."""
     pts = np.concatenate(samples)
-    cut, clean = choose_cut(pts[:, 0], pts[:, 1], np.full(len(pts), 0.5), parts, cell, pen / cell,
-                            height, True)
+    cut, clean = choose_cut(
+        pts[:, 0], pts[:, 1], np.full(len(pts), 0.5), parts, cell, pen / cell, height, True
+    )
     if cut is None:
         return []
     k = len(cut.at) + 1
@@ -130,12 +132,16 @@ def _cut_group(polys: list[np.ndarray], samples: list[np.ndarray], parts: int, h
         for part, sub in cuts:
             subs[part].append(sub)
             owners[part].add(i)
-    return [Piece(_render(s, pen), _ink_box(s, pen), tuple(sorted(o)), True, tuple(s), not clean)
-            for s, o in zip(subs, owners, strict=True) if s]
+    return [
+        Piece(_render(s, pen), _ink_box(s, pen), tuple(sorted(o)), True, tuple(s), not clean)
+        for s, o in zip(subs, owners, strict=True)
+        if s
+    ]
 
 
-def _cluster(polys: list[np.ndarray], groups: list[list[int]], touching: bool, height: float,
-             pen: float, cap: int) -> Piece:
+def _cluster(
+    polys: list[np.ndarray], groups: list[list[int]], touching: bool, height: float, pen: float, cap: int
+) -> Piece:
     """One piece for neighbouring groups of strokes (indices into `polys`; stroke ids in the
     result are positions in the concatenation of the groups), with its parts when it may be
     several digits: the groups themselves when they touch, else a cut when it is wide."""
@@ -148,20 +154,38 @@ def _cluster(polys: list[np.ndarray], groups: list[list[int]], touching: bool, h
         if touching and len(groups) <= cap:
             for g in groups:
                 mine = subs[at : at + len(g)]
-                parts.append(Piece(_render(mine, pen), _ink_box(mine, pen),
-                                   tuple(range(at, at + len(g))), True, tuple(mine)))
+                parts.append(
+                    Piece(
+                        _render(mine, pen),
+                        _ink_box(mine, pen),
+                        tuple(range(at, at + len(g))),
+                        True,
+                        tuple(mine),
+                    )
+                )
                 at += len(g)
     elif cap > 1 and digits_in(box, height) > 1:
         cell = max(height, pen) / _CELLS
-        parts = _cut_group(subs, [_resample(p, cell / 2) for p in subs],
-                           min(digits_in(box, height), cap), height, pen, cell)
-    return Piece(_render(subs, pen), tuple(float(v) for v in box), tuple(range(len(members))), False,
-                 tuple(subs), surely_several(box), tuple(parts))
+        parts = _cut_group(
+            subs, [_resample(p, cell / 2) for p in subs], min(digits_in(box, height), cap), height, pen, cell
+        )
+    return Piece(
+        _render(subs, pen),
+        tuple(float(v) for v in box),
+        tuple(range(len(members))),
+        False,
+        tuple(subs),
+        surely_several(box),
+        tuple(parts),
+    )
 
 
 def _with_ids(piece: Piece, ids: list[int]) -> Piece:
-    return dataclasses.replace(piece, stroke_ids=tuple(sorted(ids[i] for i in piece.stroke_ids)),
-                               parts=tuple(_with_ids(q, ids) for q in piece.parts))
+    return dataclasses.replace(
+        piece,
+        stroke_ids=tuple(sorted(ids[i] for i in piece.stroke_ids)),
+        parts=tuple(_with_ids(q, ids) for q in piece.parts),
+    )
 
 
 def split(strokes: Sequence, pen_width: float) -> list[Piece]:
@@ -170,15 +194,23 @@ def split(strokes: Sequence, pen_width: float) -> list[Piece]:
         return []
     pen = _pen(pen_width)
     if len(polys) > _MAX_STROKES:
-        return [Piece(strokes_to_mnist(strokes, pen_width), _ink_box(polys, pen), tuple(ids), False,
-                      tuple(polys))]
+        return [
+            Piece(strokes_to_mnist(strokes, pen_width), _ink_box(polys, pen), tuple(ids), False, tuple(polys))
+        ]
     lo = np.array([p.min(axis=0) for p in polys]) - pen / 2
     hi = np.array([p.max(axis=0) for p in polys]) + pen / 2
     if len(polys) == 1:  # one stroke, not too wide for a digit (the usual pen move): no grouping
         box = np.concatenate([lo[0], hi[0]])
         if digits_in(box, float(box[3] - box[1])) == 1:
-            return [Piece(_remembered(("one stroke", pen, polys[0].tobytes()), lambda: _render(polys, pen)),
-                          tuple(float(v) for v in box), tuple(ids), False, tuple(polys))]
+            return [
+                Piece(
+                    _remembered(("one stroke", pen, polys[0].tobytes()), lambda: _render(polys, pen)),
+                    tuple(float(v) for v in box),
+                    tuple(ids),
+                    False,
+                    tuple(polys),
+                )
+            ]
     length = np.array([np.hypot(*np.diff(p, axis=0).T).sum() + pen for p in polys])
     groups, height, stray = group_boxes(np.concatenate([lo, hi], axis=1), length)
     # A stray mark away from every digit (a dot, a dash, the first touch of a digit being begun)
@@ -212,10 +244,17 @@ def split(strokes: Sequence, pen_width: float) -> list[Piece]:
         touching = len(cluster) > 1 and all(tall_enough(boxes[g], height) for g in cluster)
         several = touching or digits_in(box, height) > 1
         cap = 1 + spare
-        key = (pen, height if several else None, cap if several else None, touching,
-               tuple(tuple(polys[i].tobytes() for i in groups[g]) for g in cluster))
-        piece = _remembered(key, lambda c=cluster, t=touching, k=cap: _cluster(
-            polys, [groups[g] for g in c], t, height, pen, k))
+        key = (
+            pen,
+            height if several else None,
+            cap if several else None,
+            touching,
+            tuple(tuple(polys[i].tobytes() for i in groups[g]) for g in cluster),
+        )
+        piece = _remembered(
+            key,
+            lambda c=cluster, t=touching, k=cap: _cluster(polys, [groups[g] for g in c], t, height, pen, k),
+        )
         spare -= max(0, len(piece.parts) - 1)
         pieces.append(_with_ids(piece, [ids[i] for i in members]))
     return pieces

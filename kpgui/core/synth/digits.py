@@ -81,15 +81,17 @@ def _three(rng, flat: bool) -> Glyph:
     w = rng.uniform(0.25, 0.36)
     mid_y = rng.uniform(0.42, 0.52)
     waist = [rng.uniform(-0.12, 0.05), mid_y]
-    bowl = jiggle([waist, [w * 0.8, mid_y + 0.08], [w, mid_y + 0.3], [0.15, 0.98],
-                   [-0.15, 1.0], [-w * 1.05, 0.86]], rng, 0.02)
+    bowl = jiggle(
+        [waist, [w * 0.8, mid_y + 0.08], [w, mid_y + 0.3], [0.15, 0.98], [-0.15, 1.0], [-w * 1.05, 0.86]],
+        rng,
+        0.02,
+    )
     bowl[0] = waist
     if flat:
         top = line([-w, 0.0], [w * rng.uniform(0.8, 1.15), rng.normal(0, 0.02)])
         diag = line(top[-1], waist)
         return [chain(top, diag, spline(bowl, 8))]
-    upper = jiggle([[-w * 0.95, 0.14], [-0.1, 0.0], [w * 0.75, 0.06], [w * 0.85, 0.26], waist],
-                   rng, 0.02)
+    upper = jiggle([[-w * 0.95, 0.14], [-0.1, 0.0], [w * 0.75, 0.06], [w * 0.85, 0.26], waist], rng, 0.02)
     upper[-1] = waist
     if rng.random() < 0.2:  # two separate bumps
         return [spline(upper, 8), spline(bowl, 8)]
@@ -110,8 +112,9 @@ def _four(rng, closed: bool) -> Glyph:
             return [chain(stem[::-1], angle)]
         return [angle, stem]
     top_x = rng.uniform(left, left + 0.25)
-    angle = chain(line([top_x, 0.0], [left, bar_y]),
-                  line([left, bar_y], [right, bar_y + rng.normal(0, 0.02)]))
+    angle = chain(
+        line([top_x, 0.0], [left, bar_y]), line([left, bar_y], [right, bar_y + rng.normal(0, 0.02)])
+    )
     return [angle, stem]
 
 
@@ -119,8 +122,9 @@ def _five(rng, separate_hat: bool) -> Glyph:
     w = rng.uniform(0.25, 0.36)
     corner = [-w * rng.uniform(0.65, 1.0), 0.0]
     hip = [corner[0] - rng.uniform(-0.03, 0.06), rng.uniform(0.38, 0.48)]
-    belly = jiggle([hip, [0.0, hip[1] - 0.06], [w, hip[1] + 0.15], [w * 1.05, 0.78], [0.05, 1.0],
-                    [-w, 0.88]], rng, 0.02)
+    belly = jiggle(
+        [hip, [0.0, hip[1] - 0.06], [w, hip[1] + 0.15], [w * 1.05, 0.78], [0.05, 1.0], [-w, 0.88]], rng, 0.02
+    )
     belly[0] = hip
     body = chain(line(corner, hip), spline(belly, 8))
     hat = line(corner, [w * rng.uniform(0.75, 1.2), rng.normal(-0.01, 0.025)])
@@ -140,12 +144,39 @@ def _six(rng, straight: bool) -> Glyph:
         w *= rng.uniform(0.8, 0.95)
         join = [-w, cy + rng.uniform(-0.03, 0.06)]
         stem = line(start, join)
-        loop = spline(jiggle([join, [-w * 0.6, 1.0 - 0.05], [0.05, 1.0], [w, cy + 0.05], [w * 0.6, cy - r],
-                             [-w * 0.3, cy - r * 0.95], [-w * 0.95, cy + 0.02]], rng, 0.015), 8)
+        loop = spline(
+            jiggle(
+                [
+                    join,
+                    [-w * 0.6, 1.0 - 0.05],
+                    [0.05, 1.0],
+                    [w, cy + 0.05],
+                    [w * 0.6, cy - r],
+                    [-w * 0.3, cy - r * 0.95],
+                    [-w * 0.95, cy + 0.02],
+                ],
+                rng,
+                0.015,
+            ),
+            8,
+        )
         loop[0] = join
         return [chain(stem, loop)]
-    pts = jiggle([start, [-w * 0.4, 0.18], [-w, cy - 0.05], [-w * 0.55, 0.97], [w * 0.4, 0.98],
-                  [w, cy], [w * 0.35, cy - r], [-w * 0.45, cy - r * 0.8], [-w * 0.9, cy + 0.05]], rng, 0.02)
+    pts = jiggle(
+        [
+            start,
+            [-w * 0.4, 0.18],
+            [-w, cy - 0.05],
+            [-w * 0.55, 0.97],
+            [w * 0.4, 0.98],
+            [w, cy],
+            [w * 0.35, cy - r],
+            [-w * 0.45, cy - r * 0.8],
+            [-w * 0.9, cy + 0.05],
+        ],
+        rng,
+        0.02,
+    )
     return [spline(pts, 8)]
 
 
@@ -175,17 +206,48 @@ def _eight(rng, two_loops: bool) -> Glyph:
     wb = wt * rng.uniform(1.0, 1.35)
     waist = rng.uniform(0.42, 0.5)
     if two_loops:
-        top = ellipse_stroke(rng, rng.normal(0, 0.02), waist / 2, wt, waist / 2,
-                             start=90.0 + rng.normal(0, 20), ccw=rng.random() < 0.5, closure=(-10, 30))
+        top = ellipse_stroke(
+            rng,
+            rng.normal(0, 0.02),
+            waist / 2,
+            wt,
+            waist / 2,
+            start=90.0 + rng.normal(0, 20),
+            ccw=rng.random() < 0.5,
+            closure=(-10, 30),
+        )
         rb = (1.0 - waist) / 2
-        bottom = ellipse_stroke(rng, rng.normal(0, 0.02), waist + rb, wb, rb,
-                                start=-90.0 + rng.normal(0, 20), ccw=rng.random() < 0.5, closure=(-10, 30))
+        bottom = ellipse_stroke(
+            rng,
+            rng.normal(0, 0.02),
+            waist + rb,
+            wb,
+            rb,
+            start=-90.0 + rng.normal(0, 20),
+            ccw=rng.random() < 0.5,
+            closure=(-10, 30),
+        )
         return [top, bottom]
     cross = [rng.normal(0.0, 0.03), waist]
-    pts = jiggle([[wt * 0.8, 0.1], [0.0, 0.0], [-wt, 0.15], [-wt * 0.5, waist * 0.8], cross,
-                  [wb * 0.85, waist + 0.16], [wb * 0.8, 0.9], [0.0, 1.0], [-wb, 0.85],
-                  [-wb * 0.7, waist + 0.12], cross, [wt * 0.7, waist * 0.6],
-                  [wt * 0.85, 0.1 + rng.uniform(-0.05, 0.08)]], rng, 0.02)
+    pts = jiggle(
+        [
+            [wt * 0.8, 0.1],
+            [0.0, 0.0],
+            [-wt, 0.15],
+            [-wt * 0.5, waist * 0.8],
+            cross,
+            [wb * 0.85, waist + 0.16],
+            [wb * 0.8, 0.9],
+            [0.0, 1.0],
+            [-wb, 0.85],
+            [-wb * 0.7, waist + 0.12],
+            cross,
+            [wt * 0.7, waist * 0.6],
+            [wt * 0.85, 0.1 + rng.uniform(-0.05, 0.08)],
+        ],
+        rng,
+        0.02,
+    )
     return [spline(pts, 8)]
 
 
@@ -194,8 +256,21 @@ def _nine(rng, straight: bool) -> Glyph:
     ry = rng.uniform(0.2, 0.26)
     cy = ry
     join = [w, cy - rng.uniform(0.0, 0.1)]
-    loop = spline(jiggle([[w * 0.9, cy - ry * 0.5], [0.0, 0.0], [-w, cy], [-w * 0.2, 2 * ry],
-                          [w * 0.9, cy + ry * 0.3], join], rng, 0.015), 8)
+    loop = spline(
+        jiggle(
+            [
+                [w * 0.9, cy - ry * 0.5],
+                [0.0, 0.0],
+                [-w, cy],
+                [-w * 0.2, 2 * ry],
+                [w * 0.9, cy + ry * 0.3],
+                join,
+            ],
+            rng,
+            0.015,
+        ),
+        8,
+    )
     loop[-1] = join
     if straight:
         tail = line(join, [w + rng.normal(-0.03, 0.04), 1.0])
@@ -206,8 +281,11 @@ def _nine(rng, straight: bool) -> Glyph:
 
 _STYLE_FUNCS: dict[int, dict[str, Callable[[np.random.Generator], Glyph]]] = {
     0: {"plain": lambda r: _zero(r, False), "slashed": lambda r: _zero(r, True)},
-    1: {"plain": lambda r: _one(r, False, False), "flag": lambda r: _one(r, True, False),
-        "flag_foot": lambda r: _one(r, True, True)},
+    1: {
+        "plain": lambda r: _one(r, False, False),
+        "flag": lambda r: _one(r, True, False),
+        "flag_foot": lambda r: _one(r, True, True),
+    },
     2: {"plain": lambda r: _two(r, False), "loop": lambda r: _two(r, True)},
     3: {"round": lambda r: _three(r, False), "flat_top": lambda r: _three(r, True)},
     4: {"open": lambda r: _four(r, False), "closed": lambda r: _four(r, True)},
@@ -221,8 +299,13 @@ _STYLE_FUNCS: dict[int, dict[str, Callable[[np.random.Generator], Glyph]]] = {
 STYLES: dict[int, list[str]] = {d: list(funcs) for d, funcs in _STYLE_FUNCS.items()}
 """The styles of each digit; the first one of each list is the style MNIST is full of."""
 
-UNCOMMON_IN_MNIST: dict[int, list[str]] = {0: ["slashed"], 1: ["flag", "flag_foot"], 2: ["loop"],
-                                           3: ["flat_top"], 7: ["crossbar"]}
+UNCOMMON_IN_MNIST: dict[int, list[str]] = {
+    0: ["slashed"],
+    1: ["flag", "flag_foot"],
+    2: ["loop"],
+    3: ["flat_top"],
+    7: ["crossbar"],
+}
 """Styles MNIST (US census staff and students) has few or none of."""
 
 

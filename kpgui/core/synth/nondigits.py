@@ -32,33 +32,55 @@ def _letter(rng) -> list[np.ndarray]:
 
 
 _LETTERS = {
-    "A": lambda w, r: [line([-w, 1.0], [r.normal(0, 0.05), 0.0], [w, 1.0]),
-                       line([-w * 0.55, r.uniform(0.55, 0.7)], [w * 0.55, r.uniform(0.55, 0.7)])],
-    "E": lambda w, r: ([line([w, 0.0], [-w, 0.0], [-w, 1.0], [w, 1.0]), line([-w, 0.5], [w * 0.7, 0.5])]
-                       if r.random() < 0.5 else
-                       [line([-w, 0.0], [-w, 1.0]), line([-w, 0.0], [w, 0.0]),
-                        line([-w, 0.5], [w * 0.7, 0.5]), line([-w, 1.0], [w, 1.0])]),
-    "H": lambda w, r: [line([-w, 0.0], [-w, 1.0]), line([w, 0.0], [w, 1.0]),
-                       line([-w, r.uniform(0.4, 0.6)], [w, r.uniform(0.4, 0.6)])],
-    "K": lambda w, r: ([line([-w, 0.0], [-w, 1.0]), line([w, 0.0], [-w, 0.55], [w, 1.0])]
-                       if r.random() < 0.6 else
-                       [line([-w, 0.0], [-w, 1.0]), line([w, 0.0], [-w, 0.55]),
-                        line([-w * 0.3, 0.42], [w, 1.0])]),
-    "M": lambda w, r: [line([-w * 1.2, 1.0], [-w, 0.0], [0.0, r.uniform(0.45, 0.75)], [w, 0.0],
-                            [w * 1.2, 1.0])],
+    "A": lambda w, r: [
+        line([-w, 1.0], [r.normal(0, 0.05), 0.0], [w, 1.0]),
+        line([-w * 0.55, r.uniform(0.55, 0.7)], [w * 0.55, r.uniform(0.55, 0.7)]),
+    ],
+    "E": lambda w, r: (
+        [line([w, 0.0], [-w, 0.0], [-w, 1.0], [w, 1.0]), line([-w, 0.5], [w * 0.7, 0.5])]
+        if r.random() < 0.5
+        else [
+            line([-w, 0.0], [-w, 1.0]),
+            line([-w, 0.0], [w, 0.0]),
+            line([-w, 0.5], [w * 0.7, 0.5]),
+            line([-w, 1.0], [w, 1.0]),
+        ]
+    ),
+    "H": lambda w, r: [
+        line([-w, 0.0], [-w, 1.0]),
+        line([w, 0.0], [w, 1.0]),
+        line([-w, r.uniform(0.4, 0.6)], [w, r.uniform(0.4, 0.6)]),
+    ],
+    "K": lambda w, r: (
+        [line([-w, 0.0], [-w, 1.0]), line([w, 0.0], [-w, 0.55], [w, 1.0])]
+        if r.random() < 0.6
+        else [line([-w, 0.0], [-w, 1.0]), line([w, 0.0], [-w, 0.55]), line([-w * 0.3, 0.42], [w, 1.0])]
+    ),
+    "M": lambda w, r: [
+        line([-w * 1.2, 1.0], [-w, 0.0], [0.0, r.uniform(0.45, 0.75)], [w, 0.0], [w * 1.2, 1.0])
+    ],
     "N": lambda w, r: [line([-w, 1.0], [-w, 0.0], [w, 1.0], [w, 0.0])],
-    "R": lambda w, r: [chain(line([-w, 1.0], [-w, 0.0]),
-                             spline([[-w, 0.0], [w * 0.4, 0.0], [w, 0.22], [w * 0.4, 0.46], [-w, 0.48]], 6),
-                             line([-w, 0.48], [w, 1.0]))],
+    "R": lambda w, r: [
+        chain(
+            line([-w, 1.0], [-w, 0.0]),
+            spline([[-w, 0.0], [w * 0.4, 0.0], [w, 0.22], [w * 0.4, 0.46], [-w, 0.48]], 6),
+            line([-w, 0.48], [w, 1.0]),
+        )
+    ],
     "V": lambda w, r: [line([-w, 0.0], [r.normal(0, 0.05), 1.0], [w, 0.0])],
-    "W": lambda w, r: [line([-w * 1.3, 0.0], [-w * 0.6, 1.0], [0.0, r.uniform(0.2, 0.5)], [w * 0.6, 1.0],
-                            [w * 1.3, 0.0])],
+    "W": lambda w, r: [
+        line([-w * 1.3, 0.0], [-w * 0.6, 1.0], [0.0, r.uniform(0.2, 0.5)], [w * 0.6, 1.0], [w * 1.3, 0.0])
+    ],
     "X": lambda w, r: [line([-w, 0.0], [w, 1.0]), line([w, 0.0], [-w, 1.0])],
     "Y": lambda w, r: [line([-w, 0.0], [0.0, 0.5]), line([w, 0.0], [0.0, 0.5], [0.0, 1.0])],
-    "m": lambda w, r: [chain(line([-w * 1.3, 0.3], [-w * 1.3, 1.0], [-w * 1.3, 0.5]),
-                             spline([[-w * 1.3, 0.5], [-w * 0.7, 0.3], [-w * 0.05, 0.45], [0.0, 1.0]], 6),
-                             line([0.0, 1.0], [0.0, 0.5]),
-                             spline([[0.0, 0.5], [w * 0.6, 0.3], [w * 1.25, 0.45], [w * 1.3, 1.0]], 6))],
+    "m": lambda w, r: [
+        chain(
+            line([-w * 1.3, 0.3], [-w * 1.3, 1.0], [-w * 1.3, 0.5]),
+            spline([[-w * 1.3, 0.5], [-w * 0.7, 0.3], [-w * 0.05, 0.45], [0.0, 1.0]], 6),
+            line([0.0, 1.0], [0.0, 0.5]),
+            spline([[0.0, 0.5], [w * 0.6, 0.3], [w * 1.25, 0.45], [w * 1.3, 1.0]], 6),
+        )
+    ],
 }
 
 
@@ -70,9 +92,14 @@ def _symbol(rng) -> list[np.ndarray]:
 def _arrow(r, sign):
     head = r.uniform(0.15, 0.3)
     tip = 0.5 * sign
-    return [line([-tip, 0.5], [tip, 0.5]),
-            line([tip - sign * head, 0.5 - head * r.uniform(0.6, 1.0)], [tip, 0.5],
-                 [tip - sign * head, 0.5 + head * r.uniform(0.6, 1.0)])]
+    return [
+        line([-tip, 0.5], [tip, 0.5]),
+        line(
+            [tip - sign * head, 0.5 - head * r.uniform(0.6, 1.0)],
+            [tip, 0.5],
+            [tip - sign * head, 0.5 + head * r.uniform(0.6, 1.0)],
+        ),
+    ]
 
 
 def _star(r):
@@ -91,23 +118,50 @@ _SYMBOLS = {
     "plus": lambda r: [line([-0.45, 0.5], [0.45, 0.5]), line([0.0, 0.05], [0.0, 0.95])],
     "minus": lambda r: [line([-0.5, 0.5], [0.5, 0.5 + r.normal(0, 0.03)])],
     "equals": lambda r: [line([-0.45, 0.38], [0.45, 0.38]), line([-0.45, 0.62], [0.45, 0.62])],
-    "hash": lambda r: [line([-0.1, 0.0], [-0.25, 1.0]), line([0.25, 0.0], [0.1, 1.0]),
-                       line([-0.4, 0.33], [0.4, 0.33]), line([-0.45, 0.67], [0.35, 0.67])],
+    "hash": lambda r: [
+        line([-0.1, 0.0], [-0.25, 1.0]),
+        line([0.25, 0.0], [0.1, 1.0]),
+        line([-0.4, 0.33], [0.4, 0.33]),
+        line([-0.45, 0.67], [0.35, 0.67]),
+    ],
     "at": _at,
-    "percent": lambda r: [ellipse_stroke(r, -0.25, 0.18, 0.12, 0.15), line([0.35, 0.0], [-0.35, 1.0]),
-                          ellipse_stroke(r, 0.25, 0.82, 0.12, 0.15)],
-    "asterisk": lambda r: [line([0.0, 0.05], [0.0, 0.95]), line([-0.4, 0.27], [0.4, 0.73]),
-                           line([0.4, 0.27], [-0.4, 0.73])],
+    "percent": lambda r: [
+        ellipse_stroke(r, -0.25, 0.18, 0.12, 0.15),
+        line([0.35, 0.0], [-0.35, 1.0]),
+        ellipse_stroke(r, 0.25, 0.82, 0.12, 0.15),
+    ],
+    "asterisk": lambda r: [
+        line([0.0, 0.05], [0.0, 0.95]),
+        line([-0.4, 0.27], [0.4, 0.73]),
+        line([0.4, 0.27], [-0.4, 0.73]),
+    ],
     "tilde": lambda r: [spline([[-0.5, 0.55], [-0.25, 0.4], [0.0, 0.5], [0.25, 0.6], [0.5, 0.45]], 6)],
     "arrow_right": lambda r: _arrow(r, 1.0),
     "arrow_left": lambda r: _arrow(r, -1.0),
     "star": _star,
-    "smiley": lambda r: [ellipse_stroke(r, 0.0, 0.5, 0.5, 0.5, closure=(0, 20)),
-                         line([-0.18, 0.35], [-0.18, 0.4]), line([0.18, 0.35], [0.18, 0.4]),
-                         arc(0.0, 0.55, 0.28, 0.2, 160, 20, 12)],
+    "smiley": lambda r: [
+        ellipse_stroke(r, 0.0, 0.5, 0.5, 0.5, closure=(0, 20)),
+        line([-0.18, 0.35], [-0.18, 0.4]),
+        line([0.18, 0.35], [0.18, 0.4]),
+        arc(0.0, 0.55, 0.28, 0.2, 160, 20, 12),
+    ],
     "check": lambda r: [line([-0.4, 0.55], [-0.15, 1.0], [0.45, 0.0])],
-    "infinity": lambda r: [spline([[0.0, 0.5], [0.25, 0.3], [0.5, 0.5], [0.25, 0.7], [0.0, 0.5], [-0.25, 0.3],
-                                   [-0.5, 0.5], [-0.25, 0.7], [0.02, 0.52]], 6)],
+    "infinity": lambda r: [
+        spline(
+            [
+                [0.0, 0.5],
+                [0.25, 0.3],
+                [0.5, 0.5],
+                [0.25, 0.7],
+                [0.0, 0.5],
+                [-0.25, 0.3],
+                [-0.5, 0.5],
+                [-0.25, 0.7],
+                [0.02, 0.52],
+            ],
+            6,
+        )
+    ],
 }
 
 
@@ -174,8 +228,12 @@ def _spiral(rng) -> list[np.ndarray]:
 
 
 _NO_PAIR = {frozenset(p) for p in [(0, 6), (0, 9), (0, 8), (8, 3), (8, 5), (8, 6), (8, 9), (6, 9), (3, 5)]}
-_PAIRS = [(a, b) for a in range(10) for b in range(a + 1, 10)
-          if 1 not in (a, b) and frozenset((a, b)) not in _NO_PAIR]
+_PAIRS = [
+    (a, b)
+    for a in range(10)
+    for b in range(a + 1, 10)
+    if 1 not in (a, b) and frozenset((a, b)) not in _NO_PAIR
+]
 
 
 def _two_digits(rng) -> list[np.ndarray]:
@@ -191,11 +249,31 @@ def _two_digits(rng) -> list[np.ndarray]:
 
 
 KINDS = ["letter", "symbol", "scribble", "zigzag", "two_digits", "hatching", "blob", "spiral"]
-_MAKERS = {"letter": _letter, "symbol": _symbol, "scribble": _scribble, "zigzag": _zigzag,
-           "two_digits": _two_digits, "hatching": _hatching, "blob": _blob, "spiral": _spiral}
+_MAKERS = {
+    "letter": _letter,
+    "symbol": _symbol,
+    "scribble": _scribble,
+    "zigzag": _zigzag,
+    "two_digits": _two_digits,
+    "hatching": _hatching,
+    "blob": _blob,
+    "spiral": _spiral,
+}
 # Letters and symbols are what people try most; each kind appears once n >= 12.
-_PATTERN = ["letter", "symbol", "scribble", "two_digits", "letter", "symbol", "zigzag", "hatching",
-            "letter", "symbol", "blob", "spiral"]
+_PATTERN = [
+    "letter",
+    "symbol",
+    "scribble",
+    "two_digits",
+    "letter",
+    "symbol",
+    "zigzag",
+    "hatching",
+    "letter",
+    "symbol",
+    "blob",
+    "spiral",
+]
 
 
 def draw_non_digit(kind: str, rng: np.random.Generator) -> tuple[list[np.ndarray], float]:

@@ -134,8 +134,9 @@ def follow(pts: np.ndarray, sizes: np.ndarray, step: float, ends: np.ndarray):
     return out, count
 
 
-def mouse_events(pts: np.ndarray, sizes: np.ndarray, spacing: np.ndarray, surge: np.ndarray,
-                 phase: np.ndarray):
+def mouse_events(
+    pts: np.ndarray, sizes: np.ndarray, spacing: np.ndarray, surge: np.ndarray, phase: np.ndarray
+):
     """Where a mouse reports the pen while it follows dense strokes (canvas px; concatenated `pts`,
     `sizes` points each): at a speed giving `spacing` px (per stroke) between events on straight
     runs, slower where a stroke starts and ends and in tight turns, surging slowly (`surge` (S, 2):
@@ -193,8 +194,19 @@ class Hand:
 
 PERSON = Hand()  # digits, letters, symbols drawn from scratch
 CAREFUL = Hand(ends=(-0.025, 0.03), misplace=0.012)  # shapes whose strokes must keep their places
-TRACER = Hand(ends=(0.0, 0.0), misplace=0.0, bend=0.02, wiggle=0.005, lean=(0.0, 0.06), rotate=3.0,
-              aspect=0.06, size_px=(120.0, 280.0), spacing=(0.02, 0.08), tremor=0.002, pen=(0.04, 0.12))
+TRACER = Hand(
+    ends=(0.0, 0.0),
+    misplace=0.0,
+    bend=0.02,
+    wiggle=0.005,
+    lean=(0.0, 0.06),
+    rotate=3.0,
+    aspect=0.06,
+    size_px=(120.0, 280.0),
+    spacing=(0.02, 0.08),
+    tremor=0.002,
+    pen=(0.04, 0.12),
+)
 """Re-drawing traced MNIST skeletons: their junctions must stay joined and their shape is the writer's."""
 
 
@@ -238,8 +250,9 @@ def hand_many(glyphs: list[list[np.ndarray]], rngs: list, hand: Hand = PERSON):
     strokes = [p for g in glyphs for p in g]
     n_strokes = np.array([len(g) for g in glyphs])
     sdid = np.repeat(np.arange(len(glyphs)), n_strokes)  # drawing of each stroke
-    pts, sizes = follow(np.vstack(strokes), np.array([len(p) for p in strokes]), 0.02,
-                        np.vstack([d["ends"] for d in per]))
+    pts, sizes = follow(
+        np.vstack(strokes), np.array([len(p) for p in strokes]), 0.02, np.vstack([d["ends"] for d in per])
+    )
     _, _, sid = _groups(sizes)
     did = sdid[sid]  # drawing of each point
     pts = pts + np.vstack([d["misplace"] for d in per])[sid]
@@ -276,11 +289,18 @@ def hand_many(glyphs: list[list[np.ndarray]], rngs: list, hand: Hand = PERSON):
     px += (np.stack([d["place"] for d in per]) * room - lo + margin)[did]
 
     spacing = size * np.array([d["spacing"] for d in per])
-    ev, counts = mouse_events(px, sizes, spacing[sdid], np.vstack([d["surge"] for d in per]),
-                              np.concatenate([d["tick"] for d in per]))
+    ev, counts = mouse_events(
+        px,
+        sizes,
+        spacing[sdid],
+        np.vstack([d["surge"] for d in per]),
+        np.concatenate([d["tick"] for d in per]),
+    )
     ecount = np.bincount(np.repeat(sdid, counts), minlength=len(glyphs))
-    noise = [rng.normal(0.0, d["tremor"] * sz, (k, 2))
-             for rng, d, sz, k in zip(rngs, per, size, ecount, strict=True)]
+    noise = [
+        rng.normal(0.0, d["tremor"] * sz, (k, 2))
+        for rng, d, sz, k in zip(rngs, per, size, ecount, strict=True)
+    ]
     ev = np.round(ev + np.vstack(noise))
     _, _, eid = _groups(counts)
     keep = np.ones(len(ev), bool)

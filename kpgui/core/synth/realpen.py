@@ -64,8 +64,10 @@ def find_pendigits(path: str | os.PathLike | None = None) -> Path | None:
     beside a source checkout."""
     if path is not None:
         return Path(path) if Path(path).is_file() else None
-    candidates = [os.environ.get("KPGUI_PENDIGITS"),
-                  Path(__file__).resolve().parents[4] / "shared" / "data" / FILE_NAME]
+    candidates = [
+        os.environ.get("KPGUI_PENDIGITS"),
+        Path(__file__).resolve().parents[4] / "shared" / "data" / FILE_NAME,
+    ]
     for candidate in candidates:
         if candidate and Path(candidate).is_file():
             return Path(candidate)
@@ -83,28 +85,37 @@ def load_pendigits(path: str | os.PathLike | None = None) -> PenDigits:
     """Read the file (no pickles, sizes checked) and cut its flat arrays into digits."""
     found = find_pendigits(path)
     if found is None:
-        raise PenDigitsError(f"{FILE_NAME} not found{f' at {path}' if path else ''}: give its path "
-                             "or set KPGUI_PENDIGITS (it is the UCI pen digits collection).")
+        raise PenDigitsError(
+            f"{FILE_NAME} not found{f' at {path}' if path else ''}: give its path "
+            "or set KPGUI_PENDIGITS (it is the UCI pen digits collection)."
+        )
     try:
         with np.load(found, allow_pickle=False) as d:
             if d["points"].shape[0] > _MAX_POINTS:
-                raise PenDigitsError(f"{found}: {d['points'].shape[0]:,} points is not the pen "
-                                     "digits file")
+                raise PenDigitsError(f"{found}: {d['points'].shape[0]:,} points is not the pen digits file")
             points = d["points"].astype(np.float64).reshape(-1, 2)
             stroke_len = d["stroke_len"].astype(np.int64)
             n_strokes = d["n_strokes"].astype(np.int64)
             label, writer = d["label"].astype(np.int64), d["writer"].astype(np.int64)
     except (OSError, KeyError, ValueError) as exc:
         raise PenDigitsError(f"{found} could not be read as the pen digits file: {exc}") from exc
-    if (stroke_len.sum() != len(points) or n_strokes.sum() != len(stroke_len)
-            or len(n_strokes) != len(label) or len(label) != len(writer)
-            or (stroke_len < 1).any() or (n_strokes < 1).any() or not np.isin(label, range(10)).all()):
+    if (
+        stroke_len.sum() != len(points)
+        or n_strokes.sum() != len(stroke_len)
+        or len(n_strokes) != len(label)
+        or len(label) != len(writer)
+        or (stroke_len < 1).any()
+        or (n_strokes < 1).any()
+        or not np.isin(label, range(10)).all()
+    ):
         raise PenDigitsError(f"{found}: its stroke, point and digit counts do not add up")
     stroke_start = np.concatenate([[0], np.cumsum(stroke_len)])
     digit_start = np.concatenate([[0], np.cumsum(n_strokes)])
     canvas = to_canvas(points)
-    strokes = [[canvas[stroke_start[s]:stroke_start[s + 1]]
-                for s in range(digit_start[i], digit_start[i + 1])] for i in range(len(label))]
+    strokes = [
+        [canvas[stroke_start[s] : stroke_start[s + 1]] for s in range(digit_start[i], digit_start[i + 1])]
+        for i in range(len(label))
+    ]
     return PenDigits(strokes, label, writer)
 
 
@@ -125,8 +136,9 @@ def render_as_written(digits: PenDigits, pen_width: float = PEN_WIDTH) -> np.nda
     return np.stack([strokes_to_mnist(s, pen_width) for s in digits.strokes]).astype(np.float32)
 
 
-def real_pen_training_set(digits: PenDigits, copies: int, seed: int, *, batch: int = 2048
-                          ) -> tuple[np.ndarray, np.ndarray]:
+def real_pen_training_set(
+    digits: PenDigits, copies: int, seed: int, *, batch: int = 2048
+) -> tuple[np.ndarray, np.ndarray]:
     """Every digit as written plus `copies` re-drawings by the simulated hand, as uint8 images
     (M, 28, 28) and labels (M,). Each re-drawing's randomness depends only on (seed, digit
     index, copy), so the set is the same however it is batched."""
@@ -140,7 +152,7 @@ def real_pen_training_set(digits: PenDigits, copies: int, seed: int, *, batch: i
         rngs = [np.random.default_rng([seed, i, c]) for i in range(len(digits)) for c in range(copies)]
         drawn: list[np.ndarray] = []
         for k in range(0, len(glyphs), batch):
-            for strokes, pen in hand_many(glyphs[k:k + batch], rngs[k:k + batch], PERSON):
+            for strokes, pen in hand_many(glyphs[k : k + batch], rngs[k : k + batch], PERSON):
                 drawn.append(strokes_to_mnist(strokes, pen))
         images.append(np.stack(drawn).astype(np.float32))
         labels.append(np.repeat(digits.label, copies))

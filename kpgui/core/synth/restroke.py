@@ -282,8 +282,9 @@ def _edit(label: int, polys: list[np.ndarray], rng, prob: float) -> tuple[list[n
     return [*polys, slash + rng.normal(0, 0.4, (2, 2))], SLASH
 
 
-def restroke_with_info(images: np.ndarray, labels: np.ndarray, seed: int, *, edit_prob: float = 0.4,
-                       chunk: int = 4096) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def restroke_with_info(
+    images: np.ndarray, labels: np.ndarray, seed: int, *, edit_prob: float = 0.4, chunk: int = 4096
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """`restroke`, also returning which digits were traced (bool (N,)) and the edit made (int8 (N,):
     NO_EDIT, FLAG, FLAG_FOOT, CROSSBAR or SLASH)."""
     images = np.asarray(images)

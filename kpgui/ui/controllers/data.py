@@ -49,8 +49,7 @@ class DataController(QObject):
 
         task = self.tasks.run(check, key="mnist", doing="Reading MNIST")
         task.done.connect(self._located)
-        task.failed.connect(lambda _title, text: dialogs.show_error(
-            self.window, "Not an MNIST file", text))
+        task.failed.connect(lambda _title, text: dialogs.show_error(self.window, "Not an MNIST file", text))
         return task
 
     def _located(self, path: str) -> None:
@@ -66,9 +65,15 @@ class DataController(QObject):
         box = QProgressDialog("Downloading MNIST (11 MB)…", "Cancel", 0, 100, self.window)
         box.setWindowTitle("Downloading MNIST")
         box.setMinimumDuration(0)
-        task = self.tasks.run(lambda t: str(download_mnist(
-            progress=lambda done, total: t.report((done, total)),
-            cancelled=lambda: t.cancelled)), key="mnist", doing="Downloading MNIST")
+        task = self.tasks.run(
+            lambda t: str(
+                download_mnist(
+                    progress=lambda done, total: t.report((done, total)), cancelled=lambda: t.cancelled
+                )
+            ),
+            key="mnist",
+            doing="Downloading MNIST",
+        )
 
         def progress(value: tuple[int, int]) -> None:
             done, total = value
@@ -76,7 +81,8 @@ class DataController(QObject):
 
         task.progress.connect(progress)
         task.done.connect(lambda path: (box.close(), self._located(path)))
-        task.failed.connect(lambda _t, text: (box.close(), dialogs.show_error(
-            self.window, "Download failed", text)))
+        task.failed.connect(
+            lambda _t, text: (box.close(), dialogs.show_error(self.window, "Download failed", text))
+        )
         box.canceled.connect(task.cancel)
         return task

@@ -20,8 +20,14 @@ class DrawingController(QObject):
     """Owns the canvas's meaning: strokes_to_mnist on its strokes (coalesced per frame),
     pictures through image_to_mnist (on a thread), images shown as they are, clearing."""
 
-    def __init__(self, state: AppState, canvas, tasks, report_error: Callable[[str, str], None],
-                 parent: QObject | None = None) -> None:
+    def __init__(
+        self,
+        state: AppState,
+        canvas,
+        tasks,
+        report_error: Callable[[str, str], None],
+        parent: QObject | None = None,
+    ) -> None:
         super().__init__(parent)
         self.state = state
         self.canvas = canvas
@@ -63,8 +69,9 @@ class DrawingController(QObject):
         # leave space between digits (kpgui.core.segment).
         pieces = split_strokes(strokes, pen)
         image = pieces[0].image if pieces else None
-        self.state.set_drawing(Drawing(image, "", tuple(strokes), pen, self.canvas.canvas_size(),
-                                       tuple(pieces)))
+        self.state.set_drawing(
+            Drawing(image, "", tuple(strokes), pen, self.canvas.canvas_size(), tuple(pieces))
+        )
 
     def clear(self) -> None:
         self._fixed = None
@@ -106,9 +113,12 @@ class DrawingController(QObject):
         task = self.tasks.read_file(path, work, key="picture", doing=f"Reading {name}")
         task.done.connect(lambda value: self._picture_read(name, *value))
         task.ended.connect(lambda: self.state.unsay("picture"))
-        task.failed.connect(lambda title, text: self.report_error(
-            "Cannot read this picture",
-            f"{text}\n\nUse a PNG, JPEG, BMP, GIF or TIFF picture (or a .npy array) of a digit."))
+        task.failed.connect(
+            lambda title, text: self.report_error(
+                "Cannot read this picture",
+                f"{text}\n\nUse a PNG, JPEG, BMP, GIF or TIFF picture (or a .npy array) of a digit.",
+            )
+        )
 
     def _picture_read(self, name: str, gray: np.ndarray, pieces: list) -> None:
         image28 = pieces[0].image if pieces else np.zeros((28, 28), np.float32)

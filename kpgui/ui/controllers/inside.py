@@ -25,9 +25,14 @@ class InsideController(QObject):
     fooled = Signal(object)  # FoolResult, or None when the fooled image is no longer on show
     fool_status = Signal(str)
 
-    def __init__(self, state: AppState, tasks: Any, drawing: Any,
-                 data_path: Callable[[], str | None] = lambda: None,
-                 parent: QObject | None = None) -> None:
+    def __init__(
+        self,
+        state: AppState,
+        tasks: Any,
+        drawing: Any,
+        data_path: Callable[[], str | None] = lambda: None,
+        parent: QObject | None = None,
+    ) -> None:
         super().__init__(parent)
         self.state = state
         self.tasks = tasks
@@ -74,19 +79,24 @@ class InsideController(QObject):
                 if found is None:  # never download from here: say where to get it instead
                     return None
                 images = load_mnist(found)[2]
-            result = excitement(layers, images, progress=lambda d, n: task.report((d, n)),
-                                cancelled=lambda: task.cancelled)
+            result = excitement(
+                layers, images, progress=lambda d, n: task.report((d, n)), cancelled=lambda: task.cancelled
+            )
             return images, result
 
         self._for = predictor
         task = self.tasks.run(work, key=EXCITE_KEY, doing="Finding the test images each unit likes")
         self._excite_task = task
         self.excitement_status.emit("Finding the MNIST test images that excite each unit…")
-        task.progress.connect(lambda v: self.excitement_status.emit(
-            f"Finding the MNIST test images that excite each unit… {v[0]:,} of {v[1]:,}"))
+        task.progress.connect(
+            lambda v: self.excitement_status.emit(
+                f"Finding the MNIST test images that excite each unit… {v[0]:,} of {v[1]:,}"
+            )
+        )
         task.done.connect(lambda value, p=predictor: self._excited(p, value))
-        task.failed.connect(lambda _title, text: self.excitement_status.emit(
-            f"Exciting test images unavailable: {text}"))
+        task.failed.connect(
+            lambda _title, text: self.excitement_status.emit(f"Exciting test images unavailable: {text}")
+        )
         task.ended.connect(lambda t=task: self._excite_ended(t))
 
     def _excite_ended(self, task: Any) -> None:
@@ -96,8 +106,10 @@ class InsideController(QObject):
 
     def _excited(self, predictor: Any, value: Any) -> None:
         if value is None:
-            self.excitement_status.emit("MNIST test images not found: File → Locate mnist.npz to "
-                                        "see the test images each unit likes most.")
+            self.excitement_status.emit(
+                "MNIST test images not found: File → Locate mnist.npz to "
+                "see the test images each unit likes most."
+            )
             return
         images, result = value
         if result is None:
@@ -148,8 +160,7 @@ class InsideController(QObject):
         def work(task):
             from kpgui.core.fool import fool
 
-            return fool(layers, image, target, calibration, sure=sure,
-                        cancelled=lambda: task.cancelled)
+            return fool(layers, image, target, calibration, sure=sure, cancelled=lambda: task.cancelled)
 
         self.fool_status.emit(f"Pushing towards {target}…")
         task = self.tasks.run(work, key=FOOL_KEY, doing="Fooling the network")
@@ -166,8 +177,9 @@ class InsideController(QObject):
     def _fool_done(self, result: Any) -> None:
         before = self._before if self.showing else (self.state.drawing, self.drawing.canvas.picture)
         self._fooled_drawing = None  # showing the new image must not count as drawing over it
-        caption = (f"Fooled into {result.target}" if result.reached else
-                   f"Pushed towards {result.target}") + f" ({result.steps} steps)"
+        caption = (
+            f"Fooled into {result.target}" if result.reached else f"Pushed towards {result.target}"
+        ) + f" ({result.steps} steps)"
         self.drawing.show_image(result.image, caption)
         self._before = before
         self._fooled_drawing = self.state.drawing

@@ -35,9 +35,16 @@ class LessonController(QObject):
 
     changed = Signal(object)
 
-    def __init__(self, state: Any, window: Any, form: Any, controls: dict[str, QWidget],
-                 settings: Any, report_error: Callable[[str, str], None],
-                 sample_count: Callable[[], int | None] | None = None) -> None:
+    def __init__(
+        self,
+        state: Any,
+        window: Any,
+        form: Any,
+        controls: dict[str, QWidget],
+        settings: Any,
+        report_error: Callable[[str, str], None],
+        sample_count: Callable[[], int | None] | None = None,
+    ) -> None:
         super().__init__(window)
         self.state = state
         self.window = window
@@ -112,8 +119,9 @@ class LessonController(QObject):
         if task is None:  # a step to read: done once shown
             self._mark(lesson, index)
             return
-        self.watch = TaskWatch(self.state, task, lambda: self._task_done(lesson, index),
-                               sample_count=self.sample_count)
+        self.watch = TaskWatch(
+            self.state, task, lambda: self._task_done(lesson, index), sample_count=self.sample_count
+        )
 
     def _mark(self, lesson: Lesson, index: int) -> None:
         self.progress.mark(lesson.id, index)
@@ -124,9 +132,11 @@ class LessonController(QObject):
         self._mark(lesson, index)
         step = lesson.steps[index]
         more = index + 1 < len(lesson.steps)
-        self.state.say(f"Lesson step done: {step.title}." + (" The next step is in the Lessons tab."
-                                                              if more else " That was the last step."),
-                       10000)
+        self.state.say(
+            f"Lesson step done: {step.title}."
+            + (" The next step is in the Lessons tab." if more else " That was the last step."),
+            10000,
+        )
         self._changed()
 
     # -- highlighting ------------------------------------------------------------------------------

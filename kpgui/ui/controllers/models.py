@@ -22,8 +22,9 @@ def _load(path: str | None, _task: Any = None) -> Any:
 
 
 class ModelController(QObject):
-    def __init__(self, state: AppState, tasks, report_error: Callable[[str, str], None],
-                 parent: QObject | None = None) -> None:
+    def __init__(
+        self, state: AppState, tasks, report_error: Callable[[str, str], None], parent: QObject | None = None
+    ) -> None:
         super().__init__(parent)
         self.state = state
         self.tasks = tasks
@@ -38,13 +39,16 @@ class ModelController(QObject):
             self.state.set_model(CurrentModel(_load(None), SHIPPED))
             return True
         except (ModelLoadError, OSError) as exc:
-            self.report_error("Shipped model missing", (
-                f"The model that comes with kpgui could not be loaded: {exc}\n\nReinstall kpgui "
-                "(pip install -e .), or open a model with File → Open model…, or train one."))
+            self.report_error(
+                "Shipped model missing",
+                (
+                    f"The model that comes with kpgui could not be loaded: {exc}\n\nReinstall kpgui "
+                    "(pip install -e .), or open a model with File → Open model…, or train one."
+                ),
+            )
             return False
 
-    def open_file(self, path: str | None, source: str | None = None, run_id: int | None = None
-                  ) -> Any:
+    def open_file(self, path: str | None, source: str | None = None, run_id: int | None = None) -> Any:
         """Load a model file in the background; it replaces the live one when (and if) it is
         read. None = the shipped model."""
         name = Path(path).name if path else SHIPPED
@@ -64,9 +68,11 @@ class ModelController(QObject):
         reads meanwhile); if it cannot be read any more, the shipped one stays, with a note."""
         task = self.tasks.run(lambda t: _load(path, t), key="model", doing="Opening the last model")
         task.done.connect(lambda p: self._loaded(p, source, run_id))
-        task.failed.connect(lambda _title, text: self.state.say(
-            f"The model used last time could not be read ({text}): reading with the shipped "
-            "model.", 15000))
+        task.failed.connect(
+            lambda _title, text: self.state.say(
+                f"The model used last time could not be read ({text}): reading with the shipped model.", 15000
+            )
+        )
         return task
 
     def reset_to_default(self) -> Any:
@@ -75,10 +81,17 @@ class ModelController(QObject):
     def load_run(self, run: Any) -> Any:
         """A history run's model (RunRecord), if it has one."""
         if not run.model_path:
-            self.report_error("No model for this run", (
-                f"Run {run.title} has no saved model: it "
-                + ("diverged, so its network was not kept." if run.status == "diverged"
-                   else "was stopped before its model was saved.")))
+            self.report_error(
+                "No model for this run",
+                (
+                    f"Run {run.title} has no saved model: it "
+                    + (
+                        "diverged, so its network was not kept."
+                        if run.status == "diverged"
+                        else "was stopped before its model was saved."
+                    )
+                ),
+            )
             return None
         return self.open_file(run.model_path, f"run {run.title}", run.id)
 
@@ -88,9 +101,10 @@ class ModelController(QObject):
 
     def _failed(self, name: str, text: str) -> None:
         current = self.state.model.source if self.state.model else "none"
-        self.report_error("Cannot open model",
-                          f"{name} cannot be used: {text}\n\nThe current model ({current}) stays "
-                          "in use.")
+        self.report_error(
+            "Cannot open model",
+            f"{name} cannot be used: {text}\n\nThe current model ({current}) stays in use.",
+        )
 
     # -- saving ----------------------------------------------------------------------------------
 
@@ -108,13 +122,17 @@ class ModelController(QObject):
         `force`: the person was asked about every file replaced (dialogs.ask_save_target)."""
         from kpgui.core.saving import copy_model
 
-        task = self.tasks.run(lambda _t: copy_model(source, target, force=force),
-                              key=f"save:{target}",
-                              doing="Saving the model")
+        task = self.tasks.run(
+            lambda _t: copy_model(source, target, force=force), key=f"save:{target}", doing="Saving the model"
+        )
         task.done.connect(lambda path: self.state.say(f"Saved {path} (and its model card).", 8000))
-        task.failed.connect(lambda _title, text: self.report_error(
-            "Cannot save model", f"{target} was not written: {text}\n\nAny file that was there "
-            "is unchanged. Choose another folder or free some space."))
+        task.failed.connect(
+            lambda _title, text: self.report_error(
+                "Cannot save model",
+                f"{target} was not written: {text}\n\nAny file that was there "
+                "is unchanged. Choose another folder or free some space.",
+            )
+        )
         return task
 
     # -- candidates ------------------------------------------------------------------------------
@@ -129,8 +147,9 @@ class ModelController(QObject):
         label = f"{what} (run {o.run_id})" if o.run_id is not None else what
         self.state.set_candidate(None)
         self.state.set_model(CurrentModel(cand.predictor, label, o.run_id))
-        self.state.say(f"Now reading with the {label}. Model → Reset to default brings back the "
-                       "shipped one.", 8000)
+        self.state.say(
+            f"Now reading with the {label}. Model → Reset to default brings back the shipped one.", 8000
+        )
 
     def discard_candidate(self) -> None:
         """Keep the current model; the run stays in History (its model can be loaded later)."""

@@ -26,21 +26,28 @@ def read_runs(store: Any, known: RunList | None = None) -> RunList:
     else:
         names = store.run_names()
         have = {r.id: r for r in known.runs}
-        if len(names) == len(have) and all(have.get(i) is not None and have[i].name == n
-                                           for i, n in names.items()):
+        if len(names) == len(have) and all(
+            have.get(i) is not None and have[i].name == n for i, n in names.items()
+        ):
             return known  # nothing changed: no names to work out again
-        new = store.list_runs([i for i in names if i not in have]) if set(names) - set(have) \
-            else []
+        new = store.list_runs([i for i in names if i not in have]) if set(names) - set(have) else []
         skipped = len(store.skipped) if new else 0
-        kept = [r if r.name == names[r.id] else replace(r, name=names[r.id])
-                for r in known.runs if r.id in names]
+        kept = [
+            r if r.name == names[r.id] else replace(r, name=names[r.id]) for r in known.runs if r.id in names
+        ]
         runs = sorted([*kept, *new], key=lambda r: -r.id)
     return RunList(tuple(runs), run_labels(runs) if runs else {}, skipped)
 
 
 class RunsController(QObject):
-    def __init__(self, state: AppState, store: Any, tasks, report_error: Callable[[str, str], None],
-                 parent: QObject | None = None) -> None:
+    def __init__(
+        self,
+        state: AppState,
+        store: Any,
+        tasks,
+        report_error: Callable[[str, str], None],
+        parent: QObject | None = None,
+    ) -> None:
         super().__init__(parent)
         self.state = state
         self.store = store
@@ -54,8 +61,7 @@ class RunsController(QObject):
             return None
         store, known = self.store, self.state.run_list
         known = known if known.runs else None
-        task = self.tasks.run(lambda _t: read_runs(store, known), key="runs",
-                              doing="Reading the runs")
+        task = self.tasks.run(lambda _t: read_runs(store, known), key="runs", doing="Reading the runs")
         task.done.connect(self.state.set_run_list)
         task.failed.connect(lambda _title, text: self.state.set_run_list(RunList(error=text)))
         return task

@@ -23,8 +23,7 @@ THUMB_SCALE = 2  # 28x28 drawn at 56x56, crisp
 PAGE = 256  # pictures read per trip to the store
 
 
-def _thumbnail_image(picture: np.ndarray, ink: tuple[int, int, int],
-                     paper: tuple[int, int, int]) -> QImage:
+def _thumbnail_image(picture: np.ndarray, ink: tuple[int, int, int], paper: tuple[int, int, int]) -> QImage:
     """A stored 28x28 uint8 picture as a 56x56 RGB QImage in the theme's colours (any thread:
     QImage, unlike QPixmap, may be made off the GUI thread)."""
     a = (picture.astype(np.float32) / 255.0)[..., None]
@@ -88,8 +87,10 @@ class Thumbnails(QObject):
 
         def work(_task) -> dict[int, tuple[QImage | None, str]]:
             found = store.sample_pictures(ids)
-            return {sid: (None if pic is None else _thumbnail_image(pic, *colours), created)
-                    for sid, (pic, created) in found.items()}
+            return {
+                sid: (None if pic is None else _thumbnail_image(pic, *colours), created)
+                for sid, (pic, created) in found.items()
+            }
 
         self._busy = True
         task = self.tasks.run(work, doing="Drawing your samples")
@@ -112,8 +113,15 @@ class Thumbnails(QObject):
 class SampleController(QObject):
     image_chosen = Signal(object, str)  # a sample's picture to show in the canvas, its caption
 
-    def __init__(self, state: AppState, store: Any, tasks, clear_canvas: Callable[[], None],
-                 report_error: Callable[[str, str], None], parent: QObject | None = None) -> None:
+    def __init__(
+        self,
+        state: AppState,
+        store: Any,
+        tasks,
+        clear_canvas: Callable[[], None],
+        report_error: Callable[[str, str], None],
+        parent: QObject | None = None,
+    ) -> None:
         super().__init__(parent)
         self.typed: list[int] = []  # digits typed so far for a written number
         state.events.drawing.connect(lambda _d: self.typed.clear())
@@ -148,8 +156,7 @@ class SampleController(QObject):
 
         task = self.tasks.run(work, key="samples-index", doing="Reading your samples")
         task.done.connect(self.state.set_sample_index)
-        task.failed.connect(lambda _title, text: self.state.set_sample_index(
-            SampleIndex(error=text)))
+        task.failed.connect(lambda _title, text: self.state.set_sample_index(SampleIndex(error=text)))
         return task
 
     def open_sample(self, sample_id: int) -> None:
@@ -159,8 +166,9 @@ class SampleController(QObject):
         except Exception as exc:  # noqa: BLE001 - gone meanwhile, or damaged: say so
             self.state.say(f"Sample {sample_id} cannot be shown: {exc}", 8000)
             return
-        self.image_chosen.emit(np.asarray(rec.image, np.float32),
-                               f"your sample #{rec.id}: labelled {rec.label}")
+        self.image_chosen.emit(
+            np.asarray(rec.image, np.float32), f"your sample #{rec.id}: labelled {rec.label}"
+        )
 
     @property
     def available(self) -> bool:
@@ -196,12 +204,16 @@ class SampleController(QObject):
         n = len(number.pieces)
         if len(self.typed) < n:
             typed = "".join(map(str, self.typed))
-            self.state.say(f"Number: {typed}… — type {n - len(self.typed)} more digit"
-                           f"{'s' if n - len(self.typed) != 1 else ''} to keep all {n}.", 10000)
+            self.state.say(
+                f"Number: {typed}… — type {n - len(self.typed)} more digit"
+                f"{'s' if n - len(self.typed) != 1 else ''} to keep all {n}.",
+                10000,
+            )
             return None
         labels, self.typed = self.typed, []
-        saved = self._keep([(digit, piece.strokes, piece.image)
-                            for piece, digit in zip(number.pieces, labels, strict=True)])
+        saved = self._keep(
+            [(digit, piece.strokes, piece.image) for piece, digit in zip(number.pieces, labels, strict=True)]
+        )
         if saved is None:
             return None
         self.state.say(f"Saved {''.join(map(str, labels))} as {n} samples, one per digit.")
@@ -214,8 +226,16 @@ class SampleController(QObject):
         samples wait in a queue and are stored as soon as it is free (None is returned, the
         canvas is cleared, the status bar says so)."""
         d = self.state.drawing
-        rows = [(label, [np.asarray(s, np.float64).reshape(-1, 2) for s in strokes],
-                 d.pen_width, d.canvas_size, image) for label, strokes, image in samples]
+        rows = [
+            (
+                label,
+                [np.asarray(s, np.float64).reshape(-1, 2) for s in strokes],
+                d.pen_width,
+                d.canvas_size,
+                image,
+            )
+            for label, strokes, image in samples
+        ]
         ids: list[int] = []
         try:
             while rows:
@@ -240,8 +260,11 @@ class SampleController(QObject):
         scheduled = bool(self.pending)
         self.pending.extend(rows)
         self.clear_canvas()
-        self.state.say(f"The database is busy (another kpgui is writing to it): {len(self.pending)} "
-                       "digit(s) kept here and saved as soon as it is free.", 10000)
+        self.state.say(
+            f"The database is busy (another kpgui is writing to it): {len(self.pending)} "
+            "digit(s) kept here and saved as soon as it is free.",
+            10000,
+        )
         if not scheduled:
             self._schedule()
 
@@ -264,14 +287,18 @@ class SampleController(QObject):
             if getattr(exc, "kind", None) == "locked" and self._attempts < self.PENDING_ATTEMPTS:
                 self._schedule()
             else:
-                self.report_error("Samples not saved", f"{len(pending)} drawn digit(s) could not "
-                                  f"be saved: {exc}")
+                self.report_error(
+                    "Samples not saved", f"{len(pending)} drawn digit(s) could not be saved: {exc}"
+                )
                 pending.clear()
         if stored:
             self.state.samples_changed()
-            self.state.say(f"Saved {stored} waiting digit(s): the database is free again."
-                           if not pending else f"Saved {stored} waiting digit(s); "
-                           f"{len(pending)} still waiting.", 8000)
+            self.state.say(
+                f"Saved {stored} waiting digit(s): the database is free again."
+                if not pending
+                else f"Saved {stored} waiting digit(s); {len(pending)} still waiting.",
+                8000,
+            )
         if not pending:
             self._attempts = 0
         return stored
@@ -294,32 +321,51 @@ class SampleController(QObject):
         self.state.samples_changed()
 
     def export(self, path: str) -> Any:
-        task = self.tasks.run(lambda _t: self.store.export_samples(path), key="samples-file",
-                              doing="Exporting your samples")
+        task = self.tasks.run(
+            lambda _t: self.store.export_samples(path), key="samples-file", doing="Exporting your samples"
+        )
+
         def done(n: int) -> None:
             left_out = len(self.store.skipped)
-            self.state.say(f"Exported {n} sample{'s' if n != 1 else ''} to {path}."
-                           + (f" {count(left_out, 'damaged sample')} could not be read and were left "
-                              "out." if left_out else ""), 8000)
+            self.state.say(
+                f"Exported {n} sample{'s' if n != 1 else ''} to {path}."
+                + (
+                    f" {count(left_out, 'damaged sample')} could not be read and were left out."
+                    if left_out
+                    else ""
+                ),
+                8000,
+            )
 
         task.done.connect(done)
-        task.failed.connect(lambda _t, text: self.report_error(
-            "Export failed", f"{path} was not written: {text}"))
+        task.failed.connect(
+            lambda _t, text: self.report_error("Export failed", f"{path} was not written: {text}")
+        )
         return task
 
     def import_(self, path: str) -> Any:
         """Add the samples of a file (validated first; a bad file adds nothing)."""
-        task = self.tasks.read_file(path, lambda p, _t: self.store.import_samples(p),
-                                    key="samples-file", doing="Importing samples",
-                                    timeout=600.0)  # 100,000 samples take a while to add
+        task = self.tasks.read_file(
+            path,
+            lambda p, _t: self.store.import_samples(p),
+            key="samples-file",
+            doing="Importing samples",
+            timeout=600.0,
+        )  # 100,000 samples take a while to add
 
         def done(n: int) -> None:
             self.state.samples_changed()
             report = str(self.store.last_import)
-            self.state.say(f"Imported {n} new sample{'s' if n != 1 else ''} from {path}"
-                           + (f" ({report})." if report else "."), 8000)
+            self.state.say(
+                f"Imported {n} new sample{'s' if n != 1 else ''} from {path}"
+                + (f" ({report})." if report else "."),
+                8000,
+            )
 
         task.done.connect(done)
-        task.failed.connect(lambda _t, text: self.report_error(
-            "Import refused", f"{path} was not imported; nothing was added.\n\n{text}"))
+        task.failed.connect(
+            lambda _t, text: self.report_error(
+                "Import refused", f"{path} was not imported; nothing was added.\n\n{text}"
+            )
+        )
         return task

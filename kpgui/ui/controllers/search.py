@@ -19,9 +19,16 @@ class SearchController(QObject):
     """`base_spec()` gives the training form's settings (the values not searched); `offer(outcome)`
     shows a run's model as a candidate (TrainingController.offer); `report_error(title, text)`."""
 
-    def __init__(self, tasks: Any, panel: Any, base_spec: Callable[[], Any], offer: Callable[[Any], None],
-                 report_error: Callable[[str, str], None], storage: str | None = None,
-                 parent: QObject | None = None) -> None:
+    def __init__(
+        self,
+        tasks: Any,
+        panel: Any,
+        base_spec: Callable[[], Any],
+        offer: Callable[[Any], None],
+        report_error: Callable[[str, str], None],
+        storage: str | None = None,
+        parent: QObject | None = None,
+    ) -> None:
         super().__init__(parent)
         self.tasks, self.panel = tasks, panel
         self.base_spec, self.offer, self.report_error = base_spec, offer, report_error
@@ -44,8 +51,9 @@ class SearchController(QObject):
 
         try:
             space = search.SearchSpace.parse(ranges, self.base_spec())
-            config = search.StudyConfig(space, settings["objective"], settings["sampler"],
-                                        int(settings["trials"]))
+            config = search.StudyConfig(
+                space, settings["objective"], settings["sampler"], int(settings["trials"])
+            )
             if config.sampler == "grid":
                 space.grid()
         except ValueError as exc:
@@ -57,6 +65,7 @@ class SearchController(QObject):
         self.storage = settings.get("storage") or self.default_storage
         self.panel.set_running(True)
         self.panel.set_status("Creating the study…")
+
         def create(_task) -> str:
             search.create_study(self.storage, name, config)
             return name
@@ -72,8 +81,18 @@ class SearchController(QObject):
     def _launch(self, name: str, config: Any, workers: int) -> None:
         from kpgui.core.paths import log_path
 
-        args = [sys.executable, "-m", "kpgui", "search", "--join", "--study", name, "--json",
-                "--workers", str(workers)]
+        args = [
+            sys.executable,
+            "-m",
+            "kpgui",
+            "search",
+            "--join",
+            "--study",
+            name,
+            "--json",
+            "--workers",
+            str(workers),
+        ]
         if self.storage:
             args += ["--storage", self.storage]
         log = log_path("search.log")
@@ -85,8 +104,10 @@ class SearchController(QObject):
         """Show a study started elsewhere (another machine, the command line): its objective
         comes from the study, read on a thread."""
         if not name:
-            self.report_error("No study to watch", "Type the study's name (kpgui search prints it) "
-                              "and, for a shared one, its storage.")
+            self.report_error(
+                "No study to watch",
+                "Type the study's name (kpgui search prints it) and, for a shared one, its storage.",
+            )
             return
         self.storage = storage or self.default_storage
 
@@ -153,8 +174,11 @@ class SearchController(QObject):
 
         task = self.tasks.run(load, key="search-best", doing="Reading the best trial")
         task.done.connect(self.offer)
-        task.failed.connect(lambda title, text: self.report_error(
-            "Best trial unavailable", f"{text} (it may have been trained on another machine)."))
+        task.failed.connect(
+            lambda title, text: self.report_error(
+                "Best trial unavailable", f"{text} (it may have been trained on another machine)."
+            )
+        )
 
     def shutdown(self) -> None:
         self.timer.stop()

@@ -36,9 +36,15 @@ MIN_FREE_MB = 100  # a run writes its model (a 512-512 network: ~8 MB), card, lo
 
 
 class TrainingController(QObject):
-    def __init__(self, state: AppState, tasks, store: Any, report_error: Callable[[str, str], None],
-                 data_path: Callable[[], str | None] = lambda: None,
-                 parent: QObject | None = None) -> None:
+    def __init__(
+        self,
+        state: AppState,
+        tasks,
+        store: Any,
+        report_error: Callable[[str, str], None],
+        data_path: Callable[[], str | None] = lambda: None,
+        parent: QObject | None = None,
+    ) -> None:
         super().__init__(parent)
         self.state = state
         self.tasks = tasks
@@ -63,8 +69,10 @@ class TrainingController(QObject):
             self.report_error("No model", "Load or train a model first, then fine-tune it.")
             return False
         if self.store is None:
-            self.report_error("Samples unavailable", "The database with your samples could not be "
-                              "opened (see the earlier message).")
+            self.report_error(
+                "Samples unavailable",
+                "The database with your samples could not be opened (see the earlier message).",
+            )
             return False
         try:
             images, labels, _ids = self.store.sample_arrays()
@@ -72,18 +80,27 @@ class TrainingController(QObject):
             self.report_error("Samples unavailable", str(exc))
             return False
         if len(labels) < MIN_SAMPLES:
-            self.report_error("Too few samples", (
-                f"You have {len(labels)} samples; save at least {MIN_SAMPLES} (a few of each "
-                "digit: draw one, press its key) before fine-tuning."))
+            self.report_error(
+                "Too few samples",
+                (
+                    f"You have {len(labels)} samples; save at least {MIN_SAMPLES} (a few of each "
+                    "digit: draw one, press its key) before fine-tuning."
+                ),
+            )
             return False
         from kpgui.core.arrays import as_uint8_images
         from kpgui.core.personal import finetune_spec
 
         spec = spec or finetune_spec(model.predictor)
-        job = TrainJob(spec, FINETUNE, data_path=self.data_path(),
-                       start_model=str(model.predictor.path),
-                       samples=(as_uint8_images(images), np.asarray(labels, np.uint8)),
-                       repeat=repeat, name="fine-tune")
+        job = TrainJob(
+            spec,
+            FINETUNE,
+            data_path=self.data_path(),
+            start_model=str(model.predictor.path),
+            samples=(as_uint8_images(images), np.asarray(labels, np.uint8)),
+            repeat=repeat,
+            name="fine-tune",
+        )
         return self._launch(job)
 
     def continue_training(self, epochs: int) -> bool:
@@ -96,8 +113,15 @@ class TrainingController(QObject):
         from kpgui.core.personal import spec_of
 
         spec = spec_of(model.predictor).replace(epochs=int(epochs))
-        return self._launch(TrainJob(spec, CONTINUE, data_path=self.data_path(),
-                                     start_model=str(model.predictor.path), name="continued"))
+        return self._launch(
+            TrainJob(
+                spec,
+                CONTINUE,
+                data_path=self.data_path(),
+                start_model=str(model.predictor.path),
+                name="continued",
+            )
+        )
 
     # -- sweeps ----------------------------------------------------------------------------------
 
@@ -123,8 +147,13 @@ class TrainingController(QObject):
     def _launch_sweep_run(self, specs: list[ModelSpec], index: int) -> bool:
         sweep = self.state.sweep.sweep
         value = sweep.values[index]
-        job = TrainJob(specs[index], TRAIN, data_path=self.data_path(), name=sweep.label(value),
-                       tags={"sweep": sweep.describe(), "sweep_index": index})
+        job = TrainJob(
+            specs[index],
+            TRAIN,
+            data_path=self.data_path(),
+            name=sweep.label(value),
+            tags={"sweep": sweep.describe(), "sweep_index": index},
+        )
         return self._launch(job)
 
     def _sweep_run_ended(self, outcome: RunOutcome | None) -> bool:
@@ -139,8 +168,15 @@ class TrainingController(QObject):
             if outcome.test_accuracy is not None:
                 label += f" · {100 * outcome.test_accuracy:.1f} %"
             self.state.colours.bind(outcome.run_id, progress.colours[progress.index])
-            self.state.set_overlay(Overlay(outcome.run_id, label, outcome.history,
-                                           progress.colours[progress.index], outcome.layer_stats))
+            self.state.set_overlay(
+                Overlay(
+                    outcome.run_id,
+                    label,
+                    outcome.history,
+                    progress.colours[progress.index],
+                    outcome.layer_stats,
+                )
+            )
         nxt = progress.index + 1
         cancelled = progress.cancelled or outcome is None or self._cancel_rest
         progress = SweepProgress(progress.sweep, nxt, tuple(outcomes), progress.colours, cancelled)
@@ -182,10 +218,11 @@ class TrainingController(QObject):
         except DatasetError as exc:
             found, why = None, f"The MNIST file kpgui was told to use is not there: {exc}"
         else:
-            why = ("kpgui could not find the MNIST digits (mnist.npz) on this computer.")
+            why = "kpgui could not find the MNIST digits (mnist.npz) on this computer."
         if found is None:
-            self.report_error("MNIST needed", why + " Locate the file, or download it; then press "
-                              "Start again.")
+            self.report_error(
+                "MNIST needed", why + " Locate the file, or download it; then press Start again."
+            )
             return False
         import shutil
 
@@ -195,14 +232,17 @@ class TrainingController(QObject):
             folder = models_dir()
             free_mb = shutil.disk_usage(folder).free / 2**20
         except OSError as exc:
-            self.report_error("Cannot start training", f"The folder for trained models cannot be "
-                              f"used: {exc}")
+            self.report_error("Cannot start training", f"The folder for trained models cannot be used: {exc}")
             return False
         if free_mb < MIN_FREE_MB:
-            self.report_error("Not enough disk space", (
-                f"Only {free_mb:.0f} MB are free in {folder}; a run needs about {MIN_FREE_MB} MB "
-                "for its model and logs. Free some space (or delete old runs in History), then "
-                "press Start again."))
+            self.report_error(
+                "Not enough disk space",
+                (
+                    f"Only {free_mb:.0f} MB are free in {folder}; a run needs about {MIN_FREE_MB} MB "
+                    "for its model and logs. Free some space (or delete old runs in History), then "
+                    "press Start again."
+                ),
+            )
             return False
         return True
 
@@ -230,8 +270,13 @@ class TrainingController(QObject):
     def _began(self, start: Any) -> None:
         phase = STOPPING if self.job is not None and self.job.stop_requested else RUNNING
         on = f" on {start.device}" if start.device else ""
-        self.state.set_training(Training(phase, self.state.training.kind, (
-            f"Training{on}: {start.train_samples:,} images ({start.val_samples:,} for validation)…")))
+        self.state.set_training(
+            Training(
+                phase,
+                self.state.training.kind,
+                (f"Training{on}: {start.train_samples:,} images ({start.val_samples:,} for validation)…"),
+            )
+        )
         self.state.events.run_began.emit(start)
 
     def stop(self) -> None:
@@ -241,8 +286,7 @@ class TrainingController(QObject):
             return
         self._cancel_rest = True  # a sweep's runs not started yet are skipped
         self.job.stop()
-        self.state.set_training(Training(STOPPING, self.state.training.kind,
-                                         "Stopping after this batch…"))
+        self.state.set_training(Training(STOPPING, self.state.training.kind, "Stopping after this batch…"))
 
     # -- ending ------------------------------------------------------------------------------------
 
@@ -260,9 +304,13 @@ class TrainingController(QObject):
             self._sweep_finished()
             return
         if outcome.status == "diverged":
-            self.report_error("Training diverged", (
-                f"The run {outcome.summary}. Its network is not used or saved as a model; the "
-                "run is kept in History so you can compare it."))
+            self.report_error(
+                "Training diverged",
+                (
+                    f"The run {outcome.summary}. Its network is not used or saved as a model; the "
+                    "run is kept in History so you can compare it."
+                ),
+            )
             return
         if not outcome.usable:
             self.state.say("Stopped before any training: the current model stays.", 8000)
@@ -283,8 +331,11 @@ class TrainingController(QObject):
             self.state.say("The sweep ended without a usable model.", 8000)
             return
         outcome = progress.outcomes[best]
-        self.state.say(f"Sweep done: the best run is {progress.sweep.label(progress.sweep.values[best])} "
-                       "(lowest validation loss).", 10000)
+        self.state.say(
+            f"Sweep done: the best run is {progress.sweep.label(progress.sweep.values[best])} "
+            "(lowest validation loss).",
+            10000,
+        )
         self.last_outcome = outcome
         self.offer(outcome)
 
@@ -306,14 +357,15 @@ class TrainingController(QObject):
             from kpgui.core.inference import Predictor
 
             candidate = Predictor.load(outcome.model_path, allow_keras=False)
-            return candidate, compare(current.predictor if current else None, candidate, outcome,
-                                      store)
+            return candidate, compare(current.predictor if current else None, candidate, outcome, store)
 
         task = self.tasks.run(work, key="candidate", doing="Measuring the new model")
-        task.done.connect(lambda value: self.state.set_candidate(
-            Candidate(outcome, value[0], value[1])))
-        task.failed.connect(lambda title, text: self.report_error(
-            "New model unusable", f"The trained model could not be loaded: {text}"))
+        task.done.connect(lambda value: self.state.set_candidate(Candidate(outcome, value[0], value[1])))
+        task.failed.connect(
+            lambda title, text: self.report_error(
+                "New model unusable", f"The trained model could not be loaded: {text}"
+            )
+        )
 
     def shutdown(self) -> None:
         if self.job is not None:
@@ -331,8 +383,10 @@ def compare(current: Any, candidate: Any, outcome: RunOutcome, store: Any) -> Co
     comparison = _compare_digits(current, candidate, outcome, store)
     try:
         others = reference_non_digits()
-        rates = (None if current is None else not_sure_rate(current, others),
-                 not_sure_rate(candidate, others))
+        rates = (
+            None if current is None else not_sure_rate(current, others),
+            not_sure_rate(candidate, others),
+        )
     except Exception:  # noqa: BLE001 - a model that cannot read them: say nothing about it
         return comparison
     return replace(comparison, not_sure=rates)
@@ -344,15 +398,18 @@ def _compare_digits(current: Any, candidate: Any, outcome: RunOutcome, store: An
 
     try:
         _x, _y, x_test, y_test = load_mnist()
-        mnist = (None if current is None else accuracy(current, x_test, y_test),
-                 accuracy(candidate, x_test, y_test))
+        mnist = (
+            None if current is None else accuracy(current, x_test, y_test),
+            accuracy(candidate, x_test, y_test),
+        )
     except Exception:  # noqa: BLE001 - MNIST unreadable here: use what the run measured
         mnist = (None if current is None else current.test_accuracy, outcome.test_accuracy)
     if outcome.kind == FINETUNE and outcome.personal:
         p = outcome.personal
         count = int(p.get("held_out_count") or 0)
-        return Comparison(mnist, (p.get("personal_before"), p.get("personal_after")), count,
-                          count >= MIN_HELD_OUT)
+        return Comparison(
+            mnist, (p.get("personal_before"), p.get("personal_after")), count, count >= MIN_HELD_OUT
+        )
     personal: tuple[float | None, float | None] = (None, None)
     count = 0
     if store is not None:
@@ -362,6 +419,8 @@ def _compare_digits(current: Any, candidate: Any, outcome: RunOutcome, store: An
             images, labels = np.zeros((0, 28, 28), np.float32), np.zeros(0, np.uint8)
         count = len(labels)
         if count:
-            personal = (None if current is None else accuracy(current, images, labels),
-                        accuracy(candidate, images, labels))
+            personal = (
+                None if current is None else accuracy(current, images, labels),
+                accuracy(candidate, images, labels),
+            )
     return Comparison(mnist, personal, count, count >= MIN_HELD_OUT)

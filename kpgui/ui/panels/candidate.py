@@ -88,11 +88,12 @@ class CandidateBar(QFrame):
         if c.personal_count == 0:
             parts.append("your digits: none saved yet")
         elif c.personal_enough:
-            parts.append(f"your {c.personal_count} held-out digits: <b>{_pct(c.personal[1])}</b> "
-                         f"(current {_pct(c.personal[0])})")
+            parts.append(
+                f"your {c.personal_count} held-out digits: <b>{_pct(c.personal[1])}</b> "
+                f"(current {_pct(c.personal[0])})"
+            )
         else:
-            parts.append(f"your digits: too few to judge ({c.personal_count}; {MIN_HELD_OUT} "
-                         "needed)")
+            parts.append(f"your digits: too few to judge ({c.personal_count}; {MIN_HELD_OUT} needed)")
         cur_ns, new_ns = c.not_sure
         if new_ns is not None:
             text = f"“not sure” on non-digits: <b>{_pct(new_ns)}</b> (current {_pct(cur_ns)})"
@@ -101,13 +102,15 @@ class CandidateBar(QFrame):
                 self.numbers.setToolTip(
                     "How often each model answers “not sure” to the same 200 drawings that are "
                     "not digits (letters, symbols, scribbles). Train with Non-digits in the "
-                    "form to keep that ability.")
+                    "form to keep that ability."
+                )
             parts.append(text)
         image = self.state.view_image
         if image is not None and image.any():
             new = self.state.read_with(CurrentModel(cand.predictor, "candidate"), image)
-            parts.append(f"your drawing: <b>{_reading_text(new)}</b> "
-                         f"(current {_reading_text(self.state.reading)})")
+            parts.append(
+                f"your drawing: <b>{_reading_text(new)}</b> (current {_reading_text(self.state.reading)})"
+            )
         self.numbers.setText(" · ".join(parts))
         keep = c.candidate_not_worse
         self.keep_button.setDefault(keep)
@@ -119,8 +122,10 @@ class CandidateSlot(QWidget):
     """The candidate bar's place above the canvas, kept when there is no candidate (a quiet
     hint says what will appear there), so the canvas never moves when one arrives."""
 
-    HINT = ("Train a network (Training tab, F5) or fine-tune on your digits: the new model is "
-            "offered here, beside the current one, to keep or discard.")
+    HINT = (
+        "Train a network (Training tab, F5) or fine-tune on your digits: the new model is "
+        "offered here, beside the current one, to keep or discard."
+    )
 
     def __init__(self, bar: CandidateBar, parent: QWidget | None = None) -> None:
         super().__init__(parent)

@@ -55,8 +55,10 @@ class DrawingCanvas(QWidget):
         # drawing as a sample instead of typing into whichever field had the focus.
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
-        self.setToolTip("Draw one digit here with the mouse or a pen. Esc clears, Ctrl+Z undoes.\n"
-                        "Drop a picture here to read it.")
+        self.setToolTip(
+            "Draw one digit here with the mouse or a pen. Esc clears, Ctrl+Z undoes.\n"
+            "Drop a picture here to read it."
+        )
 
     # -- public API ------------------------------------------------------------------------
 
@@ -236,10 +238,14 @@ class DrawingCanvas(QWidget):
             font = p.font()
             font.setPointSizeF(max(11.0, min(self.height(), self.width()) / 26))
             p.setFont(font)
-            p.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter,
-                       "Draw a digit here\n(or drop a picture)")
-        pen = QPen(theme.ink(), self._pen_width, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap,
-                   Qt.PenJoinStyle.RoundJoin)
+            p.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, "Draw a digit here\n(or drop a picture)")
+        pen = QPen(
+            theme.ink(),
+            self._pen_width,
+            Qt.PenStyle.SolidLine,
+            Qt.PenCapStyle.RoundCap,
+            Qt.PenJoinStyle.RoundJoin,
+        )
         p.setPen(pen)
         for stroke in self._strokes:
             if len(stroke) == 1:
@@ -253,11 +259,15 @@ class DrawingCanvas(QWidget):
             pad = self._pen_width / 2 + 4
             for i, (x0, y0, x1, y1) in enumerate(self.boxes):
                 chosen = i == self.selected_box
-                p.setPen(QPen(QColor(theme.ACCENT) if chosen else theme.faint(), 2 if chosen else 1,
-                              Qt.PenStyle.SolidLine if chosen else Qt.PenStyle.DashLine))
+                p.setPen(
+                    QPen(
+                        QColor(theme.ACCENT) if chosen else theme.faint(),
+                        2 if chosen else 1,
+                        Qt.PenStyle.SolidLine if chosen else Qt.PenStyle.DashLine,
+                    )
+                )
                 p.setBrush(Qt.BrushStyle.NoBrush)
-                p.drawRoundedRect(QRectF(x0 - pad, y0 - pad, x1 - x0 + 2 * pad, y1 - y0 + 2 * pad),
-                                  6, 6)
+                p.drawRoundedRect(QRectF(x0 - pad, y0 - pad, x1 - x0 + 2 * pad, y1 - y0 + 2 * pad), 6, 6)
         p.setRenderHint(QPainter.RenderHint.Antialiasing, False)
         if self.drop_hover:
             p.setPen(QPen(QColor(theme.ACCENT), 4, Qt.PenStyle.DashLine))

@@ -43,8 +43,7 @@ def evaluate_current(predictor: Any, task: Any, data: tuple | None = None) -> tu
         _x, _y, images, labels = load_mnist()
     else:
         images, labels = data
-    ev = evaluate(predictor, images, labels, batch_size=1000,
-                  progress=lambda d, n: task.report((d, n)))
+    ev = evaluate(predictor, images, labels, batch_size=1000, progress=lambda d, n: task.report((d, n)))
     return ev, images, labels
 
 
@@ -70,8 +69,9 @@ class Label(QGraphicsSimpleTextItem):
     def set_text(self, text: str) -> None:
         self.setText(text)
         r = self.boundingRect()
-        self.setTransform(QTransform.fromTranslate(-r.width() / 2,
-                                                   -r.height() if self.bottom else -r.height() / 2))
+        self.setTransform(
+            QTransform.fromTranslate(-r.width() / 2, -r.height() if self.bottom else -r.height() / 2)
+        )
 
 
 class ConfusionImage(pg.ImageItem):
@@ -97,8 +97,9 @@ class EvaluationPanel(QWidget):
     evaluated = Signal(object)  # Evaluation
     image_chosen = Signal(object, str)
 
-    def __init__(self, state: AppState, tasks: Any,
-                 data: tuple[np.ndarray, np.ndarray] | None = None, parent=None) -> None:
+    def __init__(
+        self, state: AppState, tasks: Any, data: tuple[np.ndarray, np.ndarray] | None = None, parent=None
+    ) -> None:
         super().__init__(parent)
         self.state = state
         self.tasks = tasks
@@ -116,8 +117,7 @@ class EvaluationPanel(QWidget):
         self.progress.setRange(0, 10000)
         self.progress.setTextVisible(True)
         self.progress.setVisible(False)
-        self.status = QLabel("Press “Evaluate” to test the current model on the 10 000 MNIST "
-                             "test images.")
+        self.status = QLabel("Press “Evaluate” to test the current model on the 10 000 MNIST test images.")
         self.status.setWordWrap(True)
         top = QHBoxLayout()
         top.addWidget(self.run_button)
@@ -166,8 +166,7 @@ class EvaluationPanel(QWidget):
         self.class_plot.hideButtons()
         cp = self.class_plot.getPlotItem()
         cp.getAxis("bottom").setTicks([[(i, str(i)) for i in range(10)]])
-        self.bars = pg.BarGraphItem(x=np.arange(10), height=np.zeros(10), width=0.7,
-                                    brush="#4c72b0")
+        self.bars = pg.BarGraphItem(x=np.arange(10), height=np.zeros(10), width=0.7, brush="#4c72b0")
         cp.addItem(self.bars)
         self.bar_texts = []
         for _ in range(10):
@@ -232,8 +231,10 @@ class EvaluationPanel(QWidget):
         """The model changed: the shown numbers belong to the previous one."""
         self.stale = True
         if self.evaluation is not None:
-            self.status.setText("The model changed; these numbers are for the previous model. "
-                                "Press “Evaluate” to test the current one.")
+            self.status.setText(
+                "The model changed; these numbers are for the previous model. "
+                "Press “Evaluate” to test the current one."
+            )
         if self.isVisible():
             self.evaluate()
 
@@ -257,8 +258,9 @@ class EvaluationPanel(QWidget):
         name = self.state.model.source if self.state.model else "the model"
         self.status.setText(f"Evaluating {name} on the 10 000 MNIST test images…")
         data = self.data
-        task = self.tasks.run(lambda t: evaluate_current(predictor, t, data), key="evaluation",
-                              doing="Evaluating the model")
+        task = self.tasks.run(
+            lambda t: evaluate_current(predictor, t, data), key="evaluation", doing="Evaluating the model"
+        )
         task.progress.connect(lambda value: self._on_progress(*value))
         task.done.connect(lambda value: self._on_done(*value))
         task.failed.connect(lambda _title, text: self._on_failed(text))
@@ -355,8 +357,9 @@ class EvaluationPanel(QWidget):
         probs = self.evaluation.probabilities
         self.gallery.setUpdatesEnabled(False)
         for i in shown:
-            item = QListWidgetItem(thumbnail_icon(self.images[i], 2),
-                                   f"{int(pred)} · {100 * probs[i, pred]:.0f}%")
+            item = QListWidgetItem(
+                thumbnail_icon(self.images[i], 2), f"{int(pred)} · {100 * probs[i, pred]:.0f}%"
+            )
             item.setData(Qt.ItemDataRole.UserRole, int(i))
             item.setToolTip(f"test image #{int(i)}: true {true}, predicted {pred}")
             self.gallery.addItem(item)
@@ -371,6 +374,5 @@ class EvaluationPanel(QWidget):
         img = self.images[index].astype(np.float32) / 255.0
         pred = int(self.evaluation.predictions[index])
         conf = 100 * float(self.evaluation.probabilities[index, pred])
-        caption = (f"MNIST test #{index}: a {int(self.labels[index])}, "
-                   f"read as {pred} ({conf:.0f} %)")
+        caption = f"MNIST test #{index}: a {int(self.labels[index])}, read as {pred} ({conf:.0f} %)"
         self.image_chosen.emit(img, caption)

@@ -34,9 +34,11 @@ class FineTunePanel(QGroupBox):
         self.repeat = QSpinBox()
         self.repeat.setRange(0, 100)
         self.repeat.setSpecialValueText("auto")
-        self.repeat.setToolTip("How often each of your samples is repeated per epoch, so a few "
-                               "hundred drawings matter against 60 000 MNIST images "
-                               "(auto: about 8 % of an epoch)")
+        self.repeat.setToolTip(
+            "How often each of your samples is repeated per epoch, so a few "
+            "hundred drawings matter against 60 000 MNIST images "
+            "(auto: about 8 % of an epoch)"
+        )
         self.mnist_samples = QSpinBox()
         self.mnist_samples.setRange(0, 60000)
         self.mnist_samples.setSingleStep(5000)
@@ -78,15 +80,19 @@ class FineTunePanel(QGroupBox):
         self.count = sum(counts.values())
         labels = np.repeat(np.arange(10), [counts.get(d, 0) for d in range(10)])
         _train, held = held_out_split(labels)
-        judge = ("" if len(held) >= MIN_HELD_OUT else
-                 f" That is too few to judge the result by ({MIN_HELD_OUT} needed): save more "
-                 "samples for an honest before/after.")
+        judge = (
+            ""
+            if len(held) >= MIN_HELD_OUT
+            else f" That is too few to judge the result by ({MIN_HELD_OUT} needed): save more "
+            "samples for an honest before/after."
+        )
         self.info.setText(
             f"Trains the current model on MNIST plus your {self.count} sample"
             f"{'s' if self.count != 1 else ''} (repeated and augmented so they count). "
             f"{len(held)} of them (chosen per digit) are held out, never trained on, and "
             f"measured before and after.{judge}"
-            + ("" if self.count >= MIN_SAMPLES else f" Save at least {MIN_SAMPLES} samples first."))
+            + ("" if self.count >= MIN_SAMPLES else f" Save at least {MIN_SAMPLES} samples first.")
+        )
         self._update_button()
 
     def _update_button(self) -> None:
@@ -95,8 +101,7 @@ class FineTunePanel(QGroupBox):
     def _request(self) -> None:
         repeat = int(self.repeat.value()) or None
         self.result_label.setText("Fine-tuning… (progress and Stop in the Training tab)")
-        self.finetune_requested.emit(int(self.epochs.value()), repeat,
-                                     int(self.mnist_samples.value()))
+        self.finetune_requested.emit(int(self.epochs.value()), repeat, int(self.mnist_samples.value()))
 
     def _show_outcome(self, outcome) -> None:
         if outcome.kind != "finetune":

@@ -107,8 +107,7 @@ class RunsTableModel(QAbstractTableModel):
     def set_runs(self, runs: list[Any], labels: dict[int, str] | None = None) -> None:
         self.beginResetModel()
         self.runs = list(runs)
-        self.labels = dict(labels) if labels is not None else (
-            run_labels(self.runs) if self.runs else {})
+        self.labels = dict(labels) if labels is not None else (run_labels(self.runs) if self.runs else {})
         self._cells.clear()
         self._apply_sort()
         self.endResetModel()
@@ -124,11 +123,14 @@ class RunsTableModel(QAbstractTableModel):
     def _apply_sort(self) -> None:
         col = self.sort_column
         if COLUMNS[col] == "Date":  # the usual order, without formatting 3,000 dates
+
             def key(r: Any) -> Any:
                 return f"{r.created_at or ''}|{r.id:09d}"
         else:
+
             def key(r: Any) -> Any:
                 return self._cell(r, col)[1]
+
         self.runs.sort(key=key, reverse=self.sort_order == Qt.SortOrder.DescendingOrder)
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
@@ -139,9 +141,13 @@ class RunsTableModel(QAbstractTableModel):
         ids = [self.runs[i.row()].id if 0 <= i.row() < len(self.runs) else None for i in old]
         self._apply_sort()
         rows = {r.id: n for n, r in enumerate(self.runs)}
-        self.changePersistentIndexList(old, [
-            self.index(rows[i], idx.column()) if i in rows else QModelIndex()
-            for i, idx in zip(ids, old, strict=True)])
+        self.changePersistentIndexList(
+            old,
+            [
+                self.index(rows[i], idx.column()) if i in rows else QModelIndex()
+                for i, idx in zip(ids, old, strict=True)
+            ],
+        )
         self.layoutChanged.emit()
 
     def rowCount(self, parent=QModelIndex()) -> int:  # noqa: B008, N802
@@ -192,8 +198,7 @@ class RunsTableModel(QAbstractTableModel):
         if role != Qt.ItemDataRole.CheckStateRole or index.column() != 0:
             return False
         run = self.runs[index.row()]
-        ticked = (Qt.CheckState(value) == Qt.CheckState.Checked) if not isinstance(value, bool) \
-            else value
+        ticked = (Qt.CheckState(value) == Qt.CheckState.Checked) if not isinstance(value, bool) else value
         if ticked == (run.id in self.checked):
             return True
         if ticked:
@@ -248,8 +253,11 @@ class HistoryPanel(QWidget):
         header = self.table.horizontalHeader()
         header.setResizeContentsPrecision(0)  # size columns from the rows on screen, not 1,000
         for i, col in enumerate(COLUMNS):
-            mode = QHeaderView.ResizeMode.Stretch if col in ("Run", "Settings") else \
-                QHeaderView.ResizeMode.ResizeToContents
+            mode = (
+                QHeaderView.ResizeMode.Stretch
+                if col in ("Run", "Settings")
+                else QHeaderView.ResizeMode.ResizeToContents
+            )
             header.setSectionResizeMode(i, mode)
         self.table.doubleClicked.connect(lambda _i: self.load_selected())
         self.model.check_changed.connect(self._on_check)
@@ -264,14 +272,19 @@ class HistoryPanel(QWidget):
         self.delete_button.setToolTip("Forget the selected runs and delete their saved models")
         self.clear_button = QPushButton("Untick all")
         self.settings_button = QPushButton("Use settings")
-        self.settings_button.setToolTip("Put the selected run's settings into the Training form "
-                                        "(to run it again, change it, or export it)")
+        self.settings_button.setToolTip(
+            "Put the selected run's settings into the Training form "
+            "(to run it again, change it, or export it)"
+        )
         self.logs_button = QPushButton("Show logs…")
-        self.logs_button.setToolTip("Where the run's CSV history and TensorBoard logs are, and "
-                                    "how to open them")
+        self.logs_button.setToolTip(
+            "Where the run's CSV history and TensorBoard logs are, and how to open them"
+        )
         self.code_button = QPushButton("Keras code…")
-        self.code_button.setToolTip("The selected run as a plain, runnable Keras script (data, "
-                                    "model, compile, fit), to read, copy or save")
+        self.code_button.setToolTip(
+            "The selected run as a plain, runnable Keras script (data, "
+            "model, compile, fit), to read, copy or save"
+        )
         self.code_button.clicked.connect(lambda: self._emit_one(self.code_requested))
         self.settings_button.clicked.connect(lambda: self._emit_one(self.settings_requested))
         self.logs_button.clicked.connect(lambda: self.show_logs())
@@ -281,13 +294,24 @@ class HistoryPanel(QWidget):
         self.delete_button.clicked.connect(lambda: self.delete_selected())
         self.clear_button.clicked.connect(lambda: self.untick_all())
         buttons = QGridLayout()  # two rows: the tab stays narrow enough for a laptop
-        for i, b in enumerate((self.load_button, self.save_button, self.settings_button,
-                               self.logs_button, self.rename_button, self.delete_button,
-                               self.clear_button, self.code_button)):
+        for i, b in enumerate(
+            (
+                self.load_button,
+                self.save_button,
+                self.settings_button,
+                self.logs_button,
+                self.rename_button,
+                self.delete_button,
+                self.clear_button,
+                self.code_button,
+            )
+        ):
             buttons.addWidget(b, i // 3, i % 3)
-        hint = QLabel("Every run is kept here, from the window and from `kpgui train`. Tick runs "
-                      "to draw their curves over the Training plots; double-click to use a "
-                      "run's model.")
+        hint = QLabel(
+            "Every run is kept here, from the window and from `kpgui train`. Tick runs "
+            "to draw their curves over the Training plots; double-click to use a "
+            "run's model."
+        )
         hint.setWordWrap(True)
         layout = QVBoxLayout(self)
         layout.addWidget(hint)
@@ -353,8 +377,7 @@ class HistoryPanel(QWidget):
         if row < 0:
             return False
         state = Qt.CheckState.Checked if ticked else Qt.CheckState.Unchecked
-        return self.model.setData(self.model.index(row, 0), state.value,
-                                  Qt.ItemDataRole.CheckStateRole)
+        return self.model.setData(self.model.index(row, 0), state.value, Qt.ItemDataRole.CheckStateRole)
 
     def untick_all(self) -> None:
         for run_id in list(self.model.checked):
@@ -388,9 +411,15 @@ class HistoryPanel(QWidget):
             self.state.set_overlay(None, run_id)
         self._shown = set(wanted)
         for r in ticked:
-            self.state.set_overlay(Overlay(r.id, labels[r.id], dict(r.history or {}),
-                                           self.model.colours.get(r.id, theme.RUN_COLOURS[0]),
-                                           self._layer_stats(r.id)))
+            self.state.set_overlay(
+                Overlay(
+                    r.id,
+                    labels[r.id],
+                    dict(r.history or {}),
+                    self.model.colours.get(r.id, theme.RUN_COLOURS[0]),
+                    self._layer_stats(r.id),
+                )
+            )
 
     def _layer_stats(self, run_id: int) -> dict | None:
         """A ticked run's per-layer numbers for the overlays (read once per run: they are kept
@@ -428,12 +457,14 @@ class HistoryPanel(QWidget):
         from kpgui.core.paths import runs_dir
 
         folder = (run.notes or {}).get("log_dir", "")
-        return (f"<p>Run {run.id}'s logs are in<br><code>{folder}</code></p>"
-                "<p><b>history.csv</b>: the loss and accuracy of every epoch (Keras' CSVLogger); "
-                "<b>tensorboard/</b>: event files for TensorBoard (Keras' TensorBoard callback)."
-                "</p><p>To compare all your runs in TensorBoard, run in a terminal:<br>"
-                f"<code>tensorboard --logdir {runs_dir()}</code><br>and open the address it "
-                "prints (http://localhost:6006).</p>")
+        return (
+            f"<p>Run {run.id}'s logs are in<br><code>{folder}</code></p>"
+            "<p><b>history.csv</b>: the loss and accuracy of every epoch (Keras' CSVLogger); "
+            "<b>tensorboard/</b>: event files for TensorBoard (Keras' TensorBoard callback)."
+            "</p><p>To compare all your runs in TensorBoard, run in a terminal:<br>"
+            f"<code>tensorboard --logdir {runs_dir()}</code><br>and open the address it "
+            "prints (http://localhost:6006).</p>"
+        )
 
     def show_logs(self) -> None:
         run = self._one()
@@ -445,8 +476,9 @@ class HistoryPanel(QWidget):
         run = self._one()
         if run is None:
             return
-        name, ok = dialogs.ask_text(self, "Rename run", "Name:",
-                                    run.name or self.model.labels.get(run.id, ""))
+        name, ok = dialogs.ask_text(
+            self, "Rename run", "Name:", run.name or self.model.labels.get(run.id, "")
+        )
         if ok:
             self.rename_requested.emit(run.id, name.strip() or None)
 
@@ -459,9 +491,11 @@ class HistoryPanel(QWidget):
         if len(ids) > 5:
             names += f" and {len(ids) - 5} more"
         if not dialogs.ask_yes_no(
-            self, "Delete runs",
+            self,
+            "Delete runs",
             f"Delete {len(ids)} run{'s' if len(ids) > 1 else ''} ({names}) and their saved "
-            "model files? This cannot be undone.", yes="Delete",
+            "model files? This cannot be undone.",
+            yes="Delete",
         ):
             return
         for run_id in ids:

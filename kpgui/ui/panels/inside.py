@@ -43,9 +43,11 @@ NEGATIVE = np.array([120, 60, 170], np.float32)  # negative activations (tanh, e
 DEAD = np.array([128, 128, 128], np.float32)  # never active on the test set
 STRIPE = np.array([175, 175, 175], np.float32)  # the stripes of a unit that is zero now
 MARGIN = 4
-LEGEND = ("Colour = how active a unit is on your drawing (darker = more); striped = zero now; "
-          "grey = dead (zero on every MNIST test digit, known once they have been run). "
-          "Click a unit to see what it listens to.")
+LEGEND = (
+    "Colour = how active a unit is on your drawing (darker = more); striped = zero now; "
+    "grey = dead (zero on every MNIST test digit, known once they have been run). "
+    "Click a unit to see what it listens to."
+)
 
 
 def _rgb(c: QColor) -> np.ndarray:
@@ -57,7 +59,7 @@ def cell_index(rows: int, cols: int, cell: int, units: int) -> np.ndarray:
     each pixel takes. Entry u is unit u plain, units + 1 + u is unit u's stripe colour, `units`
     is the paper (gaps between cells, cells without a unit). Made once per layout, so a new
     drawing costs one table look-up per pixel."""
-    yy, xx = np.mgrid[0:rows * cell, 0:cols * cell]
+    yy, xx = np.mgrid[0 : rows * cell, 0 : cols * cell]
     unit = (yy // cell) * cols + (xx // cell)
     unit = np.where(unit < units, unit, units)
     stripe = ((xx + yy) % 4) < 2
@@ -73,8 +75,9 @@ def _argb(rgb: np.ndarray) -> np.ndarray:
     return (0xFF000000 | (c[..., 0] << 16) | (c[..., 1] << 8) | c[..., 2]).astype(np.uint32)
 
 
-def layer_image(a: np.ndarray, index: np.ndarray, zero: np.ndarray, dead: np.ndarray | None,
-                paper: np.ndarray) -> QImage:
+def layer_image(
+    a: np.ndarray, index: np.ndarray, zero: np.ndarray, dead: np.ndarray | None, paper: np.ndarray
+) -> QImage:
     """One hidden layer as a picture (see cell_index): colour = activation (scaled to the
     layer's largest |activation|), striped = zero for this image, grey = dead on the test set."""
     n = len(a)
@@ -113,15 +116,21 @@ class InsideMap(QWidget):
         self.paints = 0
         self.setMinimumSize(300, 360)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-        self.setToolTip("Each hidden unit's activation on your drawing (darker = more active; "
-                        "striped = zero now; grey = never active on MNIST test digits). Outlined: "
-                        "the units that carried the answer. Click a unit to see what it listens to.")
+        self.setToolTip(
+            "Each hidden unit's activation on your drawing (darker = more active; "
+            "striped = zero now; grey = never active on MNIST test digits). Outlined: "
+            "the units that carried the answer. Click a unit to see what it listens to."
+        )
 
     def sizeHint(self) -> QSize:  # noqa: N802
         return QSize(420, 470)
 
-    def set_view(self, view: InsideView | None, dead: list[np.ndarray | None] | None = None,
-                 lines: list[str] | None = None) -> None:
+    def set_view(
+        self,
+        view: InsideView | None,
+        dead: list[np.ndarray | None] | None = None,
+        lines: list[str] | None = None,
+    ) -> None:
         self.view = view
         self.lines = list(lines or [])
         if dead is not None:
@@ -195,11 +204,20 @@ class InsideMap(QWidget):
                 li, u = hit
                 lv = self.view.layers[li]
                 dead = self.dead[li] if li < len(self.dead) else None
-                state = (" — dead: zero on every test digit" if dead is not None and dead[u] else
-                         " — zero now" if lv.zero[u] else "")
-                QToolTip.showText(event.globalPos(), f"layer {li + 1}, unit #{u}: activation "
-                                  f"{lv.activations[u]:.3g}, share of the answer "
-                                  f"{100 * lv.share[u]:.1f} %{state}", self)
+                state = (
+                    " — dead: zero on every test digit"
+                    if dead is not None and dead[u]
+                    else " — zero now"
+                    if lv.zero[u]
+                    else ""
+                )
+                QToolTip.showText(
+                    event.globalPos(),
+                    f"layer {li + 1}, unit #{u}: activation "
+                    f"{lv.activations[u]:.3g}, share of the answer "
+                    f"{100 * lv.share[u]:.1f} %{state}",
+                    self,
+                )
                 return True
         return super().event(event)
 
@@ -250,13 +268,18 @@ class InsideMap(QWidget):
         p.drawRect(r.adjusted(0, 0, -1, -1))
         accent = QColor(theme.ACCENT)
         for li, ((rect, _rows, cols, cell), lv, img) in enumerate(
-                zip(self.blocks, view.layers, self._images, strict=True)):
+            zip(self.blocks, view.layers, self._images, strict=True)
+        ):
             p.setPen(ink)
             zero = int(lv.zero.sum())
             dead = self.dead[li] if li < len(self.dead) else None
             dead_text = "" if dead is None else f", {int(dead.sum())} dead"
-            p.drawText(rect.x(), rect.y() - 4, f"hidden layer {li + 1}: {len(lv.activations)} "
-                       f"{lv.activation} units, {zero} zero now{dead_text}")
+            p.drawText(
+                rect.x(),
+                rect.y() - 4,
+                f"hidden layer {li + 1}: {len(lv.activations)} "
+                f"{lv.activation} units, {zero} zero now{dead_text}",
+            )
             p.drawImage(rect.topLeft(), img)
             pen = QPen(accent, 2)
             p.setPen(pen)
@@ -277,9 +300,11 @@ class InsideMap(QWidget):
         paper = theme.paper()
         for d in range(10):
             q = float(view.probabilities[d])
-            c = QColor(int(paper.red() + q * (ACTIVE[0] - paper.red())),
-                       int(paper.green() + q * (ACTIVE[1] - paper.green())),
-                       int(paper.blue() + q * (ACTIVE[2] - paper.blue())))
+            c = QColor(
+                int(paper.red() + q * (ACTIVE[0] - paper.red())),
+                int(paper.green() + q * (ACTIVE[1] - paper.green())),
+                int(paper.blue() + q * (ACTIVE[2] - paper.blue())),
+            )
             cr = QRect(r.x() + d * cell, r.y(), cell - 2, cell - 2)
             p.fillRect(cr, c)
             p.setPen(QColor("white") if q > 0.5 else ink)
@@ -291,8 +316,7 @@ class InsideMap(QWidget):
         fm = self.fontMetrics()
         y = r.bottom() + MARGIN + fm.ascent()
         for line in self.lines:
-            p.drawText(MARGIN, y, fm.elidedText(line, Qt.TextElideMode.ElideRight,
-                                                self.width() - 2 * MARGIN))
+            p.drawText(MARGIN, y, fm.elidedText(line, Qt.TextElideMode.ElideRight, self.width() - 2 * MARGIN))
             y += fm.height() + 2
         p.end()
 
@@ -329,8 +353,7 @@ class InsidePanel(QWidget):
         self.unit_title = QLabel("Click a unit in a layer to see what it listens to.")
         self.unit_title.setWordWrap(True)
         self.weights_label = QLabel()
-        self.weights_label.setToolTip("Its incoming weights: red = ink there excites it, blue = "
-                                      "inhibits it")
+        self.weights_label.setToolTip("Its incoming weights: red = ink there excites it, blue = inhibits it")
         self.weights_text = QLabel("")
         self.weights_text.setWordWrap(True)
         self.exciting_label = QLabel()
@@ -351,19 +374,24 @@ class InsidePanel(QWidget):
         self.target.setPrefix("make it read ")
         self.target.setToolTip("The digit the network should be fooled into reading")
         self.until_sure = QCheckBox("until it is sure")
-        self.until_sure.setToolTip("Keep pushing until the calibrated reading is sure of the target, "
-                                   "not only leaning to it")
+        self.until_sure.setToolTip(
+            "Keep pushing until the calibrated reading is sure of the target, not only leaning to it"
+        )
         self.fool_button = QPushButton("Fool it")
-        self.fool_button.setToolTip("Find a small change to the 28x28 input that makes the network "
-                                    "read the chosen digit")
+        self.fool_button.setToolTip(
+            "Find a small change to the 28x28 input that makes the network read the chosen digit"
+        )
         self.fool_button.clicked.connect(
-            lambda: self.fool_requested.emit(self.target.value(), self.until_sure.isChecked()))
+            lambda: self.fool_requested.emit(self.target.value(), self.until_sure.isChecked())
+        )
         self.back_button = QPushButton("Back to my drawing")
         self.back_button.setEnabled(False)
         self.back_button.clicked.connect(self.back_requested.emit)
         self.fool_pictures = QLabel()
-        self.fool_pictures.setToolTip("Your digit, the changed image the network now reads, and the "
-                                      "difference (red = ink added, blue = ink taken away)")
+        self.fool_pictures.setToolTip(
+            "Your digit, the changed image the network now reads, and the "
+            "difference (red = ink added, blue = ink taken away)"
+        )
         self.fool_text = QLabel("Change your digit a little so that the network reads another one.")
         self.fool_text.setWordWrap(True)
         fool_box = QGroupBox("Fool it")
@@ -376,8 +404,9 @@ class InsidePanel(QWidget):
         row.addStretch(1)
         fb.addLayout(row)
         fb.addWidget(self.fool_pictures)
-        self.fool_legend = QLabel("your digit · what the network now reads · the difference "
-                                  "(red = ink added, blue = taken away)")
+        self.fool_legend = QLabel(
+            "your digit · what the network now reads · the difference (red = ink added, blue = taken away)"
+        )
         self.fool_legend.setWordWrap(True)
         self.fool_legend.setVisible(False)
         fb.addWidget(self.fool_legend)
@@ -463,11 +492,15 @@ class InsidePanel(QWidget):
             return ["Blank input: draw a digit to see each layer light up."]
         top = int(np.argmax(v.logits))
         if v.winner == top:
-            lines = [f"It reads {top}. The units that carried it (outlined), with their share "
-                     f"of the push towards {top}:"]
+            lines = [
+                f"It reads {top}. The units that carried it (outlined), with their share "
+                f"of the push towards {top}:"
+            ]
         else:
-            lines = [f"It reads {top}; shown: the units that pushed towards {v.winner} (click "
-                     f"{top} to go back to the answer), with their share:"]
+            lines = [
+                f"It reads {top}; shown: the units that pushed towards {v.winner} (click "
+                f"{top} to go back to the answer), with their share:"
+            ]
         for li in range(len(v.layers) - 1, -1, -1):
             lv = v.layers[li]
             tops = ", ".join(f"#{u} {100 * lv.share[u]:.0f} %" for u in lv.top) or "none"
@@ -479,8 +512,11 @@ class InsidePanel(QWidget):
         """(layer, unit, share) of the named contributors, last hidden layer first."""
         if self.view is None:
             return []
-        return [(li, u, float(self.view.layers[li].share[u]))
-                for li in range(len(self.view.layers) - 1, -1, -1) for u in self.view.layers[li].top]
+        return [
+            (li, u, float(self.view.layers[li].share[u]))
+            for li in range(len(self.view.layers) - 1, -1, -1)
+            for u in self.view.layers[li].top
+        ]
 
     # -- a unit ---------------------------------------------------------------------------------
 
@@ -509,20 +545,24 @@ class InsidePanel(QWidget):
             self.exciting_text.setText("")
             return
         layer, unit = self.selected
-        self.unit_title.setText(f"<b>Layer {layer + 1}, unit #{unit}</b> (point at it in the map "
-                                "for its activation now)")
+        self.unit_title.setText(
+            f"<b>Layer {layer + 1}, unit #{unit}</b> (point at it in the map for its activation now)"
+        )
         inc = self.incoming
         if inc.picture is not None:
             self.weights_label.setPixmap(_scaled(diverging_qimage(inc.picture), 4))
-            self.weights_text.setText("Its 784 incoming weights as a 28x28 picture: red = ink there "
-                                      "excites it, blue = inhibits it.")
+            self.weights_text.setText(
+                "Its 784 incoming weights as a 28x28 picture: red = ink there excites it, blue = inhibits it."
+            )
         else:
             tiles = [pic / (np.abs(pic).max() or 1.0) * np.sign(w) for _u, w, pic in inc.via]
             self.weights_label.setPixmap(_scaled(diverging_qimage(_strip(tiles), 1.0), 2))
             names = ", ".join(f"#{u} ({w:+.2f})" for u, w, _p in inc.via)
-            self.weights_text.setText(f"It listens most to these first-layer units: {names} — each "
-                                      "drawn as its own weight picture, flipped when it counts "
-                                      "against this unit (weights chained through the layers).")
+            self.weights_text.setText(
+                f"It listens most to these first-layer units: {names} — each "
+                "drawn as its own weight picture, flipped when it counts "
+                "against this unit (weights chained through the layers)."
+            )
         self._show_exciting()
 
     def _show_exciting(self) -> None:
@@ -537,15 +577,16 @@ class InsidePanel(QWidget):
         self.exciting = np.asarray(self.excitement.top[layer][unit])
         share = 100 * float(self.excitement.active[layer][unit])
         tiles = [self.test_images[i] / 255.0 for i in self.exciting]
-        rows = [_strip(tiles[i:i + 3]) for i in range(0, len(tiles), 3)]
+        rows = [_strip(tiles[i : i + 3]) for i in range(0, len(tiles), 3)]
         width = max(r.shape[1] for r in rows)
         grid = np.zeros((len(rows) * 30 - 2, width), np.float32)
         for i, r in enumerate(rows):
-            grid[i * 30:i * 30 + 28, :r.shape[1]] = r
+            grid[i * 30 : i * 30 + 28, : r.shape[1]] = r
         self.exciting_label.setPixmap(_scaled(ink_qimage(grid), 2))
         never = " It is dead: zero on every test digit." if share == 0 else ""
-        self.exciting_text.setText(f"The MNIST test digits that excite it most (it is active on "
-                                   f"{share:.0f} % of them).{never}")
+        self.exciting_text.setText(
+            f"The MNIST test digits that excite it most (it is active on {share:.0f} % of them).{never}"
+        )
 
     # -- from the controller ----------------------------------------------------------------------
 
@@ -583,13 +624,14 @@ class InsidePanel(QWidget):
             p.drawImage(i * 32, 0, img)
         p.end()
         self.fool_pictures.setPixmap(_scaled(both, 3))
-        self.fool_pictures.setToolTip("Left: your digit. Middle: the changed image the network now "
-                                      "reads. Right: the difference (red = ink added, blue = taken "
-                                      "away)")
+        self.fool_pictures.setToolTip(
+            "Left: your digit. Middle: the changed image the network now "
+            "reads. Right: the difference (red = ink added, blue = taken "
+            "away)"
+        )
 
     def set_fool_status(self, text: str) -> None:
-        self.fool_text.setText(text or "Change your digit a little so that the network reads "
-                               "another one.")
+        self.fool_text.setText(text or "Change your digit a little so that the network reads another one.")
 
 
 def _strip(tiles: list[np.ndarray], fill: float = 0.0) -> np.ndarray:
@@ -598,11 +640,14 @@ def _strip(tiles: list[np.ndarray], fill: float = 0.0) -> np.ndarray:
         return np.full((28, 28), fill, np.float32)
     out = np.full((28, len(tiles) * 30 - 2), fill, np.float32)
     for i, t in enumerate(tiles):
-        out[:, i * 30:i * 30 + 28] = np.asarray(t, np.float32).reshape(28, 28)
+        out[:, i * 30 : i * 30 + 28] = np.asarray(t, np.float32).reshape(28, 28)
     return out
 
 
 def _scaled(image: QImage, k: int) -> QPixmap:
-    return QPixmap.fromImage(image).scaled(image.width() * k, image.height() * k,
-                                           Qt.AspectRatioMode.IgnoreAspectRatio,
-                                           Qt.TransformationMode.FastTransformation)
+    return QPixmap.fromImage(image).scaled(
+        image.width() * k,
+        image.height() * k,
+        Qt.AspectRatioMode.IgnoreAspectRatio,
+        Qt.TransformationMode.FastTransformation,
+    )

@@ -29,13 +29,20 @@ from kpgui.ui.panels.training_plots import REDRAW_MS
 pg = pyqtgraph()
 
 LAYER_COLOURS = ["#1f6fd1", "#e06a10", "#2a9d4b", "#9b59b6", "#c0392b", "#7f8c8d"]
-STYLES = [Qt.PenStyle.SolidLine, Qt.PenStyle.DashLine, Qt.PenStyle.DotLine,
-          Qt.PenStyle.DashDotLine, Qt.PenStyle.DashDotDotLine]
+STYLES = [
+    Qt.PenStyle.SolidLine,
+    Qt.PenStyle.DashLine,
+    Qt.PenStyle.DotLine,
+    Qt.PenStyle.DashDotLine,
+    Qt.PenStyle.DashDotDotLine,
+]
 STYLE_MARKS = ["━━", "╍╍", "┉┉", "━┅", "━┉"]  # how each style looks in the legend
 FLOOR = 1e-10  # a log plot cannot show 0: a zero gradient (dead layer) is drawn here
 LOG = {"grad_norm": True, "update_ratio": True, "dead": False}
-DEFAULT_NOTE = ("Each layer on 256 fixed training images: gradient size, weight change per batch "
-                "(healthy ≈ 1e-3), and ReLUs silent on all of them (dead: they stop learning).")
+DEFAULT_NOTE = (
+    "Each layer on 256 fixed training images: gradient size, weight change per batch "
+    "(healthy ≈ 1e-3), and ReLUs silent on all of them (dead: they stop learning)."
+)
 
 
 def _plot(quantity: str) -> pg.PlotWidget:
@@ -50,13 +57,16 @@ def _plot(quantity: str) -> pg.PlotWidget:
         item.setYRange(0, 100, padding=0.02)
         item.getAxis("left").setTicks([[(v, str(v)) for v in (0, 50, 100)], []])
     w.setMinimumHeight(100)
-    w.setToolTip({
-        "grad_norm": "Size of the loss gradient for each layer's weights (log scale; 0 is drawn "
-                     "at 1e-10). Vanishing: tiny in the first layers; exploding: huge.",
-        "update_ratio": "How far each layer's weights moved per batch, relative to their size "
-                        "(log scale). About 1e-3 is healthy; much more overshoots.",
-        "dead": "Share of each hidden ReLU layer's units that output 0 for every probe image: "
-                "dead units never learn again."}[quantity])
+    w.setToolTip(
+        {
+            "grad_norm": "Size of the loss gradient for each layer's weights (log scale; 0 is drawn "
+            "at 1e-10). Vanishing: tiny in the first layers; exploding: huge.",
+            "update_ratio": "How far each layer's weights moved per batch, relative to their size "
+            "(log scale). About 1e-3 is healthy; much more overshoots.",
+            "dead": "Share of each hidden ReLU layer's units that output 0 for every probe image: "
+            "dead units never learn again.",
+        }[quantity]
+    )
     return w
 
 
@@ -146,11 +156,15 @@ class LayerStatsPanel(QWidget):
     def _update_legend(self) -> None:
         names = self.live.layers or next((m[2] for m in self._overlay_meta.values()), ())
         grey = theme.chart_foreground().name()
-        parts = [f"<span style='color:{self._live_colour(i) if self.live.layers else grey}; "
-                 f"font-weight:bold'>{STYLE_MARKS[i % len(STYLE_MARKS)]}</span> {name}"
-                 for i, name in enumerate(names)]
-        runs = [f"<span style='color:{colour}; font-weight:bold'>■</span> {label}"
-                for label, colour, _layers in self._overlay_meta.values()]
+        parts = [
+            f"<span style='color:{self._live_colour(i) if self.live.layers else grey}; "
+            f"font-weight:bold'>{STYLE_MARKS[i % len(STYLE_MARKS)]}</span> {name}"
+            for i, name in enumerate(names)
+        ]
+        runs = [
+            f"<span style='color:{colour}; font-weight:bold'>■</span> {label}"
+            for label, colour, _layers in self._overlay_meta.values()
+        ]
         self.legend.setText(" &nbsp; ".join(parts + runs))
 
     # -- the live run ----------------------------------------------------------------------------
@@ -187,8 +201,11 @@ class LayerStatsPanel(QWidget):
                     continue  # no ReLU in this layer: nothing to say about dead units
                 curve = self.curves.get((q, i))
                 if curve is None:
-                    curve = self.plots[q].getPlotItem().plot(
-                        pen=self._pen(self._live_colour(i), i), connect="finite")
+                    curve = (
+                        self.plots[q]
+                        .getPlotItem()
+                        .plot(pen=self._pen(self._live_colour(i), i), connect="finite")
+                    )
                     self.curves[(q, i)] = curve
                 curve.setData(x, y)
         self._fit_log_axes()
@@ -200,15 +217,15 @@ class LayerStatsPanel(QWidget):
             if not LOG[q]:
                 continue
             items = [c for (cq, _i), c in self.curves.items() if cq == q]
-            items += [c for curves in self._overlays.values() for (cq, _i), c in curves.items()
-                      if cq == q]
+            items += [c for curves in self._overlays.values() for (cq, _i), c in curves.items() if cq == q]
             span = _decades([np.asarray(c.yData, float) for c in items if c.yData is not None])
             if span is not None:
                 lo, hi = int(span[0]), int(span[1])
                 step = max(1, math.ceil((hi - lo) / 4))  # at most ~5 labelled decades
                 item = self.plots[q].getPlotItem()
                 item.getAxis("left").setTicks(
-                    [[(float(d), f"1e{d}" if d else "1") for d in range(lo, hi + 1, step)], []])
+                    [[(float(d), f"1e{d}" if d else "1") for d in range(lo, hi + 1, step)], []]
+                )
                 item.setYRange(*span, padding=0.02)
 
     def point_count(self, quantity: str, layer: int) -> int:
@@ -238,8 +255,11 @@ class LayerStatsPanel(QWidget):
             for i in range(len(history.layers)):
                 y = _values(q, history.values[q][i])
                 if np.any(np.isfinite(y)):
-                    items[(q, i)] = self.plots[q].getPlotItem().plot(
-                        x, y, pen=self._pen(colour, i, 1.6), connect="finite")
+                    items[(q, i)] = (
+                        self.plots[q]
+                        .getPlotItem()
+                        .plot(x, y, pen=self._pen(colour, i, 1.6), connect="finite")
+                    )
         self._overlays[run_id] = items
         self._overlay_meta[run_id] = (label, colour, history.layers)
 
@@ -257,4 +277,3 @@ class LayerStatsPanel(QWidget):
     def overlay_curves(self, run_id: int) -> dict[tuple[str, int], pg.PlotDataItem]:
         """A past run's curves: (quantity, layer) -> PlotDataItem."""
         return dict(self._overlays.get(run_id, {}))
-

@@ -112,8 +112,14 @@ class LessonsPanel(QWidget):
         if task is not None:
             self.task.setText(f"<b>Try this:</b> {task.text}")
             if view.task_done:
-                self.task_status.setText("Done ✓ — " + ("on to the next step when you are ready."
-                                                        if view.has_next else "that was the last step."))
+                self.task_status.setText(
+                    "Done ✓ — "
+                    + (
+                        "on to the next step when you are ready."
+                        if view.has_next
+                        else "that was the last step."
+                    )
+                )
                 self.task_status.setStyleSheet("color: #2e7d32; font-weight: bold;")
             else:
                 self.task_status.setText(f"kpgui notices when {task.needs}.")

@@ -75,8 +75,10 @@ class NormalisationPanel(QWidget):
         self.state = state
         self.steps: list = []
         self._dirty = True
-        self.intro = QLabel("Before the network reads a drawing it is made to look like an MNIST "
-                            "digit, the way MNIST itself was made. Draw, and watch each step.")
+        self.intro = QLabel(
+            "Before the network reads a drawing it is made to look like an MNIST "
+            "digit, the way MNIST itself was made. Draw, and watch each step."
+        )
         self.intro.setWordWrap(True)
         self.tiles: list[StepTile] = []
         self.titles: list[QLabel] = []
@@ -131,8 +133,10 @@ class NormalisationPanel(QWidget):
         strokes = list(piece.strokes) if piece is not None and piece.strokes else list(d.strokes)
         self.steps = steps(strokes, d.pen_width) if d.drawn else []
         if not self.steps and d.image is not None and np.any(d.image):
-            self.note.setText("An imported picture goes through the same steps from its pixels; "
-                              "the last picture is what the network reads.")
+            self.note.setText(
+                "An imported picture goes through the same steps from its pixels; "
+                "the last picture is what the network reads."
+            )
         else:
             self.note.setText("" if self.steps else "Draw a digit on the canvas.")
         for i, tile in enumerate(self.tiles):

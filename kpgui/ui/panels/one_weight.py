@@ -38,10 +38,12 @@ from kpgui.ui.charts import pyqtgraph, style_plot
 COLUMNS = ("iteration", "prediction", "error", "derivative", "weight")
 PLAY_INTERVAL_MS = 400
 
-INTRO = ("The primer's smallest network: <b>prediction = input × weight</b>, <b>error = "
-         "(prediction − goal)²</b>, <b>derivative = input × (prediction − goal)</b>, and the "
-         "weight moves against the derivative: <b>weight −= alpha × derivative</b>. Step through "
-         "it, then try alpha = 1 or input = 0.")
+INTRO = (
+    "The primer's smallest network: <b>prediction = input × weight</b>, <b>error = "
+    "(prediction − goal)²</b>, <b>derivative = input × (prediction − goal)</b>, and the "
+    "weight moves against the derivative: <b>weight −= alpha × derivative</b>. Step through "
+    "it, then try alpha = 1 or input = 0."
+)
 
 
 class OneWeightPanel(QWidget):
@@ -60,10 +62,11 @@ class OneWeightPanel(QWidget):
         self.spins: dict[str, QDoubleSpinBox] = {}
         form = QFormLayout()
         for name, label, low, high, tip in (
-                ("weight", "Weight", -100.0, 100.0, "the weight the loop starts from"),
-                ("input", "Input", -100.0, 100.0, "the input: 0 means no correlation"),
-                ("goal", "Goal", -100.0, 100.0, "the prediction the loop wants"),
-                ("alpha", "Alpha", 0.0001, 100.0, "the learning rate: how far each step goes")):
+            ("weight", "Weight", -100.0, 100.0, "the weight the loop starts from"),
+            ("input", "Input", -100.0, 100.0, "the input: 0 means no correlation"),
+            ("goal", "Goal", -100.0, 100.0, "the prediction the loop wants"),
+            ("alpha", "Alpha", 0.0001, 100.0, "the learning rate: how far each step goes"),
+        ):
             spin = QDoubleSpinBox()
             spin.setDecimals(4)
             spin.setRange(low, high)
@@ -104,10 +107,18 @@ class OneWeightPanel(QWidget):
         style_plot(self.plot)
         colour = theme.RUN_COLOURS[0]
         self.parabola = self.plot.plot([], [], pen=pg.mkPen(theme.chart_foreground(), width=1))
-        self.path = self.plot.plot([], [], pen=pg.mkPen(colour, width=2), symbol="o",
-                                   symbolSize=7, symbolBrush=colour, symbolPen=colour)
-        self.now = self.plot.plot([], [], pen=None, symbol="o", symbolSize=11, symbolBrush=None,
-                                  symbolPen=pg.mkPen(colour, width=2))
+        self.path = self.plot.plot(
+            [],
+            [],
+            pen=pg.mkPen(colour, width=2),
+            symbol="o",
+            symbolSize=7,
+            symbolBrush=colour,
+            symbolPen=colour,
+        )
+        self.now = self.plot.plot(
+            [], [], pen=None, symbol="o", symbolSize=11, symbolBrush=None, symbolPen=pg.mkPen(colour, width=2)
+        )
 
         self.table = QTableWidget(0, len(COLUMNS))
         self.table.setHorizontalHeaderLabels(list(COLUMNS))
@@ -191,8 +202,7 @@ class OneWeightPanel(QWidget):
     def _add_row(self, row: ow.Row) -> None:
         i = self.table.rowCount()
         self.table.insertRow(i)
-        for col, value in enumerate((row.iteration, row.prediction, row.error, row.derivative,
-                                     row.weight)):
+        for col, value in enumerate((row.iteration, row.prediction, row.error, row.derivative, row.weight)):
             item = QTableWidgetItem(str(value) if col == 0 else repr(value))
             item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             self.table.setItem(i, col, item)
@@ -213,8 +223,10 @@ class OneWeightPanel(QWidget):
         grid = np.linspace(lo - margin, hi + margin, 201)
         with np.errstate(over="ignore", invalid="ignore"):
             self.parabola.setData(grid, (s.input * grid - s.goal) ** 2)
-        self.path.setData(path_w + ([self.stepper.weight] if now_e is not None and rows else []),
-                          path_e + ([now_e] if now_e is not None and rows else []))
+        self.path.setData(
+            path_w + ([self.stepper.weight] if now_e is not None and rows else []),
+            path_e + ([now_e] if now_e is not None and rows else []),
+        )
         if now_e is not None:
             self.now.setData([self.stepper.weight], [now_e])
         else:

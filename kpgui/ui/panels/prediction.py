@@ -40,8 +40,10 @@ class PixelPreview(QWidget):
         policy = QSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
         policy.setHeightForWidth(True)
         self.setSizePolicy(policy)
-        self.setToolTip("The 28x28 image the network actually sees, made from your drawing "
-                        "the way MNIST digits were made (20x20 box, centre of mass in the middle).")
+        self.setToolTip(
+            "The 28x28 image the network actually sees, made from your drawing "
+            "the way MNIST digits were made (20x20 box, centre of mass in the middle)."
+        )
 
     def hasHeightForWidth(self) -> bool:  # noqa: N802
         return True
@@ -118,8 +120,10 @@ class PredictionPanel(QWidget):
         self.digit_label.setTextFormat(Qt.TextFormat.RichText)
         self.digit_label.linkActivated.connect(self._select)
         self.digit_label.linkHovered.connect(self._select)
-        self.digit_label.setToolTip("What the network reads (or its two best guesses when it is "
-                                    "not sure). For a number, click or point at a digit to see it")
+        self.digit_label.setToolTip(
+            "What the network reads (or its two best guesses when it is "
+            "not sure). For a number, click or point at a digit to see it"
+        )
         self.confidence_label = QLabel("Draw a digit")
         cfont = QFont(self.font())
         cfont.setPointSize(14)
@@ -128,7 +132,8 @@ class PredictionPanel(QWidget):
         self.confidence_label.setWordWrap(True)
         self.confidence_label.setToolTip(
             "How sure the network is: its probability, calibrated so that '90 % sure' is right "
-            "about 9 times in 10. Below the model's threshold it says 'not sure'.")
+            "about 9 times in 10. Below the model's threshold it says 'not sure'."
+        )
 
         self.plot = None  # the pyqtgraph chart, built by build_chart()
         self.bars = None
@@ -177,8 +182,13 @@ class PredictionPanel(QWidget):
         item.showGrid(y=True, alpha=0.25)
         item.getAxis("bottom").setTicks([[(i, str(i)) for i in range(10)]])
         item.getAxis("left").setTicks([[(v, f"{v:g}") for v in (0, 0.25, 0.5, 0.75, 1.0)]])
-        self.bars = pg.BarGraphItem(x=np.arange(10), height=np.zeros(10), width=0.7,
-                                    brushes=[theme.bar_colour()] * 10, pen=pg.mkPen(None))
+        self.bars = pg.BarGraphItem(
+            x=np.arange(10),
+            height=np.zeros(10),
+            width=0.7,
+            brushes=[theme.bar_colour()] * 10,
+            pen=pg.mkPen(None),
+        )
         item.addItem(self.bars)
         self._apply_chart_theme()
         self._layout.replaceWidget(self._chart_slot, self.plot)
@@ -219,8 +229,10 @@ class PredictionPanel(QWidget):
             colour = UNSURE_COLOUR if not r.sure else theme.ink().name()
             weight = "900" if i == self.state.selected else "400"
             line = "underline" if i == self.state.selected else "none"
-            parts.append(f"<a href='{i}' style='color:{colour}; text-decoration:{line}; "
-                         f"font-weight:{weight}'>{text}</a>")
+            parts.append(
+                f"<a href='{i}' style='color:{colour}; text-decoration:{line}; "
+                f"font-weight:{weight}'>{text}</a>"
+            )
         return "".join(parts)
 
     def _select(self, link: str) -> None:
@@ -240,10 +252,12 @@ class PredictionPanel(QWidget):
             self.digit_label.setStyleSheet("")
             self.digit_label.setText(self._number_html(number))
             i = self.state.selected
-            what = (f"{100 * reading.confidence:.0f} % sure" if reading.sure else
-                    f"not sure — {reading.digit} or {reading.runner_up}?")
-            self.confidence_label.setText(f"digit {i + 1} of {len(number.readings)}: "
-                                          f"{reading.digit}, {what}")
+            what = (
+                f"{100 * reading.confidence:.0f} % sure"
+                if reading.sure
+                else f"not sure — {reading.digit} or {reading.runner_up}?"
+            )
+            self.confidence_label.setText(f"digit {i + 1} of {len(number.readings)}: {reading.digit}, {what}")
             self._set_bars()
             return
         if reading is None:
@@ -253,8 +267,9 @@ class PredictionPanel(QWidget):
             self.digit_label.setFont(self._big_font)
             if drawing.blank:
                 self.digit_label.setText("")
-                self.confidence_label.setText("Draw a digit" if drawing.image is None
-                                              else "No digit found in this picture")
+                self.confidence_label.setText(
+                    "Draw a digit" if drawing.image is None else "No digit found in this picture"
+                )
             elif self.state.model is None:
                 self.digit_label.setText("?")
                 self.confidence_label.setText("No model loaded (Model → Reset to default)")
@@ -279,9 +294,11 @@ class PredictionPanel(QWidget):
             if reading.confidence + second >= TIE:  # two digits share the belief: say so
                 self.confidence_label.setText(
                     f"{reading.digit} at {100 * reading.confidence:.0f} %, {reading.runner_up} at "
-                    f"{100 * second:.0f} %: it could be either")
+                    f"{100 * second:.0f} %: it could be either"
+                )
             else:
                 self.confidence_label.setText(
                     f"best guess {reading.digit} at {100 * reading.confidence:.0f} %: "
-                    "maybe not a digit, or an unusual one")
+                    "maybe not a digit, or an unusual one"
+                )
         self._set_bars()

@@ -23,8 +23,9 @@ METHODS = {"gradient × input": "gradient_x_input", "gradient": "gradient"}
 class SaliencyBar(QWidget):
     """The "Show saliency" switch, the method and the legend; feeds `set_overlay(heat | None)`."""
 
-    def __init__(self, state: AppState, set_overlay: Callable[[np.ndarray | None], None],
-                 parent: QWidget | None = None) -> None:
+    def __init__(
+        self, state: AppState, set_overlay: Callable[[np.ndarray | None], None], parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self.state = state
         self.set_overlay = set_overlay
@@ -32,12 +33,15 @@ class SaliencyBar(QWidget):
         self.last_heat: np.ndarray | None = None
         self.message = ""
         self.checkbox = QCheckBox("Show saliency")
-        self.checkbox.setToolTip("Colour the pixels of the 28x28 preview that pushed the network "
-                                 "towards the digit it reads")
+        self.checkbox.setToolTip(
+            "Colour the pixels of the 28x28 preview that pushed the network towards the digit it reads"
+        )
         self.method_combo = QComboBox()
         self.method_combo.addItems(list(METHODS))
-        self.method_combo.setToolTip("gradient × input: the ink that pushed towards the digit; "
-                                     "gradient: where a change would matter most")
+        self.method_combo.setToolTip(
+            "gradient × input: the ink that pushed towards the digit; "
+            "gradient: where a change would matter most"
+        )
         self.legend = QLabel()
         self.legend.setPixmap(QPixmap.fromImage(heat_legend(90, 8)))
         self.legend_text = QLabel("none → most")

@@ -82,8 +82,9 @@ class SamplesModel(QAbstractListModel):
 
     def _pictures_arrived(self) -> None:
         if len(self.ids):
-            self.dataChanged.emit(self.index(0), self.index(len(self.ids) - 1),
-                                  [Qt.ItemDataRole.DecorationRole])
+            self.dataChanged.emit(
+                self.index(0), self.index(len(self.ids) - 1), [Qt.ItemDataRole.DecorationRole]
+            )
 
 
 class SamplesPanel(QWidget):
@@ -125,7 +126,8 @@ class SamplesPanel(QWidget):
         self.export_button = QPushButton("Export…")
         self.import_button = QPushButton("Import…")
         self.relabel_button.clicked.connect(
-            lambda: self.relabel_selected(int(self.relabel_combo.currentText())))
+            lambda: self.relabel_selected(int(self.relabel_combo.currentText()))
+        )
         self.delete_button.clicked.connect(lambda: self.delete_selected())
         self.export_button.clicked.connect(lambda: self.export_to())
         self.import_button.clicked.connect(lambda: self.import_from())
@@ -173,15 +175,20 @@ class SamplesPanel(QWidget):
         if total:
             missing = [str(d) for d in range(10) if not self.counts.get(d)]
             gap = f" No samples of {', '.join(missing)} yet." if missing else ""
-            self.summary.setText(f"{total} sample{'s' if total != 1 else ''} of your handwriting."
-                                 f"{gap} Right-click a picture to relabel or delete it; "
-                                 "double-click shows it in the canvas.")
+            self.summary.setText(
+                f"{total} sample{'s' if total != 1 else ''} of your handwriting."
+                f"{gap} Right-click a picture to relabel or delete it; "
+                "double-click shows it in the canvas."
+            )
         else:
-            self.summary.setText("No samples yet: draw a digit and press its key (0-9) or click "
-                                 "“This is a …” to keep it here.")
+            self.summary.setText(
+                "No samples yet: draw a digit and press its key (0-9) or click “This is a …” to keep it here."
+            )
         if index.skipped:
-            self.summary.setText(self.summary.text() + f" {count(index.skipped, 'damaged sample')} "
-                                 "could not be read and are left out.")
+            self.summary.setText(
+                self.summary.text() + f" {count(index.skipped, 'damaged sample')} "
+                "could not be read and are left out."
+            )
         self._fill_grid()
 
     def _fill_grid(self) -> None:
@@ -205,8 +212,7 @@ class SamplesPanel(QWidget):
         selection = QItemSelection()
         for r in rows:
             selection.select(self.model.index(int(r)), self.model.index(int(r)))
-        self.grid.selectionModel().select(selection,
-                                          QItemSelectionModel.SelectionFlag.ClearAndSelect)
+        self.grid.selectionModel().select(selection, QItemSelectionModel.SelectionFlag.ClearAndSelect)
 
     def _update_buttons(self) -> None:
         has = self.grid.selectionModel().hasSelection()
@@ -227,10 +233,12 @@ class SamplesPanel(QWidget):
         if not ids:
             return
         if not dialogs.ask_yes_no(
-            self, "Delete samples",
+            self,
+            "Delete samples",
             ("Delete this sample?" if len(ids) == 1 else f"Delete {len(ids)} of your samples?")
             + " This cannot be "
-            "undone (export them first to keep a copy).", yes="Delete",
+            "undone (export them first to keep a copy).",
+            yes="Delete",
         ):
             return
         self.delete_requested.emit(ids)
@@ -240,8 +248,7 @@ class SamplesPanel(QWidget):
             from kpgui.core.sample_io import samples_targets
 
             # backup -> backup.npz: the question names the file really written.
-            path = dialogs.ask_save_target(self, "Export your samples", dialogs.NPZ_FILTER,
-                                           samples_targets)
+            path = dialogs.ask_save_target(self, "Export your samples", dialogs.NPZ_FILTER, samples_targets)
             if not path:
                 return
         self.export_requested.emit(path)
@@ -260,8 +267,7 @@ class SamplesPanel(QWidget):
         if not index.isValid():
             return
         if not self.grid.selectionModel().isSelected(index):
-            self.grid.selectionModel().select(index,
-                                              QItemSelectionModel.SelectionFlag.ClearAndSelect)
+            self.grid.selectionModel().select(index, QItemSelectionModel.SelectionFlag.ClearAndSelect)
         menu = self.build_context_menu()
         menu.exec(self.grid.viewport().mapToGlobal(pos))
 

@@ -29,8 +29,14 @@ from PySide6.QtWidgets import (
 from kpgui.core.options import BY_NAME
 
 # the options a search offers in the window, with an example range each (the CLI takes any option)
-FIELDS = (("learning_rate", "1e-4..1e-1:log"), ("hidden", "64/128/256,256"), ("dropout", "0..0.5"),
-          ("optimizer", "adam/rmsprop/sgd"), ("batch_size", "32/64/128"), ("epochs", "2..6"))
+FIELDS = (
+    ("learning_rate", "1e-4..1e-1:log"),
+    ("hidden", "64/128/256,256"),
+    ("dropout", "0..0.5"),
+    ("optimizer", "adam/rmsprop/sgd"),
+    ("batch_size", "32/64/128"),
+    ("epochs", "2..6"),
+)
 COLUMNS = ["Trial", "State", "Epoch", "Metric", "Values"]
 OBJECTIVES = {"val_loss": "lowest validation loss", "val_accuracy": "highest validation accuracy"}
 
@@ -64,8 +70,10 @@ class SearchPanel(QGroupBox):
         for name, example in FIELDS:
             edit = QLineEdit()
             edit.setPlaceholderText(f"e.g. {example}   (empty: the form's value)")
-            edit.setToolTip("a..b: a number between a and b (:log for log-uniform); a/b/c: one of "
-                            "the choices; hidden layers: each choice a list, e.g. 64/128,128")
+            edit.setToolTip(
+                "a..b: a number between a and b (:log for log-uniform); a/b/c: one of "
+                "the choices; hidden layers: each choice a list, e.g. 64/128,128"
+            )
             self.edits[name] = edit
             form.addRow(BY_NAME[name].label, edit)
         self.trials = QSpinBox()
@@ -78,26 +86,38 @@ class SearchPanel(QGroupBox):
         for key, text in OBJECTIVES.items():
             self.objective.addItem(text, key)
         self.sampler = QComboBox()
-        for key, text in (("tpe", "TPE (learns from earlier trials)"), ("random", "random"),
-                          ("grid", "grid (every combination)")):
+        for key, text in (
+            ("tpe", "TPE (learns from earlier trials)"),
+            ("random", "random"),
+            ("grid", "grid (every combination)"),
+        ):
             self.sampler.addItem(text, key)
         settings = QHBoxLayout()
-        for label, widget in (("Trials", self.trials), ("Workers", self.workers),
-                              ("Best =", self.objective), ("Sampler", self.sampler)):
+        for label, widget in (
+            ("Trials", self.trials),
+            ("Workers", self.workers),
+            ("Best =", self.objective),
+            ("Sampler", self.sampler),
+        ):
             settings.addWidget(QLabel(label))
             settings.addWidget(widget)
         settings.addStretch(1)
         self.storage_edit = QLineEdit()
         self.storage_edit.setPlaceholderText("this computer (a journal file in kpgui's data folder)")
-        self.storage_edit.setToolTip("Where the study lives: a journal file on a shared disk, or a "
-                                     "database URL such as postgresql://user:pw@host/db, shared with "
-                                     "other machines running kpgui search --join")
+        self.storage_edit.setToolTip(
+            "Where the study lives: a journal file on a shared disk, or a "
+            "database URL such as postgresql://user:pw@host/db, shared with "
+            "other machines running kpgui search --join"
+        )
         self.study_edit = QLineEdit()
         self.study_edit.setPlaceholderText("a study's name, to watch one started elsewhere")
         self.watch_button = QPushButton("Watch")
         self.watch_button.setToolTip("Show the trials of this study as they come, from any machine")
-        self.watch_button.clicked.connect(lambda: self.watch_requested.emit(
-            self.storage_edit.text().strip(), self.study_edit.text().strip()))
+        self.watch_button.clicked.connect(
+            lambda: self.watch_requested.emit(
+                self.storage_edit.text().strip(), self.study_edit.text().strip()
+            )
+        )
         shared = QHBoxLayout()
         shared.addWidget(QLabel("Storage"))
         shared.addWidget(self.storage_edit, 2)
@@ -136,9 +156,11 @@ class SearchPanel(QGroupBox):
         self.scatter_plot.addItem(self.scatter)
         self._rows: list[dict] = []
         self._objective = "val_loss"
-        self.status = QLabel("Give ranges for some options; every other setting comes from the form. "
-                             "Each trial is a run in History; trials behind the median after an epoch "
-                             "are stopped early (pruned).")
+        self.status = QLabel(
+            "Give ranges for some options; every other setting comes from the form. "
+            "Each trial is a run in History; trials behind the median after an epoch "
+            "are stopped early (pruned)."
+        )
         self.status.setWordWrap(True)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
@@ -164,9 +186,13 @@ class SearchPanel(QGroupBox):
         return {name: e.text().strip() for name, e in self.edits.items() if e.text().strip()}
 
     def settings(self) -> dict:
-        return {"trials": self.trials.value(), "workers": self.workers.value(),
-                "objective": self.objective.currentData(), "sampler": self.sampler.currentData(),
-                "storage": self.storage_edit.text().strip()}
+        return {
+            "trials": self.trials.value(),
+            "workers": self.workers.value(),
+            "objective": self.objective.currentData(),
+            "sampler": self.sampler.currentData(),
+            "storage": self.storage_edit.text().strip(),
+        }
 
     def show_study(self, name: str) -> None:
         self.study_edit.setText(name)
@@ -191,9 +217,13 @@ class SearchPanel(QGroupBox):
         for i, r in enumerate(sorted(rows, key=lambda r: r["trial"])):
             metric = r["value"] if r["value"] is not None else r["metric"]
             is_best = best is not None and r["trial"] == best["trial"]
-            cells = [f"#{r['trial']}" + (" ★" if is_best else ""), r["state"],
-                     "" if r["epoch"] is None else str(r["epoch"]),
-                     "" if metric is None else f"{metric:.4f}", params_text(r["params"])]
+            cells = [
+                f"#{r['trial']}" + (" ★" if is_best else ""),
+                r["state"],
+                "" if r["epoch"] is None else str(r["epoch"]),
+                "" if metric is None else f"{metric:.4f}",
+                params_text(r["params"]),
+            ]
             for j, text in enumerate(cells):
                 item = QTableWidgetItem(text)
                 if r["state"] in ("pruned", "failed"):
@@ -219,9 +249,11 @@ class SearchPanel(QGroupBox):
             self.param_combo.blockSignals(False)
         self._draw_scatter()
         if best is not None:
-            self.set_status(f"Best so far: trial #{best['trial']} ({OBJECTIVES[objective]}: "
-                            f"{best['value']:.4f}). {sum(r['state'] == 'pruned' for r in rows)} pruned, "
-                            f"{sum(r['state'] == 'running' for r in rows)} running.")
+            self.set_status(
+                f"Best so far: trial #{best['trial']} ({OBJECTIVES[objective]}: "
+                f"{best['value']:.4f}). {sum(r['state'] == 'pruned' for r in rows)} pruned, "
+                f"{sum(r['state'] == 'running' for r in rows)} running."
+            )
 
     def _draw_scatter(self) -> None:
         """The trials' metric (final value, or the last epoch's for pruned/running ones) against
@@ -243,8 +275,11 @@ class SearchPanel(QGroupBox):
 def scatter_points(rows: list[dict], name: str) -> tuple[list[float], list[float], list[bool], list]:
     """(x, y, finished?, ticks) of each trial with a metric: numbers as they are, choices by their
     position in sorted order (ticks name them)."""
-    have = [r for r in rows if name in r["params"]
-            and (r["value"] if r["value"] is not None else r["metric"]) is not None]
+    have = [
+        r
+        for r in rows
+        if name in r["params"] and (r["value"] if r["value"] is not None else r["metric"]) is not None
+    ]
     values = [r["params"][name] for r in have]
     numeric = all(isinstance(v, int | float) and not isinstance(v, bool) for v in values)
     labels = [] if numeric else sorted({str(v) for v in values})

@@ -60,30 +60,35 @@ class SweepPanel(QGroupBox):
         self.option_combo = QComboBox()
         for name in SWEEPABLE:
             self.option_combo.addItem(BY_NAME[name].label, name)
-        self.option_combo.setToolTip("The option that changes from run to run; everything else "
-                                     "comes from the form above")
+        self.option_combo.setToolTip(
+            "The option that changes from run to run; everything else comes from the form above"
+        )
         self.values_edit = QLineEdit()
         self.values_edit.setPlaceholderText("e.g. 0.1, 0.01, 0.001")
-        self.values_edit.setToolTip("The values to try, separated by commas (hidden layers: by "
-                                    "'/', e.g. 32/64/128,128)")
+        self.values_edit.setToolTip(
+            "The values to try, separated by commas (hidden layers: by '/', e.g. 32/64/128,128)"
+        )
         self.start_button = QPushButton("Start sweep")
         self.start_button.clicked.connect(self._request)
         self.preset_button = QPushButton("Compare learning rates")
-        self.preset_button.setToolTip(f"{SEEDS_PRESET}: the Keras primer's experiment, the same "
-                                      "network with SGD at three learning rates, compared by "
-                                      "validation loss")
+        self.preset_button.setToolTip(
+            f"{SEEDS_PRESET}: the Keras primer's experiment, the same "
+            "network with SGD at three learning rates, compared by "
+            "validation loss"
+        )
         self.preset_button.clicked.connect(lambda: self.preset_requested.emit(SEEDS_PRESET))
         self.dying_button = QPushButton("Dying ReLUs vs healthy")
-        self.dying_button.setToolTip("Two short SGD runs (learning rate 0.01 and 1) on 6 000 "
-                                     "images: watch the dead ReLU share under the plots climb in "
-                                     "one and stay low in the other")
+        self.dying_button.setToolTip(
+            "Two short SGD runs (learning rate 0.01 and 1) on 6 000 "
+            "images: watch the dead ReLU share under the plots climb in "
+            "one and stay low in the other"
+        )
         self.dying_button.clicked.connect(lambda: self.preset_requested.emit(DYING_RELUS))
         # A button with a menu, not a combo box: only a click on a menu entry starts a sweep
         # (a combo's `activated` also fires on the mouse wheel).
         self.presets = QToolButton()
         self.presets.setText("More presets")
-        self.presets.setToolTip("Other one-click comparisons: each fills the form and the sweep, "
-                                "then starts")
+        self.presets.setToolTip("Other one-click comparisons: each fills the form and the sweep, then starts")
         self.presets.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         menu = QMenu(self.presets)
         for name in PRESETS:
@@ -98,9 +103,11 @@ class SweepPanel(QGroupBox):
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         self.table.setMinimumHeight(110)
-        self.status = QLabel("Try one option at several values; the runs' curves are drawn in the "
-                             "plots in their own colours, and the best (lowest validation loss) is "
-                             "starred.")
+        self.status = QLabel(
+            "Try one option at several values; the runs' curves are drawn in the "
+            "plots in their own colours, and the best (lowest validation loss) is "
+            "starred."
+        )
         self.status.setWordWrap(True)
         # Two short rows rather than one long one: the dock is ~550 px wide on a 1366x768 laptop.
         row = QHBoxLayout()
@@ -159,16 +166,26 @@ class SweepPanel(QGroupBox):
             o = progress.outcomes[i]
             name = sweep.label(value) + (" ★" if i == best else "")
             if o is None:
-                state = ("running…" if i == progress.index and not progress.done else
-                         "cancelled" if progress.done else "waiting")
+                state = (
+                    "running…"
+                    if i == progress.index and not progress.done
+                    else "cancelled"
+                    if progress.done
+                    else "waiting"
+                )
                 cells = [name, state, "", "", "", ""]
             elif o.status == "diverged":
                 cells = [name, "diverged", "", "", "", f"{o.wall_time:.0f} s"]
             else:
                 h = o.history
-                cells = [name, _num(_last(h, "loss")), _num(_last(h, "val_loss")),
-                         _num(_last(h, "val_accuracy"), True), _num(o.test_accuracy, True),
-                         f"{o.wall_time:.0f} s"]
+                cells = [
+                    name,
+                    _num(_last(h, "loss")),
+                    _num(_last(h, "val_loss")),
+                    _num(_last(h, "val_accuracy"), True),
+                    _num(o.test_accuracy, True),
+                    f"{o.wall_time:.0f} s",
+                ]
             for c, text in enumerate(cells):
                 item = QTableWidgetItem(text)
                 if c == 0:
@@ -182,12 +199,18 @@ class SweepPanel(QGroupBox):
                 self.table.setItem(i, c, item)
         if progress.done:
             self.status.setText(
-                "Cancelled: the runs not started were skipped." if progress.cancelled and best is None
+                "Cancelled: the runs not started were skipped."
+                if progress.cancelled and best is None
                 else f"Best: {sweep.label(sweep.values[best])} (lowest validation loss); offered "
-                     "above the canvas." if best is not None else "No run finished usefully.")
+                "above the canvas."
+                if best is not None
+                else "No run finished usefully."
+            )
         else:
-            self.status.setText(f"Run {progress.index + 1} of {len(sweep.values)}: "
-                                f"{sweep.label(sweep.values[progress.index])}…")
+            self.status.setText(
+                f"Run {progress.index + 1} of {len(sweep.values)}: "
+                f"{sweep.label(sweep.values[progress.index])}…"
+            )
 
     @property
     def best_row(self) -> int | None:

@@ -189,8 +189,9 @@ class TrainingPanel(QWidget):
                 elif isinstance(w, QSpinBox | QDoubleSpinBox):
                     w.setValue(value)
                 else:
-                    w.setText(opt.format(value) if opt.kind is not tuple
-                              else ", ".join(str(v) for v in value))
+                    w.setText(
+                        opt.format(value) if opt.kind is not tuple else ", ".join(str(v) for v in value)
+                    )
         finally:
             for w in widgets:
                 w.blockSignals(False)
@@ -214,8 +215,7 @@ class TrainingPanel(QWidget):
                     values[name] = opt.parse(w.text())
                 except ValueError as exc:
                     values[name] = getattr(self._base, name)
-                    parse_errors[name] = (str(exc) if opt.kind is tuple
-                                          else f"{opt.label.lower()} {exc}")
+                    parse_errors[name] = str(exc) if opt.kind is tuple else f"{opt.label.lower()} {exc}"
         return self._base.replace(**values), parse_errors
 
     def spec(self) -> ModelSpec:
@@ -246,9 +246,12 @@ class TrainingPanel(QWidget):
         self.stop_button.setEnabled(running and self.state.training.phase != STOPPING)
         self.save_button.setEnabled(self._can_save and not running)
         self.start_button.setToolTip(
-            "Fix the values marked in red first" if not valid else
-            "A run is going: stop it first" if running else
-            "Train a new network with these settings (F5)")
+            "Fix the values marked in red first"
+            if not valid
+            else "A run is going: stop it first"
+            if running
+            else "Train a new network with these settings (F5)"
+        )
 
     def _show_training(self, training) -> None:
         if training.phase == STARTING:
@@ -268,8 +271,9 @@ class TrainingPanel(QWidget):
         if self.state.training.phase == STOPPING:
             return
         self.progress.setValue(int(round(1000 * min(max(u.progress, 0.0), 1.0))))
-        self.progress.setFormat(f"Epoch {u.epoch}/{u.epochs} · batch {u.step}/{u.steps} · "
-                                f"ETA {format_eta(u.eta)}")
+        self.progress.setFormat(
+            f"Epoch {u.epoch}/{u.epochs} · batch {u.step}/{u.steps} · ETA {format_eta(u.eta)}"
+        )
 
     def _show_outcome(self, outcome, heading: str = "") -> None:
         """The run's result; `heading` names it when it is not simply the last run (a sweep's
@@ -284,11 +288,12 @@ class TrainingPanel(QWidget):
             extra = ""
             if outcome.kind == "finetune" and outcome.personal:
                 extra = " " + str(outcome.personal.get("summary", ""))
-            how = how_it_ran(outcome.status, outcome.epochs_run, outcome.wall_time,
-                             outcome.partial_epoch)
+            how = how_it_ran(outcome.status, outcome.epochs_run, outcome.wall_time, outcome.partial_epoch)
             self.result_label.setText(
-                heading + f"Test accuracy: <b>{acc_text}</b> — {how}.{extra}"
-                + (KEEP_HINT if outcome.usable else ""))
+                heading
+                + f"Test accuracy: <b>{acc_text}</b> — {how}.{extra}"
+                + (KEEP_HINT if outcome.usable else "")
+            )
         self._can_save = outcome.usable
         self._update_buttons()
 

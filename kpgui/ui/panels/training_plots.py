@@ -50,7 +50,7 @@ class BiasCorrectedEMA:
     def add(self, x: float) -> float:
         self.count += 1
         self.value = self.beta * self.value + (1.0 - self.beta) * x
-        return self.value / (1.0 - self.beta ** self.count)
+        return self.value / (1.0 - self.beta**self.count)
 
 
 class Legend(QWidget):
@@ -73,8 +73,10 @@ class Legend(QWidget):
         for name, c, dashed in entries:
             glyph = "▲" if name == OFF_SCALE_KEY else "╌╌" if dashed else "━━"
             words = "&nbsp;".join(html.escape(name).split(" "))
-            parts.append(f"<span style='white-space:nowrap'><span style='color:{c}; "
-                         f"font-weight:bold'>{glyph}</span>&nbsp;{words}</span>")
+            parts.append(
+                f"<span style='white-space:nowrap'><span style='color:{c}; "
+                f"font-weight:bold'>{glyph}</span>&nbsp;{words}</span>"
+            )
         self.label.setText(" &nbsp; ".join(parts))
 
     @property
@@ -107,10 +109,14 @@ class TrainingPlots(QWidget):
         self.loss_plot = _plot("loss")
         self.acc_plot = _plot("accuracy")
         self.acc_plot.setXLink(self.loss_plot)
-        self.loss_plot.setToolTip("Training loss per batch (light), smoothed (dark), and the "
-                                  "validation loss after each epoch (orange)")
-        self.acc_plot.setToolTip("Training accuracy per batch (smoothed) and per epoch, and the "
-                                 "validation accuracy after each epoch")
+        self.loss_plot.setToolTip(
+            "Training loss per batch (light), smoothed (dark), and the "
+            "validation loss after each epoch (orange)"
+        )
+        self.acc_plot.setToolTip(
+            "Training accuracy per batch (smoothed) and per epoch, and the "
+            "validation accuracy after each epoch"
+        )
         lp, ap = self.loss_plot.getPlotItem(), self.acc_plot.getPlotItem()
         self._styles = {  # name -> (legend text, colour, dashed)
             "loss_raw": ("loss per batch", "#{:02x}{:02x}{:02x}".format(*RAW), False),
@@ -122,20 +128,32 @@ class TrainingPlots(QWidget):
         self.curves: dict[str, pg.PlotDataItem] = {
             "loss_raw": lp.plot(pen=pg.mkPen(RAW, width=1)),
             "loss_smooth": lp.plot(pen=pg.mkPen(theme.LIVE_TRAIN, width=2)),
-            "val_loss": lp.plot(pen=pg.mkPen(theme.LIVE_VAL, width=2), symbol="o", symbolSize=7,
-                                symbolBrush=theme.LIVE_VAL, symbolPen=None),
+            "val_loss": lp.plot(
+                pen=pg.mkPen(theme.LIVE_VAL, width=2),
+                symbol="o",
+                symbolSize=7,
+                symbolBrush=theme.LIVE_VAL,
+                symbolPen=None,
+            ),
             "acc_smooth": ap.plot(pen=pg.mkPen(theme.LIVE_TRAIN, width=2)),
-            "accuracy": ap.plot(pen=None, symbol="s", symbolSize=6, symbolBrush=theme.LIVE_TRAIN,
-                                symbolPen=None),
-            "val_accuracy": ap.plot(pen=pg.mkPen(theme.LIVE_VAL, width=2), symbol="o",
-                                    symbolSize=7, symbolBrush=theme.LIVE_VAL, symbolPen=None),
+            "accuracy": ap.plot(
+                pen=None, symbol="s", symbolSize=6, symbolBrush=theme.LIVE_TRAIN, symbolPen=None
+            ),
+            "val_accuracy": ap.plot(
+                pen=pg.mkPen(theme.LIVE_VAL, width=2),
+                symbol="o",
+                symbolSize=7,
+                symbolBrush=theme.LIVE_VAL,
+                symbolPen=None,
+            ),
         }
         for key in ("loss_raw", "loss_smooth", "acc_smooth"):
             self.curves[key].setDownsampling(auto=True, method="peak")
             self.curves[key].setClipToView(True)
         # Points of a diverging run above the loss axis, drawn at its top edge (issue 24).
-        self.off_scale_marks = lp.plot(pen=None, symbol="t1", symbolSize=9,
-                                       symbolBrush=OFF_SCALE_COLOUR, symbolPen=None)
+        self.off_scale_marks = lp.plot(
+            pen=None, symbol="t1", symbolSize=9, symbolBrush=OFF_SCALE_COLOUR, symbolPen=None
+        )
         self.log_loss = False
         self._overlays: dict[int, list[pg.PlotDataItem]] = {}
         self._overlay_loss: dict[int, list[tuple[np.ndarray, np.ndarray]]] = {}
@@ -151,14 +169,15 @@ class TrainingPlots(QWidget):
         self.legend = Legend()
         self.full_range_button = QPushButton("Accuracy 0–1")
         self.full_range_button.setCheckable(True)
-        self.full_range_button.setToolTip("Show the whole 0–1 accuracy range instead of zooming "
-                                          "to the data")
+        self.full_range_button.setToolTip("Show the whole 0–1 accuracy range instead of zooming to the data")
         self.full_range_button.toggled.connect(lambda on: self.set_accuracy_zoom(not on))
         self.log_button = QPushButton("Log loss")
         self.log_button.setCheckable(True)
-        self.log_button.setToolTip("Loss on a logarithmic scale: every point of every run, a "
-                                   "diverging one included (otherwise the axis fits the runs "
-                                   "that stay bounded and marks the rest at its top ▲)")
+        self.log_button.setToolTip(
+            "Loss on a logarithmic scale: every point of every run, a "
+            "diverging one included (otherwise the axis fits the runs "
+            "that stay bounded and marks the rest at its top ▲)"
+        )
         self.log_button.toggled.connect(self.set_log_loss)
         below = QHBoxLayout()
         below.addWidget(self.legend, 1)
@@ -196,8 +215,11 @@ class TrainingPlots(QWidget):
         super().changeEvent(event)
 
     def _update_legend(self) -> None:
-        live = [self._styles[k] for k in ("loss_raw", "loss_smooth", "val_loss", "val_accuracy")
-                if self.point_count(k)]
+        live = [
+            self._styles[k]
+            for k in ("loss_raw", "loss_smooth", "val_loss", "val_accuracy")
+            if self.point_count(k)
+        ]
         over = [e for entries in self._overlay_entries.values() for e in entries]
         if self._overlay_validation:  # one key for every past run's dashed line
             over.append((OVERLAY_VALIDATION_KEY, OVERLAY_KEY_COLOUR, True))
@@ -221,6 +243,7 @@ class TrainingPlots(QWidget):
         self.reset(start.epochs)
         before = start.history_before or {}
         for i in range(len(before.get("loss", []))):
+
             def at(key: str, i=i):
                 values = before.get(key) or []
                 return values[i] if i < len(values) else None
@@ -230,8 +253,7 @@ class TrainingPlots(QWidget):
             if at("val_loss") is not None:
                 self._vx.append(float(i + 1))
                 self._vloss.append(float(at("val_loss")))
-                self._vacc.append(float(at("val_accuracy") if at("val_accuracy") is not None
-                                        else np.nan))
+                self._vacc.append(float(at("val_accuracy") if at("val_accuracy") is not None else np.nan))
         if before:
             self.refresh()
 
@@ -292,8 +314,7 @@ class TrainingPlots(QWidget):
         if update.val_loss is not None:
             self._vx.append(float(update.epoch))
             self._vloss.append(float(update.val_loss))
-            self._vacc.append(float(update.val_accuracy if update.val_accuracy is not None
-                                    else np.nan))
+            self._vacc.append(float(update.val_accuracy if update.val_accuracy is not None else np.nan))
         self._schedule()
 
     def _schedule(self) -> None:
@@ -344,8 +365,9 @@ class TrainingPlots(QWidget):
             self._loss_top = top
             item.setYRange(0.0, top, padding=0.0)
         marks = [off_scale(x, y, self._loss_top) for x, y in curves]
-        self.off_scale_marks.setData(np.concatenate([m[0] for m in marks]),
-                                     np.concatenate([m[1] for m in marks]))
+        self.off_scale_marks.setData(
+            np.concatenate([m[0] for m in marks]), np.concatenate([m[1] for m in marks])
+        )
 
     def set_log_loss(self, on: bool) -> None:
         """Loss on a log10 axis (True) or a linear one fitted to the bounded runs (False)."""
@@ -365,7 +387,7 @@ class TrainingPlots(QWidget):
     # -- accuracy zoom ---------------------------------------------------------------------------
 
     def _accuracy_values(self) -> list[float]:
-        values = self._sacc[len(self._sacc) // 4:] + self._eacc + self._vacc
+        values = self._sacc[len(self._sacc) // 4 :] + self._eacc + self._vacc
         for items in self._overlays.values():
             for item in items:
                 if item.getViewBox() is self.acc_plot.getPlotItem().getViewBox():
@@ -420,8 +442,10 @@ class TrainingPlots(QWidget):
         solid = pg.mkPen(colour, width=1.8)
         dashed = pg.mkPen(colour, width=1.8, style=pg.QtCore.Qt.PenStyle.DashLine)
         entries = []
-        for plot, train_key, val_key in ((self.loss_plot, "loss", "val_loss"),
-                                         (self.acc_plot, "accuracy", "val_accuracy")):
+        for plot, train_key, val_key in (
+            (self.loss_plot, "loss", "val_loss"),
+            (self.acc_plot, "accuracy", "val_accuracy"),
+        ):
             item = plot.getPlotItem()
             for k, pen in ((train_key, solid), (val_key, dashed)):
                 values = [float(v) if v is not None else np.nan for v in (history or {}).get(k, [])]

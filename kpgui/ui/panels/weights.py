@@ -36,7 +36,7 @@ def weight_mosaic(kernel: np.ndarray, units: np.ndarray, columns: int | None = N
         tile = kernel[:, u].reshape(28, 28)
         m = float(np.abs(tile).max()) or 1.0
         r, c = divmod(k, cols)
-        out[r * (28 + GAP): r * (28 + GAP) + 28, c * (28 + GAP): c * (28 + GAP) + 28] = tile / m
+        out[r * (28 + GAP) : r * (28 + GAP) + 28, c * (28 + GAP) : c * (28 + GAP) + 28] = tile / m
     return out
 
 
@@ -111,8 +111,11 @@ class WeightsPanel(QWidget):
         if self.kernel is None:
             self.units = np.zeros(0, int)
             self.image.clear()
-            self.info.setText("No model loaded." if self.predictor is None else
-                              "This model has no first Dense layer over the 784 pixels to show.")
+            self.info.setText(
+                "No model loaded."
+                if self.predictor is None
+                else "This model has no first Dense layer over the 784 pixels to show."
+            )
             return
         n = self.kernel.shape[1]
         self.units = choose_units(n, self.count.value())
