@@ -29,7 +29,7 @@ from typing import Any
 import _common as C
 
 NAME = "backends"
-BENCH = "11 backends"
+BENCH = "15 backends"
 MFLOP_PER_SAMPLE = 6 * (784 * 512 + 512 * 512 + 512 * 10) / 1e6  # fwd 2x, bwd 4x multiply-adds
 TARGET_OF_LIMIT = 0.60
 TARGET_VS_TF = 1.8

@@ -30,7 +30,7 @@ import _common as C
 import numpy as np
 
 NAME = "bigstore"
-BENCH = "11 big store"
+BENCH = "13 big store"
 STALL_TARGET_MS = 100.0
 OPEN_TARGET_S = 2.0
 

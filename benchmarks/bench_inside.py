@@ -107,7 +107,7 @@ def run(quick: bool) -> tuple[list, dict]:
         "map_px": size,
         "hidden_refreshes": hidden_refreshes,
     }
-    bench = "11 draw->inside"
+    bench = "12 draw->inside"
     v, h = res["visible"], res["hidden"]
     rows = [
         C.row(

@@ -31,7 +31,7 @@ from typing import Any
 import _common as C
 
 NAME = "search"
-BENCH = "12 search"
+BENCH = "14 search"
 RANGES = ["--lr", "0.001/0.003/0.01/0.03/0.1", "--hidden", "32/128/256", "--optimizer", "adam/sgd"]
 FULL = {"trials": 16, "epochs": 4, "train_samples": 20000, "target": 0.965}
 QUICK = {"trials": 3, "epochs": 1, "train_samples": 2000, "target": 0.80}
