@@ -14,8 +14,13 @@ the core `look_inside` alone.
 
 from __future__ import annotations
 
+import os
 import sys
 import time
+
+# The path the window runs: `kpgui` gives its process one BLAS thread (kpgui/cli/__init__.py);
+# with two, every layer's matmul waits for a busy second core.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import _common as C
 import numpy as np

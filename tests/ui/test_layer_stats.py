@@ -79,7 +79,7 @@ def test_past_runs_are_overlaid_and_the_dying_relu_preset_explains_itself(qtbot)
     option, values, settings = PRESETS[DYING_RELUS]
     sweep = Sweep(option, values, ModelSpec().replace(**settings))
     state.set_sweep(SweepProgress(sweep, 0, (None, None), ("#E69F00", "#56B4E9")))
-    assert "ReLU dies" in panel.note.text() and "100 %" in panel.note.text()
+    assert "ReLU dies" in panel.note.text() and "lr 0.5" in panel.note.text()
     other = Sweep(option, values, ModelSpec())
     state.set_sweep(SweepProgress(other, 0, (None, None), ("#E69F00", "#56B4E9")))
     assert panel.note.text() == DEFAULT_NOTE  # not the preset's settings: no claim about it
@@ -138,7 +138,8 @@ def test_the_dying_relu_button_runs_both_and_the_numbers_reach_the_plots(qtbot, 
     )
     healthy, dying = (LayerHistory.from_dict(o.layer_stats) for o in ended)
     assert max(max(d) for d in healthy.values["dead"][:2]) < 0.2
-    assert min(d[-1] for d in dying.values["dead"][:2]) > 0.8
+    last = [d[-1] for d in dying.values["dead"][:2]]  # the first layer all but gone, most of the second
+    assert max(last) > 0.8 and min(last) > 0.4
     panel = app.panels["plots"].layer_stats
     panel.refresh()
     assert all(panel.point_count("grad_norm", i) == len(dying) for i in range(3))

@@ -79,7 +79,7 @@ class SweepPanel(QGroupBox):
         self.preset_button.clicked.connect(lambda: self.preset_requested.emit(SEEDS_PRESET))
         self.dying_button = QPushButton("Dying ReLUs vs healthy")
         self.dying_button.setToolTip(
-            "Two short SGD runs (learning rate 0.01 and 1) on 6 000 "
+            "Two short SGD runs (learning rate 0.01 and 0.5) on 6 000 "
             "images: watch the dead ReLU share under the plots climb in "
             "one and stay low in the other"
         )
