@@ -51,8 +51,11 @@ def dialog_errors() -> list[tuple[str, str]]:
     return list(_ERRORS)
 
 
-def open_app(timeout: float = 60.0) -> Any:
-    """The app as `run_app` builds it (`build_app()`, shown), once everything is built."""
+def open_app(timeout: float = 60.0, steady: bool = True) -> Any:
+    """The app as `run_app` builds it (`build_app()`, shown), once everything is built. With
+    `steady`, also once the training process the window keeps ready has done its imports (it
+    starts 3 s after the window is built and keeps both cores busy for several seconds): what a
+    person drawing a minute after opening kpgui has."""
     from kpgui.ui.app import build_app
 
     app = build_app()
@@ -60,6 +63,15 @@ def open_app(timeout: float = 60.0) -> Any:
     if not wait_until(lambda: app.built_at is not None, timeout):
         raise GuiUnavailable(f"the window was not built within {timeout:.0f} s")
     process_events_for(0.2)
+    if steady and app.tasks.keep_warm:
+        process_events_for(3.5)
+
+        def warm_ready() -> bool:
+            warm = app.tasks.warm_process
+            return warm is None or warm.info is not None
+
+        wait_until(warm_ready, timeout)
+        process_events_for(0.5)
     return app
 
 
