@@ -36,7 +36,7 @@ FOLDS = (tuple(range(1, 10)), tuple(range(10, 19)), tuple(range(19, 28)))
 def read_like_the_window(digits, predictor) -> dict[str, np.ndarray]:
     """right, sure and the number of digits shown, per digit, read the window's way."""
     from kpgui.core.confidence import Calibration
-    from kpgui.core.segment import read_number, split_strokes
+    from kpgui.core.segment import read_drawing
     from kpgui.core.synth.realpen import PEN_WIDTH
 
     calibration = Calibration.from_card(predictor.card)
@@ -45,7 +45,7 @@ def read_like_the_window(digits, predictor) -> dict[str, np.ndarray]:
     shown = np.zeros(len(digits), int)
     guess = np.full(len(digits), -1)
     for i, strokes in enumerate(digits.strokes):
-        number = read_number(split_strokes(strokes, PEN_WIDTH), predictor, calibration)
+        number = read_drawing(strokes, PEN_WIDTH, predictor, calibration)
         shown[i] = len(number.digits)
         sure[i] = number.sure
         guess[i] = number.digits[0] if shown[i] == 1 else -1

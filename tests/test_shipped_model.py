@@ -42,13 +42,13 @@ def _read_like_the_window(digits, predictor):
     """(right, sure) per digit: split as the drawing controller splits, read in one batch with
     the card's calibration; right = one digit shown and it is the writer's."""
     from kpgui.core.confidence import Calibration
-    from kpgui.core.segment import read_number, split_strokes
+    from kpgui.core.segment import read_drawing
     from kpgui.core.synth.realpen import PEN_WIDTH
 
     calibration = Calibration.from_card(predictor.card)
     right, sure = [], []
     for strokes, label in zip(digits.strokes, digits.label, strict=True):
-        number = read_number(split_strokes(strokes, PEN_WIDTH), predictor, calibration)
+        number = read_drawing(strokes, PEN_WIDTH, predictor, calibration)
         right.append(number.digits == (label,))
         sure.append(number.sure)
     return np.array(right), np.array(sure)

@@ -87,5 +87,5 @@ def not_sure_rate(predictor, images: np.ndarray) -> float | None:
     if len(images) == 0:
         return None
     probs = predictor.predict(as_model_input(images))
-    _q, sure = read_batch(probs, Calibration.from_card(getattr(predictor, "card", None)))
+    _q, sure = read_batch(probs, Calibration.from_card(predictor.card))
     return float(1.0 - np.mean(sure))

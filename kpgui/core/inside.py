@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from kpgui.core.inference import ACTIVATIONS, DenseLayer
+from kpgui.core.inference import ACTIVATIONS, DenseLayer, Predictor
 
 TOP_UNITS = 5  # how many contributing units per layer are named
 TOP_IMAGES = 9  # how many exciting test images per unit are kept
@@ -40,9 +40,9 @@ class NotDense(ValueError):
     """The model is not a plain Dense network read into NumPy: nothing to show inside."""
 
 
-def dense_layers(predictor: object) -> list[DenseLayer]:
+def dense_layers(predictor: Predictor) -> list[DenseLayer]:
     """The predictor's Dense layers; NotDense (with the reason in words) when it runs in Keras."""
-    layers = getattr(predictor, "layers", None)
+    layers = predictor.layers
     if not layers:
         raise NotDense(
             "this model runs in Keras (it has layers other than Dense, Dropout and "

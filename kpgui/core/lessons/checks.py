@@ -11,10 +11,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kpgui.core.lessons.files import RUN_TASKS, Task
 from kpgui.core.spec import ModelSpec
+
+if TYPE_CHECKING:
+    from kpgui.core.jobs import RunOutcome
 
 DIVERGED, EARLY_STOPPED = "diverged", "early stopped"  # RunOutcome.status (kpgui.core.training)
 MIN_OVERFIT_EPOCHS = 2
@@ -34,10 +37,10 @@ def overfitting_epochs(history: dict) -> int:
     return n
 
 
-def run_matches(task: Task, outcome: Any) -> bool:
+def run_matches(task: Task, outcome: RunOutcome) -> bool:
     """Does a finished run (RunOutcome) do what a run task asks?"""
     if task.spec:
-        spec = ModelSpec.from_dict(dict(getattr(outcome, "spec", None) or {}))
+        spec = ModelSpec.from_dict(dict(outcome.spec or {}))
         for name, want in task.spec.items():
             have = getattr(spec, name)
             if isinstance(want, float) and isinstance(have, int | float):
@@ -45,13 +48,13 @@ def run_matches(task: Task, outcome: Any) -> bool:
                     return False
             elif have != want:
                 return False
-    status = getattr(outcome, "status", "")
+    status = outcome.status
     if task.event == "run_diverged":
         return status == DIVERGED
     if task.event == "early_stopped":
         return status == EARLY_STOPPED
     if task.event == "run_overfits":
-        return overfitting_epochs(getattr(outcome, "history", None) or {}) >= MIN_OVERFIT_EPOCHS
+        return overfitting_epochs(outcome.history or {}) >= MIN_OVERFIT_EPOCHS
     return task.event == "run_finished"
 
 
@@ -76,7 +79,7 @@ class TaskWatch:
         self.done = False
         self.seen = 0  # matching events so far
         self._sample_count = sample_count
-        self._drawn = drawn or (lambda: bool(getattr(state.drawing, "drawn", False)))
+        self._drawn = drawn or (lambda: state.drawing.drawn)
         self._samples_before = self._samples_now()
         self._connected: list[tuple[Any, Callable[..., Any]]] = []
         event = task.event

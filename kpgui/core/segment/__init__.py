@@ -30,7 +30,7 @@ from kpgui.core.confidence import Calibration, Reading, read
 from kpgui.core.segment import _picture, _strokes
 from kpgui.core.segment._layout import Piece
 
-__all__ = ["NumberReading", "Piece", "read_number", "split_picture", "split_strokes"]
+__all__ = ["NumberReading", "Piece", "read_drawing", "read_number", "split_picture", "split_strokes"]
 
 SPLIT_CONFIDENCE = 0.9  # a digit cut out of touching ink must be read at least this surely
 # Parts win over the whole when the product of their confidences beats the whole's to this power
@@ -100,3 +100,11 @@ def read_number(pieces: Sequence[Piece], predictor, calibration: Calibration | N
             readings.append(_judged(piece, whole))
     text = "".join(str(r.digit) if r.sure else "?" for r in readings)
     return NumberReading(tuple(readings), text, all(r.sure for r in readings), tuple(chosen))
+
+
+def read_drawing(
+    strokes: Sequence[np.ndarray], pen_width: float, predictor, calibration: Calibration | None = None
+) -> NumberReading:
+    """Canvas strokes read the way the window reads them: split into digits where people leave
+    space between them, every digit read in one batch (benchmarks and tests of real writing)."""
+    return read_number(split_strokes(strokes, pen_width), predictor, calibration)
