@@ -31,7 +31,7 @@ def register(sub) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from kpgui.core.confidence import Calibration, read
+    from kpgui.core.confidence import Calibration, read_images
     from kpgui.core.errors import one_line, printable
     from kpgui.core.imageio import read_image
     from kpgui.core.inference import Predictor
@@ -59,7 +59,7 @@ def run(args: argparse.Namespace) -> int:
             )
             print(f"{name}: {number.text} ({each})")
             continue
-        r = read(predictor.predict_one(pieces[0].image), calibration)
+        r = read_images(predictor, pieces[0].image[None], calibration)[0]
         if r.sure:
             print(f"{name}: {r.digit} ({100 * r.confidence:.1f} %)")
         else:
