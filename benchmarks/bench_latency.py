@@ -1,7 +1,7 @@
 """1. Draw -> reading latency: strokes -> 28x28 -> calibrated reading, per drawing event.
 
-kpgui's path is `strokes_to_mnist` + `Predictor.predict_one` (NumPy forward pass) + the model
-card's calibration (`kpgui.core.confidence.read`), what `AppState` does for every drawing.
+kpgui's path is `strokes_to_mnist` + one NumPy forward pass of the picture and its moved views + the
+model card's calibration (`kpgui.core.confidence.read_images`), what `AppState` does for every drawing.
 Beside it, on the same inputs in the same process: `strokes_to_mnist` + `model(x,
 training=False)` (the fast Keras call: the headline alternative) and `strokes_to_mnist` + Keras
 `model.predict(x, verbose=0)` (the common approach), each followed by the same calibration.
@@ -55,13 +55,14 @@ def _make_inputs(n_per_digit: int, seed: int) -> tuple[list, list]:
 
 
 def _paths(predictor, model) -> dict[str, Callable]:
-    from kpgui.core.confidence import Calibration, read
+    from kpgui.core.confidence import Calibration, forget_readings, read, read_images
     from kpgui.core.preprocess import strokes_to_mnist
 
     cal = Calibration.from_card(predictor.card)
 
-    def numpy_path(item):
-        return read(predictor.predict_one(strokes_to_mnist(*item)), cal)
+    def numpy_path(item):  # AppState.read_with: the moved views too when the card has them
+        forget_readings()  # a new picture every time, as a digit being drawn is
+        return read_images(predictor, strokes_to_mnist(*item)[None], cal)[0]
 
     def keras_predict(item):
         x = strokes_to_mnist(*item).reshape(1, 784)
