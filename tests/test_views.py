@@ -108,11 +108,11 @@ class _Counting(Predictor):
         return super().predict(batch)
 
 
-def _tiny_predictor() -> _Counting:
+def _tiny_predictor(sharp: float = 1.0) -> _Counting:
     rng = np.random.default_rng(5)
     layers = [
         DenseLayer(rng.normal(0, 0.1, (784, 16)).astype(np.float32), np.zeros(16, np.float32), "relu"),
-        DenseLayer(rng.normal(0, 1.0, (16, 10)).astype(np.float32), np.zeros(10, np.float32), "softmax"),
+        DenseLayer(rng.normal(0, sharp, (16, 10)).astype(np.float32), np.zeros(10, np.float32), "softmax"),
     ]
     return _Counting(layers=layers)
 
@@ -183,3 +183,15 @@ def test_the_window_and_the_command_line_give_the_same_verdict_with_views(tmp_pa
     np.save(path, np.round((1.0 - img) * 255).astype(np.uint8))  # dark ink on white
     assert main(["predict", str(path)]) == 0
     assert capsys.readouterr().out.strip() == f"{path}: 1 ({100 * r.confidence:.1f} %)"
+
+
+def test_a_reading_flagged_only_by_its_views_is_shaky():
+    predictor = _tiny_predictor(sharp=4.0)
+    images = np.stack([_picture(s) for s in range(12)])
+    strict = Calibration(1.0, 0.01, 0.99)  # the views flag everything, the top probability nothing
+    readings = read_images(predictor, images, strict)
+    assert {r.confidence >= 0.9 for r in readings} == {True, False}  # both kinds are here
+    for r in readings:
+        assert not r.sure and r.shaky == (r.confidence >= 0.9)
+    for r in read_images(predictor, images, Calibration(1.0, 0.01, None)):
+        assert r.sure and not r.shaky  # no views: never shaky

@@ -34,6 +34,7 @@ from typing import Any
 import numpy as np
 
 DEFAULT_THRESHOLD = 0.5  # a model without a fitted threshold is "not sure" below 50 %
+SHAKY_CONFIDENCE = 0.9  # a reading this sure of its own picture, flagged by the views, is "shaky"
 MAX_FLAGGED = 0.02  # when fitting: flag at most this share of held-out real digits
 THRESHOLD_RANGE = (0.35, 0.9)  # a fitted threshold never leaves this range
 _T_RANGE = (0.05, 20.0)
@@ -263,6 +264,12 @@ class Reading:
     runner_up: int  # the second-best guess
     sure: bool
     steadiness: float | None = None  # with views: how far the digit stays ahead over them
+
+    @property
+    def shaky(self) -> bool:
+        """Not sure although its own picture is read surely: moved by a pixel or turned a little,
+        the digit is not read the same way (the views' verdict, kpgui.core.views)."""
+        return not self.sure and self.steadiness is not None and self.confidence >= SHAKY_CONFIDENCE
 
     @property
     def text(self) -> str:
