@@ -1,7 +1,7 @@
 """1. Draw -> reading latency: strokes -> 28x28 -> calibrated reading, per drawing event.
 
 kpgui's path is `strokes_to_mnist` + `Predictor.predict_one` (NumPy forward pass) + the model
-card's calibration (`kpgui.core.confidence.read`), what `AppState` does for every drawing.
+card's calibration (`kpgui.core.reading.confidence.read`), what `AppState` does for every drawing.
 Beside it, on the same inputs in the same process: `strokes_to_mnist` + `model(x,
 training=False)` (the fast Keras call: the headline alternative) and `strokes_to_mnist` + Keras
 `model.predict(x, verbose=0)` (the common approach), each followed by the same calibration.
@@ -55,8 +55,8 @@ def _make_inputs(n_per_digit: int, seed: int) -> tuple[list, list]:
 
 
 def _paths(predictor, model) -> dict[str, Callable]:
-    from kpgui.core.confidence import Calibration, read
-    from kpgui.core.preprocess import strokes_to_mnist
+    from kpgui.core.reading.confidence import Calibration, read
+    from kpgui.core.reading.preprocess import strokes_to_mnist
 
     cal = Calibration.from_card(predictor.card)
 
@@ -149,7 +149,7 @@ def _summary(ms: list[float]) -> dict[str, float]:
 
 def _check_same(predictor, model, items: list) -> float:
     """Largest difference between NumPy and Keras probabilities on the given inputs."""
-    from kpgui.core.preprocess import strokes_to_mnist
+    from kpgui.core.reading.preprocess import strokes_to_mnist
 
     x = np.stack([strokes_to_mnist(*it).reshape(784) for it in items])
     return float(np.abs(predictor.predict(x) - np.asarray(model(x, training=False))).max())
@@ -157,7 +157,7 @@ def _check_same(predictor, model, items: list) -> float:
 
 def _agreement(predictor, finished: list) -> float:
     """Share of the synthetic digits the shipped model reads as the digit they were drawn as."""
-    from kpgui.core.preprocess import strokes_to_mnist
+    from kpgui.core.reading.preprocess import strokes_to_mnist
 
     labels = np.tile(np.arange(10), len(finished) // 10)
     preds = [int(predictor.predict_one(strokes_to_mnist(*it)).argmax()) for it in finished]
@@ -167,7 +167,7 @@ def _agreement(predictor, finished: list) -> float:
 def run(quick: bool) -> tuple[list, dict]:
     import keras
 
-    from kpgui.core.inference import Predictor
+    from kpgui.core.model.inference import Predictor
 
     predictor = Predictor.load()
     model = keras.saving.load_model(C.default_model_path(), compile=False)

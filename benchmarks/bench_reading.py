@@ -34,7 +34,7 @@ def _pct(x: float) -> float:
 
 
 def _flagged(probs: np.ndarray, calibration) -> np.ndarray:
-    from kpgui.core.confidence import read_batch
+    from kpgui.core.reading.confidence import read_batch
 
     return ~read_batch(probs, calibration)[1]
 
@@ -47,7 +47,7 @@ def painted_reading(samples) -> np.ndarray:
     """The alternative: the drawings painted on the 400 px canvas, read as pictures."""
     from bench_robustness import strokes_canvas
 
-    from kpgui.core.preprocess import image_to_mnist
+    from kpgui.core.reading.preprocess import image_to_mnist
 
     return np.stack([image_to_mnist(strokes_canvas(s.strokes, s.pen_width), ink="dark") for s in samples])
 
@@ -55,7 +55,7 @@ def painted_reading(samples) -> np.ndarray:
 def style_results(predictor, calibration, per_style: int) -> tuple[list[dict], dict]:
     import handwriting as H
 
-    from kpgui.core.confidence import calibrate, expected_calibration_error, fit_temperature
+    from kpgui.core.reading.confidence import calibrate, expected_calibration_error, fit_temperature
 
     samples = H.style_set(per_style)
     probs = predictor.predict(H.render(samples))
@@ -132,7 +132,7 @@ def style_results(predictor, calibration, per_style: int) -> tuple[list[dict], d
 def mnist_results(predictor, calibration, x_test, y_test, n_strokes: int) -> tuple[list[dict], dict]:
     import handwriting as H
 
-    from kpgui.core.confidence import calibrate, expected_calibration_error
+    from kpgui.core.reading.confidence import calibrate, expected_calibration_error
 
     probs = predictor.predict(x_test.astype(np.float32) / 255.0)
     pred = probs.argmax(axis=1)
@@ -245,8 +245,8 @@ def timing(predictor, calibration, n: int) -> dict:
     """Time per reading, the app's way: strokes -> strokes_to_mnist -> predict -> calibrate."""
     import handwriting as H
 
-    from kpgui.core.confidence import read_batch
-    from kpgui.core.preprocess import strokes_to_mnist
+    from kpgui.core.reading.confidence import read_batch
+    from kpgui.core.reading.preprocess import strokes_to_mnist
 
     per = max(1, n // len(H.STYLES))
     samples = H.style_set(per, seed=H.STYLE_SEED + 100)
@@ -302,8 +302,8 @@ def _details(predictor, calibration, per_style: int, n_strokes: int, n_non: int)
 
 
 def run(args) -> tuple[list[dict], dict]:
-    from kpgui.core.confidence import Calibration
-    from kpgui.core.inference import Predictor
+    from kpgui.core.model.inference import Predictor
+    from kpgui.core.reading.confidence import Calibration
 
     predictor = Predictor.load(args.model)
     calibration = Calibration.from_card(predictor.card)
