@@ -1,8 +1,8 @@
 """11. Real writers: pen digits by people the model was never trained on, measured by writer.
 
-The UCI pen digits (7,494 digits by 30 writers; kpgui.core.synth.realpen) are put on the 400 px
+The UCI pen digits (7,494 digits by 30 writers; kpgui.core.data.synth.realpen) are put on the 400 px
 canvas the way a person writing in the box would, with the canvas's default pen, and read the
-way the window reads a drawing: split into digits (kpgui.core.segment.split_strokes, as the
+way the window reads a drawing: split into digits (kpgui.core.reading.segment.split_strokes, as the
 drawing controller does), every digit read in one batch with the model card's calibration. A
 digit counts as read right when the window shows exactly one digit and it is the writer's;
 "sure and wrong" when every digit shown is sure and the answer is not the writer's digit.
@@ -15,7 +15,7 @@ Two parts:
   --real-pen N …`, read from the shipped card) trained three times, each time without nine of
   writers 1-27 (and never 28-30), and measured on those nine: 27 strangers in all, every number
   from a model that never saw that writer. Alternative: BASE on the same writers.
-- the "not sure" signal (kpgui.core.confidence): steadiness over moved views (the card's
+- the "not sure" signal (kpgui.core.reading.confidence): steadiness over moved views (the card's
   views_threshold) against the top calibrated probability alone, on the same readings: the
   previous model on all 30 writers (its views threshold fitted here on the MNIST validation
   digits, as training fits it), and the shipped model on its held-out writers; each with MNIST
@@ -41,9 +41,9 @@ FOLDS = (tuple(range(1, 10)), tuple(range(10, 19)), tuple(range(19, 28)))
 def read_like_the_window(digits, predictor, calibration=None) -> dict[str, np.ndarray]:
     """right, sure and the number of digits shown, per digit, read the window's way (with the
     model card's calibration, or `calibration`)."""
-    from kpgui.core.confidence import Calibration
-    from kpgui.core.segment import read_drawing
-    from kpgui.core.synth.realpen import PEN_WIDTH
+    from kpgui.core.data.synth.realpen import PEN_WIDTH
+    from kpgui.core.reading.confidence import Calibration
+    from kpgui.core.reading.segment import read_drawing
 
     calibration = calibration or Calibration.from_card(predictor.card)
     right = np.zeros(len(digits), bool)
@@ -144,11 +144,11 @@ def _rows(label: str, new: dict, old: dict, old_name: str) -> list[dict]:
 def views_fitted(predictor):
     """The model's calibration with a views threshold fitted the way training fits it: on the
     MNIST validation digits it held out (the last `validation_split` of MNIST train), flagging
-    at most MAX_FLAGGED of them (kpgui.core.confidence.fit_calibration)."""
+    at most MAX_FLAGGED of them (kpgui.core.reading.confidence.fit_calibration)."""
     import dataclasses
 
-    from kpgui.core.confidence import Calibration, fit_calibration
-    from kpgui.core.views import VIEWS, with_views
+    from kpgui.core.reading.confidence import Calibration, fit_calibration
+    from kpgui.core.reading.views import VIEWS, with_views
 
     calibration = Calibration.from_card(predictor.card)
     if calibration.uses_views:
@@ -163,7 +163,7 @@ def views_fitted(predictor):
 
 def flagged_share(predictor, images: np.ndarray, calibration) -> float:
     """% of `images` (uint8 (N, 28, 28)) read "not sure" with `calibration`."""
-    from kpgui.core.confidence import predict_with_views, read_batch
+    from kpgui.core.reading.confidence import predict_with_views, read_batch
 
     probs, views = predict_with_views(predictor, images, calibration)
     return 100 * float(1.0 - np.mean(read_batch(probs, calibration, views)[1]))
@@ -173,7 +173,7 @@ def signal_rows(label: str, digits, predictor, calibration) -> tuple[list[dict],
     """The views signal against the top probability alone: the same model, the same readings."""
     import dataclasses
 
-    from kpgui.core.evaluation import reference_non_digits
+    from kpgui.core.model.evaluation import reference_non_digits
 
     top_only = dataclasses.replace(calibration, views_threshold=None)
     pen = {
@@ -266,11 +266,11 @@ def _merge(parts: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
 
 def fold_models(base_path: Path, shipped_card: dict, digits, quick: bool) -> dict[str, np.ndarray]:
     """Train the shipped recipe's last step once per fold and read that fold's writers."""
-    from kpgui.core.inference import Predictor
-    from kpgui.core.personal import keras_model_from_predictor
-    from kpgui.core.spec import ModelSpec
-    from kpgui.core.synth.realpen import HELD_OUT_WRITERS
-    from kpgui.core.training import Trainer
+    from kpgui.core.data.synth.realpen import HELD_OUT_WRITERS
+    from kpgui.core.model.inference import Predictor
+    from kpgui.core.model.spec import ModelSpec
+    from kpgui.core.training.personal import keras_model_from_predictor
+    from kpgui.core.training.trainer import Trainer
 
     spec = ModelSpec.from_dict(shipped_card["spec"])
     if quick:
@@ -339,9 +339,9 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     started = time.perf_counter()
 
-    from kpgui.core.inference import Predictor
-    from kpgui.core.resources import default_model_path
-    from kpgui.core.synth.realpen import HELD_OUT_WRITERS, find_pendigits, load_pendigits
+    from kpgui.core.data.synth.realpen import HELD_OUT_WRITERS, find_pendigits, load_pendigits
+    from kpgui.core.model.inference import Predictor
+    from kpgui.core.storage.resources import default_model_path
 
     if find_pendigits() is None:
         print(f"[{NAME}] the pen digits file was not found; set KPGUI_PENDIGITS", file=sys.stderr)

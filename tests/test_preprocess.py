@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from kpgui.core.preprocess import image_to_mnist, strokes_to_mnist
+from kpgui.core.reading.preprocess import image_to_mnist, strokes_to_mnist
 from tests.conftest import draw_polyline
 
 YY, XX = np.mgrid[0:28, 0:28]
@@ -125,7 +125,7 @@ def _on_paper(digit28: np.ndarray, size=300, zoom=8, at=(40, 70), dark_ink=True)
 
 
 def test_picture_of_a_digit_is_recognised(mnist):
-    from kpgui.core.inference import Predictor
+    from kpgui.core.model.inference import Predictor
 
     _, _, x_test, y_test = mnist
     predictor = Predictor.load()

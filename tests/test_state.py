@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from kpgui.core.confidence import Calibration
-from kpgui.core.inference import DenseLayer, Predictor
+from kpgui.core.model.inference import DenseLayer, Predictor
+from kpgui.core.reading.confidence import Calibration
 from kpgui.core.state import AppState, Comparison, CurrentModel, Drawing, Event, Overlay
 
 

@@ -10,7 +10,8 @@ import math
 import numpy as np
 import pytest
 
-from kpgui.core.confidence import (
+from kpgui.core.model.inference import DenseLayer, Predictor
+from kpgui.core.reading.confidence import (
     Calibration,
     fit_calibration,
     fit_views_threshold,
@@ -18,8 +19,7 @@ from kpgui.core.confidence import (
     read_images,
     steadiness,
 )
-from kpgui.core.inference import DenseLayer, Predictor
-from kpgui.core.views import TURN_DEG, VIEWS, VIEWS_ID, with_views
+from kpgui.core.reading.views import TURN_DEG, VIEWS, VIEWS_ID, with_views
 
 
 def _picture(seed: int = 0) -> np.ndarray:
@@ -146,7 +146,7 @@ def test_read_images_reads_every_view_in_one_pass_and_matches_a_plain_reading():
 def test_a_wrong_reading_pushed_to_look_sure_is_not_sure(mnist):
     """The adversarial slice: MNIST test digits pushed (Fool it) until the top probability alone
     says "sure" of a wrong digit. The steadiness over views flags them (measured: 25 of 28)."""
-    from kpgui.core.fool import fool
+    from kpgui.core.reading.fool import fool
 
     shipped = Predictor.load()
     cal = Calibration.from_card(shipped.card)

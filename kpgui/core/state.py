@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from kpgui.core.confidence import Calibration, Reading, read_images
+from kpgui.core.reading.confidence import Calibration, Reading, read_images
 
 
 class Event:
@@ -77,7 +77,7 @@ class Events:
         "message",
         "sweep",
         "one_weight",  # one_weight: what the One weight lesson reached ("diverged")
-        "layers",  # layers: a run's per-layer numbers (kpgui.core.layerstats.LayerStats)
+        "layers",  # layers: a run's per-layer numbers (kpgui.core.model.layerstats.LayerStats)
         "run_list",
         "sample_index",
     )
@@ -92,7 +92,7 @@ class CurrentModel:
     """The model in use: its predictor, where it came from (said in the status bar and Model
     info), and the history run it belongs to, if any."""
 
-    predictor: Any  # kpgui.core.inference.Predictor
+    predictor: Any  # kpgui.core.model.inference.Predictor
     source: str  # "shipped model", "opened digits.keras", "run 12", ...
     run_id: int | None = None
 
@@ -102,7 +102,7 @@ class CurrentModel:
 
     @property
     def is_shipped(self) -> bool:
-        from kpgui.core.resources import default_model_path
+        from kpgui.core.storage.resources import default_model_path
 
         path = getattr(self.predictor, "path", None)
         return path is not None and path.resolve() == default_model_path().resolve()
@@ -118,7 +118,7 @@ class Drawing:
     strokes: tuple = ()
     pen_width: float = 0.0
     canvas_size: tuple[int, int] = (0, 0)
-    pieces: tuple = ()  # its digits (kpgui.core.segment.Piece), left to right
+    pieces: tuple = ()  # its digits (kpgui.core.reading.segment.Piece), left to right
 
     @property
     def blank(self) -> bool:
@@ -155,7 +155,7 @@ class Comparison:
     personal_count: int = 0
     personal_enough: bool = False  # enough held-out digits for the numbers to mean something
     # (current, candidate) share of a fixed set of non-digits answered "not sure"
-    # (kpgui.core.evaluation.reference_non_digits): what keeping does to "not a digit"
+    # (kpgui.core.model.evaluation.reference_non_digits): what keeping does to "not a digit"
     not_sure: tuple[float | None, float | None] = (None, None)
 
     @property
@@ -176,7 +176,7 @@ class Comparison:
 class Candidate:
     """A finished run's model the person has not decided about yet."""
 
-    outcome: Any  # kpgui.core.jobs.RunOutcome
+    outcome: Any  # kpgui.core.training.jobs.RunOutcome
     predictor: Any  # its Predictor, loaded from outcome.model_path
     comparison: Comparison | None = None  # None while being measured
 
@@ -186,7 +186,7 @@ class SweepProgress:
     """A sweep going (or just finished): which run is on, each finished run's outcome, and a
     colour per run (the live curves and the overlays of that run share it)."""
 
-    sweep: Any  # kpgui.core.sweep.Sweep
+    sweep: Any  # kpgui.core.training.sweep.Sweep
     index: int  # the run going now (== len(values) when all are done)
     outcomes: tuple  # RunOutcome or None, per value
     colours: tuple[str, ...]
@@ -198,7 +198,7 @@ class SweepProgress:
 
     @property
     def best(self) -> int | None:
-        from kpgui.core.sweep import best_index
+        from kpgui.core.training.sweep import best_index
 
         return best_index(self.outcomes)
 
@@ -223,7 +223,7 @@ class Overlay:
 class RunList:
     """The stored runs, newest first, with History's names for them."""
 
-    runs: tuple = ()  # kpgui.core.store.RunRecord
+    runs: tuple = ()  # kpgui.core.storage.store.RunRecord
     labels: dict = field(default_factory=dict)  # run id -> name saying how it differs
     skipped: int = 0  # damaged records left out
     error: str = ""  # why the runs could not be read, if they could not
@@ -260,7 +260,7 @@ class AppState:
         self._candidate: Candidate | None = None
         self._overlays: dict[int, Overlay] = {}
         self._sweep: SweepProgress | None = None
-        from kpgui.core.runs import RunColours
+        from kpgui.core.display.runnames import RunColours
 
         self.colours = RunColours()  # one colour per run, everywhere (issue 24)
         self._run_list = RunList()
@@ -317,7 +317,7 @@ class AppState:
 
     @property
     def number(self) -> Any:
-        """The reading of a number (kpgui.core.segment.NumberReading) when the drawing holds
+        """The reading of a number (kpgui.core.reading.segment.NumberReading) when the drawing holds
         several digits, else None (one digit reads as always)."""
         return self._number
 
@@ -349,7 +349,7 @@ class AppState:
         pieces = self._drawing.pieces
         if self._model is None or not (len(pieces) > 1 or any(p.parts for p in pieces)):
             return None
-        from kpgui.core.segment import read_number
+        from kpgui.core.reading.segment import read_number
 
         try:
             number = read_number(pieces, self._model.predictor, self._model.calibration)

@@ -1,7 +1,7 @@
 """Every dialog the window shows goes through these helpers, so tests can patch them.
 
 Errors are for people: the text names the cause and what to do about it (the words come from
-kpgui.core.errors or from the error itself).
+kpgui.core.display.errors or from the error itself).
 """
 
 from __future__ import annotations
@@ -136,7 +136,7 @@ def ask_save_target(
     files = [Path(t) for t in targets(typed)]
     existing = [f for f in files if f.exists()]
     if existing:
-        from kpgui.core.saving import is_model_card
+        from kpgui.core.storage.saving import is_model_card
 
         lines = "\n".join(
             f"  {f}"
@@ -269,7 +269,7 @@ class CodeDialog(QDialog):
         try:
             saved = self._save(path)
         except OSError as exc:
-            from kpgui.core.errors import describe
+            from kpgui.core.display.errors import describe
 
             show_error(self, *describe(exc, "Saving the script"))
             return

@@ -11,10 +11,10 @@ from PySide6.QtCore import QRect
 from PySide6.QtGui import QColor, QGuiApplication, QPalette
 from PySide6.QtWidgets import QApplication, QProxyStyle, QStyle
 
-from kpgui.core.runs import RUN_COLOURS as _RUN_PALETTE
+from kpgui.core.display.runnames import RUN_COLOURS as _RUN_PALETTE
 
 THEMES = ("system", "light", "dark")
-RUN_COLOURS = list(_RUN_PALETTE)  # declared once, in kpgui.core.runs (see RunColours)
+RUN_COLOURS = list(_RUN_PALETTE)  # declared once, in kpgui.core.display.runnames (see RunColours)
 LIVE_TRAIN = "#1f6fd1"
 LIVE_VAL = "#e06a10"
 ACCENT = "#e6781e"

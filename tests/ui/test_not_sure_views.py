@@ -8,8 +8,8 @@ import dataclasses
 
 from helpers import draw, settle, seven, vertical_line
 
-from kpgui.core.confidence import Calibration
-from kpgui.core.inference import Predictor
+from kpgui.core.model.inference import Predictor
+from kpgui.core.reading.confidence import Calibration
 from kpgui.core.state import CurrentModel
 
 

@@ -36,8 +36,8 @@ GALLERY_LIMIT = 400
 def evaluate_current(predictor: Any, task: Any, data: tuple | None = None) -> tuple:
     """(Evaluation, images, labels) of `predictor` on the MNIST test set, reporting progress
     through `task.report((done, total))` (runs on a thread)."""
-    from kpgui.core.data import load_mnist
-    from kpgui.core.evaluation import evaluate
+    from kpgui.core.data.mnist import load_mnist
+    from kpgui.core.model.evaluation import evaluate
 
     if data is None:
         _x, _y, images, labels = load_mnist()

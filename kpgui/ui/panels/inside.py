@@ -3,7 +3,7 @@ number), and "Fool it".
 
 Top to bottom: the 28x28 input, each hidden layer as a grid of cells (512 units -> 16 x 32;
 colour = the unit's activation; zero for this drawing = striped; dead on every MNIST test image
-= grey), and the ten outputs. The units that carried the answer (kpgui.core.inside
+= grey), and the ten outputs. The units that carried the answer (kpgui.core.reading.inside
 `contributions`) are outlined with their share listed below. Click a unit: its incoming weights
 and the test images that excite it most. The whole map is one QPainter pass over small QImages
 built with NumPy, so it follows the pen within a frame; while the tab is hidden nothing is
@@ -33,7 +33,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from kpgui.core.inside import InsideView, NotDense, dense_layers, grid_shape, incoming, look_inside
+from kpgui.core.reading.inside import InsideView, NotDense, dense_layers, grid_shape, incoming, look_inside
 from kpgui.core.state import AppState
 from kpgui.ui import theme
 from kpgui.ui.images import diverging_qimage, ink_qimage

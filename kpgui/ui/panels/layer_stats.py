@@ -1,7 +1,7 @@
 """Inside the training run: three small plots of every Dense layer's numbers, live, under the loss
 and accuracy plots — gradient norm (log), update/weight ratio (log) and the share of dead ReLU
 units (%), one curve per layer, measured on a fixed probe batch by the training process
-(kpgui.core.layerstats says exactly what each number is).
+(kpgui.core.model.layerstats says exactly what each number is).
 
 Layers are told apart by line style (solid, dashed, dotted, …), the same in every run; the live
 run's layers also by colour. A past run ticked in History (or a finished run of a sweep) is drawn
@@ -19,9 +19,9 @@ import numpy as np
 from PySide6.QtCore import QEvent, Qt, QTimer
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
-from kpgui.core.layerstats import QUANTITIES, TITLES, LayerHistory
+from kpgui.core.model.layerstats import QUANTITIES, TITLES, LayerHistory
 from kpgui.core.state import AppState
-from kpgui.core.sweep import preset_note
+from kpgui.core.training.sweep import preset_note
 from kpgui.ui import theme
 from kpgui.ui.charts import pyqtgraph, style_plot
 from kpgui.ui.panels.training_plots import REDRAW_MS

@@ -1,7 +1,7 @@
 """What the network sees and what it thinks: the 28x28 input, the answer, ten bars, saliency.
 
 It observes the state (`drawing` for the preview and caption, `reading` for the answer and
-bars, `model` for saliency) and changes nothing. The answer is calibrated (kpgui.core.confidence):
+bars, `model` for saliency) and changes nothing. The answer is calibrated (kpgui.core.reading.confidence):
 a confident reading shows the digit in big type with "98.3 % sure"; an unsure one shows
 "Not sure — 1 or 7?" instead of one big confident digit, while the bars still show every
 probability.

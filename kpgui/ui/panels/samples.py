@@ -33,8 +33,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from kpgui.core.display.words import count
 from kpgui.core.state import AppState, SampleIndex
-from kpgui.core.words import count
 from kpgui.ui import dialogs
 from kpgui.ui.images import thumbnail_list
 
@@ -245,7 +245,7 @@ class SamplesPanel(QWidget):
 
     def export_to(self, path: str | None = None) -> None:
         if path is None:
-            from kpgui.core.sample_io import samples_targets
+            from kpgui.core.storage.samplefiles import samples_targets
 
             # backup -> backup.npz: the question names the file really written.
             path = dialogs.ask_save_target(self, "Export your samples", dialogs.NPZ_FILTER, samples_targets)

@@ -29,9 +29,9 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from kpgui.core.options import BY_NAME, SWEEPABLE
+from kpgui.core.model.options import BY_NAME, SWEEPABLE
 from kpgui.core.state import AppState
-from kpgui.core.sweep import DYING_RELUS, PRESETS
+from kpgui.core.training.sweep import DYING_RELUS, PRESETS
 
 SEEDS_PRESET = "Compare learning rates (SGD: 1e-6, 0.01, 1)"
 COLUMNS = ["Run", "Loss", "Val loss", "Val acc.", "Test acc.", "Time"]

@@ -1,4 +1,4 @@
-"""The training form, built from the one declaration of the options (kpgui.core.options), with
+"""The training form, built from the one declaration of the options (kpgui.core.model.options), with
 Start / Stop / Save, progress and the run's result.
 
 Every field's widget, range, tooltip and error text come from its `Option`; the panel validates
@@ -31,8 +31,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from kpgui.core.options import OPTIMIZER_NAMES, OPTIONS, Option
-from kpgui.core.spec import ModelSpec
+from kpgui.core.model.options import OPTIMIZER_NAMES, OPTIONS, Option
+from kpgui.core.model.spec import ModelSpec
 from kpgui.core.state import IDLE, STARTING, STOPPING, AppState
 
 KEEP_HINT = " Keep or discard the new model above the canvas."
@@ -278,7 +278,7 @@ class TrainingPanel(QWidget):
     def _show_outcome(self, outcome, heading: str = "") -> None:
         """The run's result; `heading` names it when it is not simply the last run (a sweep's
         best, offered once the sweep is done)."""
-        from kpgui.core.runs import how_it_ran
+        from kpgui.core.display.runnames import how_it_ran
 
         if outcome.status == "diverged":
             self.result_label.setText(f"<span style='color:#c62828'>Run {outcome.summary}.</span>")

@@ -21,7 +21,7 @@ from PySide6.QtCore import QEvent, QTimer
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
-from kpgui.core.plotrange import loss_axis_top, loss_log_range, off_scale
+from kpgui.core.display.plotrange import loss_axis_top, loss_log_range, off_scale
 from kpgui.core.state import AppState
 from kpgui.ui import theme
 from kpgui.ui.charts import pyqtgraph, style_plot
@@ -349,7 +349,7 @@ class TrainingPlots(QWidget):
         return curves
 
     def _fit_loss_axis(self, force: bool = False) -> None:
-        """Fit the loss axis to the curves that stay bounded (kpgui.core.plotrange), moving it
+        """Fit the loss axis to the curves that stay bounded (kpgui.core.display.plotrange), moving it
         only when that top changes much (axis layout costs CPU on every redraw)."""
         item = self.loss_plot.getPlotItem()
         curves = self._loss_curves()
