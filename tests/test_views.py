@@ -195,3 +195,15 @@ def test_a_reading_flagged_only_by_its_views_is_shaky():
         assert not r.sure and r.shaky == (r.confidence >= 0.9)
     for r in read_images(predictor, images, Calibration(1.0, 0.01, None)):
         assert r.sure and not r.shaky  # no views: never shaky
+
+
+def test_model_info_and_kpgui_train_word_the_rule_the_card_holds():
+    from kpgui.core.model.cards import card_facts
+
+    shipped = Predictor.load()
+    facts = dict(card_facts(shipped.card))
+    threshold = shipped.card["calibration"]["views_threshold"]
+    assert f"stays {100 * threshold:.0f} points ahead" in facts["Confidence"]
+    assert "moved a pixel or turned a little" in facts["Confidence"]
+    old = {"calibration": {"temperature": 1.0, "threshold": 0.9}}
+    assert "'not sure' below 90 %" in dict(card_facts(old))["Confidence"]

@@ -87,6 +87,15 @@ class Calibration:
         out.update({k: v for k, v in measured.items() if v is not None})
         return out
 
+    def rule(self) -> str:
+        """The "not sure" rule in words (Model info, `kpgui train`): one wording everywhere."""
+        if self.views_threshold is not None:
+            return (
+                f"'not sure' unless the digit stays {100 * self.views_threshold:.0f} points ahead of any "
+                "other when the picture is moved a pixel or turned a little"
+            )
+        return f"'not sure' below {100 * self.threshold:.0f} %"
+
     def apply(self, probs: np.ndarray) -> np.ndarray:
         """Calibrated probabilities, same shape as `probs` ((10,) or (N, 10))."""
         return calibrate(probs, self.temperature)
