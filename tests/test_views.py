@@ -207,3 +207,19 @@ def test_model_info_and_kpgui_train_word_the_rule_the_card_holds():
     assert "moved a pixel or turned a little" in facts["Confidence"]
     old = {"calibration": {"temperature": 1.0, "threshold": 0.9}}
     assert "'not sure' below 90 %" in dict(card_facts(old))["Confidence"]
+
+
+def test_the_first_layer_skips_blank_pixels_and_gives_the_dense_product():
+    from kpgui.core.model.inference import ACTIVATIONS
+
+    predictor = _tiny_predictor(sharp=2.0)
+    for images in (
+        with_views(_picture(7)[None]),
+        np.random.default_rng(8).random((3, 784)),
+        np.zeros((2, 784)),
+    ):
+        x = np.asarray(images, np.float32).reshape(len(images), 784)
+        dense = x
+        for layer in predictor.layers:  # the plain forward pass, every pixel multiplied
+            dense = ACTIVATIONS[layer.activation](dense @ layer.kernel + layer.bias)
+        assert np.allclose(predictor.predict(x), dense, atol=1e-6)
