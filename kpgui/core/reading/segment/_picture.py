@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from kpgui.core.reading.preprocess import _ink_is_dark, _to_gray, image_to_mnist
+from kpgui.core.reading.preprocess import _ink_is_dark, _stroke_width, _to_gray, image_to_mnist
 from kpgui.core.reading.segment._label import label
 from kpgui.core.reading.segment._layout import (
     KEEP_WHOLE,
@@ -42,14 +42,12 @@ def ink_level(gray: np.ndarray, ink: str) -> np.ndarray | None:
     return level
 
 
-def _stroke_width(mask: np.ndarray) -> float:
-    area = int(mask.sum())
-    padded = np.pad(mask, 1)
-    perimeter = int((padded[1:, :] != padded[:-1, :]).sum() + (padded[:, 1:] != padded[:, :-1]).sum())
-    return 2.0 * area / max(perimeter, 1)
-
-
 def _grow(mask: np.ndarray, steps: int) -> np.ndarray:
+    """The mask grown by `steps` px in every direction (a square).
+
+    Hand-written because it is faster than Pillow's (same masks, benchmarks/bench_image_ops.py,
+    MNIST digits as 40-300 px pictures, 2 steps): 0.38 ms here vs 6.1 ms MaxFilter(5) and 0.9 ms
+    ImageMorph "dilation8" twice (which also leaves the picture's edge pixels out)."""
     h, w = mask.shape
     for _ in range(steps):
         p = np.pad(mask, 1)
