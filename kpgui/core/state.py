@@ -263,6 +263,7 @@ class AppState:
         self._sample_index = SampleIndex()
         self.predictions = 0  # how many readings were computed (tests check the coalescing)
         self.last_error = ""  # why the last reading failed, if it did
+        self._status_owner = ""  # who said the status bar's notice (see `say`)
 
     # -- the model ---------------------------------------------------------------------------
 
@@ -442,7 +443,7 @@ class AppState:
 
     def unsay(self, owner: str) -> None:
         """Clear the status bar's notice if `owner` said it last (nothing else is touched)."""
-        if owner and getattr(self, "_status_owner", "") == owner:
+        if owner and self._status_owner == owner:
             self._status_owner = ""
             self.events.message.emit("", 0)
 
