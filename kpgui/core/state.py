@@ -219,7 +219,11 @@ class StateEvents(SignalGroup):
 
     All are emitted on the thread that changes the state: the GUI thread in the app (the training
     process's messages and Tasks' results reach it as queued Qt signals first), so callbacks run
-    there and need no `thread=`."""
+    there and need no `thread=`.
+
+    Cost: a set_drawing (drawing + reading events, 12 views, no model) takes 27 us against 3 us
+    with the hand-made events this replaced (one core, shared machine): about 1 % of the draw ->
+    reading budget of 2 ms, for declared events a type checker can see."""
 
     model = _event(CurrentModel | None)
     drawing = _event(Drawing)
