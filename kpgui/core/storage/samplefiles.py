@@ -23,8 +23,8 @@ import os
 import zipfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, cast
 from pathlib import Path
+from typing import Any, SupportsFloat, cast
 
 import numpy as np
 
@@ -135,7 +135,8 @@ def check_pen_width(pen_width: object) -> float:
     """The pen width as stored (float32), checked AFTER that cast: 1e39 becomes inf there."""
     try:
         with np.errstate(over="ignore"):
-            w = np.float32(float(pen_width))  # type: ignore[arg-type]
+            # Anything may come in; what float() refuses raises below.
+            w = np.float32(float(cast("SupportsFloat | str", pen_width)))
     except (TypeError, ValueError, OverflowError):
         raise ValueError(f"pen width must be a number, got {pen_width!r}") from None
     if not np.isfinite(w) or w <= 0:
