@@ -250,17 +250,16 @@ class CodeDialog(QDialog):
         buttons.addButton(self.copy_button, QDialogButtonBox.ButtonRole.ActionRole)
         buttons.addButton(self.save_button, QDialogButtonBox.ButtonRole.ActionRole)
         buttons.rejected.connect(self.reject)
-        self.copy_button.clicked.connect(
-            lambda: (
-                QGuiApplication.clipboard().setText(self.code),
-                self.note.setText("Copied to the clipboard."),
-            )
-        )
+        self.copy_button.clicked.connect(self.copy_code)
         self.save_button.clicked.connect(lambda: self.ask_save())
         layout = QVBoxLayout(self)
         layout.addWidget(self.text)
         layout.addWidget(self.note)
         layout.addWidget(buttons)
+
+    def copy_code(self) -> None:
+        QGuiApplication.clipboard().setText(self.code)
+        self.note.setText("Copied to the clipboard.")
 
     def ask_save(self) -> None:
         path = ask_save_path(self, "Save the script", PYTHON_FILTER, self.suggestion)
