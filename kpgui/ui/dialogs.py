@@ -231,7 +231,7 @@ class CodeDialog(QDialog):
     failure is shown as a dialog naming cause and fix."""
 
     def __init__(self, parent: QWidget | None, title: str, code: str, suggestion: str, save) -> None:
-        from PySide6.QtGui import QFontDatabase, QGuiApplication
+        from PySide6.QtGui import QFontDatabase
         from PySide6.QtWidgets import QLabel, QPlainTextEdit, QPushButton
 
         super().__init__(parent)
@@ -258,6 +258,8 @@ class CodeDialog(QDialog):
         layout.addWidget(buttons)
 
     def copy_code(self) -> None:
+        from PySide6.QtGui import QGuiApplication
+
         QGuiApplication.clipboard().setText(self.code)
         self.note.setText("Copied to the clipboard.")
 
