@@ -14,6 +14,7 @@ from kpgui.core.reading.segment._layout import (
     MAX_PIECES,
     Cut,
     Piece,
+    box_of,
     choose_cut,
     digits_in,
     group_boxes,
@@ -174,7 +175,8 @@ def split(gray: np.ndarray, ink: str) -> list[Piece]:
     spare = MAX_PIECES - len(groups)
     pieces = []
     for grp, box in zip(groups, gb, strict=True):
-        region = _Region(grp, tuple(int(v) for v in box))
+        x0, y0, x1, y1 = (int(v) for v in box)
+        region = _Region(grp, (x0, y0, x1, y1))
         parts: list[Piece] = []
         several = digits_in(box, height)
         if several > 1 and spare > 0:
@@ -184,9 +186,7 @@ def split(gray: np.ndarray, ink: str) -> list[Piece]:
             spare -= max(0, len(parts) - 1)
         doubtful = surely_several(box)
         if len(groups) == 1 and not dropped:  # one digit: exactly the single-digit path
-            whole = Piece(
-                image_to_mnist(gray, ink=ink), tuple(float(v) for v in box), (), False, (), doubtful
-            )
+            whole: Piece | None = Piece(image_to_mnist(gray, ink=ink), box_of(box), (), False, (), doubtful)
         else:
             whole = _piece(region, level, labels, doubtful)
         if whole is not None:
