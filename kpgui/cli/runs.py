@@ -73,7 +73,7 @@ def table(records: list) -> str:
 
     labels = run_labels(records) if records else {}
     head = ("id", "date", "run", "status", "epochs", "test acc", "time", "settings")
-    rows = [head]
+    rows: list[tuple[str, ...]] = [head]
     for r in records:
         rows.append(
             (

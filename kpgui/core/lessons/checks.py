@@ -95,7 +95,7 @@ class TaskWatch:
             self._connect("one_weight", self._one_weight)
 
     def _connect(self, name: str, callback: Callable[..., Any]) -> None:
-        event = getattr(self.state.events, name)
+        event = self.state.events[name]
         event.connect(callback)
         self._connected.append((event, callback))
 

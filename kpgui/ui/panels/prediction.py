@@ -13,6 +13,8 @@ once.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from PySide6.QtCore import QEvent, QRect, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPaintEvent
@@ -135,8 +137,8 @@ class PredictionPanel(QWidget):
             "about 9 times in 10. Below the model's threshold it says 'not sure'."
         )
 
-        self.plot = None  # the pyqtgraph chart, built by build_chart()
-        self.bars = None
+        self.plot: Any = None  # the pyqtgraph chart (a PlotWidget), built by build_chart()
+        self.bars: Any = None
         self._chart_slot = QWidget()
         self._chart_slot.setMinimumSize(200, 150)
 
