@@ -538,8 +538,13 @@ def worker_main(
 
     with stderr_to(log_path("search-worker.log")):  # TensorFlow's chatter, Optuna's warnings
         study, config = load_study(storage, study_name)
-        for _ in range(config.trials):
-            if stop_event.is_set() or counted(study.get_trials(deepcopy=False)) >= config.trials:
+        while not stop_event.is_set():
+            trials = study.get_trials(deepcopy=False)
+            done = counted(trials)
+            # A failed trial (diverged, its worker killed) is tried again, so that 1 worker or
+            # several train the same budget; a study whose trials keep failing ends after as many
+            # failures as its budget.
+            if done >= config.trials or len(trials) - done >= config.trials:
                 break
             if config.sampler == "grid" and study.sampler.is_exhausted(study):
                 break
