@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
+import math
 import os
 import resource
 import subprocess
@@ -65,8 +66,22 @@ GRID = [
     "--batch-size",
     "32/256",
 ]
-FULL = {"trials": 16, "epochs": 3, "train_samples": 8000, "validation_split": 0.2, "target": 0.92}
-QUICK = {"trials": 4, "epochs": 1, "train_samples": 1500, "validation_split": 0.2, "target": 0.80}
+FULL = {
+    "trials": 16,
+    "epochs": 3,
+    "train_samples": 8000,
+    "validation_split": 0.2,
+    "target": 0.92,
+    "repeats": 3,
+}
+QUICK = {
+    "trials": 4,
+    "epochs": 1,
+    "train_samples": 1500,
+    "validation_split": 0.2,
+    "target": 0.80,
+    "repeats": 1,
+}
 METHODS = (  # (label, ranges, extra arguments)
     ("TPE + pruning, 1 worker", RANGES, ["--sampler", "tpe", "--pruner", "median", "--workers", "1"]),
     ("TPE + pruning, 2 workers", RANGES, ["--sampler", "tpe", "--pruner", "median", "--workers", "2"]),
@@ -201,59 +216,90 @@ def run_method(
     }
 
 
-def _k(images: int | None) -> float | None:
+def _k(images: float | None) -> float | None:
     return None if images is None else images / 1000.0
 
 
+def median_reach(values: list[float | None]) -> float | None:
+    """The median over repeats, a run that never reached the target counting as the slowest;
+    None when that median run did not reach it."""
+    ranked = sorted(values, key=lambda v: math.inf if v is None else v)
+    if not ranked:
+        return None
+    mid = len(ranked) // 2
+    if len(ranked) % 2:
+        return ranked[mid]
+    low, high = ranked[mid - 1], ranked[mid]
+    return None if low is None or high is None else (low + high) / 2
+
+
+def summary(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """One method over its repeats: medians (compute and time to the target, best accuracy,
+    wall, CPU, throughput), how many runs reached the target, trials pruned and failed."""
+
+    def med(key: str) -> float | None:
+        values = [r[key] for r in runs if r[key] is not None]
+        return C.median(values) if values else None
+
+    reached = [r for r in runs if r["to_target_images"] is not None]
+    return {
+        "label": runs[0]["label"],
+        "runs": len(runs),
+        "reached": len(reached),
+        "to_target_images": median_reach([r["to_target_images"] for r in runs]),
+        "to_target_s": median_reach([r["to_target_s"] for r in runs]),
+        "trials_to_target": median_reach([r["trials_to_target"] for r in runs]),
+        "best_val_accuracy": med("best_val_accuracy"),
+        "wall_s": med("wall_s"),
+        "cpu_s": med("cpu_s"),
+        "images_per_s": med("images_per_s"),
+        "pruned": sum(r["pruned"] for r in runs),
+        "failed": sum(r["failed"] for r in runs),
+        "trials": sum(len(r["trials"]) for r in runs),
+    }
+
+
 def rows_for(results: list[dict[str, Any]], size: dict) -> list[dict[str, Any]]:
-    """The report's rows: each method's compute and time to the target beside the grid sweep;
-    TPE's against the grid and random search (targets: less compute); 2 workers against 1."""
-    by = {r["label"]: r for r in results}
+    """The report's rows, each a median over the repeats: each method's compute and time to the
+    target beside the grid sweep; TPE's compute against the grid's and random search's
+    (target: no more); 2 workers' throughput against 1 worker's (target: the default's rule)."""
+    labels = [m[0] for m in METHODS]
+    by = {label: summary([r for r in results if r["label"] == label]) for label in labels}
     grid, rand, one, two = by[GRID_LABEL], by[RANDOM_LABEL], by[TPE_1], by[TPE_2]
     target = f"val acc ≥ {100 * size['target']:.0f} %"
+    runs = grid["runs"]
+    per = f"median of {runs} runs" if runs > 1 else "1 run"
     rows = []
 
-    def fewer(a: int | None, b: int | None) -> bool | None:
-        if a is None:
-            return False
-        return True if b is None else a <= b
+    def no_more(a: float | None, b: float | None) -> bool:
+        return a is not None and (b is None or a <= b)
 
-    for r in results:
+    for r in by.values():
         is_grid = r is grid
-        note = "not reached" if r["to_target_images"] is None else f"{r['trials_to_target']} trials started"
-        alt = [] if is_grid else [grid]
-        if r["label"].startswith("TPE"):
-            alt = [grid, rand]
-        for other in alt:
+        is_tpe = r["label"].startswith("TPE")
+        note = f"reached in {r['reached']} of {r['runs']}" + (
+            "" if r["to_target_images"] is None else f"; {r['trials_to_target']:.0f} trials started"
+        )
+        for other in [grid, rand] if is_tpe else [None] if is_grid else [grid]:
             rows.append(
                 C.row(
                     BENCH,
-                    f"{r['label']}: training images until {target} (k)",
+                    f"{r['label']}: training images until {target} (k, {per})",
                     _k(r["to_target_images"]),
                     "k",
-                    alt_name=other["label"],
-                    alt_value=_k(other["to_target_images"]),
-                    target=f"≤ {other['label']}" if r["label"].startswith("TPE") else "",
-                    met=fewer(r["to_target_images"], other["to_target_images"])
-                    if r["label"].startswith("TPE")
+                    alt_name="" if other is None else other["label"],
+                    alt_value=None if other is None else _k(other["to_target_images"]),
+                    target=f"≤ {other['label']}" if is_tpe and other is not None else "",
+                    met=no_more(r["to_target_images"], other["to_target_images"])
+                    if is_tpe and other is not None
                     else None,
-                    note=note,
-                )
-            )
-        if is_grid:
-            rows.append(
-                C.row(
-                    BENCH,
-                    f"{r['label']}: training images until {target} (k)",
-                    _k(r["to_target_images"]),
-                    "k",
                     note=note,
                 )
             )
         rows.append(
             C.row(
                 BENCH,
-                f"{r['label']}: seconds until {target}",
+                f"{r['label']}: seconds until {target} ({per})",
                 r["to_target_s"],
                 "s",
                 alt_name="" if is_grid else grid["label"],
@@ -264,7 +310,7 @@ def rows_for(results: list[dict[str, Any]], size: dict) -> list[dict[str, Any]]:
         rows.append(
             C.row(
                 BENCH,
-                f"{r['label']}: best val accuracy in {size['trials']} trials",
+                f"{r['label']}: best val accuracy in {size['trials']} trials ({per})",
                 None if r["best_val_accuracy"] is None else 100 * r["best_val_accuracy"],
                 "%",
                 alt_name="" if is_grid else grid["label"],
@@ -272,13 +318,13 @@ def rows_for(results: list[dict[str, Any]], size: dict) -> list[dict[str, Any]]:
                 if is_grid or grid["best_val_accuracy"] is None
                 else 100 * grid["best_val_accuracy"],
                 show_ratio=False,
-                note=f"{r['pruned']} pruned, {r['failed']} failed",
+                note=f"{r['pruned']} of {r['trials']} trials pruned, {r['failed']} failed",
             )
         )
         rows.append(
             C.row(
                 BENCH,
-                f"{r['label']}: the whole budget (wall; CPU {r['cpu_s']:.0f} s)",
+                f"{r['label']}: the whole budget, wall ({per}; CPU {r['cpu_s']:.0f} s)",
                 r["wall_s"],
                 "s",
                 alt_name="" if is_grid else grid["label"],
@@ -289,7 +335,8 @@ def rows_for(results: list[dict[str, Any]], size: dict) -> list[dict[str, Any]]:
     rows.append(
         C.row(
             BENCH,
-            "2 workers x 1 core against 1 worker x 2 cores: training images per second over the budget",
+            f"2 workers x 1 core against 1 worker x 2 cores: training images per second over the "
+            f"budget ({per})",
             two["images_per_s"],
             "img/s",
             alt_name="1 worker",
@@ -319,8 +366,9 @@ def details_for(size: dict, results: list[dict[str, Any]]) -> dict[str, Any]:
             "the first trial at or above the target ended (pruned and failed trials included; a "
             "diverged trial counts its complete epochs; with 2 workers, the other worker's running "
             "trial counts the share done by then). Seconds count from the command's start (each "
-            "worker's import of JAX/TensorFlow included). One run each: TPE's and random search's "
-            "draws differ from run to run.",
+            "worker's import of JAX/TensorFlow included). TPE's and random search's draws differ from "
+            f"run to run: each figure is the median of {size.get('repeats', 1)} run(s) of every method "
+            "(a run that did not reach the target counts as the slowest).",
             "TPE draws its first 10 trials at random (Optuna's n_startup_trials) and MedianPruner "
             "prunes from the 6th trial on; 2 workers share the study (TPE's constant liar). Images "
             "per second = all trials' training images / the budget's wall time.",
@@ -329,28 +377,34 @@ def details_for(size: dict, results: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def run(args: Any) -> tuple[list[dict], dict]:
-    if args.rows_from:  # the figures of an earlier run, read again (e.g. for another --target)
-        earlier = json.loads(Path(args.rows_from).read_text(encoding="utf-8"))
-        size = dict(earlier["details"]["size"])
-        size["target"] = args.target or (QUICK if earlier.get("quick") else FULL)["target"]
-        results = [reach(r, size) for r in earlier["details"]["results"]]
+    if args.rows_from:  # the figures of earlier runs, read again (another --target, or repeats)
+        earlier = [json.loads(Path(f).read_text(encoding="utf-8")) for f in args.rows_from]
+        size = dict(earlier[0]["details"]["size"])
+        size["target"] = args.target or (QUICK if earlier[0].get("quick") else FULL)["target"]
+        size["repeats"] = sum(e["details"]["size"].get("repeats", 1) for e in earlier)
+        results = [reach(r, size) for e in earlier for r in e["details"]["results"]]
         details = details_for(size, results)
-        details["measured_on"] = earlier.get("machine")
+        details["measured_on"] = [e.get("machine") for e in earlier]
         return rows_for(results, size), details
     size = dict(QUICK if args.quick else FULL)
     size["target"] = args.target or size["target"]
+    size["repeats"] = args.repeats or size["repeats"]
     results = []
     with tempfile.TemporaryDirectory(prefix="kpgui-bench-search-") as tmp:
-        for i, (label, ranges, extra) in enumerate(METHODS):
-            print(f"[search] {label}…", file=sys.stderr, flush=True)
-            r = reach(run_method(label, ranges, extra, size, Path(tmp), i), size)
-            print(
-                f"[search] {label}: {r['wall_s']} s, to target {r['to_target_images']} images / "
-                f"{r['to_target_s']} s, best {r['best_val_accuracy']}",
-                file=sys.stderr,
-                flush=True,
-            )
-            results.append(r)
+        for rep in range(size["repeats"]):
+            order = METHODS[rep % len(METHODS) :] + METHODS[: rep % len(METHODS)]  # no method always first
+            for label, ranges, extra in order:
+                print(f"[search] run {rep + 1}: {label}…", file=sys.stderr, flush=True)
+                index = len(results)
+                r = reach(run_method(label, ranges, extra, size, Path(tmp), index), size)
+                r["repeat"] = rep + 1
+                print(
+                    f"[search] {label}: {r['wall_s']} s, to target {r['to_target_images']} images / "
+                    f"{r['to_target_s']} s, best {r['best_val_accuracy']}",
+                    file=sys.stderr,
+                    flush=True,
+                )
+                results.append(r)
     return rows_for(results, size), details_for(size, results)
 
 
@@ -358,8 +412,13 @@ def main(argv: list[str] | None = None) -> int:
     C.setup_env()
     p = C.base_parser(__doc__.splitlines()[0])
     p.add_argument("--target", type=float, default=None, help="validation accuracy to reach (0-1)")
+    p.add_argument("--repeats", type=int, default=None, help="runs of every method (full: 3, quick: 1)")
     p.add_argument(
-        "--rows-from", metavar="JSON", default=None, help="no training: the rows of an earlier report"
+        "--rows-from",
+        nargs="+",
+        metavar="JSON",
+        default=None,
+        help="no training: the rows of earlier reports (their runs pooled as repeats)",
     )
     args = p.parse_args(argv)
     if args.quick and args.rows_from:
