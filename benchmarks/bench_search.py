@@ -259,6 +259,13 @@ def summary(runs: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
+def _reached(r: dict[str, Any]) -> str:
+    """A method's name, with how often it reached the target when its median run did not."""
+    if r["to_target_images"] is not None:
+        return r["label"]
+    return f"{r['label']} (reached in {r['reached']} of {r['runs']})"
+
+
 def rows_for(results: list[dict[str, Any]], size: dict) -> list[dict[str, Any]]:
     """The report's rows, each a median over the repeats: each method's compute and time to the
     target beside the grid sweep; TPE's compute against the grid's and random search's
@@ -287,7 +294,7 @@ def rows_for(results: list[dict[str, Any]], size: dict) -> list[dict[str, Any]]:
                     f"{r['label']}: training images until {target} (k, {per})",
                     _k(r["to_target_images"]),
                     "k",
-                    alt_name="" if other is None else other["label"],
+                    alt_name="" if other is None else _reached(other),
                     alt_value=None if other is None else _k(other["to_target_images"]),
                     target=f"≤ {other['label']}" if is_tpe and other is not None else "",
                     met=no_more(r["to_target_images"], other["to_target_images"])
