@@ -21,10 +21,13 @@ from kpgui.core.training.search import (  # noqa: E402
     SearchError,
     SearchSpace,
     StudyConfig,
+    best_trial,
+    claim_cores,
     create_study,
     load_study,
     open_storage,
     parse_range,
+    trial_row,
     worker_cores,
 )
 
@@ -191,6 +194,45 @@ def test_a_trial_behind_is_pruned_after_its_epoch_and_recorded_once_as_such():
     assert trial.intermediate_values == {1: pytest.approx(run.history["val_loss"][0])}
 
 
+@pytest.mark.slow
+def test_a_diverged_trial_ends_complete_with_the_worst_value_and_a_crash_stays_failed():
+    from kpgui.core.storage.store import Store
+    from kpgui.core.training.search import run_trial
+
+    config = StudyConfig(
+        SearchSpace.parse(
+            {
+                "learning_rate": "5..10:log",  # RMSprop at these rates diverges in the first epoch
+                "optimizer": "rmsprop",
+                "hidden": "16",
+                "epochs": "1",
+                "train_samples": "1000",
+                "validation_split": "0.2",
+            }
+        )
+    )
+    study = optuna.create_study(sampler=optuna.samplers.TPESampler(n_startup_trials=1))
+    study.optimize(lambda t: run_trial(t, config, "d"), n_trials=1)
+    trial = study.trials[0]
+    assert trial.state == optuna.trial.TrialState.COMPLETE and trial.value == math.inf
+    assert trial.user_attrs["diverged"] is True and trial.user_attrs["status"] == "diverged"
+    with Store.open_default() as store:
+        (run,) = store.list_runs()
+    assert run.status == "diverged" and run.id == trial.user_attrs["run_id"]
+    assert trial_row(trial)["state"] == "diverged" and best_trial(study) is None
+    # a crash is not a divergence: it stays failed (and its budget is tried again)
+    broken = StudyConfig(SearchSpace.parse({"hidden": "8/16", "validation_split": "0.2"}))
+    study.optimize(
+        lambda t: run_trial(t, broken, "d", data_path="/nonexistent/mnist.npz"),
+        n_trials=1,
+        catch=(Exception,),
+    )
+    assert (
+        study.trials[1].state == optuna.trial.TrialState.FAIL
+        and trial_row(study.trials[1])["state"] == "failed"
+    )
+
+
 def test_each_worker_gets_its_own_cores_when_their_threads_fit(monkeypatch):
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
     assert worker_cores(2, 1) == [[0], [1]]  # 2 workers x 1 thread on 2 cores: one core each
@@ -198,6 +240,60 @@ def test_each_worker_gets_its_own_cores_when_their_threads_fit(monkeypatch):
     assert worker_cores(3, 1) == [None, None, None]  # more threads than cores: left to the system
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 2, 5, 7}, raising=False)
     assert worker_cores(2, 2) == [[0, 2], [5, 7]]
+
+
+def test_a_second_search_on_the_machine_does_not_pin_its_workers_to_cores_already_taken(tmp_path):
+    first, first_locks = claim_cores([[0], [1]], tmp_path)  # search A's worker 0: its own core
+    second, second_locks = claim_cores([[0], [1]], tmp_path)  # search B's worker 0: core 0 is A's
+    assert first == [0] and second == [1]
+    assert claim_cores([[1], [0]], tmp_path) == (None, [])  # every core held: run unpinned
+    assert claim_cores([[0, 1]], tmp_path)[0] is None  # a slice is taken only whole
+    for lock in first_locks:  # search A's worker ends (however: the kernel drops its lock)
+        lock.close()
+    taken, _locks = claim_cores([[1], [0]], tmp_path)
+    assert taken == [0]
+    assert claim_cores([], tmp_path) == (None, [])  # not pinned at all (one worker, the machine)
+
+
+def _finished(number: int, value: float, **attrs) -> object:
+    return optuna.trial.create_trial(
+        params={"learning_rate": 0.001 * (number + 1)},
+        distributions={"learning_rate": optuna.distributions.FloatDistribution(1e-4, 1.0, log=True)},
+        value=value,
+        user_attrs=attrs,
+    )
+
+
+@pytest.mark.parametrize("direction, worst, good", [("minimize", math.inf, 0.4), ("maximize", 0.0, 0.9)])
+def test_a_diverged_trial_is_complete_and_worst_for_optuna_and_said_diverged_to_people(
+    direction, worst, good
+):
+    from rich.console import Console
+
+    from kpgui.cli.search import _table
+
+    study = optuna.create_study(direction=direction, sampler=optuna.samplers.TPESampler(n_startup_trials=2))
+    study.add_trial(_finished(0, worst, diverged=True, status="diverged"))
+    study.add_trial(_finished(1, good, run_id=2, model_path="m.keras"))
+    diverged, finished = (trial_row(t) for t in study.trials)
+    assert diverged["state"] == "diverged" and diverged["diverged"] is True and diverged["value"] is None
+    assert finished["state"] == "finished" and finished["value"] == good and finished["diverged"] is False
+    assert best_trial(study).number == 1
+    json.dumps(diverged, allow_nan=False)  # --json stays valid JSON (no Infinity)
+    # TPE learns from it: a third trial is sampled from the two complete ones without error
+    study.optimize(lambda t: t.suggest_float("learning_rate", 1e-4, 1.0, log=True) and good, n_trials=1)
+    objective = "val_loss" if direction == "minimize" else "val_accuracy"
+    config = StudyConfig(SearchSpace.parse({"learning_rate": "1e-3..1e-1:log"}), objective)
+    console = Console(width=100, record=True)
+    console.print(_table([diverged, finished], config, "s", finished))
+    text = console.export_text()
+    assert "diverged" in text and "inf" not in text.lower()
+
+
+def test_only_diverged_trials_leave_no_best():
+    study = optuna.create_study()
+    study.add_trial(_finished(0, math.inf, diverged=True))
+    assert best_trial(study) is None  # not a model to offer or save
 
 
 def test_the_command_and_the_window_default_to_the_measured_number_of_workers():

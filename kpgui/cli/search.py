@@ -142,7 +142,8 @@ def _table(rows: list[dict], config: Any, name: str, best: dict | None) -> Any:
     for col in ("trial", "state", "epoch", config.objective, "values"):
         table.add_column(col, justify="right" if col != "values" else "left")
     for r in rows:
-        metric = r["value"] if r["value"] is not None else r["metric"]
+        # a diverged trial's last reported epoch is not its result: no number
+        metric = None if r.get("diverged") else r["value"] if r["value"] is not None else r["metric"]
         state = r["state"] + (" *" if best and r["trial"] == best["trial"] else "")
         table.add_row(
             str(r["trial"]),

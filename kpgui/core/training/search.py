@@ -25,7 +25,7 @@ from __future__ import annotations
 import math
 import os
 import socket
-import time
+import sys
 import warnings
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -49,6 +49,15 @@ MAX_GRID = 1000
 # idle while it builds, validates, tests and saves each trial, and XLA's small matrix products
 # do not keep two threads busy. The README's Search section says the same.
 DEFAULT_WORKERS = min(2, os.cpu_count() or 1)
+# What a diverged trial is worth to Optuna: the worst value of the objective. It ends COMPLETE with
+# this value (and the user attribute `diverged`), not FAILED: TPE learns only from complete and
+# pruned trials, so a failed diverged trial would leave it sampling the same too-large learning
+# rates again. Optuna accepts +inf (only NaN makes a trial fail, optuna/study/_tell.py) and TPE
+# just sorts complete trials by value (optuna/samplers/_tpe/sampler.py,
+# _split_complete_trials_single_objective), so +inf lands among the "bad" trials; the pruner
+# ignores it (it reads intermediate values only).
+DIVERGED_VALUE = {"val_loss": math.inf, "val_accuracy": 0.0}
+DIVERGED_ATTR = "diverged"
 STATE_WORDS = {
     "COMPLETE": "finished",
     "FAIL": "failed",
@@ -465,6 +474,7 @@ def run_trial(
     import optuna
 
     from kpgui.core.training.jobs import TrainJob, run_job
+    from kpgui.core.training.trainer import DIVERGED
 
     trial.set_user_attr("host", socket.gethostname())  # first: a worker that dies is found by these
     trial.set_user_attr("pid", os.getpid())
@@ -482,13 +492,16 @@ def run_trial(
         raise
     for key in ("run_id", "model_path", "status", "epochs_run", "test_accuracy"):
         trial.set_user_attr(key, getattr(outcome, key))
+    if outcome.status == DIVERGED:  # before Stop and pruning: a diverged run says the most
+        trial.set_user_attr(DIVERGED_ATTR, True)
+        return DIVERGED_VALUE[config.objective]  # complete, and the worst: see DIVERGED_VALUE
     if stop_event is not None and stop_event.is_set():
         raise SearchStopped("stopped by the person")
     if "pruned_at_epoch" in tags:
         raise optuna.TrialPruned(f"behind the median after epoch {tags['pruned_at_epoch']}")
     values = [v for v in outcome.history.get(config.objective, []) if v is not None]
     value = float(values[-1]) if values else math.nan
-    return value  # NaN (diverged, no validation) -> Optuna marks the trial failed
+    return value  # NaN (no validation) -> Optuna marks the trial failed
 
 
 def set_threads(threads: int, cores: Iterable[int] | None = None) -> None:
@@ -520,6 +533,42 @@ def worker_cores(workers: int, threads: int) -> list[list[int] | None]:
     return [mine[i * threads : (i + 1) * threads] for i in range(workers)]
 
 
+def claim_cores(choices: Iterable[list[int]], lock_dir: Path) -> tuple[list[int] | None, list[Any]]:
+    """The first of `choices` (core lists, the worker's own slice first) that no other kpgui search
+    worker on this machine holds, and the locks that hold it for this process's life; (None, [])
+    when every choice is taken: the worker then runs unpinned.
+
+    Why: two separate `kpgui search` commands each planned worker 0 on core 0 and worker 1 on
+    core 1, so their workers shared cores while pinned and could not move. Of the ways to know
+    which cores are free-er (asking other processes' affinity, counting the study's running trials,
+    which says nothing about other studies), a lock file per core is the simplest robust one: an
+    flock belongs to the open file, so the kernel releases it when its worker ends, however it ends
+    (killed, crashed), and two workers cannot take the same core. The second command's workers find
+    the cores held and are left to the system's scheduler, which spreads them."""
+    try:
+        import fcntl
+    except ImportError:  # no flock (Windows): no affinity either (set_threads)
+        return None, []
+    for cores in choices:
+        held: list[Any] = []
+        for core in cores:
+            try:
+                lock = open(lock_dir / f"search-core-{core}.lock", "a")  # noqa: SIM115 - held for life
+            except OSError:
+                break
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:  # another worker has it
+                lock.close()
+                break
+            held.append(lock)
+        else:
+            return list(cores), held
+        for lock in held:
+            lock.close()
+    return None, []
+
+
 def counted(trials: Iterable[Any]) -> int:
     """Trials that use up the budget: all but the failed ones (a failed trial is tried again)."""
     import optuna
@@ -534,15 +583,19 @@ def worker_main(
     stop_event: Any,
     threads: int,
     quiet: bool = True,
-    cores: list[int] | None = None,
+    cores: list[list[int]] | None = None,
 ) -> None:
     """One worker process: take trials from the study until its budget is used up or Stop.
     Ctrl-C is the parent's to handle: it sets `stop_event`, the running trial stops after its
-    current batch, is recorded (status "stopped") and ends failed in the study."""
+    current batch, is recorded (status "stopped") and ends failed in the study. `cores`: the core
+    lists it may pin itself to, its own first (the first one free, see claim_cores)."""
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    set_threads(threads, cores)
+    from kpgui.core.storage.paths import data_dir
+
+    mine, _locks = claim_cores(cores or [], data_dir())  # _locks: held until this process ends
+    set_threads(threads, mine)
     import optuna
 
     if quiet:
@@ -555,9 +608,9 @@ def worker_main(
         while not stop_event.is_set():
             trials = study.get_trials(deepcopy=False)
             done = counted(trials)
-            # A failed trial (diverged, its worker killed) is tried again, so that 1 worker or
+            # A failed trial (crashed, its worker killed) is tried again, so that 1 worker or
             # several train the same budget; a study whose trials keep failing ends after as many
-            # failures as its budget.
+            # failures as its budget. A diverged trial is complete (DIVERGED_VALUE): it counts.
             if done >= config.trials or len(trials) - done >= config.trials:
                 break
             if config.sampler == "grid" and study.sampler.is_exhausted(study):
@@ -567,6 +620,15 @@ def worker_main(
                 n_trials=1,
                 catch=(SearchStopped,),
             )
+    # Every trial is stored (the journal file and the database write each change at once) and
+    # every run recorded: end now. Letting Python tear down TensorFlow/JAX/XLA (garbage-collecting
+    # their graphs, atexit handlers) took 3-13 s after the last trial, which the command waited for.
+    import logging
+
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 def fail_orphans(study: Any, pids: Iterable[int], host: str | None = None) -> list[int]:
@@ -601,7 +663,10 @@ class SearchRun:
         ctx = mp.get_context("spawn")
         self.stop_event = ctx.Event()
         threads = self.threads or max(1, (os.cpu_count() or 1) // max(1, self.workers))
-        for cores in worker_cores(self.workers, threads):
+        slices = worker_cores(self.workers, threads)
+        for i, own in enumerate(slices):
+            # its own slice first, then the others (one may be free when another command has its own)
+            cores = None if own is None else [c for c in slices[i:] + slices[:i] if c is not None]
             p = ctx.Process(
                 target=worker_main,
                 daemon=False,
@@ -630,33 +695,51 @@ class SearchRun:
 
     def wait(self, study: Any, poll: Callable[[], None] | None = None, interval: float = 1.0) -> None:
         """Until every worker has ended, calling `poll` every `interval` seconds."""
+        from multiprocessing.connection import wait
+
         while self.alive():
             if poll:
                 poll()
             self.reap(study)
-            time.sleep(interval)
+            # wakes as soon as a worker ends (time.sleep made the command wait out the interval)
+            wait([p.sentinel for p in self.processes if p.is_alive()], timeout=interval)
         for p in self.processes:
             p.join()
         self.reap(study)
 
 
+def is_diverged(t: Any) -> bool:
+    """A trial whose run diverged (complete in the study with the worst value, DIVERGED_VALUE)."""
+    return bool(t.user_attrs.get(DIVERGED_ATTR))
+
+
 def best_trial(study: Any) -> Any | None:
-    """The best finished trial, or None."""
-    try:
-        return study.best_trial
-    except ValueError:
+    """The best finished trial that did not diverge, or None (a diverged trial has no model)."""
+    import optuna
+
+    done = [
+        t
+        for t in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
+        if not is_diverged(t) and t.value is not None and math.isfinite(t.value)
+    ]
+    if not done:
         return None
+    pick = max if study.direction == optuna.study.StudyDirection.MAXIMIZE else min
+    return pick(done, key=lambda t: t.value)
 
 
 def trial_row(t: Any) -> dict:
     """One trial as plain data (the CLI's --json and table, the window)."""
     steps = t.intermediate_values
     last = max(steps) if steps else None
+    diverged = is_diverged(t)
     return {
         "trial": t.number,
-        "state": STATE_WORDS.get(t.state.name, t.state.name.lower()),
+        "state": "diverged" if diverged else STATE_WORDS.get(t.state.name, t.state.name.lower()),
         "params": dict(t.params),
-        "value": t.value,
+        # a diverged trial's value is the study's stand-in (inf or 0), not a measurement: none
+        "value": None if diverged else t.value,
+        "diverged": diverged,
         "epoch": last,
         "metric": steps[last] if last is not None else None,
         "run_id": t.user_attrs.get("run_id"),

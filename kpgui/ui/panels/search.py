@@ -216,7 +216,8 @@ class SearchPanel(QGroupBox):
         from kpgui.core.training.search import params_text
 
         for i, r in enumerate(sorted(rows, key=lambda r: r["trial"])):
-            metric = r["value"] if r["value"] is not None else r["metric"]
+            # a diverged trial's last reported epoch is not its result: no number
+            metric = None if r.get("diverged") else r["value"] if r["value"] is not None else r["metric"]
             is_best = best is not None and r["trial"] == best["trial"]
             cells = [
                 f"#{r['trial']}" + (" ★" if is_best else ""),
@@ -227,7 +228,7 @@ class SearchPanel(QGroupBox):
             ]
             for j, text in enumerate(cells):
                 item = QTableWidgetItem(text)
-                if r["state"] in ("pruned", "failed"):
+                if r["state"] in ("pruned", "failed", "diverged"):
                     item.setForeground(QBrush(QColor("#888888")))
                 if is_best:
                     font = QFont()
