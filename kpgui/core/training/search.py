@@ -701,8 +701,12 @@ class SearchRun:
             if poll:
                 poll()
             self.reap(study)
-            # wakes as soon as a worker ends (time.sleep made the command wait out the interval)
-            wait([p.sentinel for p in self.processes if p.is_alive()], timeout=interval)
+            # wakes as soon as a worker ends (time.sleep made the command wait out the interval);
+            # join it, or is_alive() may say "alive" for a moment more and this loop would spin
+            ended = wait([p.sentinel for p in self.processes if p.is_alive()], timeout=interval)
+            for p in self.processes:
+                if p.sentinel in ended:
+                    p.join()
         for p in self.processes:
             p.join()
         self.reap(study)
