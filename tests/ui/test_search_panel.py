@@ -78,6 +78,40 @@ def test_trials_appear_with_the_best_so_far_and_the_best_is_offered(qtbot, tmp_p
     tasks.shutdown()
 
 
+def test_a_diverged_trial_is_shown_as_diverged_without_a_number_and_is_never_the_best(qtbot):
+    panel = SearchPanel()
+    qtbot.addWidget(panel)
+    rows = [
+        {
+            "trial": 0,
+            "state": "finished",
+            "params": {"learning_rate": 0.001},
+            "value": 0.5,
+            "epoch": 2,
+            "metric": 0.5,
+            "diverged": False,
+            "model_path": "/m/0.keras",
+        },
+        {
+            "trial": 1,
+            "state": "diverged",
+            "params": {"learning_rate": 0.9},
+            "value": None,
+            "epoch": 1,
+            "metric": 2.3,
+            "diverged": True,
+            "model_path": None,
+        },
+    ]
+    panel.show_trials(rows, "val_loss", rows[0])
+    assert [panel.table.item(i, 1).text() for i in range(2)] == ["finished", "diverged"]
+    assert panel.table.item(1, 3).text() == ""  # its epoch-1 loss is not its result
+    assert panel.table.item(0, 0).text() == "#0 ★"
+    xs, ys = panel.curve.getData()
+    assert list(xs) == [0] and list(ys) == [0.5]
+    assert sorted(float(y) for y in panel.scatter.data["y"]) == [0.5]  # nothing plotted for it
+
+
 def test_watching_a_study_that_is_not_there_says_so(qtbot, tmp_path):
     errors = []
     panel = SearchPanel()

@@ -280,7 +280,9 @@ def scatter_points(rows: list[dict], name: str) -> tuple[list[float], list[float
     have = [
         r
         for r in rows
-        if name in r["params"] and (r["value"] if r["value"] is not None else r["metric"]) is not None
+        if name in r["params"]
+        and not r.get("diverged")  # no result to plot: its last reported epoch was before it blew up
+        and (r["value"] if r["value"] is not None else r["metric"]) is not None
     ]
     values = [r["params"][name] for r in have]
     numeric = all(isinstance(v, int | float) and not isinstance(v, bool) for v in values)
