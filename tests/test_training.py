@@ -197,3 +197,40 @@ def test_missing_dataset_is_reported_before_training(tmp_path):
 
     with pytest.raises(DatasetError, match="not found"):
         Trainer(ModelSpec(epochs=1), data_path=str(tmp_path / "missing.npz")).run()
+
+
+@pytest.mark.slow
+def test_logs_hold_one_point_per_epoch_and_validation_is_keras_own_number(tmp_path, mnist):
+    """TensorBoard and CSV logs get each epoch's numbers (the per-batch TensorBoard work Keras
+    does and throws away is skipped: kpgui.core.callbacks.make_tensorboard); validation, run as
+    one batch, gives what Keras' evaluate gives in its default batches."""
+    import csv
+
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    x, y, xt, yt = mnist
+    spec = ModelSpec(hidden=(32,), epochs=2, batch_size=64, validation_split=0.2, train_samples=1000, seed=1)
+    result = Trainer(spec, data=(x, y, xt[:0], yt[:0]), log_dir=tmp_path, evaluate=False).run()
+    assert result.status == FINISHED
+    with open(tmp_path / "history.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert [float(r["loss"]) for r in rows] == pytest.approx(result.history["loss"], rel=1e-5)
+    for run, key in (("train", "loss"), ("validation", "val_loss")):
+        events = EventAccumulator(str(tmp_path / "tensorboard" / run)).Reload()
+        tags = events.Tags()["tensors"]
+        assert not [t for t in tags if t.startswith("batch_")]
+        points = events.Tensors("epoch_loss")
+        assert [p.step for p in points] == [0, 1]
+        values = [float(_tensor(p)) for p in points]
+        assert values == pytest.approx(result.history[key], rel=1e-5)
+    val_x = x[800:1000].reshape(-1, 784).astype(np.float32) / 255.0
+    loss = result.model.evaluate(val_x, np.eye(10, dtype=np.float32)[y[800:1000]], batch_size=32, verbose=0)[
+        0
+    ]
+    assert loss == pytest.approx(result.history["val_loss"][-1], rel=1e-4)
+
+
+def _tensor(event) -> np.ndarray:
+    from tensorboard.util.tensor_util import make_ndarray
+
+    return make_ndarray(event.tensor_proto)

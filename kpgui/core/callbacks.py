@@ -137,6 +137,21 @@ def make_callbacks(
     return Reporter(), StopOnRequest()
 
 
+def make_tensorboard(log_dir: str) -> Any:
+    """Keras' TensorBoard callback writing per-epoch logs only (train and validation scalars,
+    no graph, no profiling). Keras' own, with update_freq="epoch", still builds a TensorFlow
+    summary op for every value of every batch and throws it away: measured, 29 % of a JAX
+    run's time (benchmarks/bench_backends.py). This one skips that per-batch work, so a batch
+    costs nothing here; what it writes is Keras' own."""
+    import keras
+
+    class EpochTensorBoard(keras.callbacks.TensorBoard):
+        def on_train_batch_end(self, batch, logs=None):
+            pass  # update_freq="epoch", no profiling: nothing to write per batch
+
+    return EpochTensorBoard(log_dir=log_dir, histogram_freq=0, write_graph=False, update_freq="epoch")
+
+
 def make_layer_stats(
     listener: Any,
     probe: tuple[Any, Any],

@@ -41,6 +41,7 @@ __all__ = [
 ]
 
 FINISHED, EARLY_STOPPED, STOPPED, DIVERGED = "finished", "early stopped", "stopped", "diverged"
+VALIDATION_BATCH = 10_000  # validation images evaluated per call (see Trainer.run)
 MIN_CALIBRATION_SET = 200  # fewer held-out digits than this give no calibration
 UNIFORM = np.full(10, 0.1, np.float32)  # the target of a non-digit: equally unlike every digit
 
@@ -225,6 +226,8 @@ class Trainer:
     def _callbacks(self, reporter: Any, stopper: Any, validation: bool) -> tuple[list, Any]:
         import keras
 
+        from kpgui.core.callbacks import make_tensorboard
+
         callbacks = [reporter, stopper, keras.callbacks.TerminateOnNaN(), *self._extra_callbacks]
         early = None
         if validation and self.spec.patience > 0:
@@ -235,14 +238,7 @@ class Trainer:
         if self._log_dir is not None:
             self._log_dir.mkdir(parents=True, exist_ok=True)
             callbacks.append(keras.callbacks.CSVLogger(str(self._log_dir / "history.csv")))
-            callbacks.append(
-                keras.callbacks.TensorBoard(
-                    log_dir=str(self._log_dir / "tensorboard"),
-                    histogram_freq=0,
-                    write_graph=False,
-                    update_freq="epoch",
-                )
-            )
+            callbacks.append(make_tensorboard(str(self._log_dir / "tensorboard")))
         return callbacks, early
 
     def run(self) -> TrainingResult:
@@ -326,6 +322,10 @@ class Trainer:
                 epochs=total_epochs,
                 initial_epoch=first,
                 validation_data=validation,
+                # The whole validation set as one batch (up to VALIDATION_BATCH): the same
+                # numbers, one compiled shape instead of two (JAX traces and compiles each
+                # shape per run), a few calls instead of dozens.
+                validation_batch_size=min(len(x_val), VALIDATION_BATCH) or None,
                 callbacks=callbacks,
                 verbose=0,
             ).history
