@@ -9,7 +9,7 @@ process), one after the other:
   (2 x 669 k multiply-adds forward, twice that backward: ~4.0 MFLOP) -> samples/s; measured
   before and after the trainings, the higher one counts;
 * kpgui the window's way: the recipe as a job sent to a warm training process
-  (kpgui.core.worker.serve in a spawned process, imports and rehearsal done, every report read
+  (kpgui.core.training.worker.serve in a spawned process, imports and rehearsal done, every report read
   from the pipe as the window reads it; TensorBoard and CSV logs, layer stats, Stop, the
   divergence guard, validation, saving): samples/s inside `fit` as the run reports it;
 * the same network and data in plain Keras (`build_model(spec)` + `fit` with the same
@@ -48,14 +48,14 @@ TARGET_WARM_S = 1.0
 
 FIT_CHILD = r"""
 import json, os, sys, time
-from kpgui.core.backends import select
+from kpgui.core.training.backends import select
 select(os.environ["KPGUI_BENCH_BACKEND"])
 import numpy as np
 import keras
-from kpgui.core.arrays import as_model_input
-from kpgui.core.data import load_mnist
-from kpgui.core.network import build_model
-from kpgui.core.spec import ModelSpec
+from kpgui.core.data.arrays import as_model_input
+from kpgui.core.data.mnist import load_mnist
+from kpgui.core.model.network import build_model
+from kpgui.core.model.spec import ModelSpec
 spec = ModelSpec.from_dict(json.loads(os.environ["KPGUI_BENCH_SPEC"]))
 x, y, xt, yt = load_mnist()
 n = spec.train_samples or len(x)
@@ -125,14 +125,14 @@ def fit_child(backend: str, spec: Any) -> dict[str, Any]:
 
 
 def window_job(backend: str, spec: Any, warm: bool, stop_at_first_batch: bool = False) -> dict[str, Any]:
-    """A job run the window's way: kpgui.core.worker.serve in a spawned process, every report
+    """A job run the window's way: kpgui.core.training.worker.serve in a spawned process, every report
     read from the pipe. warm: the process is started, does its imports and rehearsal, idles a
     second (a window before Start), then gets the job; cold: the job is given at the start.
     Returns job sent -> first batch, and for a whole run its rate, CPU time and accuracy."""
     import multiprocessing
 
-    from kpgui.core.jobs import TrainJob
-    from kpgui.core.worker import serve
+    from kpgui.core.training.jobs import TrainJob
+    from kpgui.core.training.worker import serve
 
     ctx = multiprocessing.get_context("spawn")
     stop = ctx.Event()
@@ -206,8 +206,8 @@ def _rss(pid: int) -> float:
 
 
 def run(quick: bool, samples: int | None, epochs: int | None) -> tuple[list, dict]:
-    from kpgui.core import backends
-    from kpgui.core.spec import ModelSpec
+    from kpgui.core.model.spec import ModelSpec
+    from kpgui.core.training import backends
 
     # The classic recipe (ModelSpec's defaults: 784-512-512-10, RMSprop, batch 128, 10 %
     # validation, 20 epochs), on all of MNIST unless told otherwise.
