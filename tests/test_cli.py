@@ -242,12 +242,6 @@ def test_a_missing_qt_system_library_is_named_with_the_install_line(monkeypatch,
 
 
 def test_predict_is_not_sure_of_scribbles_and_letters_and_sure_of_digits(tmp_path, mnist, capsys):
-    import sys as _sys
-    from pathlib import Path
-
-    bench = str(Path(__file__).resolve().parents[1] / "benchmarks")
-    if bench not in _sys.path:
-        _sys.path.insert(0, bench)
     import handwriting as H
 
     others = H.non_digit_set(24)

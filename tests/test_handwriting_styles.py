@@ -1,20 +1,12 @@
-"""The handwriting test set (benchmarks/handwriting.py): reproducible, every style drawn, images
-made the way strokes_to_mnist makes them, drawings that differ, and a floor per style for the
-shipped model."""
+"""The handwriting test set (the benchmarks' `handwriting` package): reproducible, every style
+drawn, images made the way strokes_to_mnist makes them, drawings that differ, and a floor per
+style for the shipped model."""
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
+import handwriting as H
 import numpy as np
 import pytest
-
-_BENCH = str(Path(__file__).resolve().parents[1] / "benchmarks")
-if _BENCH not in sys.path:
-    sys.path.insert(0, _BENCH)
-
-import handwriting as H  # noqa: E402
 
 # Floors for the SHIPPED model (784-512-512-10 trained with drawn styles, re-stroked MNIST and
 # non-digits; 99.28 % on MNIST test) on the first PER_STYLE drawings of each style: what it

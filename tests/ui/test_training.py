@@ -1,5 +1,5 @@
 """Training from the window, in the training process: a short real run offered as a candidate,
-Stop within a batch with an honest record, closing mid-run within a second with no process left,
+Stop within a batch with an honest record, closing mid-run leaves no process (bench_worker times it),
 a killed process, a diverging run, missing MNIST, a second start refused, fine-tuning."""
 
 from __future__ import annotations
@@ -8,7 +8,6 @@ import os
 import subprocess
 import sys
 import textwrap
-import time
 
 import numpy as np
 import pytest
@@ -109,7 +108,9 @@ def test_a_second_start_is_refused_while_a_run_goes(qtbot, app):
     app.training.stop()
 
 
-def test_closing_mid_run_returns_within_a_second_and_leaves_no_process(qtbot, app, answers):
+def test_closing_mid_run_ends_the_training_process_before_it_returns(qtbot, app, answers):
+    """How long closing takes is measured by benchmarks/bench_worker.py (close_s); here: close()
+    returns only once the training process is gone."""
     batches = []
     app.state.events.batch.connect(batches.append)
     start(qtbot, app, ModelSpec(hidden=(128,), epochs=20, batch_size=32))
@@ -118,12 +119,9 @@ def test_closing_mid_run_returns_within_a_second_and_leaves_no_process(qtbot, ap
     app.window.close()  # asks first while a run is going: "No" keeps it running
     assert len(answers) == 1 and app.window.isVisible() and process.is_alive()
     answers.yes = True
-    t0 = time.perf_counter()
     app.window.close()
-    elapsed = time.perf_counter() - t0
-    assert not app.window.isVisible()
-    assert elapsed < 1.0, elapsed
-    assert not process.is_alive()
+    assert not app.window.isVisible(), "the window stayed open after a yes"
+    assert not process.is_alive(), "the training process outlived the window"
 
 
 def test_a_killed_training_process_becomes_a_dialog(qtbot, app, errors):
