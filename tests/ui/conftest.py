@@ -65,3 +65,71 @@ def app(qtbot, errors, answers):
     a = open_app(qtbot)
     yield a
     close_app(a)
+
+
+# -- panels on their own: an AppState and just the widgets a test drives -------------------------
+
+
+@pytest.fixture(scope="session")
+def shipped_predictor():
+    """The shipped model, loaded once (NumPy; never modified by a test)."""
+    from kpgui.core.inference import Predictor
+
+    return Predictor.load(allow_keras=False)
+
+
+@pytest.fixture
+def state(shipped_predictor):
+    """A fresh AppState reading with the shipped model, as the window starts."""
+    from kpgui.core.state import AppState, CurrentModel
+    from kpgui.ui.controllers.models import SHIPPED
+
+    s = AppState()
+    s.set_model(CurrentModel(shipped_predictor, SHIPPED))
+    return s
+
+
+@pytest.fixture
+def tasks(qtbot):
+    """The background-work helper, ended after the test (no training process is kept ready)."""
+    from kpgui.ui.tasks import Tasks
+
+    t = Tasks()
+    yield t
+    t.wait(10)
+    t.shutdown()
+
+
+class DrawingRig:
+    """The drawing panel, the prediction panel and the drawing controller on one AppState,
+    wired as the composition root wires them, without the rest of the window."""
+
+    def __init__(self, qtbot, state, tasks, errors) -> None:
+        from PySide6.QtWidgets import QHBoxLayout, QWidget
+
+        from kpgui.ui.controllers.drawing import DrawingController
+        from kpgui.ui.panels.drawing import DrawingPanel
+        from kpgui.ui.panels.prediction import PredictionPanel
+
+        self.state = state
+        self.host = QWidget()
+        self.panel = DrawingPanel()
+        self.canvas = self.panel.canvas
+        self.prediction = PredictionPanel(state)
+        layout = QHBoxLayout(self.host)
+        layout.addWidget(self.panel, 1)
+        layout.addWidget(self.prediction)
+        self.drawing = DrawingController(state, self.canvas, tasks, lambda t, x: errors.append((t, x)))
+        self.panel.undo_requested.connect(self.drawing.undo)
+        self.panel.clear_requested.connect(self.drawing.clear)
+        qtbot.addWidget(self.host)
+        self.host.resize(1000, 560)
+        self.host.show()
+        qtbot.waitExposed(self.host)
+        self.drawing.render_now()
+
+
+@pytest.fixture
+def rig(qtbot, state, tasks, errors):
+    """Draw on the canvas with the mouse; read the answer in the prediction panel."""
+    return DrawingRig(qtbot, state, tasks, errors)
