@@ -133,3 +133,14 @@ class DrawingRig:
 def rig(qtbot, state, tasks, errors):
     """Draw on the canvas with the mouse; read the answer in the prediction panel."""
     return DrawingRig(qtbot, state, tasks, errors)
+
+
+@pytest.fixture
+def form(qtbot, state):
+    """The training form on its own, shown."""
+    from kpgui.ui.panels.training_form import TrainingPanel
+
+    panel = TrainingPanel(state)
+    qtbot.addWidget(panel)
+    panel.show()
+    return panel

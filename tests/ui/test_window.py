@@ -11,7 +11,7 @@ import textwrap
 import numpy as np
 import pytest
 from conftest import close_app, open_app
-from helpers import draw, scribble, settle, vertical_line
+from helpers import draw, retype, scribble, settle, vertical_line
 from PySide6.QtCore import Qt
 
 from kpgui.core.spec import ModelSpec
@@ -95,30 +95,29 @@ def test_status_bar_names_model_and_accuracy(app):
     assert "shipped model" in texts and f"{100 * p.test_accuracy:.2f} %" in texts
 
 
-def test_invalid_form_values_show_reason_and_disable_start(app):
-    form = app.panels["training"]
-    form.fields["hidden"].setText("512, abc")
-    assert "whole numbers" in form.errors()["hidden"]
-    assert not form.start_button.isEnabled()
-    form.fields["hidden"].setText("256")
-    form.fields["patience"].setValue(3)
-    form.fields["validation_split"].setValue(0.0)
-    assert "validation" in form.errors()["patience"]
-    assert not form.start_button.isEnabled()
-    form.fields["validation_split"].setValue(0.1)
-    assert form.errors() == {} and form.start_button.isEnabled()
-    form.fields["learning_rate"].setText("fast")
-    assert "number" in form.errors()["learning_rate"]
-    assert not form.start_button.isEnabled()
+def test_invalid_form_values_show_reason_and_disable_start(qtbot, form):
+    f = form.fields
+    retype(qtbot, f["hidden"], "512, abc")
+    assert "whole numbers" in form.errors().get("hidden", ""), form.errors()
+    assert not form.start_button.isEnabled(), "Start stays on with a bad layer list"
+    retype(qtbot, f["hidden"], "256")
+    retype(qtbot, f["patience"], "3")
+    retype(qtbot, f["validation_split"], "0")
+    assert "validation" in form.errors().get("patience", ""), form.errors()
+    assert not form.start_button.isEnabled(), "Start stays on with patience but no validation"
+    retype(qtbot, f["validation_split"], "0.1")
+    assert form.errors() == {} and form.start_button.isEnabled(), form.errors()
+    retype(qtbot, f["learning_rate"], "fast")
+    assert "number" in form.errors().get("learning_rate", ""), form.errors()
+    assert not form.start_button.isEnabled(), "Start stays on with a learning rate of 'fast'"
 
 
-def test_every_option_of_the_declaration_is_in_the_form_with_its_help(app):
+def test_every_option_of_the_declaration_is_in_the_form_with_its_help(form):
     from kpgui.core.options import OPTIONS
 
-    form = app.panels["training"]
     for opt in OPTIONS:
         if opt.in_form:
-            assert opt.help in form.fields[opt.name].toolTip()
+            assert opt.help in form.fields[opt.name].toolTip(), f"{opt.name}: its help is not its tooltip"
     spec = ModelSpec(
         hidden=(300, 100),
         activation="tanh",
@@ -142,6 +141,7 @@ def test_every_option_of_the_declaration_is_in_the_form_with_its_help(app):
     assert form.spec() == spec
 
 
+@pytest.mark.slow  # end to end: two windows opened in turn
 def test_settings_remembered_between_runs(qtbot, errors, answers):
     first = open_app(qtbot)
     first.panels["drawing"].pen_spin.setValue(27)
@@ -178,6 +178,7 @@ def test_fits_a_laptop_screen(app):
     assert 0 <= gap <= 20
 
 
+@pytest.mark.slow  # end to end: the whole window restyled
 def test_dark_theme_reaches_canvas_charts_and_preview(qtbot, app):
     from kpgui.ui import theme
 
@@ -200,26 +201,27 @@ def test_dark_theme_reaches_canvas_charts_and_preview(qtbot, app):
         app.set_theme("system")
 
 
-def test_a_scribble_is_not_sure_and_a_digit_is_sure(qtbot, app):
-    """The window says "Not sure — a or b?" instead of a big confident digit."""
-    canvas, view = app.panels["drawing"].canvas, app.panels["prediction"]
+def test_a_scribble_is_not_sure_and_a_digit_is_sure(qtbot, rig):
+    """The prediction panel says "Not sure — a or b?" instead of a big confident digit."""
+    canvas, view = rig.canvas, rig.prediction
     draw(qtbot, canvas, vertical_line(canvas))
-    settle(qtbot, app)
-    assert view.sure and view.answer_text == "1"
-    app.drawing.clear()
+    settle(qtbot, rig)
+    assert view.sure and view.answer_text == "1", (view.sure, view.answer_text)
+    rig.drawing.clear()
     unsure = 0
     for seed in range(6):
         draw(qtbot, canvas, scribble(canvas, seed))
-        settle(qtbot, app)
-        reading = app.state.reading
+        settle(qtbot, rig)
+        reading = rig.state.reading
         if not reading.sure:
             unsure += 1
             assert view.answer_text == f"Not sure — {reading.digit} or {reading.runner_up}?"
-            assert view.probabilities.sum() == pytest.approx(1.0, abs=1e-4)  # bars still shown
-        app.drawing.clear()
-    assert unsure >= 4
+            assert view.probabilities.sum() == pytest.approx(1.0, abs=1e-4), "no bars while not sure"
+        rig.drawing.clear()
+    assert unsure >= 4, f"only {unsure} of 6 scribbles read as not sure"
 
 
+@pytest.mark.slow  # a fresh Python process starts the whole window
 def test_startup_does_not_import_tensorflow(tmp_path):
     code = textwrap.dedent("""
         import sys
@@ -269,6 +271,7 @@ def test_window_modules_do_not_import_pyqtgraph():
     assert out.stdout.strip() == "False"
 
 
+@pytest.mark.slow  # a fresh Python process starts the whole window
 def test_window_paints_before_the_charts_are_imported(tmp_path):
     """The window (canvas, answer) is on screen before pyqtgraph's ~0.4 s import and the tabs."""
     code = textwrap.dedent("""

@@ -4,6 +4,7 @@ plots stay readable when a run diverges, focus comes back to the canvas."""
 
 from __future__ import annotations
 
+import pytest
 from conftest import close_app, open_app
 from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtGui import QWheelEvent
@@ -45,6 +46,7 @@ def _scroll_area(widget):
     return w
 
 
+@pytest.mark.slow  # end to end: every tab of the whole window, each at two sizes
 def test_wheel_over_any_field_without_focus_changes_nothing_and_scrolls_the_form(qtbot, app):
     w = app.window
     w.resize(1311, 721)
@@ -109,6 +111,7 @@ def _buttons_fit(app) -> list[str]:
     return bad
 
 
+@pytest.mark.slow  # end to end: every tab of the whole window, each at two sizes
 def test_no_button_text_is_cut_at_laptop_sizes(qtbot, app):
     w = app.window
     for size in ((1311, 721), (1024, 640)):
@@ -125,6 +128,7 @@ def test_no_button_text_is_cut_at_laptop_sizes(qtbot, app):
     assert area.horizontalScrollBar().maximum() == 0
 
 
+@pytest.mark.slow  # end to end: three windows opened in turn
 def test_a_kept_model_is_current_after_a_restart(qtbot, errors, answers, tmp_path):
     import shutil
 
@@ -357,6 +361,7 @@ def test_the_candidate_bar_says_what_keeping_does_to_not_sure(qtbot, app, small_
     assert "“not sure” on non-digits" in text and "keeping it loses" in text
 
 
+@pytest.mark.slow  # end to end: the whole window restyled twice
 def test_dark_theme_leftovers(qtbot, app):
     import numpy as np
     from PySide6.QtGui import QPalette
