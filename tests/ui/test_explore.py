@@ -70,16 +70,18 @@ def test_saliency_overlay_follows_the_drawing_with_a_legend(qtbot, app):
     assert not preview.has_overlay  # no stale overlay on an empty canvas
 
 
-def test_first_layer_weights_tiles_and_refresh_on_model_change(qtbot, app):
-    view = app.panels["weights"]
-    app.window.tab_actions["Weights"].trigger()
-    assert app.window.tabs.currentWidget() is view
-    kernel = app.state.predictor.layers[0].kernel
-    assert len(view.units) == min(64, kernel.shape[1])
+def test_first_layer_weights_tiles_and_refresh_on_model_change(qtbot, state):
+    from kpgui.ui.panels.weights import WeightsPanel
+
+    view = WeightsPanel(state)
+    qtbot.addWidget(view)
+    view.show()
+    kernel = state.predictor.layers[0].kernel
+    assert len(view.units) == min(64, kernel.shape[1]), len(view.units)
     img = view.image.image
-    assert img.shape == (8 * 30 - 2, 8 * 30 - 2)
+    assert img.shape == (8 * 30 - 2, 8 * 30 - 2), img.shape
     expected = kernel[:, view.units[0]].reshape(28, 28)
-    assert np.allclose(img[:28, :28], expected / np.abs(expected).max(), atol=1e-6)
+    assert np.allclose(img[:28, :28], expected / np.abs(expected).max(), atol=1e-6), "first tile"
     rng = np.random.default_rng(0)
     tiny = Predictor(
         layers=[
@@ -88,9 +90,9 @@ def test_first_layer_weights_tiles_and_refresh_on_model_change(qtbot, app):
         ],
         name="tiny",
     )
-    app.state.set_model(CurrentModel(tiny, "test"))
-    assert list(view.units) == list(range(10))
-    assert "10 units" in view.info.text()
+    state.set_model(CurrentModel(tiny, "test"))
+    assert list(view.units) == list(range(10)), list(view.units)
+    assert "10 units" in view.info.text(), view.info.text()
 
 
 def test_weights_helpers():
@@ -102,19 +104,22 @@ def test_weights_helpers():
     assert np.nanmax(np.abs(mosaic)) == 1.0
 
 
-def test_how_it_sees_shows_the_steps_of_the_drawing(qtbot, app):
-    panel = app.panels["how_it_sees"]
-    app.window.tab_actions["How it sees"].trigger()
-    assert "Draw a digit" in panel.note.text()
-    canvas = app.panels["drawing"].canvas
+def test_how_it_sees_shows_the_steps_of_the_drawing(qtbot, rig):
+    from kpgui.ui.panels.normalisation import NormalisationPanel
+
+    panel = NormalisationPanel(rig.state)
+    qtbot.addWidget(panel)
+    panel.show()
+    assert "Draw a digit" in panel.note.text(), panel.note.text()
+    canvas = rig.canvas
     draw(qtbot, canvas, seven(canvas))
-    settle(qtbot, app)
+    settle(qtbot, rig)
     steps = panel.steps
-    assert [s.title.split(".")[0] for s in steps] == ["1", "2", "3", "4"]
-    assert steps[1].image.shape == (28, 28) and steps[1].box == (4.0, 4.0, 24.0, 24.0)
+    assert [s.title.split(".")[0] for s in steps] == ["1", "2", "3", "4"], [s.title for s in steps]
+    assert steps[1].image.shape == (28, 28) and steps[1].box == (4.0, 4.0, 24.0, 24.0), steps[1].box
     ink = np.argwhere(steps[1].image > 0.1)
-    assert ink.min() >= 3 and ink.max() <= 24  # scaled into the 20x20 box
-    assert np.array_equal(steps[3].image, app.state.drawing.image)  # the last is the real input
+    assert ink.min() >= 3 and ink.max() <= 24, "step 2 is not scaled into the 20x20 box"
+    assert np.array_equal(steps[3].image, rig.state.drawing.image), "the last step is not the input"
     cx, cy = steps[3].point
-    assert abs(cx - 14) < 0.3 and abs(cy - 14) < 0.3
-    assert panel.titles[3].text().startswith("4. Centre of mass")
+    assert abs(cx - 14) < 0.3 and abs(cy - 14) < 0.3, (cx, cy)
+    assert panel.titles[3].text().startswith("4. Centre of mass"), panel.titles[3].text()
