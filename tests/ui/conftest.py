@@ -96,8 +96,8 @@ def tasks(qtbot):
 
     t = Tasks()
     yield t
+    t.shutdown()  # what is still running is cancelled (work that checks for it stops early)
     t.wait(10)
-    t.shutdown()
 
 
 class DrawingRig:
