@@ -3,6 +3,7 @@ gradients on the same weights and batch, and against plain counts."""
 
 from __future__ import annotations
 
+import csv
 import math
 
 import numpy as np
@@ -16,7 +17,6 @@ from kpgui.core.layerstats import (
     format_table,
     probe_batch,
     probe_gradients,
-    read_csv,
     update_ratios,
 )
 
@@ -161,7 +161,8 @@ def test_a_run_reports_layer_stats_to_the_listener_csv_and_result(mnist, tmp_pat
     assert all(s.layers == ("dense 1 (32 relu)", "output (10)") for s in got)
     history = LayerHistory.from_dict(result.layer_stats)
     assert history.batch == [s.batch for s in got]
-    rows = read_csv(tmp_path / CSV_NAME)
+    with open(tmp_path / CSV_NAME, newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))  # as a spreadsheet would read it
     assert len(rows) == 2 * len(got)
     assert float(rows[-1]["grad_norm"]) == pytest.approx(got[-1].grad_norm[1], rel=1e-5)
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -294,9 +294,6 @@ class AppState:
         self.events.drawing.emit(drawing)
         self._update_reading()
 
-    def set_caption(self, caption: str) -> None:
-        self.set_drawing(replace(self._drawing, caption=caption))
-
     @property
     def reading(self) -> Reading | None:
         return self._reading
@@ -431,10 +428,6 @@ class AppState:
     def run_colour(self, run_id: int) -> str:
         """The colour of a run, distinct from every other run on screen."""
         return self.colours.pick(run_id, self.colours_in_use(run_id))
-
-    def clear_overlays(self) -> None:
-        self._overlays.clear()
-        self.events.overlays.emit({})
 
     # -- notices ---------------------------------------------------------------------------------
 
