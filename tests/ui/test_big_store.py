@@ -51,7 +51,9 @@ def test_thumbnails_are_drawn_off_the_gui_thread_and_a_double_click_shows_the_sa
         lambda: app.state.drawing.image is not None and f"#{sid}" in app.state.drawing.caption, timeout=3000
     )
     assert np.allclose(app.state.drawing.image, stored)
-    assert any(np.allclose(stored, img, atol=1 / 255) for img in images)
+    assert any(np.allclose(stored, img, atol=1 / 255) for img in images), (
+        "the shown sample is none of those saved"
+    )
 
 
 def test_a_digit_key_during_an_import_does_not_wait_for_it(qtbot, app, tmp_path, monkeypatch):

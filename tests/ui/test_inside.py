@@ -168,7 +168,9 @@ def test_fooling_a_drawn_digit_reaches_the_target_and_one_click_brings_it_back(q
 
     qtbot.mouseClick(panel.back_button, Qt.MouseButton.LeftButton)
     assert canvas.picture is None and len(app.state.drawing.strokes) == len(mine.strokes)
-    assert all(np.array_equal(a, b) for a, b in zip(app.state.drawing.strokes, mine.strokes, strict=True))
+    assert all(np.array_equal(a, b) for a, b in zip(app.state.drawing.strokes, mine.strokes, strict=True)), (
+        "Back did not bring the same strokes"
+    )
     assert np.array_equal(app.state.drawing.image, mine.image)
     assert app.state.reading.digit == 7
     assert not panel.back_button.isEnabled()

@@ -46,14 +46,14 @@ def test_short_run_is_plotted_and_offered_as_a_candidate(qtbot, app, errors, tmp
     outcome = ended[0]
     assert errors == []
     assert "Loading JAX…" in statuses  # the worker's start-up is shown as progress (cold)
-    assert any(t.startswith("Training on CPU (JAX)") for t in statuses)  # which device trains
+    assert any(t.startswith("Training on CPU (JAX)") for t in statuses), statuses  # which device trains
     assert outcome.status == "finished" and outcome.epochs_run == 1
     assert outcome.test_accuracy > 0.6 and outcome.run_id is not None
     assert outcome.timings["keras_import_s"] > 0 and outcome.backend == "jax"
     steps = -(-2700 // 32)
     plots.refresh()
     assert plots.point_count("loss_raw") == steps and plots.point_count("val_loss") == 1
-    assert any(0 < v < 1000 for v in values)  # it advanced during the run
+    assert any(0 < v < 1000 for v in values), values  # it advanced during the run
     assert f"{100 * outcome.test_accuracy:.2f} %" in form.result_label.text()
     assert "Keep or discard" in form.result_label.text()
     # Offered, not installed: a 1-epoch net is worse than the shipped model.
@@ -66,7 +66,9 @@ def test_short_run_is_plotted_and_offered_as_a_candidate(qtbot, app, errors, tmp
     app.tasks.wait(10)  # History reads the runs on a thread
     assert [r.id for r in history.model.runs] == [outcome.run_id]
     assert os.path.isfile(os.path.join(outcome.log_dir, "history.csv"))
-    assert any("tfevents" in f for _d, _s, files in os.walk(outcome.log_dir) for f in files)
+    assert any("tfevents" in f for _d, _s, files in os.walk(outcome.log_dir) for f in files), (
+        f"no TensorBoard events under {outcome.log_dir}"
+    )
     # Save model… in the panel saves the run's model with its card.
     target = tmp_path / "trained.keras"
     monkeypatch.setattr(dialogs, "ask_save_path", lambda *a: str(target))
