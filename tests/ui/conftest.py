@@ -46,7 +46,7 @@ def open_app(qtbot, **kwargs):
     store.sync()
     app = build_app(**kwargs)
     qtbot.addWidget(app.window)
-    with qtbot.waitSignal(app.built.done, timeout=10000):
+    with qtbot.waitSignal(app.built.done, timeout=30000):
         app.window.show()
     qtbot.waitExposed(app.window)
     return app
@@ -65,6 +65,41 @@ def app(qtbot, errors, answers):
     a = open_app(qtbot)
     yield a
     close_app(a)
+
+
+@pytest.fixture(scope="module")
+def shared_app(qapp, tmp_path_factory):
+    """One window for a module's tests that only look at it (menus, names, keys, help, size)
+    and change nothing another test reads: built once per module instead of once per test. Its
+    own user folders; error dialogs and questions are recorded in `shared_app.dialogs`."""
+    import time
+
+    from kpgui.ui import settings as app_settings
+    from kpgui.ui.app import build_app, make_qapp
+
+    with pytest.MonkeyPatch.context() as mp:
+        root = tmp_path_factory.mktemp("shared-user")
+        mp.setenv("KPGUI_DATA_DIR", str(root / "data"))
+        mp.setenv("KPGUI_CONFIG_DIR", str(root / "config"))
+        seen: list[tuple[str, str]] = []
+        mp.setattr(dialogs, "show_error", lambda parent, title, text: seen.append((title, text)))
+        mp.setattr(dialogs, "ask_yes_no", lambda parent, title, text, yes="Yes": seen.append((title, text)))
+        make_qapp()
+        store = app_settings.settings()
+        store.setValue("training/keep_warm", False)
+        store.sync()
+        app = build_app()
+        app.dialogs = seen
+        built: list[bool] = []
+        app.built.done.connect(lambda: built.append(True))
+        app.window.show()
+        deadline = time.monotonic() + 30
+        while not built and time.monotonic() < deadline:
+            qapp.processEvents()
+            time.sleep(0.005)
+        assert built, "the window was not built within 30 s"
+        yield app
+        close_app(app)
 
 
 # -- panels on their own: an AppState and just the widgets a test drives -------------------------

@@ -18,7 +18,8 @@ from kpgui.core.spec import ModelSpec
 from kpgui.ui import dialogs
 
 
-def test_title_menus_and_tab_names_agree(app):
+def test_title_menus_and_tab_names_agree(shared_app):
+    app = shared_app
     w = app.window
     assert w.windowTitle() == "Handwritten digits"  # Qt adds " — kpgui" itself, once
     titles = [a.text().replace("&", "") for a in w.menuBar().actions()]
@@ -50,7 +51,8 @@ def test_title_menus_and_tab_names_agree(app):
         assert name in file_actions
 
 
-def test_shortcuts(qtbot, app):
+def test_shortcuts(qtbot, shared_app):
+    app = shared_app
     keys = {a.text().replace("&", ""): a.shortcut().toString() for a in app.window.actions()}
     assert keys["Undo stroke"] == "Ctrl+Z" and keys["Clear canvas"] == "Esc"
     assert keys["kpgui help"] == "F1" and keys["Start training"] == "F5"
@@ -60,7 +62,8 @@ def test_shortcuts(qtbot, app):
     assert app.window.tabs.tabText(app.window.tabs.currentIndex()) == "Weights"
 
 
-def test_f1_opens_help_about_is_separate(qtbot, app, monkeypatch):
+def test_f1_opens_help_about_is_separate(qtbot, shared_app, monkeypatch):
+    app = shared_app
     shown = []
     monkeypatch.setattr(dialogs, "show_html", lambda parent, title, html, *a: shown.append((title, html)))
     monkeypatch.setattr(dialogs, "show_info", lambda parent, title, text: shown.append((title, text)))
@@ -88,7 +91,8 @@ def test_model_info_is_readable_and_current(qtbot, app, monkeypatch, small_model
     assert "small.keras" in shown[-1] and "784-64-10" in shown[-1]
 
 
-def test_status_bar_names_model_and_accuracy(app):
+def test_status_bar_names_model_and_accuracy(shared_app):
+    app = shared_app
     label = app.window.statusBar().findChildren(type(app.panels["prediction"].caption))
     texts = " ".join(lbl.text() for lbl in label)
     p = app.state.predictor
@@ -161,7 +165,8 @@ def test_settings_remembered_between_runs(qtbot, errors, answers):
         close_app(second)
 
 
-def test_fits_a_laptop_screen(app):
+def test_fits_a_laptop_screen(shared_app):
+    app = shared_app
     size = app.window.minimumSize()
     assert size.width() <= 1024 and size.height() <= 640
     hint = app.window.minimumSizeHint()
@@ -257,7 +262,7 @@ def test_charts_are_built_after_the_first_paint(qtbot, errors, answers):
     view = app.panels["prediction"]
     assert view.bars is None and "plots" not in app.panels  # not before the window shows
     app.drawing.show_image(np.eye(28, dtype=np.float32))
-    with qtbot.waitSignal(app.built.done, timeout=10000):
+    with qtbot.waitSignal(app.built.done, timeout=30000):
         app.window.show()
     assert view.bars is not None
     assert np.allclose(view.bars.opts["height"], view.probabilities)
