@@ -155,6 +155,7 @@ class DrawingRig:
         layout.addWidget(self.panel, 1)
         layout.addWidget(self.prediction)
         self.drawing = DrawingController(state, self.canvas, tasks, lambda t, x: errors.append((t, x)))
+        self.panels = {"drawing": self.panel, "prediction": self.prediction}  # as App.panels names them
         self.panel.undo_requested.connect(self.drawing.undo)
         self.panel.clear_requested.connect(self.drawing.clear)
         qtbot.addWidget(self.host)
