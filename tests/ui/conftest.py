@@ -180,3 +180,16 @@ def form(qtbot, state):
     qtbot.addWidget(panel)
     panel.show()
     return panel
+
+
+@pytest.fixture
+def plots(qtbot, state):
+    """The Training tab's plots on their own, observing `state`, shown."""
+    from kpgui.ui.panels.training_plots import TrainingPlots
+
+    panel = TrainingPlots(state)
+    qtbot.addWidget(panel)
+    panel.resize(700, 600)
+    panel.show()
+    qtbot.waitExposed(panel)
+    return panel

@@ -5,25 +5,11 @@ the start, past runs are overlaid and named, redraws are throttled."""
 from __future__ import annotations
 
 import numpy as np
-import pytest
 from PySide6.QtCore import Qt
 
 from kpgui.core.progress import BatchUpdate, EpochUpdate
 from kpgui.core.state import Overlay
 from kpgui.ui.panels.training_plots import OVERLAY_VALIDATION_KEY, BiasCorrectedEMA
-
-
-@pytest.fixture
-def plots(qtbot, state):
-    """The Training tab's plots on their own, observing `state`, shown."""
-    from kpgui.ui.panels.training_plots import TrainingPlots
-
-    panel = TrainingPlots(state)
-    qtbot.addWidget(panel)
-    panel.resize(700, 600)
-    panel.show()
-    qtbot.waitExposed(panel)
-    return panel
 
 
 def _batches(plots, n=200, epoch=1, epochs=3, start_loss=2.3):

@@ -83,12 +83,19 @@ def test_wheel_over_any_field_without_focus_changes_nothing_and_scrolls_the_form
     assert epochs.value() == before + 1
 
 
-def test_more_presets_cannot_start_a_sweep_by_wheel(qtbot, app):
+def test_more_presets_cannot_start_a_sweep_by_wheel(qtbot, state):
+    from kpgui.ui import wheel
+    from kpgui.ui.panels.sweep import SweepPanel
+
+    wheel.install(QApplication.instance())  # as make_qapp does for the window
+    panel = SweepPanel(state)
+    qtbot.addWidget(panel)
+    panel.show()
     started = []
-    app.panels["sweep"].preset_requested.connect(started.append)
-    _wheel(app.panels["sweep"].presets, -3)
-    _wheel(app.panels["sweep"].presets, +3)
-    assert not started and not app.state.training.busy
+    panel.preset_requested.connect(started.append)
+    _wheel(panel.presets, -3)
+    _wheel(panel.presets, +3)
+    assert not started, f"the wheel asked for presets {started}"
 
 
 def _buttons_fit(app) -> list[str]:
@@ -180,17 +187,16 @@ def test_start_without_mnist_asks_once_and_starts_no_process(qtbot, app, errors,
     assert len(asked) == 2 and app.tasks.jobs == [] and app.state.sweep is None
 
 
-def test_a_diverging_sweep_run_keeps_the_other_curves_readable(qtbot, app):
+def test_a_diverging_sweep_run_keeps_the_other_curves_readable(qtbot, plots, state):
     import numpy as np
 
     from kpgui.core.progress import BatchUpdate
     from kpgui.core.state import Overlay
 
-    plots = app.panels["plots"]
-    app.state.set_overlay(
+    state.set_overlay(
         Overlay(1, "lr 1e-06", {"loss": [2.31, 2.30, 2.30], "val_loss": [2.30, 2.30, 2.29]}, "#E69F00")
     )
-    app.state.set_overlay(
+    state.set_overlay(
         Overlay(2, "lr 0.01", {"loss": [0.9, 0.4, 0.3], "val_loss": [0.5, 0.35, 0.3]}, "#56B4E9")
     )
     plots.reset(3)
@@ -201,18 +207,18 @@ def test_a_diverging_sweep_run_keeps_the_other_curves_readable(qtbot, app):
     plots.refresh()
     finite_top = 2.31  # the highest point of the curves that stay bounded
     lo, hi = plots.loss_range()
-    assert lo == 0.0 and finite_top <= hi <= 1.2 * finite_top
+    assert lo == 0.0 and finite_top <= hi <= 1.2 * finite_top, (lo, hi)
     x, _y = plots.off_scale_marks.getData()
-    assert len(x) > 50  # the diverging points are marked at the top edge
+    assert len(x) > 50, f"only {len(x)} diverging points marked at the top edge"
     assert "off the scale (diverging)" in plots.legend.names
     # Each overlay's label sits with its own swatch (no break between them).
     assert "━━</span>&nbsp;lr&nbsp;0.01" in plots.legend.label.text()
 
-    plots.log_button.click()  # the log scale shows every point, the explosion included
+    qtbot.mouseClick(plots.log_button, Qt.MouseButton.LeftButton)  # log: every point shows
     lo, hi = plots.loss_range()
-    assert hi >= np.log10(2e13) and lo <= np.log10(0.3)
-    plots.log_button.click()
-    assert plots.loss_range()[1] <= 1.2 * finite_top
+    assert hi >= np.log10(2e13) and lo <= np.log10(0.3), (lo, hi)
+    qtbot.mouseClick(plots.log_button, Qt.MouseButton.LeftButton)
+    assert plots.loss_range()[1] <= 1.2 * finite_top, plots.loss_range()
 
 
 def _run(acc, val_loss, status="finished", run_id=1, epochs=3):
@@ -237,19 +243,19 @@ def _run(acc, val_loss, status="finished", run_id=1, epochs=3):
     )
 
 
-def test_after_a_sweep_the_training_tab_describes_the_run_offered(qtbot, app):
+def test_after_a_sweep_the_training_tab_describes_the_run_offered(qtbot, form, state):
     from kpgui.core.spec import ModelSpec
     from kpgui.core.state import SweepProgress
     from kpgui.core.sweep import Sweep
 
     sweep = Sweep("learning_rate", (1e-6, 0.01, 1.0), ModelSpec(optimizer="sgd"))
     runs = (_run(0.30, 2.2, run_id=1), _run(0.97, 0.1, run_id=2), _run(0.1135, 2.31, run_id=3))
-    app.state.events.run_ended.emit(runs[2])  # the last run ends...
-    app.state.set_sweep(SweepProgress(sweep, 3, runs, ("#E69F00", "#56B4E9", "#009E73")))
-    text = app.panels["training"].result_label.text()
-    assert "97.00 %" in text and "11.35" not in text and "lr 0.01" in text
-    assert text.lower().count("test accuracy") == 1
-    assert "3 epochs" in text
+    state.events.run_ended.emit(runs[2])  # the last run ends...
+    state.set_sweep(SweepProgress(sweep, 3, runs, ("#E69F00", "#56B4E9", "#009E73")))
+    text = form.result_label.text()
+    assert "97.00 %" in text and "11.35" not in text and "lr 0.01" in text, text
+    assert text.lower().count("test accuracy") == 1, text
+    assert "3 epochs" in text, text
 
 
 def test_focus_is_back_on_the_canvas_after_keep_and_nothing_moves_under_the_pen(qtbot, app, tmp_path):
