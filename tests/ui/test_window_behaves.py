@@ -322,11 +322,15 @@ def test_status_notices_end_with_their_work_and_stop_is_off_when_nothing_runs(qt
     qtbot.waitUntil(lambda: bar.currentMessage() != "Reading letter_A.png…", timeout=5000)
 
 
-def test_file_dialogs_open_in_the_last_folder_used(qtbot, app, monkeypatch, tmp_path):
+def test_file_dialogs_open_in_the_last_folder_used(qtbot, monkeypatch, tmp_path):
     from PySide6.QtWidgets import QFileDialog
 
     from kpgui.ui import dialogs
+    from kpgui.ui import settings as app_settings
 
+    store = app_settings.settings()
+    monkeypatch.setattr(dialogs, "_folders", None)  # put back after the test
+    dialogs.remember_folders(store)  # as the composition root does
     starts = []
 
     def fake(parent, title, start, filters, *_rest):
@@ -336,10 +340,10 @@ def test_file_dialogs_open_in_the_last_folder_used(qtbot, app, monkeypatch, tmp_
     (tmp_path / "sub").mkdir()
     monkeypatch.setattr(QFileDialog, "getOpenFileName", fake)
     monkeypatch.setattr(QFileDialog, "getSaveFileName", fake)
-    dialogs.ask_open_path(app.window, "Open a model", dialogs.MODEL_FILTER)
-    dialogs.ask_save_path(app.window, "Save model as", dialogs.MODEL_FILTER, "run-3.keras")
-    assert starts[1] == str(tmp_path / "sub" / "run-3.keras")
-    assert app.settings.value("files/last_folder") == str(tmp_path / "sub")
+    dialogs.ask_open_path(None, "Open a model", dialogs.MODEL_FILTER)
+    dialogs.ask_save_path(None, "Save model as", dialogs.MODEL_FILTER, "run-3.keras")
+    assert starts[1] == str(tmp_path / "sub" / "run-3.keras"), starts
+    assert store.value("files/last_folder") == str(tmp_path / "sub"), store.value("files/last_folder")
 
 
 def test_the_candidate_bar_says_what_keeping_does_to_not_sure(qtbot, app, small_model_path):
