@@ -258,6 +258,7 @@ def test_after_a_sweep_the_training_tab_describes_the_run_offered(qtbot, form, s
     assert "3 epochs" in text, text
 
 
+@pytest.mark.slow  # end to end: two candidates measured, then kept and discarded in the whole window
 def test_focus_is_back_on_the_canvas_after_keep_and_nothing_moves_under_the_pen(qtbot, app, tmp_path):
     import shutil
 
