@@ -27,7 +27,7 @@ def start(app: App, spec) -> bool:
 
 
 def sweep(app: App, option: str, text: str) -> bool:
-    from kpgui.core.sweep import Sweep, parse_values
+    from kpgui.core.training.sweep import Sweep, parse_values
 
     errors = app.panels["training"].errors()
     try:
@@ -43,7 +43,7 @@ def sweep(app: App, option: str, text: str) -> bool:
 
 def preset(app: App, name: str) -> bool:
     """A preset in one click: its settings into the form, its values into the sweep, started."""
-    from kpgui.core.sweep import PRESETS
+    from kpgui.core.training.sweep import PRESETS
 
     option, values, settings = PRESETS[name]
     form = app.panels["training"]
@@ -59,8 +59,8 @@ def use_settings(app: App, spec) -> None:
 
 
 def export_experiment(app: App) -> None:
-    from kpgui.core.experiment import Experiment, save_experiment
-    from kpgui.core.sweep import Sweep, parse_values
+    from kpgui.core.training.experiment import Experiment, save_experiment
+    from kpgui.core.training.sweep import Sweep, parse_values
 
     form, sweep_panel = app.panels["training"], app.panels["sweep"]
     sweep = None
@@ -85,7 +85,7 @@ def export_experiment(app: App) -> None:
 
 
 def open_experiment(app: App, path: str | None = None):
-    from kpgui.core.experiment import load_experiment
+    from kpgui.core.training.experiment import load_experiment
 
     path = path or dialogs.ask_open_path(app.window, "Open experiment", dialogs.EXPERIMENT_FILTER)
     if not path:
@@ -123,7 +123,7 @@ def continue_training(app: App) -> bool:
 
 
 def finetune(app: App, epochs: int, repeat: int | None, mnist_images: int) -> bool:
-    from kpgui.core.personal import finetune_spec
+    from kpgui.core.training.personal import finetune_spec
 
     model = app.state.model
     if model is None:
@@ -166,7 +166,7 @@ def save_last_run(app: App) -> None:
 def ask_save_file(app: App, source: str | None, suggestion: str) -> None:
     if not source:
         return
-    from kpgui.core.saving import save_targets
+    from kpgui.core.storage.saving import save_targets
 
     # The question names the files really written (mymodel -> mymodel.keras and mymodel.json);
     # once answered, the save may replace them (force).
@@ -207,7 +207,7 @@ def show_form_code(app: App) -> None:
 def show_sweep_code(app: App) -> None:
     """The sweep set up in the Training tab (form + values) as one script with a loop."""
     from kpgui.core.lessons.code import keras_script
-    from kpgui.core.sweep import parse_values
+    from kpgui.core.training.sweep import parse_values
 
     form, panel = app.panels["training"], app.panels["sweep"]
     errors = form.errors()

@@ -6,7 +6,7 @@ Where things are:
     background work                  kpgui.ui.tasks (threads; the training process)
     drawing -> reading               kpgui.ui.controllers.drawing
     open / save / keep models        kpgui.ui.controllers.models
-    training runs                    kpgui.ui.controllers.training -> kpgui.core.worker
+    training runs                    kpgui.ui.controllers.training -> kpgui.core.training.worker
     your samples                     kpgui.ui.controllers.samples
     each tab                         kpgui.ui.panels.<tab>
 
@@ -34,9 +34,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from kpgui.core.paths import APP_NAME
-from kpgui.core.spec import ModelSpec
+from kpgui.core.model.spec import ModelSpec
 from kpgui.core.state import AppState
+from kpgui.core.storage.paths import APP_NAME
 from kpgui.ui import actions, dialogs, help, theme
 from kpgui.ui import settings as app_settings
 from kpgui.ui.controllers.data import DataController
@@ -66,7 +66,7 @@ TAB_KEYS = {
 
 def app_icon() -> QIcon:
     """The app icon from the package resources (an empty icon if the file is missing)."""
-    from kpgui.core.resources import resource_path
+    from kpgui.core.storage.resources import resource_path
 
     path = resource_path("icons", "kpgui.svg")
     return QIcon(str(path)) if path.is_file() else QIcon()
@@ -352,7 +352,7 @@ def _scrolling(widget: QWidget) -> QWidget:
 
 def _training_log_path() -> str | None:
     """Where the training process's own messages (TensorFlow's chatter) go, not the terminal."""
-    from kpgui.core.paths import log_path
+    from kpgui.core.storage.paths import log_path
 
     return log_path("training-process.log")
 
@@ -363,7 +363,7 @@ def _training_log_path() -> str | None:
 def _wire_training_process(app: App) -> None:
     """Model → Training backend (remembered), Model → Keep a training process ready
     (remembered, on unless turned off), and the warm process started once the window is idle."""
-    from kpgui.core import backends
+    from kpgui.core.training import backends
 
     w, s = app.window, app.settings
     chosen = app_settings.load_text(s, "training/backend", backends.AUTO)
@@ -711,7 +711,7 @@ def _build_phase_two(app: App, store: Any, open_store: bool, built: Any) -> None
     if store is not None or not open_store:
         opened(store)
         return
-    from kpgui.core.store import Store
+    from kpgui.core.storage.store import Store
 
     def attempt(_task) -> tuple[Any, BaseException | None]:
         try:
@@ -835,9 +835,9 @@ def _add_lessons(app: App) -> None:
 def _clean_leftovers(store: Any) -> list[str]:
     """What a killed save or an unrecorded run left in the models folder (never a file being
     written now), cleaned with lines saying so."""
-    from kpgui.core.atomic import clean_stale_temp_files
-    from kpgui.core.paths import models_dir
-    from kpgui.core.tidy import tidy_data_folder
+    from kpgui.core.storage.atomic import clean_stale_temp_files
+    from kpgui.core.storage.paths import models_dir
+    from kpgui.core.storage.tidy import tidy_data_folder
 
     if store is None:
         removed = clean_stale_temp_files(models_dir())
@@ -875,8 +875,8 @@ def open_default_store(parent: QWidget | None, attempt: Any = None) -> tuple[Any
     """(Store, "") or (None, why): the default database (`attempt()` when given: the outcome
     of opening it on a thread), recovering a damaged one if the person agrees. Exactly one
     dialog is shown when something is wrong."""
-    from kpgui.core.paths import FolderError
-    from kpgui.core.store import Store, StoreError
+    from kpgui.core.storage.paths import FolderError
+    from kpgui.core.storage.store import Store, StoreError
 
     try:
         return (attempt or Store.open_default)(), ""

@@ -108,7 +108,7 @@ def shared_app(qapp, tmp_path_factory):
 @pytest.fixture(scope="session")
 def shipped_predictor():
     """The shipped model, loaded once (NumPy; never modified by a test)."""
-    from kpgui.core.inference import Predictor
+    from kpgui.core.model.inference import Predictor
 
     return Predictor.load(allow_keras=False)
 

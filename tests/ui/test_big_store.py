@@ -12,7 +12,7 @@ from helpers import draw, settle, seven
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QPixmap
 
-from kpgui.core.paths import database_path
+from kpgui.core.storage.paths import database_path
 
 
 def _samples(store, n: int, seed: int = 0) -> list[np.ndarray]:
@@ -64,7 +64,7 @@ def test_a_digit_key_during_an_import_does_not_wait_for_it(qtbot, app, tmp_path,
 
     from bench_bigstore import _import_file
 
-    from kpgui.core import store as store_module
+    from kpgui.core.storage import store as store_module
 
     between_chunks, go_on = threading.Event(), threading.Event()
 

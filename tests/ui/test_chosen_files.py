@@ -10,8 +10,8 @@ import time
 
 import pytest
 
-from kpgui.core import userfiles
-from kpgui.core.userfiles import UserFileError, check_regular_file
+from kpgui.core.storage import userfiles
+from kpgui.core.storage.userfiles import UserFileError, check_regular_file
 from kpgui.ui import actions
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")

@@ -14,7 +14,7 @@ from conftest import close_app, open_app
 from helpers import draw, retype, scribble, settle, vertical_line
 from PySide6.QtCore import Qt
 
-from kpgui.core.spec import ModelSpec
+from kpgui.core.model.spec import ModelSpec
 from kpgui.ui import dialogs
 
 
@@ -117,7 +117,7 @@ def test_invalid_form_values_show_reason_and_disable_start(qtbot, form):
 
 
 def test_every_option_of_the_declaration_is_in_the_form_with_its_help(form):
-    from kpgui.core.options import OPTIONS
+    from kpgui.core.model.options import OPTIONS
 
     for opt in OPTIONS:
         if opt.in_form:

@@ -42,7 +42,7 @@ class DataController(QObject):
                 return None
 
         def check(_t):
-            from kpgui.core.data import load_mnist
+            from kpgui.core.data.mnist import load_mnist
 
             load_mnist(path)
             return path
@@ -60,7 +60,7 @@ class DataController(QObject):
 
     def download(self) -> Any:
         """Download MNIST into the Keras cache with a progress dialog (cancellable)."""
-        from kpgui.core.download import download_mnist
+        from kpgui.core.data.download import download_mnist
 
         box = QProgressDialog("Downloading MNIST (11 MB)…", "Cancel", 0, 100, self.window)
         box.setWindowTitle("Downloading MNIST")

@@ -70,8 +70,8 @@ class InsideController(QObject):
         path = self.data_path()
 
         def work(task):
-            from kpgui.core.data import find_mnist, load_mnist
-            from kpgui.core.inside import excitement
+            from kpgui.core.data.mnist import find_mnist, load_mnist
+            from kpgui.core.reading.inside import excitement
 
             images = self._images
             if images is None:
@@ -158,7 +158,7 @@ class InsideController(QObject):
         image = np.array(image, np.float32)
 
         def work(task):
-            from kpgui.core.fool import fool
+            from kpgui.core.reading.fool import fool
 
             return fool(layers, image, target, calibration, sure=sure, cancelled=lambda: task.cancelled)
 

@@ -18,7 +18,7 @@ def read_runs(store: Any, known: RunList | None = None) -> RunList:
     deletions taken from a quick (id, name) list."""
     from dataclasses import replace
 
-    from kpgui.core.runs import run_labels
+    from kpgui.core.display.runnames import run_labels
 
     if known is None or known.error or known.skipped:
         runs = store.list_runs()

@@ -1,5 +1,5 @@
 """Training runs from the window: start, stop, fine-tune; the training process does the work
-(kpgui.core.worker) and its numbers flow into the state, where the plots and the panel read them.
+(kpgui.core.training.worker) and its numbers flow into the state, where the plots and the panel read them.
 
 A finished run is a *candidate*, not a replacement: its model is loaded, measured beside the
 current one the same way (MNIST test, the person's held-out digits) and offered to keep or
@@ -15,9 +15,7 @@ from typing import Any
 import numpy as np
 from PySide6.QtCore import QObject, QTimer
 
-from kpgui.core.jobs import CONTINUE, FINETUNE, TRAIN, RunOutcome, TrainJob
-from kpgui.core.personal import MIN_HELD_OUT, MIN_SAMPLES
-from kpgui.core.spec import ModelSpec
+from kpgui.core.model.spec import ModelSpec
 from kpgui.core.state import (
     IDLE,
     RUNNING,
@@ -30,7 +28,9 @@ from kpgui.core.state import (
     SweepProgress,
     Training,
 )
-from kpgui.core.sweep import Sweep
+from kpgui.core.training.jobs import CONTINUE, FINETUNE, TRAIN, RunOutcome, TrainJob
+from kpgui.core.training.personal import MIN_HELD_OUT, MIN_SAMPLES
+from kpgui.core.training.sweep import Sweep
 
 MIN_FREE_MB = 100  # a run writes its model (a 512-512 network: ~8 MB), card, logs and history
 
@@ -52,7 +52,7 @@ class TrainingController(QObject):
         self.report_error = report_error
         self.data_path = data_path  # the MNIST file the person located, if any
         self.job: Any = None  # the running JobTask
-        self.backend = "auto"  # the Keras backend runs train on (kpgui.core.backends.CHOICES)
+        self.backend = "auto"  # the Keras backend runs train on (kpgui.core.training.backends.CHOICES)
         self._cancel_rest = False  # Stop during a sweep: skip the runs not started yet
         self.last_outcome: RunOutcome | None = None
 
@@ -88,8 +88,8 @@ class TrainingController(QObject):
                 ),
             )
             return False
-        from kpgui.core.arrays import as_uint8_images
-        from kpgui.core.personal import finetune_spec
+        from kpgui.core.data.arrays import as_uint8_images
+        from kpgui.core.training.personal import finetune_spec
 
         spec = spec or finetune_spec(model.predictor)
         job = TrainJob(
@@ -110,7 +110,7 @@ class TrainingController(QObject):
         if model is None or model.predictor.path is None:
             self.report_error("No model", "Load or train a model first.")
             return False
-        from kpgui.core.personal import spec_of
+        from kpgui.core.training.personal import spec_of
 
         spec = spec_of(model.predictor).replace(epochs=int(epochs))
         return self._launch(
@@ -211,7 +211,7 @@ class TrainingController(QObject):
         except (ValueError, OSError) as exc:
             self.report_error("Cannot start training", str(exc))
             return False
-        from kpgui.core.data import DatasetError, find_mnist
+        from kpgui.core.data.mnist import DatasetError, find_mnist
 
         try:
             found = find_mnist(job.data_path)
@@ -226,7 +226,7 @@ class TrainingController(QObject):
             return False
         import shutil
 
-        from kpgui.core.paths import models_dir
+        from kpgui.core.storage.paths import models_dir
 
         try:
             folder = models_dir()
@@ -354,7 +354,7 @@ class TrainingController(QObject):
         store = self.store
 
         def work(_task):
-            from kpgui.core.inference import Predictor
+            from kpgui.core.model.inference import Predictor
 
             candidate = Predictor.load(outcome.model_path, allow_keras=False)
             return candidate, compare(current.predictor if current else None, candidate, outcome, store)
@@ -378,7 +378,7 @@ def compare(current: Any, candidate: Any, outcome: RunOutcome, store: Any) -> Co
     how often each says "not sure" on the benchmarks' fixed set of non-digits."""
     from dataclasses import replace
 
-    from kpgui.core.evaluation import not_sure_rate, reference_non_digits
+    from kpgui.core.model.evaluation import not_sure_rate, reference_non_digits
 
     comparison = _compare_digits(current, candidate, outcome, store)
     try:
@@ -393,8 +393,8 @@ def compare(current: Any, candidate: Any, outcome: RunOutcome, store: Any) -> Co
 
 
 def _compare_digits(current: Any, candidate: Any, outcome: RunOutcome, store: Any) -> Comparison:
-    from kpgui.core.data import load_mnist
-    from kpgui.core.evaluation import accuracy
+    from kpgui.core.data.mnist import load_mnist
+    from kpgui.core.model.evaluation import accuracy
 
     try:
         _x, _y, x_test, y_test = load_mnist()

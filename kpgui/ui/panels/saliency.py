@@ -1,7 +1,7 @@
 """Live saliency: which pixels pushed the reading towards its digit, drawn over the preview.
 
 Computed in NumPy from the model's weights whenever the drawing or the model changes (well under
-a millisecond for the default network; kpgui.core.saliency), so no thread is needed. A colour
+a millisecond for the default network; kpgui.core.reading.saliency), so no thread is needed. A colour
 scale under the switch says what the colours mean.
 """
 
@@ -88,7 +88,7 @@ class SaliencyBar(QWidget):
         image = self.state.view_image
         predictor = self.state.predictor
         if self.enabled and image is not None and predictor is not None and np.any(image):
-            from kpgui.core.saliency import saliency_for
+            from kpgui.core.reading.saliency import saliency_for
 
             try:
                 heat = saliency_for(predictor, image, method=self.method)
