@@ -62,7 +62,7 @@ def test_a_fifo_chosen_anywhere_is_refused_and_the_window_never_waits(
     assert app.window.isVisible()
 
 
-def test_a_read_that_never_ends_is_given_up_after_its_time_bound(qtbot, app, tmp_path):
+def test_a_read_that_never_ends_is_given_up_after_its_time_bound(qtbot, tasks, tmp_path):
     plain = tmp_path / "slow.bin"
     plain.write_bytes(b"x")
     release = []
@@ -73,12 +73,12 @@ def test_a_read_that_never_ends_is_given_up_after_its_time_bound(qtbot, app, tmp
             time.sleep(0.01)
         return "late"
 
-    task = app.tasks.read_file(str(plain), slow, doing="Reading the slow file", timeout=0.3)
+    task = tasks.read_file(str(plain), slow, doing="Reading the slow file", timeout=0.3)
     task.failed.connect(lambda title, text: failures.append((title, text)))
     results: list = []
     task.done.connect(results.append)
     qtbot.waitUntil(lambda: bool(failures), timeout=3000)
-    assert failures[0][0] == "Took too long" and "slow.bin" in failures[0][1]
+    assert failures[0][0] == "Took too long" and "slow.bin" in failures[0][1], failures
     release.append(True)
-    app.tasks.wait(5)
-    assert results == []  # the late answer is dropped
+    tasks.wait(5)
+    assert results == [], results  # the late answer is dropped
