@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 from helpers import draw, settle, seven
+from PySide6.QtCore import Qt
 
 from kpgui.core.model.evaluation import evaluate
 from kpgui.core.model.inference import DenseLayer, Predictor
@@ -45,29 +46,27 @@ def test_confusion_matrix_counts_match_evaluate_and_gallery_loads_images(qtbot, 
     assert not view.stale
 
 
-def test_saliency_overlay_follows_the_drawing_with_a_legend(qtbot, app):
-    bar = app.panels["prediction"].saliency
-    preview = app.panels["prediction"].preview
-    assert not bar.legend_row.isVisible()
-    bar.checkbox.setChecked(True)
-    menu = next(a for a in app.window.actions() if a.text() == "Show &saliency")
-    assert menu.isChecked()  # the menu entry follows the checkbox
-    assert bar.legend_row.isVisible() and "most" in bar.legend_text.text()
-    canvas = app.panels["drawing"].canvas
+def test_saliency_overlay_follows_the_drawing_with_a_legend(qtbot, rig):
+    bar = rig.prediction.saliency
+    preview = rig.prediction.preview
+    assert not bar.legend_row.isVisible(), "a legend before saliency is on"
+    bar.checkbox.click()
+    assert bar.legend_row.isVisible() and "most" in bar.legend_text.text(), bar.legend_text.text()
+    canvas = rig.canvas
     draw(qtbot, canvas, seven(canvas))
-    settle(qtbot, app)
-    heat, img = bar.last_heat, app.state.drawing.image
-    assert heat.shape == (28, 28) and np.isfinite(heat).all() and (heat >= 0).all()
+    settle(qtbot, rig)
+    heat, img = bar.last_heat, rig.state.drawing.image
+    assert heat.shape == (28, 28) and np.isfinite(heat).all() and (heat >= 0).all(), "not a 28x28 map >= 0"
     ink = img > 0.3
-    assert heat[ink].mean() > 5 * heat[~ink].mean()
-    assert preview.has_overlay
+    assert heat[ink].mean() > 5 * heat[~ink].mean(), (heat[ink].mean(), heat[~ink].mean())
+    assert preview.has_overlay, "no overlay on the preview"
     bar.method_combo.setCurrentText("gradient")
-    assert bar.method == "gradient" and bar.last_heat.shape == (28, 28)
-    menu.setChecked(False)
-    assert not bar.checkbox.isChecked() and not preview.has_overlay
-    bar.checkbox.setChecked(True)
-    app.drawing.clear()
-    assert not preview.has_overlay  # no stale overlay on an empty canvas
+    assert bar.method == "gradient" and bar.last_heat.shape == (28, 28), bar.method
+    bar.checkbox.click()
+    assert not preview.has_overlay, "the overlay stayed after saliency was turned off"
+    bar.checkbox.click()
+    qtbot.mouseClick(rig.panel.clear_button, Qt.MouseButton.LeftButton)
+    assert not preview.has_overlay, "a stale overlay on an empty canvas"
 
 
 def test_first_layer_weights_tiles_and_refresh_on_model_change(qtbot, state):

@@ -91,6 +91,19 @@ def test_model_info_is_readable_and_current(qtbot, app, monkeypatch, small_model
     assert "small.keras" in shown[-1] and "784-64-10" in shown[-1]
 
 
+def test_the_show_saliency_menu_entry_and_the_checkbox_agree(shared_app):
+    app = shared_app
+    box = app.panels["prediction"].saliency.checkbox
+    menu = next(a for a in app.window.actions() if a.text() == "Show &saliency")
+    try:
+        box.click()
+        assert box.isChecked() and menu.isChecked(), "the menu entry does not follow the checkbox"
+        menu.trigger()
+        assert not box.isChecked(), "the checkbox does not follow the menu entry"
+    finally:
+        box.setChecked(False)
+
+
 def test_status_bar_names_model_and_accuracy(shared_app):
     app = shared_app
     label = app.window.statusBar().findChildren(type(app.panels["prediction"].caption))
