@@ -168,7 +168,10 @@ def test_a_kept_model_is_current_after_a_restart(qtbot, errors, answers, tmp_pat
     assert errors == []
 
 
-def test_start_without_mnist_asks_once_and_starts_no_process(qtbot, app, errors, monkeypatch, tmp_path):
+def test_start_without_mnist_asks_once_and_starts_no_process(
+    qtbot, shared_app, errors, monkeypatch, tmp_path
+):
+    app = shared_app
     from kpgui.ui import dialogs
 
     monkeypatch.delenv("KPGUI_MNIST", raising=False)
@@ -296,7 +299,8 @@ def _with_path(path):
     return dataclasses.replace(_run(0.99, 0.1, run_id=9), model_path=str(path))
 
 
-def test_status_notices_end_with_their_work_and_stop_is_off_when_nothing_runs(qtbot, app, tmp_path):
+def test_status_notices_end_with_their_work_and_stop_is_off_when_nothing_runs(qtbot, shared_app, tmp_path):
+    app = shared_app
     from kpgui.core.state import IDLE, RUNNING, Training
 
     bar = app.window.statusBar()
@@ -413,7 +417,8 @@ def test_dark_theme_leftovers(qtbot, app):
         app.set_theme("system")
 
 
-def test_confusion_matrix_counts_fit_their_cells(qtbot, app):
+def test_confusion_matrix_counts_fit_their_cells(qtbot, shared_app):
+    app = shared_app
     ev = app.panels["evaluation"]
     app.window.show_tab("Evaluation")
     for size in ((1311, 721), (1024, 640)):
@@ -426,10 +431,14 @@ def test_confusion_matrix_counts_fit_their_cells(qtbot, app):
             assert label.boundingRect().width() <= cell
 
 
-def test_closing_asks_only_while_a_run_really_goes(qtbot, app, answers):
+def test_closing_asks_only_while_a_run_really_goes(qtbot, shared_app, answers):
     from kpgui.core.state import IDLE, RUNNING, Training
 
+    app = shared_app
     app.state.set_training(Training(IDLE, "train", "finished after 1 epoch"))
-    assert app.may_close() and answers == []
-    app.state.set_training(Training(RUNNING, "train", "Epoch 1/3"))  # but no process is at work
-    assert app.may_close() and answers == []
+    assert app.may_close() and answers == [], answers
+    try:
+        app.state.set_training(Training(RUNNING, "train", "Epoch 1/3"))  # but no process is at work
+        assert app.may_close() and answers == [], answers
+    finally:
+        app.state.set_training(Training(IDLE, "train", ""))  # the shared window as it was
