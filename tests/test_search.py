@@ -370,7 +370,9 @@ def test_a_killed_worker_leaves_the_study_consistent_and_a_joining_machine_finis
     assert optuna.trial.TrialState.RUNNING not in states.values()
     done = [t for t in study.trials if t.state != optuna.trial.TrialState.FAIL]
     assert len(done) == 3, states  # the joining machine took up the killed worker's share
-    assert any(t.user_attrs["pid"] != victim.user_attrs["pid"] for t in done)
+    assert any(t.user_attrs["pid"] != victim.user_attrs["pid"] for t in done), (
+        "only the killed worker finished trials"
+    )
     assert joiner.returncode == 0, join_err
     runs = _study_runs("shared")
     assert sorted(r.notes["tags"]["trial"] for r in runs) == sorted(t.number for t in done)
