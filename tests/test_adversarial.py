@@ -411,7 +411,7 @@ def test_bounding_keeps_normal_input_untouched_and_thins_big_input():
     assert shrink_image(image) is image
     thinned = bound_strokes([np.zeros((50_000, 2)), np.ones((50_000, 2))])
     assert sum(len(s) for s in thinned) <= MAX_STROKE_POINTS
-    assert all(len(s) >= 2 for s in thinned)
+    assert all(len(s) >= 2 for s in thinned), [len(s) for s in thinned]
     big = np.zeros((MAX_IMAGE_SIDE * 3 + 5, 100), np.uint16)
     small = shrink_image(big)
     assert small.dtype == np.uint16 and max(small.shape) <= MAX_IMAGE_SIDE
@@ -1035,7 +1035,7 @@ def test_25_4_a_run_is_recorded_when_another_program_holds_the_database(monkeypa
     release.join()
     holder.close()
     assert error is None and run_id is not None, error
-    assert any("busy" in s for s in said)
+    assert any("busy" in s for s in said), said
     with Store.open_default() as store:
         assert [r.id for r in store.list_runs()] == [run_id]
 

@@ -85,8 +85,8 @@ def test_overlays_and_messages():
     state.set_overlay(Overlay(2, "run 2", {"loss": [1.0]}, "#ffffff"))
     state.set_overlay(None, 1)
     assert list(got[-1]) == [2]
-    state.clear_overlays()
-    assert got[-1] == {}
+    state.set_overlay(None, 2)
+    assert got[-1] == {}, got[-1]
     state.say("hello")
     assert said == ["hello"]
 

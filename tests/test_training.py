@@ -72,7 +72,7 @@ def test_short_run_learns_mnist_and_reports_every_batch(mnist):
     assert len(rec.batches) == 2 * rec.start.steps_per_epoch == 2 * 169
     assert rec.batches[-1].progress == pytest.approx(1.0)
     assert rec.batches[-1].samples_seen == 2 * 5400
-    assert all(np.isfinite(b.loss) for b in rec.batches)
+    assert all(np.isfinite(b.loss) for b in rec.batches), [b.loss for b in rec.batches]
     # per-batch losses are the batches' own (noisy), not the running mean
     assert np.mean([b.loss for b in rec.batches[-10:]]) < rec.batches[-1].mean_loss
     assert [e.epoch for e in rec.epochs] == [1, 2]
@@ -107,7 +107,9 @@ def test_stop_from_another_thread_ends_after_the_current_batch(mnist):
     # The record tells the truth: finished epochs only, the partial one marked as partial.
     finished = len(rec.epochs)
     assert result.epochs_run == finished
-    assert all(len(v) == finished for v in result.history.values())
+    assert all(len(v) == finished for v in result.history.values()), {
+        k: len(v) for k, v in result.history.items()
+    }
     part = result.partial_epoch
     assert part is not None and part["epoch"] == finished + 1
     assert 0 < part["batches"] < part["of"] == rec.start.steps_per_epoch

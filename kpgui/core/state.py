@@ -23,7 +23,7 @@ tested without a window.
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -295,9 +295,6 @@ class AppState:
         self.events.drawing.emit(drawing)
         self._update_reading()
 
-    def set_caption(self, caption: str) -> None:
-        self.set_drawing(replace(self._drawing, caption=caption))
-
     @property
     def reading(self) -> Reading | None:
         return self._reading
@@ -432,10 +429,6 @@ class AppState:
     def run_colour(self, run_id: int) -> str:
         """The colour of a run, distinct from every other run on screen."""
         return self.colours.pick(run_id, self.colours_in_use(run_id))
-
-    def clear_overlays(self) -> None:
-        self._overlays.clear()
-        self.events.overlays.emit({})
 
     # -- notices ---------------------------------------------------------------------------------
 

@@ -21,10 +21,8 @@ Definitions (what the Training tab, the logs and `kpgui runs --stats` show):
 
 from __future__ import annotations
 
-import csv
 import math
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -214,12 +212,6 @@ def csv_rows(s: LayerStats) -> list[list]:
         [f"{s.position:.4f}", s.batch, name, f"{g:.6g}", f"{u:.6g}", f"{d:.6g}"]
         for name, g, u, d in zip(s.layers, s.grad_norm, s.update_ratio, s.dead, strict=True)
     ]
-
-
-def read_csv(path: str | Path) -> list[dict]:
-    """layer_stats.csv back as dicts (what a spreadsheet would show)."""
-    with open(path, newline="", encoding="utf-8") as f:
-        return list(csv.DictReader(f))
 
 
 def format_table(history: LayerHistory) -> str:

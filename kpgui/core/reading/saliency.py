@@ -82,11 +82,6 @@ def logits_and_gradient(
     return scores, g.reshape(28, 28), t
 
 
-def input_gradient(layers: list[DenseLayer], image: np.ndarray, target: int | None = None) -> np.ndarray:
-    """Signed gradient (28, 28) of the target class's pre-softmax logit w.r.t. the pixels."""
-    return logits_and_gradient(layers, image, target)[1]
-
-
 def saliency(
     layers: list[DenseLayer], image: np.ndarray, target: int | None = None, method: str = "gradient_x_input"
 ) -> np.ndarray:

@@ -1007,10 +1007,6 @@ class Store:
                 counts[int(label)] = int(n)
         return counts
 
-    def relabel_sample(self, sample_id: int, label: int) -> None:
-        """Fix a sample's digit; KeyError if unknown, ValueError for a label outside 0-9."""
-        self.relabel_samples([sample_id], label)
-
     def relabel_samples(self, sample_ids: Sequence[int], label: int) -> int:
         """Give all these samples one digit, in ONE transaction (all or nothing); returns how
         many. KeyError naming the unknown ids (nothing changed), ValueError for a bad label."""
@@ -1031,10 +1027,6 @@ class Store:
                     (label, _digest(label, img, _blob(points), _blob(lengths)), i),
                 )
         return len(ids)
-
-    def delete_sample(self, sample_id: int) -> None:
-        """Remove a sample; KeyError if unknown."""
-        self.delete_samples([sample_id])
 
     def delete_samples(self, sample_ids: Sequence[int]) -> int:
         """Remove all these samples in ONE transaction (all or nothing); returns how many.

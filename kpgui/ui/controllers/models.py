@@ -108,14 +108,6 @@ class ModelController(QObject):
 
     # -- saving ----------------------------------------------------------------------------------
 
-    def save_current(self, target: str) -> Any:
-        """Write the current model and its card to `target`, atomically, on a thread."""
-        model = self.state.model
-        if model is None or model.predictor.path is None:
-            self.report_error("Nothing to save", "No model file is in use.")
-            return None
-        return self.save_file(str(model.predictor.path), target)
-
     def save_file(self, source: str, target: str, force: bool = False) -> Any:
         """The one save path of the window: a copy of a model file (any source: shipped,
         opened, a run's, a candidate's) with its card, as one atomic unit (kpgui.core.storage.saving).
