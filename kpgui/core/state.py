@@ -29,6 +29,7 @@ from typing import Any
 
 import numpy as np
 
+from kpgui.core.model.run import RunRecord
 from kpgui.core.reading.confidence import Calibration, Reading, read
 
 
@@ -176,7 +177,7 @@ class Comparison:
 class Candidate:
     """A finished run's model the person has not decided about yet."""
 
-    outcome: Any  # kpgui.core.training.jobs.RunOutcome
+    outcome: RunRecord
     predictor: Any  # its Predictor, loaded from outcome.model_path
     comparison: Comparison | None = None  # None while being measured
 
@@ -188,7 +189,7 @@ class SweepProgress:
 
     sweep: Any  # kpgui.core.training.sweep.Sweep
     index: int  # the run going now (== len(values) when all are done)
-    outcomes: tuple  # RunOutcome or None, per value
+    outcomes: tuple[RunRecord | None, ...]  # per value, None until it has run
     colours: tuple[str, ...]
     cancelled: bool = False
 
@@ -223,7 +224,7 @@ class Overlay:
 class RunList:
     """The stored runs, newest first, with History's names for them."""
 
-    runs: tuple = ()  # kpgui.core.storage.store.RunRecord
+    runs: tuple[RunRecord, ...] = ()
     labels: dict = field(default_factory=dict)  # run id -> name saying how it differs
     skipped: int = 0  # damaged records left out
     error: str = ""  # why the runs could not be read, if they could not

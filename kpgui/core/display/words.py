@@ -8,3 +8,9 @@ def count(n: int, word: str, plural: str | None = None) -> str:
     """'1 epoch', '2 epochs', '0 samples' (`plural` for irregular words: 'batch' -> 'batches')."""
     n = int(n)
     return f"{n:,} {word if n == 1 else (plural or word + 's')}"
+
+
+def not_sure(best: object, second: object) -> str:
+    """'Not sure — 1 or 7?': what kpgui says when a reading is below its model's threshold
+    (`best`, `second`: the two likeliest digits, or any text for them, e.g. '1 (48 %)')."""
+    return f"Not sure — {best} or {second}?"

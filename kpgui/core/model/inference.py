@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from kpgui.core.model.cards import read_model_card
 from kpgui.core.model.modelfile import (
     NotKerasZip,
     WeightProblem,
@@ -26,12 +27,10 @@ from kpgui.core.model.modelfile import (
     weight_datasets,
 )
 from kpgui.core.storage.bounded import (
-    MAX_CARD_BYTES,
     MAX_PARAMS,
     READ_ERRORS,
     BadInput,
     TooBig,
-    loads_json,
     millions,
 )
 from kpgui.core.storage.resources import default_model_path
@@ -503,28 +502,3 @@ class Predictor:
     def predict_one(self, image: np.ndarray) -> np.ndarray:
         """(28, 28) image -> (10,) probabilities."""
         return self.predict(np.asarray(image, np.float32).reshape(1, 784))[0]
-
-
-def card_path(model_path: str | Path) -> Path:
-    """The JSON model card kept beside a model: `name.keras` -> `name.json`."""
-    return Path(model_path).with_suffix(".json")
-
-
-def read_model_card(model_path: str | Path) -> dict:
-    """The model card beside a model, or {} when there is none or it is unreadable (also when
-    it is larger than limits.MAX_CARD_BYTES or nested too deeply: a card is only extra text)."""
-    path = card_path(model_path)
-    try:
-        if path.stat().st_size > MAX_CARD_BYTES:
-            return {}
-        data = loads_json(path.read_bytes())
-        return data if isinstance(data, dict) else {}
-    except BadInput as exc:
-        if "number" in str(exc):  # say why, once, in Model info (kpgui.core.model.cards.card_facts)
-            return {UNREADABLE: f"{path.name} was ignored: {exc}"}
-        return {}
-    except (OSError, ValueError):
-        return {}
-
-
-UNREADABLE = "unreadable"  # the only key of a card that could not be used: why not

@@ -189,14 +189,7 @@ class Reading:
     digit: int  # the best guess
     confidence: float  # its calibrated probability
     runner_up: int  # the second-best guess
-    sure: bool
-
-    @property
-    def text(self) -> str:
-        """'7 (98.3 % sure)' or 'Not sure — 1 or 7?'."""
-        if self.sure:
-            return f"{self.digit} ({100 * self.confidence:.1f} % sure)"
-        return f"Not sure — {self.digit} or {self.runner_up}?"
+    sure: bool  # shown as the digit, or as kpgui.core.display.words.not_sure(digit, runner_up)
 
 
 def read(probs: np.ndarray, calibration: Calibration | None = None) -> Reading:
