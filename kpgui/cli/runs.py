@@ -71,13 +71,13 @@ def table(records: list[RunRecord]) -> str:
 
     labels = run_labels(records) if records else {}
     head = ("id", "date", "run", "status", "epochs", "test acc", "time", "settings")
-    rows = [head]
+    rows: list[tuple[str, ...]] = [head]
     for r in records:
         rows.append(
             (
                 str(r.id),
                 (r.created_at or "").replace("T", " ")[:16],
-                labels.get(r.id, r.title),
+                labels.get(r.id, r.title) if r.id is not None else r.title,
                 r.status or MISSING,
                 str(r.epochs_run),
                 percent(r.test_accuracy),

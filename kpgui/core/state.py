@@ -25,11 +25,14 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from kpgui.core.model.run import RunRecord
+
+if TYPE_CHECKING:
+    from kpgui.core.model.inference import Predictor
 from kpgui.core.reading.confidence import Calibration, Reading, read
 
 
@@ -93,19 +96,19 @@ class CurrentModel:
     """The model in use: its predictor, where it came from (said in the status bar and Model
     info), and the history run it belongs to, if any."""
 
-    predictor: Any  # kpgui.core.model.inference.Predictor
+    predictor: Predictor
     source: str  # "shipped model", "opened digits.keras", "run 12", ...
     run_id: int | None = None
 
     @property
     def calibration(self) -> Calibration:
-        return Calibration.from_card(getattr(self.predictor, "card", None))
+        return Calibration.from_card(self.predictor.card)
 
     @property
     def is_shipped(self) -> bool:
         from kpgui.core.storage.resources import default_model_path
 
-        path = getattr(self.predictor, "path", None)
+        path = self.predictor.path
         return path is not None and path.resolve() == default_model_path().resolve()
 
 
@@ -268,6 +271,7 @@ class AppState:
         self._sample_index = SampleIndex()
         self.predictions = 0  # how many readings were computed (tests check the coalescing)
         self.last_error = ""  # why the last reading failed, if it did
+        self._status_owner = ""  # who said the status message on show (say(owner=...))
 
     # -- the model ---------------------------------------------------------------------------
 
@@ -447,7 +451,7 @@ class AppState:
 
     def unsay(self, owner: str) -> None:
         """Clear the status bar's notice if `owner` said it last (nothing else is touched)."""
-        if owner and getattr(self, "_status_owner", "") == owner:
+        if owner and self._status_owner == owner:
             self._status_owner = ""
             self.events.message.emit("", 0)
 

@@ -78,19 +78,19 @@ class TaskWatch:
         self._samples_before = self._samples_now()
         self._connected: list[tuple[Any, Callable[..., Any]]] = []
         event = task.event
+        events = state.events
         if event in RUN_TASKS:
-            self._connect("run_ended", self._run_ended)
+            self._connect(events.run_ended, self._run_ended)
         elif event == "sweep_finished":
-            self._connect("sweep", self._sweep)
+            self._connect(events.sweep, self._sweep)
         elif event == "sample_saved":
-            self._connect("samples", self._samples)
+            self._connect(events.samples, self._samples)
         elif event == "drawing_read":
-            self._connect("reading", self._reading)
+            self._connect(events.reading, self._reading)
         elif event == "one_weight_diverged":
-            self._connect("one_weight", self._one_weight)
+            self._connect(events.one_weight, self._one_weight)
 
-    def _connect(self, name: str, callback: Callable[..., Any]) -> None:
-        event = getattr(self.state.events, name)
+    def _connect(self, event: Any, callback: Callable[..., Any]) -> None:
         event.connect(callback)
         self._connected.append((event, callback))
 

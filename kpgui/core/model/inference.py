@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -68,7 +69,7 @@ def _gelu_grad(z: np.ndarray) -> np.ndarray:
     return (cdf + z * pdf).astype(z.dtype, copy=False)
 
 
-ACTIVATIONS = {
+ACTIVATIONS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
     "linear": lambda z: z,
     "relu": lambda z: np.maximum(z, 0.0),
     "sigmoid": lambda z: 1.0 / (1.0 + np.exp(-z)),
@@ -84,7 +85,7 @@ ACTIVATIONS = {
 }
 
 # Derivatives of the activations w.r.t. their input, given the pre-activation z (for saliency).
-ACTIVATION_GRADS = {
+ACTIVATION_GRADS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
     "linear": lambda z: np.ones_like(z),
     "relu": lambda z: (z > 0).astype(z.dtype),
     "sigmoid": lambda z: (s := 1.0 / (1.0 + np.exp(-z))) * (1.0 - s),
@@ -431,6 +432,7 @@ class Predictor:
             if kind == "Dense":
                 kernel, *rest = (np.asarray(w, np.float32) for w in layer.get_weights())
                 bias = rest[0] if rest else np.zeros(kernel.shape[1], np.float32)
+                # a Keras layer's activation: a function (its __name__ is ours to read) or an object
                 act = getattr(layer.activation, "__name__", "linear")
                 if act not in ACTIVATIONS:
                     plain = False

@@ -876,7 +876,7 @@ class Store:
             "image, digest, created_at) VALUES (?,?,?,?,?,?,?,?,?)",
             (label, pts, lens, pen, w, h, img.tobytes(), _digest(label, img, pts, lens), created),
         )
-        return int(cur.lastrowid)
+        return int(cur.lastrowid or 0)  # an INSERT always sets it
 
     @staticmethod
     def _sample(row: tuple) -> SampleRecord:

@@ -329,10 +329,10 @@ class TrainingController(QObject):
     def _sweep_finished(self) -> None:
         progress = self.state.sweep
         best = progress.best
-        if best is None:
+        outcome = None if best is None else progress.outcomes[best]
+        if best is None or outcome is None:  # best_index never picks a run that did not end
             self.state.say("The sweep ended without a usable model.", 8000)
             return
-        outcome = progress.outcomes[best]
         self.state.say(
             f"Sweep done: the best run is {progress.sweep.label(progress.sweep.values[best])} "
             "(lowest validation loss).",
