@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from kpgui.core.display.numbers import percent
 from kpgui.core.state import AppState
 from kpgui.ui import theme
 from kpgui.ui.charts import pyqtgraph, style_plot
@@ -323,7 +324,7 @@ class EvaluationPanel(QWidget):
         off = conf - np.diag(np.diag(conf))
         t, p = np.unravel_index(int(np.argmax(off)), off.shape)
         self.status.setText(
-            f"Test accuracy {100 * evaluation.accuracy:.2f} % on {int(conf.sum())} images "
+            f"Test accuracy {percent(evaluation.accuracy)} on {int(conf.sum())} images "
             f"({errors} wrong). Hardest digit: {worst} ({per[worst]:.1f} %). Most common "
             f"confusion: {t} read as {p} ({int(off[t, p])}×)."
         )
