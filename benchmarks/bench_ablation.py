@@ -95,7 +95,7 @@ def evaluate(model: Path, per_style: int, n_strokes: int, n_non: int) -> dict:
     _, _, x_test, y_test = C.load_mnist()
     _rows, styles = R.style_results(predictor, cal, per_style)
     _rows, mnist = R.mnist_results(predictor, cal, x_test, y_test, n_strokes)
-    _rows, non = R.non_digit_results(predictor, cal, n_non)
+    _rows, non = R.non_digit_results(predictor, cal, n_non, mnist["plain_threshold"])
     worst = min(styles["per_style"].items(), key=lambda kv: kv[1]["accuracy"])
     return {
         "mnist_test": mnist["test_accuracy"],

@@ -7,7 +7,6 @@ import numpy as np
 import pytest
 
 from kpgui.core.display.words import not_sure
-
 from kpgui.core.reading.confidence import (
     Calibration,
     calibrate,

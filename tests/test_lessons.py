@@ -23,10 +23,10 @@ from kpgui.core.lessons.files import (
 )
 from kpgui.core.lessons.progress import Progress
 from kpgui.core.model.options import BY_NAME
+from kpgui.core.model.run import RunRecord
 from kpgui.core.model.spec import ModelSpec
 from kpgui.core.reading.confidence import Reading
 from kpgui.core.state import AppState, Drawing, SweepProgress
-from kpgui.core.model.run import RunRecord
 from kpgui.core.training.sweep import Sweep
 
 

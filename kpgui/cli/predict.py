@@ -35,7 +35,7 @@ def run(args: argparse.Namespace) -> int:
     from kpgui.core.display.numbers import percent
     from kpgui.core.display.words import not_sure
     from kpgui.core.model.inference import Predictor
-    from kpgui.core.reading.confidence import Calibration, read
+    from kpgui.core.reading.confidence import Calibration, read_images
     from kpgui.core.reading.imageio import read_image
     from kpgui.core.reading.segment import read_number, split_picture
 
@@ -61,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
             )
             print(f"{name}: {number.text} ({each})")
             continue
-        r = read(predictor.predict_one(pieces[0].image), calibration)
+        r = read_images(predictor, pieces[0].image[None], calibration)[0]
         if r.sure:
             print(f"{name}: {r.digit} ({percent(r.confidence, 1)})")
         else:

@@ -231,7 +231,7 @@ class CodeDialog(QDialog):
     failure is shown as a dialog naming cause and fix."""
 
     def __init__(self, parent: QWidget | None, title: str, code: str, suggestion: str, save) -> None:
-        from PySide6.QtGui import QFontDatabase, QGuiApplication
+        from PySide6.QtGui import QFontDatabase
         from PySide6.QtWidgets import QLabel, QPlainTextEdit, QPushButton
 
         super().__init__(parent)
@@ -250,17 +250,18 @@ class CodeDialog(QDialog):
         buttons.addButton(self.copy_button, QDialogButtonBox.ButtonRole.ActionRole)
         buttons.addButton(self.save_button, QDialogButtonBox.ButtonRole.ActionRole)
         buttons.rejected.connect(self.reject)
-        self.copy_button.clicked.connect(
-            lambda: (
-                QGuiApplication.clipboard().setText(self.code),
-                self.note.setText("Copied to the clipboard."),
-            )
-        )
+        self.copy_button.clicked.connect(self.copy_code)
         self.save_button.clicked.connect(lambda: self.ask_save())
         layout = QVBoxLayout(self)
         layout.addWidget(self.text)
         layout.addWidget(self.note)
         layout.addWidget(buttons)
+
+    def copy_code(self) -> None:
+        from PySide6.QtGui import QGuiApplication
+
+        QGuiApplication.clipboard().setText(self.code)
+        self.note.setText("Copied to the clipboard.")
 
     def ask_save(self) -> None:
         path = ask_save_path(self, "Save the script", PYTHON_FILTER, self.suggestion)

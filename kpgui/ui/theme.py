@@ -22,7 +22,7 @@ ACCENT = "#e6781e"
 
 def palette() -> QPalette:
     app = QGuiApplication.instance()
-    return app.palette() if app is not None else QPalette()
+    return app.palette() if isinstance(app, QGuiApplication) else QPalette()
 
 
 def is_dark() -> bool:
@@ -119,7 +119,7 @@ def apply_theme(name: str) -> None:
     """ "system" keeps the desktop's look; "light" and "dark" use Fusion with that palette."""
     global _system_palette, _system_style
     app = QApplication.instance()
-    if app is None:
+    if not isinstance(app, QApplication):
         return
     if _system_palette is None:
         _system_palette = QPalette(app.palette())

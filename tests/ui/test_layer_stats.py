@@ -143,4 +143,4 @@ def test_the_dying_relu_button_runs_both_and_the_numbers_reach_the_plots(qtbot, 
     panel.refresh()
     assert all(panel.point_count("grad_norm", i) == len(dying) for i in range(3))
     assert "ReLU dies" in panel.note.text()
-    assert sorted(panel.overlay_keys) == sorted(o.run_id for o in ended)
+    assert sorted(panel.overlay_keys) == sorted(o.id for o in ended)

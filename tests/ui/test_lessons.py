@@ -10,8 +10,8 @@ import pytest
 from PySide6.QtCore import Qt
 
 from kpgui.core.lessons.files import FORMAT, builtin_lessons
-from kpgui.core.model.spec import ModelSpec
 from kpgui.core.model.run import RunRecord
+from kpgui.core.model.spec import ModelSpec
 from kpgui.ui import dialogs
 from tests.ui.conftest import close_app, open_app
 

@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 from helpers import draw, settle, vertical_line
 
-from kpgui.core.storage.resources import default_model_path
 from kpgui.core.model.run import RunRecord
 from kpgui.core.model.spec import ModelSpec
+from kpgui.core.storage.resources import default_model_path
 from kpgui.ui import dialogs
 
 

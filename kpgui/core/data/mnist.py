@@ -108,7 +108,7 @@ def _read(path: Path) -> MnistArrays:
             if missing:
                 raise _not_mnist(path, f"it lacks {', '.join(missing)}")
             _validate_headers(path, headers)
-            arrays = tuple(read_npz_array(archive, k) for k in _KEYS)
+            x_train, y_train, x_test, y_test = (read_npz_array(archive, k) for k in _KEYS)
     except DatasetError:
         raise
     except TooBig as exc:
@@ -122,8 +122,8 @@ def _read(path: Path) -> MnistArrays:
             f"{path} could not be read as MNIST ({exc.__class__.__name__}: {exc}); it may be "
             f"truncated or corrupt. Delete it and let kpgui download it again, or: {_remedy()}"
         ) from exc
-    _validate(path, *arrays)
-    return arrays  # type: ignore[return-value]
+    _validate(path, x_train, y_train, x_test, y_test)
+    return x_train, y_train, x_test, y_test
 
 
 def _validate_headers(path: Path, headers: dict[str, NpyHeader]) -> None:

@@ -218,7 +218,9 @@ class _LineDecoder(json.JSONDecoder):
             return out, end
 
         self.parse_object = parse_object
-        self.scan_once = json.scanner.py_make_scanner(self)
+        # The pure-Python scanner: the C one never calls parse_object. Typeshed declares only
+        # make_scanner, though json.scanner has had py_make_scanner since Python 2.6.
+        self.scan_once = json.scanner.py_make_scanner(self)  # type: ignore[attr-defined]
 
 
 class _Reader:

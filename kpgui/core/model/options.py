@@ -177,7 +177,8 @@ class Option:
                 f"below {number_text(self.high)}" if self.high_open else f"at most {number_text(self.high)}"
             )
         )
-        if lo and hi and not (self.low_open or self.high_open) and self.kind is int:
+        closed = not (self.low_open or self.high_open)
+        if self.low is not None and self.high is not None and closed and self.kind is int:
             return f"from {number_text(self.low)} to {number_text(self.high)}"
         return " and ".join(p for p in (lo, hi) if p)
 

@@ -95,9 +95,11 @@ def _read_picture(p: Path) -> np.ndarray:
             if im.mode in ("RGBA", "LA", "P", "PA", "La", "RGBa") or "transparency" in im.info:
                 rgba = im if im.mode == "RGBA" else im.convert("RGBA")
                 rgba.thumbnail((MAX_IMAGE_SIDE, MAX_IMAGE_SIDE), Image.Resampling.BOX)
-                arr = np.asarray(rgba, dtype=np.float64) / 255.0
-                gray = arr[..., :3] @ np.array([0.299, 0.587, 0.114])
-                return flatten_alpha(gray, arr[..., 3])
+                # Pillow's grey, as for opaque pictures below (ITU-R 601-2 luma rounded to 1/255;
+                # benchmarks/bench_image_ops.py: 0.38 ms vs 0.74 ms for the same sum in NumPy).
+                gray = np.asarray(rgba.convert("L"), dtype=np.float64) / 255.0
+                alpha = np.asarray(rgba.getchannel("A"), dtype=np.float64) / 255.0
+                return flatten_alpha(gray, alpha)
             if im.mode.startswith(("I", "F")):  # 16/32-bit integer or float grey: every level
                 deep = np.asarray(im.convert("I") if im.mode.startswith("I;") else im)
                 return to_unit_range(shrink_image(deep))

@@ -246,6 +246,12 @@ def _area_matrix(n_in: int, n_out: int) -> np.ndarray:
 
 
 def _resize_area(img: np.ndarray, out_h: int, out_w: int) -> np.ndarray:
+    """Box-filter resize that counts the part of each input pixel an output pixel covers.
+
+    Not Pillow's resize(BOX): that one counts whole input pixels only, so for sizes that are not
+    whole multiples its pixels differ by up to 0.36 (of 1) on 300 MNIST digits as pictures (0.42 at
+    most, 0.005 on average, in the 28x28 image the network reads), though it is faster: 0.47 vs
+    1.5 ms per resize (benchmarks/bench_image_ops.py, shared machine)."""
     return _area_matrix(img.shape[0], out_h) @ img @ _area_matrix(img.shape[1], out_w).T
 
 
@@ -261,7 +267,11 @@ def _stroke_width(img: np.ndarray) -> float:
 
 
 def _grey_morph(img: np.ndarray, grow: bool) -> np.ndarray:
-    """One step of 3x3 grey dilation (grow) or erosion: the stroke gets 2 px wider or thinner."""
+    """One step of 3x3 grey dilation (grow) or erosion: the stroke gets 2 px wider or thinner.
+
+    Hand-written because it is faster than Pillow's rank filters, which give the same numbers
+    (benchmarks/bench_image_ops.py, 96 px working images): 0.57 ms vs 1.8 ms MaxFilter(3) for
+    one step, 2.3 ms for six of these vs 17.6 ms for one MaxFilter(13)."""
     p = np.pad(img, 1)
     h, w = img.shape
     views = [p[dy : dy + h, dx : dx + w] for dy in range(3) for dx in range(3)]

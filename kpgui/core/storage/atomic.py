@@ -35,7 +35,7 @@ _TEMP_NAME = re.compile(
 )
 
 
-def temp_path_for(path: str | os.PathLike) -> Path:
+def temp_path_for(path: str | os.PathLike[str]) -> Path:
     """A fresh temporary name beside `path`, recognisable as kpgui's and as this process's
     (see clean_stale_temp_files)."""
     p = Path(path)
@@ -92,7 +92,7 @@ def _fsync_folder(folder: Path) -> None:
         os.close(fd)
 
 
-def atomic_write(path: str | os.PathLike, write: Callable[[str], None]) -> Path:
+def atomic_write(path: str | os.PathLike[str], write: Callable[[str], object]) -> Path:
     """Call `write(tmp_path)` on a temporary file beside `path`, fsync it, then rename it over
     `path` (and fsync the folder). On any error the temporary file is removed and `path` is
     left byte-identical. The new file gets the ordinary mode 0o666 & ~umask."""
@@ -131,7 +131,7 @@ def _name_the_target(exc: OSError, target: Path) -> OSError:
         return exc
 
 
-def atomic_write_all(items: Sequence[tuple[str | os.PathLike, Callable[[str], None]]]) -> list[Path]:
+def atomic_write_all(items: Sequence[tuple[str | os.PathLike[str], Callable[[str], object]]]) -> list[Path]:
     """Write several files as ONE unit: each `write(tmp_path)` fills a temporary file beside its
     target, all are fsynced, then all are renamed over their targets. On any error nothing
     changed: temporary files are removed and targets already replaced get their old content
@@ -206,7 +206,9 @@ def _put_back(p: Path, backup: Path | None) -> None:
 
 
 def clean_stale_temp_files(
-    folder: str | os.PathLike, older_than_s: float = STALE_AFTER_S, only_for: str | os.PathLike | None = None
+    folder: str | os.PathLike[str],
+    older_than_s: float = STALE_AFTER_S,
+    only_for: str | os.PathLike[str] | None = None,
 ) -> list[Path]:
     """Remove atomic_write's leftover temporary files in `folder` whose writing process is gone
     (named in the file name) or that were not modified for `older_than_s` seconds (a save in

@@ -21,9 +21,10 @@ from __future__ import annotations
 
 import os
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, SupportsFloat, cast
 
 import numpy as np
 
@@ -134,7 +135,8 @@ def check_pen_width(pen_width: object) -> float:
     """The pen width as stored (float32), checked AFTER that cast: 1e39 becomes inf there."""
     try:
         with np.errstate(over="ignore"):
-            w = np.float32(float(pen_width))  # type: ignore[arg-type]
+            # Anything may come in; what float() refuses raises below.
+            w = np.float32(float(cast("SupportsFloat | str", pen_width)))
     except (TypeError, ValueError, OverflowError):
         raise ValueError(f"pen width must be a number, got {pen_width!r}") from None
     if not np.isfinite(w) or w <= 0:
@@ -144,7 +146,8 @@ def check_pen_width(pen_width: object) -> float:
 
 def check_canvas_size(canvas_size: object) -> tuple[int, int]:
     try:
-        w, h = (int(v) for v in canvas_size)  # type: ignore[union-attr]
+        # Anything may come in; what is not a pair of whole numbers raises below.
+        w, h = (int(v) for v in cast("Iterable[Any]", canvas_size))
     except (TypeError, ValueError):
         raise ValueError(f"canvas size must be (width, height), got {canvas_size!r}") from None
     if not (0 < w <= _INT32_MAX and 0 < h <= _INT32_MAX):
@@ -195,7 +198,7 @@ def write_samples_file(path: str | os.PathLike, bundle: SampleBundle) -> int:
     p = Path(path)
     refuse_kpgui_file(p)
     all_strokes = [s for sample in bundle.strokes for s in sample]
-    arrays = {
+    arrays: dict[str, Any] = {
         "format": np.array(FORMAT),
         "images": np.asarray(bundle.images, np.uint8).reshape(-1, 28, 28),
         "labels": np.asarray(bundle.labels, np.uint8),
@@ -323,10 +326,10 @@ def _validate(d: dict[str, np.ndarray]) -> SampleBundle:
             raise _bad(f"missing {key!r}")
     if "format" not in d:
         raise _bad("no 'format' marker (make samples files with `kpgui samples export`)")
-    fmt = d["format"]
-    if fmt.dtype.kind != "U" or fmt.size != 1:
+    marker = d["format"]
+    if marker.dtype.kind != "U" or marker.size != 1:
         raise _bad("'format' marker is not a string")
-    fmt = str(fmt.reshape(()))
+    fmt = str(marker.reshape(()))
     if not fmt.startswith(FORMAT_PREFIX):
         raise _bad(f"format is {fmt!r}, expected {FORMAT!r}")
     if fmt != FORMAT:

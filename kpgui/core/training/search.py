@@ -30,13 +30,13 @@ import warnings
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from kpgui.core.model.options import BY_NAME, Option
 from kpgui.core.model.spec import ModelSpec
 
 SAMPLERS = ("tpe", "random", "grid")
-OBJECTIVES = {"val_loss": "minimize", "val_accuracy": "maximize"}
+OBJECTIVES: dict[str, Literal["minimize", "maximize"]] = {"val_loss": "minimize", "val_accuracy": "maximize"}
 OBJECTIVE_TEXT = {"val_loss": "lowest validation loss", "val_accuracy": "highest validation accuracy"}
 CONFIG_ATTR = "kpgui"  # the study's user attribute holding its ranges, objective and budget
 MAX_GRID = 1000
@@ -81,6 +81,11 @@ class Range:
             return "/".join(self.opt.format(c) for c in self.choices)
         return f"{self.opt.format(self.low)}..{self.opt.format(self.high)}" + (":log" if self.log else "")
 
+    def bounds(self) -> tuple[float, float]:
+        """(low, high) of a number range (parse_range sets both whenever there are no choices)."""
+        assert self.low is not None and self.high is not None, f"{self.option}: not a number range"
+        return self.low, self.high
+
     def suggest(self, trial: Any) -> Any:
         """Ask an Optuna trial for a value (hidden layer lists travel as their text '512,512')."""
         if self.choices:
@@ -89,16 +94,18 @@ class Range:
                     trial.suggest_categorical("hidden", [self.opt.format(c) for c in self.choices])
                 )
             return trial.suggest_categorical(self.option, list(self.choices))
+        low, high = self.bounds()
         if self.opt.kind is int:
-            return trial.suggest_int(self.option, int(self.low), int(self.high), log=self.log)
-        return trial.suggest_float(self.option, float(self.low), float(self.high), log=self.log)
+            return trial.suggest_int(self.option, int(low), int(high), log=self.log)
+        return trial.suggest_float(self.option, float(low), float(high), log=self.log)
 
     def grid_values(self) -> list:
         """Every value, for the grid sampler: choices, or each whole number of an int range."""
         if self.choices:
             return [self.opt.format(c) if self.option == "hidden" else c for c in self.choices]
-        if self.opt.kind is int and self.high - self.low < 50:
-            return list(range(int(self.low), int(self.high) + 1))
+        low, high = self.bounds()
+        if self.opt.kind is int and high - low < 50:
+            return list(range(int(low), int(high) + 1))
         raise ValueError(
             f"{self.opt.flag} {self.text()}: a grid needs a list of values "
             "separated by '/', not a range (or use --sampler tpe or random)"
@@ -185,7 +192,8 @@ class SearchSpace:
     def parse(cls, texts: dict[str, str], base: ModelSpec | None = None) -> SearchSpace:
         """{'learning_rate': '1e-4..1e-1:log', 'epochs': '2', ...} -> a space; ValueError naming
         the option for a bad range, and when nothing is searched or there is no validation."""
-        fixed, ranges = {}, []
+        fixed: dict[str, Any] = {}
+        ranges: list[Range] = []
         for name, text in texts.items():
             parsed = parse_range(name, text)
             (ranges.append(parsed) if isinstance(parsed, Range) else fixed.__setitem__(name, parsed))

@@ -13,6 +13,8 @@ once.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from PySide6.QtCore import QEvent, QRect, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPaintEvent
@@ -137,8 +139,8 @@ class PredictionPanel(QWidget):
             "about 9 times in 10. Below the model's threshold it says 'not sure'."
         )
 
-        self.plot = None  # the pyqtgraph chart, built by build_chart()
-        self.bars = None
+        self.plot: Any = None  # the pyqtgraph chart (a PlotWidget), built by build_chart()
+        self.bars: Any = None
         self._chart_slot = QWidget()
         self._chart_slot.setMinimumSize(200, 150)
 
@@ -293,7 +295,12 @@ class PredictionPanel(QWidget):
             self.digit_label.setStyleSheet(f"color: {UNSURE_COLOUR};")
             self.digit_label.setText(not_sure(reading.digit, reading.runner_up))
             second = float(reading.probabilities[reading.runner_up])
-            if reading.confidence + second >= TIE:  # two digits share the belief: say so
+            if reading.shaky:  # its own picture reads surely, slightly moved copies do not
+                self.confidence_label.setText(
+                    f"best guess {reading.digit} at {100 * reading.confidence:.0f} %, but moved a pixel "
+                    "or turned a little it reads less surely: an unusual way to write it?"
+                )
+            elif reading.confidence + second >= TIE:  # two digits share the belief: say so
                 self.confidence_label.setText(
                     f"{reading.digit} at {percent(reading.confidence, 0)}, {reading.runner_up} at "
                     f"{percent(second, 0)}: it could be either"

@@ -8,6 +8,7 @@ thread, kept). The panel never touches the store; every change is an intent."""
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -278,7 +279,7 @@ class SamplesPanel(QWidget):
             menu.addAction("Show in the canvas", lambda: self.open_requested.emit(ids[0]))
         sub = menu.addMenu("Relabel as")
         for d in range(10):
-            sub.addAction(str(d), lambda d=d: self.relabel_selected(d))
+            sub.addAction(str(d), partial(self.relabel_selected, d))
         menu.addAction("Delete…", self.delete_selected)
         return menu
 

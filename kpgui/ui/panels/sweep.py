@@ -9,6 +9,8 @@ starred. It observes the state's `sweep`; the runs' curves are in the plots, one
 
 from __future__ import annotations
 
+from functools import partial
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QFont
 from PySide6.QtWidgets import (
@@ -86,7 +88,7 @@ class SweepPanel(QGroupBox):
         menu = QMenu(self.presets)
         for name in PRESETS:
             if name not in (SEEDS_PRESET, DYING_RELUS):
-                menu.addAction(name, lambda n=name: self.preset_requested.emit(n))
+                menu.addAction(name, partial(self.preset_requested.emit, name))
         self.presets.setMenu(menu)
         self.table = QTableWidget(0, len(COLUMNS))
         self.table.setHorizontalHeaderLabels(COLUMNS)

@@ -54,8 +54,9 @@ def format_eta(seconds: float) -> str:
 def _widget(opt: Option) -> tuple[QWidget, Any]:
     """The input widget an option asks for, and its signal that the value changed."""
     if opt.kind is bool:
-        w: QWidget = QCheckBox("shift, rotate, scale, shear" if opt.name == "augment" else "")
-        changed = w.toggled
+        box = QCheckBox("shift, rotate, scale, shear" if opt.name == "augment" else "")
+        w: QWidget = box
+        changed = box.toggled
     elif opt.kind is str:
         w = QComboBox()
         for choice in opt.choices:
@@ -189,7 +190,7 @@ class TrainingPanel(QWidget):
                         w.setCurrentIndex(index)
                 elif isinstance(w, QSpinBox | QDoubleSpinBox):
                     w.setValue(value)
-                else:
+                elif isinstance(w, QLineEdit):
                     w.setText(
                         opt.format(value) if opt.kind is not tuple else ", ".join(str(v) for v in value)
                     )
@@ -211,7 +212,7 @@ class TrainingPanel(QWidget):
                 values[name] = round(w.value(), opt.decimals)
             elif isinstance(w, QSpinBox):
                 values[name] = w.value()
-            else:
+            elif isinstance(w, QLineEdit):
                 try:
                     values[name] = opt.parse(w.text())
                 except ValueError as exc:

@@ -65,14 +65,17 @@ def _two(rng, loop: bool) -> Glyph:
     r = rng.uniform(0.09, 0.15)
     low = np.array([-w * 0.6, base_y - r * 0.2])
     mid = (end + low) / 2 + [0.02, -0.02]
-    curl = [
-        low,
-        low + [-r * 1.1, r * 0.1],
-        low + [-r * 0.6, -r * 1.4],
-        low + [r * 0.6, -r * 0.9],
-        low + [r * 1.2, r * 0.2],
-    ]
-    curl = jiggle(curl, rng, 0.012)
+    curl = jiggle(
+        [
+            low,
+            low + [-r * 1.1, r * 0.1],
+            low + [-r * 0.6, -r * 1.4],
+            low + [r * 0.6, -r * 0.9],
+            low + [r * 1.2, r * 0.2],
+        ],
+        rng,
+        0.012,
+    )
     body = spline([end, mid, *curl, [w * rng.uniform(0.85, 1.25), base_y + rng.normal(0, 0.02)]], 8)
     return [chain(arch, body)]
 

@@ -302,7 +302,7 @@ def restroke_with_info(
         adj = _adjacency(skel)
         degree_all = _POPCOUNT[adj]
         kept = np.zeros_like(skel)
-        results = []
+        results: list[tuple[list[list[int]], np.ndarray, np.random.Generator] | None] = []
         for j in range(len(block)):
             i = start + j
             rng = np.random.default_rng([seed, i])

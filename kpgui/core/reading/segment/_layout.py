@@ -163,7 +163,13 @@ def group_boxes(boxes: np.ndarray, ink: np.ndarray) -> tuple[list[list[int]], fl
     return members, height, stray[order]
 
 
-def tall_enough(box: Sequence[float], height: float) -> bool:
+def box_of(values: Sequence[float] | np.ndarray) -> tuple[float, float, float, float]:
+    """A Piece's box (x0, y0, x1, y1 as plain floats) from any four numbers, e.g. an array."""
+    x0, y0, x1, y1 = (float(v) for v in values)
+    return (x0, y0, x1, y1)
+
+
+def tall_enough(box: Sequence[float] | np.ndarray, height: float) -> bool:
     """Is ink with this box tall enough to be a digit of its own beside a neighbour it touches?"""
     return float(box[3] - box[1]) >= PART_TALL * height
 
@@ -257,7 +263,7 @@ def find_cuts(
         xs = (x - shear * (y - y_mid)) / cell
         lo = float(np.floor(xs.min()))
         bins = (xs - lo).astype(np.int64)
-        ink = np.bincount(bins, weights=weight, minlength=int(bins.max()) + 1)
+        ink: np.ndarray = np.bincount(bins, weights=weight, minlength=int(bins.max()) + 1)
         if smooth > 1:
             ink = np.convolve(ink, np.ones(smooth), mode="same")
         n = len(ink)

@@ -7,13 +7,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from kpgui.core.reading.preprocess import _ink_is_dark, _to_gray, image_to_mnist
+from kpgui.core.reading.preprocess import _ink_is_dark, _stroke_width, _to_gray, image_to_mnist
 from kpgui.core.reading.segment._label import label
 from kpgui.core.reading.segment._layout import (
     KEEP_WHOLE,
     MAX_PIECES,
     Cut,
     Piece,
+    box_of,
     choose_cut,
     digits_in,
     group_boxes,
@@ -42,14 +43,12 @@ def ink_level(gray: np.ndarray, ink: str) -> np.ndarray | None:
     return level
 
 
-def _stroke_width(mask: np.ndarray) -> float:
-    area = int(mask.sum())
-    padded = np.pad(mask, 1)
-    perimeter = int((padded[1:, :] != padded[:-1, :]).sum() + (padded[:, 1:] != padded[:, :-1]).sum())
-    return 2.0 * area / max(perimeter, 1)
-
-
 def _grow(mask: np.ndarray, steps: int) -> np.ndarray:
+    """The mask grown by `steps` px in every direction (a square).
+
+    Hand-written because it is faster than Pillow's (benchmarks/bench_image_ops.py, MNIST digits as
+    40-300 px pictures, 2 steps): 0.61 ms here vs 10 ms for MaxFilter(5) (the same masks) and 7.2 ms
+    for ImageMorph "dilation8" twice (which also leaves the picture's edge pixels out)."""
     h, w = mask.shape
     for _ in range(steps):
         p = np.pad(mask, 1)
@@ -176,7 +175,8 @@ def split(gray: np.ndarray, ink: str) -> list[Piece]:
     spare = MAX_PIECES - len(groups)
     pieces = []
     for grp, box in zip(groups, gb, strict=True):
-        region = _Region(grp, tuple(int(v) for v in box))
+        x0, y0, x1, y1 = (int(v) for v in box)
+        region = _Region(grp, (x0, y0, x1, y1))
         parts: list[Piece] = []
         several = digits_in(box, height)
         if several > 1 and spare > 0:
@@ -186,9 +186,7 @@ def split(gray: np.ndarray, ink: str) -> list[Piece]:
             spare -= max(0, len(parts) - 1)
         doubtful = surely_several(box)
         if len(groups) == 1 and not dropped:  # one digit: exactly the single-digit path
-            whole = Piece(
-                image_to_mnist(gray, ink=ink), tuple(float(v) for v in box), (), False, (), doubtful
-            )
+            whole: Piece | None = Piece(image_to_mnist(gray, ink=ink), box_of(box), (), False, (), doubtful)
         else:
             whole = _piece(region, level, labels, doubtful)
         if whole is not None:

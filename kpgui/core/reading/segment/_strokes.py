@@ -16,6 +16,7 @@ from kpgui.core.reading.segment._layout import (
     MAX_PIECES,
     Cut,
     Piece,
+    box_of,
     choose_cut,
     digits_in,
     group_boxes,
@@ -97,7 +98,9 @@ def _cut_polyline(pts: np.ndarray, cut: Cut) -> list[tuple[int, np.ndarray]]:
     if not len(change):
         return [(int(part[0]), pts)]
     f = pts[:, 0] - cut.shear * (pts[:, 1] - cut.y_mid)
-    out, body, start = [], [], 0
+    out: list[tuple[int, np.ndarray]] = []
+    body: list[np.ndarray] = []
+    start = 0
     for i in change.tolist():
         body = [*body, pts[start : i + 1]]
         a, b = int(part[i]), int(part[i + 1])
@@ -171,7 +174,7 @@ def _cluster(
         )
     return Piece(
         _render(subs, pen),
-        tuple(float(v) for v in box),
+        box_of(box),
         tuple(range(len(members))),
         False,
         tuple(subs),
@@ -205,7 +208,7 @@ def split(strokes: Sequence, pen_width: float) -> list[Piece]:
             return [
                 Piece(
                     _remembered(("one stroke", pen, polys[0].tobytes()), lambda: _render(polys, pen)),
-                    tuple(float(v) for v in box),
+                    box_of(box),
                     tuple(ids),
                     False,
                     tuple(polys),
