@@ -209,7 +209,7 @@ def test_predict_says_not_sure_with_the_best_guesses(tmp_path, capsys):
     out = capsys.readouterr().out
     line = out.strip()
     assert line.startswith(f"{flat}: ")
-    if "not sure" in line:
+    if "Not sure" in line:
         assert " or " in line and line.endswith("?")
 
 
@@ -257,13 +257,13 @@ def test_predict_is_not_sure_of_scribbles_and_letters_and_sure_of_digits(tmp_pat
         paths.append(str(p))
     assert main(["predict", *paths]) == 0
     lines = capsys.readouterr().out.splitlines()
-    unsure = [line for line in lines[:24] if "not sure" in line]
+    unsure = [line for line in lines[:24] if "Not sure" in line]
     assert len(unsure) >= 18, "\n".join(lines[:24])  # the benchmark measures ~90 %
     assert all(" or " in line for line in unsure), unsure  # with its best guesses
     digits = lines[24:]
     assert (
         sum(
-            "not sure" not in line and int(line.split(": ")[1][0]) == y
+            "Not sure" not in line and int(line.split(": ")[1][0]) == y
             for line, y in zip(digits, mnist[3][:10], strict=True)
         )
         >= 9

@@ -187,12 +187,11 @@ def _stats_history() -> LayerHistory:
 
 
 def _result(layer_stats):
+    from kpgui.core.model.run import RunRecord
     from kpgui.core.model.spec import ModelSpec
-    from kpgui.core.training.trainer import TrainingResult
 
-    return TrainingResult(
+    return RunRecord(
         spec=ModelSpec(hidden=(64,)),
-        model=None,
         history={"loss": [0.5]},
         status="finished",
         epochs_run=1,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sqlite3
 import subprocess
 import sys
@@ -10,16 +11,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from kpgui.core.model.run import RunRecord
 from kpgui.core.model.spec import ModelSpec
 from kpgui.core.storage.samplefiles import SampleFileError
 from kpgui.core.storage.store import Store, StoreError, models_dir
-from kpgui.core.training.trainer import TrainingResult
 
 
-def _result(acc: float = 0.91, hidden=(64, 32)) -> TrainingResult:
-    return TrainingResult(
+def _result(acc: float = 0.91, hidden=(64, 32)) -> RunRecord:
+    return RunRecord(
         spec=ModelSpec(hidden=hidden, epochs=3, optimizer="adam", learning_rate=0.002),
-        model=None,
         history={"loss": [0.9, 0.5, 0.3], "accuracy": [0.7, 0.85, acc]},
         status="finished",
         epochs_run=3,
@@ -49,8 +49,10 @@ def db(tmp_path) -> Path:
 
 def test_runs_persist_across_reopen_newest_first(db):
     with Store(db) as store:
-        first = store.add_run(_result(0.9), model_path="/x/a.keras", name="first")
-        second = store.add_run(_result(0.95, hidden=(128,)), kind="finetune", notes={"n": 3})
+        first = store.add_run(dataclasses.replace(_result(0.9), model_path="/x/a.keras", name="first"))
+        second = store.add_run(
+            dataclasses.replace(_result(0.95, hidden=(128,)), kind="finetune", notes={"n": 3})
+        )
     with Store(db) as store:
         runs = store.list_runs()
         assert [r.id for r in runs] == [second, first]
@@ -76,8 +78,8 @@ def test_delete_run_removes_only_files_in_models_dir(db, tmp_path):
     outside = tmp_path / "mine.keras"
     outside.write_bytes(b"model")
     with Store(db) as store:
-        a = store.add_run(_result(), model_path=str(inside))
-        b = store.add_run(_result(), model_path=str(outside))
+        a = store.add_run(dataclasses.replace(_result(), model_path=str(inside)))
+        b = store.add_run(dataclasses.replace(_result(), model_path=str(outside)))
         store.delete_run(a)
         store.delete_run(b)
         assert store.list_runs() == []
@@ -99,7 +101,7 @@ def test_run_models_get_unique_names_and_reload(db, small_model_path):
     second = new_model_path(models_dir(), result.started_at, result.spec.hidden)
     assert first != second and first.parent == models_dir()  # nothing overwritten
     with Store(db) as store:
-        rec = store.get_run(store.add_run(result, model_path=str(first), name="saved"))
+        rec = store.get_run(store.add_run(dataclasses.replace(result, model_path=str(first), name="saved")))
         assert rec.name == "saved" and Path(rec.model_path) == first
     loaded = Predictor.load(first)
     x = np.random.default_rng(0).random((3, 784)).astype(np.float32)

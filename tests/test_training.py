@@ -113,7 +113,7 @@ def test_stop_from_another_thread_ends_after_the_current_batch(mnist):
     part = result.partial_epoch
     assert part is not None and part["epoch"] == finished + 1
     assert 0 < part["batches"] < part["of"] == rec.start.steps_per_epoch
-    assert "batches of epoch" in result.summary()
+    assert "batches of epoch" in result.summary
 
 
 @pytest.mark.slow
@@ -138,7 +138,7 @@ def test_a_diverging_run_stops_at_once_and_says_where(mnist):
     assert len(rec.batches) == batch  # TerminateOnNaN ended it at that batch
     assert result.epochs_run == 0 and result.history.get("loss", []) == []
     assert result.test_accuracy is None and result.calibration is None
-    assert "lower learning rate" in result.summary()
+    assert "lower learning rate" in result.summary
 
 
 @pytest.mark.slow
@@ -160,10 +160,11 @@ def test_early_stopping_restores_the_best_weights(mnist):
     spec = ModelSpec(
         hidden=(256, 256), epochs=60, validation_split=0.5, patience=2, train_samples=400, seed=2
     )
-    result = Trainer(spec, data=(x, y, xt[:500], yt[:500])).run()
+    trainer = Trainer(spec, data=(x, y, xt[:500], yt[:500]))
+    result = trainer.run()
     assert result.status == EARLY_STOPPED and result.epochs_run < 60
     val_x = x[200:400].reshape(-1, 784).astype(np.float32) / 255.0
-    loss = result.model.evaluate(val_x, keras.utils.to_categorical(y[200:400], 10), verbose=0)[0]
+    loss = trainer.model.evaluate(val_x, keras.utils.to_categorical(y[200:400], 10), verbose=0)[0]
     assert loss == pytest.approx(min(result.history["val_loss"]), rel=1e-3)
 
 
@@ -171,8 +172,9 @@ def test_early_stopping_restores_the_best_weights(mnist):
 def test_save_writes_model_and_card_atomically(tmp_path, mnist):
     x, y, xt, yt = mnist
     spec = ModelSpec(hidden=(32,), epochs=1, validation_split=0.0)
-    result = Trainer(spec, data=(x[:3000], y[:3000], xt[:500], yt[:500])).run()
-    path = save_model(result.model, tmp_path / "m.keras", result)
+    trainer = Trainer(spec, data=(x[:3000], y[:3000], xt[:500], yt[:500]))
+    result = trainer.run()
+    path = save_model(trainer.model, tmp_path / "m.keras", result)
     card = json.loads(path.with_suffix(".json").read_text())
     assert card["test_accuracy"] == pytest.approx(result.test_accuracy)
     assert card["spec"]["hidden"] == [32] and card["epochs_run"] == 1

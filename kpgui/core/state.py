@@ -8,7 +8,7 @@ tested without a window.
 
     model        the model reading the drawing, and where it came from
     drawing      what is on the canvas: its 28x28 image (strokes or a picture) and caption
-    reading      the calibrated answer for that drawing ("7, 98 % sure" / "not sure: 1 or 7?")
+    reading      the calibrated answer for that drawing ("7, 98 % sure" / "Not sure — 1 or 7?")
     training     whether a run is going, what it is doing, and the stream of its numbers
     candidate    a finished run's model, waiting for the person to keep or discard it
     overlays     past runs whose curves are drawn over the live plots
@@ -24,12 +24,16 @@ from __future__ import annotations
 
 import sys
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from psygnal import Signal, SignalGroup, SignalInstance
 
+from kpgui.core.model.run import RunRecord
 from kpgui.core.reading.confidence import Calibration, Reading, read_images
+
+if TYPE_CHECKING:
+    from kpgui.core.model.inference import Predictor
 
 
 @dataclass(frozen=True)
@@ -37,19 +41,19 @@ class CurrentModel:
     """The model in use: its predictor, where it came from (said in the status bar and Model
     info), and the history run it belongs to, if any."""
 
-    predictor: Any  # kpgui.core.model.inference.Predictor
+    predictor: Predictor
     source: str  # "shipped model", "opened digits.keras", "run 12", ...
     run_id: int | None = None
 
     @property
     def calibration(self) -> Calibration:
-        return Calibration.from_card(getattr(self.predictor, "card", None))
+        return Calibration.from_card(self.predictor.card)
 
     @property
     def is_shipped(self) -> bool:
         from kpgui.core.storage.resources import default_model_path
 
-        path = getattr(self.predictor, "path", None)
+        path = self.predictor.path
         return path is not None and path.resolve() == default_model_path().resolve()
 
 
@@ -121,7 +125,7 @@ class Comparison:
 class Candidate:
     """A finished run's model the person has not decided about yet."""
 
-    outcome: Any  # kpgui.core.training.jobs.RunOutcome
+    outcome: RunRecord
     predictor: Any  # its Predictor, loaded from outcome.model_path
     comparison: Comparison | None = None  # None while being measured
 
@@ -133,7 +137,7 @@ class SweepProgress:
 
     sweep: Any  # kpgui.core.training.sweep.Sweep
     index: int  # the run going now (== len(values) when all are done)
-    outcomes: tuple  # RunOutcome or None, per value
+    outcomes: tuple[RunRecord | None, ...]  # per value, None until it has run
     colours: tuple[str, ...]
     cancelled: bool = False
 
@@ -168,7 +172,7 @@ class Overlay:
 class RunList:
     """The stored runs, newest first, with History's names for them."""
 
-    runs: tuple = ()  # kpgui.core.storage.store.RunRecord
+    runs: tuple[RunRecord, ...] = ()
     labels: dict = field(default_factory=dict)  # run id -> name saying how it differs
     skipped: int = 0  # damaged records left out
     error: str = ""  # why the runs could not be read, if they could not
@@ -233,7 +237,7 @@ class StateEvents(SignalGroup):
     batch = _event(object)  # kpgui.core.training.progress.BatchUpdate
     epoch = _event(object)  # kpgui.core.training.progress.EpochUpdate
     layers = _event(object)  # a run's per-layer numbers (kpgui.core.model.layerstats.LayerStats)
-    run_ended = _event(object)  # kpgui.core.training.jobs.RunOutcome
+    run_ended = _event(object)  # kpgui.core.model.run.RunRecord
     candidate = _event(Candidate | None)
     overlays = _event(dict)  # run id -> Overlay, all on show
     runs = _event()  # the store's runs changed: read again

@@ -585,9 +585,9 @@ def _wire_phase_one(app: App) -> None:
         if model is None:
             model_label.setText("No model")
             return
-        acc = model.predictor.test_accuracy
-        acc_text = "test accuracy unknown" if acc is None else f"MNIST test {100 * acc:.2f} %"
-        model_label.setText(f"Model: {model.source} — {acc_text}")
+        from kpgui.core.display.numbers import percent
+
+        model_label.setText(f"Model: {model.source} — MNIST test {percent(model.predictor.test_accuracy)}")
 
     s.events.model.connect(show_model)
 

@@ -232,7 +232,7 @@ class JobTask(QObject):
     batch = Signal(object)  # BatchUpdate
     epoch = Signal(object)  # EpochUpdate
     layers = Signal(object)  # LayerStats
-    done = Signal(object)  # RunOutcome
+    done = Signal(object)  # RunRecord
     failed = Signal(str, str)  # title, text
     ended = Signal()
 

@@ -86,16 +86,15 @@ def test_past_runs_are_overlaid_and_the_dying_relu_preset_explains_itself(qtbot)
 
 
 def test_runs_ticked_in_history_overlay_their_layer_numbers(qtbot, app):
-    from kpgui.core.training.trainer import TrainingResult
+    from kpgui.core.model.run import RunRecord
 
     history = LayerHistory()
     for b in (0, 10, 20):
         history.add(_report(b, 0.5))
 
     def result(lr, stats):
-        return TrainingResult(
+        return RunRecord(
             spec=ModelSpec(hidden=(64, 32), optimizer="sgd", learning_rate=lr),
-            model=None,
             history={"loss": [0.5, 0.4]},
             status="finished",
             epochs_run=2,
@@ -146,4 +145,4 @@ def test_the_dying_relu_button_runs_both_and_the_numbers_reach_the_plots(qtbot, 
         panel.point_count("grad_norm", i) for i in range(3)
     ]
     assert "ReLU dies" in panel.note.text()
-    assert sorted(panel.overlay_keys) == sorted(o.run_id for o in ended)
+    assert sorted(panel.overlay_keys) == sorted(o.id for o in ended)

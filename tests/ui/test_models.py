@@ -10,8 +10,9 @@ import numpy as np
 import pytest
 from helpers import draw, settle, vertical_line
 
+from kpgui.core.model.run import RunRecord
+from kpgui.core.model.spec import ModelSpec
 from kpgui.core.storage.resources import default_model_path
-from kpgui.core.training.jobs import RunOutcome
 from kpgui.ui import dialogs
 
 
@@ -100,13 +101,12 @@ def test_save_as_writes_model_and_card_and_a_failure_leaves_the_old_file(
     assert not [p for p in os.listdir(tmp_path) if p.startswith(".")]  # no temp file left
 
 
-def _outcome(model_path, kind="train", acc=0.93, run_id=7, personal=None) -> RunOutcome:
-    return RunOutcome(
+def _outcome(model_path, kind="train", acc=0.93, run_id=7, personal=None) -> RunRecord:
+    return RunRecord(
         kind=kind,
         name=None,
         status="finished",
-        summary="finished after 2 epoch(s)",
-        spec={"hidden": [64]},
+        spec=ModelSpec(hidden=(64,)),
         epochs_run=2,
         history={"loss": [0.5, 0.3]},
         test_accuracy=acc,
@@ -116,7 +116,7 @@ def _outcome(model_path, kind="train", acc=0.93, run_id=7, personal=None) -> Run
         train_samples=12000,
         started_at="2026-11-23T10:00:00",
         model_path=str(model_path),
-        run_id=run_id,
+        id=run_id,
         personal=personal,
     )
 

@@ -48,7 +48,7 @@ def test_short_run_is_plotted_and_offered_as_a_candidate(qtbot, app, errors, tmp
     assert "Loading JAX…" in statuses  # the worker's start-up is shown as progress (cold)
     assert any(t.startswith("Training on CPU (JAX)") for t in statuses), statuses  # which device trains
     assert outcome.status == "finished" and outcome.epochs_run == 1
-    assert outcome.test_accuracy > 0.6 and outcome.run_id is not None
+    assert outcome.test_accuracy > 0.6 and outcome.id is not None
     assert outcome.timings["keras_import_s"] > 0 and outcome.backend == "jax"
     steps = -(-2700 // 32)
     plots.refresh()
@@ -64,7 +64,7 @@ def test_short_run_is_plotted_and_offered_as_a_candidate(qtbot, app, errors, tmp
     # The run is in History with its model and logs (CSV + TensorBoard).
     history = app.panels["history"]
     app.tasks.wait(10)  # History reads the runs on a thread
-    assert [r.id for r in history.model.runs] == [outcome.run_id]
+    assert [r.id for r in history.model.runs] == [outcome.id]
     assert os.path.isfile(os.path.join(outcome.log_dir, "history.csv"))
     assert any("tfevents" in f for _d, _s, files in os.walk(outcome.log_dir) for f in files), (
         f"no TensorBoard events under {outcome.log_dir}"
@@ -95,7 +95,7 @@ def test_stop_mid_run_records_the_truth(qtbot, app, errors):
     assert part["epoch"] == 1 and part["batches"] < part["of"]
     assert part["batches"] - seen_at_stop <= 3  # ended within a batch (plus what was in the pipe)
     assert outcome.history.get("loss", []) == []  # no made-up epoch
-    record = app.store.get_run(outcome.run_id)
+    record = app.store.get_run(outcome.id)
     assert record.status == "stopped" and record.epochs_run == 0
     assert errors == []
 
@@ -163,7 +163,7 @@ def test_a_diverging_run_is_reported_not_offered(qtbot, app, errors):
     title, text = errors[0]
     assert title == "Training diverged" and "lower learning rate" in text
     assert app.state.candidate is None and app.state.model.source == "shipped model"
-    record = app.store.get_run(outcome.run_id)
+    record = app.store.get_run(outcome.id)
     assert record.status == "diverged" and record.model_path is None
     assert "diverged" in app.panels["training"].result_label.text()
 
@@ -210,8 +210,8 @@ def test_finetune_from_the_panel_uses_the_core_and_reports_honestly(qtbot, app, 
     assert errors == [] and outcome.kind == "finetune" and outcome.personal
     assert outcome.personal["held_out_count"] > 0
     assert "too few held out to judge" in panel.result_label.text()
-    record = app.store.get_run(outcome.run_id)
-    assert record.kind == "finetune" and record.notes["personal"]["train_count"] > 0
+    record = app.store.get_run(outcome.id)
+    assert record.kind == "finetune" and record.personal["train_count"] > 0
     qtbot.waitUntil(lambda: app.state.candidate is not None, timeout=30000)
 
 

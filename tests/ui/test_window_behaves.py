@@ -225,14 +225,14 @@ def test_a_diverging_sweep_run_keeps_the_other_curves_readable(qtbot, plots, sta
 
 
 def _run(acc, val_loss, status="finished", run_id=1, epochs=3):
-    from kpgui.core.training.jobs import RunOutcome
+    from kpgui.core.model.run import RunRecord
+    from kpgui.core.model.spec import ModelSpec
 
-    return RunOutcome(
+    return RunRecord(
         kind="train",
         name=None,
         status=status,
-        summary=f"{status} after ...",
-        spec={},
+        spec=ModelSpec(),
         epochs_run=epochs,
         history={"loss": [0.5], "val_loss": [val_loss]},
         test_accuracy=acc,
@@ -242,7 +242,7 @@ def _run(acc, val_loss, status="finished", run_id=1, epochs=3):
         train_samples=12000,
         started_at="2026-11-23T10:00:00",
         model_path="/nowhere.keras",
-        run_id=run_id,
+        id=run_id,
     )
 
 

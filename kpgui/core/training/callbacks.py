@@ -284,7 +284,7 @@ def make_layer_stats(
             values = [
                 Summary.Value(tag=f"{q}/{tag}", simple_value=v)
                 for q in ls.QUANTITIES
-                for tag, v in zip(tags, getattr(stats, q), strict=True)
+                for tag, v in zip(tags, stats.quantity(q), strict=True)
                 if math.isfinite(v)
             ]
             self._tb.add_event(Event(wall_time=time.time(), step=stats.batch, summary=Summary(value=values)))

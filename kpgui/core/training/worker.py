@@ -15,7 +15,7 @@ for tf.data and TensorBoard), then says so, then trains the jobs it is given one
     ("batch", BatchUpdate)        after every batch
     ("epoch", EpochUpdate)        after every finished epoch
     ("layers", LayerStats)        every few batches: each layer's gradient, update, dead ReLUs
-    ("outcome", RunOutcome)       the end of a job: model saved, run recorded
+    ("outcome", RunRecord)        the end of a job: model saved, run recorded
     ("error", (title, text))      the end of a job: it failed, in words for people
 
 A process that is ready and waits for a job is *warm*: Start -> first batch then costs no

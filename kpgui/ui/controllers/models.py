@@ -10,6 +10,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject
 
+from kpgui.core.model.run import RunRecord
 from kpgui.core.state import AppState, CurrentModel
 
 SHIPPED = "shipped model"
@@ -78,8 +79,8 @@ class ModelController(QObject):
     def reset_to_default(self) -> Any:
         return self.open_file(None)
 
-    def load_run(self, run: Any) -> Any:
-        """A history run's model (RunRecord), if it has one."""
+    def load_run(self, run: RunRecord) -> Any:
+        """A history run's model, if it has one."""
         if not run.model_path:
             self.report_error(
                 "No model for this run",
@@ -136,9 +137,9 @@ class ModelController(QObject):
             return
         o = cand.outcome
         what = "fine-tuned model" if o.kind == "finetune" else "trained model"
-        label = f"{what} (run {o.run_id})" if o.run_id is not None else what
+        label = f"{what} (run {o.id})" if o.id is not None else what
         self.state.set_candidate(None)
-        self.state.set_model(CurrentModel(cand.predictor, label, o.run_id))
+        self.state.set_model(CurrentModel(cand.predictor, label, o.id))
         self.state.say(
             f"Now reading with the {label}. Model → Reset to default brings back the shipped one.", 8000
         )

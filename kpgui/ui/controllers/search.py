@@ -167,10 +167,9 @@ class SearchController(QObject):
 
         def load(_task):
             from kpgui.core.storage.store import Store
-            from kpgui.core.training.search import outcome_of_run
 
             with Store.open_default() as store:
-                return outcome_of_run(store.get_run(int(run_id)))
+                return store.get_run(int(run_id))
 
         task = self.tasks.run(load, key="search-best", doing="Reading the best trial")
         task.done.connect(self.offer)

@@ -15,6 +15,8 @@ from typing import Any
 import numpy as np
 from PySide6.QtCore import QObject, QTimer
 
+from kpgui.core.display.numbers import percent
+from kpgui.core.model.run import RunRecord
 from kpgui.core.model.spec import ModelSpec
 from kpgui.core.state import (
     IDLE,
@@ -28,7 +30,7 @@ from kpgui.core.state import (
     SweepProgress,
     Training,
 )
-from kpgui.core.training.jobs import CONTINUE, FINETUNE, TRAIN, RunOutcome, TrainJob
+from kpgui.core.training.jobs import CONTINUE, FINETUNE, TRAIN, TrainJob
 from kpgui.core.training.personal import MIN_HELD_OUT, MIN_SAMPLES
 from kpgui.core.training.sweep import Sweep
 
@@ -54,7 +56,7 @@ class TrainingController(QObject):
         self.job: Any = None  # the running JobTask
         self.backend = "auto"  # the Keras backend runs train on (kpgui.core.training.backends.CHOICES)
         self._cancel_rest = False  # Stop during a sweep: skip the runs not started yet
-        self.last_outcome: RunOutcome | None = None
+        self.last_outcome: RunRecord | None = None
 
     # -- starting --------------------------------------------------------------------------------
 
@@ -156,21 +158,21 @@ class TrainingController(QObject):
         )
         return self._launch(job)
 
-    def _sweep_run_ended(self, outcome: RunOutcome | None) -> bool:
+    def _sweep_run_ended(self, outcome: RunRecord | None) -> bool:
         """Book a finished sweep run, start the next; True while the sweep goes on."""
         progress = self.state.sweep
         if progress is None or progress.done:
             return False
         outcomes = list(progress.outcomes)
         outcomes[progress.index] = outcome
-        if outcome is not None and outcome.run_id is not None:
+        if outcome is not None and outcome.id is not None:
             label = f"{progress.sweep.label(progress.sweep.values[progress.index])}"
             if outcome.test_accuracy is not None:
-                label += f" · {100 * outcome.test_accuracy:.1f} %"
-            self.state.colours.bind(outcome.run_id, progress.colours[progress.index])
+                label += f" · {percent(outcome.test_accuracy, 1)}"
+            self.state.colours.bind(outcome.id, progress.colours[progress.index])
             self.state.set_overlay(
                 Overlay(
-                    outcome.run_id,
+                    outcome.id,
                     label,
                     outcome.history,
                     progress.colours[progress.index],
@@ -290,7 +292,7 @@ class TrainingController(QObject):
 
     # -- ending ------------------------------------------------------------------------------------
 
-    def _done(self, outcome: RunOutcome) -> None:
+    def _done(self, outcome: RunRecord) -> None:
         self.last_outcome = outcome
         self.state.set_training(Training(IDLE, outcome.kind, outcome.summary))
         self.state.events.run_ended.emit(outcome)
@@ -327,10 +329,10 @@ class TrainingController(QObject):
     def _sweep_finished(self) -> None:
         progress = self.state.sweep
         best = progress.best
-        if best is None:
+        outcome = None if best is None else progress.outcomes[best]
+        if best is None or outcome is None:  # best_index never picks a run that did not end
             self.state.say("The sweep ended without a usable model.", 8000)
             return
-        outcome = progress.outcomes[best]
         self.state.say(
             f"Sweep done: the best run is {progress.sweep.label(progress.sweep.values[best])} "
             "(lowest validation loss).",
@@ -348,7 +350,7 @@ class TrainingController(QObject):
 
     # -- the candidate -----------------------------------------------------------------------------
 
-    def offer(self, outcome: RunOutcome) -> None:
+    def offer(self, outcome: RunRecord) -> None:
         """Load the run's model and measure it beside the current one (on a thread)."""
         current = self.state.model
         store = self.store
@@ -372,7 +374,7 @@ class TrainingController(QObject):
             self.job.kill()
 
 
-def compare(current: Any, candidate: Any, outcome: RunOutcome, store: Any) -> Comparison:
+def compare(current: Any, candidate: Any, outcome: RunRecord, store: Any) -> Comparison:
     """Both models measured the same way: MNIST test accuracy (NumPy, all 10 000 images), the
     person's held-out digits (for a fine-tune, those it did not train on; otherwise all), and
     how often each says "not sure" on the benchmarks' fixed set of non-digits."""
@@ -392,7 +394,7 @@ def compare(current: Any, candidate: Any, outcome: RunOutcome, store: Any) -> Co
     return replace(comparison, not_sure=rates)
 
 
-def _compare_digits(current: Any, candidate: Any, outcome: RunOutcome, store: Any) -> Comparison:
+def _compare_digits(current: Any, candidate: Any, outcome: RunRecord, store: Any) -> Comparison:
     from kpgui.core.data.mnist import load_mnist
     from kpgui.core.model.evaluation import accuracy
 

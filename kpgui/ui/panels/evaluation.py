@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from kpgui.core.display.numbers import percent
 from kpgui.core.state import AppState
 from kpgui.ui import theme
 from kpgui.ui.charts import pyqtgraph, style_plot
@@ -330,7 +331,7 @@ class EvaluationPanel(QWidget):
         off = conf - np.diag(np.diag(conf))
         true, pred = (int(i) for i in np.unravel_index(int(np.argmax(off)), off.shape))
         self.status.setText(
-            f"Test accuracy {100 * evaluation.accuracy:.2f} % on {int(conf.sum())} images "
+            f"Test accuracy {percent(evaluation.accuracy)} on {int(conf.sum())} images "
             f"({errors} wrong). Hardest digit: {worst} ({per[worst]:.1f} %). Most common "
             f"confusion: {true} read as {pred} ({int(off[true, pred])}×)."
         )

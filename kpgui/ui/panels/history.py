@@ -30,13 +30,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from kpgui.core.display.numbers import MISSING, percent
 from kpgui.core.display.runnames import epochs_text, run_labels, settings_text
 from kpgui.core.display.words import count
 from kpgui.core.state import AppState, Overlay, RunList
 from kpgui.ui import dialogs, theme
 
 if TYPE_CHECKING:
-    from kpgui.core.storage.store import RunRecord
+    from kpgui.core.model.run import RunRecord
 
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 COLUMNS = ["Run", "Test acc.", "Epochs", "Time", "Settings", "Date"]
@@ -56,9 +57,8 @@ def _date(text: Any) -> str:
 
 
 def _epochs(run: RunRecord) -> tuple[str, Any]:
-    ran = run.epochs_run or 0
-    part = (run.notes or {}).get("partial_epoch")
-    return epochs_text(ran, run.spec.epochs, isinstance(part, dict), run.status), ran
+    ran = run.epochs_run
+    return epochs_text(ran, run.spec.epochs, run.partial_epoch is not None, run.status), ran
 
 
 def _cell(run: Any, column: str, label: str) -> tuple[str, Any]:
@@ -73,11 +73,11 @@ def _cell(run: Any, column: str, label: str) -> tuple[str, Any]:
         if run.status == "diverged":
             return "diverged", -2.0
         v = run.test_accuracy
-        return ("–" if v is None else f"{100 * v:.2f} %"), (-1.0 if v is None else v)
+        return percent(v), (-1.0 if v is None else v)
     if column == "Time":
         v = run.wall_time
         if v is None:
-            return "–", -1.0
+            return MISSING, -1.0
         return (f"{v:.0f} s" if v < 120 else f"{v / 60:.1f} min"), v
     if column == "Settings":
         text = settings_text(run.spec)
@@ -184,11 +184,10 @@ class RunsTableModel(QAbstractTableModel):
             parts = [f"run {run.id} ({run.kind}, {run.status})", run.spec.describe()]
             if run.model_path:
                 parts.append(f"model: {run.model_path}")
-            notes = run.notes or {}
-            if isinstance(notes.get("personal"), dict) and notes["personal"].get("summary"):
-                parts.append(str(notes["personal"]["summary"]))
-            if notes.get("log_dir"):
-                parts.append(f"logs: {notes['log_dir']}")
+            if run.personal and run.personal.get("summary"):
+                parts.append(str(run.personal["summary"]))
+            if run.log_dir:
+                parts.append(f"logs: {run.log_dir}")
             return "\n".join(parts)
         if role == Qt.ItemDataRole.TextAlignmentRole and col in NUMERIC:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
@@ -350,7 +349,7 @@ class HistoryPanel(QWidget):
         best = max((r.test_accuracy for r in runs if r.test_accuracy is not None), default=None)
         text = f"{n} run{'s' if n != 1 else ''} kept."
         if best is not None:
-            text += f" Best test accuracy {100 * best:.2f} %."
+            text += f" Best test accuracy {percent(best)}."
         if listing.skipped:
             text += f" {count(listing.skipped, 'damaged record')} could not be read and are not shown."
         self.summary.setText(text)
@@ -391,7 +390,7 @@ class HistoryPanel(QWidget):
         self.rename_button.setEnabled(one is not None)
         self.settings_button.setEnabled(one is not None)
         self.code_button.setEnabled(one is not None)
-        self.logs_button.setEnabled(one is not None and bool((one.notes or {}).get("log_dir")))
+        self.logs_button.setEnabled(one is not None and bool(one.log_dir))
         self.delete_button.setEnabled(bool(ids))
         self.clear_button.setEnabled(bool(self.model.checked))
 
@@ -452,11 +451,11 @@ class HistoryPanel(QWidget):
         if run is not None:
             signal.emit(run)
 
-    def logs_text(self, run: Any) -> str:
+    def logs_text(self, run: RunRecord) -> str:
         """Where a run's logs are and the command that opens them in TensorBoard."""
         from kpgui.core.storage.paths import runs_dir
 
-        folder = (run.notes or {}).get("log_dir", "")
+        folder = run.log_dir or ""
         return (
             f"<p>Run {run.id}'s logs are in<br><code>{folder}</code></p>"
             "<p><b>history.csv</b>: the loss and accuracy of every epoch (Keras' CSVLogger); "
