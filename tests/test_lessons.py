@@ -185,9 +185,16 @@ def test_overfitting_epochs_counts_val_loss_rising_while_loss_falls():
     assert overfitting_epochs({"loss": [1.0, 0.5]}) == 0
 
 
-def watch(state, task: Task, **kwargs):
-    done = []
-    TaskWatch(state, task, lambda: done.append(True), **kwargs)
+class Done(list):
+    """Calls of on_done, holding its TaskWatch: the state's events keep bound methods weakly, so
+    a watch lives as long as its owner keeps it (the lessons controller keeps its own)."""
+
+    watch: TaskWatch
+
+
+def watch(state, task: Task, **kwargs) -> Done:
+    done = Done()
+    done.watch = TaskWatch(state, task, lambda: done.append(True), **kwargs)
     return done
 
 
