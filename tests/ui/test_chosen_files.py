@@ -10,7 +10,6 @@ import time
 import pytest
 
 from kpgui.core.userfiles import UserFileError, check_regular_file
-from kpgui.ui import actions
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")
 
@@ -35,7 +34,7 @@ def test_a_fifo_chosen_anywhere_is_refused_and_the_window_never_waits(qtbot, app
     fifo = tmp_path / "experiment.json"
     os.mkfifo(fifo)
     opens = (
-        lambda: actions.open_experiment(app, str(fifo)),
+        lambda: app.form.open_experiment(str(fifo)),
         lambda: app.models.open_file(str(fifo)),
         lambda: app.samples.import_(str(fifo)),
         lambda: app.drawing.import_picture(str(fifo)),
