@@ -26,6 +26,7 @@ class ReadingController(QObject):
         self.saliency_on = False
         self.method = "gradient_x_input"
         self._read: tuple[Any, Any] = (None, None)  # (candidate predictor, image) last read
+        self._salient: tuple[Any, Any, str] | None = None  # (predictor, image, method) on show
         state.events.reading.connect(lambda _reading: self.update())
         state.events.candidate.connect(lambda _candidate: self._read_candidate())
 
@@ -54,10 +55,16 @@ class ReadingController(QObject):
     def _update_saliency(self) -> None:
         image, predictor = self.state.view_image, self.state.predictor
         if not self.saliency_on or image is None or predictor is None or not np.any(image):
+            self._salient = None
             shown = self.state.saliency
             if shown.heat is not None or shown.message:
                 self.state.set_saliency(Saliency())
             return
+        key = (predictor, image, self.method)
+        old = self._salient
+        if old is not None and old[0] is predictor and old[1] is image and old[2] == self.method:
+            return  # asked again for what is on show (the switch and its menu entry both say "on")
+        self._salient = key
         from kpgui.core.saliency import saliency_for
 
         try:
