@@ -15,8 +15,8 @@ import numpy as np
 def make_big_store(path: str | Path, samples: int = 100_000, runs: int = 3_000, seed: int = 0) -> Path:
     """Create (or extend) the kpgui database at `path` with `samples` samples (random digits,
     each unique) and `runs` finished runs with 10 epochs of history each."""
-    from kpgui.core.sample_io import pack_strokes
-    from kpgui.core.store import Store, _digest
+    from kpgui.core.storage.samplefiles import pack_strokes
+    from kpgui.core.storage.store import Store, _digest
 
     path = Path(path)
     Store(path).close()  # the schema, exactly as kpgui makes it

@@ -280,19 +280,19 @@ def _json_default(o: Any) -> Any:
 
 
 def load_mnist() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    from kpgui.core.data import load_mnist as _load
+    from kpgui.core.data.mnist import load_mnist as _load
 
     return _load()
 
 
 def default_model_path() -> Path:
-    from kpgui.core.resources import default_model_path as _path
+    from kpgui.core.storage.resources import default_model_path as _path
 
     return _path()
 
 
 def default_card() -> dict[str, Any]:
-    from kpgui.core.inference import read_model_card
+    from kpgui.core.model.inference import read_model_card
 
     return read_model_card(default_model_path())
 

@@ -174,7 +174,7 @@ def start_run(app: Any, spec: Any) -> Run:
 
     run._hooks = [
         (s.events.batch, batch),
-        (s.events.run_ended, ended),  # type: ignore[attr-defined]
+        (s.events.run_ended, ended),
         (s.events.run_began, lambda _s: mark("began")),
         (s.events.candidate, candidate),
     ]

@@ -3,7 +3,7 @@
 Every variant is trained by kpgui's own command (`kpgui train ... --no-history`, in its own
 process, the way the shipped model is made), then read the app's way on the benchmark's own test
 sets (benchmarks/handwriting.py: people's styles, MNIST re-drawn as pen strokes, non-digits —
-code and seeds independent of the training generators in kpgui.core.synth) and on the MNIST
+code and seeds independent of the training generators in kpgui.core.data.synth) and on the MNIST
 test set. The base recipe is the shipped model's network and optimizer, shortened (`--epochs`,
 default 15) so that six variants fit in an hour on 2 cores; differences of a few tenths of a
 point on MNIST are within run-to-run noise at this length.
@@ -87,15 +87,15 @@ def train(variant: list[str], epochs: int, out: Path, env: dict) -> float:
 def evaluate(model: Path, per_style: int, n_strokes: int, n_non: int) -> dict:
     import bench_reading as R
 
-    from kpgui.core.confidence import Calibration
-    from kpgui.core.inference import Predictor
+    from kpgui.core.model.inference import Predictor
+    from kpgui.core.reading.confidence import Calibration
 
     predictor = Predictor.load(model)
     cal = Calibration.from_card(predictor.card)
     _, _, x_test, y_test = C.load_mnist()
     _rows, styles = R.style_results(predictor, cal, per_style)
     _rows, mnist = R.mnist_results(predictor, cal, x_test, y_test, n_strokes)
-    _rows, non = R.non_digit_results(predictor, cal, n_non)
+    _rows, non = R.non_digit_results(predictor, cal, n_non, mnist["plain_threshold"])
     worst = min(styles["per_style"].items(), key=lambda kv: kv[1]["accuracy"])
     return {
         "mnist_test": mnist["test_accuracy"],

@@ -24,8 +24,8 @@ NAME = "accuracy"
 
 def evaluate_shipped() -> dict[str, Any]:
     """The shipped model on the full test set, through the app's NumPy predictor."""
-    from kpgui.core.evaluation import evaluate
-    from kpgui.core.inference import Predictor
+    from kpgui.core.model.evaluation import evaluate
+    from kpgui.core.model.inference import Predictor
 
     predictor = Predictor.load()
     _, _, x_test, y_test = C.load_mnist()
@@ -41,7 +41,7 @@ def evaluate_shipped() -> dict[str, Any]:
 
 def train(spec: Any) -> dict[str, Any]:
     """Train `spec` on MNIST with the app's Trainer; test accuracy, epochs and times."""
-    from kpgui.core.training import Trainer
+    from kpgui.core.training.trainer import Trainer
 
     t0 = time.perf_counter()
     result = Trainer(spec).run()
@@ -58,7 +58,7 @@ def train(spec: Any) -> dict[str, Any]:
 
 
 def _seeds_spec(quick: bool, epochs: int | None) -> tuple[Any, str]:
-    from kpgui.core.spec import ModelSpec
+    from kpgui.core.model.spec import ModelSpec
 
     spec = ModelSpec()
     if epochs is not None and epochs != spec.epochs:
@@ -71,7 +71,7 @@ def _seeds_spec(quick: bool, epochs: int | None) -> tuple[Any, str]:
 
 
 def run(quick: bool, full: bool, epochs: int | None) -> tuple[list, dict]:
-    from kpgui.core.spec import ModelSpec
+    from kpgui.core.model.spec import ModelSpec
 
     card = C.default_card()
     shipped_spec = ModelSpec.from_dict(card.get("spec", {}))

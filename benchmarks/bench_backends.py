@@ -11,7 +11,7 @@ process), one after the other:
   installed backend: plain Keras (`build_model(spec)` + `fit`), and kpgui's Trainer (every batch
   reported to a listener, Stop, TerminateOnNaN, CSV and TensorBoard logs);
 * kpgui's Trainer with `--augment --elastic 0.6` beside without, on the default backend;
-* the training process (kpgui.core.worker.serve, spawned as the window spawns it): cold
+* the training process (kpgui.core.training.worker.serve, spawned as the window spawns it): cold
   (job given at the start: imports, then the run) and warm (imports and the rehearsal done,
   then the job sent): job sent -> first batch reported; the warm process's memory.
 
@@ -38,15 +38,15 @@ TARGET_WARM_S = 1.0
 
 FIT_CHILD = r"""
 import json, os, sys, time
-from kpgui.core.backends import select
+from kpgui.core.training.backends import select
 select(os.environ["KPGUI_BENCH_BACKEND"])
 import numpy as np
 import keras
-from kpgui.core.arrays import as_model_input
-from kpgui.core.data import load_mnist
-from kpgui.core.network import build_model
-from kpgui.core.spec import ModelSpec
-from kpgui.core.training import Trainer
+from kpgui.core.data.arrays import as_model_input
+from kpgui.core.data.mnist import load_mnist
+from kpgui.core.model.network import build_model
+from kpgui.core.model.spec import ModelSpec
+from kpgui.core.training.trainer import Trainer
 spec = ModelSpec.from_dict(json.loads(os.environ["KPGUI_BENCH_SPEC"]))
 mode = os.environ["KPGUI_BENCH_MODE"]
 x, y, xt, yt = load_mnist()
@@ -125,12 +125,12 @@ def fit_child(backend: str, spec: Any, mode: str) -> dict[str, Any]:
 
 
 def worker_start(backend: str, warm: bool) -> dict[str, Any]:
-    """Job sent -> first batch, through kpgui.core.worker.serve in a spawned process."""
+    """Job sent -> first batch, through kpgui.core.training.worker.serve in a spawned process."""
     import multiprocessing
 
-    from kpgui.core.jobs import TrainJob
-    from kpgui.core.spec import ModelSpec
-    from kpgui.core.worker import serve
+    from kpgui.core.model.spec import ModelSpec
+    from kpgui.core.training.jobs import TrainJob
+    from kpgui.core.training.worker import serve
 
     ctx = multiprocessing.get_context("spawn")
     stop = ctx.Event()
@@ -180,8 +180,8 @@ def _rss(pid: int) -> float:
 
 
 def run(quick: bool, samples: int | None, epochs: int | None) -> tuple[list, dict]:
-    from kpgui.core import backends
-    from kpgui.core.spec import ModelSpec
+    from kpgui.core.model.spec import ModelSpec
+    from kpgui.core.training import backends
 
     n = samples or (6000 if quick else 20000)
     spec = ModelSpec(epochs=epochs or (1 if quick else 2), validation_split=0.0, train_samples=n, seed=1)

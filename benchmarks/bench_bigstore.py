@@ -37,7 +37,7 @@ OPEN_TARGET_S = 2.0
 
 def _import_file(path: Path, n: int) -> Path:
     """A samples file of `n` new digits (written with kpgui's own writer)."""
-    from kpgui.core.sample_io import SampleBundle, write_samples_file
+    from kpgui.core.storage.samplefiles import SampleBundle, write_samples_file
 
     rng = np.random.default_rng(7)
     images = (rng.random((n, 28, 28)) > 0.85).astype(np.uint8) * 255

@@ -44,7 +44,7 @@ def run(quick: bool) -> tuple[list, dict]:
     import _gui as G
     from PySide6.QtWidgets import QApplication
 
-    from kpgui.core.inside import look_inside
+    from kpgui.core.reading.inside import look_inside
 
     G.load_gui()
     app = G.open_app()
@@ -88,7 +88,7 @@ def run(quick: bool) -> tuple[list, dict]:
     for strokes, _pen in digits[: 3 if quick else 10]:
         app.drawing.clear()
         G.draw(canvas, strokes, after_move=timed_move)
-    from kpgui.core.preprocess import strokes_to_mnist
+    from kpgui.core.reading.preprocess import strokes_to_mnist
 
     layers = app.state.predictor.layers
 

@@ -1,10 +1,11 @@
 """1. Draw -> reading latency: strokes -> 28x28 -> calibrated reading, per drawing event.
 
-kpgui's path is `strokes_to_mnist` + `Predictor.predict_one` (NumPy forward pass) + the model
-card's calibration (`kpgui.core.confidence.read`), what `AppState` does for every drawing.
-Beside it, on the same inputs in the same process: `strokes_to_mnist` + `model(x,
-training=False)` (the fast Keras call: the headline alternative) and `strokes_to_mnist` + Keras
-`model.predict(x, verbose=0)` (the common approach), each followed by the same calibration.
+kpgui's path is the window's: `segment.read_drawing` (the strokes split into digits where people
+leave space, each piece made 28x28 by `strokes_to_mnist`, one batched NumPy forward pass, the model
+card's calibration), what `AppState` does for every drawing. Beside it, on the same inputs in the
+same process and through the same splitting and calibration, only the forward pass changes: Keras
+compiled by `tf.function` with a fixed input signature (the strongest obvious alternative: the
+headline), eager `model(x, training=False)` and `model.predict(x, verbose=0)` (the common approach).
 Inputs are synthetic handwriting (see strokes.py): the finished digits, and every partial state a
 digit passes through while it is drawn (the window reads at most once per 16 ms frame).
 
@@ -54,30 +55,45 @@ def _make_inputs(n_per_digit: int, seed: int) -> tuple[list, list]:
     return finished, partial
 
 
+class _KerasForward:
+    """A forward pass for `read_drawing` made of a Keras callable (images -> probabilities)."""
+
+    def __init__(self, forward: Callable[[np.ndarray], object]) -> None:
+        self._forward = forward
+
+    def predict(self, images: np.ndarray) -> np.ndarray:
+        return np.asarray(self._forward(images.reshape(len(images), 784).astype(np.float32)))
+
+
 def _paths(predictor, model) -> dict[str, Callable]:
-    from kpgui.core.confidence import Calibration, read
-    from kpgui.core.preprocess import strokes_to_mnist
+    import tensorflow as tf
+
+    from kpgui.core.reading.confidence import Calibration
+    from kpgui.core.reading.preprocess import strokes_to_mnist
+    from kpgui.core.reading.segment import read_drawing
 
     cal = Calibration.from_card(predictor.card)
+    compiled = tf.function(
+        lambda x: model(x, training=False), input_signature=[tf.TensorSpec([None, 784], tf.float32)]
+    )
+    forwards = {
+        "tf.function(model)": _KerasForward(compiled),
+        "model.predict": _KerasForward(lambda x: model.predict(x, verbose=0)),
+        "model(x, training=False)": _KerasForward(lambda x: model(x, training=False)),
+    }
 
     def numpy_path(item):
-        return read(predictor.predict_one(strokes_to_mnist(*item)), cal)
+        return read_drawing(item[0], item[1], predictor, cal)
 
-    def keras_predict(item):
-        x = strokes_to_mnist(*item).reshape(1, 784)
-        return read(model.predict(x, verbose=0)[0], cal)
-
-    def keras_call(item):
-        x = strokes_to_mnist(*item).reshape(1, 784)
-        return read(np.asarray(model(x, training=False))[0], cal)
+    def keras_path(forward):
+        return lambda item: read_drawing(item[0], item[1], forward, cal)
 
     def preprocess_only(item):
         return strokes_to_mnist(*item)
 
     return {
         "kpgui (NumPy)": numpy_path,
-        "model.predict": keras_predict,
-        "model(x, training=False)": keras_call,
+        **{label: keras_path(fw) for label, fw in forwards.items()},
         "strokes_to_mnist alone": preprocess_only,
     }
 
@@ -149,7 +165,7 @@ def _summary(ms: list[float]) -> dict[str, float]:
 
 def _check_same(predictor, model, items: list) -> float:
     """Largest difference between NumPy and Keras probabilities on the given inputs."""
-    from kpgui.core.preprocess import strokes_to_mnist
+    from kpgui.core.reading.preprocess import strokes_to_mnist
 
     x = np.stack([strokes_to_mnist(*it).reshape(784) for it in items])
     return float(np.abs(predictor.predict(x) - np.asarray(model(x, training=False))).max())
@@ -157,7 +173,7 @@ def _check_same(predictor, model, items: list) -> float:
 
 def _agreement(predictor, finished: list) -> float:
     """Share of the synthetic digits the shipped model reads as the digit they were drawn as."""
-    from kpgui.core.preprocess import strokes_to_mnist
+    from kpgui.core.reading.preprocess import strokes_to_mnist
 
     labels = np.tile(np.arange(10), len(finished) // 10)
     preds = [int(predictor.predict_one(strokes_to_mnist(*it)).argmax()) for it in finished]
@@ -165,9 +181,12 @@ def _agreement(predictor, finished: list) -> float:
 
 
 def run(quick: bool) -> tuple[list, dict]:
+    import os
+
+    os.environ.setdefault("KERAS_BACKEND", "tensorflow")  # the alternative compiles with tf.function
     import keras
 
-    from kpgui.core.inference import Predictor
+    from kpgui.core.model.inference import Predictor
 
     predictor = Predictor.load()
     model = keras.saving.load_model(C.default_model_path(), compile=False)
@@ -181,7 +200,7 @@ def run(quick: bool) -> tuple[list, dict]:
         _time_calls(fn, finished[:10], 1)
     results: dict[str, dict] = {}
     for label, fn in paths.items():
-        keras_like = label.startswith("model")
+        keras_like = label.startswith(("model", "tf."))
         fin = _time_calls(fn, finished, 1 if keras_like else repeats)
         sub = partial[::keras_step] if keras_like else partial
         part = _time_calls(fn, sub, 1 if keras_like else max(1, repeats // 3))
@@ -222,7 +241,7 @@ def run(quick: bool) -> tuple[list, dict]:
 
 def _rows(results: dict[str, dict], window: dict[str, dict] | None) -> list[dict]:
     ours = results["kpgui (NumPy)"]
-    call, predict = results["model(x, training=False)"], results["model.predict"]
+    call, predict = results["tf.function(model)"], results["model.predict"]
     bench = "1 draw->reading"
     rows = []
     for kind, what in (("finished", "finished digit"), ("partial", "while drawing")):
@@ -232,10 +251,10 @@ def _rows(results: dict[str, dict], window: dict[str, dict] | None) -> list[dict
             rows.append(
                 C.row(
                     bench,
-                    f"{q[:3]} {what}: strokes -> calibrated reading",
+                    f"{q[:3]} {what}: strokes -> split -> calibrated reading",
                     ours[kind][q],
                     "ms",
-                    alt_name="model(x)",
+                    alt_name="tf.function(model)",
                     alt_value=call[kind][q],
                     target=target,
                     met=met,

@@ -1,4 +1,4 @@
-"""Cost of the per-layer statistics (kpgui.core.layerstats) to training speed: samples/s inside
+"""Cost of the per-layer statistics (kpgui.core.model.layerstats) to training speed: samples/s inside
 fit with and without the layer-stats callback, same spec and data, alternating, in one process.
 
 The spec is the classic network (784-512-512-10 relu, rmsprop, batch 128, no validation split,
@@ -28,10 +28,10 @@ def main() -> None:
     C.setup_env()
     import keras
 
-    import kpgui.core.callbacks as cb
-    from kpgui.core.data import load_mnist
-    from kpgui.core.spec import ModelSpec
-    from kpgui.core.training import Trainer
+    import kpgui.core.training.callbacks as cb
+    from kpgui.core.data.mnist import load_mnist
+    from kpgui.core.model.spec import ModelSpec
+    from kpgui.core.training.trainer import Trainer
 
     real = cb.make_layer_stats
     made_callbacks = []

@@ -89,7 +89,7 @@ def settle() -> float:
 
 
 def _spec() -> Any:
-    from kpgui.core.spec import ModelSpec
+    from kpgui.core.model.spec import ModelSpec
 
     return ModelSpec(epochs=1, train_samples=TRAIN_IMAGES)
 
@@ -139,9 +139,9 @@ def measure_in_process(cycles: int) -> dict[str, Any]:
     """The previous design: the same cycles with run_job in a QThread of this process."""
     from PySide6.QtCore import QThread
 
-    from kpgui.core.inference import Predictor
-    from kpgui.core.jobs import TrainJob, run_job
+    from kpgui.core.model.inference import Predictor
     from kpgui.core.state import CurrentModel
+    from kpgui.core.training.jobs import TrainJob, run_job
 
     G.load_gui()
     rng = np.random.default_rng(3)

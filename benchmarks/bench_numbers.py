@@ -263,7 +263,7 @@ def make_cases(n_numbers: int, n_pairs: int, seed: int, quick: bool) -> dict[str
 
 
 def read_case(case: Case, predictor, calibration):
-    from kpgui.core.segment import read_number, split_picture, split_strokes
+    from kpgui.core.reading.segment import read_number, split_picture, split_strokes
 
     pieces = split_picture(case.picture) if case.form == "pictures" else split_strokes(case.strokes, case.pen)
     return read_number(pieces, predictor, calibration)
@@ -271,7 +271,7 @@ def read_case(case: Case, predictor, calibration):
 
 def one_by_one(case: Case, predictor) -> np.ndarray:
     """Each digit's ten probabilities, every digit read alone by the single-digit path."""
-    from kpgui.core.preprocess import image_to_mnist, strokes_to_mnist
+    from kpgui.core.reading.preprocess import image_to_mnist, strokes_to_mnist
 
     if case.form == "pictures":
         images = [image_to_mnist(p) for p in case.singles]
@@ -281,7 +281,7 @@ def one_by_one(case: Case, predictor) -> np.ndarray:
 
 
 def whole_as_one(case: Case, predictor) -> int:
-    from kpgui.core.preprocess import image_to_mnist, strokes_to_mnist
+    from kpgui.core.reading.preprocess import image_to_mnist, strokes_to_mnist
 
     if case.form == "pictures":
         image = image_to_mnist(case.picture)
@@ -369,9 +369,9 @@ def latency(predictor, calibration, per_size: int, seed: int) -> dict:
     them (digits already written are remembered); 'cold': the whole number from scratch."""
     from handwriting import style_set
 
-    from kpgui.core.confidence import read
-    from kpgui.core.preprocess import strokes_to_mnist
-    from kpgui.core.segment import _strokes, read_number, split_strokes
+    from kpgui.core.reading.confidence import read
+    from kpgui.core.reading.preprocess import strokes_to_mnist
+    from kpgui.core.reading.segment import _strokes, read_number, split_strokes
 
     rng = np.random.default_rng(seed + 1)
     pool = style_set(per_style=max(2, per_size // 3), seed=seed + 1)
@@ -574,8 +574,8 @@ def _rows(results: dict) -> list[dict]:
 
 
 def run(args) -> tuple[list, dict]:
-    from kpgui.core.confidence import Calibration
-    from kpgui.core.inference import Predictor
+    from kpgui.core.model.inference import Predictor
+    from kpgui.core.reading.confidence import Calibration
 
     predictor = Predictor.load()
     calibration = Calibration.from_card(predictor.card)
@@ -633,8 +633,8 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     t0 = time.perf_counter()
     if args.latency_only:
-        from kpgui.core.confidence import Calibration
-        from kpgui.core.inference import Predictor
+        from kpgui.core.model.inference import Predictor
+        from kpgui.core.reading.confidence import Calibration
 
         predictor = Predictor.load()
         lat = latency(predictor, Calibration.from_card(predictor.card), 8 if args.quick else 30, args.seed)

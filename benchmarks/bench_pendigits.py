@@ -1,8 +1,8 @@
 """11. Real writers: pen digits by people the model was never trained on, measured by writer.
 
-The UCI pen digits (7,494 digits by 30 writers; kpgui.core.synth.realpen) are put on the 400 px
+The UCI pen digits (7,494 digits by 30 writers; kpgui.core.data.synth.realpen) are put on the 400 px
 canvas the way a person writing in the box would, with the canvas's default pen, and read the
-way the window reads a drawing: split into digits (kpgui.core.segment.split_strokes, as the
+way the window reads a drawing: split into digits (kpgui.core.reading.segment.split_strokes, as the
 drawing controller does), every digit read in one batch with the model card's calibration. A
 digit counts as read right when the window shows exactly one digit and it is the writer's;
 "sure and wrong" when every digit shown is sure and the answer is not the writer's digit.
@@ -35,9 +35,9 @@ FOLDS = (tuple(range(1, 10)), tuple(range(10, 19)), tuple(range(19, 28)))
 
 def read_like_the_window(digits, predictor) -> dict[str, np.ndarray]:
     """right, sure and the number of digits shown, per digit, read the window's way."""
-    from kpgui.core.confidence import Calibration
-    from kpgui.core.segment import read_drawing
-    from kpgui.core.synth.realpen import PEN_WIDTH
+    from kpgui.core.data.synth.realpen import PEN_WIDTH
+    from kpgui.core.reading.confidence import Calibration
+    from kpgui.core.reading.segment import read_drawing
 
     calibration = Calibration.from_card(predictor.card)
     right = np.zeros(len(digits), bool)
@@ -141,11 +141,11 @@ def _merge(parts: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
 
 def fold_models(base_path: Path, shipped_card: dict, digits, quick: bool) -> dict[str, np.ndarray]:
     """Train the shipped recipe's last step once per fold and read that fold's writers."""
-    from kpgui.core.inference import Predictor
-    from kpgui.core.personal import keras_model_from_predictor
-    from kpgui.core.spec import ModelSpec
-    from kpgui.core.synth.realpen import HELD_OUT_WRITERS
-    from kpgui.core.training import Trainer
+    from kpgui.core.data.synth.realpen import HELD_OUT_WRITERS
+    from kpgui.core.model.inference import Predictor
+    from kpgui.core.model.spec import ModelSpec
+    from kpgui.core.training.personal import keras_model_from_predictor
+    from kpgui.core.training.trainer import Trainer
 
     spec = ModelSpec.from_dict(shipped_card["spec"])
     if quick:
@@ -214,9 +214,9 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     started = time.perf_counter()
 
-    from kpgui.core.inference import Predictor
-    from kpgui.core.resources import default_model_path
-    from kpgui.core.synth.realpen import HELD_OUT_WRITERS, find_pendigits, load_pendigits
+    from kpgui.core.data.synth.realpen import HELD_OUT_WRITERS, find_pendigits, load_pendigits
+    from kpgui.core.model.inference import Predictor
+    from kpgui.core.storage.resources import default_model_path
 
     if find_pendigits() is None:
         print(f"[{NAME}] the pen digits file was not found; set KPGUI_PENDIGITS", file=sys.stderr)

@@ -72,7 +72,7 @@ class _ThreadRun:
     def __init__(self, app: Any, spec: Any) -> None:
         from PySide6.QtCore import QObject, QThread, Signal
 
-        from kpgui.core.training import Trainer
+        from kpgui.core.training.trainer import Trainer
 
         class Bridge(QObject):
             began = Signal(object)
@@ -145,7 +145,7 @@ def measure_thread_run(app: Any, spec: Any) -> dict[str, Any]:
 
 
 def run(quick: bool, samples: int | None) -> tuple[list, dict]:
-    from kpgui.core.spec import ModelSpec
+    from kpgui.core.model.spec import ModelSpec
 
     G.load_gui()
     n = samples or (2000 if quick else 12000)

@@ -242,7 +242,7 @@ def _pick(n: int, labels: np.ndarray, seed: int = 0) -> np.ndarray:
 
 
 def run_raster(predictor, digits, labels, variants) -> list[dict]:
-    from kpgui.core.preprocess import image_to_mnist
+    from kpgui.core.reading.preprocess import image_to_mnist
 
     out = []
     for v in variants:
@@ -268,7 +268,7 @@ def run_raster(predictor, digits, labels, variants) -> list[dict]:
 
 
 def run_strokes(predictor, digits, labels, variants) -> list[dict]:
-    from kpgui.core.preprocess import strokes_to_mnist
+    from kpgui.core.reading.preprocess import strokes_to_mnist
 
     skels = skeletons(digits)
     base = [skeleton_strokes(s) for s in skels]
@@ -342,7 +342,7 @@ def _rows(reference: float, results: list[dict], n: int) -> list[dict]:
 
 
 def run(quick: bool, n_digits: int | None) -> tuple[list, dict]:
-    from kpgui.core.inference import Predictor
+    from kpgui.core.model.inference import Predictor
 
     predictor = Predictor.load()
     _, _, x_test, y_test = C.load_mnist()

@@ -47,7 +47,7 @@ def run_method(label: str, extra: list[str], size: dict, folder: Path, index: in
     """One search as a person runs it; its study read back for the completion times."""
     import optuna
 
-    from kpgui.core.search import open_storage
+    from kpgui.core.training.search import open_storage
 
     storage = str(folder / f"study-{index}.journal")
     cmd = [

@@ -184,7 +184,9 @@ def phase_two(*args):
     for mod in ("training_plots", "evaluation", "weights", "history", "samples", "finetune"):
         timed_import(f"step 2: import kpgui.ui.panels.{mod}",
                      lambda m=mod: importlib.import_module(f"kpgui.ui.panels.{m}"))
-    timed_import("step 2: import kpgui.core.store", lambda: importlib.import_module("kpgui.core.store"))
+    timed_import(
+        "step 2: import kpgui.core.storage.store", lambda: importlib.import_module("kpgui.core.storage.store")
+    )
     import kpgui.ui.panels.training_plots as TP, kpgui.ui.panels.evaluation as EV
     import kpgui.ui.panels.weights as WE, kpgui.ui.panels.history as HI
     wrap(PredictionPanel, "build_chart", "step 2: probability chart built")

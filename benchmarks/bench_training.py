@@ -39,10 +39,10 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import numpy as np
 import keras
 out["keras_imported_s"] = time.time() - T0
-from kpgui.core.arrays import as_model_input as to_model_input
-from kpgui.core.data import load_mnist
-from kpgui.core.network import build_model
-from kpgui.core.spec import ModelSpec
+from kpgui.core.data.arrays import as_model_input as to_model_input
+from kpgui.core.data.mnist import load_mnist
+from kpgui.core.model.network import build_model
+from kpgui.core.model.spec import ModelSpec
 spec = ModelSpec.from_dict(json.loads(os.environ["KPGUI_BENCH_SPEC"]))
 x, y, xt, yt = load_mnist()
 n = spec.train_samples or len(x)
@@ -113,7 +113,7 @@ def gui_fit(app: Any, spec: Any) -> dict[str, Any]:
 
 
 def run(quick: bool, samples: int | None, epochs: int | None, repeats: int | None):
-    from kpgui.core.spec import ModelSpec
+    from kpgui.core.model.spec import ModelSpec
 
     G.load_gui()
     n = samples or (2000 if quick else 20000)

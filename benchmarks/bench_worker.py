@@ -1,15 +1,15 @@
 """9. The training process: its start-up (multiprocessing spawn vs QProcess) and closing mid-run.
 
 kpgui trains in a separate process started with multiprocessing ("spawn") and read through a
-Pipe and a QSocketNotifier (`kpgui.ui.tasks.Tasks.start_job`, `kpgui.core.worker`). Measured
+Pipe and a QSocketNotifier (`kpgui.ui.tasks.Tasks.start_job`, `kpgui.core.training.worker`). Measured
 here, alternating in the same run, with the window built as `run_app` builds it:
 
 * start-up: `app.tasks.start_job(TrainJob(spec))` -> its first message ("Loading TensorFlow…")
   -> "TensorFlow imported" (its next message, "Loading MNIST…"); the process is then killed.
   Beside it, the same work through QProcess (the other choice the issue names):
   `python -c` importing what the spawned process imports before its first message
-  (kpgui.core.jobs, kpgui.core.worker), printing a line, importing Keras, printing a line; the
-  lines are read from the GUI thread as QProcess delivers them. Also how long each start call
+  (kpgui.core.training.jobs, kpgui.core.training.worker), printing a line, importing Keras, printing
+  a line; the lines are read from the GUI thread as QProcess delivers them. Also how long each start call
   blocks the GUI thread.
 * closing the window mid-run: `window.close()` with the close guard answered yes, timed until
   it returns, and whether the training process is gone then; once while training (after 20
@@ -38,7 +38,8 @@ import os, sys
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 os.environ.setdefault("CUDA_VISIBLE_DEVICES", "-1")
-import kpgui.core.jobs, kpgui.core.worker  # what the spawned process has before its first message
+# what the spawned process has before its first message
+import kpgui.core.training.jobs, kpgui.core.training.worker
 print("up", flush=True)
 import keras
 print("ready", flush=True)
@@ -49,7 +50,7 @@ def _spawn_once(app: Any, spec: Any) -> dict[str, float]:
     """kpgui's way: Tasks.start_job -> first message -> TensorFlow imported; then kill."""
     import _gui as G
 
-    from kpgui.core.jobs import TrainJob
+    from kpgui.core.training.jobs import TrainJob
 
     marks: dict[str, float] = {}
     t0 = time.perf_counter()
@@ -111,7 +112,7 @@ def _qprocess_once() -> dict[str, float]:
 def measure_startup(rounds: int, warm_up: bool = True) -> dict[str, Any]:
     import _gui as G
 
-    from kpgui.core.spec import ModelSpec
+    from kpgui.core.model.spec import ModelSpec
 
     app = G.open_app()
     spec = ModelSpec(epochs=1, train_samples=256)
@@ -171,7 +172,7 @@ class _ThreadJob:
     def __init__(self, spec: Any) -> None:
         from PySide6.QtCore import QThread
 
-        from kpgui.core.training import Trainer
+        from kpgui.core.training.trainer import Trainer
 
         self.batches = 0
         self.statuses: list[str] = []
@@ -224,7 +225,7 @@ def _close_thread(during: str, spec: Any, batches: int) -> dict[str, Any]:
 
 
 def measure_close(quick: bool) -> dict[str, Any]:
-    from kpgui.core.spec import ModelSpec
+    from kpgui.core.model.spec import ModelSpec
 
     spec = ModelSpec(epochs=20)
     batches = 5 if quick else 20

@@ -136,7 +136,7 @@ def non_digit_set(n: int, seed: int = NON_DIGIT_SEED) -> list[Sample]:
 
 def render(samples: Sequence[Sample]) -> np.ndarray:
     """(N, 28, 28) float32 MNIST-style images of the drawings, made by strokes_to_mnist."""
-    from kpgui.core.preprocess import strokes_to_mnist
+    from kpgui.core.reading.preprocess import strokes_to_mnist
 
     if not samples:
         return np.zeros((0, 28, 28), np.float32)

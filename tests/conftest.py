@@ -29,7 +29,7 @@ def _private_user_dirs(tmp_path_factory, monkeypatch):
 @pytest.fixture(scope="session")
 def mnist():
     """The real MNIST arrays (x_train, y_train, x_test, y_test), loaded once per session."""
-    from kpgui.core.data import load_mnist
+    from kpgui.core.data.mnist import load_mnist
 
     return load_mnist()
 
@@ -37,9 +37,9 @@ def mnist():
 @pytest.fixture(scope="session")
 def small_model_path(tmp_path_factory, mnist):
     """A small real model (784-64-10, 2 epochs on 12 000 images, ~93 % accurate), saved once."""
-    from kpgui.core.saving import save_model
-    from kpgui.core.spec import ModelSpec
-    from kpgui.core.training import Trainer
+    from kpgui.core.model.spec import ModelSpec
+    from kpgui.core.storage.saving import save_model
+    from kpgui.core.training.trainer import Trainer
 
     x, y, xt, yt = mnist
     spec = ModelSpec(hidden=(64,), epochs=2, validation_split=0.0, seed=1)

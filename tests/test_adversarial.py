@@ -24,14 +24,14 @@ import h5py
 import numpy as np
 import pytest
 
-from kpgui.core.atomic import atomic_write, clean_stale_temp_files, is_temp_file_name, temp_path_for
-from kpgui.core.data import DatasetError, load_mnist
-from kpgui.core.imageio import ImageReadError, read_image
-from kpgui.core.inference import ModelLoadError, Predictor
-from kpgui.core.limits import MAX_IMAGE_SIDE, MAX_STROKE_POINTS, bound_strokes, shrink_image
-from kpgui.core.preprocess import image_to_mnist, strokes_to_mnist
-from kpgui.core.sample_io import SampleFileError, read_samples_file
-from kpgui.core.store import SkippedRow, Store, StoreError
+from kpgui.core.data.mnist import DatasetError, load_mnist
+from kpgui.core.model.inference import ModelLoadError, Predictor
+from kpgui.core.reading.imageio import ImageReadError, read_image
+from kpgui.core.reading.preprocess import image_to_mnist, strokes_to_mnist
+from kpgui.core.storage.atomic import atomic_write, clean_stale_temp_files, is_temp_file_name, temp_path_for
+from kpgui.core.storage.bounded import MAX_IMAGE_SIDE, MAX_STROKE_POINTS, bound_strokes, shrink_image
+from kpgui.core.storage.samplefiles import SampleFileError, read_samples_file
+from kpgui.core.storage.store import SkippedRow, Store, StoreError
 from tests.hostile import npy_claiming, png_claiming
 
 GIB = 2**30
@@ -129,10 +129,10 @@ def _run_limited(code: str, limit: int = int(1.5 * GIB), timeout: float = 120) -
 def _load_limited(path: Path, error: str = "ModelLoadError", call: str = "Predictor.load") -> str:
     """Load `path` in a memory-limited child that must refuse it with `error`, TF-free."""
     code = f"""
-        from kpgui.core.inference import Predictor, ModelLoadError
-        from kpgui.core.imageio import read_image, ImageReadError
-        from kpgui.core.data import load_mnist, DatasetError
-        from kpgui.core.sample_io import read_samples_file, SampleFileError
+        from kpgui.core.model.inference import Predictor, ModelLoadError
+        from kpgui.core.reading.imageio import read_image, ImageReadError
+        from kpgui.core.data.mnist import load_mnist, DatasetError
+        from kpgui.core.storage.samplefiles import read_samples_file, SampleFileError
         try:
             {call}({str(path)!r})
         except {error} as exc:
@@ -216,7 +216,7 @@ def test_largest_allowed_model_in_a_small_file_loads_within_memory(tmp_path):
     assert path.stat().st_size < 10 << 20
     out = _run_limited(f"""
         import numpy as np
-        from kpgui.core.inference import Predictor
+        from kpgui.core.model.inference import Predictor
         p = Predictor.load({str(path)!r})
         print(p.backend, p.predict(np.ones((1000, 784), np.float32)).shape)
     """)
@@ -379,7 +379,7 @@ def test_npy_with_objects_or_bad_header_is_refused(tmp_path):
 def test_a_million_random_points_preprocess_within_memory():
     out = _run_limited("""
         import numpy as np
-        from kpgui.core.preprocess import strokes_to_mnist
+        from kpgui.core.reading.preprocess import strokes_to_mnist
         rng = np.random.default_rng(0)
         img = strokes_to_mnist([rng.uniform(0, 500, (1_000_000, 2))], 5.0)
         assert img.shape == (28, 28) and img.max() > 0.5
@@ -394,7 +394,7 @@ def test_a_million_random_points_preprocess_within_memory():
 def test_a_20000_pixel_square_array_preprocesses_within_memory():
     out = _run_limited("""
         import numpy as np
-        from kpgui.core.preprocess import image_to_mnist
+        from kpgui.core.reading.preprocess import image_to_mnist
         a = np.zeros((20000, 20000), np.uint8)
         a[4000:16000, 9000:11000] = 255
         b = image_to_mnist(a)
@@ -579,7 +579,7 @@ def _strict_json(text: str):
 
 class _Run:
     def __init__(self, **kw):
-        from kpgui.core.spec import ModelSpec
+        from kpgui.core.model.spec import ModelSpec
 
         self.spec = ModelSpec(hidden=(8,))
         self.history = {"loss": [0.5, math.nan], "accuracy": [0.8, math.inf]}
@@ -710,7 +710,7 @@ def test_killed_save_leaves_a_recognisable_temp_file_that_is_cleaned(tmp_path):
     target.write_bytes(b"old model")
     code = f"""
         import os, signal
-        from kpgui.core.atomic import atomic_write
+        from kpgui.core.storage.atomic import atomic_write
         def write(tmp):
             open(tmp, "wb").write(b"x" * 100000)
             os.kill(os.getpid(), signal.SIGKILL)
@@ -776,7 +776,7 @@ def _mutations(data: bytes, count: int, seed: int, head: int = 4096):
 
 
 def test_randomly_damaged_files_end_in_their_typed_error(tmp_path):
-    from kpgui.core.resources import default_model_path
+    from kpgui.core.storage.resources import default_model_path
 
     with zipfile.ZipFile(default_model_path()) as z:
         config, weights = z.read("config.json"), z.read("model.weights.h5")
@@ -819,14 +819,14 @@ def _files(folder: Path) -> dict[str, bytes]:
 
 
 def test_25_1_save_targets_name_the_model_and_its_card(tmp_path):
-    from kpgui.core.saving import save_targets
+    from kpgui.core.storage.saving import save_targets
 
     assert save_targets(tmp_path / "mymodel") == (tmp_path / "mymodel.keras", tmp_path / "mymodel.json")
     assert save_targets(tmp_path / "results.txt") == (tmp_path / "results.keras", tmp_path / "results.json")
 
 
 def test_25_1_a_save_never_replaces_a_json_that_is_not_a_model_card(tmp_path):
-    from kpgui.core.saving import ForeignCardError, copy_model
+    from kpgui.core.storage.saving import ForeignCardError, copy_model
 
     src = _plain_model(tmp_path / "src.keras")
     out = tmp_path / "out"
@@ -855,7 +855,7 @@ def test_25_1_cli_train_refuses_to_replace_a_foreign_json_in_one_line(tmp_path, 
 
 def test_25_2_a_card_place_that_is_a_folder_fails_before_the_model_is_touched(tmp_path, capfd):
     from kpgui.cli import main
-    from kpgui.core.saving import copy_model
+    from kpgui.core.storage.saving import copy_model
 
     src = _plain_model(tmp_path / "src.keras")
     out = tmp_path / "out"
@@ -874,7 +874,7 @@ def test_25_2_a_card_place_that_is_a_folder_fails_before_the_model_is_touched(tm
 def test_25_2_model_and_card_are_one_unit_when_the_disk_fills_on_the_card(tmp_path, monkeypatch):
     import errno
 
-    from kpgui.core import saving
+    from kpgui.core.storage import saving
 
     src = _plain_model(tmp_path / "src.keras")
     out = tmp_path / "out"
@@ -899,8 +899,8 @@ def test_25_2_model_and_card_are_one_unit_when_the_disk_fills_on_the_card(tmp_pa
 
 
 def test_25_2_a_failed_second_rename_puts_the_first_file_back(tmp_path, monkeypatch):
-    from kpgui.core import atomic
-    from kpgui.core.atomic import atomic_write_all
+    from kpgui.core.storage import atomic
+    from kpgui.core.storage.atomic import atomic_write_all
 
     (tmp_path / "m.keras").write_bytes(b"old model")
     (tmp_path / "m.json").write_bytes(b"old card")
@@ -926,7 +926,7 @@ def test_25_2_a_failed_second_rename_puts_the_first_file_back(tmp_path, monkeypa
 
 def test_25_5_an_interrupted_save_in_the_out_folder_is_cleaned_at_the_next_run(tmp_path, capfd):
     from kpgui.cli import main
-    from kpgui.core.atomic import temp_path_for
+    from kpgui.core.storage.atomic import temp_path_for
 
     dead = subprocess.run(
         [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
@@ -951,7 +951,7 @@ def test_25_5_an_interrupted_save_in_the_out_folder_is_cleaned_at_the_next_run(t
 
 def test_25_5_unrecorded_models_are_cleaned_with_a_line_and_delete_removes_the_logs(capfd):
     from kpgui.cli import main
-    from kpgui.core.paths import models_dir, runs_dir
+    from kpgui.core.storage.paths import models_dir, runs_dir
 
     orphan = _plain_model(models_dir() / "run-20250101000000-16.keras")
     orphan.with_suffix(".json").write_text('{"format": "kpgui-model-card/1"}')
@@ -975,7 +975,7 @@ def test_25_5_unrecorded_models_are_cleaned_with_a_line_and_delete_removes_the_l
 
 
 def test_25_5_a_recovered_history_does_not_make_its_models_orphans(tmp_path):
-    from kpgui.core.paths import database_path, models_dir
+    from kpgui.core.storage.paths import database_path, models_dir
 
     model = _plain_model(models_dir() / "run-1.keras")
     old = time.time() - 7200
@@ -987,10 +987,10 @@ def test_25_5_a_recovered_history_does_not_make_its_models_orphans(tmp_path):
 
 
 def test_25_6_runs_started_in_the_same_second_get_their_own_log_folders_and_model_names():
-    from kpgui.core.jobs import TrainJob, _log_dir
-    from kpgui.core.paths import models_dir
-    from kpgui.core.saving import new_model_path
-    from kpgui.core.spec import ModelSpec
+    from kpgui.core.model.spec import ModelSpec
+    from kpgui.core.storage.paths import models_dir
+    from kpgui.core.storage.saving import new_model_path
+    from kpgui.core.training.jobs import TrainJob, _log_dir
 
     job = TrainJob(ModelSpec(hidden=(16,)))
     folders = [_log_dir("2026-01-01T10:00:00", job) for _ in range(3)]
@@ -1002,8 +1002,8 @@ def test_25_6_runs_started_in_the_same_second_get_their_own_log_folders_and_mode
 def test_25_4_a_run_is_recorded_when_another_program_holds_the_database(monkeypatch):
     import threading
 
-    from kpgui.core import jobs
-    from kpgui.core.paths import database_path
+    from kpgui.core.storage.paths import database_path
+    from kpgui.core.training import jobs
 
     Store.open_default().close()
     holder = sqlite3.connect(database_path(), timeout=0, isolation_level=None, check_same_thread=False)
@@ -1042,11 +1042,11 @@ def test_25_4_a_run_is_recorded_when_another_program_holds_the_database(monkeypa
 
 def test_25_3_exports_refuse_the_database_and_every_file_kpgui_owns(tmp_path, capfd):
     from kpgui.cli import main
-    from kpgui.core.experiment import Experiment, save_experiment
-    from kpgui.core.paths import OwnFileError, data_dir, database_path, models_dir
-    from kpgui.core.resources import default_model_path
-    from kpgui.core.saving import copy_model
-    from kpgui.core.spec import ModelSpec
+    from kpgui.core.model.spec import ModelSpec
+    from kpgui.core.storage.paths import OwnFileError, data_dir, database_path, models_dir
+    from kpgui.core.storage.resources import default_model_path
+    from kpgui.core.storage.saving import copy_model
+    from kpgui.core.training.experiment import Experiment, save_experiment
 
     with Store.open_default() as store:
         run = store.add_run(_Run(), name="precious")
@@ -1075,7 +1075,7 @@ def test_25_3_exports_refuse_the_database_and_every_file_kpgui_owns(tmp_path, ca
 
 def test_25_14_a_full_then_read_only_data_disk_still_lists_and_exports(tmp_path, capfd):
     from kpgui.cli import main
-    from kpgui.core.paths import database_path_for_reading
+    from kpgui.core.storage.paths import database_path_for_reading
     from tests.hostile import fill_disk, remount_read_only, small_disk
 
     data = Path(os.environ["KPGUI_DATA_DIR"])
@@ -1114,7 +1114,7 @@ HUGE = "1" + "0" * 400  # 10**400: float() of it raises OverflowError
     ],
 )
 def test_25_10_a_huge_number_in_an_experiment_is_one_clear_message(tmp_path, body):
-    from kpgui.core.experiment import ExperimentError, load_experiment
+    from kpgui.core.training.experiment import ExperimentError, load_experiment
 
     path = tmp_path / "exp.json"
     path.write_text(body.replace("HUGE", HUGE))
@@ -1125,7 +1125,7 @@ def test_25_10_a_huge_number_in_an_experiment_is_one_clear_message(tmp_path, bod
 
 
 def test_25_10_huge_numbers_given_to_a_spec_are_refused_by_range_not_overflow():
-    from kpgui.core.spec import ModelSpec
+    from kpgui.core.model.spec import ModelSpec
 
     for name, words in (
         ("learning_rate", "at most 10"),
@@ -1138,10 +1138,10 @@ def test_25_10_huge_numbers_given_to_a_spec_are_refused_by_range_not_overflow():
 
 
 def test_25_10_a_huge_number_in_a_model_card_is_named_and_the_model_still_works(tmp_path):
-    from kpgui.core.cards import card_facts
-    from kpgui.core.confidence import Calibration
-    from kpgui.core.personal import spec_of
-    from kpgui.core.saving import copy_model
+    from kpgui.core.model.cards import card_facts
+    from kpgui.core.reading.confidence import Calibration
+    from kpgui.core.storage.saving import copy_model
+    from kpgui.core.training.personal import spec_of
 
     model = _plain_model(tmp_path / "m.keras")
     model.with_suffix(".json").write_text(
@@ -1281,8 +1281,8 @@ def _keras_docs_convnet() -> dict:
 
 
 def test_25_13_layers_after_flatten_are_costed_on_what_flatten_gives():
-    from kpgui.core.limits import MAX_ACTIVATIONS
-    from kpgui.core.modelfile import _Flow, _walk, check_config_size
+    from kpgui.core.model.modelfile import _Flow, _walk, check_config_size
+    from kpgui.core.storage.bounded import MAX_ACTIVATIONS
 
     flow = _Flow()
     _walk(_keras_docs_convnet(), flow)
@@ -1294,8 +1294,8 @@ def test_25_13_layers_after_flatten_are_costed_on_what_flatten_gives():
 
 
 def test_25_13_a_big_layer_hidden_behind_a_pooling_branch_is_still_costed():
-    from kpgui.core.limits import TooBig
-    from kpgui.core.modelfile import check_config_size
+    from kpgui.core.model.modelfile import check_config_size
+    from kpgui.core.storage.bounded import TooBig
 
     def graph(conv_input: str) -> dict:
         return {
@@ -1342,7 +1342,7 @@ def test_25_13_the_keras_docs_convnet_passes_the_bounded_reader(tmp_path):
     )
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.split()[-1] == "34826"
-    from kpgui.core.modelfile import (
+    from kpgui.core.model.modelfile import (
         check_config_size,
         check_weight_shapes,
         read_keras_zip,
@@ -1404,7 +1404,7 @@ def test_25_14_names_with_newlines_or_escapes_stay_on_their_line_in_runs(capsys)
 
 def test_25_14_duplicates_within_an_imported_file_are_named_so(tmp_path, capsys):
     from kpgui.cli import main
-    from kpgui.core.sample_io import SampleBundle, write_samples_file
+    from kpgui.core.storage.samplefiles import SampleBundle, write_samples_file
 
     stroke = [np.array([[1.0, 1.0], [20.0, 20.0]], np.float32)]
     other = [np.array([[5.0, 1.0], [5.0, 20.0]], np.float32)]
@@ -1470,7 +1470,7 @@ def test_25_4_kpgui_train_records_its_run_while_another_kpgui_holds_the_database
     import threading
 
     from kpgui.cli import main
-    from kpgui.core.paths import database_path, models_dir
+    from kpgui.core.storage.paths import database_path, models_dir
 
     Store.open_default().close()
     holder = sqlite3.connect(database_path(), timeout=0, isolation_level=None, check_same_thread=False)

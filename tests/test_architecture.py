@@ -106,7 +106,7 @@ def test_command_line_tools_load_no_qt(args, tmp_path):
 def test_shipped_files_live_in_the_package():
     from importlib import resources
 
-    from kpgui.core.resources import default_model_path
+    from kpgui.core.storage.resources import default_model_path
 
     assert (resources.files("kpgui") / "resources" / "models" / "default.keras").is_file()
     assert default_model_path().is_relative_to(PACKAGE)

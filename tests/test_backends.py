@@ -1,4 +1,4 @@
-"""Which Keras backend trains (kpgui.core.backends): the choice, its one-line refusals, and a
+"""Which Keras backend trains (kpgui.core.training.backends): the choice, its one-line refusals, and a
 tiny run on every installed backend that trains, logs, stops on request and saves a model the
 window's NumPy Predictor reads (and Keras on another backend loads)."""
 
@@ -15,8 +15,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from kpgui.core import backends
-from kpgui.core.backends import BackendError
+from kpgui.core.training import backends
+from kpgui.core.training.backends import BackendError
 
 INSTALLED = [b for b in backends.BACKENDS if importlib.util.find_spec(b) is not None]
 MISSING = [b for b in backends.BACKENDS if b not in INSTALLED]
@@ -76,9 +76,9 @@ def test_the_cli_refuses_an_unavailable_backend_in_one_line(tmp_path):
 def _run_in_training_process(backend: str, stop_after: int):
     """The window's way: worker.serve in a spawned process, reports read from the pipe; Stop
     is set after `stop_after` batches. Returns (outcome, batches seen, the 'begin' report)."""
-    from kpgui.core.jobs import TrainJob
-    from kpgui.core.spec import ModelSpec
-    from kpgui.core.worker import serve
+    from kpgui.core.model.spec import ModelSpec
+    from kpgui.core.training.jobs import TrainJob
+    from kpgui.core.training.worker import serve
 
     ctx = multiprocessing.get_context("spawn")
     stop = ctx.Event()
@@ -116,8 +116,8 @@ def _run_in_training_process(backend: str, stop_after: int):
 @pytest.mark.slow
 @pytest.mark.parametrize("backend", INSTALLED)
 def test_a_tiny_run_trains_logs_stops_and_saves_a_readable_model(backend):
-    from kpgui.core.data import load_mnist
-    from kpgui.core.inference import Predictor, read_model_card
+    from kpgui.core.data.mnist import load_mnist
+    from kpgui.core.model.inference import Predictor, read_model_card
 
     outcome, batches, begin = _run_in_training_process(backend, stop_after=20)
     # It trained on the backend asked for, and said so.
@@ -146,8 +146,8 @@ def test_a_tiny_run_trains_logs_stops_and_saves_a_readable_model(backend):
 def test_a_model_saved_on_one_backend_loads_on_the_other(tmp_path):
     """Saved by the first (default) backend, loaded by Keras on the second: the same outputs as
     the window's NumPy Predictor gives."""
-    from kpgui.core.data import load_mnist
-    from kpgui.core.inference import Predictor
+    from kpgui.core.data.mnist import load_mnist
+    from kpgui.core.model.inference import Predictor
 
     outcome, _b, _s = _run_in_training_process(INSTALLED[0], stop_after=3)
     _x, _y, x_test, _yt = load_mnist()

@@ -149,7 +149,7 @@ def test_an_unwritable_out_fails_before_training(tmp_path, capfd, where):
 
 
 def test_help_shows_every_option_with_its_default(capsys):
-    from kpgui.core.options import OPTIONS
+    from kpgui.core.model.options import OPTIONS
 
     with pytest.raises(SystemExit):
         main(["train", "--help"])

@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 
 from kpgui.cli import main
-from kpgui.core.paths import database_path
-from kpgui.core.spec import ModelSpec
-from kpgui.core.store import Store, models_dir
-from kpgui.core.training import TrainingResult
+from kpgui.core.model.spec import ModelSpec
+from kpgui.core.storage.paths import database_path
+from kpgui.core.storage.store import Store, models_dir
+from kpgui.core.training.trainer import TrainingResult
 
 
 def _add_run(store: Store, acc: float, name: str | None = None, model_path=None) -> int:

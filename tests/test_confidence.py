@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from kpgui.core.confidence import (
+from kpgui.core.reading.confidence import (
     Calibration,
     calibrate,
     expected_calibration_error,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from kpgui.core.data import DatasetError, find_mnist, load_mnist
+from kpgui.core.data.mnist import DatasetError, find_mnist, load_mnist
 
 
 def _write_mnist(path, n=20, **override):
@@ -58,7 +58,7 @@ def test_env_var_pointing_nowhere_is_reported(tmp_path, monkeypatch):
 
 def test_failed_download_explains_how_to_work_offline(tmp_path, monkeypatch):
     """The download is kpgui's own (no TensorFlow import: no chatter, a quick answer offline)."""
-    import kpgui.core.download as download
+    import kpgui.core.data.download as download
 
     monkeypatch.delenv("KPGUI_MNIST", raising=False)
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "empty"))

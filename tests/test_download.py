@@ -8,8 +8,8 @@ import os
 
 import pytest
 
-from kpgui.core.data import DatasetError, load_mnist
-from kpgui.core.download import download_mnist
+from kpgui.core.data.download import download_mnist
+from kpgui.core.data.mnist import DatasetError, load_mnist
 
 MNIST = os.environ.get("KPGUI_MNIST", "")
 

@@ -1,4 +1,4 @@
-"""Fool it (kpgui.core.fool and `kpgui fool`): a clearly drawn digit is pushed into a chosen one
+"""Fool it (kpgui.core.reading.fool and `kpgui fool`): a clearly drawn digit is pushed into a chosen one
 within a bounded number of steps, inside the valid pixel range, and every number reported is
 checked against a plain computation and the Predictor's own reading."""
 
@@ -10,10 +10,10 @@ import sys
 import numpy as np
 import pytest
 
-from kpgui.core.confidence import Calibration, read
-from kpgui.core.fool import STEPS, fool
-from kpgui.core.inference import Predictor
-from kpgui.core.preprocess import strokes_to_mnist
+from kpgui.core.model.inference import Predictor
+from kpgui.core.reading.confidence import Calibration, read
+from kpgui.core.reading.fool import STEPS, fool
+from kpgui.core.reading.preprocess import strokes_to_mnist
 from tests.conftest import draw_polyline
 
 

@@ -176,7 +176,7 @@ def test_mnist_digits_become_pen_strokes_that_look_like_them(mnist):
 
 
 def test_shipped_model_meets_the_floor_of_every_style(slice_):
-    from kpgui.core.inference import Predictor
+    from kpgui.core.model.inference import Predictor
 
     samples, images = slice_
     pred = Predictor.load().predict(images).argmax(axis=1)
@@ -192,8 +192,8 @@ def test_shipped_model_meets_the_floor_of_every_style(slice_):
 
 
 def test_shipped_model_flags_some_non_digits():
-    from kpgui.core.confidence import Calibration, read_batch
-    from kpgui.core.inference import Predictor
+    from kpgui.core.model.inference import Predictor
+    from kpgui.core.reading.confidence import Calibration, read_batch
 
     predictor = Predictor.load()
     samples = H.non_digit_set(100)
@@ -203,7 +203,7 @@ def test_shipped_model_flags_some_non_digits():
 
 @pytest.mark.slow
 def test_shipped_model_meets_the_floor_on_mnist_as_strokes(mnist):
-    from kpgui.core.inference import Predictor
+    from kpgui.core.model.inference import Predictor
 
     _, _, x_test, y_test = mnist
     idx = np.arange(0, len(y_test), 25)

@@ -9,7 +9,7 @@ import zipfile
 import numpy as np
 import pytest
 
-from kpgui.core.inference import ModelLoadError, Predictor
+from kpgui.core.model.inference import ModelLoadError, Predictor
 
 
 def test_numpy_and_keras_outputs_are_equal(small_model_path, mnist):
@@ -27,8 +27,8 @@ def test_numpy_and_keras_outputs_are_equal(small_model_path, mnist):
 def test_every_dense_activation_matches_keras(tmp_path, mnist):
     import keras
 
-    from kpgui.core.network import build_model
-    from kpgui.core.spec import ModelSpec
+    from kpgui.core.model.network import build_model
+    from kpgui.core.model.spec import ModelSpec
 
     x = mnist[2][:300].reshape(-1, 784).astype(np.float32) / 255.0
     for act in ("relu", "tanh", "sigmoid", "elu", "selu", "gelu", "swish"):
@@ -79,9 +79,9 @@ def test_other_architectures_fall_back_to_keras(tmp_path, mnist):
 def test_loading_the_default_model_never_imports_tensorflow():
     code = (
         "import sys, numpy as np\n"
-        "import kpgui.core.inference\n"
-        "from kpgui.core.inference import Predictor\n"
-        "from kpgui.core.preprocess import strokes_to_mnist\n"
+        "import kpgui.core.model.inference\n"
+        "from kpgui.core.model.inference import Predictor\n"
+        "from kpgui.core.reading.preprocess import strokes_to_mnist\n"
         "p = Predictor.load()\n"
         "img = strokes_to_mnist([np.array([[10., 10.], [10., 200.]])], 12)\n"
         "print(int(p.predict_one(img).argmax()))\n"

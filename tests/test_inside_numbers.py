@@ -1,4 +1,4 @@
-"""The Inside tab's numbers (kpgui.core.inside) against a plain, independent computation: every
+"""The Inside tab's numbers (kpgui.core.reading.inside) against a plain, independent computation: every
 layer's activations, each unit's share of the winning digit, a unit's incoming weights, and the
 test images that excite it most — for the shipped model, a small trained one and a deeper tanh one."""
 
@@ -7,8 +7,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from kpgui.core.inference import DenseLayer, Predictor
-from kpgui.core.inside import contributions, excitement, grid_shape, incoming, look_inside
+from kpgui.core.model.inference import DenseLayer, Predictor
+from kpgui.core.reading.inside import contributions, excitement, grid_shape, incoming, look_inside
 
 
 def _plain_forward(layers, x):

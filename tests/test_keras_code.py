@@ -13,9 +13,9 @@ import pytest
 
 from kpgui.cli import main
 from kpgui.core.lessons.code import keras_script
-from kpgui.core.spec import ModelSpec
-from kpgui.core.store import Store
-from kpgui.core.training import TrainingResult
+from kpgui.core.model.spec import ModelSpec
+from kpgui.core.storage.store import Store
+from kpgui.core.training.trainer import TrainingResult
 
 SPECS = [
     ModelSpec(),
@@ -136,7 +136,7 @@ def test_kpgui_runs_code_prints_a_stored_runs_script(capsys):
 def test_an_exported_script_reaches_kpguis_own_test_accuracy(tmp_path):
     """Same settings, fixed seed, 5 000 images, 2 epochs: the script in its own process and
     kpgui's Trainer read the same test accuracy within 0.5 points (measured: identical)."""
-    from kpgui.core.training import Trainer
+    from kpgui.core.training.trainer import Trainer
 
     spec = ModelSpec(
         hidden=(64,),
@@ -163,7 +163,7 @@ def test_an_exported_script_reaches_kpguis_own_test_accuracy(tmp_path):
 
 @pytest.mark.parametrize("split", [0.07, 0.33, 0.1, 0.05])
 def test_the_validation_split_holds_out_what_kpguis_trainer_holds_out(split, mnist):
-    """kpgui's Trainer holds out the last int(N * split) images (kpgui.core.training)."""
+    """kpgui's Trainer holds out the last int(N * split) images (kpgui.core.training.trainer)."""
     code = keras_script(ModelSpec(validation_split=split, lr_schedule="cosine"))
     x, y = mnist[0], mnist[1]
     want_val = int(len(x) * split)

@@ -1,4 +1,4 @@
-"""Per-layer training numbers (kpgui.core.layerstats): checked against TensorFlow's own
+"""Per-layer training numbers (kpgui.core.model.layerstats): checked against TensorFlow's own
 gradients on the same weights and batch, and against plain counts."""
 
 from __future__ import annotations
@@ -8,8 +8,8 @@ import math
 import numpy as np
 import pytest
 
-from kpgui.core.inference import DenseLayer
-from kpgui.core.layerstats import (
+from kpgui.core.model.inference import DenseLayer
+from kpgui.core.model.layerstats import (
     CSV_NAME,
     LayerHistory,
     dense_layers,
@@ -22,8 +22,8 @@ from kpgui.core.layerstats import (
 
 
 def _model_and_batch(mnist, activation: str, smoothing: float):
-    from kpgui.core.network import build_model
-    from kpgui.core.spec import ModelSpec
+    from kpgui.core.model.network import build_model
+    from kpgui.core.model.spec import ModelSpec
 
     spec = ModelSpec(hidden=(48, 24), activation=activation, label_smoothing=smoothing, seed=3, dropout=0.2)
     model = build_model(spec)
@@ -100,8 +100,8 @@ def test_probe_batch_is_fixed_by_the_seed():
 def test_history_round_trips_through_json_with_nan_as_null():
     import json
 
-    from kpgui.core.layerstats import LayerStats
-    from kpgui.core.limits import finite_json
+    from kpgui.core.model.layerstats import LayerStats
+    from kpgui.core.storage.bounded import finite_json
 
     h = LayerHistory()
     h.add(
@@ -142,8 +142,8 @@ def test_history_round_trips_through_json_with_nan_as_null():
 
 @pytest.mark.slow
 def test_a_run_reports_layer_stats_to_the_listener_csv_and_result(mnist, tmp_path):
-    from kpgui.core.spec import ModelSpec
-    from kpgui.core.training import Trainer
+    from kpgui.core.model.spec import ModelSpec
+    from kpgui.core.training.trainer import Trainer
 
     x, y, xt, yt = mnist
     got = []
@@ -174,7 +174,7 @@ def test_a_run_reports_layer_stats_to_the_listener_csv_and_result(mnist, tmp_pat
 
 
 def _stats_history() -> LayerHistory:
-    from kpgui.core.layerstats import LayerStats
+    from kpgui.core.model.layerstats import LayerStats
 
     h = LayerHistory()
     names = ("dense 1 (64 relu)", "output (10)")
@@ -184,8 +184,8 @@ def _stats_history() -> LayerHistory:
 
 
 def _result(layer_stats):
-    from kpgui.core.spec import ModelSpec
-    from kpgui.core.training import TrainingResult
+    from kpgui.core.model.spec import ModelSpec
+    from kpgui.core.training.trainer import TrainingResult
 
     return TrainingResult(
         spec=ModelSpec(hidden=(64,)),
@@ -201,7 +201,7 @@ def _result(layer_stats):
 
 
 def test_store_keeps_layer_stats_with_the_run_and_deletes_them_with_it(tmp_path):
-    from kpgui.core.store import Store
+    from kpgui.core.storage.store import Store
 
     with Store(tmp_path / "k.db") as store:
         with_stats = store.add_run(_result(_stats_history().to_dict()))
@@ -216,7 +216,7 @@ def test_store_keeps_layer_stats_with_the_run_and_deletes_them_with_it(tmp_path)
 def test_a_version_1_database_gains_the_stats_table_and_keeps_its_runs(tmp_path):
     import sqlite3
 
-    from kpgui.core.store import SCHEMA_VERSION, Store
+    from kpgui.core.storage.store import SCHEMA_VERSION, Store
 
     db = tmp_path / "old.db"
     with Store(db) as store:
@@ -239,7 +239,7 @@ def test_kpgui_runs_stats_prints_each_layer_per_report(capsys):
     import json
 
     from kpgui.cli import main
-    from kpgui.core.store import Store
+    from kpgui.core.storage.store import Store
 
     with Store.open_default() as store:
         run_id = store.add_run(_result(_stats_history().to_dict()))
@@ -260,9 +260,9 @@ def test_kpgui_runs_stats_prints_each_layer_per_report(capsys):
 
 @pytest.mark.slow
 def test_the_dying_relu_preset_kills_units_and_the_healthy_run_keeps_them(mnist):
-    from kpgui.core.spec import ModelSpec
-    from kpgui.core.sweep import DYING_RELUS, PRESETS, Sweep
-    from kpgui.core.training import Trainer
+    from kpgui.core.model.spec import ModelSpec
+    from kpgui.core.training.sweep import DYING_RELUS, PRESETS, Sweep
+    from kpgui.core.training.trainer import Trainer
 
     option, values, settings = PRESETS[DYING_RELUS]
     sweep = Sweep(option, values, ModelSpec().replace(**settings))

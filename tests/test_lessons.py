@@ -8,8 +8,6 @@ import json
 import numpy as np
 import pytest
 
-from kpgui.core.confidence import Reading
-from kpgui.core.jobs import RunOutcome
 from kpgui.core.lessons.checks import TaskWatch, overfitting_epochs
 from kpgui.core.lessons.files import (
     CONTROLS,
@@ -24,10 +22,12 @@ from kpgui.core.lessons.files import (
     parse_lesson,
 )
 from kpgui.core.lessons.progress import Progress
-from kpgui.core.options import BY_NAME
-from kpgui.core.spec import ModelSpec
+from kpgui.core.model.options import BY_NAME
+from kpgui.core.model.spec import ModelSpec
+from kpgui.core.reading.confidence import Reading
 from kpgui.core.state import AppState, Drawing, SweepProgress
-from kpgui.core.sweep import Sweep
+from kpgui.core.training.jobs import RunOutcome
+from kpgui.core.training.sweep import Sweep
 
 
 def outcome(status: str = "finished", history: dict | None = None, **spec) -> RunOutcome:

@@ -6,8 +6,8 @@ import dataclasses
 
 import pytest
 
-from kpgui.core.options import BY_NAME, OPTIONS
-from kpgui.core.spec import ModelSpec
+from kpgui.core.model.options import BY_NAME, OPTIONS
+from kpgui.core.model.spec import ModelSpec
 
 
 def test_model_spec_fields_are_exactly_the_declared_options_with_their_defaults():
@@ -52,7 +52,7 @@ def test_from_dict_is_forgiving_or_strict():
 def test_run_names_say_what_differs():
     from types import SimpleNamespace
 
-    from kpgui.core.runs import run_labels, settings_text
+    from kpgui.core.display.runnames import run_labels, settings_text
 
     runs = [
         SimpleNamespace(

@@ -7,8 +7,9 @@ import time
 import numpy as np
 import pytest
 
-from kpgui.core.inference import Predictor
-from kpgui.core.personal import (
+from kpgui.core.model.inference import Predictor
+from kpgui.core.model.spec import ModelSpec
+from kpgui.core.training.personal import (
     FineTuneResult,
     default_repeat,
     finetune,
@@ -16,7 +17,6 @@ from kpgui.core.personal import (
     held_out_split,
     keras_model_from_predictor,
 )
-from kpgui.core.spec import ModelSpec
 
 
 def test_held_out_split_is_stratified_deterministic_and_keeps_singletons():
@@ -58,7 +58,7 @@ def test_default_repeat_and_spec():
 
 
 def _random_layers(sizes, act="relu", seed=0):
-    from kpgui.core.inference import DenseLayer
+    from kpgui.core.model.inference import DenseLayer
 
     rng = np.random.default_rng(seed)
     return [
@@ -128,7 +128,7 @@ def test_finetune_learns_a_personal_style_without_forgetting_mnist(mnist):
     MNIST is measured on 2 000 test images: after may not be more than 0.5 points below before.
     """
     x, y, xt, yt = mnist
-    from kpgui.core.training import Trainer
+    from kpgui.core.training.trainer import Trainer
 
     t0 = time.perf_counter()
     base_spec = ModelSpec(hidden=(128,), epochs=3, validation_split=0.0, seed=3)

@@ -4,7 +4,7 @@ import math
 
 import numpy as np
 
-from kpgui.core.plotrange import LOSS_BOUND, loss_axis_top, loss_log_range, off_scale
+from kpgui.core.display.plotrange import LOSS_BOUND, loss_axis_top, loss_log_range, off_scale
 
 
 def test_a_diverging_curve_does_not_flatten_the_others():

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from kpgui.core.preprocess import image_to_mnist, strokes_to_mnist
+from kpgui.core.reading.preprocess import image_to_mnist, strokes_to_mnist
 from tests.conftest import draw_polyline
 
 YY, XX = np.mgrid[0:28, 0:28]
@@ -125,7 +125,7 @@ def _on_paper(digit28: np.ndarray, size=300, zoom=8, at=(40, 70), dark_ink=True)
 
 
 def test_picture_of_a_digit_is_recognised(mnist):
-    from kpgui.core.inference import Predictor
+    from kpgui.core.model.inference import Predictor
 
     _, _, x_test, y_test = mnist
     predictor = Predictor.load()
@@ -163,3 +163,23 @@ def test_blank_or_flat_pictures_give_zeros():
 def test_bad_ink_mode_is_refused():
     with pytest.raises(ValueError):
         image_to_mnist(np.zeros((5, 5)), ink="purple")
+
+
+def test_a_picture_with_transparency_reads_as_its_luma_within_pillows_rounding(tmp_path, mnist):
+    """The reader's grey is Pillow's convert("L"): ITU-R 601-2 luma, rounded to 1/255."""
+    from PIL import Image
+
+    from kpgui.core.reading.imageio import read_image
+    from kpgui.core.reading.preprocess import flatten_alpha
+
+    rng = np.random.default_rng(0)
+    digit = (_on_paper(mnist[2][3], dark_ink=True) * 255).astype(np.uint8)
+    rgb = np.clip(digit[..., None].astype(int) + rng.integers(-60, 60, (1, 1, 3)), 0, 255).astype(np.uint8)
+    alpha = rng.integers(128, 256, digit.shape).astype(np.uint8)  # translucent in places
+    path = tmp_path / "tinted.png"
+    Image.fromarray(np.dstack([rgb, alpha])).save(path)
+    luma = (rgb.astype(np.float64) / 255.0) @ np.array([0.299, 0.587, 0.114])
+    expected = flatten_alpha(luma, alpha / 255.0)
+    got = read_image(path)
+    assert got.shape == digit.shape
+    assert np.abs(got - expected).max() <= 0.5 / 255 + 1e-9, np.abs(got - expected).max()

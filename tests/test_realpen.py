@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from kpgui.core.synth.realpen import (
+from kpgui.core.data.synth.realpen import (
     HELD_OUT_WRITERS,
     PenDigitsError,
     find_pendigits,
@@ -87,8 +87,8 @@ def test_training_set_is_the_digits_as_written_plus_repeatable_redrawings(tmp_pa
 
 
 def test_training_never_sees_the_held_out_writers(tmp_path, monkeypatch):
-    from kpgui.core.spec import ModelSpec
-    from kpgui.core.training import generated_extras
+    from kpgui.core.model.spec import ModelSpec
+    from kpgui.core.training.trainer import generated_extras
 
     held = HELD_OUT_WRITERS[0]
     path = _write_small_file(tmp_path / "pen.npz", [(ONE, 1, 1), (SEVEN, 7, held), (SEVEN, 7, 2)])
@@ -112,7 +112,7 @@ def test_the_real_file_has_thirty_writers_and_upright_ones():
 
 def test_continue_refuses_a_model_whose_layers_differ(capsys):
     from kpgui.cli import main
-    from kpgui.core.resources import default_model_path
+    from kpgui.core.storage.resources import default_model_path
 
     rc = main(["train", "--continue", str(default_model_path()), "--hidden", "64", "--epochs", "1"])
     assert rc != 0

@@ -2,8 +2,8 @@
 
 from types import SimpleNamespace
 
-from kpgui.core.runs import RUN_COLOURS, RunColours, epochs_text, run_labels
-from kpgui.core.spec import ModelSpec
+from kpgui.core.display.runnames import RUN_COLOURS, RunColours, epochs_text, run_labels
+from kpgui.core.model.spec import ModelSpec
 from kpgui.core.state import AppState, Overlay
 
 

@@ -8,9 +8,9 @@ import time
 import numpy as np
 import pytest
 
-from kpgui.core.inference import ACTIVATIONS, DenseLayer, Predictor
-from kpgui.core.preprocess import strokes_to_mnist
-from kpgui.core.saliency import (
+from kpgui.core.model.inference import ACTIVATIONS, DenseLayer, Predictor
+from kpgui.core.reading.preprocess import strokes_to_mnist
+from kpgui.core.reading.saliency import (
     input_gradient,
     logits_and_gradient,
     predict_with_saliency,

@@ -16,7 +16,7 @@ import pytest
 optuna = pytest.importorskip("optuna")
 
 from kpgui.cli import main  # noqa: E402
-from kpgui.core.search import (  # noqa: E402
+from kpgui.core.training.search import (  # noqa: E402
     Range,
     SearchError,
     SearchSpace,
@@ -170,8 +170,8 @@ def test_the_live_table_shows_each_trial_its_state_and_the_best():
 
 @pytest.mark.slow
 def test_a_trial_behind_is_pruned_after_its_epoch_and_recorded_once_as_such():
-    from kpgui.core.search import run_trial
-    from kpgui.core.store import Store
+    from kpgui.core.storage.store import Store
+    from kpgui.core.training.search import run_trial
 
     config = StudyConfig(
         SearchSpace.parse(
@@ -200,7 +200,7 @@ def _env() -> dict:
 
 
 def _study_runs(name: str) -> list:
-    from kpgui.core.store import Store
+    from kpgui.core.storage.store import Store
 
     with Store.open_default() as store:
         return [r for r in store.list_runs() if r.notes.get("tags", {}).get("study") == name]

@@ -6,10 +6,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from kpgui.core.confidence import Calibration
-from kpgui.core.inference import Predictor
-from kpgui.core.preprocess import image_to_mnist, strokes_to_mnist
-from kpgui.core.segment import Piece, read_number, split_picture, split_strokes
+from kpgui.core.model.inference import Predictor
+from kpgui.core.reading.confidence import Calibration
+from kpgui.core.reading.preprocess import image_to_mnist, strokes_to_mnist
+from kpgui.core.reading.segment import Piece, read_number, split_picture, split_strokes
 from tests.conftest import draw_polyline
 
 PEN = 12.0

@@ -6,9 +6,9 @@ import json
 
 import numpy as np
 
-from kpgui.core.evaluation import evaluate
-from kpgui.core.inference import Predictor
-from kpgui.core.resources import default_model_path, resource_path
+from kpgui.core.model.evaluation import evaluate
+from kpgui.core.model.inference import Predictor
+from kpgui.core.storage.resources import default_model_path, resource_path
 
 
 def test_shipped_model_matches_its_card_on_the_full_test_set(mnist):
@@ -27,7 +27,7 @@ def test_resources_are_found():
 
 
 def test_shipped_model_reads_drawn_digits():
-    from kpgui.core.preprocess import strokes_to_mnist
+    from kpgui.core.reading.preprocess import strokes_to_mnist
     from tests.conftest import draw_polyline
 
     p = Predictor.load()
@@ -41,9 +41,9 @@ def test_shipped_model_reads_drawn_digits():
 def _read_like_the_window(digits, predictor):
     """(right, sure) per digit: split as the drawing controller splits, read in one batch with
     the card's calibration; right = one digit shown and it is the writer's."""
-    from kpgui.core.confidence import Calibration
-    from kpgui.core.segment import read_drawing
-    from kpgui.core.synth.realpen import PEN_WIDTH
+    from kpgui.core.data.synth.realpen import PEN_WIDTH
+    from kpgui.core.reading.confidence import Calibration
+    from kpgui.core.reading.segment import read_drawing
 
     calibration = Calibration.from_card(predictor.card)
     right, sure = [], []
@@ -59,7 +59,7 @@ def test_shipped_model_reads_real_writers_it_never_saw():
     the measured 98.5 % right, 0.67 % sure and wrong, 2.1 % not sure (benchmarks/README)."""
     import pytest
 
-    from kpgui.core.synth.realpen import HELD_OUT_WRITERS, find_pendigits, load_pendigits
+    from kpgui.core.data.synth.realpen import HELD_OUT_WRITERS, find_pendigits, load_pendigits
 
     if find_pendigits() is None:
         pytest.skip("the pen digits file is not here")

@@ -6,9 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from kpgui.core.confidence import Calibration
-from kpgui.core.inference import DenseLayer, Predictor
-from kpgui.core.state import AppState, Comparison, CurrentModel, Drawing, Event, Overlay
+from kpgui.core.model.inference import DenseLayer, Predictor
+from kpgui.core.reading.confidence import Calibration
+from kpgui.core.state import AppState, Comparison, CurrentModel, Drawing, Overlay
 
 
 def _model(logits_bias: np.ndarray, card=None) -> Predictor:
@@ -22,12 +22,26 @@ def test_events_fire_in_order_and_a_failing_view_does_not_stop_the_others(monkey
     seen = []
     reported = []
     monkeypatch.setattr("sys.excepthook", lambda *exc: reported.append(exc[0]))
-    e = Event("x")
-    e.connect(lambda v: seen.append(("a", v)))
-    e.connect(lambda v: 1 / 0)
-    e.connect(lambda v: seen.append(("c", v)))
-    e.emit(5)
-    assert seen == [("a", 5), ("c", 5)] and reported == [ZeroDivisionError]
+    state = AppState()
+    state.events.drawing.connect(lambda d: seen.append(("a", d.caption)))
+    state.events.drawing.connect(lambda d: 1 / 0)
+    state.events.drawing.connect(lambda d: seen.append(("c", d.caption)))
+    state.events.reading.connect(lambda r: seen.append(("reading", r)))
+    state.set_drawing(Drawing(caption="x"))  # the broken view neither stops the others nor the reading
+    assert seen == [("a", "x"), ("c", "x"), ("reading", None)], seen
+    assert reported == [ZeroDivisionError], reported
+
+
+def test_a_view_may_take_fewer_arguments_and_may_leave():
+    state = AppState()
+    said, texts = [], []
+    state.events.message.connect(lambda text, ms: said.append((text, ms)))
+    state.events.message.connect(texts.append)  # takes the text only
+    state.say("hello", 10)
+    assert said == [("hello", 10)] and texts == ["hello"], (said, texts)
+    state.events.message.disconnect(texts.append)
+    state.say("again", 0)
+    assert texts == ["hello"] and said[-1] == ("again", 0), (said, texts)
 
 
 def test_drawing_and_model_changes_give_a_calibrated_reading():

@@ -11,10 +11,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from kpgui.core.sample_io import SampleFileError
-from kpgui.core.spec import ModelSpec
-from kpgui.core.store import Store, StoreError, models_dir
-from kpgui.core.training import TrainingResult
+from kpgui.core.model.spec import ModelSpec
+from kpgui.core.storage.samplefiles import SampleFileError
+from kpgui.core.storage.store import Store, StoreError, models_dir
+from kpgui.core.training.trainer import TrainingResult
 
 
 def _result(acc: float = 0.91, hidden=(64, 32)) -> TrainingResult:
@@ -89,10 +89,10 @@ def test_delete_run_removes_only_files_in_models_dir(db, tmp_path):
 
 
 def test_run_models_get_unique_names_and_reload(db, small_model_path):
-    """What every run does (kpgui.core.jobs): a fresh name in the models folder, the model and
+    """What every run does (kpgui.core.training.jobs): a fresh name in the models folder, the model and
     its card written there, the run recorded pointing at it."""
-    from kpgui.core.inference import Predictor
-    from kpgui.core.saving import copy_model, new_model_path
+    from kpgui.core.model.inference import Predictor
+    from kpgui.core.storage.saving import copy_model, new_model_path
 
     result = _result()
     first = new_model_path(models_dir(), result.started_at, result.spec.hidden)
@@ -327,7 +327,7 @@ def test_commits_are_visible_to_another_connection_immediately(db):
 def test_nothing_lost_when_the_process_is_killed(db):
     code = (
         "import os, numpy as np\n"
-        "from kpgui.core.store import Store\n"
+        "from kpgui.core.storage.store import Store\n"
         f"s = Store({str(db)!r})\n"
         "s.add_sample(6, [np.zeros((2, 2))], 1.0, (9, 9), np.zeros((28, 28)))\n"
         "os._exit(0)  # no close(), no cleanup: like being killed\n"
@@ -340,7 +340,8 @@ def test_nothing_lost_when_the_process_is_killed(db):
 def test_core_modules_do_not_import_qt_or_tensorflow():
     code = (
         "import sys\n"
-        "import kpgui.core.store, kpgui.core.saliency, kpgui.core.personal, kpgui.core.sample_io\n"
+        "import kpgui.core.storage.store, kpgui.core.reading.saliency\n"
+        "import kpgui.core.training.personal, kpgui.core.storage.samplefiles\n"
         "bad = [m for m in ('PySide6', 'tensorflow', 'keras') if m in sys.modules]\n"
         "print(bad)\n"
         "sys.exit(1 if bad else 0)\n"

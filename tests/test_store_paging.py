@@ -8,9 +8,9 @@ import time
 
 import numpy as np
 
-from kpgui.core import store as store_module
-from kpgui.core.sample_io import SampleBundle, write_samples_file
-from kpgui.core.store import Store
+from kpgui.core.storage import store as store_module
+from kpgui.core.storage.samplefiles import SampleBundle, write_samples_file
+from kpgui.core.storage.store import Store
 
 
 def _add(store, labels, seed=0):
@@ -42,7 +42,7 @@ def test_index_and_pictures_agree_with_the_full_listing(tmp_path):
 def test_only_new_runs_are_read_and_names_are_listed(tmp_path):
     from types import SimpleNamespace
 
-    from kpgui.core.spec import ModelSpec
+    from kpgui.core.model.spec import ModelSpec
 
     result = SimpleNamespace(spec=ModelSpec(), history={"loss": [1.0]}, test_accuracy=0.9)
     with Store(tmp_path / "s.sqlite3") as store:

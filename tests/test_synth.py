@@ -5,9 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from kpgui.core.inference import Predictor
-from kpgui.core.preprocess import strokes_to_mnist
-from kpgui.core.synth import (
+from kpgui.core.data.synth import (
     NON_DIGIT_KINDS,
     STYLES,
     draw_non_digit,
@@ -19,7 +17,9 @@ from kpgui.core.synth import (
     style_of,
     synthetic_digits,
 )
-from kpgui.core.synth.restroke import CROSSBAR, FLAG, FLAG_FOOT, NO_EDIT, SLASH, thin
+from kpgui.core.data.synth.restroke import CROSSBAR, FLAG, FLAG_FOOT, NO_EDIT, SLASH, thin
+from kpgui.core.model.inference import Predictor
+from kpgui.core.reading.preprocess import strokes_to_mnist
 
 YY, XX = np.mgrid[0:28, 0:28]
 N_SYNTH = 600  # 20 to 30 drawings of every style
@@ -247,7 +247,13 @@ def _reference_augment_batch(images):
 
     import tensorflow as tf
 
-    from kpgui.core.augment import MAX_ROTATION_DEG, MAX_SHEAR, MAX_SHIFT_PX, SCALE_RANGE, THICKNESS_RANGE
+    from kpgui.core.data.augment import (
+        MAX_ROTATION_DEG,
+        MAX_SHEAR,
+        MAX_SHIFT_PX,
+        SCALE_RANGE,
+        THICKNESS_RANGE,
+    )
 
     b = tf.shape(images)[0]
     x = images[..., None]
@@ -291,7 +297,7 @@ def batch(mnist):
 def test_elastic_off_is_the_old_augmentation_bit_for_bit(batch):
     import tensorflow as tf
 
-    from kpgui.core.augment import augment_batch
+    from kpgui.core.data.augment import augment_batch
 
     for seed in (1, 2):
         tf.random.set_seed(seed)
@@ -305,7 +311,7 @@ def test_elastic_off_is_the_old_augmentation_bit_for_bit(batch):
 
 @pytest.mark.slow
 def test_elastic_distortion_bends_but_keeps_the_ink(batch):
-    from kpgui.core.augment import ELASTIC_ALPHA, elastic_distort
+    from kpgui.core.data.augment import ELASTIC_ALPHA, elastic_distort
 
     out = elastic_distort(batch, ELASTIC_ALPHA, seed=1).numpy()
     assert out.shape == batch.shape and out.dtype == np.float32
@@ -324,7 +330,7 @@ def test_elastic_distortion_bends_but_keeps_the_ink(batch):
 
 @pytest.mark.slow
 def test_augment_batch_with_elastic_is_repeatable_with_a_seed(batch):
-    from kpgui.core.augment import augment_batch
+    from kpgui.core.data.augment import augment_batch
 
     a = augment_batch(batch, seed=5, elastic=34.0).numpy()
     b = augment_batch(batch, seed=5, elastic=34.0).numpy()
@@ -337,7 +343,7 @@ def test_augment_batch_with_elastic_is_repeatable_with_a_seed(batch):
 def test_bilinear_sampler_matches_tensorflows_affine_op(batch):
     import tensorflow as tf
 
-    from kpgui.core.augment import sample_bilinear
+    from kpgui.core.data.augment import sample_bilinear
 
     gy, gx = np.mgrid[0:28, 0:28].astype(np.float32)
     t = [0.9, 0.1, 1.3, 0.05, 1.1, -0.7, 0.0, 0.0]
@@ -355,7 +361,7 @@ def test_bilinear_sampler_matches_tensorflows_affine_op(batch):
 
 @pytest.mark.slow
 def test_elastic_pipeline_takes_soft_targets(mnist):
-    from kpgui.core.augment import augmented_dataset
+    from kpgui.core.data.augment import augmented_dataset
 
     x = mnist[0][:96]
     soft = np.full((96, 10), 0.1, np.float32)

@@ -8,11 +8,11 @@ import threading
 import numpy as np
 import pytest
 
-from kpgui.core.inference import Predictor
-from kpgui.core.network import build_model
-from kpgui.core.saving import save_model
-from kpgui.core.spec import ModelSpec
-from kpgui.core.training import EARLY_STOPPED, FINISHED, STOPPED, Trainer
+from kpgui.core.model.inference import Predictor
+from kpgui.core.model.network import build_model
+from kpgui.core.model.spec import ModelSpec
+from kpgui.core.storage.saving import save_model
+from kpgui.core.training.trainer import EARLY_STOPPED, FINISHED, STOPPED, Trainer
 
 
 class Recorder:
@@ -116,7 +116,7 @@ def test_stop_from_another_thread_ends_after_the_current_batch(mnist):
 
 @pytest.mark.slow
 def test_a_diverging_run_stops_at_once_and_says_where(mnist):
-    from kpgui.core.training import DIVERGED
+    from kpgui.core.training.trainer import DIVERGED
 
     x, y, xt, yt = mnist
     spec = ModelSpec(
@@ -193,7 +193,7 @@ def test_save_writes_model_and_card_atomically(tmp_path, mnist):
 
 
 def test_missing_dataset_is_reported_before_training(tmp_path):
-    from kpgui.core.data import DatasetError
+    from kpgui.core.data.mnist import DatasetError
 
     with pytest.raises(DatasetError, match="not found"):
         Trainer(ModelSpec(epochs=1), data_path=str(tmp_path / "missing.npz")).run()

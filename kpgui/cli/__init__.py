@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import io
 import os
 import sys
 
 import kpgui
-from kpgui.core.errors import printable
+from kpgui.core.display.errors import printable
 
 # Each module has register(subparsers), which adds its parser with set_defaults(run=...).
 COMMANDS = ("train", "search", "predict", "evaluate", "runs", "samples", "lesson", "fool")
@@ -56,8 +57,8 @@ def _run_quietly(args: argparse.Namespace) -> int:
     absl's and TensorFlow's Python loggers keep only errors."""
     import logging
 
-    from kpgui.core.paths import log_path
-    from kpgui.core.worker import stderr_to
+    from kpgui.core.storage.paths import log_path
+    from kpgui.core.training.worker import stderr_to
 
     os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
     for name in ("absl", "tensorflow"):
@@ -107,7 +108,7 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # noqa: BLE001 - errors are for people: one line, no traceback
         if os.environ.get("KPGUI_DEBUG"):
             raise
-        from kpgui.core.errors import one_line
+        from kpgui.core.display.errors import one_line
 
         print(f"kpgui {args.command}: {printable(one_line(exc, args.command.capitalize()))}", file=sys.stderr)
         return 2
@@ -117,7 +118,9 @@ def _tolerant_streams() -> None:
     """A terminal that cannot show a character ("—", "é" on an ASCII console) gets "?" for it,
     instead of a UnicodeEncodeError stopping a batch half-way."""
     for stream in (sys.stdout, sys.stderr):
+        if not isinstance(stream, io.TextIOWrapper):  # replaced (tests, embedding): left as it is
+            continue
         try:
             stream.reconfigure(errors="replace")
-        except (AttributeError, ValueError, OSError):
+        except (ValueError, OSError):
             pass

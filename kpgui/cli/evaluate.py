@@ -17,9 +17,9 @@ def register(sub) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from kpgui.core.data import load_mnist
-    from kpgui.core.evaluation import evaluate
-    from kpgui.core.inference import Predictor
+    from kpgui.core.data.mnist import load_mnist
+    from kpgui.core.model.evaluation import evaluate
+    from kpgui.core.model.inference import Predictor
 
     predictor = Predictor.load(args.model)
     _, _, x_test, y_test = load_mnist(args.data)

@@ -1,7 +1,7 @@
 """`kpgui fool PICTURE --target 3`: push a picture of a digit until the model reads another one.
 
 Prints the calibrated reading before and after, how many pixels changed and by how much, and
-whether the "not sure" check notices; writes the changed 28x28 image as a PNG (kpgui.core.fool).
+whether the "not sure" check notices; writes the changed 28x28 image as a PNG (kpgui.core.reading.fool).
 No TensorFlow: the push runs in NumPy on the model's Dense weights.
 """
 
@@ -12,7 +12,7 @@ from pathlib import Path
 
 
 def register(sub) -> None:
-    from kpgui.core.fool import STEPS
+    from kpgui.core.reading.fool import STEPS
 
     p = sub.add_parser(
         "fool",
@@ -57,12 +57,12 @@ def register(sub) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from kpgui.cli import CliError
-    from kpgui.core.confidence import Calibration
-    from kpgui.core.fool import fool
-    from kpgui.core.imageio import ImageReadError, read_image
-    from kpgui.core.inference import Predictor
-    from kpgui.core.inside import NotDense, dense_layers
-    from kpgui.core.segment import split_picture
+    from kpgui.core.model.inference import Predictor
+    from kpgui.core.reading.confidence import Calibration
+    from kpgui.core.reading.fool import fool
+    from kpgui.core.reading.imageio import ImageReadError, read_image
+    from kpgui.core.reading.inside import NotDense, dense_layers
+    from kpgui.core.reading.segment import split_picture
 
     if not 1 <= args.steps <= 10_000:
         raise CliError(f"--steps must be 1-10000, got {args.steps}")
@@ -113,11 +113,11 @@ def run(args: argparse.Namespace) -> int:
 
 def write_png(image, path: Path) -> None:
     """The 28x28 image as an 8-bit grey PNG, white digit on black like MNIST, written
-    atomically (kpgui.core.atomic) so a failed write leaves no half file."""
+    atomically (kpgui.core.storage.atomic) so a failed write leaves no half file."""
     import numpy as np
     from PIL import Image
 
-    from kpgui.core.atomic import atomic_write
+    from kpgui.core.storage.atomic import atomic_write
 
     pixels = np.round(np.clip(np.asarray(image, np.float64), 0, 1) * 255).astype(np.uint8)
     atomic_write(path, lambda tmp: Image.fromarray(pixels).save(tmp, format="PNG"))

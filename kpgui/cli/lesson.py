@@ -7,6 +7,7 @@ numbers the window's One weight tab shows.
 from __future__ import annotations
 
 import argparse
+from typing import TypeVar
 
 from kpgui.core.lessons.one_weight import MAX_ITERATIONS, START
 
@@ -44,7 +45,10 @@ def register(sub) -> None:
     p.set_defaults(run=run)
 
 
-def _number(name: str, text: str, kind: type) -> float | int:
+_Number = TypeVar("_Number", int, float)
+
+
+def _number(name: str, text: str, kind: type[_Number]) -> _Number:
     from kpgui.cli import CliError
 
     try:

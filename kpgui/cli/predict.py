@@ -1,9 +1,9 @@
 """`kpgui predict IMAGE...`: the digit and how sure the model is, for each picture.
 
-Confidence is calibrated (kpgui.core.confidence); when the model is not sure — the picture may
+Confidence is calibrated (kpgui.core.reading.confidence); when the model is not sure — the picture may
 not be a digit, or an unusual one — the line says "not sure" with the two best guesses. A picture
 of several digits prints the whole number ("2026", "?" for a digit it is not sure of) and each
-digit's confidence (kpgui.core.segment).
+digit's confidence (kpgui.core.reading.segment).
 """
 
 from __future__ import annotations
@@ -31,11 +31,11 @@ def register(sub) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from kpgui.core.confidence import Calibration, read
-    from kpgui.core.errors import one_line, printable
-    from kpgui.core.imageio import read_image
-    from kpgui.core.inference import Predictor
-    from kpgui.core.segment import read_number, split_picture
+    from kpgui.core.display.errors import one_line, printable
+    from kpgui.core.model.inference import Predictor
+    from kpgui.core.reading.confidence import Calibration, read
+    from kpgui.core.reading.imageio import read_image
+    from kpgui.core.reading.segment import read_number, split_picture
 
     predictor = Predictor.load(args.model)
     calibration = Calibration.from_card(predictor.card)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from kpgui.core.cards import to_json
-from kpgui.core.errors import printable
+from kpgui.core.display.errors import printable
+from kpgui.core.model.cards import to_json
 
 
 def register(sub) -> None:
@@ -48,8 +48,8 @@ def register(sub) -> None:
 
 def _open(readonly: bool = False):
     from kpgui.cli import CliError
-    from kpgui.core.paths import FolderError
-    from kpgui.core.store import Store, StoreError
+    from kpgui.core.storage.paths import FolderError
+    from kpgui.core.storage.store import Store, StoreError
 
     try:
         return Store.open_default(readonly=readonly)
@@ -69,11 +69,11 @@ def _time(v: float | None) -> str:
 
 def table(records: list) -> str:
     """The runs as an aligned text table (one line per run), named like the History tab."""
-    from kpgui.core.runs import run_labels, settings_text
+    from kpgui.core.display.runnames import run_labels, settings_text
 
     labels = run_labels(records) if records else {}
     head = ("id", "date", "run", "status", "epochs", "test acc", "time", "settings")
-    rows = [head]
+    rows: list[tuple[str, ...]] = [head]
     for r in records:
         rows.append(
             (
@@ -120,7 +120,7 @@ def _as_dict(r) -> dict:
 
 def _logs(store, run_id: int) -> int:
     from kpgui.cli import CliError
-    from kpgui.core.paths import runs_dir
+    from kpgui.core.storage.paths import runs_dir
 
     try:
         record = store.get_run(run_id)
@@ -154,7 +154,7 @@ def _code(store, run_id: int) -> int:
 
 def _stats(store, run_id: int, as_json: bool) -> int:
     from kpgui.cli import CliError
-    from kpgui.core.layerstats import LayerHistory, format_table
+    from kpgui.core.model.layerstats import LayerHistory, format_table
 
     try:
         record = store.get_run(run_id)
@@ -182,12 +182,12 @@ def _stats(store, run_id: int, as_json: bool) -> int:
 
 def run(args: argparse.Namespace) -> int:
     from kpgui.cli import CliError
-    from kpgui.core.store import StoreError
+    from kpgui.core.storage.store import StoreError
 
     store = _open(readonly=args.delete is None)  # listing works on a full or read-only disk
     try:
         if args.delete is not None:
-            from kpgui.core.tidy import tidy_data_folder
+            from kpgui.core.storage.tidy import tidy_data_folder
 
             for line in tidy_data_folder(store):
                 print(f"kpgui runs: {line}", file=sys.stderr)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from kpgui.core.words import count
+from kpgui.core.display.words import count
 
 
 def register(sub) -> None:
@@ -33,8 +33,8 @@ def register(sub) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from kpgui.cli import CliError
-    from kpgui.core.sample_io import SampleFileError
-    from kpgui.core.store import Store, StoreError
+    from kpgui.core.storage.samplefiles import SampleFileError
+    from kpgui.core.storage.store import Store, StoreError
 
     try:
         # Counting and exporting only read: they work on a full or read-only data disk.

@@ -9,7 +9,7 @@ import math
 import sys
 from typing import Any
 
-from kpgui.core.options import OPTIONS
+from kpgui.core.model.options import OPTIONS
 
 RANGE_HELP = (
     "Any training option takes a range: --lr 1e-4..1e-1:log (log-uniform), --epochs 2..10 "
@@ -109,7 +109,7 @@ def register(sub) -> None:
 
 def _study_setup(args: argparse.Namespace) -> tuple[Any, Any, str]:
     from kpgui.cli import CliError
-    from kpgui.core import search
+    from kpgui.core.training import search
 
     given = {o.name: getattr(args, o.name) for o in OPTIONS if getattr(args, o.name) is not None}
     try:
@@ -133,7 +133,7 @@ def _study_setup(args: argparse.Namespace) -> tuple[Any, Any, str]:
 def _table(rows: list[dict], config: Any, name: str, best: dict | None) -> Any:
     from rich.table import Table
 
-    from kpgui.core.search import OBJECTIVE_TEXT, params_text
+    from kpgui.core.training.search import OBJECTIVE_TEXT, params_text
 
     caption = f"best: trial {best['trial']} ({config.objective} {best['value']:.4f})" if best else ""
     table = Table(title=f"study {name} · objective: {OBJECTIVE_TEXT[config.objective]}", caption=caption)
@@ -153,7 +153,7 @@ def _table(rows: list[dict], config: Any, name: str, best: dict | None) -> Any:
 
 
 def _line(r: dict, objective: str) -> str:
-    from kpgui.core.search import params_text
+    from kpgui.core.training.search import params_text
 
     value = "" if r["value"] is None else f" {objective} {r['value']:.4f}"
     epoch = "" if r["epoch"] is None else f" after epoch {r['epoch']}"
@@ -162,14 +162,14 @@ def _line(r: dict, objective: str) -> str:
 
 def run(args: argparse.Namespace) -> int:
     from kpgui.cli import CliError
-    from kpgui.core import search
+    from kpgui.core.training import search
 
     if args.workers < 1:
         raise CliError("--workers must be at least 1")
     if args.out is not None:
         if not args.out.endswith(".keras"):
             raise CliError(f"--out must end in .keras (got {args.out})")
-        from kpgui.core.saving import check_writable
+        from kpgui.core.storage.saving import check_writable
 
         try:
             check_writable(args.out)
@@ -179,7 +179,7 @@ def run(args: argparse.Namespace) -> int:
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     study, config, name = _study_setup(args)
-    from kpgui.core.data import load_mnist
+    from kpgui.core.data.mnist import load_mnist
 
     load_mnist(args.data)  # a missing MNIST fails now, not in every worker
     where = args.storage or search.default_storage()
@@ -239,7 +239,7 @@ def run(args: argparse.Namespace) -> int:
 def _finish(args, study, config, name: str, workers, interrupted: bool) -> int:
     import os
 
-    from kpgui.core import search
+    from kpgui.core.training import search
 
     rows = [search.trial_row(t) for t in study.get_trials(deepcopy=False)]
     best_t = search.best_trial(study)
@@ -248,7 +248,7 @@ def _finish(args, study, config, name: str, workers, interrupted: bool) -> int:
     if best is not None and args.out:
         path = best.get("model_path")
         if path and os.path.isfile(path):
-            from kpgui.core.saving import copy_model
+            from kpgui.core.storage.saving import copy_model
 
             saved = str(
                 copy_model(
@@ -301,7 +301,7 @@ def _finish(args, study, config, name: str, workers, interrupted: bool) -> int:
             print(f"saved {saved} and its card" if saved else f"model: {best.get('model_path')}")
     crashed = [p.exitcode for p in workers.processes if p.exitcode not in (0, None)]
     if crashed and not interrupted:
-        from kpgui.core.paths import log_path
+        from kpgui.core.storage.paths import log_path
 
         problem = problem or (
             f"{len(crashed)} worker(s) ended with an error (exit code "

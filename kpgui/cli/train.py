@@ -1,9 +1,9 @@
 """`kpgui train`: train a network on MNIST with a progress bar, save it with its card, and
 record the run in the history the window shows.
 
-Every option comes from the one declaration in kpgui.core.options (its flag, type, limits,
+Every option comes from the one declaration in kpgui.core.model.options (its flag, type, limits,
 help and default, shown by --help). The run goes through the same job as the window's
-(kpgui.core.jobs.run_job), so it lands in History with its model and logs.
+(kpgui.core.training.jobs.run_job), so it lands in History with its model and logs.
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from kpgui.core.options import OPTIONS, Option
-from kpgui.core.spec import ModelSpec
-from kpgui.core.words import count
+from kpgui.core.display.words import count
+from kpgui.core.model.options import OPTIONS, Option
+from kpgui.core.model.spec import ModelSpec
 
 
 class Values(tuple):
@@ -25,7 +25,7 @@ class Values(tuple):
 
 def _argument_type(opt: Option):
     def parse(text: str) -> Any:
-        from kpgui.core.sweep import is_list, parse_values
+        from kpgui.core.training.sweep import is_list, parse_values
 
         try:
             if is_list(opt.name, text):
@@ -76,7 +76,7 @@ def register(sub) -> None:
                 else "512,512",
                 help=opt.help_text(),
             )
-    from kpgui.core.backends import AUTO, CHOICES, HELP
+    from kpgui.core.training.backends import AUTO, CHOICES, HELP
 
     p.add_argument(
         "--backend", choices=CHOICES, default=AUTO, type=str.lower, help=f"{HELP} (default: {AUTO})"
@@ -182,9 +182,9 @@ class Progress:
 
 
 def _train_one(job, args) -> Any:
-    from kpgui.core.jobs import run_job
-    from kpgui.core.paths import log_path
-    from kpgui.core.worker import stderr_to
+    from kpgui.core.storage.paths import log_path
+    from kpgui.core.training.jobs import run_job
+    from kpgui.core.training.worker import stderr_to
 
     # TensorFlow writes its chatter (oneDNN, cuInit) straight to file descriptor 2 at import and
     # at its first operation: all of it goes to a log; our progress goes to the real terminal.
@@ -197,7 +197,7 @@ def _train_one(job, args) -> Any:
 
 
 def _sweep_table(sweep, outcomes, best) -> str:
-    from kpgui.core.runs import final_numbers
+    from kpgui.core.display.runnames import final_numbers
 
     head = ("run", "status", "loss", "val_loss", "val_acc", "test_acc", "time")
     rows = [head]
@@ -225,9 +225,9 @@ def _sweep_table(sweep, outcomes, best) -> str:
 
 def run_sweep(args, spec_values: dict, option: str, values: tuple) -> int:
     """One run per value, a table, the best saved to --out."""
-    from kpgui.core.jobs import TrainJob
-    from kpgui.core.saving import copy_model
-    from kpgui.core.sweep import Sweep, best_index
+    from kpgui.core.storage.saving import copy_model
+    from kpgui.core.training.jobs import TrainJob
+    from kpgui.core.training.sweep import Sweep, best_index
 
     base = ModelSpec.from_dict({**spec_values, option: values[0]}, strict=True)
     sweep = Sweep(option, values, base)
@@ -258,7 +258,7 @@ def _continued_model(path: str, spec: ModelSpec) -> str:
     """The model to continue, checked now (readable, dense, the spec's layers), not after
     loading TensorFlow."""
     from kpgui.cli import CliError
-    from kpgui.core.inference import ModelLoadError, Predictor
+    from kpgui.core.model.inference import ModelLoadError, Predictor
 
     try:
         start = Predictor.load(path)
@@ -280,7 +280,7 @@ def _continued_model(path: str, spec: ModelSpec) -> str:
 
 def run(args: argparse.Namespace) -> int:
     from kpgui.cli import CliError
-    from kpgui.core.jobs import CONTINUE, TrainJob
+    from kpgui.core.training.jobs import CONTINUE, TrainJob
 
     values = {o.name: getattr(args, o.name) for o in OPTIONS}
     swept = [name for name, v in values.items() if isinstance(v, Values)]
@@ -312,7 +312,7 @@ def run(args: argparse.Namespace) -> int:
     except (OSError, ValueError) as exc:
         text = exc.strerror if isinstance(exc, OSError) and exc.errno and exc.strerror else str(exc)
         raise CliError(text + ("; or add --force to replace it" if "model card" in text else "")) from exc
-    from kpgui.core.data import load_mnist
+    from kpgui.core.data.mnist import load_mnist
 
     load_mnist(args.data)  # a missing or bad MNIST fails now, before TensorFlow is imported
     if swept:
@@ -356,8 +356,8 @@ def run(args: argparse.Namespace) -> int:
 def _tidy(out: str) -> None:
     """Clean what interrupted runs left (temporary files beside --out, unrecorded models in the
     models folder), with a line for each kind."""
-    from kpgui.core.store import Store, StoreError
-    from kpgui.core.tidy import tidy_data_folder, tidy_out_folder
+    from kpgui.core.storage.store import Store, StoreError
+    from kpgui.core.storage.tidy import tidy_data_folder, tidy_out_folder
 
     lines = tidy_out_folder(out)
     try:

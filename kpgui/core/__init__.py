@@ -16,30 +16,73 @@ The public API, in the order a person meets it:
     Store                               the run history and the person's samples (SQLite)
     AppState                            what the window shows, observable, Qt-free
 
-Importing this package is cheap: NumPy only; Keras and TensorFlow load inside the functions that
-train.
+Importing this package is cheap: nothing loads until a name is used (PEP 562), and Keras and
+TensorFlow load inside the functions that train.
+
+The rooms, each a sub-package that says what it holds (README "How it is built"):
+
+    data/      MNIST, augmentation, drawn styles, non-digits, real pen digits
+    model/     options, spec, builder, the .keras file read safely, Predictor, card, evaluation
+    reading/   drawing -> 28x28 -> verdict: preprocessing, numbers, confidence, saliency, Inside
+    training/  Keras fit + callbacks, the training process, jobs, fine-tuning, sweeps, searches
+    storage/   the SQLite store, the one save path, samples files, folders, bounded reading
+    display/   messages for people, words, run names, plot ranges
+    lessons/   the primer as lessons
+    state.py   AppState: what the window shows
 """
 
-from kpgui.core.confidence import Calibration, Reading, read
-from kpgui.core.data import DatasetError, load_mnist
-from kpgui.core.inference import ModelLoadError, Predictor
-from kpgui.core.jobs import RunOutcome, TrainJob, run_job
-from kpgui.core.options import OPTIONS, Option
-from kpgui.core.personal import finetune
-from kpgui.core.preprocess import image_to_mnist, strokes_to_mnist
-from kpgui.core.saving import copy_model, save_model
-from kpgui.core.spec import ModelSpec
-from kpgui.core.state import AppState
-from kpgui.core.store import Store, StoreError
-from kpgui.core.training import Trainer, TrainingResult
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from kpgui.core.data.mnist import DatasetError, load_mnist
+    from kpgui.core.model.inference import ModelLoadError, Predictor
+    from kpgui.core.model.options import OPTIONS, Option
+    from kpgui.core.model.spec import ModelSpec
+    from kpgui.core.reading.confidence import Calibration, Reading, read
+    from kpgui.core.reading.preprocess import image_to_mnist, strokes_to_mnist
+    from kpgui.core.state import AppState
+    from kpgui.core.storage.saving import copy_model, save_model
+    from kpgui.core.storage.store import Store, StoreError
+    from kpgui.core.training.jobs import RunOutcome, TrainJob, run_job
+    from kpgui.core.training.personal import finetune
+    from kpgui.core.training.trainer import Trainer, TrainingResult
+
+_WHERE = {
+    "AppState": "kpgui.core.state",
+    "Calibration": "kpgui.core.reading.confidence",
+    "DatasetError": "kpgui.core.data.mnist",
+    "ModelLoadError": "kpgui.core.model.inference",
+    "ModelSpec": "kpgui.core.model.spec",
+    "OPTIONS": "kpgui.core.model.options",
+    "Option": "kpgui.core.model.options",
+    "Predictor": "kpgui.core.model.inference",
+    "Reading": "kpgui.core.reading.confidence",
+    "RunOutcome": "kpgui.core.training.jobs",
+    "Store": "kpgui.core.storage.store",
+    "StoreError": "kpgui.core.storage.store",
+    "TrainJob": "kpgui.core.training.jobs",
+    "Trainer": "kpgui.core.training.trainer",
+    "TrainingResult": "kpgui.core.training.trainer",
+    "copy_model": "kpgui.core.storage.saving",
+    "finetune": "kpgui.core.training.personal",
+    "image_to_mnist": "kpgui.core.reading.preprocess",
+    "load_mnist": "kpgui.core.data.mnist",
+    "read": "kpgui.core.reading.confidence",
+    "run_job": "kpgui.core.training.jobs",
+    "save_model": "kpgui.core.storage.saving",
+    "strokes_to_mnist": "kpgui.core.reading.preprocess",
+}
 
 __all__ = [
-    "OPTIONS",
     "AppState",
     "Calibration",
     "DatasetError",
     "ModelLoadError",
     "ModelSpec",
+    "OPTIONS",
     "Option",
     "Predictor",
     "Reading",
@@ -58,3 +101,18 @@ __all__ = [
     "save_model",
     "strokes_to_mnist",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """Load the module that holds `name` only when it is first used, then keep it."""
+    try:
+        module = _WHERE[name]
+    except KeyError:
+        raise AttributeError(f"module 'kpgui.core' has no attribute {name!r}") from None
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

@@ -9,7 +9,7 @@ Where things are:
     where MNIST is                   kpgui.ui.controllers.data
     open / save / keep models        kpgui.ui.controllers.models
     the training form and sweep      kpgui.ui.controllers.form
-    training runs                    kpgui.ui.controllers.training -> kpgui.core.worker
+    training runs                    kpgui.ui.controllers.training -> kpgui.core.training.worker
     run history                      kpgui.ui.controllers.runs
     evaluation                       kpgui.ui.controllers.evaluation
     your samples                     kpgui.ui.controllers.samples
@@ -42,9 +42,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from kpgui.core.paths import APP_NAME
-from kpgui.core.spec import ModelSpec
+from kpgui.core.model.spec import ModelSpec
 from kpgui.core.state import AppState, CurrentModel
+from kpgui.core.storage.paths import APP_NAME
 from kpgui.ui import dialogs, help, theme
 from kpgui.ui import settings as app_settings
 from kpgui.ui.controllers.data import DataController
@@ -63,7 +63,7 @@ from kpgui.ui.tasks import Task, Tasks
 from kpgui.ui.window import MainWindow
 
 if TYPE_CHECKING:  # pragma: no cover - the second step's modules import pyqtgraph or the store
-    from kpgui.core.store import Store
+    from kpgui.core.storage.store import Store
     from kpgui.ui.controllers.evaluation import EvaluationController
     from kpgui.ui.controllers.inside import InsideController
     from kpgui.ui.controllers.lessons import LessonController
@@ -94,7 +94,7 @@ TAB_KEYS = {
 
 def app_icon() -> QIcon:
     """The app icon from the package resources (an empty icon if the file is missing)."""
-    from kpgui.core.resources import resource_path
+    from kpgui.core.storage.resources import resource_path
 
     path = resource_path("icons", "kpgui.svg")
     return QIcon(str(path)) if path.is_file() else QIcon()
@@ -236,7 +236,7 @@ class App:
     def report_error(self, title: str, text: str, error: type[BaseException] | None = None) -> None:
         """Every error the window shows comes here: a dialog naming cause and fix. Routed by the
         error's type: MNIST missing or unusable (DatasetError) asks to locate or download it."""
-        from kpgui.core.data import DatasetError
+        from kpgui.core.data.mnist import DatasetError
 
         if error is not None and issubclass(error, DatasetError):
             self.data.ask(text)
@@ -410,7 +410,7 @@ def _scrolling(widget: QWidget) -> QWidget:
 
 def _training_log_path() -> str | None:
     """Where the training process's own messages (TensorFlow's chatter) go, not the terminal."""
-    from kpgui.core.paths import log_path
+    from kpgui.core.storage.paths import log_path
 
     return log_path("training-process.log")
 
@@ -421,7 +421,7 @@ def _training_log_path() -> str | None:
 def _wire_training_process(app: App) -> None:
     """Model → Training backend (remembered), Model → Keep a training process ready
     (remembered, on unless turned off), and the warm process started once the window is idle."""
-    from kpgui.core import backends
+    from kpgui.core.training import backends
 
     w, s = app.window, app.settings
     chosen = app_settings.load_text(s, "training/backend", backends.AUTO)
@@ -778,7 +778,7 @@ def _build_phase_two(app: App, store: Store | None, open_store: bool, built: Cal
     if store is not None or not open_store:
         opened(store)
         return
-    from kpgui.core.store import Store
+    from kpgui.core.storage.store import Store
 
     def attempt(_task: Task) -> tuple[Store | None, BaseException | None]:
         try:
@@ -911,9 +911,9 @@ def _add_lessons(app: App) -> None:
 def _clean_leftovers(store: Store | None) -> list[str]:
     """What a killed save or an unrecorded run left in the models folder (never a file being
     written now), cleaned with lines saying so."""
-    from kpgui.core.atomic import clean_stale_temp_files
-    from kpgui.core.paths import models_dir
-    from kpgui.core.tidy import tidy_data_folder
+    from kpgui.core.storage.atomic import clean_stale_temp_files
+    from kpgui.core.storage.paths import models_dir
+    from kpgui.core.storage.tidy import tidy_data_folder
 
     if store is None:
         removed = clean_stale_temp_files(models_dir())
@@ -951,8 +951,8 @@ def open_default_store(parent: QWidget | None, attempt: Any = None) -> tuple[Any
     """(Store, "") or (None, why): the default database (`attempt()` when given: the outcome
     of opening it on a thread), recovering a damaged one if the person agrees. Exactly one
     dialog is shown when something is wrong."""
-    from kpgui.core.paths import FolderError
-    from kpgui.core.store import Store, StoreError
+    from kpgui.core.storage.paths import FolderError
+    from kpgui.core.storage.store import Store, StoreError
 
     try:
         return (attempt or Store.open_default)(), ""

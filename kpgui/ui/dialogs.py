@@ -1,7 +1,7 @@
 """Every dialog the window shows goes through these helpers, so tests can patch them.
 
 Errors are for people: the text names the cause and what to do about it (the words come from
-kpgui.core.errors or from the error itself).
+kpgui.core.display.errors or from the error itself).
 """
 
 from __future__ import annotations
@@ -136,7 +136,7 @@ def ask_save_target(
     files = [Path(t) for t in targets(typed)]
     existing = [f for f in files if f.exists()]
     if existing:
-        from kpgui.core.saving import is_model_card
+        from kpgui.core.storage.saving import is_model_card
 
         lines = "\n".join(
             f"  {f}"
@@ -231,7 +231,7 @@ class CodeDialog(QDialog):
     failure is shown as a dialog naming cause and fix."""
 
     def __init__(self, parent: QWidget | None, title: str, code: str, suggestion: str, save) -> None:
-        from PySide6.QtGui import QFontDatabase, QGuiApplication
+        from PySide6.QtGui import QFontDatabase
         from PySide6.QtWidgets import QLabel, QPlainTextEdit, QPushButton
 
         super().__init__(parent)
@@ -250,17 +250,18 @@ class CodeDialog(QDialog):
         buttons.addButton(self.copy_button, QDialogButtonBox.ButtonRole.ActionRole)
         buttons.addButton(self.save_button, QDialogButtonBox.ButtonRole.ActionRole)
         buttons.rejected.connect(self.reject)
-        self.copy_button.clicked.connect(
-            lambda: (
-                QGuiApplication.clipboard().setText(self.code),
-                self.note.setText("Copied to the clipboard."),
-            )
-        )
+        self.copy_button.clicked.connect(self.copy_code)
         self.save_button.clicked.connect(lambda: self.ask_save())
         layout = QVBoxLayout(self)
         layout.addWidget(self.text)
         layout.addWidget(self.note)
         layout.addWidget(buttons)
+
+    def copy_code(self) -> None:
+        from PySide6.QtGui import QGuiApplication
+
+        QGuiApplication.clipboard().setText(self.code)
+        self.note.setText("Copied to the clipboard.")
 
     def ask_save(self) -> None:
         path = ask_save_path(self, "Save the script", PYTHON_FILTER, self.suggestion)
@@ -269,7 +270,7 @@ class CodeDialog(QDialog):
         try:
             saved = self._save(path)
         except OSError as exc:
-            from kpgui.core.errors import describe
+            from kpgui.core.display.errors import describe
 
             show_error(self, *describe(exc, "Saving the script"))
             return

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import html
 
-from kpgui.core.cards import card_facts
+from kpgui.core.model.cards import card_facts
 from kpgui.core.state import CurrentModel
 
 SHORTCUTS = [

@@ -7,7 +7,7 @@ from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QColor, QIcon, QImage, QPixmap
 from PySide6.QtWidgets import QListView, QListWidget
 
-from kpgui.core.arrays import as_float_images
+from kpgui.core.data.arrays import as_float_images
 from kpgui.ui import theme
 
 

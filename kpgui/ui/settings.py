@@ -1,6 +1,6 @@
 """Remembered choices (window layout, pen width, the training form, theme, where MNIST is, the
 model in use, the last folder of a file dialog) in
-one INI file at `kpgui.core.paths.config_dir() / "kpgui.ini"` (KPGUI_CONFIG_DIR moves it).
+one INI file at `kpgui.core.storage.paths.config_dir() / "kpgui.ini"` (KPGUI_CONFIG_DIR moves it).
 
 The training form is kept as the same JSON dict as a model card's spec (ModelSpec.to_dict):
 one declaration of the options serves the form, the CLI and this file. `SETTINGS_VERSION`
@@ -22,8 +22,8 @@ from typing import Any
 
 from PySide6.QtCore import QByteArray, QSettings
 
-from kpgui.core.paths import config_dir
-from kpgui.core.spec import ModelSpec
+from kpgui.core.model.spec import ModelSpec
+from kpgui.core.storage.paths import config_dir
 
 SETTINGS_VERSION = 2
 MAX_SPEC_CHARS = 20_000  # a real training form is a few hundred characters
@@ -116,7 +116,7 @@ def _note(problems: list[str] | None, text: str) -> None:
 def load_spec(store: Any, problems: list[str] | None = None) -> ModelSpec | None:
     """The last training form, or None when none was saved or it cannot be read (each bad
     value falls back to its default)."""
-    from kpgui.core.limits import loads_json
+    from kpgui.core.storage.bounded import loads_json
 
     text = store.value("training/spec", "")
     if not text:

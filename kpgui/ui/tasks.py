@@ -7,8 +7,8 @@
 * `tasks.read_file(path, fn, ...)` is `run` for a file the person chose: refused at once
   when it is not a plain file (a FIFO, a device, a folder), and given up after `timeout`
   seconds (a dead network drive) with a message instead of waiting forever.
-* `tasks.start_job(job)` runs a training job (kpgui.core.jobs) in the training process, where
-  Keras lives (kpgui.core.worker). Its reports arrive as signals on the GUI thread, read
+* `tasks.start_job(job)` runs a training job (kpgui.core.training.jobs) in the training process, where
+  Keras lives (kpgui.core.training.worker). Its reports arrive as signals on the GUI thread, read
   from the pipe when Qt says there is something to read (no polling thread). With `keep_warm`
   a training process is kept ready for the next run (`prewarm()` starts one while the window
   is idle; a finished run's process is kept): Start then skips the seconds of imports.
@@ -27,7 +27,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QSocketNotifier, QTimer, Signal
 
-from kpgui.core.errors import describe
+from kpgui.core.display.errors import describe
 
 _ids = itertools.count(1)
 WARM_IDLE_S = 600.0  # an unused warm training process is given back after this long
@@ -37,7 +37,7 @@ MAX_RUNS_PER_PROCESS = 20  # then a fresh process: no slow growth over a long se
 def _known_error(name: str) -> type[BaseException] | None:
     """The error type the training process named, for kpgui's own errors the window routes
     (a name only crosses the pipe: unpickling a library's class would import it here)."""
-    from kpgui.core.data import DatasetError
+    from kpgui.core.data.mnist import DatasetError
 
     return {"DatasetError": DatasetError}.get(name)
 
@@ -83,7 +83,7 @@ class Task(QObject):
 
 
 class TrainingProcess(QObject):
-    """One training process (kpgui.core.worker.serve) and the pipe to it. It runs one job at a
+    """One training process (kpgui.core.training.worker.serve) and the pipe to it. It runs one job at a
     time and may run several in turn; between jobs it is *idle* (warm: its imports are done).
     Messages are read when Qt says the pipe has something (no polling thread) and handed to
     the current JobTask."""
@@ -99,7 +99,7 @@ class TrainingProcess(QObject):
         self.backend = backend
         self.stop_event = ctx.Event()
         self._conn, child = ctx.Pipe(duplex=True)
-        from kpgui.core.worker import serve
+        from kpgui.core.training.worker import serve
 
         self.process = ctx.Process(
             target=serve,
@@ -234,7 +234,7 @@ class TrainingProcess(QObject):
 
 
 class JobTask(QObject):
-    """A training job in a training process (see kpgui.core.worker for the protocol)."""
+    """A training job in a training process (see kpgui.core.training.worker for the protocol)."""
 
     status = Signal(str)
     began = Signal(object)  # TrainingStart
@@ -382,9 +382,9 @@ class Tasks(QObject):
         self, path: str, fn: Any, *, key: str | None = None, doing: str = "Reading", timeout: float = 30.0
     ) -> Task:
         """Read a file the person chose: `fn(path, task)` on a thread, after checking it is a
-        plain file (kpgui.core.userfiles); `failed` when it is not, or when reading takes more
+        plain file (kpgui.core.storage.userfiles); `failed` when it is not, or when reading takes more
         than `timeout` seconds (the window never waits for a file)."""
-        from kpgui.core.userfiles import check_regular_file
+        from kpgui.core.storage.userfiles import check_regular_file
 
         def work(task: Task) -> Any:
             check_regular_file(path)
@@ -422,7 +422,7 @@ class Tasks(QObject):
     def start_job(self, job: Any) -> JobTask:
         """Start a training job: in the warm training process when one is ready on the job's
         backend (no imports after Start), else in a new one."""
-        from kpgui.core.backends import resolve
+        from kpgui.core.training.backends import resolve
 
         backend = resolve(getattr(job, "backend", None))
         self._idle_timer.stop()
@@ -463,7 +463,7 @@ class Tasks(QObject):
         """Start a training process in the background (its imports done before Start), unless
         one is running or ready, or `keep_warm` is off. A warm process on another backend is
         replaced. Returns the warm process (or None)."""
-        from kpgui.core.backends import resolve
+        from kpgui.core.training.backends import resolve
 
         if not self.keep_warm or self._closing or self._jobs:
             return None

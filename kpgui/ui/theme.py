@@ -11,10 +11,10 @@ from PySide6.QtCore import QRect
 from PySide6.QtGui import QColor, QGuiApplication, QPalette
 from PySide6.QtWidgets import QApplication, QProxyStyle, QStyle
 
-from kpgui.core.runs import RUN_COLOURS as _RUN_PALETTE
+from kpgui.core.display.runnames import RUN_COLOURS as _RUN_PALETTE
 
 THEMES = ("system", "light", "dark")
-RUN_COLOURS = list(_RUN_PALETTE)  # declared once, in kpgui.core.runs (see RunColours)
+RUN_COLOURS = list(_RUN_PALETTE)  # declared once, in kpgui.core.display.runnames (see RunColours)
 LIVE_TRAIN = "#1f6fd1"
 LIVE_VAL = "#e06a10"
 ACCENT = "#e6781e"
@@ -22,7 +22,7 @@ ACCENT = "#e6781e"
 
 def palette() -> QPalette:
     app = QGuiApplication.instance()
-    return app.palette() if app is not None else QPalette()
+    return app.palette() if isinstance(app, QGuiApplication) else QPalette()
 
 
 def is_dark() -> bool:
@@ -119,7 +119,7 @@ def apply_theme(name: str) -> None:
     """ "system" keeps the desktop's look; "light" and "dark" use Fusion with that palette."""
     global _system_palette, _system_style
     app = QApplication.instance()
-    if app is None:
+    if not isinstance(app, QApplication):
         return
     if _system_palette is None:
         _system_palette = QPalette(app.palette())

@@ -16,7 +16,7 @@ from helpers import draw, settle, seven
 from PySide6.QtCore import QObject, Qt, QTimer
 from PySide6.QtGui import QPixmap
 
-from kpgui.core.paths import database_path
+from kpgui.core.storage.paths import database_path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 

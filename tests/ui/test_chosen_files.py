@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from kpgui.core.userfiles import UserFileError, check_regular_file
+from kpgui.core.storage.userfiles import UserFileError, check_regular_file
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")
 

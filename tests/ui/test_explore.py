@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 from helpers import draw, settle, seven
 
-from kpgui.core.evaluation import evaluate
-from kpgui.core.inference import DenseLayer, Predictor
+from kpgui.core.model.evaluation import evaluate
+from kpgui.core.model.inference import DenseLayer, Predictor
 from kpgui.core.state import CurrentModel
 from kpgui.ui.panels.weights import choose_units, weight_mosaic
 

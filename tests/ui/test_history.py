@@ -14,10 +14,10 @@ from conftest import close_app, open_app
 from helpers import draw, seven
 from PySide6.QtCore import Qt
 
-from kpgui.core.paths import database_path, models_dir
-from kpgui.core.resources import default_model_path
-from kpgui.core.spec import ModelSpec
-from kpgui.core.store import Store
+from kpgui.core.model.spec import ModelSpec
+from kpgui.core.storage.paths import database_path, models_dir
+from kpgui.core.storage.resources import default_model_path
+from kpgui.core.storage.store import Store
 from kpgui.ui.panels.history import COLUMNS
 from kpgui.ui.panels.training_plots import OVERLAY_VALIDATION_KEY
 

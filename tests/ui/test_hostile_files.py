@@ -148,7 +148,7 @@ def _save_as(app, qtbot, monkeypatch, typed):
 
 
 def test_25_1_save_as_asks_about_the_files_really_written(qtbot, app, errors, answers, tmp_path, monkeypatch):
-    from kpgui.core.resources import default_model_path
+    from kpgui.core.storage.resources import default_model_path
 
     (tmp_path / "mymodel.keras").write_bytes(b"my old model")
     (tmp_path / "mymodel.json").write_text('{"format": "kpgui-model-card/1", "mine": 1}')

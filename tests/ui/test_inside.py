@@ -8,8 +8,8 @@ import numpy as np
 from helpers import draw, loop, settle, seven, vertical_line
 from PySide6.QtCore import Qt
 
-from kpgui.core.inference import Predictor
-from kpgui.core.inside import contributions
+from kpgui.core.model.inference import Predictor
+from kpgui.core.reading.inside import contributions
 from kpgui.core.state import CurrentModel
 
 

@@ -13,8 +13,8 @@ from test_history import fake_result
 
 from kpgui.core.lessons import one_weight as ow
 from kpgui.core.lessons.code import keras_script
-from kpgui.core.spec import ModelSpec
-from kpgui.core.store import Store
+from kpgui.core.model.spec import ModelSpec
+from kpgui.core.storage.store import Store
 from kpgui.ui import dialogs
 
 

@@ -9,10 +9,10 @@ import math
 import numpy as np
 import pytest
 
-from kpgui.core.layerstats import LayerHistory, LayerStats
-from kpgui.core.spec import ModelSpec
+from kpgui.core.model.layerstats import LayerHistory, LayerStats
+from kpgui.core.model.spec import ModelSpec
 from kpgui.core.state import AppState, Overlay, SweepProgress
-from kpgui.core.sweep import DYING_RELUS, PRESETS, Sweep
+from kpgui.core.training.sweep import DYING_RELUS, PRESETS, Sweep
 from kpgui.ui.panels.layer_stats import DEFAULT_NOTE, FLOOR, LayerStatsPanel
 
 NAMES = ("dense 1 (64 relu)", "dense 2 (32 relu)", "output (10)")
@@ -86,7 +86,7 @@ def test_past_runs_are_overlaid_and_the_dying_relu_preset_explains_itself(qtbot)
 
 
 def test_runs_ticked_in_history_overlay_their_layer_numbers(qtbot, app):
-    from kpgui.core.training import TrainingResult
+    from kpgui.core.training.trainer import TrainingResult
 
     history = LayerHistory()
     for b in (0, 10, 20):

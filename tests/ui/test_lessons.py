@@ -9,9 +9,9 @@ import json
 import pytest
 from PySide6.QtCore import Qt
 
-from kpgui.core.jobs import RunOutcome
 from kpgui.core.lessons.files import FORMAT, builtin_lessons
-from kpgui.core.spec import ModelSpec
+from kpgui.core.model.spec import ModelSpec
+from kpgui.core.training.jobs import RunOutcome
 from kpgui.ui import dialogs
 from tests.ui.conftest import close_app, open_app
 

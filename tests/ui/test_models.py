@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 from helpers import draw, settle, vertical_line
 
-from kpgui.core.jobs import RunOutcome
-from kpgui.core.resources import default_model_path
+from kpgui.core.storage.resources import default_model_path
+from kpgui.core.training.jobs import RunOutcome
 from kpgui.ui import dialogs
 
 
@@ -77,7 +77,7 @@ def test_save_as_writes_model_and_card_and_a_failure_leaves_the_old_file(
     before = target.read_bytes()
 
     # Now the disk is "full": the copy fails half way; the old file must be untouched.
-    from kpgui.core import saving
+    from kpgui.core.storage import saving
 
     def full_disk(src, dst, *a, **k):
         with open(dst, "wb") as f:

@@ -13,7 +13,7 @@ import zipfile
 
 import pytest
 
-from kpgui.core.resources import default_model_path
+from kpgui.core.storage.resources import default_model_path
 
 
 def _with_batchnorm(target) -> str:

@@ -13,7 +13,7 @@ import textwrap
 import numpy as np
 import pytest
 
-from kpgui.core.inference import Predictor
+from kpgui.core.model.inference import Predictor
 
 pytestmark = pytest.mark.slow  # fine-tunes a real model in the training process
 
@@ -22,7 +22,7 @@ SCRIPT = textwrap.dedent(
     import json, sys
     import numpy as np
     from PySide6.QtCore import QTimer
-    import kpgui.core.data as data
+    import kpgui.core.data.mnist as data
 
     reads = []  # (file, array) of every MNIST array the window process reads
     plain_read = data.read_npz_array

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from kpgui.core.progress import BatchUpdate, EpochUpdate
 from kpgui.core.state import Overlay
+from kpgui.core.training.progress import BatchUpdate, EpochUpdate
 from kpgui.ui.panels.training_plots import OVERLAY_VALIDATION_KEY, BiasCorrectedEMA
 
 

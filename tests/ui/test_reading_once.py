@@ -7,11 +7,11 @@ from __future__ import annotations
 import numpy as np
 from helpers import draw, settle, seven, vertical_line
 
-import kpgui.core.saliency as saliency
-from kpgui.core.confidence import read
-from kpgui.core.inference import Predictor
-from kpgui.core.jobs import RunOutcome
+import kpgui.core.reading.saliency as saliency
+from kpgui.core.model.inference import Predictor
+from kpgui.core.reading.confidence import read
 from kpgui.core.state import Candidate, Comparison, CurrentModel
+from kpgui.core.training.jobs import RunOutcome
 
 
 class Counting:

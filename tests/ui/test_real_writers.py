@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from kpgui.core.synth.realpen import HELD_OUT_WRITERS, find_pendigits, load_pendigits
+from kpgui.core.data.synth.realpen import HELD_OUT_WRITERS, find_pendigits, load_pendigits
 from tests.ui.helpers import draw, settle
 
 pytestmark = pytest.mark.skipif(find_pendigits() is None, reason="the pen digits file is not here")

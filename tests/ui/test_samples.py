@@ -9,7 +9,7 @@ from helpers import draw, settle, seven
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QSpinBox
 
-from kpgui.core.store import Store
+from kpgui.core.storage.store import Store
 from kpgui.ui import dialogs
 
 

@@ -8,10 +8,10 @@ from PySide6.QtCore import Qt
 
 optuna = pytest.importorskip("optuna")
 
-from kpgui.core.search import SearchSpace, StudyConfig, create_study  # noqa: E402
-from kpgui.core.spec import ModelSpec  # noqa: E402
-from kpgui.core.store import Store  # noqa: E402
-from kpgui.core.training import TrainingResult  # noqa: E402
+from kpgui.core.model.spec import ModelSpec  # noqa: E402
+from kpgui.core.storage.store import Store  # noqa: E402
+from kpgui.core.training.search import SearchSpace, StudyConfig, create_study  # noqa: E402
+from kpgui.core.training.trainer import TrainingResult  # noqa: E402
 from kpgui.ui.controllers.search import SearchController  # noqa: E402
 from kpgui.ui.panels.search import SearchPanel  # noqa: E402
 from kpgui.ui.tasks import Tasks  # noqa: E402

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from conftest import close_app, open_app
 
-from kpgui.core.spec import ModelSpec
+from kpgui.core.model.spec import ModelSpec
 
 BAD_INIS = {
     "pen width (nan)": "[canvas]\npen_width=nan\n",

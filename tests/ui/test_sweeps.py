@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from kpgui.core.spec import ModelSpec
+from kpgui.core.model.spec import ModelSpec
 from kpgui.ui import dialogs
 
 SMALL = ModelSpec(hidden=(16,), epochs=1, train_samples=2000, optimizer="sgd")

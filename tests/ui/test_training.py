@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from helpers import draw, settle, vertical_line
 
-from kpgui.core.spec import ModelSpec
+from kpgui.core.model.spec import ModelSpec
 from kpgui.ui import dialogs
 
 pytestmark = pytest.mark.slow
@@ -219,7 +219,7 @@ def test_the_window_process_never_imports_tensorflow_while_training(tmp_path):
     code = textwrap.dedent("""
         import sys
         from PySide6.QtCore import QTimer
-        from kpgui.core.spec import ModelSpec
+        from kpgui.core.model.spec import ModelSpec
         from kpgui.ui.app import build_app, make_qapp
         q = make_qapp(["kpgui"])
         app = build_app()
@@ -293,7 +293,7 @@ def test_the_warm_training_process_is_used_kept_and_released(qtbot, errors, answ
 
 
 def test_a_backend_that_is_not_installed_is_a_dialog_and_nothing_starts(qtbot, app, errors):
-    from kpgui.core import backends
+    from kpgui.core.training import backends
 
     missing = [b for b in backends.BACKENDS if not backends.installed(b)]
     if not missing:

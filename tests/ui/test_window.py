@@ -14,7 +14,7 @@ from conftest import close_app, open_app
 from helpers import draw, scribble, settle, vertical_line
 from PySide6.QtCore import Qt
 
-from kpgui.core.spec import ModelSpec
+from kpgui.core.model.spec import ModelSpec
 from kpgui.ui import dialogs
 
 
@@ -113,7 +113,7 @@ def test_invalid_form_values_show_reason_and_disable_start(app):
 
 
 def test_every_option_of_the_declaration_is_in_the_form_with_its_help(app):
-    from kpgui.core.options import OPTIONS
+    from kpgui.core.model.options import OPTIONS
 
     form = app.panels["training"]
     for opt in OPTIONS:

@@ -128,7 +128,7 @@ def test_no_button_text_is_cut_at_laptop_sizes(qtbot, app):
 def test_a_kept_model_is_current_after_a_restart(qtbot, errors, answers, tmp_path):
     import shutil
 
-    from kpgui.core.resources import default_model_path
+    from kpgui.core.storage.resources import default_model_path
 
     kept = tmp_path / "mine.keras"
     shutil.copy(default_model_path(), kept)
@@ -179,8 +179,8 @@ def test_start_without_mnist_asks_once_and_starts_no_process(qtbot, app, errors,
 def test_a_diverging_sweep_run_keeps_the_other_curves_readable(qtbot, app):
     import numpy as np
 
-    from kpgui.core.progress import BatchUpdate
     from kpgui.core.state import Overlay
+    from kpgui.core.training.progress import BatchUpdate
 
     plots = app.panels["plots"]
     app.state.set_overlay(
@@ -212,7 +212,7 @@ def test_a_diverging_sweep_run_keeps_the_other_curves_readable(qtbot, app):
 
 
 def _run(acc, val_loss, status="finished", run_id=1, epochs=3):
-    from kpgui.core.jobs import RunOutcome
+    from kpgui.core.training.jobs import RunOutcome
 
     return RunOutcome(
         kind="train",
@@ -234,9 +234,9 @@ def _run(acc, val_loss, status="finished", run_id=1, epochs=3):
 
 
 def test_after_a_sweep_the_training_tab_describes_the_run_offered(qtbot, app):
-    from kpgui.core.spec import ModelSpec
+    from kpgui.core.model.spec import ModelSpec
     from kpgui.core.state import SweepProgress
-    from kpgui.core.sweep import Sweep
+    from kpgui.core.training.sweep import Sweep
 
     sweep = Sweep("learning_rate", (1e-6, 0.01, 1.0), ModelSpec(optimizer="sgd"))
     runs = (_run(0.30, 2.2, run_id=1), _run(0.97, 0.1, run_id=2), _run(0.1135, 2.31, run_id=3))
@@ -253,7 +253,7 @@ def test_focus_is_back_on_the_canvas_after_keep_and_nothing_moves_under_the_pen(
 
     from helpers import draw, settle, vertical_line
 
-    from kpgui.core.resources import default_model_path
+    from kpgui.core.storage.resources import default_model_path
 
     path = tmp_path / "cand.keras"
     shutil.copy(default_model_path(), path)
@@ -337,9 +337,9 @@ def test_the_candidate_bar_says_what_keeping_does_to_not_sure(qtbot, app, small_
     says so, measured on the benchmarks' fixed non-digit set, the same way for both models."""
     import dataclasses
 
-    from kpgui.core.confidence import Calibration, read
-    from kpgui.core.evaluation import reference_non_digits
-    from kpgui.core.inference import Predictor
+    from kpgui.core.model.evaluation import reference_non_digits
+    from kpgui.core.model.inference import Predictor
+    from kpgui.core.reading.confidence import Calibration, read
 
     app.training.offer(dataclasses.replace(_run(0.93, 0.3, run_id=4), model_path=str(small_model_path)))
     qtbot.waitUntil(
@@ -380,7 +380,7 @@ def test_dark_theme_leftovers(qtbot, app):
         assert max(light) > 110  # an unticked box has a visible frame on dark grey
         # Evaluation thumbnails follow the theme back to light.
         ev = app.panels["evaluation"]
-        from kpgui.core.evaluation import evaluate
+        from kpgui.core.model.evaluation import evaluate
 
         images = np.zeros((20, 28, 28), np.uint8)
         images[:, 10:18, 12:16] = 255

@@ -14,12 +14,12 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from kpgui.core.lessons.files import RUN_TASKS, Task
-from kpgui.core.spec import ModelSpec
+from kpgui.core.model.spec import ModelSpec
 
 if TYPE_CHECKING:
-    from kpgui.core.jobs import RunOutcome
+    from kpgui.core.training.jobs import RunOutcome
 
-DIVERGED, EARLY_STOPPED = "diverged", "early stopped"  # RunOutcome.status (kpgui.core.training)
+DIVERGED, EARLY_STOPPED = "diverged", "early stopped"  # RunOutcome.status (kpgui.core.training.trainer)
 MIN_OVERFIT_EPOCHS = 2
 
 
@@ -95,7 +95,7 @@ class TaskWatch:
             self._connect("one_weight", self._one_weight)
 
     def _connect(self, name: str, callback: Callable[..., Any]) -> None:
-        event = getattr(self.state.events, name)
+        event = self.state.events[name]
         event.connect(callback)
         self._connected.append((event, callback))
 

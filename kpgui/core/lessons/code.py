@@ -1,8 +1,8 @@
 """A run as a plain Keras script, in the primer's four steps: data, model, compile, fit.
 
 The script uses only Keras, NumPy and the MNIST file, and builds the same network kpgui builds
-(kpgui.core.network: Dense layers with Keras' default initialisers, Dropout after each hidden
-layer, the same optimizer settings) and trains it the way kpgui.core.training.Trainer does
+(kpgui.core.model.network: Dense layers with Keras' default initialisers, Dropout after each hidden
+layer, the same optimizer settings) and trains it the way kpgui.core.training.trainer.Trainer does
 (pixels / 255 as float32, the first --train-samples images, the last validation-split part held
 out, one-hot targets, shuffled batches, EarlyStopping restoring the best weights). With the
 run's seed it starts from the same weights. What a plain script cannot do (augmentation,
@@ -20,12 +20,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from kpgui.core.options import BY_NAME
-from kpgui.core.spec import ModelSpec
+from kpgui.core.model.options import BY_NAME
+from kpgui.core.model.spec import ModelSpec
 
 MNIST_TRAIN_IMAGES = 60_000
 
-_OPTIMIZER = {  # exactly what kpgui.core.network.make_optimizer builds
+_OPTIMIZER = {  # exactly what kpgui.core.model.network.make_optimizer builds
     "sgd": "keras.optimizers.SGD(learning_rate={lr}, momentum=0.9, nesterov=True)",
     "rmsprop": "keras.optimizers.RMSprop(learning_rate={lr})",
     "adam": "keras.optimizers.Adam(learning_rate={lr})",
@@ -34,7 +34,7 @@ _OPTIMIZER = {  # exactly what kpgui.core.network.make_optimizer builds
 
 def mnist_path(data_path: str | None = None) -> str:
     """The MNIST file the script should load: the one kpgui uses, else the Keras cache."""
-    from kpgui.core.data import DatasetError, find_mnist, keras_cache_path
+    from kpgui.core.data.mnist import DatasetError, find_mnist, keras_cache_path
 
     try:
         found = find_mnist(data_path)
@@ -56,14 +56,16 @@ def _extras(spec: ModelSpec, kind: str) -> list[str]:
     if spec.augment:
         out.append(
             "augmentation: random shifts, rotations, scale, shear and stroke thickness "
-            "of every batch (kpgui.core.augment)"
+            "of every batch (kpgui.core.data.augment)"
         )
     if spec.elastic:
-        out.append(f"elastic distortion of strength {spec.elastic:g} (kpgui.core.augment)")
+        out.append(f"elastic distortion of strength {spec.elastic:g} (kpgui.core.data.augment)")
     for name in ("styles", "restroke", "non_digits"):
         value = getattr(spec, name)
         if value:
-            out.append(f"{BY_NAME[name].label.lower()} {value:g}: {BY_NAME[name].help} (kpgui.core.synth)")
+            out.append(
+                f"{BY_NAME[name].label.lower()} {value:g}: {BY_NAME[name].help} (kpgui.core.data.synth)"
+            )
     return out
 
 
@@ -90,7 +92,7 @@ def _literal(value: Any) -> str:
 
 
 def _model_lines(spec: ModelSpec, var: str | None) -> list[str]:
-    """Step 2: the Sequential model as kpgui.core.network builds it."""
+    """Step 2: the Sequential model as kpgui.core.model.network builds it."""
     act = _value(spec, "activation", var)
     if var is None or var not in ("hidden", "dropout"):  # the layers are known: write them out
         lines = ["model = keras.Sequential(["]
@@ -117,7 +119,7 @@ def _model_lines(spec: ModelSpec, var: str | None) -> list[str]:
 
 
 def _compile_lines(spec: ModelSpec, var: str | None, values: tuple = ()) -> list[str]:
-    """Step 3: optimizer (and cosine schedule), loss, metrics, as kpgui.core.network compiles."""
+    """Step 3: optimizer (and cosine schedule), loss, metrics, as kpgui.core.model.network compiles."""
     lines: list[str] = []
     lr = _value(spec, "learning_rate", var)
     if spec.lr_schedule == "cosine":
@@ -304,13 +306,13 @@ def _script(spec: ModelSpec, path: str, kind: str, title: str | None, var: str |
 
 
 def run_script(record: Any, data_path: str | None = None) -> str:
-    """The script of a recorded run (a kpgui.core.store.RunRecord): its spec, kind and name."""
+    """The script of a recorded run (a kpgui.core.storage.store.RunRecord): its spec, kind and name."""
     title = f"kpgui run {record.id}" + (f" ({record.name})" if record.name else "")
     return keras_script(record.spec, data_path=data_path, kind=record.kind or "train", title=title)
 
 
 def save_script(path: str, code: str) -> Path:
-    """Write a script atomically (kpgui.core.atomic): a failed save leaves the old file as it was."""
-    from kpgui.core.atomic import atomic_write
+    """Write a script atomically (kpgui.core.storage.atomic): a failed save leaves the old file as it was."""
+    from kpgui.core.storage.atomic import atomic_write
 
     return atomic_write(path, lambda tmp: Path(tmp).write_text(code, encoding="utf-8"))

@@ -13,11 +13,11 @@
 
 A step's `form` is applied over the classic recipe (ModelSpec defaults), so a step always
 arranges the same form; its values are checked by the one declaration of the options
-(kpgui.core.options via ModelSpec), unknown names refused. A task is one of `TASKS`, each an
+(kpgui.core.model.options via ModelSpec), unknown names refused. A task is one of `TASKS`, each an
 event the app can recognise; `count` (how many times, or samples), `confidence` (drawing_read)
 and `spec` (the run's settings must have these values) refine it.
 
-A file is read with a size bound and its nesting counted before parsing (kpgui.core.limits);
+A file is read with a size bound and its nesting counted before parsing (kpgui.core.storage.bounded);
 anything wrong is one `LessonError` naming the line, the field and what to write instead.
 """
 
@@ -33,9 +33,9 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from kpgui.core.limits import json_depth
-from kpgui.core.options import BY_NAME, OPTIONS
-from kpgui.core.spec import ModelSpec
+from kpgui.core.model.options import BY_NAME, OPTIONS
+from kpgui.core.model.spec import ModelSpec
+from kpgui.core.storage.bounded import json_depth
 
 FORMAT = "kpgui-lesson/1"
 MAX_BYTES = 128 * 1024  # the built-in tour is ~8 kB
@@ -218,7 +218,9 @@ class _LineDecoder(json.JSONDecoder):
             return out, end
 
         self.parse_object = parse_object
-        self.scan_once = json.scanner.py_make_scanner(self)
+        # The pure-Python scanner: the C one never calls parse_object. Typeshed declares only
+        # make_scanner, though json.scanner has had py_make_scanner since Python 2.6.
+        self.scan_once = json.scanner.py_make_scanner(self)  # type: ignore[attr-defined]
 
 
 class _Reader:

@@ -20,7 +20,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-START = {"weight": 0.5, "goal": 0.8, "input": 2.0, "alpha": 0.1, "iterations": 20}
+START: dict[str, float] = {"weight": 0.5, "goal": 0.8, "input": 2.0, "alpha": 0.1, "iterations": 20}
 MAX_ITERATIONS = 10_000
 
 CONVERGES, OVERSHOOTS, OSCILLATES, DIVERGES, STILL, AT_GOAL = (
@@ -41,7 +41,7 @@ class Settings:
     goal: float = START["goal"]
     input: float = START["input"]
     alpha: float = START["alpha"]
-    iterations: int = START["iterations"]
+    iterations: int = int(START["iterations"])
 
     def errors(self) -> dict[str, str]:
         """Field -> reason for every value the loop cannot use (empty when all are fine)."""

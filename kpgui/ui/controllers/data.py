@@ -13,7 +13,7 @@ import numpy as np
 from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QProgressDialog, QWidget
 
-from kpgui.core.data import DatasetError
+from kpgui.core.data.mnist import DatasetError
 from kpgui.core.state import AppState
 from kpgui.ui import dialogs
 from kpgui.ui.tasks import Task, Tasks
@@ -42,7 +42,7 @@ class DataController(QObject):
     def find(self) -> Path | None:
         """The MNIST file to use, or None when there is none on this computer. A located file
         (or $KPGUI_MNIST) that is gone is a DatasetError: the person asked for that file."""
-        from kpgui.core.data import find_mnist
+        from kpgui.core.data.mnist import find_mnist
 
         return find_mnist(self.located or None)
 
@@ -56,7 +56,7 @@ class DataController(QObject):
     def test_set(self) -> tuple[np.ndarray, np.ndarray]:
         """(x_test, y_test) of the file to use: only the test half is read, once per file
         (evaluation, the candidate's measurement and Inside share it). Any thread."""
-        from kpgui.core.data import load_mnist_test
+        from kpgui.core.data.mnist import load_mnist_test
 
         found = self.require()
         with self._lock:
@@ -86,7 +86,7 @@ class DataController(QObject):
         chosen = path
 
         def check(_task: Task) -> str:
-            from kpgui.core.data import load_mnist
+            from kpgui.core.data.mnist import load_mnist
 
             load_mnist(chosen)  # an explicit file: read and checked, never a download
             return chosen
@@ -104,7 +104,7 @@ class DataController(QObject):
 
     def download(self) -> Task:
         """Download MNIST into the Keras cache with a progress dialog (cancellable)."""
-        from kpgui.core.download import download_mnist
+        from kpgui.core.data.download import download_mnist
 
         box = QProgressDialog("Downloading MNIST (11 MB)…", "Cancel", 0, 100, self.window)
         box.setWindowTitle("Downloading MNIST")

@@ -66,11 +66,11 @@ class DrawingController(QObject):
         if not strokes:
             self.state.set_drawing(Drawing())
             return
-        from kpgui.core.segment import split_strokes
+        from kpgui.core.reading.segment import split_strokes
 
         pen = float(self.canvas.pen_width)
         # One digit gives exactly strokes_to_mnist's image; several are split where people
-        # leave space between digits (kpgui.core.segment).
+        # leave space between digits (kpgui.core.reading.segment).
         pieces = split_strokes(strokes, pen)
         image = pieces[0].image if pieces else None
         self.state.set_drawing(
@@ -118,8 +118,8 @@ class DrawingController(QObject):
         self.state.say(f"Reading {name}…", 0, owner="picture")
 
         def work(path: str, _task):
-            from kpgui.core.imageio import read_image
-            from kpgui.core.segment import split_picture
+            from kpgui.core.reading.imageio import read_image
+            from kpgui.core.reading.segment import split_picture
 
             gray = read_image(path)
             return gray, split_picture(gray)

@@ -21,7 +21,7 @@ def evaluate_current(
 ) -> tuple[Any, np.ndarray, np.ndarray]:
     """(Evaluation, images, labels) of `predictor` on `test_set()`, reporting progress through
     `task.report((done, total))` (runs on a thread)."""
-    from kpgui.core.evaluation import evaluate
+    from kpgui.core.model.evaluation import evaluate
 
     images, labels = test_set()
     ev = evaluate(predictor, images, labels, batch_size=1000, progress=lambda d, n: task.report((d, n)))

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject
 
-from kpgui.core.spec import ModelSpec
+from kpgui.core.model.spec import ModelSpec
 from kpgui.core.state import AppState
 from kpgui.ui import dialogs
 from kpgui.ui import settings as app_settings
@@ -66,7 +66,7 @@ class FormController(QObject):
 
     def start_sweep(self, option: str, text: str) -> bool:
         """One run per value of `option` (as typed in the sweep), the rest from the form."""
-        from kpgui.core.sweep import Sweep, parse_values
+        from kpgui.core.training.sweep import Sweep, parse_values
 
         errors = self.form.errors()
         try:
@@ -81,7 +81,7 @@ class FormController(QObject):
 
     def preset(self, name: str) -> bool:
         """A preset in one click: its settings into the form, its values into the sweep, started."""
-        from kpgui.core.sweep import PRESETS
+        from kpgui.core.training.sweep import PRESETS
 
         option, values, settings = PRESETS[name]
         self.form.set_spec(self.form.spec().replace(**settings))
@@ -97,8 +97,8 @@ class FormController(QObject):
     # -- experiment files ------------------------------------------------------------------------
 
     def export_experiment(self) -> Task | None:
-        from kpgui.core.experiment import Experiment, save_experiment
-        from kpgui.core.sweep import Sweep, parse_values
+        from kpgui.core.training.experiment import Experiment, save_experiment
+        from kpgui.core.training.sweep import Sweep, parse_values
 
         option, text = self.sweep.values()
         spec = self.form.spec()
@@ -125,7 +125,7 @@ class FormController(QObject):
 
     def open_experiment(self, path: str | None = None) -> Task | None:
         """Fill the form (and the sweep) from an experiment file, read on a thread."""
-        from kpgui.core.experiment import load_experiment
+        from kpgui.core.training.experiment import load_experiment
 
         path = path or dialogs.ask_open_path(self.window, "Open experiment", dialogs.EXPERIMENT_FILTER)
         if not path:
@@ -181,7 +181,7 @@ class FormController(QObject):
     def show_sweep_code(self) -> None:
         """The sweep set up in the Training tab (form + values) as one script with a loop."""
         from kpgui.core.lessons.code import keras_script
-        from kpgui.core.sweep import parse_values
+        from kpgui.core.training.sweep import parse_values
 
         errors = self.form.errors()
         option, text = self.sweep.values()

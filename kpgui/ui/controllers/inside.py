@@ -76,7 +76,7 @@ class InsideController(QObject):
         data = self.data
 
         def work(task: Task) -> tuple[np.ndarray, Any] | None:
-            from kpgui.core.inside import excitement
+            from kpgui.core.reading.inside import excitement
 
             images = self._images
             if images is None:
@@ -162,7 +162,7 @@ class InsideController(QObject):
         image = np.array(image, np.float32)
 
         def work(task):
-            from kpgui.core.fool import fool
+            from kpgui.core.reading.fool import fool
 
             return fool(layers, image, target, calibration, sure=sure, cancelled=lambda: task.cancelled)
 

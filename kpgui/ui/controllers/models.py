@@ -19,7 +19,7 @@ SHIPPED = "shipped model"
 
 
 def _load(path: str | None, _task: Any = None) -> Any:
-    from kpgui.core.inference import Predictor
+    from kpgui.core.model.inference import Predictor
 
     return Predictor.load(path, allow_keras=False)  # TensorFlow never enters the window
 
@@ -35,7 +35,7 @@ class ModelController(QObject):
     def load_shipped_now(self) -> bool:
         """At start-up: the shipped model, synchronously (NumPy, ~20 ms); a dialog if it is
         missing or damaged (the window still opens, to open or train another)."""
-        from kpgui.core.inference import ModelLoadError
+        from kpgui.core.model.inference import ModelLoadError
 
         try:
             self.state.set_model(CurrentModel(_load(None), SHIPPED))
@@ -131,7 +131,7 @@ class ModelController(QObject):
         """Ask where to save a copy of the model file `source` (nothing without a source)."""
         if not source:
             return
-        from kpgui.core.saving import save_targets
+        from kpgui.core.storage.saving import save_targets
 
         # The question names the files really written (mymodel -> mymodel.keras and mymodel.json);
         # once answered, the save may replace them (force).
@@ -151,9 +151,9 @@ class ModelController(QObject):
 
     def save_file(self, source: str, target: str, force: bool = False) -> Any:
         """The one save path of the window: a copy of a model file (any source: shipped,
-        opened, a run's, a candidate's) with its card, as one atomic unit (kpgui.core.saving).
+        opened, a run's, a candidate's) with its card, as one atomic unit (kpgui.core.storage.saving).
         `force`: the person was asked about every file replaced (dialogs.ask_save_target)."""
-        from kpgui.core.saving import copy_model
+        from kpgui.core.storage.saving import copy_model
 
         task = self.tasks.run(
             lambda _t: copy_model(source, target, force=force), key=f"save:{target}", doing="Saving the model"

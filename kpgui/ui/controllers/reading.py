@@ -65,7 +65,7 @@ class ReadingController(QObject):
         if old is not None and old[0] is predictor and old[1] is image and old[2] == self.method:
             return  # asked again for what is on show (the switch and its menu entry both say "on")
         self._salient = key
-        from kpgui.core.saliency import saliency_for
+        from kpgui.core.reading.saliency import saliency_for
 
         try:
             heat = saliency_for(predictor, image, method=self.method)

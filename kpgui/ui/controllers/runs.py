@@ -22,7 +22,7 @@ def read_runs(store: Any, known: RunList | None = None) -> RunList:
     deletions taken from a quick (id, name) list."""
     from dataclasses import replace
 
-    from kpgui.core.runs import run_labels
+    from kpgui.core.display.runnames import run_labels
 
     if known is None or known.error or known.skipped:
         runs = store.list_runs()
@@ -85,7 +85,7 @@ class RunsController(QObject):
         """The runs ticked in History, (run id, colour) in table order, as the state's
         overlays, named by what differs between them (only the overlays History's ticks made:
         a sweep's runs keep theirs)."""
-        from kpgui.core.runs import run_labels
+        from kpgui.core.display.runnames import run_labels
 
         by_id = {r.id: r for r in self.state.run_list.runs}
         runs = [by_id[run_id] for run_id, _colour in ticked if run_id in by_id]

@@ -16,8 +16,8 @@ import numpy as np
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QImage, QPixmap
 
+from kpgui.core.display.words import count
 from kpgui.core.state import AppState, SampleIndex
-from kpgui.core.words import count
 
 THUMB_SCALE = 2  # 28x28 drawn at 56x56, crisp
 PAGE = 256  # pictures read per trip to the store

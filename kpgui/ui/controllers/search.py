@@ -47,7 +47,7 @@ class SearchController(QObject):
 
     def start(self, ranges: dict, settings: dict) -> None:
         """Check the ranges and create the study (on a thread), then start the workers."""
-        from kpgui.core import search
+        from kpgui.core.training import search
 
         try:
             space = search.SearchSpace.parse(ranges, self.base_spec())
@@ -79,7 +79,7 @@ class SearchController(QObject):
         self.report_error("Search not started", text)
 
     def _launch(self, name: str, config: Any, workers: int) -> None:
-        from kpgui.core.paths import log_path
+        from kpgui.core.storage.paths import log_path
 
         args = [
             sys.executable,
@@ -112,7 +112,7 @@ class SearchController(QObject):
         self.storage = storage or self.default_storage
 
         def read(_task):
-            from kpgui.core.search import load_study
+            from kpgui.core.training.search import load_study
 
             return load_study(self.storage, name)[1].objective
 
@@ -135,7 +135,7 @@ class SearchController(QObject):
         storage, name = self.storage, self.study_name
 
         def read(_task):
-            from kpgui.core import search
+            from kpgui.core.training import search
 
             study, _config = search.load_study(storage, name)
             rows = [search.trial_row(t) for t in study.get_trials(deepcopy=False)]
@@ -167,8 +167,8 @@ class SearchController(QObject):
             return
 
         def load(_task):
-            from kpgui.core.search import outcome_of_run
-            from kpgui.core.store import Store
+            from kpgui.core.storage.store import Store
+            from kpgui.core.training.search import outcome_of_run
 
             with Store.open_default() as store:
                 return outcome_of_run(store.get_run(int(run_id)))

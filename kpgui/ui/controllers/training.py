@@ -1,5 +1,5 @@
 """Training runs from the window: start, stop, fine-tune; the training process does the work
-(kpgui.core.worker) and its numbers flow into the state, where the plots and the panel read them.
+(kpgui.core.training.worker) and its numbers flow into the state, where the plots and the panel read them.
 
 A finished run is a *candidate*, not a replacement: its model is loaded, measured beside the
 current one the same way (MNIST test, the person's held-out digits) and offered to keep or
@@ -15,10 +15,8 @@ from typing import Any
 import numpy as np
 from PySide6.QtCore import QObject, QTimer
 
-from kpgui.core.data import DatasetError
-from kpgui.core.jobs import CONTINUE, FINETUNE, TRAIN, RunOutcome, TrainJob
-from kpgui.core.personal import MIN_HELD_OUT, MIN_SAMPLES
-from kpgui.core.spec import ModelSpec
+from kpgui.core.data.mnist import DatasetError
+from kpgui.core.model.spec import ModelSpec
 from kpgui.core.state import (
     IDLE,
     RUNNING,
@@ -31,7 +29,9 @@ from kpgui.core.state import (
     SweepProgress,
     Training,
 )
-from kpgui.core.sweep import Sweep
+from kpgui.core.training.jobs import CONTINUE, FINETUNE, TRAIN, RunOutcome, TrainJob
+from kpgui.core.training.personal import MIN_HELD_OUT, MIN_SAMPLES
+from kpgui.core.training.sweep import Sweep
 from kpgui.ui import dialogs
 from kpgui.ui.controllers.data import NOT_FOUND, DataController
 from kpgui.ui.controllers.report import ReportError
@@ -95,8 +95,8 @@ class TrainingController(QObject):
                 ),
             )
             return False
-        from kpgui.core.arrays import as_uint8_images
-        from kpgui.core.personal import finetune_spec
+        from kpgui.core.data.arrays import as_uint8_images
+        from kpgui.core.training.personal import finetune_spec
 
         spec = spec or finetune_spec(model.predictor)
         job = TrainJob(
@@ -112,7 +112,7 @@ class TrainingController(QObject):
     def finetune_with(self, epochs: int, repeat: int | None, mnist_images: int) -> bool:
         """My digits → Fine-tune: the current model's fine-tune recipe with these epochs and
         MNIST images (0 = all); its progress shows in the Training tab."""
-        from kpgui.core.personal import finetune_spec
+        from kpgui.core.training.personal import finetune_spec
 
         model = self.state.model
         if model is None:
@@ -143,7 +143,7 @@ class TrainingController(QObject):
         if model is None or model.predictor.path is None:
             self.report_error("No model", "Load or train a model first.")
             return False
-        from kpgui.core.personal import spec_of
+        from kpgui.core.training.personal import spec_of
 
         spec = spec_of(model.predictor).replace(epochs=int(epochs))
         return self._launch(
@@ -258,7 +258,7 @@ class TrainingController(QObject):
             return None
         import shutil
 
-        from kpgui.core.paths import models_dir
+        from kpgui.core.storage.paths import models_dir
 
         try:
             folder = models_dir()
@@ -387,7 +387,7 @@ class TrainingController(QObject):
         store, test_set = self.store, self.data.test_set
 
         def work(_task: Task) -> tuple[Any, Comparison]:
-            from kpgui.core.inference import Predictor
+            from kpgui.core.model.inference import Predictor
 
             candidate = Predictor.load(outcome.model_path, allow_keras=False)
             before = current.predictor if current else None
@@ -419,7 +419,7 @@ def compare(
     the benchmarks' fixed set of non-digits."""
     from dataclasses import replace
 
-    from kpgui.core.evaluation import not_sure_rate, reference_non_digits
+    from kpgui.core.model.evaluation import not_sure_rate, reference_non_digits
 
     comparison = _compare_digits(current, candidate, outcome, store, test_set)
     try:
@@ -440,7 +440,7 @@ def _compare_digits(
     store: Any,
     test_set: Callable[[], tuple[np.ndarray, np.ndarray]],
 ) -> Comparison:
-    from kpgui.core.evaluation import accuracy
+    from kpgui.core.model.evaluation import accuracy
 
     mnist: tuple[float | None, float | None]
     try:

@@ -12,8 +12,8 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
-from kpgui.core.personal import MIN_HELD_OUT
 from kpgui.core.state import AppState
+from kpgui.core.training.personal import MIN_HELD_OUT
 
 LOSES_NOT_SURE = 0.25  # a candidate this much less often "not sure" on non-digits is worth a warning
 

@@ -8,7 +8,7 @@ a thumbnail loads that image into the canvas/preview with its prediction.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 from PySide6.QtCore import QEvent, QSize, Qt, Signal
@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QGraphicsSimpleTextItem,
     QHBoxLayout,
     QLabel,
+    QListWidget,
     QListWidgetItem,
     QProgressBar,
     QPushButton,
@@ -30,6 +31,9 @@ from kpgui.core.state import AppState
 from kpgui.ui import theme
 from kpgui.ui.charts import pyqtgraph, style_plot
 from kpgui.ui.images import thumbnail_icon, thumbnail_list
+
+if TYPE_CHECKING:
+    from kpgui.core.model.evaluation import Evaluation
 
 GALLERY_LIMIT = 400
 
@@ -61,7 +65,10 @@ class Label(QGraphicsSimpleTextItem):
         )
 
 
-class ConfusionImage(pg.ImageItem):
+_ImageItem: Any = pg.ImageItem  # pyqtgraph ships no types
+
+
+class ConfusionImage(_ImageItem):
     """The heatmap; a click reports the (true, predicted) cell under the mouse."""
 
     cell_clicked = Signal(int, int)
@@ -163,7 +170,7 @@ class EvaluationPanel(QWidget):
 
         self.gallery_label = QLabel("Misclassified images appear here.")
         self.gallery_label.setWordWrap(True)
-        self.gallery = thumbnail_list(QSize(76, 84))
+        self.gallery = cast(QListWidget, thumbnail_list(QSize(76, 84)))  # its default kind
         self.gallery.itemClicked.connect(self._gallery_clicked)
         self.gallery.itemActivated.connect(self._gallery_clicked)
 
@@ -268,7 +275,7 @@ class EvaluationPanel(QWidget):
                     t.setFont(font)
                     t.set_text(t.text())  # re-centre with the new size
 
-    def show_evaluation(self, evaluation: Any, images: np.ndarray, labels: np.ndarray) -> None:
+    def show_evaluation(self, evaluation: Evaluation, images: np.ndarray, labels: np.ndarray) -> None:
         self.evaluation, self.images, self.labels = evaluation, images, labels
         conf = np.asarray(evaluation.confusion)
         shade = np.log1p(conf.astype(np.float64))
@@ -289,17 +296,17 @@ class EvaluationPanel(QWidget):
         errors = int(conf.sum() - np.trace(conf))
         worst = int(np.argmin(per))
         off = conf - np.diag(np.diag(conf))
-        t, p = np.unravel_index(int(np.argmax(off)), off.shape)
+        true, pred = (int(i) for i in np.unravel_index(int(np.argmax(off)), off.shape))
         self.status.setText(
             f"Test accuracy {100 * evaluation.accuracy:.2f} % on {int(conf.sum())} images "
             f"({errors} wrong). Hardest digit: {worst} ({per[worst]:.1f} %). Most common "
-            f"confusion: {t} read as {p} ({int(off[t, p])}×)."
+            f"confusion: {true} read as {pred} ({int(off[true, pred])}×)."
         )
         self.evaluated.emit(evaluation)
         if self.selected_cell is not None:
             self.select_cell(*self.selected_cell)
         elif off.max() > 0:
-            self.select_cell(int(t), int(p))
+            self.select_cell(true, pred)
 
     def cell_indices(self, true: int, pred: int) -> np.ndarray:
         if self.evaluation is None:
@@ -312,7 +319,7 @@ class EvaluationPanel(QWidget):
         self.marker.setRect(pred, true, 1, 1)
         self.marker.setVisible(True)
         self.gallery.clear()
-        if self.evaluation is None:
+        if self.evaluation is None or self.images is None:
             return
         idx = self.cell_indices(true, pred)
         what = "correctly read" if true == pred else f"read as {pred}"
@@ -337,7 +344,7 @@ class EvaluationPanel(QWidget):
         self.open_test_image(int(item.data(Qt.ItemDataRole.UserRole)))
 
     def open_test_image(self, index: int) -> None:
-        if self.images is None:
+        if self.images is None or self.evaluation is None or self.labels is None:
             return
         img = self.images[index].astype(np.float32) / 255.0
         pred = int(self.evaluation.predictions[index])

@@ -1,7 +1,7 @@
 """Fine-tune on my digits: the current model trained further on MNIST plus the person's samples,
 in the training process, with the same plots, progress and Stop as any run.
 
-The work is kpgui.core.personal.finetune (through the training controller); this panel only
+The work is kpgui.core.training.personal.finetune (through the training controller); this panel only
 holds its settings, says how many samples there are and how many will be held out, and shows
 the honest before/after when the run ends ("your digits: 82 % → 97 % (40 held out)", or that
 too few were held out to judge).
@@ -13,8 +13,8 @@ import numpy as np
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QFormLayout, QGroupBox, QHBoxLayout, QLabel, QPushButton, QSpinBox, QVBoxLayout
 
-from kpgui.core.personal import MIN_HELD_OUT, MIN_SAMPLES, held_out_split
 from kpgui.core.state import AppState
+from kpgui.core.training.personal import MIN_HELD_OUT, MIN_SAMPLES, held_out_split
 
 
 class FineTunePanel(QGroupBox):

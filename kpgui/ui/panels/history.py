@@ -29,13 +29,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from kpgui.core.runs import epochs_text, run_labels, settings_text
+from kpgui.core.display.runnames import epochs_text, run_labels, settings_text
+from kpgui.core.display.words import count
 from kpgui.core.state import AppState, RunList
-from kpgui.core.words import count
 from kpgui.ui import dialogs, theme
 
 if TYPE_CHECKING:
-    from kpgui.core.store import RunRecord
+    from kpgui.core.storage.store import RunRecord
 
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 COLUMNS = ["Run", "Test acc.", "Epochs", "Time", "Settings", "Date"]
@@ -428,7 +428,7 @@ class HistoryPanel(QWidget):
 
     def logs_text(self, run: Any) -> str:
         """Where a run's logs are and the command that opens them in TensorBoard."""
-        from kpgui.core.paths import runs_dir
+        from kpgui.core.storage.paths import runs_dir
 
         folder = (run.notes or {}).get("log_dir", "")
         return (

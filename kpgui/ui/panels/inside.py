@@ -3,7 +3,7 @@ number), and "Fool it".
 
 Top to bottom: the 28x28 input, each hidden layer as a grid of cells (512 units -> 16 x 32;
 colour = the unit's activation; zero for this drawing = striped; dead on every MNIST test image
-= grey), and the ten outputs. The units that carried the answer (kpgui.core.inside
+= grey), and the ten outputs. The units that carried the answer (kpgui.core.reading.inside
 `contributions`) are outlined with their share listed below. Click a unit: its incoming weights
 and the test images that excite it most. The whole map is one QPainter pass over small QImages
 built with NumPy, so it follows the pen within a frame; while the tab is hidden nothing is
@@ -33,7 +33,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from kpgui.core.inside import InsideView, NotDense, dense_layers, grid_shape, incoming, look_inside
+from kpgui.core.reading.inside import InsideView, NotDense, dense_layers, grid_shape, incoming, look_inside
 from kpgui.core.state import AppState
 from kpgui.ui import theme
 from kpgui.ui.images import diverging_qimage, ink_qimage
@@ -236,10 +236,10 @@ class InsideMap(QWidget):
 
     # -- painting -------------------------------------------------------------------------------
 
-    def _build(self) -> list[QImage]:
+    def _build(self, view: InsideView) -> list[QImage]:
         paper = _rgb(theme.paper())
         out = []
-        for li, (lv, (_rect, rows, cols, cell)) in enumerate(zip(self.view.layers, self.blocks, strict=True)):
+        for li, (lv, (_rect, rows, cols, cell)) in enumerate(zip(view.layers, self.blocks, strict=True)):
             dead = self.dead[li] if li < len(self.dead) else None
             key = (rows, cols, cell, len(lv.activations))
             if key not in self._index:
@@ -255,8 +255,8 @@ class InsideMap(QWidget):
         if view is None:
             p.end()
             return
-        if self._images is None:
-            self._images = self._build()
+        if self._images is None or self._input is None:
+            self._images = self._build(view)
             self._input = ink_qimage(view.image).convertToFormat(QImage.Format.Format_RGB32)
         ink, faint = theme.ink(), theme.faint()
         p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, False)
@@ -465,11 +465,11 @@ class InsidePanel(QWidget):
             return
         if image is None:
             image = np.zeros((28, 28), np.float32)
-        self.view = look_inside(self.layers, image, winner=self.explained)
+        self.view = view = look_inside(self.layers, image, winner=self.explained)
         dead = None
         if self.excitement is not None:
-            dead = [self.excitement.dead(i) for i in range(len(self.view.layers))]
-        self.summary_lines = self._summary()
+            dead = [self.excitement.dead(i) for i in range(len(view.layers))]
+        self.summary_lines = self._summary(view)
         self.map.set_view(self.view, dead, self.summary_lines)
         if self._message:
             self._message = ""
@@ -484,10 +484,9 @@ class InsidePanel(QWidget):
         self.summary.setText(text)
         self.fool_button.setEnabled(False)
 
-    def _summary(self) -> list[str]:
+    def _summary(self, v: InsideView) -> list[str]:
         """The lines under the map: what it reads and the units that carried it (plain text,
         painted by the map: a label's relayout would cost more than the whole frame)."""
-        v = self.view
         if not np.any(v.image):
             return ["Blank input: draw a digit to see each layer light up."]
         top = int(np.argmax(v.logits))

@@ -1,7 +1,7 @@
 """Inside the training run: three small plots of every Dense layer's numbers, live, under the loss
 and accuracy plots — gradient norm (log), update/weight ratio (log) and the share of dead ReLU
 units (%), one curve per layer, measured on a fixed probe batch by the training process
-(kpgui.core.layerstats says exactly what each number is).
+(kpgui.core.model.layerstats says exactly what each number is).
 
 Layers are told apart by line style (solid, dashed, dotted, …), the same in every run; the live
 run's layers also by colour. A past run ticked in History (or a finished run of a sweep) is drawn
@@ -14,17 +14,21 @@ Like TrainingPlots: points are only stored when they arrive; a single-shot timer
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
 from PySide6.QtCore import QEvent, Qt, QTimer
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
-from kpgui.core.layerstats import QUANTITIES, TITLES, LayerHistory
+from kpgui.core.model.layerstats import QUANTITIES, TITLES, LayerHistory
 from kpgui.core.state import AppState
-from kpgui.core.sweep import preset_note
+from kpgui.core.training.sweep import preset_note
 from kpgui.ui import theme
 from kpgui.ui.charts import pyqtgraph, style_plot
 from kpgui.ui.panels.training_plots import REDRAW_MS
+
+if TYPE_CHECKING:
+    from pyqtgraph import PlotDataItem, PlotWidget
 
 pg = pyqtgraph()
 
@@ -45,7 +49,7 @@ DEFAULT_NOTE = (
 )
 
 
-def _plot(quantity: str) -> pg.PlotWidget:
+def _plot(quantity: str) -> PlotWidget:
     w = pg.PlotWidget()
     item = w.getPlotItem()  # no axis labels: the title says what, the plots above say "epoch"
     item.showGrid(x=True, y=True, alpha=0.2)
@@ -101,8 +105,8 @@ class LayerStatsPanel(QWidget):
         first = self.plots[QUANTITIES[0]]
         for q in QUANTITIES[1:]:
             self.plots[q].setXLink(first)
-        self.curves: dict[tuple[str, int], pg.PlotDataItem] = {}
-        self._overlays: dict[int, dict[tuple[str, int], pg.PlotDataItem]] = {}
+        self.curves: dict[tuple[str, int], PlotDataItem] = {}
+        self._overlays: dict[int, dict[tuple[str, int], PlotDataItem]] = {}
         self._overlay_meta: dict[int, tuple[str, str, tuple[str, ...]]] = {}  # label, colour, layers
         self.live = LayerHistory()
         self._colour: str | None = None  # the sweep run's colour, else None (a colour per layer)
@@ -274,6 +278,6 @@ class LayerStatsPanel(QWidget):
     def overlay_keys(self) -> list[int]:
         return list(self._overlays)
 
-    def overlay_curves(self, run_id: int) -> dict[tuple[str, int], pg.PlotDataItem]:
+    def overlay_curves(self, run_id: int) -> dict[tuple[str, int], PlotDataItem]:
         """A past run's curves: (quantity, layer) -> PlotDataItem."""
         return dict(self._overlays.get(run_id, {}))

@@ -2,7 +2,7 @@
 
 A strip of four pictures — your drawing with its box, scaled into 20x20, MNIST's 2 px stroke,
 centre of mass moved to (14, 14) — redrawn as you draw while the tab is open
-(kpgui.core.explain.steps).
+(kpgui.core.reading.explain.steps).
 """
 
 from __future__ import annotations
@@ -125,7 +125,7 @@ class NormalisationPanel(QWidget):
         super().changeEvent(event)
 
     def refresh(self) -> None:
-        from kpgui.core.explain import steps
+        from kpgui.core.reading.explain import steps
 
         self._dirty = False
         d = self.state.drawing

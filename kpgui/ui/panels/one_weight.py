@@ -78,7 +78,7 @@ class OneWeightPanel(QWidget):
             form.addRow(label, spin)
         self.iterations = QSpinBox()
         self.iterations.setRange(1, ow.MAX_ITERATIONS)
-        self.iterations.setValue(ow.START["iterations"])
+        self.iterations.setValue(int(ow.START["iterations"]))
         self.iterations.setToolTip("Play stops after this many iterations")
         form.addRow("Iterations", self.iterations)
 

@@ -1,7 +1,7 @@
 """What the network sees and what it thinks: the 28x28 input, the answer, ten bars, saliency.
 
 It observes the state (`drawing` for the preview and caption, `reading` for the answer and
-bars, `model` for saliency) and changes nothing. The answer is calibrated (kpgui.core.confidence):
+bars, `model` for saliency) and changes nothing. The answer is calibrated (kpgui.core.reading.confidence):
 a confident reading shows the digit in big type with "98.3 % sure"; an unsure one shows
 "Not sure — 1 or 7?" instead of one big confident digit, while the bars still show every
 probability.
@@ -12,6 +12,8 @@ once.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 import numpy as np
 from PySide6.QtCore import QEvent, QRect, QSize, Qt
@@ -135,8 +137,8 @@ class PredictionPanel(QWidget):
             "about 9 times in 10. Below the model's threshold it says 'not sure'."
         )
 
-        self.plot = None  # the pyqtgraph chart, built by build_chart()
-        self.bars = None
+        self.plot: Any = None  # the pyqtgraph chart (a PlotWidget), built by build_chart()
+        self.bars: Any = None
         self._chart_slot = QWidget()
         self._chart_slot.setMinimumSize(200, 150)
 

@@ -8,6 +8,7 @@ thread, kept). The panel never touches the store; every change is an intent."""
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -33,8 +34,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from kpgui.core.display.words import count
 from kpgui.core.state import AppState, SampleIndex
-from kpgui.core.words import count
 from kpgui.ui import dialogs
 from kpgui.ui.images import thumbnail_list
 
@@ -245,7 +246,7 @@ class SamplesPanel(QWidget):
 
     def export_to(self, path: str | None = None) -> None:
         if path is None:
-            from kpgui.core.sample_io import samples_targets
+            from kpgui.core.storage.samplefiles import samples_targets
 
             # backup -> backup.npz: the question names the file really written.
             path = dialogs.ask_save_target(self, "Export your samples", dialogs.NPZ_FILTER, samples_targets)
@@ -278,7 +279,7 @@ class SamplesPanel(QWidget):
             menu.addAction("Show in the canvas", lambda: self.open_requested.emit(ids[0]))
         sub = menu.addMenu("Relabel as")
         for d in range(10):
-            sub.addAction(str(d), lambda d=d: self.relabel_selected(d))
+            sub.addAction(str(d), partial(self.relabel_selected, d))
         menu.addAction("Delete…", self.delete_selected)
         return menu
 

@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from kpgui.core.options import BY_NAME
+from kpgui.core.model.options import BY_NAME
 
 # the options a search offers in the window, with an example range each (the CLI takes any option)
 FIELDS = (
@@ -212,7 +212,7 @@ class SearchPanel(QGroupBox):
         metric_name = "val loss" if objective == "val_loss" else "val acc."
         self.table.setHorizontalHeaderItem(3, QTableWidgetItem(metric_name))
         self.table.setRowCount(len(rows))
-        from kpgui.core.search import params_text
+        from kpgui.core.training.search import params_text
 
         for i, r in enumerate(sorted(rows, key=lambda r: r["trial"])):
             metric = r["value"] if r["value"] is not None else r["metric"]

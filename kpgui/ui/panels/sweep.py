@@ -10,6 +10,7 @@ starred. It observes the state's `sweep`; the runs' curves are in the plots, one
 from __future__ import annotations
 
 import math
+from functools import partial
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QFont
@@ -29,9 +30,9 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from kpgui.core.options import BY_NAME, SWEEPABLE
+from kpgui.core.model.options import BY_NAME, SWEEPABLE
 from kpgui.core.state import AppState
-from kpgui.core.sweep import DYING_RELUS, PRESETS
+from kpgui.core.training.sweep import DYING_RELUS, PRESETS
 
 SEEDS_PRESET = "Compare learning rates (SGD: 1e-6, 0.01, 1)"
 COLUMNS = ["Run", "Loss", "Val loss", "Val acc.", "Test acc.", "Time"]
@@ -93,7 +94,7 @@ class SweepPanel(QGroupBox):
         menu = QMenu(self.presets)
         for name in PRESETS:
             if name not in (SEEDS_PRESET, DYING_RELUS):
-                menu.addAction(name, lambda n=name: self.preset_requested.emit(n))
+                menu.addAction(name, partial(self.preset_requested.emit, name))
         self.presets.setMenu(menu)
         self.table = QTableWidget(0, len(COLUMNS))
         self.table.setHorizontalHeaderLabels(COLUMNS)

@@ -1,4 +1,4 @@
-"""The training form, built from the one declaration of the options (kpgui.core.options), with
+"""The training form, built from the one declaration of the options (kpgui.core.model.options), with
 Start / Stop / Save, progress and the run's result.
 
 Every field's widget, range, tooltip and error text come from its `Option`; the panel validates
@@ -31,8 +31,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from kpgui.core.options import OPTIMIZER_NAMES, OPTIONS, Option
-from kpgui.core.spec import ModelSpec
+from kpgui.core.model.options import OPTIMIZER_NAMES, OPTIONS, Option
+from kpgui.core.model.spec import ModelSpec
 from kpgui.core.state import IDLE, STARTING, STOPPING, AppState
 
 KEEP_HINT = " Keep or discard the new model above the canvas."
@@ -53,8 +53,9 @@ def format_eta(seconds: float) -> str:
 def _widget(opt: Option) -> tuple[QWidget, Any]:
     """The input widget an option asks for, and its signal that the value changed."""
     if opt.kind is bool:
-        w: QWidget = QCheckBox("shift, rotate, scale, shear" if opt.name == "augment" else "")
-        changed = w.toggled
+        box = QCheckBox("shift, rotate, scale, shear" if opt.name == "augment" else "")
+        w: QWidget = box
+        changed = box.toggled
     elif opt.kind is str:
         w = QComboBox()
         for choice in opt.choices:
@@ -188,7 +189,7 @@ class TrainingPanel(QWidget):
                         w.setCurrentIndex(index)
                 elif isinstance(w, QSpinBox | QDoubleSpinBox):
                     w.setValue(value)
-                else:
+                elif isinstance(w, QLineEdit):
                     w.setText(
                         opt.format(value) if opt.kind is not tuple else ", ".join(str(v) for v in value)
                     )
@@ -210,7 +211,7 @@ class TrainingPanel(QWidget):
                 values[name] = round(w.value(), opt.decimals)
             elif isinstance(w, QSpinBox):
                 values[name] = w.value()
-            else:
+            elif isinstance(w, QLineEdit):
                 try:
                     values[name] = opt.parse(w.text())
                 except ValueError as exc:
@@ -278,7 +279,7 @@ class TrainingPanel(QWidget):
     def _show_outcome(self, outcome, heading: str = "") -> None:
         """The run's result; `heading` names it when it is not simply the last run (a sweep's
         best, offered once the sweep is done)."""
-        from kpgui.core.runs import how_it_ran
+        from kpgui.core.display.runnames import how_it_ran
 
         if outcome.status == "diverged":
             self.result_label.setText(f"<span style='color:#c62828'>Run {outcome.summary}.</span>")

@@ -15,16 +15,20 @@ does not lag far above the batch loss at the start.
 from __future__ import annotations
 
 import html
+from typing import TYPE_CHECKING
 
 import numpy as np
 from PySide6.QtCore import QEvent, QTimer
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
-from kpgui.core.plotrange import loss_axis_top, loss_log_range, off_scale
+from kpgui.core.display.plotrange import loss_axis_top, loss_log_range, off_scale
 from kpgui.core.state import AppState
 from kpgui.ui import theme
 from kpgui.ui.charts import pyqtgraph, style_plot
+
+if TYPE_CHECKING:
+    from pyqtgraph import PlotDataItem, PlotWidget
 
 pg = pyqtgraph()
 
@@ -84,7 +88,7 @@ class Legend(QWidget):
         return [name for name, _c, _d in self.entries]
 
 
-def _plot(y_label: str) -> pg.PlotWidget:
+def _plot(y_label: str) -> PlotWidget:
     w = pg.PlotWidget()
     item = w.getPlotItem()
     item.setLabel("bottom", "epoch")
@@ -125,7 +129,7 @@ class TrainingPlots(QWidget):
             "acc_smooth": ("accuracy (smoothed)", theme.LIVE_TRAIN, False),
             "val_accuracy": ("val_accuracy", theme.LIVE_VAL, False),
         }
-        self.curves: dict[str, pg.PlotDataItem] = {
+        self.curves: dict[str, PlotDataItem] = {
             "loss_raw": lp.plot(pen=pg.mkPen(RAW, width=1)),
             "loss_smooth": lp.plot(pen=pg.mkPen(theme.LIVE_TRAIN, width=2)),
             "val_loss": lp.plot(
@@ -155,7 +159,7 @@ class TrainingPlots(QWidget):
             pen=None, symbol="t1", symbolSize=9, symbolBrush=OFF_SCALE_COLOUR, symbolPen=None
         )
         self.log_loss = False
-        self._overlays: dict[int, list[pg.PlotDataItem]] = {}
+        self._overlays: dict[int, list[PlotDataItem]] = {}
         self._overlay_loss: dict[int, list[tuple[np.ndarray, np.ndarray]]] = {}
         self._overlay_entries: dict[int, list[tuple[str, str, bool]]] = {}
         self._overlay_has_val: dict[int, bool] = {}
@@ -343,13 +347,13 @@ class TrainingPlots(QWidget):
 
     def _loss_curves(self) -> list[tuple]:
         """(x, y) of every loss curve shown: the live run's and the past runs'."""
-        curves = [(self._bx, self._bloss), (self._vx, self._vloss)]
+        curves: list[tuple] = [(self._bx, self._bloss), (self._vx, self._vloss)]
         for pairs in self._overlay_loss.values():
             curves += pairs
         return curves
 
     def _fit_loss_axis(self, force: bool = False) -> None:
-        """Fit the loss axis to the curves that stay bounded (kpgui.core.plotrange), moving it
+        """Fit the loss axis to the curves that stay bounded (kpgui.core.display.plotrange), moving it
         only when that top changes much (axis layout costs CPU on every redraw)."""
         item = self.loss_plot.getPlotItem()
         curves = self._loss_curves()
@@ -438,7 +442,7 @@ class TrainingPlots(QWidget):
 
     def _add_overlay(self, run_id: int, label: str, history: dict, colour: str) -> None:
         self._remove_overlay(run_id)
-        items: list[pg.PlotDataItem] = []
+        items: list[PlotDataItem] = []
         solid = pg.mkPen(colour, width=1.8)
         dashed = pg.mkPen(colour, width=1.8, style=pg.QtCore.Qt.PenStyle.DashLine)
         entries = []

@@ -1,0 +1,91 @@
+"""Evaluating a model on the MNIST test set: accuracy, per-class accuracy, confusion matrix."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+
+from kpgui.core.data.arrays import as_model_input
+
+
+@dataclass
+class Evaluation:
+    accuracy: float
+    confusion: np.ndarray  # (10, 10) int: rows true digit, columns predicted digit
+    predictions: np.ndarray  # (N,) predicted digits
+    probabilities: np.ndarray  # (N, 10)
+
+    @property
+    def per_class_accuracy(self) -> np.ndarray:
+        totals = self.confusion.sum(axis=1)
+        return np.divide(np.diag(self.confusion), totals, out=np.zeros(10), where=totals > 0)
+
+    def format_confusion(self) -> str:
+        head = "true\\pred " + " ".join(f"{d:>5}" for d in range(10)) + "   acc"
+        rows = [head]
+        for t in range(10):
+            counts = " ".join(f"{c:>5}" for c in self.confusion[t])
+            rows.append(f"{t:>9} {counts}  {100 * self.per_class_accuracy[t]:5.1f}%")
+        return "\n".join(rows)
+
+
+def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray) -> np.ndarray:
+    m = np.zeros((10, 10), dtype=np.int64)
+    np.add.at(m, (np.asarray(y_true, int), np.asarray(y_pred, int)), 1)
+    return m
+
+
+def evaluate(
+    predictor, images: np.ndarray, labels: np.ndarray, batch_size: int = 2000, progress=None
+) -> Evaluation:
+    """Run `predictor` over (N, 28, 28) images (uint8 or float in [0, 1]); `progress(done, total)`
+    is called after each batch, so a window can show how far it is."""
+    n = len(images)
+    labels = np.asarray(labels).reshape(-1)
+    probs = np.zeros((n, 10), np.float32)
+    for start in range(0, n, batch_size):
+        batch = as_model_input(images[start : start + batch_size])
+        probs[start : start + batch_size] = predictor.predict(batch)
+        if progress is not None:
+            progress(min(start + batch_size, n), n)
+    pred = probs.argmax(axis=1)
+    return Evaluation(
+        float((pred == labels).mean()) if n else 0.0, confusion_matrix(labels, pred), pred, probs
+    )
+
+
+def accuracy(predictor, images: np.ndarray, labels: np.ndarray) -> float | None:
+    """Fraction of `images` read as `labels` (None for an empty set: nothing to measure)."""
+    if len(labels) == 0:
+        return None
+    return evaluate(predictor, images, labels).accuracy
+
+
+NON_DIGIT_SEED = 900_003  # the benchmarks' seed namespace (benchmarks/handwriting.py), not a training seed
+NON_DIGIT_COUNT = 200  # ~0.7 s to draw; enough for a rate to the nearest few percent
+
+
+@lru_cache(maxsize=2)
+def reference_non_digits(n: int = NON_DIGIT_COUNT, seed: int = NON_DIGIT_SEED) -> np.ndarray:
+    """A fixed set of drawings that are not digits (letters, symbols, scribbles...), made by
+    kpgui.core.data.synth.nondigits with a fixed seed: every model is measured on the same set.
+    Drawn once per process (read-only)."""
+    from kpgui.core.data.synth.nondigits import non_digits
+
+    images = non_digits(n, seed)
+    images.flags.writeable = False
+    return images
+
+
+def not_sure_rate(predictor, images: np.ndarray) -> float | None:
+    """Fraction of `images` the model, with its own calibration, answers "not sure" for (on
+    non-digits: the higher the better). None for an empty set."""
+    from kpgui.core.reading.confidence import Calibration, read_batch
+
+    if len(images) == 0:
+        return None
+    probs = predictor.predict(as_model_input(images))
+    _q, sure = read_batch(probs, Calibration.from_card(predictor.card))
+    return float(1.0 - np.mean(sure))

@@ -1,0 +1,663 @@
+"""Searches: many settings tried together, hopeless trials stopped early, on one machine or many.
+
+A sweep (kpgui.core.training.sweep) varies one option over a list. A search draws whole settings from
+ranges of any training options (learning rate, widths, depth, dropout, batch size, optimizer, …)
+with Optuna: TPE by default, a grid for sweep-like lists, random for comparison. After every epoch
+a trial reports its validation metric to Optuna and stops when the pruner says it is behind the
+others (MedianPruner). The study lives in Optuna's storage: by default a journal file in kpgui's
+data folder, or any storage URL (a journal file on a shared disk, a database) that several
+processes and machines share — each takes the next trial from the same study.
+
+A trial is an ordinary kpgui run: it goes through kpgui.core.training.jobs.run_job (the same Trainer, logs,
+model file and History record), tagged {"study": name, "trial": number}.
+
+Range syntax (one option, on the command line or in the study):
+    1e-4..1e-1:log   a number drawn between the bounds (":log": log-uniform); whole numbers for
+                     whole-number options (--epochs 2..10, --batch-size 32..256:log)
+    adam/sgd         one of the choices separated by "/" (any option)
+    32/64/128,128    hidden layers: each "/"-separated choice is a whole layer list, as in a
+                     sweep (here: one layer of 32, one of 64, or two of 128)
+    0.25             a plain value is fixed: every trial uses it
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import socket
+import time
+import warnings
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from kpgui.core.model.options import BY_NAME, Option
+from kpgui.core.model.spec import ModelSpec
+
+SAMPLERS = ("tpe", "random", "grid")
+OBJECTIVES: dict[str, Literal["minimize", "maximize"]] = {"val_loss": "minimize", "val_accuracy": "maximize"}
+OBJECTIVE_TEXT = {"val_loss": "lowest validation loss", "val_accuracy": "highest validation accuracy"}
+CONFIG_ATTR = "kpgui"  # the study's user attribute holding its ranges, objective and budget
+MAX_GRID = 1000
+STATE_WORDS = {
+    "COMPLETE": "finished",
+    "FAIL": "failed",
+    "PRUNED": "pruned",
+    "RUNNING": "running",
+    "WAITING": "waiting",
+}
+
+
+class SearchError(Exception):
+    """A problem with the study or its storage, said in one line a person can act on."""
+
+
+class SearchStopped(Exception):
+    """The person asked the search to stop; the running trial ends as failed (Optuna's catch)."""
+
+
+# -- ranges -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Range:
+    """What a search may choose for one option: `choices`, or a number between `low` and `high`
+    (log-uniform when `log`)."""
+
+    option: str
+    low: float | None = None
+    high: float | None = None
+    log: bool = False
+    choices: tuple = ()
+
+    @property
+    def opt(self) -> Option:
+        return BY_NAME[self.option]
+
+    def text(self) -> str:
+        """The range as it is written: '0.0001..0.1:log', 'adam/sgd', '32/64,64'."""
+        if self.choices:
+            return "/".join(self.opt.format(c) for c in self.choices)
+        return f"{self.opt.format(self.low)}..{self.opt.format(self.high)}" + (":log" if self.log else "")
+
+    def bounds(self) -> tuple[float, float]:
+        """(low, high) of a number range (parse_range sets both whenever there are no choices)."""
+        assert self.low is not None and self.high is not None, f"{self.option}: not a number range"
+        return self.low, self.high
+
+    def suggest(self, trial: Any) -> Any:
+        """Ask an Optuna trial for a value (hidden layer lists travel as their text '512,512')."""
+        if self.choices:
+            if self.option == "hidden":
+                return BY_NAME["hidden"].parse(
+                    trial.suggest_categorical("hidden", [self.opt.format(c) for c in self.choices])
+                )
+            return trial.suggest_categorical(self.option, list(self.choices))
+        low, high = self.bounds()
+        if self.opt.kind is int:
+            return trial.suggest_int(self.option, int(low), int(high), log=self.log)
+        return trial.suggest_float(self.option, float(low), float(high), log=self.log)
+
+    def grid_values(self) -> list:
+        """Every value, for the grid sampler: choices, or each whole number of an int range."""
+        if self.choices:
+            return [self.opt.format(c) if self.option == "hidden" else c for c in self.choices]
+        low, high = self.bounds()
+        if self.opt.kind is int and high - low < 50:
+            return list(range(int(low), int(high) + 1))
+        raise ValueError(
+            f"{self.opt.flag} {self.text()}: a grid needs a list of values "
+            "separated by '/', not a range (or use --sampler tpe or random)"
+        )
+
+    def to_dict(self) -> dict:
+        if self.choices:
+            return {
+                "option": self.option,
+                "choices": [list(c) if isinstance(c, tuple) else c for c in self.choices],
+            }
+        return {"option": self.option, "low": self.low, "high": self.high, "log": self.log}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Range:
+        if "choices" in data:
+            choices = tuple(tuple(c) if isinstance(c, list) else c for c in data["choices"])
+            return cls(data["option"], choices=choices)
+        return cls(data["option"], data["low"], data["high"], bool(data.get("log")))
+
+
+def _bound(opt: Option, text: str, whole: str) -> Any:
+    try:
+        value = opt.parse(text)
+    except ValueError as exc:
+        raise ValueError(f"{opt.flag} {whole}: {exc}") from None
+    reason = opt.check(value)
+    if reason:
+        raise ValueError(f"{opt.flag} {whole}: {reason}")
+    return value
+
+
+def parse_range(option: str, text: str) -> Range | Any:
+    """`text` for `option` -> a Range to search, or the one fixed value a plain text names.
+    Raises one ValueError that starts with the option's flag and says what is wrong."""
+    if option not in BY_NAME:
+        raise ValueError(f"unknown option {option!r}")
+    opt = BY_NAME[option]
+    t = str(text).strip()
+    if ".." in t:
+        body, _, suffix = t.partition(":")
+        if suffix and suffix.strip().lower() != "log":
+            raise ValueError(f"{opt.flag} {t}: after ':' only 'log' is understood, e.g. 1e-4..1e-1:log")
+        if opt.kind not in (int, float) or opt.optional:
+            example = "32/64/128,128" if opt.kind is tuple else "/".join(opt.choices[:2] or ("yes", "no"))
+            raise ValueError(
+                f"{opt.flag} {t}: {opt.label.lower()} takes choices separated by '/', e.g. {example}"
+            )
+        lo_text, _, hi_text = body.partition("..")
+        if not lo_text.strip() or not hi_text.strip():
+            raise ValueError(
+                f"{opt.flag} {t}: a range needs both ends, e.g. "
+                f"{opt.format(opt.default or 1)}..{opt.format((opt.default or 1) * 2)}"
+            )
+        low, high = _bound(opt, lo_text, t), _bound(opt, hi_text, t)
+        if not low < high:
+            raise ValueError(f"{opt.flag} {t}: the range's low end must be below its high end")
+        log = bool(suffix)
+        if log and low <= 0:
+            raise ValueError(f"{opt.flag} {t}: a log range must start above 0")
+        return Range(option, low, high, log)
+    sep = "/" if "/" in t else ";" if opt.kind is tuple and ";" in t else None
+    if sep is None:
+        return _bound(opt, t, t)
+    values = [_bound(opt, part, t) for part in (p.strip() for p in t.split(sep)) if part]
+    if len(values) < 2:
+        raise ValueError(f"{opt.flag} {t}: give at least two choices separated by '/'")
+    if len(set(map(repr, values))) != len(values):
+        raise ValueError(f"{opt.flag} {t}: the choices repeat")
+    return Range(option, choices=tuple(values))
+
+
+# -- the space ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SearchSpace:
+    """The base settings and the ranges a search draws from."""
+
+    base: ModelSpec
+    ranges: tuple[Range, ...]
+
+    @classmethod
+    def parse(cls, texts: dict[str, str], base: ModelSpec | None = None) -> SearchSpace:
+        """{'learning_rate': '1e-4..1e-1:log', 'epochs': '2', ...} -> a space; ValueError naming
+        the option for a bad range, and when nothing is searched or there is no validation."""
+        fixed: dict[str, Any] = {}
+        ranges: list[Range] = []
+        for name, text in texts.items():
+            parsed = parse_range(name, text)
+            (ranges.append(parsed) if isinstance(parsed, Range) else fixed.__setitem__(name, parsed))
+        if not ranges:
+            raise ValueError(
+                "give at least one range to search, e.g. --lr 1e-4..1e-1:log or --optimizer adam/sgd"
+            )
+        spec = (base or ModelSpec()).replace(**fixed)
+        errors = spec.errors()
+        if errors:
+            raise ValueError("; ".join(errors.values()))
+        space = cls(spec, tuple(ranges))
+        space.check()
+        return space
+
+    def check(self) -> None:
+        if self.base.validation_split <= 0 and not any(r.option == "validation_split" for r in self.ranges):
+            raise ValueError("a search compares validation metrics: --validation-split must be above 0")
+
+    def spec(self, values: dict[str, Any]) -> ModelSpec:
+        return self.base.replace(**values)
+
+    def suggest(self, trial: Any) -> ModelSpec:
+        """The settings of one trial, drawn by Optuna."""
+        return self.spec({r.option: r.suggest(trial) for r in self.ranges})
+
+    def grid(self) -> dict[str, list]:
+        grid = {r.option: r.grid_values() for r in self.ranges}
+        if math.prod(len(v) for v in grid.values()) > MAX_GRID:
+            raise ValueError(f"the grid has more than {MAX_GRID} points; use fewer choices or --sampler tpe")
+        return grid
+
+    def size(self) -> int | None:
+        """How many points a grid has (None: not a grid)."""
+        try:
+            return math.prod(len(v) for v in self.grid().values())
+        except ValueError:
+            return None
+
+    def describe(self) -> str:
+        return " · ".join(f"{r.opt.flag} {r.text()}" for r in self.ranges)
+
+    def to_dict(self) -> dict:
+        return {"base": self.base.to_dict(), "ranges": [r.to_dict() for r in self.ranges]}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> SearchSpace:
+        return cls(ModelSpec.from_dict(data["base"]), tuple(Range.from_dict(r) for r in data["ranges"]))
+
+
+def params_text(params: dict[str, Any]) -> str:
+    """A trial's values as people read them: 'lr 0.0031 · layers 256 · adam'."""
+    out = []
+    for name, value in params.items():
+        opt = BY_NAME.get(name)
+        if opt is None:
+            out.append(f"{name} {value}")
+        elif opt.kind is float and isinstance(value, float):
+            out.append(f"{opt.label.lower() if opt.short is None else opt.short} {value:.3g}".strip())
+        else:
+            out.append(opt.tag(opt.parse(value) if name == "hidden" else value))
+    return " · ".join(out)
+
+
+# -- storage, sampler, study --------------------------------------------------------------------
+
+
+def default_storage() -> str:
+    """The journal file in kpgui's data folder that holds local studies."""
+    from kpgui.core.storage.paths import data_dir
+
+    return str(data_dir() / "studies.journal")
+
+
+def _journal(path: str) -> Any:
+    import optuna
+
+    p = Path(path).expanduser()
+    if p.is_dir():
+        raise SearchError(f"cannot use the study storage {p}: that is a folder; give a file name")
+    if not p.parent.is_dir():
+        raise SearchError(f"cannot use the study storage {p}: the folder {p.parent} does not exist")
+    try:
+        with open(p, "ab"):
+            pass
+    except OSError as exc:
+        raise SearchError(
+            f"cannot write the study storage {p} ({exc.strerror or exc}); check the "
+            "permissions or give another --storage"
+        ) from None
+    from optuna.storages.journal import JournalFileBackend
+
+    return optuna.storages.JournalStorage(JournalFileBackend(str(p)))
+
+
+def open_storage(url: str | None = None) -> Any:
+    """An Optuna storage: a journal file (a path, or journal:///path) or a database URL
+    (sqlite:///x.db, postgresql://…, mysql://…). SearchError when it cannot be reached."""
+    import optuna
+
+    url = url or default_storage()
+    if "://" not in url:
+        return _journal(url)
+    scheme, _, rest = url.partition("://")
+    if scheme in ("journal", "file"):
+        return _journal(rest)
+    try:
+        with warnings.catch_warnings():  # the heartbeat is "experimental" since Optuna 2.9
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            # a worker that dies is noticed by the others (its trial is marked failed)
+            return optuna.storages.RDBStorage(url, heartbeat_interval=60, grace_period=180)
+    except ImportError as exc:
+        raise SearchError(f"cannot reach the study storage {url}: a driver is missing ({exc})") from None
+    except Exception as exc:  # noqa: BLE001 - SQLAlchemy's many errors: one line for people
+        reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+        raise SearchError(f"cannot reach the study storage {url}: {reason}") from None
+
+
+def make_sampler(name: str, space: SearchSpace) -> Any:
+    import optuna
+
+    if name == "grid":
+        return optuna.samplers.GridSampler(space.grid())
+    if name == "random":
+        return optuna.samplers.RandomSampler()
+    if name == "tpe":
+        # constant_liar: trials running in other workers count as tried, so they spread out
+        return optuna.samplers.TPESampler(constant_liar=True)
+    raise ValueError(f"unknown sampler {name!r}; choose one of {', '.join(SAMPLERS)}")
+
+
+PRUNERS = ("median", "none")
+
+
+def make_pruner(name: str = "median") -> Any:
+    """ "median": stop a trial whose validation metric after an epoch is worse than the median of
+    the earlier trials at that epoch (Optuna's MedianPruner, its defaults: the first 5 trials run
+    in full); "none": every trial runs all its epochs."""
+    import optuna
+
+    if name == "none":
+        return optuna.pruners.NopPruner()
+    if name == "median":
+        return optuna.pruners.MedianPruner()
+    raise ValueError(f"unknown pruner {name!r}; choose one of {', '.join(PRUNERS)}")
+
+
+@dataclass(frozen=True)
+class StudyConfig:
+    """What every worker of a study must agree on; stored in the study itself so a machine that
+    joins needs only the storage and the study name."""
+
+    space: SearchSpace
+    objective: str = "val_loss"
+    sampler: str = "tpe"
+    trials: int = 20
+    pruner: str = "median"
+
+    def to_dict(self) -> dict:
+        return {
+            "space": self.space.to_dict(),
+            "objective": self.objective,
+            "sampler": self.sampler,
+            "trials": self.trials,
+            "pruner": self.pruner,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict) -> StudyConfig:
+        return cls(
+            SearchSpace.from_dict(data["space"]),
+            data["objective"],
+            data["sampler"],
+            int(data["trials"]),
+            data.get("pruner", "median"),
+        )
+
+
+def create_study(storage: str | None, name: str, config: StudyConfig) -> Any:
+    """Create the study (or reopen the same one: a search can be resumed). SearchError when a
+    study of that name already searches something else."""
+    import optuna
+
+    if config.objective not in OBJECTIVES:
+        raise ValueError(f"unknown objective {config.objective!r}; choose val_loss or val_accuracy")
+    sampler = make_sampler(config.sampler, config.space)
+    study = optuna.create_study(
+        storage=open_storage(storage),
+        study_name=name,
+        sampler=sampler,
+        pruner=make_pruner(config.pruner),
+        direction=OBJECTIVES[config.objective],
+        load_if_exists=True,
+    )
+    stored = study.user_attrs.get(CONFIG_ATTR)
+    if stored is None:
+        study.set_user_attr(CONFIG_ATTR, config.to_dict())
+    elif stored != config.to_dict():
+        raise SearchError(
+            f"a study named {name!r} already searches other ranges; add --join to help "
+            "it, or choose another --study name"
+        )
+    return study
+
+
+def load_study(storage: str | None, name: str) -> tuple[Any, StudyConfig]:
+    """The study (with the sampler and pruner it was made with) and its config."""
+    import optuna
+
+    store = open_storage(storage)
+    try:
+        raw = optuna.load_study(study_name=name, storage=store)
+    except KeyError:
+        raise SearchError(f"there is no study named {name!r} in {storage or default_storage()}") from None
+    data = raw.user_attrs.get(CONFIG_ATTR)
+    if not isinstance(data, dict):
+        raise SearchError(f"the study {name!r} was not made by kpgui search (it has no ranges)")
+    config = StudyConfig.from_dict(data)
+    study = optuna.load_study(
+        study_name=name,
+        storage=store,
+        sampler=make_sampler(config.sampler, config.space),
+        pruner=make_pruner(config.pruner),
+    )
+    return study, config
+
+
+# -- one trial ----------------------------------------------------------------------------------
+
+
+def pruning_callback(trial: Any, metric: str, notes: dict) -> Any:
+    """A Keras callback: after each epoch report `metric` to the trial (step = epoch, from 1) and
+    end training when Optuna's pruner says the trial is behind; `notes['pruned_at_epoch']` says
+    when (the run's History tags carry it)."""
+    import keras
+
+    class ReportToOptuna(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            value = (logs or {}).get(metric)
+            if value is None or not math.isfinite(float(value)):
+                return
+            trial.report(float(value), epoch + 1)
+            if trial.should_prune():
+                notes["pruned_at_epoch"] = epoch + 1
+                self.model.stop_training = True
+
+    return ReportToOptuna()
+
+
+def run_trial(
+    trial: Any,
+    config: StudyConfig,
+    study_name: str,
+    data_path: str | None = None,
+    stop_event: Any = None,
+    listener: Any = None,
+) -> float:
+    """Optuna's objective: train one run with the trial's settings through run_job, recorded once
+    in History with the study's tags; the last epoch's validation metric is the trial's value."""
+    import optuna
+
+    from kpgui.core.training.jobs import TrainJob, run_job
+
+    trial.set_user_attr("host", socket.gethostname())  # first: a worker that dies is found by these
+    trial.set_user_attr("pid", os.getpid())
+    spec = config.space.suggest(trial)
+    tags: dict[str, Any] = {"study": study_name, "trial": trial.number}
+    job = TrainJob(spec, data_path=data_path, name=f"{study_name} #{trial.number}", tags=tags)
+    try:
+        outcome = run_job(
+            job, listener, stop_event, extra_callbacks=[pruning_callback(trial, config.objective, tags)]
+        )
+    except Exception as exc:
+        from kpgui.core.display.errors import one_line
+
+        trial.set_user_attr("error", one_line(exc, "Training"))  # the table says why it failed
+        raise
+    for key in ("run_id", "model_path", "status", "epochs_run", "test_accuracy"):
+        trial.set_user_attr(key, getattr(outcome, key))
+    if stop_event is not None and stop_event.is_set():
+        raise SearchStopped("stopped by the person")
+    if "pruned_at_epoch" in tags:
+        raise optuna.TrialPruned(f"behind the median after epoch {tags['pruned_at_epoch']}")
+    values = [v for v in outcome.history.get(config.objective, []) if v is not None]
+    value = float(values[-1]) if values else math.nan
+    return value  # NaN (diverged, no validation) -> Optuna marks the trial failed
+
+
+def set_threads(threads: int) -> None:
+    """Threads for this process's TensorFlow/BLAS, before TensorFlow is imported: N workers on C
+    cores get C // N each so they do not fight over the cores."""
+    n = str(max(1, int(threads)))
+    for var in ("TF_NUM_INTRAOP_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[var] = n
+    os.environ["TF_NUM_INTEROP_THREADS"] = "1" if n == "1" else "2"
+
+
+def counted(trials: Iterable[Any]) -> int:
+    """Trials that use up the budget: all but the failed ones (a failed trial is tried again)."""
+    import optuna
+
+    return sum(1 for t in trials if t.state != optuna.trial.TrialState.FAIL)
+
+
+def worker_main(
+    storage: str | None,
+    study_name: str,
+    data_path: str | None,
+    stop_event: Any,
+    threads: int,
+    quiet: bool = True,
+) -> None:
+    """One worker process: take trials from the study until its budget is used up or Stop.
+    Ctrl-C is the parent's to handle: it sets `stop_event`, the running trial stops after its
+    current batch, is recorded (status "stopped") and ends failed in the study."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    set_threads(threads)
+    import optuna
+
+    if quiet:
+        optuna.logging.set_verbosity(optuna.logging.WARNING)
+    from kpgui.core.storage.paths import log_path
+    from kpgui.core.training.worker import stderr_to
+
+    with stderr_to(log_path("search-worker.log")):  # TensorFlow's chatter, Optuna's warnings
+        study, config = load_study(storage, study_name)
+        for _ in range(config.trials):
+            if stop_event.is_set() or counted(study.get_trials(deepcopy=False)) >= config.trials:
+                break
+            if config.sampler == "grid" and study.sampler.is_exhausted(study):
+                break
+            study.optimize(
+                lambda t: run_trial(t, config, study_name, data_path, stop_event),
+                n_trials=1,
+                catch=(SearchStopped,),
+            )
+
+
+def fail_orphans(study: Any, pids: Iterable[int], host: str | None = None) -> list[int]:
+    """Mark FAIL the running trials of worker processes `pids` on `host` that died (killed, out of
+    memory): the study stays consistent and their budget goes to the other workers."""
+    import optuna
+
+    host = host or socket.gethostname()
+    pids, failed = set(pids), []
+    for t in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,)):
+        if t.user_attrs.get("pid") in pids and t.user_attrs.get("host") == host:
+            study._storage.set_trial_state_values(t._trial_id, optuna.trial.TrialState.FAIL)
+            failed.append(t.number)
+    return failed
+
+
+@dataclass
+class SearchRun:
+    """A search in progress from the machine that started (or joined) it: its worker processes."""
+
+    storage: str | None
+    study_name: str
+    workers: int
+    data_path: str | None = None
+    threads: int | None = None
+    processes: list = field(default_factory=list)
+    orphans: list[int] = field(default_factory=list)
+
+    def start(self) -> None:
+        import multiprocessing as mp
+
+        ctx = mp.get_context("spawn")
+        self.stop_event = ctx.Event()
+        threads = self.threads or max(1, (os.cpu_count() or 1) // max(1, self.workers))
+        for _ in range(self.workers):
+            p = ctx.Process(
+                target=worker_main,
+                daemon=False,
+                args=(self.storage, self.study_name, self.data_path, self.stop_event, threads),
+            )
+            p.start()
+            self.processes.append(p)
+
+    def alive(self) -> bool:
+        return any(p.is_alive() for p in self.processes)
+
+    def reap(self, study: Any) -> None:
+        """Fail the trials of workers that died without finishing them."""
+        dead = [p.pid for p in self.processes if not p.is_alive() and p.exitcode not in (0, None)]
+        if dead:
+            self.orphans += fail_orphans(study, dead)
+
+    def stop(self) -> None:
+        """Ask the workers to stop after their current batch (their trials end as failed)."""
+        self.stop_event.set()
+
+    def kill(self) -> None:
+        for p in self.processes:
+            if p.is_alive():
+                p.terminate()
+
+    def wait(self, study: Any, poll: Callable[[], None] | None = None, interval: float = 1.0) -> None:
+        """Until every worker has ended, calling `poll` every `interval` seconds."""
+        while self.alive():
+            if poll:
+                poll()
+            self.reap(study)
+            time.sleep(interval)
+        for p in self.processes:
+            p.join()
+        self.reap(study)
+
+
+def best_trial(study: Any) -> Any | None:
+    """The best finished trial, or None."""
+    try:
+        return study.best_trial
+    except ValueError:
+        return None
+
+
+def trial_row(t: Any) -> dict:
+    """One trial as plain data (the CLI's --json and table, the window)."""
+    steps = t.intermediate_values
+    last = max(steps) if steps else None
+    return {
+        "trial": t.number,
+        "state": STATE_WORDS.get(t.state.name, t.state.name.lower()),
+        "params": dict(t.params),
+        "value": t.value,
+        "epoch": last,
+        "metric": steps[last] if last is not None else None,
+        "run_id": t.user_attrs.get("run_id"),
+        "model_path": t.user_attrs.get("model_path"),
+        "host": t.user_attrs.get("host"),
+        "test_accuracy": t.user_attrs.get("test_accuracy"),
+        "duration_s": (
+            round((t.datetime_complete - t.datetime_start).total_seconds(), 1)
+            if t.datetime_complete and t.datetime_start
+            else None
+        ),
+    }
+
+
+def outcome_of_run(record: Any) -> Any:
+    """A History record (kpgui.core.storage.store.RunRecord) of a trial as the RunOutcome a finished run
+    hands the window, so the best trial can be offered as a candidate like any run."""
+    from kpgui.core.training.jobs import RunOutcome
+
+    return RunOutcome(
+        kind=record.kind,
+        name=record.name,
+        status=record.status or "",
+        summary=record.title,
+        spec=record.spec.to_dict(),
+        epochs_run=record.epochs_run or 0,
+        history=record.history,
+        test_accuracy=record.test_accuracy,
+        test_loss=record.test_loss,
+        wall_time=record.wall_time or 0.0,
+        samples_per_second=0.0,
+        train_samples=record.train_samples or 0,
+        started_at=record.started_at or record.created_at,
+        calibration=record.notes.get("calibration"),
+        model_path=record.model_path,
+        run_id=record.id,
+        log_dir=record.notes.get("log_dir"),
+        tags=record.notes.get("tags") or {},
+    )
