@@ -1,9 +1,10 @@
 """1. Draw -> reading latency: strokes -> 28x28 -> calibrated reading, per drawing event.
 
 kpgui's path is the window's: `segment.read_drawing` (the strokes split into digits where people
-leave space, each piece made 28x28 by `strokes_to_mnist`, one batched NumPy forward pass, the model
-card's calibration), what `AppState` does for every drawing. Beside it, on the same inputs in the
-same process and through the same splitting and calibration, only the forward pass changes: Keras
+leave space, each piece made 28x28 by `strokes_to_mnist`, one batched NumPy forward pass of the
+pieces and their moved views, the model card's calibration and "not sure"), what `AppState` does
+for every drawing. Beside it, on the same inputs in the same process and through the same
+splitting and calibration, only the forward pass changes: Keras
 compiled by `tf.function` with a fixed input signature (the strongest obvious alternative: the
 headline), eager `model(x, training=False)` and `model.predict(x, verbose=0)` (the common approach).
 Inputs are synthetic handwriting (see strokes.py): the finished digits, and every partial state a
@@ -68,7 +69,7 @@ class _KerasForward:
 def _paths(predictor, model) -> dict[str, Callable]:
     import tensorflow as tf
 
-    from kpgui.core.reading.confidence import Calibration
+    from kpgui.core.reading.confidence import Calibration, forget_readings
     from kpgui.core.reading.preprocess import strokes_to_mnist
     from kpgui.core.reading.segment import read_drawing
 
@@ -82,11 +83,18 @@ def _paths(predictor, model) -> dict[str, Callable]:
         "model(x, training=False)": _KerasForward(lambda x: model(x, training=False)),
     }
 
+    # Each reading is timed as a first one: a drawing being written is a new picture every time
+    # (readings with views are remembered per picture, kpgui.core.reading.confidence).
     def numpy_path(item):
+        forget_readings()
         return read_drawing(item[0], item[1], predictor, cal)
 
     def keras_path(forward):
-        return lambda item: read_drawing(item[0], item[1], forward, cal)
+        def path(item):
+            forget_readings()
+            return read_drawing(item[0], item[1], forward, cal)
+
+        return path
 
     def preprocess_only(item):
         return strokes_to_mnist(*item)

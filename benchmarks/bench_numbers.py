@@ -369,7 +369,7 @@ def latency(predictor, calibration, per_size: int, seed: int) -> dict:
     them (digits already written are remembered); 'cold': the whole number from scratch."""
     from handwriting import style_set
 
-    from kpgui.core.reading.confidence import read
+    from kpgui.core.reading.confidence import forget_readings, read_images
     from kpgui.core.reading.preprocess import strokes_to_mnist
     from kpgui.core.reading.segment import _strokes, read_number, split_strokes
 
@@ -395,6 +395,7 @@ def latency(predictor, calibration, per_size: int, seed: int) -> dict:
                 for j in range(1, len(last[i]) + 1)
             ]
             _strokes._cache.clear()
+            forget_readings()
             if before:  # the digits already written were read while they were written
                 read_number(split_strokes(before, case.pen), predictor, calibration)
             for state in states[:: max(1, len(states) // 12)] + [case.strokes]:
@@ -403,6 +404,7 @@ def latency(predictor, calibration, per_size: int, seed: int) -> dict:
                 writing.append((time.perf_counter() - t0) * 1e3)
                 cpu.append((time.process_time() - c0) * 1e3)
             _strokes._cache.clear()
+            forget_readings()
             t0 = time.perf_counter()
             read_number(split_strokes(case.strokes, case.pen), predictor, calibration)
             cold.append((time.perf_counter() - t0) * 1e3)
@@ -417,8 +419,9 @@ def latency(predictor, calibration, per_size: int, seed: int) -> dict:
         }
     today = []
     for s in pool[: 3 * per_size]:  # the single-digit path of today, for one digit
+        forget_readings()
         t0 = time.perf_counter()
-        read(predictor.predict(strokes_to_mnist(s.strokes, s.pen_width)[None])[0], calibration)
+        read_images(predictor, strokes_to_mnist(s.strokes, s.pen_width)[None], calibration)
         today.append((time.perf_counter() - t0) * 1e3)
     out["today_1_digit_p50"], out["today_1_digit_p95"] = C.median(today), C.percentile(today, 95)
     return out

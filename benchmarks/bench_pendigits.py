@@ -15,6 +15,11 @@ Two parts:
   --real-pen N …`, read from the shipped card) trained three times, each time without nine of
   writers 1-27 (and never 28-30), and measured on those nine: 27 strangers in all, every number
   from a model that never saw that writer. Alternative: BASE on the same writers.
+- the "not sure" signal (kpgui.core.reading.confidence): steadiness over moved views (the card's
+  views_threshold) against the top calibrated probability alone, on the same readings: the
+  previous model on all 30 writers (its views threshold fitted here on the MNIST validation
+  digits, as training fits it), and the shipped model on its held-out writers; each with MNIST
+  test and the non-digits flagged beside.
 
     python benchmarks/bench_pendigits.py [--quick] [--model PATH] [--base PATH] [--folds]
 """
@@ -33,13 +38,14 @@ BENCH = "11 real writers"
 FOLDS = (tuple(range(1, 10)), tuple(range(10, 19)), tuple(range(19, 28)))
 
 
-def read_like_the_window(digits, predictor) -> dict[str, np.ndarray]:
-    """right, sure and the number of digits shown, per digit, read the window's way."""
+def read_like_the_window(digits, predictor, calibration=None) -> dict[str, np.ndarray]:
+    """right, sure and the number of digits shown, per digit, read the window's way (with the
+    model card's calibration, or `calibration`)."""
     from kpgui.core.data.synth.realpen import PEN_WIDTH
     from kpgui.core.reading.confidence import Calibration
     from kpgui.core.reading.segment import read_drawing
 
-    calibration = Calibration.from_card(predictor.card)
+    calibration = calibration or Calibration.from_card(predictor.card)
     right = np.zeros(len(digits), bool)
     sure = np.zeros(len(digits), bool)
     shown = np.zeros(len(digits), int)
@@ -133,6 +139,125 @@ def _rows(label: str, new: dict, old: dict, old_name: str) -> list[dict]:
             show_ratio=False,
         ),
     ]
+
+
+def views_fitted(predictor):
+    """The model's calibration with a views threshold fitted the way training fits it: on the
+    MNIST validation digits it held out (the last `validation_split` of MNIST train), flagging
+    at most MAX_FLAGGED of them (kpgui.core.reading.confidence.fit_calibration)."""
+    import dataclasses
+
+    from kpgui.core.reading.confidence import Calibration, fit_calibration
+    from kpgui.core.reading.views import VIEWS, with_views
+
+    calibration = Calibration.from_card(predictor.card)
+    if calibration.uses_views:
+        return calibration
+    x, y, _, _ = C.load_mnist()
+    n_val = int(len(x) * float(predictor.card.get("spec", {}).get("validation_split", 0.05)))
+    x_val = x[len(x) - n_val :].astype(np.float32) / 255.0
+    out = predictor.predict(with_views(x_val)).reshape(n_val, 1 + VIEWS, 10)
+    fitted, _ = fit_calibration(out[:, 0], y[len(y) - n_val :], view_probs=out[:, 1:])
+    return dataclasses.replace(calibration, views_threshold=fitted.views_threshold)
+
+
+def flagged_share(predictor, images: np.ndarray, calibration) -> float:
+    """% of `images` (uint8 (N, 28, 28)) read "not sure" with `calibration`."""
+    from kpgui.core.reading.confidence import predict_with_views, read_batch
+
+    probs, views = predict_with_views(predictor, images, calibration)
+    return 100 * float(1.0 - np.mean(read_batch(probs, calibration, views)[1]))
+
+
+def signal_rows(label: str, digits, predictor, calibration) -> tuple[list[dict], dict]:
+    """The views signal against the top probability alone: the same model, the same readings."""
+    import dataclasses
+
+    from kpgui.core.model.evaluation import reference_non_digits
+
+    top_only = dataclasses.replace(calibration, views_threshold=None)
+    pen = {
+        name: summary(read_like_the_window(digits, predictor, c))
+        for name, c in (("views", calibration), ("top", top_only))
+    }
+    x_test = C.load_mnist()[2]
+    others = reference_non_digits()
+    mnist = {
+        name: flagged_share(predictor, x_test, c) for name, c in (("views", calibration), ("top", top_only))
+    }
+    non = {
+        name: flagged_share(predictor, others, c) for name, c in (("views", calibration), ("top", top_only))
+    }
+    alt = f"top probability ≥ {calibration.threshold:.3g}"
+    head = f"not sure by steadiness over views (≥ {calibration.views_threshold:.3g}), {label}"
+    rows = [
+        C.row(
+            BENCH,
+            f"{head}: sure and wrong",
+            pen["views"]["sure_and_wrong"],
+            "%",
+            alt_name=alt,
+            alt_value=pen["top"]["sure_and_wrong"],
+            target="≤ 0.3 %",
+            met=pen["views"]["sure_and_wrong"] <= 0.3,
+        ),
+        C.row(
+            BENCH,
+            f"{head}: pen digits flagged not sure",
+            pen["views"]["not_sure"],
+            "%",
+            alt_name=alt,
+            alt_value=pen["top"]["not_sure"],
+            target="≤ 5 %",
+            met=pen["views"]["not_sure"] <= 5.0,
+        ),
+        C.row(
+            BENCH,
+            f"{head}: MNIST test flagged",
+            mnist["views"],
+            "%",
+            alt_name=alt,
+            alt_value=mnist["top"],
+            target="≤ 3 %",
+            met=mnist["views"] <= 3.0,
+        ),
+        C.row(
+            BENCH,
+            f"{head}: non-digits flagged (n={len(others)})",
+            non["views"],
+            "%",
+            alt_name=alt,
+            alt_value=non["top"],
+            target="≥ 85 %",
+            met=non["views"] >= 85.0,
+        ),
+    ]
+    # The fairest alternative: the top probability with its threshold raised until it flags as
+    # many MNIST test digits as the views do (fitted on the test set itself: in its favour).
+    top_test = np.max(calibration.apply(predictor.predict(x_test.astype(np.float32) / 255.0)), axis=1)
+    matched = dataclasses.replace(top_only, threshold=float(np.quantile(top_test, mnist["views"] / 100)))
+    pen["top_matched"] = summary(read_like_the_window(digits, predictor, matched))
+    rows.append(
+        C.row(
+            BENCH,
+            f"{head}: sure and wrong, beside the top probability flagging as many MNIST test digits "
+            f"(pen digits flagged: {pen['views']['not_sure']:.2f} % vs "
+            f"{pen['top_matched']['not_sure']:.2f} %)",
+            pen["views"]["sure_and_wrong"],
+            "%",
+            alt_name=f"top probability ≥ {matched.threshold:.3g}",
+            alt_value=pen["top_matched"]["sure_and_wrong"],
+        )
+    )
+    details = {
+        "matched_top_threshold": matched.threshold,
+        "views_threshold": calibration.views_threshold,
+        "threshold": calibration.threshold,
+        "pen": pen,
+        "mnist_test_flagged": mnist,
+        "non_digits_flagged": non,
+    }
+    return rows, details
 
 
 def _merge(parts: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
@@ -246,6 +371,20 @@ def main(argv: list[str] | None = None) -> int:
         "base": str(base_path),
         "notes": [f"shipped model read on {who}: {new['digits']} digits."],
     }
+    signal_sets = [(f"shipped model, {who}", strangers, model)]
+    if base is not None:
+        everyone = digits if not args.quick else digits.subset(np.arange(len(digits)) % 10 == 0)
+        signal_sets.insert(
+            0, (f"previous model, all {len(np.unique(everyone.writer))} writers", everyone, base)
+        )
+    details["signal"] = {}
+    for label, who_digits, predictor in signal_sets:
+        calibration = views_fitted(predictor)
+        if not calibration.uses_views:
+            continue
+        extra, info = signal_rows(label, who_digits, predictor, calibration)
+        rows += extra
+        details["signal"][label] = info
     if args.folds:
         if base is None:
             print(f"[{NAME}] --folds needs --base (the model the recipe continues)", file=sys.stderr)

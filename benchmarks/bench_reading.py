@@ -34,10 +34,13 @@ def _pct(x: float) -> float:
     return 100.0 * float(x)
 
 
-def _flagged(probs: np.ndarray, calibration) -> np.ndarray:
-    from kpgui.core.reading.confidence import read_batch
+def _flagged(predictor, images: np.ndarray, calibration) -> np.ndarray:
+    """Which images the app answers "not sure" for (its one verdict: the moved views included
+    when the card has a views threshold, kpgui.core.reading.confidence)."""
+    from kpgui.core.reading.confidence import predict_with_views, read_batch
 
-    return ~read_batch(probs, calibration)[1]
+    probs, views = predict_with_views(predictor, images, calibration)
+    return ~read_batch(probs, calibration, views)[1]
 
 
 def _plain_flagged(probs: np.ndarray, threshold: float) -> np.ndarray:
@@ -64,10 +67,11 @@ def style_results(predictor, calibration, per_style: int) -> tuple[list[dict], d
     from kpgui.core.reading.confidence import calibrate, expected_calibration_error, fit_temperature
 
     samples = H.style_set(per_style)
-    probs = predictor.predict(H.render(samples))
+    images = H.render(samples)
+    probs = predictor.predict(images)
     labels = H.label_array(samples)
     pred = probs.argmax(axis=1)
-    flagged = _flagged(probs, calibration)
+    flagged = _flagged(predictor, images, calibration)
     painted = predictor.predict(painted_reading(samples)).argmax(axis=1)
     styles = np.array([s.style for s in samples])
     per = {}
@@ -152,7 +156,7 @@ def mnist_results(predictor, calibration, x_test, y_test, n_strokes: int) -> tup
         "strokes_n": n_strokes,
         "strokes_accuracy": float(np.mean(drawn_pred == y_test[idx])),
         "same_digits_as_they_are": float(np.mean(pred[idx] == y_test[idx])),
-        "flagged": float(_flagged(probs, calibration).mean()),
+        "flagged": float(_flagged(predictor, x_test, calibration).mean()),
         "ece_raw": expected_calibration_error(probs, y_test),
         "ece_card": expected_calibration_error(calibrate(probs, calibration.temperature), y_test),
         "strokes_per_digit_median": C.median([len(s.strokes) for s in drawn]),
@@ -198,8 +202,9 @@ def non_digit_results(predictor, calibration, n: int, plain_threshold: float) ->
     import handwriting as H
 
     samples = H.non_digit_set(n)
-    probs = predictor.predict(H.render(samples))
-    flagged, plain = _flagged(probs, calibration), _plain_flagged(probs, plain_threshold)
+    images = H.render(samples)
+    probs = predictor.predict(images)
+    flagged, plain = _flagged(predictor, images, calibration), _plain_flagged(probs, plain_threshold)
     kinds = np.array([s.kind for s in samples])
     styles = np.array([s.style if s.kind in ("letter", "symbol", "scribble") else s.kind for s in samples])
     res = {
@@ -252,17 +257,18 @@ def timing(predictor, calibration, n: int) -> dict:
     """Time per reading, the app's way: strokes -> strokes_to_mnist -> predict -> calibrate."""
     import handwriting as H
 
-    from kpgui.core.reading.confidence import read_batch
+    from kpgui.core.reading.confidence import forget_readings, read_images
     from kpgui.core.reading.preprocess import strokes_to_mnist
 
     per = max(1, n // len(H.STYLES))
     samples = H.style_set(per, seed=H.STYLE_SEED + 100)
     for s in samples[:10]:  # warm up
-        read_batch(predictor.predict(strokes_to_mnist(s.strokes, s.pen_width)[None]), calibration)
+        read_images(predictor, strokes_to_mnist(s.strokes, s.pen_width)[None], calibration)
     ms = []
     for s in samples:
+        forget_readings()
         t0 = time.perf_counter()
-        read_batch(predictor.predict(strokes_to_mnist(s.strokes, s.pen_width)[None]), calibration)
+        read_images(predictor, strokes_to_mnist(s.strokes, s.pen_width)[None], calibration)
         ms.append((time.perf_counter() - t0) * 1e3)
     return {
         "n": len(ms),

@@ -25,6 +25,7 @@ from kpgui.core.training.search import (  # noqa: E402
     load_study,
     open_storage,
     parse_range,
+    worker_cores,
 )
 
 TINY = ["--train-samples", "1000", "--epochs", "1", "--validation-split", "0.2"]
@@ -190,6 +191,52 @@ def test_a_trial_behind_is_pruned_after_its_epoch_and_recorded_once_as_such():
     assert trial.intermediate_values == {1: pytest.approx(run.history["val_loss"][0])}
 
 
+def test_each_worker_gets_its_own_cores_when_their_threads_fit(monkeypatch):
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
+    assert worker_cores(2, 1) == [[0], [1]]  # 2 workers x 1 thread on 2 cores: one core each
+    assert worker_cores(1, 2) == [None]  # one worker has the machine: not pinned
+    assert worker_cores(3, 1) == [None, None, None]  # more threads than cores: left to the system
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 2, 5, 7}, raising=False)
+    assert worker_cores(2, 2) == [[0, 2], [5, 7]]
+
+
+def test_the_command_and_the_window_default_to_the_measured_number_of_workers():
+    import argparse
+
+    from kpgui.cli.search import register
+    from kpgui.core.training.search import DEFAULT_WORKERS
+
+    parser = argparse.ArgumentParser()
+    register(parser.add_subparsers())
+    assert parser.parse_args(["search", "--lr", "1e-3..1e-1"]).workers == DEFAULT_WORKERS
+    assert 1 <= DEFAULT_WORKERS <= (os.cpu_count() or 1)  # never more workers than cores
+
+
+def test_the_benchmark_counts_the_training_done_by_each_trial_until_the_target():
+    """bench_search's compute to target, against the sums written out by hand."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    from bench_search import compute_until, reach
+
+    def trial(n, start, end, epochs, state="complete", value=None):
+        return {"n": n, "start_s": start, "end_s": end, "epochs": epochs, "state": state, "value": value}
+
+    trials = [
+        trial(0, 0, 10, 3, value=0.90),
+        trial(1, 2, 6, 1, "pruned"),
+        trial(2, 8, 18, 2, value=0.97),  # running on the other worker until 18 s
+        trial(3, 10, 14, 3, value=0.96),  # the first to reach 95 %, at 14 s
+    ]
+    # by 10 s: trials 0 and 1 whole, trial 2 for 2 of its 10 seconds
+    assert compute_until(trials, 10, 100) == 300 + 100 + 40
+    assert compute_until(trials, None, 100) == 300 + 100 + 200 + 300
+    size = {"train_samples": 125, "validation_split": 0.2, "target": 0.95}  # 100 images an epoch
+    got = reach({"trials": trials, "wall_s": 20.0}, size)
+    assert got["to_target_s"] == 14 and got["target_trial"] == 3
+    assert got["to_target_images"] == 300 + 100 + 120 + 300  # trial 2: 6 of its 10 seconds
+    assert got["trials_to_target"] == 4 and got["pruned"] == 1 and got["best_val_accuracy"] == 0.97
+    assert got["images_per_s"] == 900 / 20.0
+
+
 # -- real searches (slow) -----------------------------------------------------------------------
 
 
@@ -328,3 +375,69 @@ def test_a_killed_worker_leaves_the_study_consistent_and_a_joining_machine_finis
     runs = _study_runs("shared")
     assert sorted(r.notes["tags"]["trial"] for r in runs) == sorted(t.number for t in done)
     assert not math.isnan(json.loads(join_out)["best"]["value"])
+
+
+@pytest.mark.slow
+def test_killing_one_of_two_workers_mid_trial_leaves_the_study_consistent_and_the_other_finishes(tmp_path):
+    storage = str(tmp_path / "study.journal")
+    search = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "kpgui",
+            "search",
+            *TINY[:2],
+            "--epochs",
+            "2",
+            "--validation-split",
+            "0.2",
+            "--hidden",
+            "8/16",
+            "--trials",
+            "3",
+            "--workers",
+            "2",
+            "--storage",
+            storage,
+            "--study",
+            "two",
+            "--json",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=_env(),
+    )
+    try:
+
+        def running_trial():
+            try:
+                study = optuna.load_study(study_name="two", storage=open_storage(storage))
+            except KeyError:
+                return None
+            running = [
+                t
+                for t in study.get_trials(states=(optuna.trial.TrialState.RUNNING,))
+                if "pid" in t.user_attrs
+            ]
+            return running[0] if running else None
+
+        victim = _wait_for(running_trial, 90, "a worker's trial")
+        os.kill(victim.user_attrs["pid"], signal.SIGKILL)  # one worker dies mid-trial
+        out, err = search.communicate(timeout=120)
+    finally:
+        if search.poll() is None:
+            search.kill()
+    study = optuna.load_study(study_name="two", storage=open_storage(storage))
+    states = {t.number: t.state for t in study.trials}
+    assert states[victim.number] == optuna.trial.TrialState.FAIL  # not left "running" forever
+    assert optuna.trial.TrialState.RUNNING not in states.values()
+    done = [t for t in study.trials if t.state != optuna.trial.TrialState.FAIL]
+    assert len(done) == 3, states  # the other worker took up the dead one's share
+    assert any(t.user_attrs["pid"] != victim.user_attrs["pid"] for t in done)
+    assert search.returncode == 0, err
+    result = json.loads(out)
+    assert result["failed_workers_trials"] == [victim.number]
+    assert "1 worker(s) ended with an error" in err  # said, in one line
+    runs = _study_runs("two")
+    assert sorted(r.notes["tags"]["trial"] for r in runs) == sorted(t.number for t in done)

@@ -56,7 +56,8 @@ def _read_like_the_window(digits, predictor):
 
 def test_shipped_model_reads_real_writers_it_never_saw():
     """The pen digits of the writers kept out of training (issue 19): floors a little under
-    the measured 98.5 % right, 0.67 % sure and wrong, 2.1 % not sure (benchmarks/README)."""
+    the measured 98.5 % right, 0.40 % sure and wrong, 2.9 % not sure with the card's steadiness
+    over views (0.67 % and 2.1 % by the top probability alone; benchmarks/README)."""
     import pytest
 
     from kpgui.core.data.synth.realpen import HELD_OUT_WRITERS, find_pendigits, load_pendigits
@@ -69,7 +70,7 @@ def test_shipped_model_reads_real_writers_it_never_saw():
     assert len(strangers) > 700
     right, sure = _read_like_the_window(strangers, Predictor.load())
     assert right.mean() >= 0.98
-    assert (sure & ~right).mean() <= 0.01
+    assert (sure & ~right).mean() <= 0.006
     assert (~sure).mean() <= 0.05
     for writer in HELD_OUT_WRITERS:
         assert right[strangers.writer == writer].mean() >= 0.95, writer

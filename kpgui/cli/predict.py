@@ -33,7 +33,7 @@ def register(sub) -> None:
 def run(args: argparse.Namespace) -> int:
     from kpgui.core.display.errors import one_line, printable
     from kpgui.core.model.inference import Predictor
-    from kpgui.core.reading.confidence import Calibration, read
+    from kpgui.core.reading.confidence import Calibration, read_images
     from kpgui.core.reading.imageio import read_image
     from kpgui.core.reading.segment import read_number, split_picture
 
@@ -59,7 +59,7 @@ def run(args: argparse.Namespace) -> int:
             )
             print(f"{name}: {number.text} ({each})")
             continue
-        r = read(predictor.predict_one(pieces[0].image), calibration)
+        r = read_images(predictor, pieces[0].image[None], calibration)[0]
         if r.sure:
             print(f"{name}: {r.digit} ({100 * r.confidence:.1f} %)")
         else:

@@ -10,6 +10,7 @@ import sys
 from typing import Any
 
 from kpgui.core.model.options import OPTIONS
+from kpgui.core.training.search import DEFAULT_WORKERS
 
 RANGE_HELP = (
     "Any training option takes a range: --lr 1e-4..1e-1:log (log-uniform), --epochs 2..10 "
@@ -43,8 +44,9 @@ def register(sub) -> None:
     p.add_argument(
         "--workers",
         type=int,
-        default=1,
-        help="training processes on this machine taking trials from the study (default: 1)",
+        default=DEFAULT_WORKERS,
+        help="training processes on this machine taking trials from the study, each with the cores "
+        f"divided by the workers (default: {DEFAULT_WORKERS}, measured: see the README's Search)",
     )
     p.add_argument(
         "--threads",

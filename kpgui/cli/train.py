@@ -332,10 +332,10 @@ def run(args: argparse.Namespace) -> int:
     )
     cal = outcome.calibration or {}
     if cal:
-        print(
-            f"confidence calibrated: temperature {cal.get('temperature')}, 'not sure' below "
-            f"{100 * float(cal.get('threshold', 0.5)):.0f} %"
-        )
+        from kpgui.core.reading.confidence import Calibration
+
+        rule = Calibration.from_card({"calibration": cal}).rule()
+        print(f"confidence calibrated: temperature {cal.get('temperature')}, {rule}")
     if outcome.out_path:
         print(f"saved {outcome.out_path} and its card {outcome.out_path[: -len('.keras')] + '.json'}")
     if outcome.run_id is not None:

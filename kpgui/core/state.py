@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 from psygnal import Signal, SignalGroup, SignalInstance
 
-from kpgui.core.reading.confidence import Calibration, Reading, read
+from kpgui.core.reading.confidence import Calibration, Reading, read_images
 
 
 @dataclass(frozen=True)
@@ -322,14 +322,14 @@ class AppState:
         if model is None or image is None or not np.any(image):
             return None
         try:
-            probs = model.predictor.predict_one(image)
+            reading = read_images(model.predictor, np.asarray(image)[None], model.calibration)[0]
         except Exception as exc:  # noqa: BLE001 - a bad model must not break drawing
             self.last_error = f"Prediction failed: {exc}"
             return None
-        if not np.all(np.isfinite(probs)):
+        if not np.all(np.isfinite(reading.probabilities)):
             self.last_error = "This model gives no valid probabilities (NaN)."
             return None
-        return read(probs, model.calibration)
+        return reading
 
     @property
     def number(self) -> Any:

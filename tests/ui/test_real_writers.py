@@ -73,6 +73,6 @@ def test_digits_people_write_are_read_right_or_flagged(qtbot, app):
             flagged += 1
         else:
             wrong += 1
-    # Measured with the shipped model: 19 right, 3 flagged "not sure", 5 still sure and wrong
-    # (all 27 were sure and wrong before).
-    assert right >= 17 and wrong <= 6, (right, flagged, wrong)
+    # Measured with the shipped model: 19 right, 5 flagged "not sure", 3 still sure and wrong (all
+    # 27 were sure and wrong before; by the top probability alone, without the views: 3 and 5).
+    assert right >= 17 and wrong <= 4, (right, flagged, wrong)

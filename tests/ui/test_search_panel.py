@@ -10,7 +10,7 @@ optuna = pytest.importorskip("optuna")
 
 from kpgui.core.model.spec import ModelSpec  # noqa: E402
 from kpgui.core.storage.store import Store  # noqa: E402
-from kpgui.core.training.search import SearchSpace, StudyConfig, create_study  # noqa: E402
+from kpgui.core.training.search import DEFAULT_WORKERS, SearchSpace, StudyConfig, create_study  # noqa: E402
 from kpgui.core.training.trainer import TrainingResult  # noqa: E402
 from kpgui.ui.controllers.search import SearchController  # noqa: E402
 from kpgui.ui.panels.search import SearchPanel  # noqa: E402
@@ -115,6 +115,16 @@ def test_a_bad_range_is_named_in_a_dialog_and_nothing_starts(qtbot, tmp_path):
     assert errors and "--lr 0.1..0.001: the range's low end must be below its high end" in errors[0][1]
     assert controller.process is None and panel.start_button.isEnabled()
     tasks.shutdown()
+
+
+def test_the_window_starts_the_measured_number_of_workers_unless_told(qtbot):
+    panel = SearchPanel()
+    qtbot.addWidget(panel)
+    asked = []
+    panel.start_requested.connect(lambda ranges, settings: asked.append(settings["workers"]))
+    qtbot.keyClicks(panel.edits["learning_rate"], "1e-3..1e-1:log")
+    qtbot.mouseClick(panel.start_button, Qt.MouseButton.LeftButton)
+    assert asked == [DEFAULT_WORKERS]  # the same default as kpgui search --workers
 
 
 @pytest.mark.slow

@@ -106,10 +106,9 @@ def card_facts(card: dict) -> list[tuple[str, str]]:
         facts.append(("Training images", f"{card['train_samples']:,}"))
     cal = card.get("calibration")
     if isinstance(cal, dict):
-        text = (
-            f"temperature {cal.get('temperature')}, 'not sure' below "
-            f"{100 * float(cal.get('threshold', 0.5)):.0f} %"
-        )
+        from kpgui.core.reading.confidence import Calibration
+
+        text = f"temperature {cal.get('temperature')}, {Calibration.from_card(card).rule()}"
         fitted = cal.get("temperature_fitted")
         if isinstance(fitted, int | float) and fitted != cal.get("temperature"):
             text += f" (a fitted {fitted:g} was not kept: no gain on held-out digits)"

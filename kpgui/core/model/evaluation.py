@@ -82,10 +82,11 @@ def reference_non_digits(n: int = NON_DIGIT_COUNT, seed: int = NON_DIGIT_SEED) -
 def not_sure_rate(predictor, images: np.ndarray) -> float | None:
     """Fraction of `images` the model, with its own calibration, answers "not sure" for (on
     non-digits: the higher the better). None for an empty set."""
-    from kpgui.core.reading.confidence import Calibration, read_batch
+    from kpgui.core.reading.confidence import Calibration, predict_with_views, read_batch
 
     if len(images) == 0:
         return None
-    probs = predictor.predict(as_model_input(images))
-    _q, sure = read_batch(probs, Calibration.from_card(predictor.card))
+    calibration = Calibration.from_card(predictor.card)
+    probs, views = predict_with_views(predictor, as_model_input(images), calibration)
+    _q, sure = read_batch(probs, calibration, views)
     return float(1.0 - np.mean(sure))

@@ -325,6 +325,18 @@ def _probe_keras(model: Any, name: str) -> None:
         raise ModelLoadError(f"{name}: its predictions are NaN or infinite — {_DIVERGED}.")
 
 
+def _first_layer(x: np.ndarray, kernel: np.ndarray) -> np.ndarray:
+    """x @ kernel, skipping the pixels that are blank in every picture: a drawn digit and its
+    moved views leave most of the 784 pixels empty, so a drawing is read 2-3x faster; a big batch
+    (most pixels inked somewhere) is multiplied as it is."""
+    if len(x) > 64:
+        return x @ kernel
+    used = np.flatnonzero(x.any(axis=0))
+    if len(used) > 0.6 * x.shape[1]:
+        return x @ kernel
+    return x[:, used] @ kernel[used]
+
+
 class Predictor:
     """Digit probabilities from a model: `Predictor.load(path).predict(images) -> (N, 10)`."""
 
@@ -487,8 +499,9 @@ class Predictor:
             shape = tuple(self.keras_model.inputs[0].shape[1:])  # e.g. (784,) or (28, 28, 1)
             out = np.asarray(self.keras_model(x.reshape((len(x), *shape)), training=False), dtype=np.float32)
             return out.reshape(len(x), 10)
-        for layer in self.layers:
-            x = ACTIVATIONS[layer.activation](x @ layer.kernel + layer.bias)
+        for i, layer in enumerate(self.layers):
+            z = _first_layer(x, layer.kernel) if i == 0 else x @ layer.kernel
+            x = ACTIVATIONS[layer.activation](z + layer.bias)
         if self.layers[-1].activation != "softmax":
             x = _softmax(x)
         return x.astype(np.float32, copy=False)

@@ -40,6 +40,15 @@ OBJECTIVES: dict[str, Literal["minimize", "maximize"]] = {"val_loss": "minimize"
 OBJECTIVE_TEXT = {"val_loss": "lowest validation loss", "val_accuracy": "highest validation accuracy"}
 CONFIG_ATTR = "kpgui"  # the study's user attribute holding its ranges, objective and budget
 MAX_GRID = 1000
+# Worker processes a search starts on this machine when not told (`kpgui search --workers`, the
+# Search tab's Workers): 2 where there are 2 cores or more. Measured on 2 cores (benchmarks/
+# bench_search.py, 16-trial TPE searches, 3 runs, 2026-12-03, the machine shared): 2 workers of
+# 1 core each trained 1.48x, 1.53x and 1.70x as many images per second as 1 worker with both
+# cores (the rule: 2 when >= 1.2x), at the same or less CPU time per image (2 workers 3,050 /
+# 3,960 / 4,050 images per CPU second, 1 worker 3,030 / 3,750 / 3,010): one worker leaves a core
+# idle while it builds, validates, tests and saves each trial, and XLA's small matrix products
+# do not keep two threads busy. The README's Search section says the same.
+DEFAULT_WORKERS = min(2, os.cpu_count() or 1)
 STATE_WORDS = {
     "COMPLETE": "finished",
     "FAIL": "failed",
@@ -482,13 +491,33 @@ def run_trial(
     return value  # NaN (diverged, no validation) -> Optuna marks the trial failed
 
 
-def set_threads(threads: int) -> None:
-    """Threads for this process's TensorFlow/BLAS, before TensorFlow is imported: N workers on C
-    cores get C // N each so they do not fight over the cores."""
+def set_threads(threads: int, cores: Iterable[int] | None = None) -> None:
+    """Threads for this process's TensorFlow/BLAS, before Keras is imported: N workers on C
+    cores get C // N each so they do not fight over the cores. JAX (the default backend) has no
+    thread setting: XLA sizes its pool from the cores the process may run on, so a worker given
+    `cores` is limited to them (its own slice of the machine, see worker_cores)."""
     n = str(max(1, int(threads)))
     for var in ("TF_NUM_INTRAOP_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ[var] = n
     os.environ["TF_NUM_INTEROP_THREADS"] = "1" if n == "1" else "2"
+    if cores and hasattr(os, "sched_setaffinity"):
+        try:
+            os.sched_setaffinity(0, set(cores))
+        except OSError:  # a core went away or is not ours: run unpinned, slower but right
+            pass
+
+
+def worker_cores(workers: int, threads: int) -> list[list[int] | None]:
+    """Each worker's own cores when the workers' threads fit on this machine's cores
+    (2 workers x 1 thread on 2 cores: [[0], [1]]); None (not pinned) when they do not fit or
+    one worker has them all."""
+    try:
+        mine = sorted(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return [None] * workers
+    if workers * threads > len(mine) or threads >= len(mine):
+        return [None] * workers
+    return [mine[i * threads : (i + 1) * threads] for i in range(workers)]
 
 
 def counted(trials: Iterable[Any]) -> int:
@@ -505,6 +534,7 @@ def worker_main(
     stop_event: Any,
     threads: int,
     quiet: bool = True,
+    cores: list[int] | None = None,
 ) -> None:
     """One worker process: take trials from the study until its budget is used up or Stop.
     Ctrl-C is the parent's to handle: it sets `stop_event`, the running trial stops after its
@@ -512,7 +542,7 @@ def worker_main(
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    set_threads(threads)
+    set_threads(threads, cores)
     import optuna
 
     if quiet:
@@ -522,8 +552,13 @@ def worker_main(
 
     with stderr_to(log_path("search-worker.log")):  # TensorFlow's chatter, Optuna's warnings
         study, config = load_study(storage, study_name)
-        for _ in range(config.trials):
-            if stop_event.is_set() or counted(study.get_trials(deepcopy=False)) >= config.trials:
+        while not stop_event.is_set():
+            trials = study.get_trials(deepcopy=False)
+            done = counted(trials)
+            # A failed trial (diverged, its worker killed) is tried again, so that 1 worker or
+            # several train the same budget; a study whose trials keep failing ends after as many
+            # failures as its budget.
+            if done >= config.trials or len(trials) - done >= config.trials:
                 break
             if config.sampler == "grid" and study.sampler.is_exhausted(study):
                 break
@@ -566,11 +601,11 @@ class SearchRun:
         ctx = mp.get_context("spawn")
         self.stop_event = ctx.Event()
         threads = self.threads or max(1, (os.cpu_count() or 1) // max(1, self.workers))
-        for _ in range(self.workers):
+        for cores in worker_cores(self.workers, threads):
             p = ctx.Process(
                 target=worker_main,
                 daemon=False,
-                args=(self.storage, self.study_name, self.data_path, self.stop_event, threads),
+                args=(self.storage, self.study_name, self.data_path, self.stop_event, threads, True, cores),
             )
             p.start()
             self.processes.append(p)

@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from kpgui.core.data.arrays import as_model_input, as_uint8_images
+from kpgui.core.data.arrays import as_float_images, as_model_input, as_uint8_images
 from kpgui.core.data.mnist import load_mnist
 from kpgui.core.model.spec import ModelSpec
 from kpgui.core.training.progress import BatchUpdate, EpochUpdate, TrainingStart, notify
@@ -374,7 +374,10 @@ class Trainer:
             result.test_accuracy = float(np.mean(probs.argmax(axis=1) == y))
             result.test_loss = float(-np.mean(np.log(np.clip(probs[np.arange(len(y)), y], 1e-7, 1))))
         if len(x_val) >= MIN_CALIBRATION_SET:
-            cal, measured = fit_calibration(_predict(model, x_val), np.asarray(y_val, np.int64))
+            from kpgui.core.reading.views import VIEWS, with_views
+
+            views = _predict(model, with_views(as_float_images(x_val))).reshape(len(x_val), 1 + VIEWS, 10)
+            cal, measured = fit_calibration(views[:, 0], np.asarray(y_val, np.int64), view_probs=views[:, 1:])
             if self._evaluate and len(x_test):
                 measured["ece_test_before"] = round(expected_calibration_error(probs, y), 5)
                 measured["ece_test_after"] = round(

@@ -293,7 +293,12 @@ class PredictionPanel(QWidget):
             self.digit_label.setStyleSheet(f"color: {UNSURE_COLOUR};")
             self.digit_label.setText(f"Not sure — {reading.digit} or {reading.runner_up}?")
             second = float(reading.probabilities[reading.runner_up])
-            if reading.confidence + second >= TIE:  # two digits share the belief: say so
+            if reading.shaky:  # its own picture reads surely, slightly moved copies do not
+                self.confidence_label.setText(
+                    f"best guess {reading.digit} at {100 * reading.confidence:.0f} %, but moved a pixel "
+                    "or turned a little it reads less surely: an unusual way to write it?"
+                )
+            elif reading.confidence + second >= TIE:  # two digits share the belief: say so
                 self.confidence_label.setText(
                     f"{reading.digit} at {100 * reading.confidence:.0f} %, {reading.runner_up} at "
                     f"{100 * second:.0f} %: it could be either"

@@ -27,6 +27,8 @@ from PySide6.QtWidgets import (
 )
 
 from kpgui.core.model.options import BY_NAME
+from kpgui.core.training.search import DEFAULT_WORKERS
+from kpgui.core.training.search import OBJECTIVE_TEXT as OBJECTIVES
 
 # the options a search offers in the window, with an example range each (the CLI takes any option)
 FIELDS = (
@@ -38,7 +40,6 @@ FIELDS = (
     ("epochs", "2..6"),
 )
 COLUMNS = ["Trial", "State", "Epoch", "Metric", "Values"]
-OBJECTIVES = {"val_loss": "lowest validation loss", "val_accuracy": "highest validation accuracy"}
 
 
 def best_so_far(rows: list[dict], objective: str) -> list[tuple[int, float]]:
@@ -81,7 +82,7 @@ class SearchPanel(QGroupBox):
         self.trials.setValue(20)
         self.workers = QSpinBox()
         self.workers.setRange(1, 16)
-        self.workers.setValue(1)
+        self.workers.setValue(DEFAULT_WORKERS)  # measured: kpgui.core.training.search
         self.objective = QComboBox()
         for key, text in OBJECTIVES.items():
             self.objective.addItem(text, key)

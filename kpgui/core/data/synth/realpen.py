@@ -66,7 +66,7 @@ def find_pendigits(path: str | os.PathLike | None = None) -> Path | None:
         return Path(path) if Path(path).is_file() else None
     candidates = [
         os.environ.get("KPGUI_PENDIGITS"),
-        Path(__file__).resolve().parents[4] / "shared" / "data" / FILE_NAME,
+        Path(__file__).resolve().parents[5] / "shared" / "data" / FILE_NAME,
     ]
     for candidate in candidates:
         if candidate and Path(candidate).is_file():

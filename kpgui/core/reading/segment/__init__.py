@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from kpgui.core.reading.confidence import Calibration, Reading, read
+from kpgui.core.reading.confidence import Calibration, Reading, read_images
 from kpgui.core.reading.segment import _picture, _strokes
 from kpgui.core.reading.segment._layout import Piece
 
@@ -76,18 +76,19 @@ def _judged(piece: Piece, r: Reading) -> Reading:
 
 
 def read_number(pieces: Sequence[Piece], predictor, calibration: Calibration | None = None) -> NumberReading:
-    """Read every piece (and every part a piece offers) with one batched predict."""
+    """Read every piece (and every part a piece offers) with one batched predict (their views
+    included, when the calibration uses them: kpgui.core.reading.confidence.read_images)."""
     pieces = tuple(pieces)
     if not pieces:
         return NumberReading((), "", False, ())
     images = [im for p in pieces for im in (p.image, *(q.image for q in p.parts))]
-    probs = predictor.predict(np.stack(images).astype(np.float32, copy=False))
+    every = read_images(predictor, np.stack(images).astype(np.float32, copy=False), calibration)
     chosen: list[Piece] = []
     readings: list[Reading] = []
     k = 0
     for piece in pieces:
-        whole = read(probs[k], calibration)
-        parts = [read(probs[k + 1 + i], calibration) for i in range(len(piece.parts))]
+        whole = every[k]
+        parts = every[k + 1 : k + 1 + len(piece.parts)]
         k += 1 + len(piece.parts)
         if parts and (
             sum(np.log(max(r.confidence, 1e-12)) for r in parts)
