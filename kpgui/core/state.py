@@ -15,6 +15,8 @@ tested without a window.
     run_list     the stored runs as History shows them (read on a thread by the runs controller)
     sample_index the person's samples: ids and labels only (pictures are fetched a page at a
                  time for what is on screen), read on a thread by the sample controller
+    candidate_reading, saliency  what the candidate reads / which pixels mattered, for the
+                 image on show (computed once per change by the reading controller)
 
 `events.runs` / `events.samples` say "the store changed: read again"; `events.run_list` /
 `events.sample_index` carry what was read.
@@ -128,6 +130,15 @@ class Candidate:
     outcome: RunRecord
     predictor: Any  # its Predictor, loaded from outcome.model_path
     comparison: Comparison | None = None  # None while being measured
+
+
+@dataclass(frozen=True)
+class Saliency:
+    """Which pixels pushed the reading of the image on show (kpgui.core.saliency): `heat`
+    (28, 28) or None (off, nothing drawn, or unavailable: `message` says why)."""
+
+    heat: np.ndarray | None = None
+    message: str = ""
 
 
 @dataclass(frozen=True)
@@ -247,6 +258,8 @@ class StateEvents(SignalGroup):
     one_weight = _event(str)  # what the One weight lesson reached ("diverged")
     run_list = _event(RunList)  # what the runs controller read
     sample_index = _event(SampleIndex)  # what the sample controller read
+    candidate_reading = _event(Reading | None)  # what a waiting candidate reads in the image on show
+    saliency = _event(Saliency)  # the saliency of the image on show (only while its view wants it)
 
 
 class AppState:
@@ -269,6 +282,8 @@ class AppState:
         self.colours = RunColours()  # one colour per run, everywhere (issue 24)
         self._run_list = RunList()
         self._sample_index = SampleIndex()
+        self._candidate_reading: Reading | None = None
+        self._saliency = Saliency()
         self.predictions = 0  # how many readings were computed (tests check the coalescing)
         self.last_error = ""  # why the last reading failed, if it did
         self._status_owner = ""  # who said the status bar's notice (see `say`)
@@ -471,3 +486,22 @@ class AppState:
     def set_sample_index(self, index: SampleIndex) -> None:
         self._sample_index = index
         self.events.sample_index.emit(index)
+
+    # -- what the reading controller derives from the image on show ---------------------------
+
+    @property
+    def candidate_reading(self) -> Reading | None:
+        """The waiting candidate's reading of `view_image` (None: no candidate or nothing to read)."""
+        return self._candidate_reading
+
+    def set_candidate_reading(self, reading: Reading | None) -> None:
+        self._candidate_reading = reading
+        self.events.candidate_reading.emit(reading)
+
+    @property
+    def saliency(self) -> Saliency:
+        return self._saliency
+
+    def set_saliency(self, saliency: Saliency) -> None:
+        self._saliency = saliency
+        self.events.saliency.emit(saliency)

@@ -143,10 +143,13 @@ class DrawingRig:
         from PySide6.QtWidgets import QHBoxLayout, QWidget
 
         from kpgui.ui.controllers.drawing import DrawingController
+        from kpgui.ui.controllers.reading import ReadingController
         from kpgui.ui.panels.drawing import DrawingPanel
         from kpgui.ui.panels.prediction import PredictionPanel
 
         self.state = state
+        # Built before the views, as in the app: it publishes the candidate's reading and saliency.
+        self.reading = ReadingController(state)
         self.host = QWidget()
         self.panel = DrawingPanel()
         self.canvas = self.panel.canvas
@@ -158,6 +161,7 @@ class DrawingRig:
         self.panels = {"drawing": self.panel, "prediction": self.prediction}  # as App.panels names them
         self.panel.undo_requested.connect(self.drawing.undo)
         self.panel.clear_requested.connect(self.drawing.clear)
+        self.prediction.saliency.wanted.connect(self.reading.want_saliency)
         qtbot.addWidget(self.host)
         self.host.resize(1000, 560)
         self.host.show()

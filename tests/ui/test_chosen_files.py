@@ -12,7 +12,6 @@ import pytest
 
 from kpgui.core.storage import userfiles
 from kpgui.core.storage.userfiles import UserFileError, check_regular_file
-from kpgui.ui import actions
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")
 
@@ -39,7 +38,7 @@ def test_a_fifo_chosen_anywhere_is_refused_and_the_window_never_waits(
     fifo = tmp_path / "experiment.json"
     os.mkfifo(fifo)
     opens = (
-        lambda: actions.open_experiment(app, str(fifo)),
+        lambda: app.form.open_experiment(str(fifo)),
         lambda: app.models.open_file(str(fifo)),
         lambda: app.samples.import_(str(fifo)),
         lambda: app.drawing.import_picture(str(fifo)),

@@ -21,12 +21,14 @@ def app(qtbot, state, tasks, errors):
     """The drawing rig with the Inside panel beside it and the Inside controller, connected as
     kpgui.ui.controllers.inside.add_inside_tab connects them (the panel starts hidden, as a tab
     that is not open)."""
+    from kpgui.ui.controllers.data import DataController
     from kpgui.ui.controllers.inside import InsideController
     from kpgui.ui.panels.inside import InsidePanel
 
     rig = DrawingRig(qtbot, state, tasks, errors)
     panel = InsidePanel(state)
-    controller = InsideController(state, tasks, rig.drawing)
+    data = DataController(state, tasks, settings=None)  # MNIST found the usual way ($KPGUI_MNIST)
+    controller = InsideController(state, tasks, rig.drawing, data)
     panel.excitement_wanted.connect(controller.want_excitement)
     panel.fool_requested.connect(controller.fool)
     panel.back_requested.connect(controller.back)

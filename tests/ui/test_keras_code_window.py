@@ -43,7 +43,7 @@ def test_the_forms_settings_and_a_sweep_as_keras_code(qtbot, errors, answers, sh
         _menu_action(app, "Show run as Keras code…").trigger()
         title, code, suggestion, save = shown[-1]
         assert code == keras_script(
-            app.panels["training"].spec(), data_path=app.data_path(), title="The Training form's settings"
+            app.panels["training"].spec(), data_path=app.data.path(), title="The Training form's settings"
         )
         assert "Adam(learning_rate=0.002)" in code and "keras.layers.Dense(128" in code
         saved = save(str(tmp_path / suggestion))

@@ -180,7 +180,7 @@ def test_missing_mnist_offers_to_locate_it(qtbot, app, monkeypatch, tmp_path):
     qtbot.waitUntil(lambda: app.data.located == os.environ["REAL_MNIST"], timeout=20000)
     assert app.settings.value("data/mnist_path") == os.environ["REAL_MNIST"]
     qtbot.waitUntil(lambda: not app.state.training.busy, timeout=10000)
-    assert app.data_path() == os.environ["REAL_MNIST"]  # the next run uses it
+    assert app.data.path() == os.environ["REAL_MNIST"]  # the next run uses it
 
 
 @pytest.fixture(autouse=True)

@@ -156,7 +156,8 @@ class SearchController(QObject):
     def stop(self) -> None:
         """Like Ctrl-C: running trials stop after their current batch and end failed."""
         if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGINT if sys.platform != "win32" else signal.CTRL_BREAK_EVENT)
+            stop = signal.SIGINT if sys.platform != "win32" else getattr(signal, "CTRL_BREAK_EVENT")  # noqa: B009
+            self.process.send_signal(stop)
             self.panel.set_status("Stopping: running trials end after their current batch…")
 
     def offer_best(self) -> None:

@@ -2,8 +2,9 @@
 
 Shown above the canvas while a candidate waits (state.candidate): MNIST test accuracy of both,
 both on the person's held-out digits (with how many, or that there are too few to judge), and
-what each reads in the drawing on the canvas, live. "Keep" is the suggested button only when
-the new model is not worse; the shipped model is always one click away (Model → Reset).
+what each reads in the drawing on the canvas, live (state.reading and state.candidate_reading).
+"Keep" is the suggested button only when the new model is not worse; the shipped model is always
+one click away (Model → Reset).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLay
 from kpgui.core.display.numbers import MISSING, percent
 from kpgui.core.display.words import not_sure
 from kpgui.core.reading.confidence import Reading
-from kpgui.core.state import AppState, CurrentModel
+from kpgui.core.state import AppState
 from kpgui.core.training.personal import MIN_HELD_OUT
 
 LOSES_NOT_SURE = 0.25  # a candidate this much less often "not sure" on non-digits is worth a warning
@@ -61,7 +62,7 @@ class CandidateBar(QFrame):
         self.setFixedHeight(4 * line + 2 + 8 + 2 * self.frameWidth() + 4)
         self.numbers.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         state.events.candidate.connect(self._show)
-        state.events.reading.connect(lambda _r: self._show(state.candidate))
+        state.events.candidate_reading.connect(lambda _r: self._show(state.candidate))
         self._show(state.candidate)
 
     @property
@@ -105,8 +106,8 @@ class CandidateBar(QFrame):
                 )
             parts.append(text)
         image = self.state.view_image
-        if image is not None and image.any():
-            new = self.state.read_with(CurrentModel(cand.predictor, "candidate"), image)
+        if image is not None and image.any():  # read once per change by the reading controller
+            new = self.state.candidate_reading
             parts.append(
                 f"your drawing: <b>{_reading_text(new)}</b> (current {_reading_text(self.state.reading)})"
             )

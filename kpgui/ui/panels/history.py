@@ -5,16 +5,15 @@ tab never touches the store. With 3,000 runs nothing here grows with them on the
 beyond a plain sort: cells are formatted when they are shown (and kept), columns are sized
 from the rows on screen, and sorting is one Python sort of the model's rows.
 
-Ticking a run draws its curves over the training plots (through the state's overlays), named by
-what differs between the ticked runs ("lr 0.01 · 97.2 %") unless the person renamed it. "Load
-model" asks to read with a run's model; "Delete…" asks first, then forgets the runs and their
-saved models. The table fits its tab: the settings are one column, in words.
+Ticking a run draws its curves over the training plots (the runs controller puts them in the
+state's overlays), named by what differs between the ticked runs ("lr 0.01 · 97.2 %") unless
+the person renamed it. "Load model" asks to read with a run's model; "Delete…" asks first, then
+forgets the runs and their saved models. The table fits its tab: the settings are one column, in words.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, Signal
@@ -33,7 +32,7 @@ from PySide6.QtWidgets import (
 from kpgui.core.display.numbers import MISSING, percent
 from kpgui.core.display.runnames import epochs_text, run_labels, settings_text
 from kpgui.core.display.words import count
-from kpgui.core.state import AppState, Overlay, RunList
+from kpgui.core.state import AppState, RunList
 from kpgui.ui import dialogs, theme
 
 if TYPE_CHECKING:
@@ -228,17 +227,14 @@ class HistoryPanel(QWidget):
     code_requested = Signal(object)  # show the run as a plain Keras script
     rename_requested = Signal(int, object)
     delete_requested = Signal(object)
+    refresh_requested = Signal()  # read the runs again (another process may have trained)
+    overlays_requested = Signal(object)  # [(run id, colour)] of the ticked runs, in table order
 
     def __init__(self, state: AppState, parent=None) -> None:
         super().__init__(parent)
         self.state = state
         self.model = RunsTableModel(self)
         self.model.pick_colour = state.run_colour
-        self._shown: set[int] = set()  # runs whose overlay this tab put in the state
-        self._stats_cache: dict[int, dict | None] = {}  # run id -> its layer statistics
-        # Where a ticked run's per-layer numbers come from (the runs controller, set by the
-        # composition root); one small row per ticked run, never the whole history.
-        self.stats_for: Callable[[int], dict | None] = lambda _run_id: None
         self.table = QTableView()
         self.table.setModel(self.model)
         self.table.setSortingEnabled(True)
@@ -325,7 +321,7 @@ class HistoryPanel(QWidget):
         """Opening the tab shows runs made meanwhile by `kpgui train` in another process (the
         runs controller reads them again on a thread)."""
         super().showEvent(event)
-        self.state.runs_changed()
+        self.refresh_requested.emit()
 
     # -- data ----------------------------------------------------------------------------------
 
@@ -401,34 +397,12 @@ class HistoryPanel(QWidget):
         self._update_overlays()
 
     def _update_overlays(self) -> None:
-        """The ticked runs as the state's overlays, named by what differs between them (only
-        the overlays this tab made: a sweep's runs keep theirs)."""
-        ticked = [r for r in self.model.runs if r.id in self.model.checked]
-        labels = run_labels(ticked) if ticked else {}
-        wanted = {r.id for r in ticked}
-        for run_id in self._shown - wanted:
-            self.state.set_overlay(None, run_id)
-        self._shown = set(wanted)
-        for r in ticked:
-            self.state.set_overlay(
-                Overlay(
-                    r.id,
-                    labels[r.id],
-                    dict(r.history or {}),
-                    self.model.colours.get(r.id, theme.RUN_COLOURS[0]),
-                    self._layer_stats(r.id),
-                )
-            )
-
-    def _layer_stats(self, run_id: int) -> dict | None:
-        """A ticked run's per-layer numbers for the overlays (read once per run: they are kept
-        apart from the run list, which never loads them)."""
-        if run_id not in self._stats_cache:
-            try:
-                self._stats_cache[run_id] = self.stats_for(run_id)
-            except Exception:  # noqa: BLE001 - unreadable stats: the loss curves still overlay
-                self._stats_cache[run_id] = None
-        return self._stats_cache[run_id]
+        """Ask for the ticked runs to be drawn over the plots, each in its colour (the runs
+        controller puts them in the state; a sweep's runs keep theirs)."""
+        ticked = [r.id for r in self.model.runs if r.id in self.model.checked]
+        self.overlays_requested.emit(
+            [(run_id, self.model.colours.get(run_id, theme.RUN_COLOURS[0])) for run_id in ticked]
+        )
 
     # -- actions -------------------------------------------------------------------------------
 

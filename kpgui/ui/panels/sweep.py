@@ -141,8 +141,12 @@ class SweepPanel(QGroupBox):
         sep = " / " if option == "hidden" else ", "
         self.values_edit.setText(sep.join(opt.format(v) for v in values))
 
+    def values(self) -> tuple[str, str]:
+        """(option, the values as typed): what a sweep, an export or its code would use."""
+        return self.option, self.values_edit.text()
+
     def _request(self) -> None:
-        self.sweep_requested.emit(self.option, self.values_edit.text())
+        self.sweep_requested.emit(*self.values())
 
     def _update_buttons(self) -> None:
         busy = self.state.training.busy
