@@ -292,7 +292,7 @@ def default_model_path() -> Path:
 
 
 def default_card() -> dict[str, Any]:
-    from kpgui.core.model.inference import read_model_card
+    from kpgui.core.model.cards import read_model_card
 
     return read_model_card(default_model_path())
 

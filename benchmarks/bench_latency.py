@@ -161,6 +161,17 @@ def _window_path(finished: list, repeats: int, n_drawn: int) -> dict[str, dict] 
     }
 
 
+def _saliency(predictor, finished: list, repeats: int) -> dict[str, float]:
+    """Prediction + saliency (Show saliency on) per finished digit, on the shipped model's
+    layers: the work the preview adds when the switch is on (formerly a timed unit test)."""
+    from kpgui.core.reading.preprocess import strokes_to_mnist
+    from kpgui.core.reading.saliency import predict_with_saliency
+
+    images = [strokes_to_mnist(*item) for item in finished]
+    _time_calls(lambda x: predict_with_saliency(predictor.layers, x), images[:10], 1)  # warm up
+    return _summary(_time_calls(lambda x: predict_with_saliency(predictor.layers, x), images, repeats))
+
+
 def _summary(ms: list[float]) -> dict[str, float]:
     return {
         "n": len(ms),
@@ -228,6 +239,7 @@ def run(quick: bool) -> tuple[list, dict]:
             "keras_partial_states_every": keras_step,
             "repeats_numpy": repeats,
         },
+        "prediction_and_saliency_ms": _saliency(predictor, finished, repeats),
         "max_abs_prob_difference_numpy_vs_keras": _check_same(predictor, model, finished),
         "synthetic_digits_recognised": recognised,
         "model_card_description": predictor.card.get("description"),

@@ -166,7 +166,7 @@ def measure_in_process(cycles: int) -> dict[str, Any]:
         outcome = worker.outcome
         if outcome is None or not outcome.usable:
             raise RuntimeError(f"in-process run {i + 1} gave no model")
-        app.state.set_model(CurrentModel(Predictor.load(outcome.model_path), f"run {outcome.run_id}"))
+        app.state.set_model(CurrentModel(Predictor.load(outcome.model_path), f"run {outcome.id}"))
         _draw_and_read(app, rng)
         per_cycle.append(settle())
     trimmed = settle() if malloc_trim() else None

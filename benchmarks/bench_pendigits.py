@@ -286,7 +286,7 @@ def fold_models(base_path: Path, shipped_card: dict, digits, quick: bool) -> dic
         )
         result = trainer.run()
         card = {"calibration": result.calibration, "spec": spec.to_dict()}
-        model = Predictor.from_keras(result.model, card=card, name=f"fold {k + 1}")
+        model = Predictor.from_keras(trainer.model, card=card, name=f"fold {k + 1}")
         parts.append(read_like_the_window(digits.of_writers(writers), model))
         print(
             f"[{NAME}] fold {k + 1}: writers {writers[0]}-{writers[-1]} "

@@ -280,7 +280,7 @@ def timing(predictor, calibration, n: int) -> dict:
 
 def _details(predictor, calibration, per_style: int, n_strokes: int, n_non: int) -> dict:
     import handwriting as H
-    from handwriting_other import ALIKE_PAIRS, LETTERS
+    from handwriting.other import ALIKE_PAIRS, LETTERS
 
     from_card = isinstance(predictor.card.get("calibration"), dict)
     pairs = ", ".join("+".join(map(str, sorted(p))) for p in sorted(ALIKE_PAIRS, key=sorted))
@@ -377,7 +377,6 @@ def run(args) -> tuple[list[dict], dict]:
 
 def main(argv: list[str] | None = None) -> int:
     C.setup_env()
-    sys.path.insert(0, str(C.BENCH_DIR))
     p = C.base_parser(__doc__.splitlines()[0])
     p.add_argument("--model", type=Path, help="model to read with (default: the shipped model)")
     p.add_argument("--per-style", type=int, help="drawings per digit style (default 200, quick 20)")

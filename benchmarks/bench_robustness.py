@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 import _common as C
 import numpy as np
+from handwriting.trace import skeletons
 from PIL import Image, ImageDraw
 
 NAME = "robustness"
@@ -140,53 +141,6 @@ def crop_box_pad(canvas: np.ndarray) -> np.ndarray:
 
 
 # -- strokes from skeletons --------------------------------------------------------------------
-
-
-def _neighbours(p: np.ndarray) -> list[np.ndarray]:
-    """P2..P9 (clockwise from north) of every interior pixel of padded batch p (N, H+2, W+2)."""
-    c = slice(1, -1)
-    return [
-        p[:, :-2, c],
-        p[:, :-2, 2:],
-        p[:, c, 2:],
-        p[:, 2:, 2:],
-        p[:, 2:, c],
-        p[:, 2:, :-2],
-        p[:, c, :-2],
-        p[:, :-2, :-2],
-    ]
-
-
-def zhang_suen(batch: np.ndarray, max_iter: int = 100) -> np.ndarray:
-    """One-pixel-wide skeletons of a batch of binary images (N, H, W) bool."""
-    img = np.pad(batch.astype(np.uint8), ((0, 0), (1, 1), (1, 1)))
-    for _ in range(max_iter):
-        changed = False
-        for step in (0, 1):
-            n = _neighbours(img)
-            b = sum(x.astype(np.int16) for x in n)
-            a = sum(((n[i] == 0) & (n[(i + 1) % 8] == 1)).astype(np.int16) for i in range(8))
-            p2, p4, p6, p8 = n[0], n[2], n[4], n[6]
-            if step == 0:
-                c1, c2 = p2 * p4 * p6, p4 * p6 * p8
-            else:
-                c1, c2 = p2 * p4 * p8, p2 * p6 * p8
-            core = img[:, 1:-1, 1:-1]
-            remove = (core == 1) & (b >= 2) & (b <= 6) & (a == 1) & (c1 == 0) & (c2 == 0)
-            if remove.any():
-                core[remove] = 0
-                changed = True
-        if not changed:
-            break
-    return img[:, 1:-1, 1:-1].astype(bool)
-
-
-def skeletons(digits: np.ndarray, up: int = 4) -> np.ndarray:
-    """Skeletons of uint8 MNIST digits, computed at `up` times their resolution."""
-    big = np.stack(
-        [np.asarray(Image.fromarray(d).resize((28 * up, 28 * up), Image.BILINEAR)) for d in digits]
-    )
-    return zhang_suen(big > 100)
 
 
 def skeleton_strokes(skel: np.ndarray) -> list[np.ndarray]:

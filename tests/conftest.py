@@ -43,8 +43,9 @@ def small_model_path(tmp_path_factory, mnist):
 
     x, y, xt, yt = mnist
     spec = ModelSpec(hidden=(64,), epochs=2, validation_split=0.0, seed=1)
-    result = Trainer(spec, data=(x[:12000], y[:12000], xt[:1000], yt[:1000])).run()
-    return save_model(result.model, tmp_path_factory.mktemp("models") / "small.keras", result)
+    trainer = Trainer(spec, data=(x[:12000], y[:12000], xt[:1000], yt[:1000]))
+    result = trainer.run()
+    return save_model(trainer.model, tmp_path_factory.mktemp("models") / "small.keras", result)
 
 
 def draw_polyline(points, n: int = 40) -> np.ndarray:

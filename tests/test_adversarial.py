@@ -7,6 +7,7 @@ under RLIMIT_AS = 1.5 GiB: it must end with the expected error, not MemoryError 
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import math
@@ -411,7 +412,7 @@ def test_bounding_keeps_normal_input_untouched_and_thins_big_input():
     assert shrink_image(image) is image
     thinned = bound_strokes([np.zeros((50_000, 2)), np.ones((50_000, 2))])
     assert sum(len(s) for s in thinned) <= MAX_STROKE_POINTS
-    assert all(len(s) >= 2 for s in thinned)
+    assert all(len(s) >= 2 for s in thinned), [len(s) for s in thinned]
     big = np.zeros((MAX_IMAGE_SIDE * 3 + 5, 100), np.uint16)
     small = shrink_image(big)
     assert small.dtype == np.uint16 and max(small.shape) <= MAX_IMAGE_SIDE
@@ -577,21 +578,27 @@ def _strict_json(text: str):
     return json.loads(text, parse_constant=refuse)
 
 
-class _Run:
-    def __init__(self, **kw):
-        from kpgui.core.model.spec import ModelSpec
+def _Run(**kw):
+    from kpgui.core.model.run import RunRecord
+    from kpgui.core.model.spec import ModelSpec
 
-        self.spec = ModelSpec(hidden=(8,))
-        self.history = {"loss": [0.5, math.nan], "accuracy": [0.8, math.inf]}
-        self.test_accuracy, self.test_loss, self.wall_time = 0.1, math.nan, 3.0
-        self.epochs_run, self.status, self.train_samples, self.started_at = 2, "stopped", 10, None
-        self.__dict__.update(kw)
+    values = dict(
+        spec=ModelSpec(hidden=(8,)),
+        history={"loss": [0.5, math.nan], "accuracy": [0.8, math.inf]},
+        test_accuracy=0.1,
+        test_loss=math.nan,
+        wall_time=3.0,
+        epochs_run=2,
+        status="stopped",
+        train_samples=10,
+    )
+    return RunRecord(**{**values, **kw})
 
 
 def test_store_never_writes_nan_into_json_and_reads_old_nan_rows(tmp_path):
     db = tmp_path / "db.sqlite3"
     with Store(db) as store:
-        rid = store.add_run(_Run(), notes={"lr": math.nan, "nested": [math.inf, 1.0]})
+        rid = store.add_run(dataclasses.replace(_Run(), notes={"lr": math.nan, "nested": [math.inf, 1.0]}))
         run = store.get_run(rid)
     assert run.history == {"loss": [0.5, None], "accuracy": [0.8, None]}
     assert run.notes == {"lr": None, "nested": [None, 1.0]} and run.test_loss is None
@@ -964,8 +971,10 @@ def test_25_5_unrecorded_models_are_cleaned_with_a_line_and_delete_removes_the_l
         (d / "tensorboard").mkdir(parents=True)
         (d / "history.csv").write_text("epoch,loss\n0,1.0\n")
     with Store.open_default() as store:
-        doomed = store.add_run(_Run(), model_path=None, notes={"log_dir": str(gone_logs)})
-        store.add_run(_Run(), model_path=str(kept), notes={"log_dir": str(kept_logs)})
+        doomed = store.add_run(
+            dataclasses.replace(_Run(), model_path=None, notes={"log_dir": str(gone_logs)})
+        )
+        store.add_run(dataclasses.replace(_Run(), model_path=str(kept), notes={"log_dir": str(kept_logs)}))
     assert main(["runs", "--delete", str(doomed)]) == 0
     err = capfd.readouterr().err
     assert "removed 1 model file(s)" in err and orphan.name in err
@@ -1016,26 +1025,12 @@ def test_25_4_a_run_is_recorded_when_another_program_holds_the_database(monkeypa
         def on_status(self, text):
             said.append(text)
 
-    outcome = jobs.RunOutcome(
-        kind="train",
-        name="busy",
-        status="finished",
-        summary="",
-        spec={},
-        epochs_run=1,
-        history={"loss": [0.5]},
-        test_accuracy=0.9,
-        test_loss=0.3,
-        wall_time=1.0,
-        samples_per_second=1.0,
-        train_samples=10,
-        started_at="2026-01-01T10:00:00",
-    )
-    run_id, error = jobs._record(_Run(), outcome, Listener(), attempts=10, pause=0.1)
+    run = _Run(name="busy", status="finished", started_at="2026-01-01T10:00:00")
+    run_id, error = jobs._record(run, Listener(), attempts=10, pause=0.1)
     release.join()
     holder.close()
     assert error is None and run_id is not None, error
-    assert any("busy" in s for s in said)
+    assert any("busy" in s for s in said), said
     with Store.open_default() as store:
         assert [r.id for r in store.list_runs()] == [run_id]
 
@@ -1049,7 +1044,7 @@ def test_25_3_exports_refuse_the_database_and_every_file_kpgui_owns(tmp_path, ca
     from kpgui.core.training.experiment import Experiment, save_experiment
 
     with Store.open_default() as store:
-        run = store.add_run(_Run(), name="precious")
+        run = store.add_run(dataclasses.replace(_Run(), name="precious"))
         store.add_sample(
             3, [np.array([[1.0, 1.0], [20.0, 20.0]])], 10.0, (280, 280), np.zeros((28, 28), np.float32)
         )
@@ -1081,7 +1076,7 @@ def test_25_14_a_full_then_read_only_data_disk_still_lists_and_exports(tmp_path,
     data = Path(os.environ["KPGUI_DATA_DIR"])
     with small_disk(data):
         with Store.open_default() as store:
-            store.add_run(_Run(), name="kept run")
+            store.add_run(dataclasses.replace(_Run(), name="kept run"))
             store.add_sample(
                 4, [np.array([[1.0, 1.0], [20.0, 20.0]])], 10.0, (280, 280), np.zeros((28, 28), np.float32)
             )
@@ -1394,8 +1389,8 @@ def test_25_14_names_with_newlines_or_escapes_stay_on_their_line_in_runs(capsys)
     from kpgui.cli import main
 
     with Store.open_default() as store:
-        store.add_run(_Run(), name="two\nlines")
-        store.add_run(_Run(), name="\x1b[2Jcleared")
+        store.add_run(dataclasses.replace(_Run(), name="two\nlines"))
+        store.add_run(dataclasses.replace(_Run(), name="\x1b[2Jcleared"))
     assert main(["runs"]) == 0
     out = capsys.readouterr().out
     assert "\x1b" not in out and "two\\nlines" in out and "\\x1b[2Jcleared" in out

@@ -117,7 +117,8 @@ def _run_in_training_process(backend: str, stop_after: int):
 @pytest.mark.parametrize("backend", INSTALLED)
 def test_a_tiny_run_trains_logs_stops_and_saves_a_readable_model(backend):
     from kpgui.core.data.mnist import load_mnist
-    from kpgui.core.model.inference import Predictor, read_model_card
+    from kpgui.core.model.cards import read_model_card
+    from kpgui.core.model.inference import Predictor
 
     outcome, batches, begin = _run_in_training_process(backend, stop_after=20)
     # It trained on the backend asked for, and said so.

@@ -8,16 +8,15 @@ import numpy as np
 import pytest
 
 from kpgui.cli import main
+from kpgui.core.model.run import RunRecord
 from kpgui.core.model.spec import ModelSpec
 from kpgui.core.storage.paths import database_path
 from kpgui.core.storage.store import Store, models_dir
-from kpgui.core.training.trainer import TrainingResult
 
 
 def _add_run(store: Store, acc: float, name: str | None = None, model_path=None) -> int:
-    result = TrainingResult(
+    result = RunRecord(
         spec=ModelSpec(hidden=(256, 128), optimizer="sgd", learning_rate=0.05, epochs=4),
-        model=None,
         history={"loss": [0.5, 0.4]},
         status="finished",
         epochs_run=2,
@@ -26,8 +25,10 @@ def _add_run(store: Store, acc: float, name: str | None = None, model_path=None)
         samples_per_second=10.0,
         test_accuracy=acc,
         test_loss=0.2,
+        model_path=model_path,
+        name=name,
     )
-    return store.add_run(result, model_path=model_path, name=name)
+    return store.add_run(result)
 
 
 def test_runs_table_json_and_delete(capsys):

@@ -4,7 +4,9 @@ digits without changing any answer; non-digit-like flat outputs are flagged."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
+from kpgui.core.display.words import not_sure
 from kpgui.core.reading.confidence import (
     Calibration,
     calibrate,
@@ -50,11 +52,13 @@ def test_fit_calibration_flags_few_real_digits_and_flat_outputs():
     assert not sure_flat.any()
 
 
-def test_reading_text_and_card_round_trip():
+def test_reading_verdict_and_card_round_trip():
     p = np.array([0.02, 0.45, 0.02, 0.02, 0.02, 0.02, 0.02, 0.39, 0.02, 0.02])
     r = read(p, Calibration(1.0, 0.6))
-    assert not r.sure and r.text == "Not sure — 1 or 7?"
-    assert read(p, Calibration(1.0, 0.4)).text == "1 (45.0 % sure)"
+    assert not r.sure and (r.digit, r.runner_up) == (1, 7)
+    assert not_sure(r.digit, r.runner_up) == "Not sure — 1 or 7?"
+    sure = read(p, Calibration(1.0, 0.4))
+    assert sure.sure and sure.digit == 1 and sure.confidence == pytest.approx(0.45)
     cal = Calibration(1.7, 0.55)
     assert Calibration.from_card({"calibration": cal.to_card(ece_before=0.1)}) == cal
     for bad in (

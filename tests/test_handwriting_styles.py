@@ -1,20 +1,12 @@
-"""The handwriting test set (benchmarks/handwriting.py): reproducible, every style drawn, images
-made the way strokes_to_mnist makes them, drawings that differ, and a floor per style for the
-shipped model."""
+"""The handwriting test set (the benchmarks' `handwriting` package): reproducible, every style
+drawn, images made the way strokes_to_mnist makes them, drawings that differ, and a floor per
+style for the shipped model."""
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
+import handwriting as H
 import numpy as np
 import pytest
-
-_BENCH = str(Path(__file__).resolve().parents[1] / "benchmarks")
-if _BENCH not in sys.path:
-    sys.path.insert(0, _BENCH)
-
-import handwriting as H  # noqa: E402
 
 # Floors for the SHIPPED model (784-512-512-10 trained with drawn styles, re-stroked MNIST and
 # non-digits; 99.28 % on MNIST test) on the first PER_STYLE drawings of each style: what it
@@ -147,13 +139,13 @@ def test_drawings_of_a_style_differ(slice_):
         assert d.min() > 0.5, style  # no two drawings (nearly) the same (two 1s: ~1)
         assert d.mean() > 4.0, style  # and a real spread (MNIST 1s: ~5, 0s: ~9)
         pens.append([s.pen_width for s in samples[i * PER_STYLE : (i + 1) * PER_STYLE]])
-    assert all(np.ptp(p) > 10 for p in pens)
+    assert all(np.ptp(p) > 10 for p in pens), [np.ptp(p) for p in pens]
 
 
 def test_non_digit_set_has_every_kind_and_no_labels():
     samples = H.non_digit_set(30)
     assert [s.kind for s in samples[:5]] == list(H.NON_DIGIT_KINDS)
-    assert all(s.label is None for s in samples)
+    assert all(s.label is None for s in samples), "a non-digit has a label"
     assert {s.kind for s in samples} == set(H.NON_DIGIT_KINDS)
     letters = {s.style.split()[1] for s in H.non_digit_set(5 * 13) if s.kind == "letter"}
     assert len(letters) == 13 and not letters & set(H.EXCLUDED_LETTERS)
@@ -168,7 +160,7 @@ def test_mnist_digits_become_pen_strokes_that_look_like_them(mnist):
     again = H.mnist_stroke_set(x_test[:20], y_test[:20])
     assert _same(samples, again)
     assert [s.label for s in samples] == y_test[:20].tolist()
-    assert all(s.style == "mnist" and s.strokes for s in samples)
+    assert all(s.style == "mnist" and s.strokes for s in samples), "a traced digit without strokes"
     images = H.render(samples)
     original = x_test[:20].astype(np.float32) / 255.0
     corr = [np.corrcoef(a.ravel(), b.ravel())[0, 1] for a, b in zip(images, original, strict=True)]

@@ -3,6 +3,7 @@ trains to the same test accuracy as kpgui's own run of the same settings."""
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
 import re
@@ -13,9 +14,9 @@ import pytest
 
 from kpgui.cli import main
 from kpgui.core.lessons.code import keras_script
+from kpgui.core.model.run import RunRecord
 from kpgui.core.model.spec import ModelSpec
 from kpgui.core.storage.store import Store
-from kpgui.core.training.trainer import TrainingResult
 
 SPECS = [
     ModelSpec(),
@@ -109,9 +110,8 @@ def test_a_sweep_is_one_loop_over_its_values(option, values):
 
 def test_kpgui_runs_code_prints_a_stored_runs_script(capsys):
     spec = ModelSpec(hidden=(32,), optimizer="adam", learning_rate=0.003, epochs=4, seed=11)
-    result = TrainingResult(
+    result = RunRecord(
         spec=spec,
-        model=None,
         history={"loss": [0.5]},
         status="finished",
         epochs_run=1,
@@ -121,7 +121,7 @@ def test_kpgui_runs_code_prints_a_stored_runs_script(capsys):
         test_accuracy=0.9,
     )
     with Store.open_default() as store:
-        run_id = store.add_run(result, name="tiny")
+        run_id = store.add_run(dataclasses.replace(result, name="tiny"))
     assert main(["runs", "--code", str(run_id)]) == 0
     out = capsys.readouterr().out
     compile(out, "run.py", "exec")

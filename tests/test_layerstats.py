@@ -3,6 +3,7 @@ gradients on the same weights and batch, and against plain counts."""
 
 from __future__ import annotations
 
+import csv
 import math
 
 import numpy as np
@@ -16,7 +17,6 @@ from kpgui.core.model.layerstats import (
     format_table,
     probe_batch,
     probe_gradients,
-    read_csv,
     update_ratios,
 )
 
@@ -76,7 +76,7 @@ def test_dead_share_counts_units_silent_on_every_probe_image(mnist):
 def test_dead_share_is_not_given_for_other_activations(mnist):
     model, xb, tb = _model_and_batch(mnist, "tanh", 0.0)
     _norms, dead, _loss = probe_gradients(dense_layers(model), xb, tb)
-    assert all(math.isnan(d) for d in dead)
+    assert all(math.isnan(d) for d in dead), dead
 
 
 def test_update_ratio_is_the_move_per_batch_relative_to_the_weights():
@@ -157,11 +157,14 @@ def test_a_run_reports_layer_stats_to_the_listener_csv_and_result(mnist, tmp_pat
     # before the first batch, then at least 10 batches apart as often as the 2 % budget
     # allows, and after the last
     assert got[0].batch == 0 and got[-1].batch == 50 and len(got) >= 2
-    assert all(b.batch - a.batch >= 10 for a, b in zip(got[:-2], got[1:-1], strict=True))
-    assert all(s.layers == ("dense 1 (32 relu)", "output (10)") for s in got)
+    assert all(b.batch - a.batch >= 10 for a, b in zip(got[:-2], got[1:-1], strict=True)), [
+        s.batch for s in got
+    ]
+    assert all(s.layers == ("dense 1 (32 relu)", "output (10)") for s in got), {s.layers for s in got}
     history = LayerHistory.from_dict(result.layer_stats)
     assert history.batch == [s.batch for s in got]
-    rows = read_csv(tmp_path / CSV_NAME)
+    with open(tmp_path / CSV_NAME, newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))  # as a spreadsheet would read it
     assert len(rows) == 2 * len(got)
     assert float(rows[-1]["grad_norm"]) == pytest.approx(got[-1].grad_norm[1], rel=1e-5)
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
@@ -184,12 +187,11 @@ def _stats_history() -> LayerHistory:
 
 
 def _result(layer_stats):
+    from kpgui.core.model.run import RunRecord
     from kpgui.core.model.spec import ModelSpec
-    from kpgui.core.training.trainer import TrainingResult
 
-    return TrainingResult(
+    return RunRecord(
         spec=ModelSpec(hidden=(64,)),
-        model=None,
         history={"loss": [0.5]},
         status="finished",
         epochs_run=1,
@@ -275,6 +277,6 @@ def test_the_dying_relu_preset_kills_units_and_the_healthy_run_keeps_them(mnist)
         history = LayerHistory.from_dict(result.layer_stats)
         dead.append([per for per in history.values["dead"][:2]])
     healthy, dying = dead
-    assert all(d[0] < 0.05 for d in healthy + dying)  # both start alive
+    assert all(d[0] < 0.05 for d in healthy + dying), [d[0] for d in healthy + dying]  # both start alive
     assert max(max(d) for d in healthy) < 0.2
     assert max(d[-1] for d in dying) > 0.8 and min(d[-1] for d in dying) > 0.4

@@ -49,7 +49,7 @@ def test_alpha_one_with_input_two_overshoots_and_diverges_by_a_factor_of_three()
     rows = ow.run(s)
     assert ow.kind(s) == ow.DIVERGES and ow.factor(s) == 3.0
     errors = [r.error for r in rows]
-    assert all(b > a for a, b in zip(errors[1:], errors[2:], strict=False))  # grows every step
+    assert all(b > a for a, b in zip(errors[1:], errors[2:], strict=False)), errors  # grows every step
     # the distance to the best weight (goal / input) is multiplied by |1 - alpha*input^2| = 3
     d = [abs(r.weight_before - 0.4) for r in rows]
     assert d[5] / d[4] == pytest.approx(3.0)

@@ -23,21 +23,20 @@ from kpgui.core.lessons.files import (
 )
 from kpgui.core.lessons.progress import Progress
 from kpgui.core.model.options import BY_NAME
+from kpgui.core.model.run import RunRecord
 from kpgui.core.model.spec import ModelSpec
 from kpgui.core.reading.confidence import Reading
 from kpgui.core.state import AppState, Drawing, SweepProgress
-from kpgui.core.training.jobs import RunOutcome
 from kpgui.core.training.sweep import Sweep
 
 
-def outcome(status: str = "finished", history: dict | None = None, **spec) -> RunOutcome:
-    """A RunOutcome as the training process sends it (plain data)."""
-    return RunOutcome(
+def outcome(status: str = "finished", history: dict | None = None, **spec) -> RunRecord:
+    """A RunRecord as the training process sends it (plain data)."""
+    return RunRecord(
         kind="train",
         name=None,
         status=status,
-        summary=status,
-        spec=ModelSpec(**spec).to_dict(),
+        spec=ModelSpec(**spec),
         epochs_run=len((history or {}).get("loss", [1])),
         history=history or {"loss": [1.0], "val_loss": [1.0]},
         test_accuracy=0.9,
@@ -186,9 +185,16 @@ def test_overfitting_epochs_counts_val_loss_rising_while_loss_falls():
     assert overfitting_epochs({"loss": [1.0, 0.5]}) == 0
 
 
-def watch(state, task: Task, **kwargs):
-    done = []
-    TaskWatch(state, task, lambda: done.append(True), **kwargs)
+class Done(list):
+    """Calls of on_done, holding its TaskWatch: the state's events keep bound methods weakly, so
+    a watch lives as long as its owner keeps it (the lessons controller keeps its own)."""
+
+    watch: TaskWatch
+
+
+def watch(state, task: Task, **kwargs) -> Done:
+    done = Done()
+    done.watch = TaskWatch(state, task, lambda: done.append(True), **kwargs)
     return done
 
 

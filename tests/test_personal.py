@@ -132,8 +132,9 @@ def test_finetune_learns_a_personal_style_without_forgetting_mnist(mnist):
 
     t0 = time.perf_counter()
     base_spec = ModelSpec(hidden=(128,), epochs=3, validation_split=0.0, seed=3)
-    base_run = Trainer(base_spec, data=(x[:12000], y[:12000], xt[:0], yt[:0])).run()
-    base = Predictor.from_keras(base_run.model, card={"spec": base_spec.to_dict()}, name="base")
+    base_trainer = Trainer(base_spec, data=(x[:12000], y[:12000], xt[:0], yt[:0]))
+    base_trainer.run()
+    base = Predictor.from_keras(base_trainer.model, card={"spec": base_spec.to_dict()}, name="base")
     base_weights = [layer.kernel.copy() for layer in base.layers]
 
     personal_x = _slanted_fat(x[50000:50600])

@@ -83,7 +83,7 @@ def test_training_set_is_the_digits_as_written_plus_repeatable_redrawings(tmp_pa
     assert np.array_equal(x, again)
     other, _ = real_pen_training_set(digits, copies=3, seed=6)
     assert np.array_equal(x[:3], other[:3]) and not np.array_equal(x[3:], other[3:])
-    assert all(img.max() > 200 for img in x)  # every drawing has ink
+    assert all(img.max() > 200 for img in x), "a drawing without ink"
 
 
 def test_training_never_sees_the_held_out_writers(tmp_path, monkeypatch):

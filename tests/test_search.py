@@ -189,7 +189,7 @@ def test_a_trial_behind_is_pruned_after_its_epoch_and_recorded_once_as_such():
     assert trial.state == optuna.trial.TrialState.PRUNED
     with Store.open_default() as store:
         (run,) = store.list_runs()
-    assert run.notes["tags"] == {"study": "p", "trial": 0, "pruned_at_epoch": 1}
+    assert run.tags == {"study": "p", "trial": 0, "pruned_at_epoch": 1}
     assert run.epochs_run == 1 and run.id == trial.user_attrs["run_id"]
     assert trial.intermediate_values == {1: pytest.approx(run.history["val_loss"][0])}
 
@@ -346,7 +346,7 @@ def _study_runs(name: str) -> list:
     from kpgui.core.storage.store import Store
 
     with Store.open_default() as store:
-        return [r for r in store.list_runs() if r.notes.get("tags", {}).get("study") == name]
+        return [r for r in store.list_runs() if r.tags.get("study") == name]
 
 
 @pytest.mark.slow
@@ -385,11 +385,11 @@ def test_a_tiny_search_with_two_workers_records_each_trial_once(tmp_path):
     trials = result["trials"]
     assert len(trials) == 2 and {t["state"] for t in trials} <= {"finished", "pruned"}
     runs = _study_runs("tiny")
-    assert sorted(r.notes["tags"]["trial"] for r in runs) == [0, 1]  # once each in History
+    assert sorted(r.tags["trial"] for r in runs) == [0, 1]  # once each in History
     study = optuna.load_study(study_name="tiny", storage=open_storage(storage))
     assert sorted(t.number for t in study.trials) == [0, 1]  # once each in the study
     assert len({t.user_attrs["pid"] for t in study.trials}) == 2  # both workers took trials
-    by_trial = {r.notes["tags"]["trial"]: r for r in runs}
+    by_trial = {r.tags["trial"]: r for r in runs}
     for t in trials:  # the study's value is the run's last validation loss, as History has it
         assert by_trial[t["trial"]].id == t["run_id"]
         if t["state"] == "finished":
@@ -466,10 +466,12 @@ def test_a_killed_worker_leaves_the_study_consistent_and_a_joining_machine_finis
     assert optuna.trial.TrialState.RUNNING not in states.values()
     done = [t for t in study.trials if t.state != optuna.trial.TrialState.FAIL]
     assert len(done) == 3, states  # the joining machine took up the killed worker's share
-    assert any(t.user_attrs["pid"] != victim.user_attrs["pid"] for t in done)
+    assert any(t.user_attrs["pid"] != victim.user_attrs["pid"] for t in done), (
+        "only the killed worker finished trials"
+    )
     assert joiner.returncode == 0, join_err
     runs = _study_runs("shared")
-    assert sorted(r.notes["tags"]["trial"] for r in runs) == sorted(t.number for t in done)
+    assert sorted(r.tags["trial"] for r in runs) == sorted(t.number for t in done)
     assert not math.isnan(json.loads(join_out)["best"]["value"])
 
 
@@ -536,4 +538,4 @@ def test_killing_one_of_two_workers_mid_trial_leaves_the_study_consistent_and_th
     assert result["failed_workers_trials"] == [victim.number]
     assert "1 worker(s) ended with an error" in err  # said, in one line
     runs = _study_runs("two")
-    assert sorted(r.notes["tags"]["trial"] for r in runs) == sorted(t.number for t in done)
+    assert sorted(r.tags["trial"] for r in runs) == sorted(t.number for t in done)

@@ -40,11 +40,10 @@ def test_index_and_pictures_agree_with_the_full_listing(tmp_path):
 
 
 def test_only_new_runs_are_read_and_names_are_listed(tmp_path):
-    from types import SimpleNamespace
-
+    from kpgui.core.model.run import RunRecord
     from kpgui.core.model.spec import ModelSpec
 
-    result = SimpleNamespace(spec=ModelSpec(), history={"loss": [1.0]}, test_accuracy=0.9)
+    result = RunRecord(spec=ModelSpec(), history={"loss": [1.0]}, test_accuracy=0.9)
     with Store(tmp_path / "s.sqlite3") as store:
         ids = [store.add_run(result) for _ in range(3)]
         store.rename_run(ids[1], "mine")

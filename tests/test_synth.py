@@ -375,4 +375,4 @@ def test_elastic_pipeline_takes_soft_targets(mnist):
     ys = np.concatenate([b[1] for b in first])
     assert xs.shape == (96, 784) and ys.shape == (96, 10) and ys.dtype == np.float32
     assert np.allclose(np.sort(ys.sum(axis=1)), 1.0) and (ys.max(axis=1) == 0.1).sum() == 48
-    assert all(np.array_equal(a[0], b[0]) for a, b in zip(first, again, strict=True))  # seeded
+    assert all(np.array_equal(a[0], b[0]) for a, b in zip(first, again, strict=True)), "not seeded"

@@ -72,7 +72,7 @@ def test_short_run_learns_mnist_and_reports_every_batch(mnist):
     assert len(rec.batches) == 2 * rec.start.steps_per_epoch == 2 * 169
     assert rec.batches[-1].progress == pytest.approx(1.0)
     assert rec.batches[-1].samples_seen == 2 * 5400
-    assert all(np.isfinite(b.loss) for b in rec.batches)
+    assert all(np.isfinite(b.loss) for b in rec.batches), [b.loss for b in rec.batches]
     # per-batch losses are the batches' own (noisy), not the running mean
     assert np.mean([b.loss for b in rec.batches[-10:]]) < rec.batches[-1].mean_loss
     assert [e.epoch for e in rec.epochs] == [1, 2]
@@ -107,11 +107,13 @@ def test_stop_from_another_thread_ends_after_the_current_batch(mnist):
     # The record tells the truth: finished epochs only, the partial one marked as partial.
     finished = len(rec.epochs)
     assert result.epochs_run == finished
-    assert all(len(v) == finished for v in result.history.values())
+    assert all(len(v) == finished for v in result.history.values()), {
+        k: len(v) for k, v in result.history.items()
+    }
     part = result.partial_epoch
     assert part is not None and part["epoch"] == finished + 1
     assert 0 < part["batches"] < part["of"] == rec.start.steps_per_epoch
-    assert "batches of epoch" in result.summary()
+    assert "batches of epoch" in result.summary
 
 
 @pytest.mark.slow
@@ -136,7 +138,7 @@ def test_a_diverging_run_stops_at_once_and_says_where(mnist):
     assert len(rec.batches) == batch  # TerminateOnNaN ended it at that batch
     assert result.epochs_run == 0 and result.history.get("loss", []) == []
     assert result.test_accuracy is None and result.calibration is None
-    assert "lower learning rate" in result.summary()
+    assert "lower learning rate" in result.summary
 
 
 @pytest.mark.slow
@@ -158,10 +160,11 @@ def test_early_stopping_restores_the_best_weights(mnist):
     spec = ModelSpec(
         hidden=(256, 256), epochs=60, validation_split=0.5, patience=2, train_samples=400, seed=2
     )
-    result = Trainer(spec, data=(x, y, xt[:500], yt[:500])).run()
+    trainer = Trainer(spec, data=(x, y, xt[:500], yt[:500]))
+    result = trainer.run()
     assert result.status == EARLY_STOPPED and result.epochs_run < 60
     val_x = x[200:400].reshape(-1, 784).astype(np.float32) / 255.0
-    loss = result.model.evaluate(val_x, keras.utils.to_categorical(y[200:400], 10), verbose=0)[0]
+    loss = trainer.model.evaluate(val_x, keras.utils.to_categorical(y[200:400], 10), verbose=0)[0]
     assert loss == pytest.approx(min(result.history["val_loss"]), rel=1e-3)
 
 
@@ -169,8 +172,9 @@ def test_early_stopping_restores_the_best_weights(mnist):
 def test_save_writes_model_and_card_atomically(tmp_path, mnist):
     x, y, xt, yt = mnist
     spec = ModelSpec(hidden=(32,), epochs=1, validation_split=0.0)
-    result = Trainer(spec, data=(x[:3000], y[:3000], xt[:500], yt[:500])).run()
-    path = save_model(result.model, tmp_path / "m.keras", result)
+    trainer = Trainer(spec, data=(x[:3000], y[:3000], xt[:500], yt[:500]))
+    result = trainer.run()
+    path = save_model(trainer.model, tmp_path / "m.keras", result)
     card = json.loads(path.with_suffix(".json").read_text())
     assert card["test_accuracy"] == pytest.approx(result.test_accuracy)
     assert card["spec"]["hidden"] == [32] and card["epochs_run"] == 1
@@ -197,3 +201,40 @@ def test_missing_dataset_is_reported_before_training(tmp_path):
 
     with pytest.raises(DatasetError, match="not found"):
         Trainer(ModelSpec(epochs=1), data_path=str(tmp_path / "missing.npz")).run()
+
+
+@pytest.mark.slow
+def test_logs_hold_one_point_per_epoch_and_validation_is_keras_own_number(tmp_path, mnist):
+    """TensorBoard and CSV logs get each epoch's numbers (the per-batch TensorBoard work Keras
+    does and throws away is skipped: kpgui.core.training.callbacks.make_tensorboard); validation, run as
+    one batch, gives what Keras' evaluate gives in its default batches."""
+    import csv
+
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    x, y, xt, yt = mnist
+    spec = ModelSpec(hidden=(32,), epochs=2, batch_size=64, validation_split=0.2, train_samples=1000, seed=1)
+    result = Trainer(spec, data=(x, y, xt[:0], yt[:0]), log_dir=tmp_path, evaluate=False).run()
+    assert result.status == FINISHED
+    with open(tmp_path / "history.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert [float(r["loss"]) for r in rows] == pytest.approx(result.history["loss"], rel=1e-5)
+    for run, key in (("train", "loss"), ("validation", "val_loss")):
+        events = EventAccumulator(str(tmp_path / "tensorboard" / run)).Reload()
+        tags = events.Tags()["tensors"]
+        assert not [t for t in tags if t.startswith("batch_")]
+        points = events.Tensors("epoch_loss")
+        assert [p.step for p in points] == [0, 1]
+        values = [float(_tensor(p)) for p in points]
+        assert values == pytest.approx(result.history[key], rel=1e-5)
+    val_x = x[800:1000].reshape(-1, 784).astype(np.float32) / 255.0
+    loss = result.model.evaluate(val_x, np.eye(10, dtype=np.float32)[y[800:1000]], batch_size=32, verbose=0)[
+        0
+    ]
+    assert loss == pytest.approx(result.history["val_loss"][-1], rel=1e-4)
+
+
+def _tensor(event) -> np.ndarray:
+    from tensorboard.util.tensor_util import make_ndarray
+
+    return make_ndarray(event.tensor_proto)

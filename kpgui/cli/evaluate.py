@@ -18,6 +18,7 @@ def register(sub) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from kpgui.core.data.mnist import load_mnist
+    from kpgui.core.display.numbers import percent
     from kpgui.core.model.evaluation import evaluate
     from kpgui.core.model.inference import Predictor
 
@@ -26,7 +27,7 @@ def run(args: argparse.Namespace) -> int:
     ev = evaluate(predictor, x_test, y_test)
     print(f"model: {predictor.path}  ({predictor.backend} forward pass)")
     print(
-        f"test accuracy: {100 * ev.accuracy:.2f} % on {len(y_test)} images "
+        f"test accuracy: {percent(ev.accuracy)} on {len(y_test)} images "
         f"({int(ev.confusion.trace())} right, {len(y_test) - int(ev.confusion.trace())} wrong)"
     )
     print(ev.format_confusion())

@@ -57,6 +57,7 @@ def register(sub) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from kpgui.cli import CliError
+    from kpgui.core.display.words import verdict
     from kpgui.core.model.inference import Predictor
     from kpgui.core.reading.confidence import Calibration
     from kpgui.core.reading.fool import fool
@@ -95,8 +96,8 @@ def run(args: argparse.Namespace) -> int:
         sure=args.sure,
     )
     write_png(result.image, out)
-    print(f"before: {result.before.text}")
-    print(f"after:  {result.after.text}" + ("  ('not sure' noticed)" if result.noticed else ""))
+    print(f"before: {verdict(result.before)}")
+    print(f"after:  {verdict(result.after)}" + ("  ('not sure' noticed)" if result.noticed else ""))
     print(
         f"{result.steps} steps; {result.changed_pixels} of 784 pixels changed; "
         f"L2 {result.l2:.3f}, largest change {result.linf:.3f}"

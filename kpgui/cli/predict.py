@@ -32,6 +32,8 @@ def register(sub) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from kpgui.core.display.errors import one_line, printable
+    from kpgui.core.display.numbers import percent
+    from kpgui.core.display.words import not_sure
     from kpgui.core.model.inference import Predictor
     from kpgui.core.reading.confidence import Calibration, read_images
     from kpgui.core.reading.imageio import read_image
@@ -54,17 +56,15 @@ def run(args: argparse.Namespace) -> int:
         number = read_number(pieces, predictor, calibration)
         if len(number.readings) > 1:
             each = ", ".join(
-                f"{r.digit} {100 * r.confidence:.0f} %" if r.sure else f"not sure: {r.digit} or {r.runner_up}"
+                f"{r.digit} {percent(r.confidence, 0)}" if r.sure else not_sure(r.digit, r.runner_up)
                 for r in number.readings
             )
             print(f"{name}: {number.text} ({each})")
             continue
         r = read_images(predictor, pieces[0].image[None], calibration)[0]
         if r.sure:
-            print(f"{name}: {r.digit} ({100 * r.confidence:.1f} %)")
+            print(f"{name}: {r.digit} ({percent(r.confidence, 1)})")
         else:
-            print(
-                f"{name}: not sure — {r.digit} ({100 * r.confidence:.0f} %) or {r.runner_up} "
-                f"({100 * r.probabilities[r.runner_up]:.0f} %)?"
-            )
+            best = f"{r.digit} ({percent(r.confidence, 0)})"
+            print(f"{name}: {not_sure(best, f'{r.runner_up} ({percent(r.probabilities[r.runner_up], 0)})')}")
     return 2 if failed else 0

@@ -6,7 +6,9 @@ import argparse
 import sys
 
 from kpgui.core.display.errors import printable
-from kpgui.core.model.cards import to_json
+from kpgui.core.display.numbers import MISSING, percent
+from kpgui.core.model.run import RunRecord
+from kpgui.core.storage.bounded import to_json
 
 
 def register(sub) -> None:
@@ -57,17 +59,13 @@ def _open(readonly: bool = False):
         raise CliError(str(exc)) from exc
 
 
-def _pct(v: float | None) -> str:
-    return "-" if v is None else f"{100 * v:.2f} %"
-
-
 def _time(v: float | None) -> str:
     if v is None:
-        return "-"
+        return MISSING
     return f"{v:.1f} s" if v < 120 else f"{v / 60:.1f} min"
 
 
-def table(records: list) -> str:
+def table(records: list[RunRecord]) -> str:
     """The runs as an aligned text table (one line per run), named like the History tab."""
     from kpgui.core.display.runnames import run_labels, settings_text
 
@@ -79,10 +77,10 @@ def table(records: list) -> str:
             (
                 str(r.id),
                 (r.created_at or "").replace("T", " ")[:16],
-                labels.get(r.id, r.title),
-                r.status or "-",
-                "-" if r.epochs_run is None else str(r.epochs_run),
-                _pct(r.test_accuracy),
+                labels.get(r.id, r.title) if r.id is not None else r.title,
+                r.status or MISSING,
+                str(r.epochs_run),
+                percent(r.test_accuracy),
                 _time(r.wall_time),
                 ("fine-tune: " if r.kind == "finetune" else "") + settings_text(r.spec),
             )
@@ -98,7 +96,7 @@ def table(records: list) -> str:
     )
 
 
-def _as_dict(r) -> dict:
+def _as_dict(r: RunRecord) -> dict:
     return {
         "id": r.id,
         "name": r.name,
@@ -114,7 +112,7 @@ def _as_dict(r) -> dict:
         "train_samples": r.train_samples,
         "model_path": r.model_path,
         "history": r.history,
-        "notes": r.notes,
+        "notes": r.stored_notes(),
     }
 
 
@@ -126,7 +124,7 @@ def _logs(store, run_id: int) -> int:
         record = store.get_run(run_id)
     except KeyError:
         raise CliError(f"there is no run with id {run_id} (see `kpgui runs`)") from None
-    folder = (record.notes or {}).get("log_dir")
+    folder = record.log_dir
     if not folder:
         raise CliError(f"run {run_id} has no logs (it was recorded before kpgui kept them)")
     print(f"run {run_id}: {printable(folder)}")

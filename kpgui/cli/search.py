@@ -5,10 +5,10 @@ from __future__ import annotations
 import argparse
 import datetime as _dt
 import json
-import math
 import sys
 from typing import Any
 
+from kpgui.core.display.numbers import MISSING, percent
 from kpgui.core.model.options import OPTIONS
 from kpgui.core.training.search import DEFAULT_WORKERS
 
@@ -296,7 +296,7 @@ def _finish(args, study, config, name: str, workers, interrupted: bool) -> int:
         if best is not None:
             value = best["value"]
             acc = best.get("test_accuracy")
-            acc_text = "" if acc is None or not math.isfinite(acc) else f", test accuracy {100 * acc:.2f} %"
+            acc_text = "" if percent(acc) == MISSING else f", test accuracy {percent(acc)}"
             print(
                 f"best: trial {best['trial']}, {config.objective} {value:.4f}{acc_text}: "
                 f"{search.params_text(best['params'])} (run {best.get('run_id')} in kpgui runs)"

@@ -14,6 +14,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from kpgui.core.display.numbers import MISSING, percent
 from kpgui.core.display.words import count
 from kpgui.core.model.options import OPTIONS, Option
 from kpgui.core.model.spec import ModelSpec
@@ -211,7 +212,7 @@ def _sweep_table(sweep, outcomes, best) -> str:
                 n["val_loss"],
                 n["val_accuracy"],
                 n["test_accuracy"],
-                f"{o.wall_time:.0f} s",
+                MISSING if o.wall_time is None else f"{o.wall_time:.0f} s",
             )
         )
     widths = [max(len(r[c]) for r in rows) for c in range(len(head))]
@@ -324,11 +325,10 @@ def run(args: argparse.Namespace) -> int:
     if not outcome.usable:
         print("kpgui train: stopped before any training; no model was saved", file=sys.stderr)
         return 1
-    acc = "n/a" if outcome.test_accuracy is None else f"{100 * outcome.test_accuracy:.2f} %"
     on = f" on {outcome.device}" if outcome.device else ""
     print(
-        f"{outcome.status}: {count(outcome.epochs_run, 'epoch')} in {outcome.wall_time:.1f} s "
-        f"({outcome.samples_per_second:.0f} samples/s{on}); test accuracy {acc}"
+        f"{outcome.status}: {count(outcome.epochs_run, 'epoch')} in {outcome.wall_time or 0:.1f} s "
+        f"({outcome.samples_per_second:.0f} samples/s{on}); test accuracy {percent(outcome.test_accuracy)}"
     )
     cal = outcome.calibration or {}
     if cal:
@@ -338,15 +338,15 @@ def run(args: argparse.Namespace) -> int:
         print(f"confidence calibrated: temperature {cal.get('temperature')}, {rule}")
     if outcome.out_path:
         print(f"saved {outcome.out_path} and its card {outcome.out_path[: -len('.keras')] + '.json'}")
-    if outcome.run_id is not None:
-        print(f"recorded as run {outcome.run_id} (kpgui runs; the window's History tab)")
+    if outcome.id is not None:
+        print(f"recorded as run {outcome.id} (kpgui runs; the window's History tab)")
     elif outcome.record_error:
         print(f"kpgui train: {outcome.record_error}", file=sys.stderr)
     if outcome.out_error:
         print(
             f"kpgui train: --out {args.out} was not written: {outcome.out_error} The model is "
             f"kept at {outcome.model_path}"
-            + (f" (run {outcome.run_id} in the history)." if outcome.run_id is not None else "."),
+            + (f" (run {outcome.id} in the history)." if outcome.id is not None else "."),
             file=sys.stderr,
         )
         return 1

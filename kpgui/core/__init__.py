@@ -9,8 +9,9 @@ The public API, in the order a person meets it:
     Predictor.load(path=None)           a model (None: the shipped one); .predict(images)
     Calibration, read(probs, cal)       honest confidence and the "not sure" verdict
     ModelSpec, OPTIONS                  every training choice, declared once
-    Trainer(spec).run()                 Keras fit + callbacks -> TrainingResult
+    Trainer(spec).run()                 Keras fit + callbacks -> RunRecord (the model: .model)
     TrainJob, run_job(job)              a whole run: train, measure, save, record in history
+    RunRecord                           a finished run, one shape from trainer to History
     finetune(predictor, images, labels) teach a model the person's handwriting, measured honestly
     save_model, copy_model              the one, atomic way to write a model and its card
     Store                               the run history and the person's samples (SQLite)
@@ -40,15 +41,16 @@ if TYPE_CHECKING:
     from kpgui.core.data.mnist import DatasetError, load_mnist
     from kpgui.core.model.inference import ModelLoadError, Predictor
     from kpgui.core.model.options import OPTIONS, Option
+    from kpgui.core.model.run import RunRecord
     from kpgui.core.model.spec import ModelSpec
     from kpgui.core.reading.confidence import Calibration, Reading, read
     from kpgui.core.reading.preprocess import image_to_mnist, strokes_to_mnist
     from kpgui.core.state import AppState
     from kpgui.core.storage.saving import copy_model, save_model
     from kpgui.core.storage.store import Store, StoreError
-    from kpgui.core.training.jobs import RunOutcome, TrainJob, run_job
+    from kpgui.core.training.jobs import TrainJob, run_job
     from kpgui.core.training.personal import finetune
-    from kpgui.core.training.trainer import Trainer, TrainingResult
+    from kpgui.core.training.trainer import Trainer
 
 _WHERE = {
     "AppState": "kpgui.core.state",
@@ -60,12 +62,11 @@ _WHERE = {
     "Option": "kpgui.core.model.options",
     "Predictor": "kpgui.core.model.inference",
     "Reading": "kpgui.core.reading.confidence",
-    "RunOutcome": "kpgui.core.training.jobs",
+    "RunRecord": "kpgui.core.model.run",
     "Store": "kpgui.core.storage.store",
     "StoreError": "kpgui.core.storage.store",
     "TrainJob": "kpgui.core.training.jobs",
     "Trainer": "kpgui.core.training.trainer",
-    "TrainingResult": "kpgui.core.training.trainer",
     "copy_model": "kpgui.core.storage.saving",
     "finetune": "kpgui.core.training.personal",
     "image_to_mnist": "kpgui.core.reading.preprocess",
@@ -86,12 +87,11 @@ __all__ = [
     "Option",
     "Predictor",
     "Reading",
-    "RunOutcome",
+    "RunRecord",
     "Store",
     "StoreError",
     "TrainJob",
     "Trainer",
-    "TrainingResult",
     "copy_model",
     "finetune",
     "image_to_mnist",
@@ -109,7 +109,7 @@ def __getattr__(name: str) -> Any:
         module = _WHERE[name]
     except KeyError:
         raise AttributeError(f"module 'kpgui.core' has no attribute {name!r}") from None
-    value = getattr(importlib.import_module(module), name)
+    value = getattr(importlib.import_module(module), name)  # PEP 562: the name asked for
     globals()[name] = value
     return value
 

@@ -8,13 +8,15 @@ tested without a window.
 
     model        the model reading the drawing, and where it came from
     drawing      what is on the canvas: its 28x28 image (strokes or a picture) and caption
-    reading      the calibrated answer for that drawing ("7, 98 % sure" / "not sure: 1 or 7?")
+    reading      the calibrated answer for that drawing ("7, 98 % sure" / "Not sure — 1 or 7?")
     training     whether a run is going, what it is doing, and the stream of its numbers
     candidate    a finished run's model, waiting for the person to keep or discard it
     overlays     past runs whose curves are drawn over the live plots
     run_list     the stored runs as History shows them (read on a thread by the runs controller)
     sample_index the person's samples: ids and labels only (pictures are fetched a page at a
                  time for what is on screen), read on a thread by the sample controller
+    candidate_reading, saliency  what the candidate reads / which pixels mattered, for the
+                 image on show (computed once per change by the reading controller)
 
 `events.runs` / `events.samples` say "the store changed: read again"; `events.run_list` /
 `events.sample_index` carry what was read.
@@ -23,13 +25,17 @@ tested without a window.
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass, field, replace
-from typing import Any
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from psygnal import Signal, SignalGroup, SignalInstance
 
+from kpgui.core.model.run import RunRecord
 from kpgui.core.reading.confidence import Calibration, Reading, read_images
+
+if TYPE_CHECKING:
+    from kpgui.core.model.inference import Predictor
 
 
 @dataclass(frozen=True)
@@ -37,19 +43,19 @@ class CurrentModel:
     """The model in use: its predictor, where it came from (said in the status bar and Model
     info), and the history run it belongs to, if any."""
 
-    predictor: Any  # kpgui.core.model.inference.Predictor
+    predictor: Predictor
     source: str  # "shipped model", "opened digits.keras", "run 12", ...
     run_id: int | None = None
 
     @property
     def calibration(self) -> Calibration:
-        return Calibration.from_card(getattr(self.predictor, "card", None))
+        return Calibration.from_card(self.predictor.card)
 
     @property
     def is_shipped(self) -> bool:
         from kpgui.core.storage.resources import default_model_path
 
-        path = getattr(self.predictor, "path", None)
+        path = self.predictor.path
         return path is not None and path.resolve() == default_model_path().resolve()
 
 
@@ -121,9 +127,18 @@ class Comparison:
 class Candidate:
     """A finished run's model the person has not decided about yet."""
 
-    outcome: Any  # kpgui.core.training.jobs.RunOutcome
+    outcome: RunRecord
     predictor: Any  # its Predictor, loaded from outcome.model_path
     comparison: Comparison | None = None  # None while being measured
+
+
+@dataclass(frozen=True)
+class Saliency:
+    """Which pixels pushed the reading of the image on show (kpgui.core.saliency): `heat`
+    (28, 28) or None (off, nothing drawn, or unavailable: `message` says why)."""
+
+    heat: np.ndarray | None = None
+    message: str = ""
 
 
 @dataclass(frozen=True)
@@ -133,7 +148,7 @@ class SweepProgress:
 
     sweep: Any  # kpgui.core.training.sweep.Sweep
     index: int  # the run going now (== len(values) when all are done)
-    outcomes: tuple  # RunOutcome or None, per value
+    outcomes: tuple[RunRecord | None, ...]  # per value, None until it has run
     colours: tuple[str, ...]
     cancelled: bool = False
 
@@ -168,7 +183,7 @@ class Overlay:
 class RunList:
     """The stored runs, newest first, with History's names for them."""
 
-    runs: tuple = ()  # kpgui.core.storage.store.RunRecord
+    runs: tuple[RunRecord, ...] = ()
     labels: dict = field(default_factory=dict)  # run id -> name saying how it differs
     skipped: int = 0  # damaged records left out
     error: str = ""  # why the runs could not be read, if they could not
@@ -233,7 +248,7 @@ class StateEvents(SignalGroup):
     batch = _event(object)  # kpgui.core.training.progress.BatchUpdate
     epoch = _event(object)  # kpgui.core.training.progress.EpochUpdate
     layers = _event(object)  # a run's per-layer numbers (kpgui.core.model.layerstats.LayerStats)
-    run_ended = _event(object)  # kpgui.core.training.jobs.RunOutcome
+    run_ended = _event(object)  # kpgui.core.model.run.RunRecord
     candidate = _event(Candidate | None)
     overlays = _event(dict)  # run id -> Overlay, all on show
     runs = _event()  # the store's runs changed: read again
@@ -243,6 +258,8 @@ class StateEvents(SignalGroup):
     one_weight = _event(str)  # what the One weight lesson reached ("diverged")
     run_list = _event(RunList)  # what the runs controller read
     sample_index = _event(SampleIndex)  # what the sample controller read
+    candidate_reading = _event(Reading | None)  # what a waiting candidate reads in the image on show
+    saliency = _event(Saliency)  # the saliency of the image on show (only while its view wants it)
 
 
 class AppState:
@@ -265,6 +282,8 @@ class AppState:
         self.colours = RunColours()  # one colour per run, everywhere (issue 24)
         self._run_list = RunList()
         self._sample_index = SampleIndex()
+        self._candidate_reading: Reading | None = None
+        self._saliency = Saliency()
         self.predictions = 0  # how many readings were computed (tests check the coalescing)
         self.last_error = ""  # why the last reading failed, if it did
         self._status_owner = ""  # who said the status bar's notice (see `say`)
@@ -294,9 +313,6 @@ class AppState:
         self._drawing = drawing
         self.events.drawing.emit(drawing)
         self._update_reading()
-
-    def set_caption(self, caption: str) -> None:
-        self.set_drawing(replace(self._drawing, caption=caption))
 
     @property
     def reading(self) -> Reading | None:
@@ -433,10 +449,6 @@ class AppState:
         """The colour of a run, distinct from every other run on screen."""
         return self.colours.pick(run_id, self.colours_in_use(run_id))
 
-    def clear_overlays(self) -> None:
-        self._overlays.clear()
-        self.events.overlays.emit({})
-
     # -- notices ---------------------------------------------------------------------------------
 
     def say(self, text: str, ms: int = 6000, owner: str = "") -> None:
@@ -474,3 +486,22 @@ class AppState:
     def set_sample_index(self, index: SampleIndex) -> None:
         self._sample_index = index
         self.events.sample_index.emit(index)
+
+    # -- what the reading controller derives from the image on show ---------------------------
+
+    @property
+    def candidate_reading(self) -> Reading | None:
+        """The waiting candidate's reading of `view_image` (None: no candidate or nothing to read)."""
+        return self._candidate_reading
+
+    def set_candidate_reading(self, reading: Reading | None) -> None:
+        self._candidate_reading = reading
+        self.events.candidate_reading.emit(reading)
+
+    @property
+    def saliency(self) -> Saliency:
+        return self._saliency
+
+    def set_saliency(self, saliency: Saliency) -> None:
+        self._saliency = saliency
+        self.events.saliency.emit(saliency)

@@ -4,16 +4,22 @@ and the controllers, and connects them. Everything else only knows what it is ha
 Where things are:
     the state the panels observe     kpgui.core.state.AppState
     background work                  kpgui.ui.tasks (threads; the training process)
-    drawing -> reading               kpgui.ui.controllers.drawing
+    drawing -> reading               kpgui.ui.controllers.drawing (the candidate's reading and
+                                     saliency: kpgui.ui.controllers.reading)
+    where MNIST is                   kpgui.ui.controllers.data
     open / save / keep models        kpgui.ui.controllers.models
+    the training form and sweep      kpgui.ui.controllers.form
     training runs                    kpgui.ui.controllers.training -> kpgui.core.training.worker
+    run history                      kpgui.ui.controllers.runs
+    evaluation                       kpgui.ui.controllers.evaluation
     your samples                     kpgui.ui.controllers.samples
     each tab                         kpgui.ui.panels.<tab>
 
 Start-up is in two steps so the window is up and reading drawings in ~0.6 s: first the window
-with the canvas, the prediction panel and the training form; then, on the event loop's first
-turn after the first paint, everything that needs pyqtgraph (0.45 s to import) or the database:
-plots, History, Evaluation, Weights, My digits.
+with the canvas, the prediction panel and the training form (App.__init__); then, on the event
+loop's first turn after the first paint, everything that needs pyqtgraph (0.45 s to import) or
+the database: plots, History, Evaluation, Weights, My digits (_build_phase_two). What the second
+step builds is None on the App until then.
 """
 
 from __future__ import annotations
@@ -21,27 +27,31 @@ from __future__ import annotations
 import signal
 import sys
 import time
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QObject, QTimer, Signal
-from PySide6.QtGui import QIcon, QKeySequence, QShortcut
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QIcon, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QApplication,
     QLabel,
+    QScrollArea,
     QSplitter,
+    QStackedWidget,
     QVBoxLayout,
     QWidget,
 )
 
 from kpgui.core.model.spec import ModelSpec
-from kpgui.core.state import AppState
+from kpgui.core.state import AppState, CurrentModel
 from kpgui.core.storage.paths import APP_NAME
-from kpgui.ui import actions, dialogs, help, theme
+from kpgui.ui import dialogs, help, theme
 from kpgui.ui import settings as app_settings
 from kpgui.ui.controllers.data import DataController
 from kpgui.ui.controllers.drawing import DrawingController
+from kpgui.ui.controllers.form import FormController
 from kpgui.ui.controllers.models import ModelController
+from kpgui.ui.controllers.reading import ReadingController
 from kpgui.ui.controllers.samples import SampleController
 from kpgui.ui.controllers.training import TrainingController
 from kpgui.ui.panels.candidate import CandidateBar, CandidateSlot
@@ -49,8 +59,26 @@ from kpgui.ui.panels.drawing import DrawingPanel
 from kpgui.ui.panels.prediction import PredictionPanel
 from kpgui.ui.panels.sweep import SweepPanel
 from kpgui.ui.panels.training_form import TrainingPanel
-from kpgui.ui.tasks import Tasks
+from kpgui.ui.tasks import Task, Tasks
 from kpgui.ui.window import MainWindow
+
+if TYPE_CHECKING:  # pragma: no cover - the second step's modules import pyqtgraph or the store
+    from kpgui.core.storage.store import Store
+    from kpgui.ui.controllers.evaluation import EvaluationController
+    from kpgui.ui.controllers.inside import InsideController
+    from kpgui.ui.controllers.lessons import LessonController
+    from kpgui.ui.controllers.runs import RunsController
+    from kpgui.ui.controllers.search import SearchController
+    from kpgui.ui.panels.evaluation import EvaluationPanel
+    from kpgui.ui.panels.finetune import FineTunePanel
+    from kpgui.ui.panels.inside import InsidePanel
+    from kpgui.ui.panels.lessons import LessonsPanel
+    from kpgui.ui.panels.normalisation import NormalisationPanel
+    from kpgui.ui.panels.one_weight import OneWeightPanel
+    from kpgui.ui.panels.samples import SamplesPanel
+    from kpgui.ui.panels.search import SearchPanel
+    from kpgui.ui.panels.training_plots import TrainingPlots
+    from kpgui.ui.panels.weights import WeightsPanel
 
 TAB_KEYS = {
     "Training": "Ctrl+Shift+T",
@@ -74,7 +102,8 @@ def app_icon() -> QIcon:
 
 def make_qapp(argv: list[str] | None = None) -> QApplication:
     """The QApplication (reused if one exists), named so settings and titles say "kpgui"."""
-    app = QApplication.instance() or QApplication(list(argv or sys.argv[:1]))
+    existing = QApplication.instance()
+    app = existing if isinstance(existing, QApplication) else QApplication(list(argv or sys.argv[:1]))
     app.setApplicationName(APP_NAME)
     app.setOrganizationName(APP_NAME)
     app.setApplicationDisplayName("kpgui")
@@ -91,51 +120,135 @@ class Built(QObject):
     done = Signal()
 
 
-@dataclass
-class App:
-    """What the composition root made: for tests, benchmarks and run_app."""
+class Panels:
+    """Every panel the root built, typed. Those of the second start-up step are None until it
+    ran; `history` and `my_digits` are a note saying why when the database is unavailable.
+    `panels["drawing"]` reads the same as `panels.drawing` (tests and benchmarks name them)."""
 
-    state: AppState
-    tasks: Tasks
-    window: MainWindow
-    drawing: DrawingController
-    models: ModelController
-    training: TrainingController
-    samples: SampleController
-    panels: dict[str, QWidget] = field(default_factory=dict)
-    store: Any = None
-    store_problem: str = ""
-    settings: Any = None
-    built_at: float | None = None  # perf_counter when everything was built
-    built: Built = field(default_factory=Built)
-    data: Any = None  # DataController: where MNIST is
-    runs: Any = None  # RunsController: History's runs, read on a thread (None without a store)
-    theme_actions: dict[str, Any] = field(default_factory=dict)  # View → Theme, by theme name
-    inside: Any = None  # InsideController: exciting test images, "Fool it" (issue 21)
-    first_paint: Any = None  # starts the second start-up step from the window's first paint
-    lessons: Any = None  # LessonController (issue 22b), built with the tabs after the first paint
-    settings_problem: str = ""  # why settings are not kept this session (said once), or ""
-    settings_notes: str = ""  # what restore_settings reset to defaults, as said in the status bar
-    search: Any = None  # SearchController (issue 23), built with the tabs after the first paint
+    def __init__(
+        self,
+        drawing: DrawingPanel,
+        prediction: PredictionPanel,
+        candidate: CandidateBar,
+        training: TrainingPanel,
+        sweep: SweepPanel,
+        training_tab: QSplitter,
+    ) -> None:
+        self.drawing = drawing
+        self.prediction = prediction
+        self.candidate = candidate
+        self.training = training
+        self.sweep = sweep
+        self.training_tab = training_tab
+        self.plots: TrainingPlots | None = None
+        self.search: SearchPanel | None = None
+        self.evaluation: EvaluationPanel | None = None
+        self.weights: WeightsPanel | None = None
+        self.how_it_sees: NormalisationPanel | None = None
+        self.inside: InsidePanel | None = None
+        self.one_weight: OneWeightPanel | None = None
+        self.lessons: LessonsPanel | None = None
+        self.history: QWidget | None = None  # HistoryPanel, or why it is unavailable
+        self.my_digits: QWidget | None = None  # samples above fine-tune, or why unavailable
+        self.samples: SamplesPanel | None = None
+        self.finetune: FineTunePanel | None = None
+
+    def _built(self) -> dict[str, QWidget]:
+        return {name: w for name, w in vars(self).items() if isinstance(w, QWidget)}
+
+    def __getitem__(self, name: str) -> Any:
+        return self._built()[name]
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._built()
+
+    def get(self, name: str, default: Any = None) -> Any:
+        return self._built().get(name, default)
+
+
+class App:
+    """The window and everything behind it, built whole by the constructor (not shown yet):
+    the state, the task helper, the window with its first-step panels, every controller
+    (`store`: use this Store instead of opening the default database, as tests do;
+    `open_store=False` runs without one). The second start-up step follows the first paint
+    and fills in what is typed `... | None` here."""
+
+    def __init__(self, store: Store | None = None, open_store: bool = True) -> None:
+        self.state = state = AppState()
+        self.tasks = tasks = Tasks(log_path=_training_log_path())
+        # Built before the views, so the state holds the candidate's reading and the saliency
+        # when they hear that the drawing, the model or the candidate changed.
+        self.reading = ReadingController(state)
+        drawing_panel = DrawingPanel()
+        prediction = PredictionPanel(state)
+        candidate = CandidateBar(state)
+        self.window = window = MainWindow(drawing_panel, prediction, CandidateSlot(candidate))
+        tasks.setParent(window)
+        self.reading.setParent(window)
+        self.settings, self.settings_problem = app_settings.open_settings()
+        self.settings_notes = ""  # what restore_settings reset to defaults, as said in the status bar
+        dialogs.remember_folders(self.settings)  # file dialogs open in the last folder used
+        report = self.report_error
+        self.data = DataController(state, tasks, self.settings, window)
+        self.drawing = DrawingController(state, drawing_panel.canvas, tasks, report, window)
+        self.models = ModelController(state, tasks, report, window)
+        self.training = TrainingController(state, tasks, store, self.data, report, window)
+        self.samples = SampleController(state, store, tasks, self.drawing.clear, report, window)
+        form = TrainingPanel(state)
+        sweep = SweepPanel(state)
+        self.panels = Panels(drawing_panel, prediction, candidate, form, sweep, _training_tab(form, sweep))
+        self.form = FormController(
+            state, tasks, form, sweep, self.training, self.settings, self.data.path, window
+        )
+        # The second start-up step's (after the first paint):
+        self.store: Store | None = None
+        self.store_problem = ""  # why the database is unavailable (or where a damaged one went)
+        self.runs: RunsController | None = None  # History's runs, read on a thread
+        self.evaluation: EvaluationController | None = None
+        self.inside: InsideController | None = None  # exciting test images, "Fool it" (issue 21)
+        self.lessons: LessonController | None = None  # issue 22b
+        self.search: SearchController | None = None  # issue 23
+        self.built = Built()
+        self.built_at: float | None = None  # perf_counter when everything was built
+        self.theme_actions: dict[str, QAction] = {}  # View → Theme, by theme name
+
+        _wire_phase_one(self)
+        window.add_tab(self.panels.training_tab, "Training", TAB_KEYS["Training"])
+        self.restore_settings()
+        drawing_panel.canvas.setFocus()
+        self.models.load_shipped_now()
+        self.restore_model()
+        self.drawing.render_now()
+
+        def phase_two() -> None:
+            def built() -> None:
+                self.built_at = time.perf_counter()
+                self.built.done.emit()
+
+            _build_phase_two(self, store, open_store, built)
+
+        # Step two waits for the canvas's first paint: the person sees the window (and can draw)
+        # before pyqtgraph is imported and the tabs are built.
+        self.first_paint = AfterFirstPaint(drawing_panel.canvas, phase_two)
 
     # -- errors --------------------------------------------------------------------------------
 
-    def report_error(self, title: str, text: str) -> None:
-        """Every error the window shows comes here: a dialog naming cause and fix; for missing
-        MNIST, one that can locate the file or download it."""
-        if title.startswith("MNIST"):
+    def report_error(self, title: str, text: str, error: type[BaseException] | None = None) -> None:
+        """Every error the window shows comes here: a dialog naming cause and fix. Routed by the
+        error's type: MNIST missing or unusable (DatasetError) asks to locate or download it."""
+        from kpgui.core.data.mnist import DatasetError
+
+        if error is not None and issubclass(error, DatasetError):
             self.data.ask(text)
             return
         dialogs.show_error(self.window, title, text)
 
-    def focus_canvas(self, *_args: Any) -> None:
+    def focus_canvas(self, *_args: object) -> None:
         """Give the keyboard focus back to the canvas (after any button or dialog)."""
-        canvas = self.panels["drawing"].canvas
-        canvas.setFocus(_focus_reason())
-        QTimer.singleShot(0, lambda: canvas.setFocus(_focus_reason()))  # after a hidden button's
-
-    def data_path(self) -> str | None:
-        return self.data.path()
+        canvas = self.panels.drawing.canvas
+        canvas.setFocus(Qt.FocusReason.OtherFocusReason)
+        # after a hidden button's
+        QTimer.singleShot(0, lambda: canvas.setFocus(Qt.FocusReason.OtherFocusReason))
 
     # -- closing ---------------------------------------------------------------------------------
 
@@ -166,7 +279,7 @@ class App:
         """Put the remembered choices back. Any value that cannot be used (NaN, junk, a huge
         number, deep nesting) is replaced by its default with one note in the status bar:
         the window always starts (kpgui.ui.settings)."""
-        s, w = self.settings, self.window
+        s, w, p = self.settings, self.window, self.panels
         problems: list[str] = []
         if self.settings_problem:
             problems.append(self.settings_problem)
@@ -178,20 +291,20 @@ class App:
             problems.append("window state")
         w.dock_share = app_settings.load_float(s, "window/dock_share", w.dock_share, 0.2, 0.8, problems)
         pen = app_settings.load_float(s, "canvas/pen_width", 18, 2, 60, problems)
-        self.panels["drawing"].pen_spin.setValue(int(round(pen)))
+        p.drawing.pen_spin.setValue(int(round(pen)))
         spec = app_settings.load_spec(s, problems)
         if spec is not None:
             try:
-                self.panels["training"].set_spec(spec)
+                p.training.set_spec(spec)
             except Exception:  # noqa: BLE001 - a value the form cannot show: its defaults
                 problems.append("the training form")
-                self.panels["training"].set_spec(ModelSpec())
+                p.training.set_spec(ModelSpec())
         self.data.located = app_settings.load_text(s, "data/mnist_path", problems=problems)
         name = app_settings.load_text(s, "view/theme", "system", theme.THEMES, problems)
         if name != "system":
             self.set_theme(name)
         if problems:
-            unusable = [p for p in problems if p != self.settings_problem]
+            unusable = [problem for problem in problems if problem != self.settings_problem]
             text = " ".join(
                 filter(
                     None,
@@ -220,21 +333,21 @@ class App:
             self.state.say(f"{problem[0].upper()}{problem[1:]}: reading with the shipped model.", 15000)
 
     def save_settings(self) -> None:
-        s, w = self.settings, self.window
+        s, w, p = self.settings, self.window, self.panels
         s.setValue("window/geometry", w.saveGeometry())
         s.setValue("window/state", w.saveState())
         s.setValue("window/dock_share", w.dock_share)
-        s.setValue("canvas/pen_width", self.panels["drawing"].pen_spin.value())
-        app_settings.save_spec(s, self.panels["training"].spec())
+        s.setValue("canvas/pen_width", p.drawing.pen_spin.value())
+        app_settings.save_spec(s, p.training.spec())
         model = self.state.model
         keep = model is not None and not model.is_shipped and model.predictor.path is not None
         app_settings.save_model_choice(
             s,
-            str(model.predictor.path) if keep else None,
-            model.source if keep else "",
-            model.run_id if keep else None,
+            str(model.predictor.path) if model is not None and keep else None,
+            model.source if model is not None and keep else "",
+            model.run_id if model is not None and keep else None,
         )
-        s.setValue("window/training_split", self.panels["training_tab"].saveState())
+        s.setValue("window/training_split", p.training_tab.saveState())
         problem = app_settings.writable_problem(s)
         if problem and not self.settings_problem:  # said once
             self.settings_problem = problem
@@ -242,107 +355,52 @@ class App:
 
     def set_theme(self, name: str) -> None:
         theme.apply_theme(name)
-        if self.samples is not None:  # thumbnails are drawn in the theme's ink and paper
-            self.samples.thumbnails.forget()
+        self.samples.thumbnails.forget()  # thumbnails are drawn in the theme's ink and paper
         if self.settings is not None:
             self.settings.setValue("view/theme", name)
         for action_name, action in self.theme_actions.items():
             action.setChecked(action_name == name)
 
 
-def build_app(store: Any = None, open_store: bool = True) -> App:
-    """Build the window and everything behind it (not shown yet). `store`: use this Store
-    instead of opening the default database (tests); `open_store=False` runs without one."""
-    state = AppState()
-    tasks = Tasks(log_path=_training_log_path())
-    drawing_panel = DrawingPanel()
-    prediction = PredictionPanel(state)
-    candidate = CandidateBar(state)
-    window = MainWindow(drawing_panel, prediction, CandidateSlot(candidate))
-    tasks.setParent(window)
-    app = App(state, tasks, window, None, None, None, None)  # type: ignore[arg-type]
-    report = app.report_error
-    app.drawing = DrawingController(state, drawing_panel.canvas, tasks, report, window)
-    app.models = ModelController(state, tasks, report, window)
-    app.training = TrainingController(state, tasks, store, report, app.data_path, window)
-    app.samples = SampleController(state, store, tasks, app.drawing.clear, report, window)
-    app.settings, app.settings_problem = app_settings.open_settings()
-    dialogs.remember_folders(app.settings)  # file dialogs open in the last folder used
-    app.data = DataController(state, tasks, app.settings, window)
-    form = TrainingPanel(state)
-    sweep = SweepPanel(state)
-    app.panels.update(
-        drawing=drawing_panel, prediction=prediction, candidate=candidate, training=form, sweep=sweep
-    )
-
-    _wire_phase_one(app)
-    settings_column = QWidget()
-    column = QVBoxLayout(settings_column)
-    column.setContentsMargins(0, 0, 0, 0)
-    column.addWidget(form)
-    column.addWidget(sweep)
-    training_tab = QSplitter()
-    training_tab.setOrientation(_vertical())
-    training_tab.addWidget(_scrolling(settings_column))
-    training_tab.addWidget(QWidget())  # the plots take this place after the first paint
-    training_tab.setStretchFactor(1, 1)
-    app.panels["training_tab"] = training_tab
-    window.add_tab(training_tab, "Training", TAB_KEYS["Training"])
-    app.restore_settings()
-    drawing_panel.canvas.setFocus()
-    app.models.load_shipped_now()
-    app.restore_model()
-    app.drawing.render_now()
-
-    def phase_two() -> None:
-        def built() -> None:
-            app.built_at = time.perf_counter()
-            app.built.done.emit()
-
-        _build_phase_two(app, store, open_store, built)
-
-    # Step two waits for the canvas's first paint: the person sees the window (and can draw)
-    # before pyqtgraph is imported and the tabs are built.
-    app.first_paint = AfterFirstPaint(drawing_panel.canvas, phase_two)
-    return app
+def build_app(store: Store | None = None, open_store: bool = True) -> App:
+    """Build the window and everything behind it (not shown yet); see App."""
+    return App(store, open_store)
 
 
 class AfterFirstPaint(QObject):
     """Runs `then` on the event loop's next turn after `widget` has painted for the first time."""
 
-    def __init__(self, widget: QWidget, then) -> None:
+    def __init__(self, widget: QWidget, then: Callable[[], None]) -> None:
         super().__init__(widget)
         self.then = then
         self.widget = widget
         widget.installEventFilter(self)
 
-    def eventFilter(self, obj, event) -> bool:  # noqa: N802
-        from PySide6.QtCore import QEvent
-
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802
         if obj is self.widget and event.type() == QEvent.Type.Paint:
             self.widget.removeEventFilter(self)
             QTimer.singleShot(0, self.then)
         return False
 
 
-def _focus_reason():
-    from PySide6.QtCore import Qt
-
-    return Qt.FocusReason.OtherFocusReason
-
-
-def _vertical():
-    from PySide6.QtCore import Qt
-
-    return Qt.Orientation.Vertical
+def _training_tab(form: TrainingPanel, sweep: SweepPanel) -> QSplitter:
+    """The Training tab: the form and the sweep above, the plots below (after the first paint)."""
+    settings_column = QWidget()
+    column = QVBoxLayout(settings_column)
+    column.setContentsMargins(0, 0, 0, 0)
+    column.addWidget(form)
+    column.addWidget(sweep)
+    training_tab = QSplitter()
+    training_tab.setOrientation(Qt.Orientation.Vertical)
+    training_tab.addWidget(_scrolling(settings_column))
+    training_tab.addWidget(QWidget())  # the plots take this place after the first paint
+    training_tab.setStretchFactor(1, 1)
+    return training_tab
 
 
 def _scrolling(widget: QWidget) -> QWidget:
     """The content takes the width it is given down to its minimum; narrower than that (a
     1024x640 screen) it scrolls sideways too, rather than being cut off."""
-    from PySide6.QtCore import Qt
-    from PySide6.QtWidgets import QScrollArea
-
     area = QScrollArea()
     area.setWidgetResizable(True)
     area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
@@ -416,23 +474,24 @@ def _wire_training_process(app: App) -> None:
 
 
 def _wire_phase_one(app: App) -> None:
-    """Menus, shortcuts, the drawing panel's intents, the status bar."""
+    """Menus, shortcuts, the first step's panels' intents, the status bar."""
     w, s, p = app.window, app.state, app.panels
-    drawing: DrawingPanel = p["drawing"]
-    form: TrainingPanel = p["training"]
-    candidate: CandidateBar = p["candidate"]
+    drawing, form, candidate, sweep = p.drawing, p.training, p.candidate, p.sweep
 
     drawing.undo_requested.connect(app.drawing.undo)
     drawing.clear_requested.connect(app.drawing.clear)
-    drawing.import_requested.connect(lambda: actions.ask_import(app))
+    drawing.import_requested.connect(app.drawing.ask_import)
     drawing.sample_bar.label_chosen.connect(app.samples.save_drawing)
-    form.start_requested.connect(lambda spec: actions.start(app, spec))
+    form.start_requested.connect(app.form.start)
     form.stop_requested.connect(app.training.stop)
-    form.save_requested.connect(lambda: actions.save_last_run(app))
+    form.save_requested.connect(
+        lambda: app.models.ask_save_file(app.training.last_model_path(), "trained.keras")
+    )
     candidate.keep_requested.connect(app.models.keep_candidate)
     candidate.discard_requested.connect(app.models.discard_candidate)
-    p["sweep"].sweep_requested.connect(lambda option, text: actions.sweep(app, option, text))
-    p["sweep"].preset_requested.connect(lambda name: actions.preset(app, name))
+    sweep.sweep_requested.connect(app.form.start_sweep)
+    sweep.preset_requested.connect(app.form.preset)
+    p.prediction.saliency.wanted.connect(app.reading.want_saliency)
     # Issue 24: after an action the keyboard focus is back on the canvas (a digit key saves
     # the drawing; a button that hid or disabled itself would hand it to the pen box).
     for intent in (
@@ -440,39 +499,37 @@ def _wire_phase_one(app: App) -> None:
         candidate.discard_requested,
         form.start_requested,
         form.stop_requested,
-        p["sweep"].sweep_requested,
-        p["sweep"].preset_requested,
+        sweep.sweep_requested,
+        sweep.preset_requested,
     ):
         intent.connect(app.focus_canvas)
 
     w.add_action(
         "File",
         "&Open model…",
-        lambda: actions.ask_open_model(app),
+        app.models.ask_open,
         QKeySequence.StandardKey.Open,
         "Read drawings with a saved .keras model",
     )
     w.add_action(
         "File",
         "&Save model as…",
-        lambda: actions.ask_save_model(app),
+        app.models.ask_save_current,
         "Ctrl+Shift+S",
         "Save the current model with its model card",
     )
-    w.add_action(
-        "File", "&Import image…", lambda: actions.ask_import(app), "Ctrl+I", "Read a picture of a digit"
-    )
+    w.add_action("File", "&Import image…", app.drawing.ask_import, "Ctrl+I", "Read a picture of a digit")
     w.add_action(
         "File",
         "Open e&xperiment…",
-        lambda: actions.open_experiment(app),
+        app.form.open_experiment,
         None,
         "Fill the training form (and the sweep) from an experiment file",
     )
     w.add_action(
         "File",
         "&Export experiment…",
-        lambda: actions.export_experiment(app),
+        app.form.export_experiment,
         None,
         "Save the training form (and the sweep) as an experiment file to share",
     )
@@ -483,9 +540,7 @@ def _wire_phase_one(app: App) -> None:
         None,
         "Follow a lesson file a teacher wrote (in the Lessons tab)",
     )  # issue 22b
-    w.add_action(
-        "File", "&Locate mnist.npz…", lambda: app.data.locate(), None, "Tell kpgui where the MNIST file is"
-    )
+    w.add_action("File", "&Locate mnist.npz…", app.data.locate, None, "Tell kpgui where the MNIST file is")
     w.menus["File"].addSeparator()
     w.add_action("File", "&Quit", w.close, QKeySequence.StandardKey.Quit, "Close kpgui")
     w.add_action(
@@ -495,17 +550,17 @@ def _wire_phase_one(app: App) -> None:
     w.add_action(
         "Model",
         "&Start training",
-        lambda: actions.start(app, form.spec()),
+        app.form.start,
         "F5",
         "Train a network with the settings in the Training tab",
     )
-    w.add_action(
+    stop_action = w.add_action(
         "Model", "S&top training", app.training.stop, "Shift+F5", "End training after the current batch"
     )
     w.add_action(
         "Model",
         "&Continue training…",
-        lambda: actions.continue_training(app),
+        app.training.ask_continue,
         None,
         "Train the current model more epochs; its curves continue where they stopped",
     )
@@ -513,14 +568,14 @@ def _wire_phase_one(app: App) -> None:
     w.add_action(
         "Model",
         "Show run as &Keras code…",
-        lambda: actions.show_form_code(app),
+        app.form.show_form_code,
         None,
         "The Training form's settings as a plain, runnable Keras script",
     )
     w.add_action(
         "Model",
         "Show s&weep as Keras code…",
-        lambda: actions.show_sweep_code(app),
+        app.form.show_sweep_code,
         None,
         "The sweep set up in the Training tab as one Keras script with a loop",
     )
@@ -544,12 +599,12 @@ def _wire_phase_one(app: App) -> None:
     saliency = w.add_action(
         "View",
         "Show &saliency",
-        lambda on: p["prediction"].saliency.set_enabled(on),
+        p.prediction.saliency.set_enabled,
         None,
         "Colour the pixels that pushed the network to its answer",
         checkable=True,
     )
-    p["prediction"].saliency.checkbox.toggled.connect(_sync_check(saliency))
+    p.prediction.saliency.checkbox.toggled.connect(_sync_check(saliency))
     theme_menu = w.menus["View"].addMenu("&Theme")
     for name in theme.THEMES:
         action = theme_menu.addAction(name.capitalize())
@@ -581,17 +636,17 @@ def _wire_phase_one(app: App) -> None:
     model_label.setToolTip("The model reading your drawing (Model → Model info)")
     w.statusBar().addPermanentWidget(model_label)
 
-    def show_model(model) -> None:
+    def show_model(model: CurrentModel | None) -> None:
         if model is None:
             model_label.setText("No model")
             return
-        acc = model.predictor.test_accuracy
-        acc_text = "test accuracy unknown" if acc is None else f"MNIST test {100 * acc:.2f} %"
-        model_label.setText(f"Model: {model.source} — {acc_text}")
+        from kpgui.core.display.numbers import percent
+
+        model_label.setText(f"Model: {model.source} — MNIST test {percent(model.predictor.test_accuracy)}")
 
     s.events.model.connect(show_model)
 
-    def frame_digits(_reading) -> None:
+    def frame_digits(_reading: object) -> None:
         number = s.number
         boxes = [piece.box for piece in number.pieces] if number is not None else []
         drawing.canvas.set_boxes(boxes, s.selected if number is not None else -1)
@@ -609,14 +664,13 @@ def _wire_phase_one(app: App) -> None:
             else s.unsay("training")
         )
     )
-    stop_action = next(a for a in w.menus["Model"].actions() if a.text() == "S&top training")
     s.events.training.connect(lambda t: stop_action.setEnabled(t.busy))
     stop_action.setEnabled(False)  # nothing to stop yet
     w.close_guard = app.may_close
     w.on_close = app.shutdown
 
 
-def _sync_check(action):
+def _sync_check(action: QAction) -> Callable[[bool], None]:
     def sync(on: bool) -> None:
         if action.isChecked() != on:
             action.setChecked(on)
@@ -630,11 +684,11 @@ def _add_search_tab(app: App) -> None:
     from kpgui.ui.panels.search import SearchPanel
 
     search = SearchPanel()
-    app.panels["search"] = search
+    app.panels.search = search
     app.search = SearchController(
         app.tasks,
         search,
-        app.panels["training"].spec,
+        app.panels.training.spec,
         app.training.offer,
         app.report_error,
         parent=app.window,
@@ -642,28 +696,44 @@ def _add_search_tab(app: App) -> None:
     app.window.add_tab(search, "Search", scroll=True)
 
 
-def _build_phase_two(app: App, store: Any, open_store: bool, built: Any) -> None:
+def _add_evaluation_tab(app: App) -> None:
+    """The Evaluation tab and its controller (the MNIST test half from the data controller)."""
+    from kpgui.ui.controllers.evaluation import EvaluationController
+    from kpgui.ui.panels.evaluation import EvaluationPanel
+
+    panel = EvaluationPanel(app.state)
+    controller = EvaluationController(app.state, app.tasks, app.data.test_set, app.window)
+    panel.evaluate_requested.connect(controller.evaluate)
+    panel.image_chosen.connect(app.drawing.show_image)
+    controller.started.connect(panel.show_started)
+    controller.progress.connect(panel.show_progress)
+    controller.finished.connect(panel.show_evaluation)
+    controller.failed.connect(panel.show_failed)
+    controller.ended.connect(panel.show_ended)
+    app.panels.evaluation = panel
+    app.evaluation = controller
+    app.window.add_tab(panel, "Evaluation", TAB_KEYS["Evaluation"])
+
+
+def _build_phase_two(app: App, store: Store | None, open_store: bool, built: Callable[[], None]) -> None:
     """Charts and the other tabs, after the first paint; History and My digits once the
     database is open (on a thread: checking a 150 MB database takes a second), then `built`."""
-    from PySide6.QtWidgets import QStackedWidget
-
-    from kpgui.ui.panels.evaluation import EvaluationPanel
     from kpgui.ui.panels.normalisation import NormalisationPanel
     from kpgui.ui.panels.training_plots import TrainingPlots
     from kpgui.ui.panels.weights import WeightsPanel
 
     w, s = app.window, app.state
     p = app.panels
-    p["prediction"].build_chart()
+    p.prediction.build_chart()
     plots = TrainingPlots(s)
-    tab: QSplitter = p["training_tab"]
-    old = tab.widget(1)
-    tab.replaceWidget(1, plots)
-    old.deleteLater()
+    tab = p.training_tab
+    placeholder = tab.replaceWidget(1, plots)  # the empty place kept in the first step
+    if placeholder is not None:
+        placeholder.deleteLater()
     split = app.settings.value("window/training_split") if app.settings is not None else None
     if split is None or not tab.restoreState(split):  # the form/plots split of last time
         tab.setSizes([380, 420])
-    p["plots"] = plots
+    p.plots = plots
 
     holders: dict[str, QStackedWidget] = {}
 
@@ -674,15 +744,12 @@ def _build_phase_two(app: App, store: Any, open_store: bool, built: Any) -> None
 
     holder("History")
     _add_search_tab(app)  # issue 23
-    evaluation = EvaluationPanel(s, app.tasks)
-    evaluation.image_chosen.connect(app.drawing.show_image)
-    p["evaluation"] = evaluation
-    w.add_tab(evaluation, "Evaluation", TAB_KEYS["Evaluation"])
+    _add_evaluation_tab(app)
     weights = WeightsPanel(s)
-    p["weights"] = weights
+    p.weights = weights
     w.add_tab(weights, "Weights", TAB_KEYS["Weights"])
     seeing = NormalisationPanel(s)
-    p["how_it_sees"] = seeing
+    p.how_it_sees = seeing
     w.add_tab(seeing, "How it sees", TAB_KEYS["How it sees"])
     # -- Inside: every layer live, and "Fool it" (issue 21; kpgui.ui.controllers.inside) --
     from kpgui.ui.controllers.inside import add_inside_tab
@@ -691,21 +758,21 @@ def _build_phase_two(app: App, store: Any, open_store: bool, built: Any) -> None
     # -- end Inside --
     holder("My digits")
 
-    # -- issue 22a: the One weight lesson (a Lessons tab may open it: app.panels["one_weight"]) --
+    # -- issue 22a: the One weight lesson (a Lessons tab may open it: app.panels.one_weight) --
     from kpgui.ui.panels.one_weight import OneWeightPanel
 
     one_weight = OneWeightPanel()
-    p["one_weight"] = one_weight
+    p.one_weight = one_weight
     w.add_tab(one_weight, "One weight")
     one_weight.stepped.connect(lambda row: _one_weight_diverged(app, one_weight, row))
     # -- end issue 22a --
     _add_lessons(app)  # issue 22b
     w.fit_dock()
 
-    def opened(store: Any) -> None:
+    def opened(store: Store | None) -> None:
         _build_store_tabs(app, store, holders)
         tidy = app.tasks.run(lambda _t: _clean_leftovers(store), key="clean", doing="Tidying up")
-        tidy.done.connect(lambda lines: lines and s.say("Tidied up: " + "; ".join(lines), 15000))
+        tidy.done.connect(lambda lines: s.say("Tidied up: " + "; ".join(lines), 15000) if lines else None)
         built()
 
     if store is not None or not open_store:
@@ -713,16 +780,16 @@ def _build_phase_two(app: App, store: Any, open_store: bool, built: Any) -> None
         return
     from kpgui.core.storage.store import Store
 
-    def attempt(_task) -> tuple[Any, BaseException | None]:
+    def attempt(_task: Task) -> tuple[Store | None, BaseException | None]:
         try:
             return Store.open_default(), None
         except BaseException as exc:  # noqa: BLE001 - explained on the GUI thread below
             return None, exc
 
-    def answer(result: tuple[Any, BaseException | None]) -> None:
+    def answer(result: tuple[Store | None, BaseException | None]) -> None:
         ready, problem = result
 
-        def again() -> Any:  # what open_default_store tries: the answer found on the thread
+        def again() -> Store | None:  # what open_default_store tries: the answer found on the thread
             if problem is not None:
                 raise problem
             return ready
@@ -730,58 +797,70 @@ def _build_phase_two(app: App, store: Any, open_store: bool, built: Any) -> None
         store, app.store_problem = open_default_store(w, again)
         opened(store)
 
+    def failed(_title: str, text: str) -> None:
+        app.store_problem = text
+        opened(None)
+
     task = app.tasks.run(attempt, key="store", doing="Opening the kpgui database")
     task.done.connect(answer)
-    task.failed.connect(lambda _title, text: (setattr(app, "store_problem", text), opened(None)))
+    task.failed.connect(failed)
 
 
-def _build_store_tabs(app: App, store: Any, holders: dict) -> None:
+def _build_store_tabs(app: App, store: Store | None, holders: dict[str, QStackedWidget]) -> None:
     """History and My digits in their places (or why they are unavailable)."""
-    w, s, p = app.window, app.state, app.panels
+    s, p = app.state, app.panels
     app.store = store
     app.training.store = store
     app.samples.store = store
 
+    history: QWidget
     if store is not None:
-        from kpgui.ui.controllers.runs import RunsController
-        from kpgui.ui.panels.history import HistoryPanel
-
-        app.runs = RunsController(s, store, app.tasks, app.report_error, w)
-        history: QWidget = HistoryPanel(s)
-        history.stats_for = app.runs.layer_stats
-        history.rename_requested.connect(app.runs.rename)
-        history.delete_requested.connect(app.runs.delete)
-        app.runs.refresh()  # the runs are read on a thread
-        history.load_requested.connect(app.models.load_run)
-        history.load_requested.connect(app.focus_canvas)
-        history.code_requested.connect(lambda run: actions.show_run_code(app, run))  # issue 22a
-        history.settings_requested.connect(lambda run: actions.use_settings(app, run.spec))
-        history.save_requested.connect(
-            lambda run: actions.ask_save_file(app, run.model_path, f"run-{run.id}.keras")
-        )
+        history = _history(app, store)
     else:
         history = unavailable("Run history", app.store_problem)
-    p["history"] = history
+    p.history = history
 
     if store is not None:
         mine = _my_digits(app, store)
     else:
         mine = unavailable("Your samples", app.store_problem)
-        p["drawing"].sample_bar.setEnabled(False)
-        p["drawing"].sample_bar.setToolTip("Samples cannot be saved: the database is unavailable")
-    p["my_digits"] = mine
+        p.drawing.sample_bar.setEnabled(False)
+        p.drawing.sample_bar.setToolTip("Samples cannot be saved: the database is unavailable")
+    p.my_digits = mine
     for title, widget in (("History", history), ("My digits", mine)):
         place = holders[title]
         waiting = place.widget(0)
         place.addWidget(widget)
         place.setCurrentWidget(widget)
-        place.removeWidget(waiting)
-        waiting.deleteLater()
+        if waiting is not None:
+            place.removeWidget(waiting)
+            waiting.deleteLater()
     if app.store_problem and store is not None:  # recovered: say where the old file is
         s.say(app.store_problem, 15000)
 
 
-def _one_weight_diverged(app: App, panel: Any, row: Any) -> None:
+def _history(app: App, store: Store) -> QWidget:
+    """The History tab and the runs controller behind it."""
+    from kpgui.ui.controllers.runs import RunsController
+    from kpgui.ui.panels.history import HistoryPanel
+
+    runs = RunsController(app.state, store, app.tasks, app.report_error, app.window)
+    app.runs = runs
+    history = HistoryPanel(app.state)
+    history.refresh_requested.connect(runs.refresh)
+    history.overlays_requested.connect(runs.show_ticked)
+    history.rename_requested.connect(runs.rename)
+    history.delete_requested.connect(runs.delete)
+    runs.refresh()  # the runs are read on a thread
+    history.load_requested.connect(app.models.load_run)
+    history.load_requested.connect(app.focus_canvas)
+    history.code_requested.connect(app.form.show_run_code)  # issue 22a
+    history.settings_requested.connect(lambda run: app.form.use_settings(run.spec))
+    history.save_requested.connect(app.models.ask_save_run)
+    return history
+
+
+def _one_weight_diverged(app: App, panel: OneWeightPanel, row: Any) -> None:
     """Tell the lessons when the One weight loop has visibly run away (its error beyond where
     it started, with an alpha that makes every step longer)."""
     from kpgui.core.lessons import one_weight as ow
@@ -799,40 +878,37 @@ def _add_lessons(app: App) -> None:
     from kpgui.ui.controllers.lessons import LessonController
     from kpgui.ui.panels.lessons import LessonsPanel
 
-    p, form = app.panels, app.panels["training"]
-    controls = {
+    p, form = app.panels, app.panels.training
+    controls: dict[str, QWidget] = {
         **form.fields,
         "start": form.start_button,
         "stop": form.stop_button,
-        "sweep": p["sweep"],
-        "sweep_preset": p["sweep"].preset_button,
-        "canvas": p["drawing"].canvas,
-        "sample_bar": p["drawing"].sample_bar,
-        "prediction": p["prediction"],
+        "sweep": p.sweep,
+        "sweep_preset": p.sweep.preset_button,
+        "canvas": p.drawing.canvas,
+        "sample_bar": p.drawing.sample_bar,
+        "prediction": p.prediction,
     }
-
-    def sample_count() -> int | None:
-        return None if app.store is None else sum(app.store.sample_counts().values())
-
     panel = LessonsPanel()
-    app.lessons = LessonController(
-        app.state, app.window, form, controls, app.settings, app.report_error, sample_count
+    lessons = LessonController(
+        app.state, app.window, form, controls, app.settings, app.report_error, app.samples.total
     )
-    app.lessons.changed.connect(panel.show_view)
-    panel.lesson_chosen.connect(app.lessons.choose_lesson)
-    panel.step_chosen.connect(app.lessons.choose_step)
-    panel.apply_requested.connect(app.lessons.apply_step)
-    panel.next_requested.connect(app.lessons.next_step)
-    panel.open_requested.connect(lambda: app.lessons.open_file())
-    panel.show_view(app.lessons.view())
-    p["lessons"] = panel
+    app.lessons = lessons
+    lessons.changed.connect(panel.show_view)
+    panel.lesson_chosen.connect(lessons.choose_lesson)
+    panel.step_chosen.connect(lessons.choose_step)
+    panel.apply_requested.connect(lessons.apply_step)
+    panel.next_requested.connect(lessons.next_step)
+    panel.open_requested.connect(lambda: lessons.open_file())
+    panel.show_view(lessons.view())
+    p.lessons = panel
     app.window.add_tab(panel, "Lessons", TAB_KEYS["Lessons"], scroll=True)
 
 
 # -- end of issue 22b ------------------------------------------------------------------------------
 
 
-def _clean_leftovers(store: Any) -> list[str]:
+def _clean_leftovers(store: Store | None) -> list[str]:
     """What a killed save or an unrecorded run left in the models folder (never a file being
     written now), cleaned with lines saying so."""
     from kpgui.core.storage.atomic import clean_stale_temp_files
@@ -845,7 +921,7 @@ def _clean_leftovers(store: Any) -> list[str]:
     return tidy_data_folder(store)
 
 
-def _my_digits(app: App, store: Any) -> QWidget:
+def _my_digits(app: App, store: Store) -> QWidget:
     from kpgui.ui.panels.finetune import FineTunePanel
     from kpgui.ui.panels.samples import SamplesPanel
 
@@ -859,11 +935,11 @@ def _my_digits(app: App, store: Any) -> QWidget:
     app.samples.image_chosen.connect(app.drawing.show_image)
     app.samples.refresh()  # the list is read on a thread
     finetune = FineTunePanel(s)
-    finetune.finetune_requested.connect(lambda epochs, repeat, n: actions.finetune(app, epochs, repeat, n))
+    finetune.finetune_requested.connect(app.training.finetune_with)
     finetune.finetune_requested.connect(app.focus_canvas)
-    app.panels["samples"] = samples
-    app.panels["finetune"] = finetune
-    split = QSplitter(_vertical())
+    app.panels.samples = samples
+    app.panels.finetune = finetune
+    split = QSplitter(Qt.Orientation.Vertical)
     split.addWidget(samples)
     split.addWidget(_scrolling(finetune))
     split.setStretchFactor(0, 3)

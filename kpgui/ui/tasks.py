@@ -34,6 +34,14 @@ WARM_IDLE_S = 600.0  # an unused warm training process is given back after this 
 MAX_RUNS_PER_PROCESS = 20  # then a fresh process: no slow growth over a long session
 
 
+def _known_error(name: str) -> type[BaseException] | None:
+    """The error type the training process named, for kpgui's own errors the window routes
+    (a name only crosses the pipe: unpickling a library's class would import it here)."""
+    from kpgui.core.data.mnist import DatasetError
+
+    return {"DatasetError": DatasetError}.get(name)
+
+
 class Task(QObject):
     """Work on a thread. `fn(task)` may call `task.report(value)` and check `task.cancelled`."""
 
@@ -50,6 +58,7 @@ class Task(QObject):
         self.doing = doing
         self.cancelled = False
         self.running = True
+        self.error: type[BaseException] | None = None  # the failure's type (routes its dialog)
         self._finish.connect(self._finished)
 
     def cancel(self) -> None:
@@ -232,7 +241,7 @@ class JobTask(QObject):
     batch = Signal(object)  # BatchUpdate
     epoch = Signal(object)  # EpochUpdate
     layers = Signal(object)  # LayerStats
-    done = Signal(object)  # RunOutcome
+    done = Signal(object)  # RunRecord
     failed = Signal(str, str)  # title, text
     ended = Signal()
 
@@ -247,6 +256,7 @@ class JobTask(QObject):
         self.first_batch_after: float | None = None  # seconds from Start to the first batch
         self.running = True
         self.stop_requested = False
+        self.error: type[BaseException] | None = None  # the failure's type, if kpgui knows it
         self._result_seen = False
 
     def stop(self) -> None:
@@ -285,7 +295,9 @@ class JobTask(QObject):
             self._end(0)
         elif kind == "error":
             self._result_seen = True
-            self.failed.emit(*value)
+            title, text, *name = value
+            self.error = _known_error(name[0] if name else "")
+            self.failed.emit(title, text)
             self._end(0)
 
     def _lost(self, code: int | None) -> None:
@@ -354,6 +366,7 @@ class Tasks(QObject):
             try:
                 value = fn(task)
             except BaseException as exc:  # noqa: BLE001 - becomes a dialog, never a crash
+                task.error = type(exc)
                 outcome = (False, describe(exc, task.doing))
             else:
                 outcome = (True, value)

@@ -89,13 +89,16 @@ class MainWindow(QMainWindow):
         """Give the dock its share of the width again, now that its tabs exist (their minimum
         widths are known only then; settling later would move the canvas under the pen)."""
         self.resizeDocks([self.dock], [self._dock_width()], Qt.Orientation.Horizontal)
-        self.layout().activate()
+        layout = self.layout()
+        if layout is not None:
+            layout.activate()
 
     def _dock_width(self) -> int:
         """The dock's width for the window's: its share (the person's last drag, else 42 %), at
         least its minimum, and all the room the drawing side cannot use (its maximum width)."""
         width = self.width()
-        central = self.centralWidget().maximumWidth() if self.centralWidget() else width
+        centre = self.centralWidget()
+        central = centre.maximumWidth() if centre is not None else width
         want = max(int(width * self.dock_share), width - central - 8)
         return max(self.dock.minimumSizeHint().width(), want)
 
@@ -128,12 +131,13 @@ class MainWindow(QMainWindow):
         self,
         menu: str,
         text: str,
-        slot: Callable[[], object],
-        shortcut=None,
+        slot: Callable[..., object],
+        shortcut: str | QKeySequence | QKeySequence.StandardKey | None = None,
         tip: str = "",
         checkable: bool = False,
     ) -> QAction:
-        """A menu entry (and its shortcut, which works even when the menu bar is hidden)."""
+        """A menu entry (and its shortcut, which works even when the menu bar is hidden). `slot()`
+        is called when it is chosen; `slot(on)` when it is `checkable` and toggled."""
         action = QAction(text, self)
         if shortcut is not None:
             action.setShortcut(QKeySequence(shortcut))
@@ -161,9 +165,11 @@ class MainWindow(QMainWindow):
             area.setWidget(widget)
             page = area
         self.tabs.addTab(page, title)
-        self.tab_actions[title] = self.add_action(
-            "View", title, lambda t=title: self.show_tab(t), shortcut, f"Show the {title} tab"
-        )
+
+        def show() -> None:
+            self.show_tab(title)
+
+        self.tab_actions[title] = self.add_action("View", title, show, shortcut, f"Show the {title} tab")
         return page
 
     def tab_titles(self) -> list[str]:

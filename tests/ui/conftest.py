@@ -46,7 +46,7 @@ def open_app(qtbot, **kwargs):
     store.sync()
     app = build_app(**kwargs)
     qtbot.addWidget(app.window)
-    with qtbot.waitSignal(app.built.done, timeout=10000):
+    with qtbot.waitSignal(app.built.done, timeout=30000):
         app.window.show()
     qtbot.waitExposed(app.window)
     return app
@@ -65,3 +65,135 @@ def app(qtbot, errors, answers):
     a = open_app(qtbot)
     yield a
     close_app(a)
+
+
+@pytest.fixture(scope="module")
+def shared_app(qapp, tmp_path_factory):
+    """One window for a module's tests that only look at it (menus, names, keys, help, size)
+    and change nothing another test reads: built once per module instead of once per test. Its
+    own user folders; error dialogs and questions are recorded in `shared_app.dialogs`."""
+    import time
+
+    from kpgui.ui import settings as app_settings
+    from kpgui.ui.app import build_app, make_qapp
+
+    with pytest.MonkeyPatch.context() as mp:
+        root = tmp_path_factory.mktemp("shared-user")
+        mp.setenv("KPGUI_DATA_DIR", str(root / "data"))
+        mp.setenv("KPGUI_CONFIG_DIR", str(root / "config"))
+        seen: list[tuple[str, str]] = []
+        mp.setattr(dialogs, "show_error", lambda parent, title, text: seen.append((title, text)))
+        mp.setattr(dialogs, "ask_yes_no", lambda parent, title, text, yes="Yes": seen.append((title, text)))
+        make_qapp()
+        store = app_settings.settings()
+        store.setValue("training/keep_warm", False)
+        store.sync()
+        app = build_app()
+        app.dialogs = seen
+        built: list[bool] = []
+        app.built.done.connect(lambda: built.append(True))
+        app.window.show()
+        deadline = time.monotonic() + 30
+        while not built and time.monotonic() < deadline:
+            qapp.processEvents()
+            time.sleep(0.005)
+        assert built, "the window was not built within 30 s"
+        yield app
+        close_app(app)
+
+
+# -- panels on their own: an AppState and just the widgets a test drives -------------------------
+
+
+@pytest.fixture(scope="session")
+def shipped_predictor():
+    """The shipped model, loaded once (NumPy; never modified by a test)."""
+    from kpgui.core.model.inference import Predictor
+
+    return Predictor.load(allow_keras=False)
+
+
+@pytest.fixture
+def state(shipped_predictor):
+    """A fresh AppState reading with the shipped model, as the window starts."""
+    from kpgui.core.state import AppState, CurrentModel
+    from kpgui.ui.controllers.models import SHIPPED
+
+    s = AppState()
+    s.set_model(CurrentModel(shipped_predictor, SHIPPED))
+    return s
+
+
+@pytest.fixture
+def tasks(qtbot):
+    """The background-work helper, ended after the test (no training process is kept ready)."""
+    from kpgui.ui.tasks import Tasks
+
+    t = Tasks()
+    yield t
+    t.shutdown()  # what is still running is cancelled (work that checks for it stops early)
+    t.wait(10)
+
+
+class DrawingRig:
+    """The drawing panel, the prediction panel and the drawing controller on one AppState,
+    wired as the composition root wires them, without the rest of the window."""
+
+    def __init__(self, qtbot, state, tasks, errors) -> None:
+        from PySide6.QtWidgets import QHBoxLayout, QWidget
+
+        from kpgui.ui.controllers.drawing import DrawingController
+        from kpgui.ui.controllers.reading import ReadingController
+        from kpgui.ui.panels.drawing import DrawingPanel
+        from kpgui.ui.panels.prediction import PredictionPanel
+
+        self.state = state
+        # Built before the views, as in the app: it publishes the candidate's reading and saliency.
+        self.reading = ReadingController(state)
+        self.host = QWidget()
+        self.panel = DrawingPanel()
+        self.canvas = self.panel.canvas
+        self.prediction = PredictionPanel(state)
+        layout = QHBoxLayout(self.host)
+        layout.addWidget(self.panel, 1)
+        layout.addWidget(self.prediction)
+        self.drawing = DrawingController(state, self.canvas, tasks, lambda t, x: errors.append((t, x)))
+        self.panels = {"drawing": self.panel, "prediction": self.prediction}  # as App.panels names them
+        self.panel.undo_requested.connect(self.drawing.undo)
+        self.panel.clear_requested.connect(self.drawing.clear)
+        self.prediction.saliency.wanted.connect(self.reading.want_saliency)
+        qtbot.addWidget(self.host)
+        self.host.resize(1000, 560)
+        self.host.show()
+        qtbot.waitExposed(self.host)
+        self.drawing.render_now()
+
+
+@pytest.fixture
+def rig(qtbot, state, tasks, errors):
+    """Draw on the canvas with the mouse; read the answer in the prediction panel."""
+    return DrawingRig(qtbot, state, tasks, errors)
+
+
+@pytest.fixture
+def form(qtbot, state):
+    """The training form on its own, shown."""
+    from kpgui.ui.panels.training_form import TrainingPanel
+
+    panel = TrainingPanel(state)
+    qtbot.addWidget(panel)
+    panel.show()
+    return panel
+
+
+@pytest.fixture
+def plots(qtbot, state):
+    """The Training tab's plots on their own, observing `state`, shown."""
+    from kpgui.ui.panels.training_plots import TrainingPlots
+
+    panel = TrainingPlots(state)
+    qtbot.addWidget(panel)
+    panel.resize(700, 600)
+    panel.show()
+    qtbot.waitExposed(panel)
+    return panel

@@ -64,3 +64,12 @@ def scribble(canvas, seed: int = 0, n: int = 80) -> np.ndarray:
     pts -= pts.mean(axis=0)
     pts *= 0.3 * min(w, h) / max(np.abs(pts).max(), 1.0)
     return pts + [0.5 * w, 0.5 * h]
+
+
+def retype(qtbot, field, text: str) -> None:
+    """Select all of a line edit or spin box and type `text` over it, as a person would."""
+    from PySide6.QtCore import Qt as _Qt
+
+    field.setFocus()
+    qtbot.keyClick(field, "a", modifier=_Qt.KeyboardModifier.ControlModifier)
+    qtbot.keyClicks(field, text)

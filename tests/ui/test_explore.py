@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 from helpers import draw, settle, seven
+from PySide6.QtCore import Qt
 
 from kpgui.core.model.evaluation import evaluate
 from kpgui.core.model.inference import DenseLayer, Predictor
@@ -45,41 +46,41 @@ def test_confusion_matrix_counts_match_evaluate_and_gallery_loads_images(qtbot, 
     assert not view.stale
 
 
-def test_saliency_overlay_follows_the_drawing_with_a_legend(qtbot, app):
-    bar = app.panels["prediction"].saliency
-    preview = app.panels["prediction"].preview
-    assert not bar.legend_row.isVisible()
-    bar.checkbox.setChecked(True)
-    menu = next(a for a in app.window.actions() if a.text() == "Show &saliency")
-    assert menu.isChecked()  # the menu entry follows the checkbox
-    assert bar.legend_row.isVisible() and "most" in bar.legend_text.text()
-    canvas = app.panels["drawing"].canvas
+def test_saliency_overlay_follows_the_drawing_with_a_legend(qtbot, rig):
+    bar = rig.prediction.saliency
+    preview = rig.prediction.preview
+    assert not bar.legend_row.isVisible(), "a legend before saliency is on"
+    bar.checkbox.click()
+    assert bar.legend_row.isVisible() and "most" in bar.legend_text.text(), bar.legend_text.text()
+    canvas = rig.canvas
     draw(qtbot, canvas, seven(canvas))
-    settle(qtbot, app)
-    heat, img = bar.last_heat, app.state.drawing.image
-    assert heat.shape == (28, 28) and np.isfinite(heat).all() and (heat >= 0).all()
+    settle(qtbot, rig)
+    heat, img = bar.last_heat, rig.state.drawing.image
+    assert heat.shape == (28, 28) and np.isfinite(heat).all() and (heat >= 0).all(), "not a 28x28 map >= 0"
     ink = img > 0.3
-    assert heat[ink].mean() > 5 * heat[~ink].mean()
-    assert preview.has_overlay
+    assert heat[ink].mean() > 5 * heat[~ink].mean(), (heat[ink].mean(), heat[~ink].mean())
+    assert preview.has_overlay, "no overlay on the preview"
     bar.method_combo.setCurrentText("gradient")
-    assert bar.method == "gradient" and bar.last_heat.shape == (28, 28)
-    menu.setChecked(False)
-    assert not bar.checkbox.isChecked() and not preview.has_overlay
-    bar.checkbox.setChecked(True)
-    app.drawing.clear()
-    assert not preview.has_overlay  # no stale overlay on an empty canvas
+    assert bar.method == "gradient" and bar.last_heat.shape == (28, 28), bar.method
+    bar.checkbox.click()
+    assert not preview.has_overlay, "the overlay stayed after saliency was turned off"
+    bar.checkbox.click()
+    qtbot.mouseClick(rig.panel.clear_button, Qt.MouseButton.LeftButton)
+    assert not preview.has_overlay, "a stale overlay on an empty canvas"
 
 
-def test_first_layer_weights_tiles_and_refresh_on_model_change(qtbot, app):
-    view = app.panels["weights"]
-    app.window.tab_actions["Weights"].trigger()
-    assert app.window.tabs.currentWidget() is view
-    kernel = app.state.predictor.layers[0].kernel
-    assert len(view.units) == min(64, kernel.shape[1])
+def test_first_layer_weights_tiles_and_refresh_on_model_change(qtbot, state):
+    from kpgui.ui.panels.weights import WeightsPanel
+
+    view = WeightsPanel(state)
+    qtbot.addWidget(view)
+    view.show()
+    kernel = state.predictor.layers[0].kernel
+    assert len(view.units) == min(64, kernel.shape[1]), len(view.units)
     img = view.image.image
-    assert img.shape == (8 * 30 - 2, 8 * 30 - 2)
+    assert img.shape == (8 * 30 - 2, 8 * 30 - 2), img.shape
     expected = kernel[:, view.units[0]].reshape(28, 28)
-    assert np.allclose(img[:28, :28], expected / np.abs(expected).max(), atol=1e-6)
+    assert np.allclose(img[:28, :28], expected / np.abs(expected).max(), atol=1e-6), "first tile"
     rng = np.random.default_rng(0)
     tiny = Predictor(
         layers=[
@@ -88,9 +89,9 @@ def test_first_layer_weights_tiles_and_refresh_on_model_change(qtbot, app):
         ],
         name="tiny",
     )
-    app.state.set_model(CurrentModel(tiny, "test"))
-    assert list(view.units) == list(range(10))
-    assert "10 units" in view.info.text()
+    state.set_model(CurrentModel(tiny, "test"))
+    assert list(view.units) == list(range(10)), list(view.units)
+    assert "10 units" in view.info.text(), view.info.text()
 
 
 def test_weights_helpers():
@@ -102,19 +103,22 @@ def test_weights_helpers():
     assert np.nanmax(np.abs(mosaic)) == 1.0
 
 
-def test_how_it_sees_shows_the_steps_of_the_drawing(qtbot, app):
-    panel = app.panels["how_it_sees"]
-    app.window.tab_actions["How it sees"].trigger()
-    assert "Draw a digit" in panel.note.text()
-    canvas = app.panels["drawing"].canvas
+def test_how_it_sees_shows_the_steps_of_the_drawing(qtbot, rig):
+    from kpgui.ui.panels.normalisation import NormalisationPanel
+
+    panel = NormalisationPanel(rig.state)
+    qtbot.addWidget(panel)
+    panel.show()
+    assert "Draw a digit" in panel.note.text(), panel.note.text()
+    canvas = rig.canvas
     draw(qtbot, canvas, seven(canvas))
-    settle(qtbot, app)
+    settle(qtbot, rig)
     steps = panel.steps
-    assert [s.title.split(".")[0] for s in steps] == ["1", "2", "3", "4"]
-    assert steps[1].image.shape == (28, 28) and steps[1].box == (4.0, 4.0, 24.0, 24.0)
+    assert [s.title.split(".")[0] for s in steps] == ["1", "2", "3", "4"], [s.title for s in steps]
+    assert steps[1].image.shape == (28, 28) and steps[1].box == (4.0, 4.0, 24.0, 24.0), steps[1].box
     ink = np.argwhere(steps[1].image > 0.1)
-    assert ink.min() >= 3 and ink.max() <= 24  # scaled into the 20x20 box
-    assert np.array_equal(steps[3].image, app.state.drawing.image)  # the last is the real input
+    assert ink.min() >= 3 and ink.max() <= 24, "step 2 is not scaled into the 20x20 box"
+    assert np.array_equal(steps[3].image, rig.state.drawing.image), "the last step is not the input"
     cx, cy = steps[3].point
-    assert abs(cx - 14) < 0.3 and abs(cy - 14) < 0.3
-    assert panel.titles[3].text().startswith("4. Centre of mass")
+    assert abs(cx - 14) < 0.3 and abs(cy - 14) < 0.3, (cx, cy)
+    assert panel.titles[3].text().startswith("4. Centre of mass"), panel.titles[3].text()

@@ -4,16 +4,17 @@ that is explained while the app keeps working."""
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 import sqlite3
 from pathlib import Path
-from types import SimpleNamespace
 
 import numpy as np
 from conftest import close_app, open_app
 from helpers import draw, seven
 from PySide6.QtCore import Qt
 
+from kpgui.core.model.run import RunRecord
 from kpgui.core.model.spec import ModelSpec
 from kpgui.core.storage.paths import database_path, models_dir
 from kpgui.core.storage.resources import default_model_path
@@ -24,7 +25,7 @@ from kpgui.ui.panels.training_plots import OVERLAY_VALIDATION_KEY
 
 def fake_result(acc: float, epochs: int = 3, **spec):
     loss = list(np.linspace(1.0, 0.2, epochs))
-    return SimpleNamespace(
+    return RunRecord(
         spec=ModelSpec(epochs=epochs, **spec),
         history={
             "loss": loss,
@@ -46,7 +47,7 @@ def fake_result(acc: float, epochs: int = 3, **spec):
 def add_run_with_model(store, acc=0.9731, **spec) -> int:
     path = models_dir() / f"run-{acc}.keras"
     shutil.copy(default_model_path(), path)
-    return store.add_run(fake_result(acc, **spec), model_path=str(path))
+    return store.add_run(dataclasses.replace(fake_result(acc, **spec), model_path=str(path)))
 
 
 def test_runs_persist_load_and_delete_after_asking(qtbot, errors, answers):
@@ -80,7 +81,7 @@ def test_runs_of_the_cli_appear_after_a_refresh(qtbot, app):
     history = app.panels["history"]
     assert history.model.rowCount() == 0
     with Store.open_default() as other:  # what `kpgui train` does in its own process
-        other.add_run(fake_result(0.95), name="from the CLI")
+        other.add_run(dataclasses.replace(fake_result(0.95), name="from the CLI"))
     app.state.runs_changed()  # the window refreshes when a run ends or the tab is shown
     app.tasks.wait(10)  # ... reading the runs on a thread
     assert history.model.rowCount() == 1

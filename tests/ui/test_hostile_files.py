@@ -1,6 +1,7 @@
 """Hostile and broken files through the window: every file action ends in one dialog naming the
 file, the cause and the fix; the app keeps running with what it had. (The core's limits are in
-tests/test_adversarial.py; this checks the window reports them and loses nothing.)"""
+tests/test_adversarial.py; this checks the window reports them and loses nothing.) Pictures and
+models go through their controllers on an AppState; the rest through the whole window."""
 
 from __future__ import annotations
 
@@ -32,15 +33,16 @@ def _deep_config_model(path):
         (lambda p: (p / "notes.png").write_text("not a picture") and p / "notes.png", "notes.png"),
     ],
 )
-def test_hostile_pictures_are_one_dialog_and_the_drawing_stays(qtbot, app, errors, tmp_path, make, fragment):
-    app.drawing.show_image(np.eye(28, dtype=np.float32), "before")
-    before = app.state.drawing
+def test_hostile_pictures_are_one_dialog_and_the_drawing_stays(qtbot, rig, errors, tmp_path, make, fragment):
+    rig.drawing.show_image(np.eye(28, dtype=np.float32), "before")
+    before = rig.state.drawing
     path = make(tmp_path)
-    app.drawing.import_picture(str(path))
+    rig.drawing.import_picture(str(path))
     qtbot.waitUntil(lambda: bool(errors), timeout=10000)
     title, text = errors[0]
-    assert title == "Cannot read this picture" and path.name in text and fragment in text
-    assert "Traceback" not in text and app.state.drawing is before
+    assert title == "Cannot read this picture" and path.name in text and fragment in text, errors
+    assert "Traceback" not in text, text
+    assert rig.state.drawing is before, "a refused picture changed the drawing"
 
 
 @pytest.mark.parametrize(
@@ -50,15 +52,20 @@ def test_hostile_pictures_are_one_dialog_and_the_drawing_stays(qtbot, app, error
         (lambda p: (p.write_bytes(b"PK\x03\x04 junk"), p)[1], "zip"),
     ],
 )
-def test_hostile_models_are_one_dialog_and_the_model_stays(qtbot, app, errors, tmp_path, make, fragment):
-    before = app.state.model
+def test_hostile_models_are_one_dialog_and_the_model_stays(
+    qtbot, state, tasks, errors, tmp_path, make, fragment
+):
+    from kpgui.ui.controllers.models import ModelController
+
+    models = ModelController(state, tasks, lambda title, text: errors.append((title, text)))
+    before = state.model
     path = make(tmp_path / "evil.keras")
-    task = app.models.open_file(str(path))
+    task = models.open_file(str(path))
     qtbot.waitUntil(lambda: not task.running, timeout=20000)
     title, text = errors[0]
-    assert title == "Cannot open model" and "evil.keras" in text and "stays in use" in text
-    assert fragment in text.lower() and "RecursionError" not in text
-    assert app.state.model is before
+    assert title == "Cannot open model" and "evil.keras" in text and "stays in use" in text, errors
+    assert fragment in text.lower() and "RecursionError" not in text, text
+    assert state.model is before, "a refused model replaced the one in use"
 
 
 def test_a_samples_zip_bomb_is_refused_off_the_gui_thread(qtbot, app, errors, tmp_path):
@@ -212,13 +219,13 @@ def test_25_10_an_experiment_with_a_400_digit_number_is_one_dialog(qtbot, app, e
     assert errors and "huge.json" in errors[0][1] and "401 digits" in errors[0][1]
 
 
-def test_25_14_a_bad_picture_says_what_is_wrong_with_it(qtbot, app, errors, tmp_path):
+def test_25_14_a_bad_picture_says_what_is_wrong_with_it(qtbot, rig, errors, tmp_path):
     from PIL import Image
 
     cut = tmp_path / "cut.png"
     Image.fromarray(np.eye(64, dtype=np.uint8) * 255).save(cut)
     cut.write_bytes(cut.read_bytes()[:60])  # a picture cut short
-    app.drawing.import_picture(str(cut))
+    rig.drawing.import_picture(str(cut))
     qtbot.waitUntil(lambda: bool(errors), timeout=10000)
     text = errors[0][1]
     assert "cut.png" in text and "unexpected" not in text and "report it" not in text

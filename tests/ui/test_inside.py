@@ -1,10 +1,13 @@
-"""The Inside tab and "Fool it" in the real window: the grid follows the drawing and names the
-units that carried the answer; a click on a unit shows its weights and the test images it likes;
-fooling a clearly drawn digit reaches the target and one click brings the drawing back."""
+"""The Inside tab and "Fool it": the grid follows the drawing and names the units that carried
+the answer; a click on a unit shows its weights and the test images it likes; fooling a clearly
+drawn digit reaches the target and one click brings the drawing back. Built as the composition
+root builds them: the drawing rig, the Inside panel and its controller on one AppState."""
 
 from __future__ import annotations
 
 import numpy as np
+import pytest
+from conftest import DrawingRig
 from helpers import draw, loop, settle, seven, vertical_line
 from PySide6.QtCore import Qt
 
@@ -13,9 +16,36 @@ from kpgui.core.reading.inside import contributions
 from kpgui.core.state import CurrentModel
 
 
+@pytest.fixture
+def app(qtbot, state, tasks, errors):
+    """The drawing rig with the Inside panel beside it and the Inside controller, connected as
+    kpgui.ui.controllers.inside.add_inside_tab connects them (the panel starts hidden, as a tab
+    that is not open)."""
+    from kpgui.ui.controllers.data import DataController
+    from kpgui.ui.controllers.inside import InsideController
+    from kpgui.ui.panels.inside import InsidePanel
+
+    rig = DrawingRig(qtbot, state, tasks, errors)
+    panel = InsidePanel(state)
+    data = DataController(state, tasks, settings=None)  # MNIST found the usual way ($KPGUI_MNIST)
+    controller = InsideController(state, tasks, rig.drawing, data)
+    panel.excitement_wanted.connect(controller.want_excitement)
+    panel.fool_requested.connect(controller.fool)
+    panel.back_requested.connect(controller.back)
+    controller.excitement_ready.connect(panel.set_excitement)
+    controller.excitement_status.connect(panel.set_excitement_status)
+    controller.fooled.connect(panel.show_fool)
+    controller.fool_status.connect(panel.set_fool_status)
+    qtbot.addWidget(panel)
+    panel.resize(900, 700)
+    rig.inside, rig.tasks = controller, tasks
+    rig.panels = {"drawing": rig.panel, "prediction": rig.prediction, "inside": panel}
+    return rig
+
+
 def _open_inside(qtbot, app):
-    app.window.tab_actions["Inside"].trigger()
     panel = app.panels["inside"]
+    panel.show()
     qtbot.waitUntil(panel.isVisible, timeout=3000)
     return panel
 
@@ -98,7 +128,7 @@ def test_inside_follows_the_selected_digit_of_a_number(qtbot, app):
 
 def test_hidden_tab_costs_nothing_and_catches_up_when_shown(qtbot, app):
     panel = app.panels["inside"]
-    app.window.show_tab("Training")
+    assert not panel.isVisible(), "the Inside panel starts as a tab that is not open"
     canvas = app.panels["drawing"].canvas
     before = panel.refreshes
     draw(qtbot, canvas, seven(canvas))
@@ -140,7 +170,9 @@ def test_fooling_a_drawn_digit_reaches_the_target_and_one_click_brings_it_back(q
 
     qtbot.mouseClick(panel.back_button, Qt.MouseButton.LeftButton)
     assert canvas.picture is None and len(app.state.drawing.strokes) == len(mine.strokes)
-    assert all(np.array_equal(a, b) for a, b in zip(app.state.drawing.strokes, mine.strokes, strict=True))
+    assert all(np.array_equal(a, b) for a, b in zip(app.state.drawing.strokes, mine.strokes, strict=True)), (
+        "Back did not bring the same strokes"
+    )
     assert np.array_equal(app.state.drawing.image, mine.image)
     assert app.state.reading.digit == 7
     assert not panel.back_button.isEnabled()

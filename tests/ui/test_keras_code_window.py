@@ -3,6 +3,7 @@ dialog copies and saves the script; and the One weight tab is in the window."""
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -42,7 +43,7 @@ def test_the_forms_settings_and_a_sweep_as_keras_code(qtbot, errors, answers, sh
         _menu_action(app, "Show run as Keras code…").trigger()
         title, code, suggestion, save = shown[-1]
         assert code == keras_script(
-            app.panels["training"].spec(), data_path=app.data_path(), title="The Training form's settings"
+            app.panels["training"].spec(), data_path=app.data.path(), title="The Training form's settings"
         )
         assert "Adam(learning_rate=0.002)" in code and "keras.layers.Dense(128" in code
         saved = save(str(tmp_path / suggestion))
@@ -60,7 +61,9 @@ def test_the_forms_settings_and_a_sweep_as_keras_code(qtbot, errors, answers, sh
 
 def test_a_run_in_history_as_keras_code(qtbot, errors, answers, shown):
     with Store.open_default() as store:
-        run_id = store.add_run(fake_result(0.95, hidden=(64, 32), optimizer="sgd"), name="mine")
+        run_id = store.add_run(
+            dataclasses.replace(fake_result(0.95, hidden=(64, 32), optimizer="sgd"), name="mine")
+        )
     app = open_app(qtbot)
     try:
         history = app.panels["history"]

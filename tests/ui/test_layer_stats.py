@@ -52,7 +52,7 @@ def test_each_layer_gets_a_curve_and_a_named_legend_entry(qtbot):
     y = panel.curves[("grad_norm", 1)].yData
     assert np.allclose(y, FLOOR)
     legend = panel.legend.text()
-    assert all(name in legend for name in NAMES)
+    assert all(name in legend for name in NAMES), (NAMES, legend)
     # A new run starts its own curves.
     state.events.run_began.emit(None)
     assert panel.point_count("grad_norm", 0) == 0
@@ -86,16 +86,15 @@ def test_past_runs_are_overlaid_and_the_dying_relu_preset_explains_itself(qtbot)
 
 
 def test_runs_ticked_in_history_overlay_their_layer_numbers(qtbot, app):
-    from kpgui.core.training.trainer import TrainingResult
+    from kpgui.core.model.run import RunRecord
 
     history = LayerHistory()
     for b in (0, 10, 20):
         history.add(_report(b, 0.5))
 
     def result(lr, stats):
-        return TrainingResult(
+        return RunRecord(
             spec=ModelSpec(hidden=(64, 32), optimizer="sgd", learning_rate=lr),
-            model=None,
             history={"loss": [0.5, 0.4]},
             status="finished",
             epochs_run=2,
@@ -142,6 +141,8 @@ def test_the_dying_relu_button_runs_both_and_the_numbers_reach_the_plots(qtbot, 
     assert max(last) > 0.8 and min(last) > 0.4
     panel = app.panels["plots"].layer_stats
     panel.refresh()
-    assert all(panel.point_count("grad_norm", i) == len(dying) for i in range(3))
+    assert all(panel.point_count("grad_norm", i) == len(dying) for i in range(3)), [
+        panel.point_count("grad_norm", i) for i in range(3)
+    ]
     assert "ReLU dies" in panel.note.text()
-    assert sorted(panel.overlay_keys) == sorted(o.run_id for o in ended)
+    assert sorted(panel.overlay_keys) == sorted(o.id for o in ended)

@@ -10,21 +10,20 @@ import pytest
 from PySide6.QtCore import Qt
 
 from kpgui.core.lessons.files import FORMAT, builtin_lessons
+from kpgui.core.model.run import RunRecord
 from kpgui.core.model.spec import ModelSpec
-from kpgui.core.training.jobs import RunOutcome
 from kpgui.ui import dialogs
 from tests.ui.conftest import close_app, open_app
 
 PENDING_TABS: set[str] = set()  # tabs a lesson may name before they exist (none now)
 
 
-def outcome(status: str = "finished", **spec) -> RunOutcome:
-    return RunOutcome(
+def outcome(status: str = "finished", **spec) -> RunRecord:
+    return RunRecord(
         kind="train",
         name=None,
         status=status,
-        summary=status,
-        spec=ModelSpec(**spec).to_dict(),
+        spec=ModelSpec(**spec),
         epochs_run=3,
         history={"loss": [1.0, 0.8, 0.7], "val_loss": [1.0, 0.9, 0.85]},
         test_accuracy=0.9,

@@ -10,8 +10,9 @@ import numpy as np
 import pytest
 from helpers import draw, settle, vertical_line
 
+from kpgui.core.model.run import RunRecord
+from kpgui.core.model.spec import ModelSpec
 from kpgui.core.storage.resources import default_model_path
-from kpgui.core.training.jobs import RunOutcome
 from kpgui.ui import dialogs
 
 
@@ -19,18 +20,26 @@ def wait(qtbot, task, ms=15000):
     qtbot.waitUntil(lambda: not task.running, timeout=ms)
 
 
+@pytest.fixture
+def models(state, tasks, errors):
+    """The model controller on an AppState reading with the shipped model (no window)."""
+    from kpgui.ui.controllers.models import ModelController
+
+    return ModelController(state, tasks, lambda title, text: errors.append((title, text)))
+
+
 @pytest.mark.parametrize("content", [b"this is not a zip file at all", b"PK\x03\x04 truncated zip header"])
-def test_corrupt_model_file_keeps_the_old_model(qtbot, app, errors, tmp_path, content):
+def test_corrupt_model_file_keeps_the_old_model(qtbot, models, state, errors, tmp_path, content):
     bad = tmp_path / "broken.keras"
     bad.write_bytes(content)
-    old = app.state.model
+    old = state.model
     seen = []
-    app.state.events.model.connect(seen.append)
-    wait(qtbot, app.models.open_file(str(bad)))
+    state.events.model.connect(seen.append)
+    wait(qtbot, models.open_file(str(bad)))
     title, text = errors[0]
-    assert title == "Cannot open model"
-    assert "broken.keras" in text and "stays in use" in text
-    assert app.state.model is old and seen == []
+    assert title == "Cannot open model", errors
+    assert "broken.keras" in text and "stays in use" in text, text
+    assert state.model is old and seen == [], "a broken file replaced the model"
 
 
 def test_open_model_and_reset_to_default(qtbot, app, errors, small_model_path):
@@ -43,27 +52,27 @@ def test_open_model_and_reset_to_default(qtbot, app, errors, small_model_path):
     assert errors == []
 
 
-def test_a_later_open_supersedes_a_slower_earlier_one(qtbot, app, errors, small_model_path, monkeypatch):
+def test_a_later_open_supersedes_a_slower_earlier_one(qtbot, models, state, small_model_path, monkeypatch):
     """A slow load finishing last must not replace the newer choice."""
     import threading
 
-    from kpgui.ui.controllers import models
+    from kpgui.ui.controllers import models as module
 
     gate = threading.Event()
-    real = models._load
+    real = module._load
 
     def slow_for_small(path, task=None):
         if path == str(small_model_path):
             gate.wait(10)
         return real(path, task)
 
-    monkeypatch.setattr(models, "_load", slow_for_small)
-    first = app.models.open_file(str(small_model_path))
-    second = app.models.reset_to_default()
+    monkeypatch.setattr(module, "_load", slow_for_small)
+    first = models.open_file(str(small_model_path))
+    second = models.reset_to_default()
     wait(qtbot, second)
     gate.set()
     wait(qtbot, first)  # its result (had it not been dropped) is delivered before it ends
-    assert app.state.model.source == "shipped model"  # the older, slower load was dropped
+    assert state.model.source == "shipped model", "the older, slower load replaced the newer choice"
 
 
 def test_save_as_writes_model_and_card_and_a_failure_leaves_the_old_file(
@@ -92,13 +101,12 @@ def test_save_as_writes_model_and_card_and_a_failure_leaves_the_old_file(
     assert not [p for p in os.listdir(tmp_path) if p.startswith(".")]  # no temp file left
 
 
-def _outcome(model_path, kind="train", acc=0.93, run_id=7, personal=None) -> RunOutcome:
-    return RunOutcome(
+def _outcome(model_path, kind="train", acc=0.93, run_id=7, personal=None) -> RunRecord:
+    return RunRecord(
         kind=kind,
         name=None,
         status="finished",
-        summary="finished after 2 epoch(s)",
-        spec={"hidden": [64]},
+        spec=ModelSpec(hidden=(64,)),
         epochs_run=2,
         history={"loss": [0.5, 0.3]},
         test_accuracy=acc,
@@ -108,7 +116,7 @@ def _outcome(model_path, kind="train", acc=0.93, run_id=7, personal=None) -> Run
         train_samples=12000,
         started_at="2026-11-23T10:00:00",
         model_path=str(model_path),
-        run_id=run_id,
+        id=run_id,
         personal=personal,
     )
 

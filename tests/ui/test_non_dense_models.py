@@ -37,14 +37,20 @@ def _refused(qtbot, app, errors, path: str) -> str:
     qtbot.waitUntil(lambda: bool(errors), timeout=10000)
     app.tasks.wait(5)
     assert not (("tensorflow" in sys.modules) and not tf_before), "the window imported TensorFlow"
-    assert app.state.model.source == "shipped model"  # the current model stays
+    assert app.state.model.source == "shipped model", app.state.model.source  # the current model stays
     title, text = errors[-1]
-    assert title == "Cannot open model" and "kpgui predict --model" in text
+    assert title == "Cannot open model" and "kpgui predict --model" in text, errors
     return text
 
 
-def test_a_batchnorm_model_is_refused_by_name_without_tensorflow(qtbot, app, errors, tmp_path):
-    text = _refused(qtbot, app, errors, _with_batchnorm(tmp_path / "bn.keras"))
+def test_a_batchnorm_model_is_refused_by_name_without_tensorflow(qtbot, state, tasks, errors, tmp_path):
+    from types import SimpleNamespace
+
+    from kpgui.ui.controllers.models import ModelController
+
+    models = ModelController(state, tasks, lambda title, text: errors.append((title, text)))
+    rig = SimpleNamespace(models=models, tasks=tasks, state=state)  # what _refused uses of the app
+    text = _refused(qtbot, rig, errors, _with_batchnorm(tmp_path / "bn.keras"))
     assert "BatchNormalization" in text and "dense models" in text
 
 

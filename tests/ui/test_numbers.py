@@ -62,49 +62,52 @@ def five(x, top, h):
     return [body, _line([(x + 0.05 * w, top), (x + w, top)])]  # the hat: a separate stroke
 
 
-def write(qtbot, app, strokes):
-    canvas = app.panels["drawing"].canvas
+def write(qtbot, rig, strokes):
+    canvas = rig.panels["drawing"].canvas
     for s in strokes:
         draw(qtbot, canvas, s)
-    settle(qtbot, app)
+    settle(qtbot, rig)
 
 
-def test_one_two_three_written_apart_read_123(qtbot, app):
-    h = 0.5 * app.panels["drawing"].canvas.canvas_size()[1]
+def test_one_two_three_written_apart_read_123(qtbot, rig):
+    h = 0.5 * rig.panels["drawing"].canvas.canvas_size()[1]
     strokes = one(30, 60, h) + two(30 + 0.55 * h, 60, h) + three(30 + 1.35 * h, 60, h)
-    write(qtbot, app, strokes)
-    number = app.state.number
+    write(qtbot, rig, strokes)
+    number = rig.state.number
     assert number is not None and number.text == "123", number
-    view = app.panels["prediction"]
+    view = rig.panels["prediction"]
     assert (
         "1" in view.answer_text and "3" in view.answer_text and "digit 1 of 3" in view.confidence_label.text()
     )
-    canvas = app.panels["drawing"].canvas
-    assert len(canvas.boxes) == 3 and canvas.selected_box == 0  # each digit framed
     # Pointing at the third digit shows it alone: preview, bars, its reading.
-    app.panels["prediction"].digit_label.linkHovered.emit("2")
-    assert app.state.selected == 2 and app.state.reading.digit == 3
-    assert np.array_equal(app.state.view_image, number.pieces[2].image)
-    assert "digit 3 of 3" in view.confidence_label.text() and canvas.selected_box == 2
+    rig.panels["prediction"].digit_label.linkHovered.emit("2")
+    assert rig.state.selected == 2 and rig.state.reading.digit == 3
+    assert np.array_equal(rig.state.view_image, number.pieces[2].image)
+    assert "digit 3 of 3" in view.confidence_label.text(), view.confidence_label.text()
     # Undo removes the last stroke's digit.
-    app.drawing.undo()
-    assert app.state.number.text == "12"
+    rig.drawing.undo()
+    assert rig.state.number.text == "12"
 
 
-def test_a_five_with_a_separate_hat_stays_one_digit(qtbot, app):
-    h = 0.55 * app.panels["drawing"].canvas.canvas_size()[1]
-    write(qtbot, app, five(60, 60, h))
-    assert app.state.number is None  # one digit reads as always
-    assert app.state.reading.digit == 5
-    assert app.panels["prediction"].answer_text == "5"
+def test_a_five_with_a_separate_hat_stays_one_digit(qtbot, rig):
+    h = 0.55 * rig.panels["drawing"].canvas.canvas_size()[1]
+    write(qtbot, rig, five(60, 60, h))
+    assert rig.state.number is None  # one digit reads as always
+    assert rig.state.reading.digit == 5
+    assert rig.panels["prediction"].answer_text == "5"
 
 
 def test_typing_a_written_number_keeps_one_sample_per_digit(qtbot, app):
+    """End to end: the window's digit keys save each digit of the number."""
     from PySide6.QtCore import Qt
 
     h = 0.5 * app.panels["drawing"].canvas.canvas_size()[1]
     write(qtbot, app, one(30, 60, h) + two(30 + 0.55 * h, 60, h))
     assert app.state.number.text == "12"
+    canvas = app.panels["drawing"].canvas
+    assert len(canvas.boxes) == 2 and canvas.selected_box == 0, (canvas.boxes, canvas.selected_box)  # framed
+    app.panels["prediction"].digit_label.linkHovered.emit("1")
+    assert canvas.selected_box == 1, "pointing at the second digit does not frame it"
     qtbot.keyClick(app.window, Qt.Key.Key_1)
     assert app.store.list_samples() == [] and "1 more digit" in app.window.statusBar().currentMessage()
     qtbot.keyClick(app.window, Qt.Key.Key_2)

@@ -5,6 +5,7 @@ the start, past runs are overlaid and named, redraws are throttled."""
 from __future__ import annotations
 
 import numpy as np
+from PySide6.QtCore import Qt
 
 from kpgui.core.state import Overlay
 from kpgui.core.training.progress import BatchUpdate, EpochUpdate
@@ -17,8 +18,7 @@ def _batches(plots, n=200, epoch=1, epochs=3, start_loss=2.3):
         plots.add_batch(BatchUpdate(epoch, epochs, step, n, loss, 1 - loss / 3, loss, 0.5, 1, 1, step))
 
 
-def test_legend_sits_outside_the_plots_and_ticks_are_plain(qtbot, app):
-    plots = app.panels["plots"]
+def test_legend_sits_outside_the_plots_and_ticks_are_plain(qtbot, plots):
     for plot in (plots.loss_plot, plots.acc_plot):  # pyqtgraph's in-plot legend is never used
         assert plot.getPlotItem().legend is None
     assert not plots.loss_plot.getPlotItem().getAxis("left").autoSIPrefix
@@ -30,11 +30,10 @@ def test_legend_sits_outside_the_plots_and_ticks_are_plain(qtbot, app):
     assert axis.autoSIPrefixScale == 1.0 and "x0.001" not in axis.labelString()
     assert {"loss per batch", "loss (smoothed)", "val_loss", "val_accuracy"} <= set(plots.legend.names)
     assert plots.legend.isVisible()
-    assert plots.legend.geometry().top() >= plots.acc_plot.geometry().bottom()
+    assert plots.legend.geometry().top() >= plots.acc_plot.geometry().bottom(), "the legend covers a plot"
 
 
-def test_accuracy_zooms_to_the_data_with_a_way_back(qtbot, app):
-    plots = app.panels["plots"]
+def test_accuracy_zooms_to_the_data_with_a_way_back(qtbot, plots):
     plots.reset(3)
     assert plots.accuracy_range()[0] < 0.05  # no data: 0-1
     _batches(plots)
@@ -42,11 +41,11 @@ def test_accuracy_zooms_to_the_data_with_a_way_back(qtbot, app):
         plots.add_epoch(EpochUpdate(e, 3, 0.1, acc, 0.1, val, 1, 1))
     plots.refresh()
     lo, hi = plots.accuracy_range()
-    assert 0.5 < lo < 0.969 and hi >= 0.978  # 96.9 % and 97.2 % are told apart
-    plots.full_range_button.click()
-    assert plots.accuracy_range()[0] < 0.05
-    plots.full_range_button.click()
-    assert plots.accuracy_range()[0] > 0.5
+    assert 0.5 < lo < 0.969 and hi >= 0.978, (lo, hi)  # 96.9 % and 97.2 % are told apart
+    qtbot.mouseClick(plots.full_range_button, Qt.MouseButton.LeftButton)
+    assert plots.accuracy_range()[0] < 0.05, f"0-1 asked, shows {plots.accuracy_range()}"
+    qtbot.mouseClick(plots.full_range_button, Qt.MouseButton.LeftButton)
+    assert plots.accuracy_range()[0] > 0.5, f"back to the data asked, shows {plots.accuracy_range()}"
 
 
 def test_smoothed_loss_follows_the_data_from_the_first_batch():
@@ -63,18 +62,17 @@ def test_smoothed_loss_follows_the_data_from_the_first_batch():
         assert corrected[t] - losses[t] < 0.6 * (seeded[t] - losses[t])
 
 
-def test_overlays_come_from_the_state_and_redraws_are_throttled(qtbot, app):
-    plots = app.panels["plots"]
+def test_overlays_come_from_the_state_and_redraws_are_throttled(qtbot, plots, state):
     history = {
         "loss": [0.5, 0.3, 0.2],
         "val_loss": [0.4, 0.35, 0.3],
         "accuracy": [0.8, 0.9, 0.95],
         "val_accuracy": [0.85, 0.9, 0.92],
     }
-    app.state.set_overlay(Overlay(1, "lr 0.01 · 97.2 %", history, "#2a9d8f"))
+    state.set_overlay(Overlay(1, "lr 0.01 · 97.2 %", history, "#2a9d8f"))
     assert plots.overlay_keys == [1] and "lr 0.01 · 97.2 %" in plots.legend.names
     assert OVERLAY_VALIDATION_KEY in plots.legend.names  # dashed = validation, said once
-    app.state.set_overlay(None, 1)
+    state.set_overlay(None, 1)
     assert plots.overlay_keys == [] and "lr 0.01 · 97.2 %" not in plots.legend.names
     assert OVERLAY_VALIDATION_KEY not in plots.legend.names
 
@@ -86,5 +84,5 @@ def test_overlays_come_from_the_state_and_redraws_are_throttled(qtbot, app):
     plots.add_epoch(EpochUpdate(1, 2, 0.3, 0.9, 0.35, 0.88, 1.0, 1.0))
     assert plots.redraws == redraws  # nothing drawn synchronously
     qtbot.waitUntil(lambda: plots.point_count("loss_raw") == 1000, timeout=3000)
-    assert plots.redraws - redraws <= 2
+    assert plots.redraws - redraws <= 2, f"{plots.redraws - redraws} redraws for 1000 batches"
     assert plots.point_count("val_loss") == 1 and id(plots.curves["loss_raw"]) == curve_id

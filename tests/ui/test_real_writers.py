@@ -53,17 +53,17 @@ def _on_canvas(strokes, canvas) -> list[np.ndarray]:
     return [np.asarray(s) * k for s in strokes]
 
 
-def test_digits_people_write_are_read_right_or_flagged(qtbot, app):
+def test_digits_people_write_are_read_right_or_flagged(qtbot, rig):
     digits = load_pendigits().of_writers(HELD_OUT_WRITERS)
-    canvas = app.panels["drawing"].canvas
-    app.panels["drawing"].pen_spin.setValue(18)
+    canvas = rig.panels["drawing"].canvas
+    rig.panels["drawing"].pen_spin.setValue(18)
     right = flagged = wrong = 0
     for i in PREVIOUS_SURE_AND_WRONG:
-        app.drawing.clear()
+        rig.drawing.clear()
         for stroke in _on_canvas(digits.strokes[i], canvas):
             draw(qtbot, canvas, stroke)
-        settle(qtbot, app)
-        reading, number = app.state.reading, app.state.number
+        settle(qtbot, rig)
+        reading, number = rig.state.reading, rig.state.number
         assert reading is not None
         shown = number.digits if number is not None else (reading.digit,)
         sure = number.sure if number is not None else reading.sure

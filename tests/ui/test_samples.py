@@ -26,7 +26,9 @@ def test_digit_key_saves_the_drawing_and_reopening_shows_it(qtbot, errors, answe
     assert len(rows) == 1
     s = rows[0]
     assert s.label == 7 and s.pen_width == pen and tuple(s.canvas_size) == tuple(size)
-    assert all(np.allclose(a, b, atol=1e-3) for a, b in zip(s.strokes, strokes, strict=True))
+    assert all(np.allclose(a, b, atol=1e-3) for a, b in zip(s.strokes, strokes, strict=True)), (
+        "strokes changed"
+    )
     assert np.abs(s.image - image).max() <= 0.5 / 255 + 1e-6
     assert app.window.statusBar().currentMessage() == "Saved as 7 (1 sample of 7)"
     assert canvas.strokes == []  # ready for the next one
@@ -103,7 +105,7 @@ def test_relabel_delete_export_import_round_trip(qtbot, app, answers, tmp_path, 
     assert [s.label for s in a] == [s.label for s in b]
     for x, y in zip(a, b, strict=True):
         assert np.array_equal(x.image, y.image) and x.pen_width == y.pen_width
-        assert all(np.array_equal(p, q) for p, q in zip(x.strokes, y.strokes, strict=True))
+        assert all(np.array_equal(p, q) for p, q in zip(x.strokes, y.strokes, strict=True)), (x.id, y.id)
     other.close()
     # Importing into the app runs off the GUI thread and adds nothing twice.
     task = app.samples.import_(str(tmp_path / "mine.npz"))

@@ -8,10 +8,10 @@ from PySide6.QtCore import Qt
 
 optuna = pytest.importorskip("optuna")
 
+from kpgui.core.model.run import RunRecord  # noqa: E402
 from kpgui.core.model.spec import ModelSpec  # noqa: E402
 from kpgui.core.storage.store import Store  # noqa: E402
 from kpgui.core.training.search import DEFAULT_WORKERS, SearchSpace, StudyConfig, create_study  # noqa: E402
-from kpgui.core.training.trainer import TrainingResult  # noqa: E402
 from kpgui.ui.controllers.search import SearchController  # noqa: E402
 from kpgui.ui.panels.search import SearchPanel  # noqa: E402
 from kpgui.ui.tasks import Tasks  # noqa: E402
@@ -30,14 +30,18 @@ def _trained_elsewhere(storage: str, name: str, values: list[float | None]) -> l
             if value is None:
                 study.tell(trial, state=optuna.trial.TrialState.PRUNED)
                 continue
-            result = TrainingResult(
-                ModelSpec(learning_rate=lr), None, {"val_loss": [1.0, value]}, "finished", 2, 1.0, 100, 100.0
-            )
-            run_id = store.add_run(
-                result,
+            result = RunRecord(
+                ModelSpec(learning_rate=lr),
+                {"val_loss": [1.0, value]},
+                "finished",
+                2,
+                1.0,
+                100,
+                100.0,
                 model_path=f"/models/{trial.number}.keras",
-                notes={"tags": {"study": name, "trial": trial.number}},
+                tags={"study": name, "trial": trial.number},
             )
+            run_id = store.add_run(result)
             trial.set_user_attr("run_id", run_id)
             trial.set_user_attr("model_path", f"/models/{trial.number}.keras")
             study.tell(trial, value)
@@ -71,7 +75,7 @@ def test_trials_appear_with_the_best_so_far_and_the_best_is_offered(qtbot, tmp_p
     assert panel.best_button.isEnabled()
     qtbot.mouseClick(panel.best_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: bool(offered), timeout=10000)
-    assert offered[0].run_id == run_ids[1] and offered[0].model_path == "/models/2.keras"
+    assert offered[0].id == run_ids[1] and offered[0].model_path == "/models/2.keras"
     assert offered[0].history["val_loss"][-1] == 0.3 and not errors
     controller.shutdown()
     tasks.wait(10)

@@ -65,15 +65,15 @@ def test_a_sweep_from_the_panel_overlays_one_curve_per_run_and_stars_the_best(qt
     progress = app.state.sweep
     assert errors == []
     runs = [o for o in progress.outcomes]
-    assert [o.spec["learning_rate"] for o in runs] == [0.5, 0.05, 0.005]
-    assert sorted(plots.overlay_keys) == sorted(o.run_id for o in runs)  # one curve set per run
+    assert [o.spec.learning_rate for o in runs] == [0.5, 0.05, 0.005]
+    assert sorted(plots.overlay_keys) == sorted(o.id for o in runs)  # one curve set per run
     assert len(set(progress.colours)) == 3
     best = progress.best
     assert panel.best_row == best and panel.table.item(best, 0).text().endswith("★")
     history = app.store.list_runs()
     assert len(history) == 3 and {r.name for r in history} == {"lr 0.5", "lr 0.05", "lr 0.005"}
     qtbot.waitUntil(lambda: app.state.candidate is not None, timeout=30000)
-    assert app.state.candidate.outcome.run_id == runs[best].run_id  # the best is offered
+    assert app.state.candidate.outcome.id == runs[best].id  # the best is offered
 
 
 @pytest.mark.slow

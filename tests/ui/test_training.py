@@ -1,5 +1,5 @@
 """Training from the window, in the training process: a short real run offered as a candidate,
-Stop within a batch with an honest record, closing mid-run within a second with no process left,
+Stop within a batch with an honest record, closing mid-run leaves no process (bench_worker times it),
 a killed process, a diverging run, missing MNIST, a second start refused, fine-tuning."""
 
 from __future__ import annotations
@@ -8,7 +8,6 @@ import os
 import subprocess
 import sys
 import textwrap
-import time
 
 import numpy as np
 import pytest
@@ -47,14 +46,14 @@ def test_short_run_is_plotted_and_offered_as_a_candidate(qtbot, app, errors, tmp
     outcome = ended[0]
     assert errors == []
     assert "Loading JAX…" in statuses  # the worker's start-up is shown as progress (cold)
-    assert any(t.startswith("Training on CPU (JAX)") for t in statuses)  # which device trains
+    assert any(t.startswith("Training on CPU (JAX)") for t in statuses), statuses  # which device trains
     assert outcome.status == "finished" and outcome.epochs_run == 1
-    assert outcome.test_accuracy > 0.6 and outcome.run_id is not None
+    assert outcome.test_accuracy > 0.6 and outcome.id is not None
     assert outcome.timings["keras_import_s"] > 0 and outcome.backend == "jax"
     steps = -(-2700 // 32)
     plots.refresh()
     assert plots.point_count("loss_raw") == steps and plots.point_count("val_loss") == 1
-    assert any(0 < v < 1000 for v in values)  # it advanced during the run
+    assert any(0 < v < 1000 for v in values), values  # it advanced during the run
     assert f"{100 * outcome.test_accuracy:.2f} %" in form.result_label.text()
     assert "Keep or discard" in form.result_label.text()
     # Offered, not installed: a 1-epoch net is worse than the shipped model.
@@ -65,9 +64,11 @@ def test_short_run_is_plotted_and_offered_as_a_candidate(qtbot, app, errors, tmp
     # The run is in History with its model and logs (CSV + TensorBoard).
     history = app.panels["history"]
     app.tasks.wait(10)  # History reads the runs on a thread
-    assert [r.id for r in history.model.runs] == [outcome.run_id]
+    assert [r.id for r in history.model.runs] == [outcome.id]
     assert os.path.isfile(os.path.join(outcome.log_dir, "history.csv"))
-    assert any("tfevents" in f for _d, _s, files in os.walk(outcome.log_dir) for f in files)
+    assert any("tfevents" in f for _d, _s, files in os.walk(outcome.log_dir) for f in files), (
+        f"no TensorBoard events under {outcome.log_dir}"
+    )
     # Save model… in the panel saves the run's model with its card.
     target = tmp_path / "trained.keras"
     monkeypatch.setattr(dialogs, "ask_save_path", lambda *a: str(target))
@@ -94,7 +95,7 @@ def test_stop_mid_run_records_the_truth(qtbot, app, errors):
     assert part["epoch"] == 1 and part["batches"] < part["of"]
     assert part["batches"] - seen_at_stop <= 3  # ended within a batch (plus what was in the pipe)
     assert outcome.history.get("loss", []) == []  # no made-up epoch
-    record = app.store.get_run(outcome.run_id)
+    record = app.store.get_run(outcome.id)
     assert record.status == "stopped" and record.epochs_run == 0
     assert errors == []
 
@@ -109,7 +110,9 @@ def test_a_second_start_is_refused_while_a_run_goes(qtbot, app):
     app.training.stop()
 
 
-def test_closing_mid_run_returns_within_a_second_and_leaves_no_process(qtbot, app, answers):
+def test_closing_mid_run_ends_the_training_process_before_it_returns(qtbot, app, answers):
+    """How long closing takes is measured by benchmarks/bench_worker.py (close_s); here: close()
+    returns only once the training process is gone."""
     batches = []
     app.state.events.batch.connect(batches.append)
     start(qtbot, app, ModelSpec(hidden=(128,), epochs=20, batch_size=32))
@@ -118,12 +121,9 @@ def test_closing_mid_run_returns_within_a_second_and_leaves_no_process(qtbot, ap
     app.window.close()  # asks first while a run is going: "No" keeps it running
     assert len(answers) == 1 and app.window.isVisible() and process.is_alive()
     answers.yes = True
-    t0 = time.perf_counter()
     app.window.close()
-    elapsed = time.perf_counter() - t0
-    assert not app.window.isVisible()
-    assert elapsed < 1.0, elapsed
-    assert not process.is_alive()
+    assert not app.window.isVisible(), "the window stayed open after a yes"
+    assert not process.is_alive(), "the training process outlived the window"
 
 
 def test_a_killed_training_process_becomes_a_dialog(qtbot, app, errors):
@@ -163,7 +163,7 @@ def test_a_diverging_run_is_reported_not_offered(qtbot, app, errors):
     title, text = errors[0]
     assert title == "Training diverged" and "lower learning rate" in text
     assert app.state.candidate is None and app.state.model.source == "shipped model"
-    record = app.store.get_run(outcome.run_id)
+    record = app.store.get_run(outcome.id)
     assert record.status == "diverged" and record.model_path is None
     assert "diverged" in app.panels["training"].result_label.text()
 
@@ -180,7 +180,7 @@ def test_missing_mnist_offers_to_locate_it(qtbot, app, monkeypatch, tmp_path):
     qtbot.waitUntil(lambda: app.data.located == os.environ["REAL_MNIST"], timeout=20000)
     assert app.settings.value("data/mnist_path") == os.environ["REAL_MNIST"]
     qtbot.waitUntil(lambda: not app.state.training.busy, timeout=10000)
-    assert app.data_path() == os.environ["REAL_MNIST"]  # the next run uses it
+    assert app.data.path() == os.environ["REAL_MNIST"]  # the next run uses it
 
 
 @pytest.fixture(autouse=True)
@@ -210,8 +210,8 @@ def test_finetune_from_the_panel_uses_the_core_and_reports_honestly(qtbot, app, 
     assert errors == [] and outcome.kind == "finetune" and outcome.personal
     assert outcome.personal["held_out_count"] > 0
     assert "too few held out to judge" in panel.result_label.text()
-    record = app.store.get_run(outcome.run_id)
-    assert record.kind == "finetune" and record.notes["personal"]["train_count"] > 0
+    record = app.store.get_run(outcome.id)
+    assert record.kind == "finetune" and record.personal["train_count"] > 0
     qtbot.waitUntil(lambda: app.state.candidate is not None, timeout=30000)
 
 

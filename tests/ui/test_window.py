@@ -11,14 +11,15 @@ import textwrap
 import numpy as np
 import pytest
 from conftest import close_app, open_app
-from helpers import draw, scribble, settle, vertical_line
+from helpers import draw, retype, scribble, settle, vertical_line
 from PySide6.QtCore import Qt
 
 from kpgui.core.model.spec import ModelSpec
 from kpgui.ui import dialogs
 
 
-def test_title_menus_and_tab_names_agree(app):
+def test_title_menus_and_tab_names_agree(shared_app):
+    app = shared_app
     w = app.window
     assert w.windowTitle() == "Handwritten digits"  # Qt adds " — kpgui" itself, once
     titles = [a.text().replace("&", "") for a in w.menuBar().actions()]
@@ -50,7 +51,8 @@ def test_title_menus_and_tab_names_agree(app):
         assert name in file_actions
 
 
-def test_shortcuts(qtbot, app):
+def test_shortcuts(qtbot, shared_app):
+    app = shared_app
     keys = {a.text().replace("&", ""): a.shortcut().toString() for a in app.window.actions()}
     assert keys["Undo stroke"] == "Ctrl+Z" and keys["Clear canvas"] == "Esc"
     assert keys["kpgui help"] == "F1" and keys["Start training"] == "F5"
@@ -60,7 +62,8 @@ def test_shortcuts(qtbot, app):
     assert app.window.tabs.tabText(app.window.tabs.currentIndex()) == "Weights"
 
 
-def test_f1_opens_help_about_is_separate(qtbot, app, monkeypatch):
+def test_f1_opens_help_about_is_separate(qtbot, shared_app, monkeypatch):
+    app = shared_app
     shown = []
     monkeypatch.setattr(dialogs, "show_html", lambda parent, title, html, *a: shown.append((title, html)))
     monkeypatch.setattr(dialogs, "show_info", lambda parent, title, text: shown.append((title, text)))
@@ -88,37 +91,50 @@ def test_model_info_is_readable_and_current(qtbot, app, monkeypatch, small_model
     assert "small.keras" in shown[-1] and "784-64-10" in shown[-1]
 
 
-def test_status_bar_names_model_and_accuracy(app):
+def test_the_show_saliency_menu_entry_and_the_checkbox_agree(shared_app):
+    app = shared_app
+    box = app.panels["prediction"].saliency.checkbox
+    menu = next(a for a in app.window.actions() if a.text() == "Show &saliency")
+    try:
+        box.click()
+        assert box.isChecked() and menu.isChecked(), "the menu entry does not follow the checkbox"
+        menu.trigger()
+        assert not box.isChecked(), "the checkbox does not follow the menu entry"
+    finally:
+        box.setChecked(False)
+
+
+def test_status_bar_names_model_and_accuracy(shared_app):
+    app = shared_app
     label = app.window.statusBar().findChildren(type(app.panels["prediction"].caption))
     texts = " ".join(lbl.text() for lbl in label)
     p = app.state.predictor
     assert "shipped model" in texts and f"{100 * p.test_accuracy:.2f} %" in texts
 
 
-def test_invalid_form_values_show_reason_and_disable_start(app):
-    form = app.panels["training"]
-    form.fields["hidden"].setText("512, abc")
-    assert "whole numbers" in form.errors()["hidden"]
-    assert not form.start_button.isEnabled()
-    form.fields["hidden"].setText("256")
-    form.fields["patience"].setValue(3)
-    form.fields["validation_split"].setValue(0.0)
-    assert "validation" in form.errors()["patience"]
-    assert not form.start_button.isEnabled()
-    form.fields["validation_split"].setValue(0.1)
-    assert form.errors() == {} and form.start_button.isEnabled()
-    form.fields["learning_rate"].setText("fast")
-    assert "number" in form.errors()["learning_rate"]
-    assert not form.start_button.isEnabled()
+def test_invalid_form_values_show_reason_and_disable_start(qtbot, form):
+    f = form.fields
+    retype(qtbot, f["hidden"], "512, abc")
+    assert "whole numbers" in form.errors().get("hidden", ""), form.errors()
+    assert not form.start_button.isEnabled(), "Start stays on with a bad layer list"
+    retype(qtbot, f["hidden"], "256")
+    retype(qtbot, f["patience"], "3")
+    retype(qtbot, f["validation_split"], "0")
+    assert "validation" in form.errors().get("patience", ""), form.errors()
+    assert not form.start_button.isEnabled(), "Start stays on with patience but no validation"
+    retype(qtbot, f["validation_split"], "0.1")
+    assert form.errors() == {} and form.start_button.isEnabled(), form.errors()
+    retype(qtbot, f["learning_rate"], "fast")
+    assert "number" in form.errors().get("learning_rate", ""), form.errors()
+    assert not form.start_button.isEnabled(), "Start stays on with a learning rate of 'fast'"
 
 
-def test_every_option_of_the_declaration_is_in_the_form_with_its_help(app):
+def test_every_option_of_the_declaration_is_in_the_form_with_its_help(form):
     from kpgui.core.model.options import OPTIONS
 
-    form = app.panels["training"]
     for opt in OPTIONS:
         if opt.in_form:
-            assert opt.help in form.fields[opt.name].toolTip()
+            assert opt.help in form.fields[opt.name].toolTip(), f"{opt.name}: its help is not its tooltip"
     spec = ModelSpec(
         hidden=(300, 100),
         activation="tanh",
@@ -142,6 +158,7 @@ def test_every_option_of_the_declaration_is_in_the_form_with_its_help(app):
     assert form.spec() == spec
 
 
+@pytest.mark.slow  # end to end: two windows opened in turn
 def test_settings_remembered_between_runs(qtbot, errors, answers):
     first = open_app(qtbot)
     first.panels["drawing"].pen_spin.setValue(27)
@@ -161,7 +178,8 @@ def test_settings_remembered_between_runs(qtbot, errors, answers):
         close_app(second)
 
 
-def test_fits_a_laptop_screen(app):
+def test_fits_a_laptop_screen(shared_app):
+    app = shared_app
     size = app.window.minimumSize()
     assert size.width() <= 1024 and size.height() <= 640
     hint = app.window.minimumSizeHint()
@@ -178,6 +196,7 @@ def test_fits_a_laptop_screen(app):
     assert 0 <= gap <= 20
 
 
+@pytest.mark.slow  # end to end: the whole window restyled
 def test_dark_theme_reaches_canvas_charts_and_preview(qtbot, app):
     from kpgui.ui import theme
 
@@ -200,26 +219,27 @@ def test_dark_theme_reaches_canvas_charts_and_preview(qtbot, app):
         app.set_theme("system")
 
 
-def test_a_scribble_is_not_sure_and_a_digit_is_sure(qtbot, app):
-    """The window says "Not sure — a or b?" instead of a big confident digit."""
-    canvas, view = app.panels["drawing"].canvas, app.panels["prediction"]
+def test_a_scribble_is_not_sure_and_a_digit_is_sure(qtbot, rig):
+    """The prediction panel says "Not sure — a or b?" instead of a big confident digit."""
+    canvas, view = rig.canvas, rig.prediction
     draw(qtbot, canvas, vertical_line(canvas))
-    settle(qtbot, app)
-    assert view.sure and view.answer_text == "1"
-    app.drawing.clear()
+    settle(qtbot, rig)
+    assert view.sure and view.answer_text == "1", (view.sure, view.answer_text)
+    rig.drawing.clear()
     unsure = 0
     for seed in range(6):
         draw(qtbot, canvas, scribble(canvas, seed))
-        settle(qtbot, app)
-        reading = app.state.reading
+        settle(qtbot, rig)
+        reading = rig.state.reading
         if not reading.sure:
             unsure += 1
             assert view.answer_text == f"Not sure — {reading.digit} or {reading.runner_up}?"
-            assert view.probabilities.sum() == pytest.approx(1.0, abs=1e-4)  # bars still shown
-        app.drawing.clear()
-    assert unsure >= 4
+            assert view.probabilities.sum() == pytest.approx(1.0, abs=1e-4), "no bars while not sure"
+        rig.drawing.clear()
+    assert unsure >= 4, f"only {unsure} of 6 scribbles read as not sure"
 
 
+@pytest.mark.slow  # a fresh Python process starts the whole window
 def test_startup_does_not_import_tensorflow(tmp_path):
     code = textwrap.dedent("""
         import sys
@@ -255,7 +275,7 @@ def test_charts_are_built_after_the_first_paint(qtbot, errors, answers):
     view = app.panels["prediction"]
     assert view.bars is None and "plots" not in app.panels  # not before the window shows
     app.drawing.show_image(np.eye(28, dtype=np.float32))
-    with qtbot.waitSignal(app.built.done, timeout=10000):
+    with qtbot.waitSignal(app.built.done, timeout=30000):
         app.window.show()
     assert view.bars is not None
     assert np.allclose(view.bars.opts["height"], view.probabilities)
@@ -269,6 +289,7 @@ def test_window_modules_do_not_import_pyqtgraph():
     assert out.stdout.strip() == "False"
 
 
+@pytest.mark.slow  # a fresh Python process starts the whole window
 def test_window_paints_before_the_charts_are_imported(tmp_path):
     """The window (canvas, answer) is on screen before pyqtgraph's ~0.4 s import and the tabs."""
     code = textwrap.dedent("""

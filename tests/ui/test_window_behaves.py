@@ -4,6 +4,7 @@ plots stay readable when a run diverges, focus comes back to the canvas."""
 
 from __future__ import annotations
 
+import pytest
 from conftest import close_app, open_app
 from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtGui import QWheelEvent
@@ -45,6 +46,7 @@ def _scroll_area(widget):
     return w
 
 
+@pytest.mark.slow  # end to end: every tab of the whole window, each at two sizes
 def test_wheel_over_any_field_without_focus_changes_nothing_and_scrolls_the_form(qtbot, app):
     w = app.window
     w.resize(1311, 721)
@@ -81,12 +83,19 @@ def test_wheel_over_any_field_without_focus_changes_nothing_and_scrolls_the_form
     assert epochs.value() == before + 1
 
 
-def test_more_presets_cannot_start_a_sweep_by_wheel(qtbot, app):
+def test_more_presets_cannot_start_a_sweep_by_wheel(qtbot, state):
+    from kpgui.ui import wheel
+    from kpgui.ui.panels.sweep import SweepPanel
+
+    wheel.install(QApplication.instance())  # as make_qapp does for the window
+    panel = SweepPanel(state)
+    qtbot.addWidget(panel)
+    panel.show()
     started = []
-    app.panels["sweep"].preset_requested.connect(started.append)
-    _wheel(app.panels["sweep"].presets, -3)
-    _wheel(app.panels["sweep"].presets, +3)
-    assert not started and not app.state.training.busy
+    panel.preset_requested.connect(started.append)
+    _wheel(panel.presets, -3)
+    _wheel(panel.presets, +3)
+    assert not started, f"the wheel asked for presets {started}"
 
 
 def _buttons_fit(app) -> list[str]:
@@ -109,6 +118,7 @@ def _buttons_fit(app) -> list[str]:
     return bad
 
 
+@pytest.mark.slow  # end to end: every tab of the whole window, each at two sizes
 def test_no_button_text_is_cut_at_laptop_sizes(qtbot, app):
     w = app.window
     for size in ((1311, 721), (1024, 640)):
@@ -125,6 +135,7 @@ def test_no_button_text_is_cut_at_laptop_sizes(qtbot, app):
     assert area.horizontalScrollBar().maximum() == 0
 
 
+@pytest.mark.slow  # end to end: three windows opened in turn
 def test_a_kept_model_is_current_after_a_restart(qtbot, errors, answers, tmp_path):
     import shutil
 
@@ -157,7 +168,10 @@ def test_a_kept_model_is_current_after_a_restart(qtbot, errors, answers, tmp_pat
     assert errors == []
 
 
-def test_start_without_mnist_asks_once_and_starts_no_process(qtbot, app, errors, monkeypatch, tmp_path):
+def test_start_without_mnist_asks_once_and_starts_no_process(
+    qtbot, shared_app, errors, monkeypatch, tmp_path
+):
+    app = shared_app
     from kpgui.ui import dialogs
 
     monkeypatch.delenv("KPGUI_MNIST", raising=False)
@@ -176,17 +190,16 @@ def test_start_without_mnist_asks_once_and_starts_no_process(qtbot, app, errors,
     assert len(asked) == 2 and app.tasks.jobs == [] and app.state.sweep is None
 
 
-def test_a_diverging_sweep_run_keeps_the_other_curves_readable(qtbot, app):
+def test_a_diverging_sweep_run_keeps_the_other_curves_readable(qtbot, plots, state):
     import numpy as np
 
     from kpgui.core.state import Overlay
     from kpgui.core.training.progress import BatchUpdate
 
-    plots = app.panels["plots"]
-    app.state.set_overlay(
+    state.set_overlay(
         Overlay(1, "lr 1e-06", {"loss": [2.31, 2.30, 2.30], "val_loss": [2.30, 2.30, 2.29]}, "#E69F00")
     )
-    app.state.set_overlay(
+    state.set_overlay(
         Overlay(2, "lr 0.01", {"loss": [0.9, 0.4, 0.3], "val_loss": [0.5, 0.35, 0.3]}, "#56B4E9")
     )
     plots.reset(3)
@@ -197,29 +210,29 @@ def test_a_diverging_sweep_run_keeps_the_other_curves_readable(qtbot, app):
     plots.refresh()
     finite_top = 2.31  # the highest point of the curves that stay bounded
     lo, hi = plots.loss_range()
-    assert lo == 0.0 and finite_top <= hi <= 1.2 * finite_top
+    assert lo == 0.0 and finite_top <= hi <= 1.2 * finite_top, (lo, hi)
     x, _y = plots.off_scale_marks.getData()
-    assert len(x) > 50  # the diverging points are marked at the top edge
+    assert len(x) > 50, f"only {len(x)} diverging points marked at the top edge"
     assert "off the scale (diverging)" in plots.legend.names
     # Each overlay's label sits with its own swatch (no break between them).
     assert "━━</span>&nbsp;lr&nbsp;0.01" in plots.legend.label.text()
 
-    plots.log_button.click()  # the log scale shows every point, the explosion included
+    qtbot.mouseClick(plots.log_button, Qt.MouseButton.LeftButton)  # log: every point shows
     lo, hi = plots.loss_range()
-    assert hi >= np.log10(2e13) and lo <= np.log10(0.3)
-    plots.log_button.click()
-    assert plots.loss_range()[1] <= 1.2 * finite_top
+    assert hi >= np.log10(2e13) and lo <= np.log10(0.3), (lo, hi)
+    qtbot.mouseClick(plots.log_button, Qt.MouseButton.LeftButton)
+    assert plots.loss_range()[1] <= 1.2 * finite_top, plots.loss_range()
 
 
 def _run(acc, val_loss, status="finished", run_id=1, epochs=3):
-    from kpgui.core.training.jobs import RunOutcome
+    from kpgui.core.model.run import RunRecord
+    from kpgui.core.model.spec import ModelSpec
 
-    return RunOutcome(
+    return RunRecord(
         kind="train",
         name=None,
         status=status,
-        summary=f"{status} after ...",
-        spec={},
+        spec=ModelSpec(),
         epochs_run=epochs,
         history={"loss": [0.5], "val_loss": [val_loss]},
         test_accuracy=acc,
@@ -229,25 +242,26 @@ def _run(acc, val_loss, status="finished", run_id=1, epochs=3):
         train_samples=12000,
         started_at="2026-11-23T10:00:00",
         model_path="/nowhere.keras",
-        run_id=run_id,
+        id=run_id,
     )
 
 
-def test_after_a_sweep_the_training_tab_describes_the_run_offered(qtbot, app):
+def test_after_a_sweep_the_training_tab_describes_the_run_offered(qtbot, form, state):
     from kpgui.core.model.spec import ModelSpec
     from kpgui.core.state import SweepProgress
     from kpgui.core.training.sweep import Sweep
 
     sweep = Sweep("learning_rate", (1e-6, 0.01, 1.0), ModelSpec(optimizer="sgd"))
     runs = (_run(0.30, 2.2, run_id=1), _run(0.97, 0.1, run_id=2), _run(0.1135, 2.31, run_id=3))
-    app.state.events.run_ended.emit(runs[2])  # the last run ends...
-    app.state.set_sweep(SweepProgress(sweep, 3, runs, ("#E69F00", "#56B4E9", "#009E73")))
-    text = app.panels["training"].result_label.text()
-    assert "97.00 %" in text and "11.35" not in text and "lr 0.01" in text
-    assert text.lower().count("test accuracy") == 1
-    assert "3 epochs" in text
+    state.events.run_ended.emit(runs[2])  # the last run ends...
+    state.set_sweep(SweepProgress(sweep, 3, runs, ("#E69F00", "#56B4E9", "#009E73")))
+    text = form.result_label.text()
+    assert "97.00 %" in text and "11.35" not in text and "lr 0.01" in text, text
+    assert text.lower().count("test accuracy") == 1, text
+    assert "3 epochs" in text, text
 
 
+@pytest.mark.slow  # end to end: two candidates measured, then kept and discarded in the whole window
 def test_focus_is_back_on_the_canvas_after_keep_and_nothing_moves_under_the_pen(qtbot, app, tmp_path):
     import shutil
 
@@ -285,7 +299,8 @@ def _with_path(path):
     return dataclasses.replace(_run(0.99, 0.1, run_id=9), model_path=str(path))
 
 
-def test_status_notices_end_with_their_work_and_stop_is_off_when_nothing_runs(qtbot, app, tmp_path):
+def test_status_notices_end_with_their_work_and_stop_is_off_when_nothing_runs(qtbot, shared_app, tmp_path):
+    app = shared_app
     from kpgui.core.state import IDLE, RUNNING, Training
 
     bar = app.window.statusBar()
@@ -312,11 +327,15 @@ def test_status_notices_end_with_their_work_and_stop_is_off_when_nothing_runs(qt
     qtbot.waitUntil(lambda: bar.currentMessage() != "Reading letter_A.png…", timeout=5000)
 
 
-def test_file_dialogs_open_in_the_last_folder_used(qtbot, app, monkeypatch, tmp_path):
+def test_file_dialogs_open_in_the_last_folder_used(qtbot, monkeypatch, tmp_path):
     from PySide6.QtWidgets import QFileDialog
 
     from kpgui.ui import dialogs
+    from kpgui.ui import settings as app_settings
 
+    store = app_settings.settings()
+    monkeypatch.setattr(dialogs, "_folders", None)  # put back after the test
+    dialogs.remember_folders(store)  # as the composition root does
     starts = []
 
     def fake(parent, title, start, filters, *_rest):
@@ -326,10 +345,10 @@ def test_file_dialogs_open_in_the_last_folder_used(qtbot, app, monkeypatch, tmp_
     (tmp_path / "sub").mkdir()
     monkeypatch.setattr(QFileDialog, "getOpenFileName", fake)
     monkeypatch.setattr(QFileDialog, "getSaveFileName", fake)
-    dialogs.ask_open_path(app.window, "Open a model", dialogs.MODEL_FILTER)
-    dialogs.ask_save_path(app.window, "Save model as", dialogs.MODEL_FILTER, "run-3.keras")
-    assert starts[1] == str(tmp_path / "sub" / "run-3.keras")
-    assert app.settings.value("files/last_folder") == str(tmp_path / "sub")
+    dialogs.ask_open_path(None, "Open a model", dialogs.MODEL_FILTER)
+    dialogs.ask_save_path(None, "Save model as", dialogs.MODEL_FILTER, "run-3.keras")
+    assert starts[1] == str(tmp_path / "sub" / "run-3.keras"), starts
+    assert store.value("files/last_folder") == str(tmp_path / "sub"), store.value("files/last_folder")
 
 
 def test_the_candidate_bar_says_what_keeping_does_to_not_sure(qtbot, app, small_model_path):
@@ -357,6 +376,7 @@ def test_the_candidate_bar_says_what_keeping_does_to_not_sure(qtbot, app, small_
     assert "“not sure” on non-digits" in text and "keeping it loses" in text
 
 
+@pytest.mark.slow  # end to end: the whole window restyled twice
 def test_dark_theme_leftovers(qtbot, app):
     import numpy as np
     from PySide6.QtGui import QPalette
@@ -397,7 +417,8 @@ def test_dark_theme_leftovers(qtbot, app):
         app.set_theme("system")
 
 
-def test_confusion_matrix_counts_fit_their_cells(qtbot, app):
+def test_confusion_matrix_counts_fit_their_cells(qtbot, shared_app):
+    app = shared_app
     ev = app.panels["evaluation"]
     app.window.show_tab("Evaluation")
     for size in ((1311, 721), (1024, 640)):
@@ -410,10 +431,14 @@ def test_confusion_matrix_counts_fit_their_cells(qtbot, app):
             assert label.boundingRect().width() <= cell
 
 
-def test_closing_asks_only_while_a_run_really_goes(qtbot, app, answers):
+def test_closing_asks_only_while_a_run_really_goes(qtbot, shared_app, answers):
     from kpgui.core.state import IDLE, RUNNING, Training
 
+    app = shared_app
     app.state.set_training(Training(IDLE, "train", "finished after 1 epoch"))
-    assert app.may_close() and answers == []
-    app.state.set_training(Training(RUNNING, "train", "Epoch 1/3"))  # but no process is at work
-    assert app.may_close() and answers == []
+    assert app.may_close() and answers == [], answers
+    try:
+        app.state.set_training(Training(RUNNING, "train", "Epoch 1/3"))  # but no process is at work
+        assert app.may_close() and answers == [], answers
+    finally:
+        app.state.set_training(Training(IDLE, "train", ""))  # the shared window as it was

@@ -14,6 +14,7 @@ import os
 import urllib.request
 from collections.abc import Callable
 from pathlib import Path
+from urllib.error import URLError
 
 from kpgui.core.data.mnist import DatasetError, keras_cache_path
 from kpgui.core.storage.atomic import atomic_write
@@ -74,7 +75,7 @@ def download_mnist(
         raise
     except OSError as exc:  # network down, DNS, refused, disk full
         raise DatasetError(
-            f"Downloading MNIST from {url} failed ({getattr(exc, 'reason', None) or exc}). "
+            f"Downloading MNIST from {url} failed ({exc.reason if isinstance(exc, URLError) else exc}). "
             f"Connect to the internet and try again, or copy mnist.npz to {path}."
         ) from exc
     return path

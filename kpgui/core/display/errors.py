@@ -45,13 +45,13 @@ def describe(exc: BaseException, doing: str = "Training") -> tuple[str, str]:
             "them with `pip install tensorflow`, then try again."
         )
     if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
-        where = f" ({exc.filename})" if getattr(exc, "filename", None) else ""
+        where = f" ({exc.filename})" if exc.filename else ""
         return "Disk full", (
             f"The disk is full{where}: nothing was overwritten. Free some space and try again."
         )
     if isinstance(exc, OSError):
         return "File problem", f"{doing} failed: {exc.strerror or exc}" + (
-            f" ({exc.filename})" if getattr(exc, "filename", None) else ""
+            f" ({exc.filename})" if exc.filename else ""
         ) + "."
     if isinstance(exc, ValueError):
         return "Cannot start", str(exc)

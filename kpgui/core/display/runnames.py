@@ -3,9 +3,12 @@ History tab, the plot legends and `kpgui runs`."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
 
+from kpgui.core.display.numbers import MISSING, last_finite, percent
+from kpgui.core.display.words import count
 from kpgui.core.model.options import OPTIONS
+from kpgui.core.model.run import RunRecord
 from kpgui.core.model.spec import ModelSpec
 
 _DEFAULT = ModelSpec()
@@ -74,42 +77,43 @@ def settings_text(spec: ModelSpec, against: ModelSpec = _DEFAULT) -> str:
     return ", ".join(parts) or "the classic recipe"
 
 
-def run_labels(runs: list[Any]) -> dict[int, str]:
+def run_labels(runs: Sequence[RunRecord]) -> dict[int, str]:
     """A name for each run that says how it differs from the others: its own name if the
     person gave one; else the options whose values differ across `runs` (or from the default
     recipe, for one run), and its test accuracy: 'lr 0.01 · 97.2 %'."""
-    distinct = {o.name: len({repr(getattr(r.spec, o.name)) for r in runs}) for o in OPTIONS}
+    distinct = {o.name: len({repr(r.spec.value(o.name)) for r in runs}) for o in OPTIONS}
     # The options that tell most runs apart come first, so a cut-off name still differs.
     differing = sorted(
         (o for o in OPTIONS if o.name != "seed" and distinct[o.name] > 1), key=lambda o: -distinct[o.name]
     )
-    labels = {}
+    labels: dict[int, str] = {}
     for r in runs:
+        if r.id is None:  # not recorded: no place in a list of runs
+            continue
         if r.name and r.name not in ("fine-tune", "continued"):
             base = r.name
         elif differing:
-            base = ", ".join(o.tag(getattr(r.spec, o.name)) for o in differing)
+            base = ", ".join(o.tag(r.spec.value(o.name)) for o in differing)
         elif len(runs) == 1:
             base = settings_text(r.spec)
         else:
             base = f"run {r.id}"
         if r.kind == "finetune" and not r.name:
             base = f"fine-tune {r.id}" if not differing else f"fine-tune · {base}"
-        acc = "" if r.test_accuracy is None else f" · {100 * r.test_accuracy:.1f} %"
+        acc = "" if r.test_accuracy is None else f" · {percent(r.test_accuracy, 1)}"
         labels[r.id] = base + acc
     return labels
 
 
-def how_it_ran(status: str, epochs_run: int, wall_time: float, partial_epoch: dict | None = None) -> str:
+def how_it_ran(run: RunRecord) -> str:
     """'finished after 3 epochs in 41.2 s', 'stopped after 1 epoch and 20/50 batches of
     epoch 2 in 9.0 s' (a run's summary without its accuracy)."""
-    from kpgui.core.display.words import count
-
     part = ""
-    if partial_epoch:
-        p = partial_epoch
-        part = f" and {p['batches']}/{p['of']} batches of epoch {p['epoch']}"
-    return f"{status} after {count(epochs_run, 'epoch')}{part} in {wall_time:.1f} s"
+    if run.partial_epoch:
+        p = run.partial_epoch
+        part = f" and {p.get('batches')}/{p.get('of')} batches of epoch {p.get('epoch')}"
+    time = MISSING if run.wall_time is None else f"{run.wall_time:.1f}"
+    return f"{run.status} after {count(run.epochs_run, 'epoch')}{part} in {time} s"
 
 
 def epochs_text(
@@ -125,20 +129,12 @@ def epochs_text(
     return f"{ran} of {planned}" + (f" ({why})" if why else "")
 
 
-def final_numbers(outcome: Any) -> dict[str, str]:
-    """The last epoch's numbers of a run (RunOutcome or RunRecord) as text, "-" when missing."""
-    import math
-
-    history = getattr(outcome, "history", None) or {}
-
-    def last(key: str) -> float | None:
-        values = [v for v in history.get(key, []) if v is not None and math.isfinite(v)]
-        return values[-1] if values else None
-
-    def pct(v: float | None) -> str:
-        return "-" if v is None else f"{100 * v:.2f} %"
-
-    out = {k: ("-" if last(k) is None else f"{last(k):.4f}") for k in ("loss", "val_loss")}
-    out["val_accuracy"] = pct(last("val_accuracy"))
-    out["test_accuracy"] = pct(getattr(outcome, "test_accuracy", None))
+def final_numbers(run: RunRecord) -> dict[str, str]:
+    """The last epoch's numbers of a run as text (MISSING when there are none)."""
+    out = {}
+    for key in ("loss", "val_loss"):
+        v = last_finite(run.history.get(key))
+        out[key] = MISSING if v is None else f"{v:.4f}"
+    out["val_accuracy"] = percent(last_finite(run.history.get("val_accuracy")))
+    out["test_accuracy"] = percent(run.test_accuracy)
     return out

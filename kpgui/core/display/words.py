@@ -3,8 +3,28 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from kpgui.core.reading.confidence import Reading
+
 
 def count(n: int, word: str, plural: str | None = None) -> str:
     """'1 epoch', '2 epochs', '0 samples' (`plural` for irregular words: 'batch' -> 'batches')."""
     n = int(n)
     return f"{n:,} {word if n == 1 else (plural or word + 's')}"
+
+
+def not_sure(best: object, second: object) -> str:
+    """'Not sure — 1 or 7?': what kpgui says when a reading is below its model's threshold
+    (`best`, `second`: the two likeliest digits, or any text for them, e.g. '1 (48 %)')."""
+    return f"Not sure — {best} or {second}?"
+
+
+def verdict(reading: Reading) -> str:
+    """A reading in one line: '7 (98.3 % sure)' or 'Not sure — 1 or 7?'."""
+    from kpgui.core.display.numbers import percent
+
+    if reading.sure:
+        return f"{reading.digit} ({percent(reading.confidence, 1)} sure)"
+    return not_sure(reading.digit, reading.runner_up)

@@ -1,7 +1,7 @@
 """Recognising a lesson step's "try this" task from the app state's events, without Qt.
 
 `TaskWatch(state, task, on_done)` subscribes to the AppState events its task needs
-(run_ended with a RunOutcome, sweep with a SweepProgress, samples, reading, one_weight) and calls
+(run_ended with a RunRecord, sweep with a SweepProgress, samples, reading, one_weight) and calls
 `on_done()` once when the task is done; `close()` unsubscribes. What counts is in
 kpgui.core.lessons.files.TASKS; the rules on numbers (overfitting) are plain functions here,
 tested against a hand-written loss history.
@@ -11,15 +11,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from kpgui.core.lessons.files import RUN_TASKS, Task
-from kpgui.core.model.spec import ModelSpec
+from kpgui.core.model.run import DIVERGED, EARLY_STOPPED, RunRecord
 
-if TYPE_CHECKING:
-    from kpgui.core.training.jobs import RunOutcome
-
-DIVERGED, EARLY_STOPPED = "diverged", "early stopped"  # RunOutcome.status (kpgui.core.training.trainer)
 MIN_OVERFIT_EPOCHS = 2
 
 
@@ -37,12 +33,11 @@ def overfitting_epochs(history: dict) -> int:
     return n
 
 
-def run_matches(task: Task, outcome: RunOutcome) -> bool:
-    """Does a finished run (RunOutcome) do what a run task asks?"""
+def run_matches(task: Task, outcome: RunRecord) -> bool:
+    """Does a finished run do what a run task asks?"""
     if task.spec:
-        spec = ModelSpec.from_dict(dict(outcome.spec or {}))
         for name, want in task.spec.items():
-            have = getattr(spec, name)
+            have = outcome.spec.value(name)
             if isinstance(want, float) and isinstance(have, int | float):
                 if not math.isclose(have, want, rel_tol=1e-9, abs_tol=1e-12):
                     return False
@@ -54,7 +49,7 @@ def run_matches(task: Task, outcome: RunOutcome) -> bool:
     if task.event == "early_stopped":
         return status == EARLY_STOPPED
     if task.event == "run_overfits":
-        return overfitting_epochs(outcome.history or {}) >= MIN_OVERFIT_EPOCHS
+        return overfitting_epochs(outcome.history) >= MIN_OVERFIT_EPOCHS
     return task.event == "run_finished"
 
 
@@ -83,19 +78,19 @@ class TaskWatch:
         self._samples_before = self._samples_now()
         self._connected: list[tuple[Any, Callable[..., Any]]] = []
         event = task.event
+        events = state.events
         if event in RUN_TASKS:
-            self._connect("run_ended", self._run_ended)
+            self._connect(events.run_ended, self._run_ended)
         elif event == "sweep_finished":
-            self._connect("sweep", self._sweep)
+            self._connect(events.sweep, self._sweep)
         elif event == "sample_saved":
-            self._connect("samples", self._samples)
+            self._connect(events.samples, self._samples)
         elif event == "drawing_read":
-            self._connect("reading", self._reading)
+            self._connect(events.reading, self._reading)
         elif event == "one_weight_diverged":
-            self._connect("one_weight", self._one_weight)
+            self._connect(events.one_weight, self._one_weight)
 
-    def _connect(self, name: str, callback: Callable[..., Any]) -> None:
-        event = self.state.events[name]
+    def _connect(self, event: Any, callback: Callable[..., Any]) -> None:
         event.connect(callback)
         self._connected.append((event, callback))
 

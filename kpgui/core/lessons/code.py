@@ -61,7 +61,7 @@ def _extras(spec: ModelSpec, kind: str) -> list[str]:
     if spec.elastic:
         out.append(f"elastic distortion of strength {spec.elastic:g} (kpgui.core.data.augment)")
     for name in ("styles", "restroke", "non_digits"):
-        value = getattr(spec, name)
+        value = spec.value(name)
         if value:
             out.append(
                 f"{BY_NAME[name].label.lower()} {value:g}: {BY_NAME[name].help} (kpgui.core.data.synth)"
@@ -73,8 +73,7 @@ def _value(spec: ModelSpec, name: str, var: str | None) -> str:
     """The literal of option `name` in the script, or the loop variable when it is swept."""
     if var == name:
         return _loop_name(name)
-    value = getattr(spec, name)
-    return _literal(value)
+    return _literal(spec.value(name))
 
 
 def _loop_name(option: str) -> str:

@@ -232,7 +232,7 @@ class _Reader:
         self.at: Any = None  # the object being read (its line goes into messages)
 
     def fail(self, where: str, why: str) -> LessonError:
-        line = getattr(self.at, "line", 0)
+        line = self.at.line if isinstance(self.at, _Object) else 0
         return LessonError(f"{self.name}, " + (f"line {line}, " if line else "") + f"{where}: {why}")
 
     def keys(self, obj: Any, allowed: set[str], where: str) -> dict:
@@ -342,9 +342,9 @@ class _Reader:
         except ValueError as exc:
             raise self.fail(where, f"{exc}.") from None
         values = {
-            name: int(getattr(spec, name))
-            if BY_NAME[name].kind is int and getattr(spec, name) is not None
-            else getattr(spec, name)
+            name: int(spec.value(name))
+            if BY_NAME[name].kind is int and spec.value(name) is not None
+            else spec.value(name)
             for name in obj
         }
         errors = ModelSpec().replace(**values).errors()

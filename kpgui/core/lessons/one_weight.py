@@ -46,8 +46,12 @@ class Settings:
     def errors(self) -> dict[str, str]:
         """Field -> reason for every value the loop cannot use (empty when all are fine)."""
         e: dict[str, str] = {}
-        for name in ("weight", "goal", "input", "alpha"):
-            v = getattr(self, name)
+        for name, v in (
+            ("weight", self.weight),
+            ("goal", self.goal),
+            ("input", self.input),
+            ("alpha", self.alpha),
+        ):
             if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v):
                 e[name] = f"{name} must be a finite number, got {v!r}"
         if "alpha" not in e and self.alpha <= 0:

@@ -1,40 +1,29 @@
 """Model cards: the JSON file beside every saved model that says what it is and how it was made.
 
-A card holds the spec, the test accuracy, the status and epochs of the run, its history, the
-calibration, when it was trained and saved, and the library versions. Cards are always valid
-JSON: NaN and infinities (a diverged run) are written as null.
+One module makes, reads, checks and writes them: `make_card(run)` from a run's record
+(kpgui.core.model.run.RunRecord), `read_model_card(model)` beside a model, `is_model_card(path)`,
+`card_json(card)` (the text kpgui.core.storage.saving writes with the model, atomically) and
+`card_facts(card)` for people. A card holds the spec, the test accuracy, the status and epochs of
+the run, its history, the calibration, when it was trained and saved, and the library versions.
+Cards are always valid JSON: NaN and infinities (a diverged run) are written as null.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
-import json
-import math
+import os
 import platform
+from pathlib import Path
 from typing import Any
 
 import kpgui
+from kpgui.core.display.numbers import percent
 from kpgui.core.display.words import count
+from kpgui.core.model.run import RunRecord
+from kpgui.core.storage.bounded import MAX_CARD_BYTES, BadInput, finite_json, loads_json, to_json
 
 FORMAT = "kpgui-model-card/1"
-
-
-def json_safe(value: Any) -> Any:
-    """`value` with every NaN/inf float replaced by None and tuples by lists, recursively."""
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, dict):
-        return {str(k): json_safe(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [json_safe(v) for v in value]
-    if hasattr(value, "item") and callable(value.item) and getattr(value, "ndim", 1) == 0:
-        return json_safe(value.item())  # NumPy scalars
-    return value
-
-
-def to_json(value: Any, indent: int | None = 2) -> str:
-    """Strict JSON text (no NaN tokens), e.g. for cards and `kpgui runs --json`."""
-    return json.dumps(json_safe(value), indent=indent, allow_nan=False, default=str)
+UNREADABLE = "unreadable"  # the only key of a card that could not be used: why not
 
 
 def versions() -> dict[str, str]:
@@ -47,39 +36,93 @@ def versions() -> dict[str, str]:
     v = {"kpgui": kpgui.__version__, "numpy": numpy.__version__, "python": platform.python_version()}
     for name in ("keras", "tensorflow", "jax", "torch"):
         module = sys.modules.get(name)
-        if module is not None and hasattr(module, "__version__"):
-            v[name] = module.__version__
+        # a third-party module: __version__ is a convention, not a promise
+        version = getattr(module, "__version__", None) if module is not None else None
+        if isinstance(version, str):
+            v[name] = version
     return v
 
 
-def make_card(result: Any = None, **extra: Any) -> dict:
-    """The card of a TrainingResult (or of a model without one): spec, accuracy, history..."""
+def make_card(run: RunRecord | None = None, **extra: Any) -> dict:
+    """The card of a run (or of a model without one): spec, accuracy, history, calibration,
+    how and where it trained; `extra` adds keys (e.g. finetuned_from)."""
     card: dict[str, Any] = {"format": FORMAT}
-    if result is not None:
+    if run is not None:
         card.update(
-            spec=result.spec.to_dict(),
-            description=result.spec.describe(),
-            test_accuracy=result.test_accuracy,
-            test_loss=result.test_loss,
-            status=result.status,
-            epochs_run=result.epochs_run,
-            partial_epoch=getattr(result, "partial_epoch", None),
-            training_time_s=round(result.wall_time, 2),
-            train_samples=result.train_samples,
-            samples_per_second=round(result.samples_per_second, 1),
-            history=result.history,
-            trained_at=result.started_at,
+            spec=run.spec.to_dict(),
+            description=run.spec.describe(),
+            test_accuracy=run.test_accuracy,
+            test_loss=run.test_loss,
+            status=run.status,
+            epochs_run=run.epochs_run,
+            partial_epoch=run.partial_epoch,
+            training_time_s=None if run.wall_time is None else round(run.wall_time, 2),
+            train_samples=run.train_samples,
+            samples_per_second=round(run.samples_per_second, 1),
+            history=run.history,
+            trained_at=run.started_at,
+            kind=run.kind,
         )
-        if getattr(result, "calibration", None):
-            card["calibration"] = result.calibration
+        optional = {
+            "calibration": run.calibration,
+            "backend": run.backend,
+            "device": run.device,
+            "personal": run.personal,
+            "diverged_at": run.diverged_at,
+        }
+        card.update({k: v for k, v in optional.items() if v})
     card["saved_at"] = _dt.datetime.now().isoformat(timespec="seconds")
     card["versions"] = versions()
     card.update(extra)
-    return json_safe(card)
+    return finite_json(card)
 
 
-def _pct(v: Any) -> str:
-    return "unknown" if not isinstance(v, int | float) else f"{100 * v:.2f} %"
+def card_json(card: dict) -> str:
+    """The card's file text: strict JSON (no NaN tokens), indented for people."""
+    return to_json(card)
+
+
+def card_path(model_path: str | os.PathLike) -> Path:
+    """The JSON model card kept beside a model: `name.keras` -> `name.json`."""
+    return Path(model_path).with_suffix(".json")
+
+
+def read_model_card(model_path: str | os.PathLike) -> dict:
+    """The model card beside a model, or {} when there is none or it is unreadable (also when
+    it is larger than MAX_CARD_BYTES or nested too deeply: a card is only extra text); a card
+    with an absurd number is {UNREADABLE: why}, said once in Model info (card_facts)."""
+    path = card_path(model_path)
+    try:
+        if path.stat().st_size > MAX_CARD_BYTES:
+            return {}
+        data = loads_json(path.read_bytes())
+        return data if isinstance(data, dict) else {}
+    except BadInput as exc:
+        if "number" in str(exc):
+            return {UNREADABLE: f"{path.name} was ignored: {exc}"}
+        return {}
+    except (OSError, ValueError):
+        return {}
+
+
+def is_model_card(path: str | os.PathLike) -> bool:
+    """Whether `path` is a kpgui model card (JSON object with a card's keys), or absent."""
+    p = Path(path)
+    if not p.exists():
+        return True
+    if not p.is_file():
+        return False
+    try:
+        if p.stat().st_size > MAX_CARD_BYTES:
+            return False
+        data = loads_json(p.read_bytes())
+    except (OSError, BadInput):
+        return False
+    return isinstance(data, dict) and (
+        str(data.get("format", "")).startswith("kpgui-model-card/")
+        or {"spec", "saved_at"} <= set(data)
+        or {"spec", "versions"} <= set(data)
+    )
 
 
 def card_facts(card: dict) -> list[tuple[str, str]]:
@@ -87,12 +130,12 @@ def card_facts(card: dict) -> list[tuple[str, str]]:
     from kpgui.core.model.spec import ModelSpec
 
     facts: list[tuple[str, str]] = []
-    if isinstance(card.get("unreadable"), str):  # see kpgui.core.model.inference.read_model_card
-        return [("Model card", card["unreadable"])]
+    if isinstance(card.get(UNREADABLE), str):  # see read_model_card
+        return [("Model card", card[UNREADABLE])]
     spec = card.get("spec")
     if isinstance(spec, dict):
         facts.append(("Network", ModelSpec.from_dict(spec).describe()))
-    facts.append(("MNIST test accuracy", _pct(card.get("test_accuracy"))))
+    facts.append(("MNIST test accuracy", percent(card.get("test_accuracy"))))
     status, epochs = card.get("status"), card.get("epochs_run")
     if status or epochs is not None:
         text = f"{status or 'trained'}, {count(epochs, 'epoch') if epochs is not None else '? epochs'}"
@@ -116,8 +159,8 @@ def card_facts(card: dict) -> list[tuple[str, str]]:
             cal.get("ece_test_after"), int | float
         ):
             text += (
-                f"; calibration error on MNIST test {100 * cal['ece_test_before']:.2f} % → "
-                f"{100 * cal['ece_test_after']:.2f} %"
+                f"; calibration error on MNIST test {percent(cal['ece_test_before'])} → "
+                f"{percent(cal['ece_test_after'])}"
             )
         facts.append(("Confidence", text))
     else:

@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from kpgui.core.model.cards import read_model_card
 from kpgui.core.model.modelfile import (
     NotKerasZip,
     WeightProblem,
@@ -27,12 +28,10 @@ from kpgui.core.model.modelfile import (
     weight_datasets,
 )
 from kpgui.core.storage.bounded import (
-    MAX_CARD_BYTES,
     MAX_PARAMS,
     READ_ERRORS,
     BadInput,
     TooBig,
-    loads_json,
     millions,
 )
 from kpgui.core.storage.resources import default_model_path
@@ -445,6 +444,7 @@ class Predictor:
             if kind == "Dense":
                 kernel, *rest = (np.asarray(w, np.float32) for w in layer.get_weights())
                 bias = rest[0] if rest else np.zeros(kernel.shape[1], np.float32)
+                # a Keras layer's activation: a function (its __name__ is ours to read) or an object
                 act = getattr(layer.activation, "__name__", "linear")
                 if act not in ACTIVATIONS:
                     plain = False
@@ -517,28 +517,3 @@ class Predictor:
     def predict_one(self, image: np.ndarray) -> np.ndarray:
         """(28, 28) image -> (10,) probabilities."""
         return self.predict(np.asarray(image, np.float32).reshape(1, 784))[0]
-
-
-def card_path(model_path: str | Path) -> Path:
-    """The JSON model card kept beside a model: `name.keras` -> `name.json`."""
-    return Path(model_path).with_suffix(".json")
-
-
-def read_model_card(model_path: str | Path) -> dict:
-    """The model card beside a model, or {} when there is none or it is unreadable (also when
-    it is larger than limits.MAX_CARD_BYTES or nested too deeply: a card is only extra text)."""
-    path = card_path(model_path)
-    try:
-        if path.stat().st_size > MAX_CARD_BYTES:
-            return {}
-        data = loads_json(path.read_bytes())
-        return data if isinstance(data, dict) else {}
-    except BadInput as exc:
-        if "number" in str(exc):  # say why, once, in Model info (kpgui.core.model.cards.card_facts)
-            return {UNREADABLE: f"{path.name} was ignored: {exc}"}
-        return {}
-    except (OSError, ValueError):
-        return {}
-
-
-UNREADABLE = "unreadable"  # the only key of a card that could not be used: why not

@@ -21,10 +21,8 @@ Definitions (what the Training tab, the logs and `kpgui runs --stats` show):
 
 from __future__ import annotations
 
-import csv
 import math
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -60,6 +58,11 @@ class LayerStats:
         """Fractional epoch, like BatchUpdate.epoch_position (0 = before training)."""
         return self.epoch - 1 + self.step / max(self.steps, 1)
 
+    def quantity(self, name: str) -> tuple[float, ...]:
+        """The per-layer values of one of QUANTITIES."""
+        values = {"grad_norm": self.grad_norm, "update_ratio": self.update_ratio, "dead": self.dead}
+        return values[name]
+
 
 def layer_names(layers: list[DenseLayer]) -> tuple[str, ...]:
     """'dense 1 (512 relu)', ..., 'output (10)': what a legend shows for each layer."""
@@ -70,7 +73,7 @@ def layer_names(layers: list[DenseLayer]) -> tuple[str, ...]:
 def dense_layers(model: Any, fallback_activation: str = "relu") -> list[DenseLayer]:
     """The Dense layers of a Keras model as NumPy arrays (any backend: get_weights copies)."""
     out = []
-    for layer in model.layers:
+    for layer in model.layers:  # Keras layers: only Dense-like ones have a kernel and a bias
         if not hasattr(layer, "kernel") or not getattr(layer, "use_bias", False):
             continue
         kernel, bias = layer.get_weights()
@@ -165,7 +168,7 @@ class LayerHistory:
         self.position.append(s.position)
         self.batch.append(s.batch)
         for q in QUANTITIES:
-            for lst, v in zip(self.values[q], getattr(s, q), strict=True):
+            for lst, v in zip(self.values[q], s.quantity(q), strict=True):
                 lst.append(float(v))
 
     def __len__(self) -> int:
@@ -214,12 +217,6 @@ def csv_rows(s: LayerStats) -> list[list]:
         [f"{s.position:.4f}", s.batch, name, f"{g:.6g}", f"{u:.6g}", f"{d:.6g}"]
         for name, g, u, d in zip(s.layers, s.grad_norm, s.update_ratio, s.dead, strict=True)
     ]
-
-
-def read_csv(path: str | Path) -> list[dict]:
-    """layer_stats.csv back as dicts (what a spreadsheet would show)."""
-    with open(path, newline="", encoding="utf-8") as f:
-        return list(csv.DictReader(f))
 
 
 def format_table(history: LayerHistory) -> str:

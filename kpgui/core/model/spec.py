@@ -52,11 +52,16 @@ class ModelSpec:
     seed: int | None = _d("seed")
     extra: dict = field(default_factory=dict, compare=False)
 
+    def value(self, name: str) -> Any:
+        """The value of the option called `name` (kpgui.core.model.options.OPTIONS declares
+        this dataclass's fields, so reading one by its option's name is the one dynamic read)."""
+        return getattr(self, name)
+
     def errors(self) -> dict[str, str]:
         """Field name -> reason, for every invalid value (empty when the spec is usable)."""
         e: dict[str, str] = {}
         for opt in OPTIONS:
-            reason = opt.check(getattr(self, opt.name))
+            reason = opt.check(self.value(opt.name))
             if reason:
                 e[opt.name] = reason
         if "patience" not in e and self.patience > 0 and self.validation_split == 0:
@@ -128,9 +133,9 @@ class ModelSpec:
     def differences(self, other: ModelSpec) -> dict[str, tuple[Any, Any]]:
         """Option name -> (mine, other's) for every option that differs."""
         return {
-            o.name: (getattr(self, o.name), getattr(other, o.name))
+            o.name: (self.value(o.name), other.value(o.name))
             for o in OPTIONS
-            if getattr(self, o.name) != getattr(other, o.name)
+            if self.value(o.name) != other.value(o.name)
         }
 
     def describe(self) -> str:
@@ -146,7 +151,7 @@ class ModelSpec:
         if self.elastic:
             parts.append(f"elastic {self.elastic:g}")
         for name in ("styles", "restroke", "non_digits"):
-            value = getattr(self, name)
+            value = self.value(name)
             if value:
                 parts.append(f"{BY_NAME[name].label.lower()} {value:g}")
         parts.append(f"batch {self.batch_size}, {self.epochs} epochs")

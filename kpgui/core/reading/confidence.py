@@ -271,7 +271,7 @@ class Reading:
     digit: int  # the best guess
     confidence: float  # its calibrated probability
     runner_up: int  # the second-best guess
-    sure: bool
+    sure: bool  # shown as the digit, or as kpgui.core.display.words.not_sure(digit, runner_up)
     steadiness: float | None = None  # with views: how far the digit stays ahead over them
 
     @property
@@ -279,13 +279,6 @@ class Reading:
         """Not sure although its own picture is read surely: moved by a pixel or turned a little,
         the digit is not read the same way (the views' verdict, kpgui.core.reading.views)."""
         return not self.sure and self.steadiness is not None and self.confidence >= SHAKY_CONFIDENCE
-
-    @property
-    def text(self) -> str:
-        """'7 (98.3 % sure)' or 'Not sure — 1 or 7?'."""
-        if self.sure:
-            return f"{self.digit} ({100 * self.confidence:.1f} % sure)"
-        return f"Not sure — {self.digit} or {self.runner_up}?"
 
 
 def read(

@@ -19,11 +19,9 @@ Qt-free and TensorFlow-free.
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 
-from kpgui.core.model.inference import ACTIVATION_GRADS, ACTIVATIONS, DenseLayer
+from kpgui.core.model.inference import ACTIVATION_GRADS, ACTIVATIONS, DenseLayer, Predictor
 
 METHODS = ("gradient", "gradient_x_input")
 
@@ -82,11 +80,6 @@ def logits_and_gradient(
     return scores, g.reshape(28, 28), t
 
 
-def input_gradient(layers: list[DenseLayer], image: np.ndarray, target: int | None = None) -> np.ndarray:
-    """Signed gradient (28, 28) of the target class's pre-softmax logit w.r.t. the pixels."""
-    return logits_and_gradient(layers, image, target)[1]
-
-
 def saliency(
     layers: list[DenseLayer], image: np.ndarray, target: int | None = None, method: str = "gradient_x_input"
 ) -> np.ndarray:
@@ -102,11 +95,11 @@ def saliency(
 
 
 def saliency_for(
-    predictor: Any, image: np.ndarray, target: int | None = None, method: str = "gradient_x_input"
+    predictor: Predictor, image: np.ndarray, target: int | None = None, method: str = "gradient_x_input"
 ) -> np.ndarray | None:
     """saliency() for a Predictor; None when it runs in Keras (no cheap live gradient there:
     a TensorFlow gradient costs ~50 ms, too slow to follow the pen)."""
-    layers = getattr(predictor, "layers", None)
+    layers = predictor.layers
     if not layers:
         return None
     if not supports(layers):

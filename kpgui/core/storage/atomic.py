@@ -65,7 +65,8 @@ def is_temp_file_name(name: str) -> bool:
 
 
 def _create_exclusive(path: Path) -> None:
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o666)
+    cloexec = getattr(os, "O_CLOEXEC", 0)  # POSIX only: Windows' os has no O_CLOEXEC
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | cloexec, 0o666)
     os.close(fd)
 
 

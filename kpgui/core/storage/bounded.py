@@ -143,18 +143,25 @@ def loads_json(data: bytes | str, max_depth: int = MAX_JSON_DEPTH) -> Any:
 
 
 def finite_json(value: Any) -> Any:
-    """`value` with every NaN/inf float replaced by None, so json.dumps writes valid JSON."""
+    """`value` with every NaN/inf float replaced by None, tuples and arrays by lists, NumPy
+    numbers by Python ones and keys by text, recursively: what json.dumps writes as valid JSON."""
     if isinstance(value, float | np.floating):
         return float(value) if math.isfinite(value) else None
     if isinstance(value, dict):
-        return {k: finite_json(v) for k, v in value.items()}
+        return {str(k): finite_json(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [finite_json(v) for v in value]
     if isinstance(value, np.ndarray):
         return finite_json(value.tolist())
-    if isinstance(value, np.integer):
-        return int(value)
+    if isinstance(value, np.integer | np.bool_):
+        return value.item()
     return value
+
+
+def to_json(value: Any, indent: int | None = 2) -> str:
+    """Strict JSON text of `value` (finite_json; other objects as their text): what kpgui writes
+    everywhere (model cards, the history's columns, `kpgui runs --json`, experiment files)."""
+    return json.dumps(finite_json(value), indent=indent, allow_nan=False, default=str)
 
 
 # -- zip archives ---------------------------------------------------------------------------------

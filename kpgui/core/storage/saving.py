@@ -25,8 +25,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from kpgui.core.model.cards import make_card, to_json
-from kpgui.core.model.inference import UNREADABLE, card_path, read_model_card
+from kpgui.core.model.cards import UNREADABLE, card_json, card_path, is_model_card, make_card, read_model_card
+from kpgui.core.model.run import RunRecord
 from kpgui.core.storage.atomic import atomic_write_all
 
 
@@ -44,28 +44,6 @@ def save_targets(path: str | os.PathLike) -> tuple[Path, Path]:
     """The files a save to `path` really writes: the model (.keras added) and its card."""
     p = keras_path(path)
     return p, card_path(p)
-
-
-def is_model_card(path: str | os.PathLike) -> bool:
-    """Whether `path` is a kpgui model card (JSON object with a card's keys), or absent."""
-    p = Path(path)
-    if not p.exists():
-        return True
-    if not p.is_file():
-        return False
-    from kpgui.core.storage.bounded import MAX_CARD_BYTES, BadInput, loads_json
-
-    try:
-        if p.stat().st_size > MAX_CARD_BYTES:
-            return False
-        data = loads_json(p.read_bytes())
-    except (OSError, BadInput):
-        return False
-    return isinstance(data, dict) and (
-        str(data.get("format", "")).startswith("kpgui-model-card/")
-        or {"spec", "saved_at"} <= set(data)
-        or {"spec", "versions"} <= set(data)
-    )
 
 
 def check_card_place(path: str | os.PathLike) -> None:
@@ -129,13 +107,14 @@ def _write_text(text: str):
 
 
 def save_model(
-    model: Any, path: str | os.PathLike, result: Any = None, force: bool = False, **card_extra: Any
+    model: Any, path: str | os.PathLike, run: RunRecord | None = None, force: bool = False, **card_extra: Any
 ) -> Path:
-    """Write a Keras `model` to `path` (.keras) and its card (.json) as one atomic unit."""
+    """Write a Keras `model` to `path` (.keras) and the card of its `run` (.json) as one atomic
+    unit."""
     p, card = save_targets(path)
     if not force:
         check_card_place(p)
-    text = to_json(make_card(result, **card_extra))
+    text = card_json(make_card(run, **card_extra))
     atomic_write_all([(p, lambda tmp: model.save(tmp)), (card, _write_text(text))])
     return p
 
@@ -167,7 +146,7 @@ def copy_model(
         card = make_card()
     card.update(card_changes)
     card["saved_at"] = _dt.datetime.now().isoformat(timespec="seconds")
-    items: list = [(card_file, _write_text(to_json(card)))]
+    items: list = [(card_file, _write_text(card_json(card)))]
     if not (d.exists() and s.resolve() == d.resolve()):
         items.insert(0, (d, lambda tmp: shutil.copyfile(s, tmp)))
     atomic_write_all(items)

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import datetime as _dt
 import hashlib
-import json
 import os
 import re
 import sqlite3
@@ -42,8 +41,9 @@ from typing import Any
 
 import numpy as np
 
+from kpgui.core.model.run import RunRecord, note_fields
 from kpgui.core.model.spec import ModelSpec
-from kpgui.core.storage.bounded import BadInput, finite_json, loads_json
+from kpgui.core.storage.bounded import BadInput, loads_json, to_json
 from kpgui.core.storage.samplefiles import (
     SampleBundle,
     check_canvas_size,
@@ -187,32 +187,6 @@ def _translate(exc: sqlite3.Error, path: Path) -> StoreError:
 
 
 @dataclass
-class RunRecord:
-    """One training (or fine-tuning) run as the history shows it."""
-
-    id: int
-    name: str | None
-    kind: str  # "train", "finetune", ...
-    created_at: str  # when the run was recorded (ISO, seconds)
-    spec: ModelSpec
-    history: dict[str, list[float]]  # Keras history: loss, accuracy, val_loss, ... per epoch
-    test_accuracy: float | None
-    test_loss: float | None
-    wall_time: float | None  # seconds of training
-    epochs_run: int | None
-    status: str | None  # "finished", "early stopped", "stopped"
-    train_samples: int | None
-    model_path: str | None  # the saved .keras file, if any
-    notes: dict = field(default_factory=dict)
-    started_at: str | None = None  # when training started (TrainingResult.started_at)
-
-    @property
-    def title(self) -> str:
-        """What to show in a list: the name, or kind and id."""
-        return self.name or f"{self.kind} #{self.id}"
-
-
-@dataclass
 class SampleRecord:
     """One drawn digit: its strokes (canvas pixels), the pen, and the 28x28 picture."""
 
@@ -259,7 +233,7 @@ class _BadRow(ValueError):
 
 def _dumps(value: Any) -> str:
     """JSON for a column: NaN/inf written as null (valid JSON), odd objects as their text."""
-    return json.dumps(finite_json(value), default=str, allow_nan=False)
+    return to_json(value, indent=None)
 
 
 def _loads(text: Any, what: str) -> Any:
@@ -287,7 +261,9 @@ def _digest(label: int, image: np.ndarray, points: bytes, lengths: bytes) -> str
     return h.hexdigest()
 
 
-def _finite(value: Any) -> float | None:
+def _finite(value: float | None) -> float | None:
+    if value is None:
+        return None
     v = float(value)
     return v if np.isfinite(v) else None
 
@@ -299,6 +275,15 @@ def _number(value: Any) -> float | None:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise _BadRow(f"it holds {value!r} where a number belongs")
     return float(value)
+
+
+def _count(value: Any) -> int:
+    """An INTEGER column as a count (0 for NULL, which rows of older kpgui may hold)."""
+    if value is None:
+        return 0
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise _BadRow(f"it holds {value!r} where a whole number belongs")
+    return value
 
 
 def _blob(value: Any) -> bytes:
@@ -634,51 +619,39 @@ class Store:
 
     # -- runs -------------------------------------------------------------------------------
 
-    def add_run(
-        self,
-        result: Any,
-        model_path: str | None = None,
-        name: str | None = None,
-        kind: str = "train",
-        notes: dict | None = None,
-    ) -> int:
-        """Record a TrainingResult (spec, per-epoch history, accuracy, time ...); returns its id.
+    def add_run(self, run: RunRecord) -> int:
+        """Record a run (spec, per-epoch history, accuracy, time, notes ...); returns its id.
         Its `layer_stats` (if any) go to their own table: listing runs never reads them."""
-        spec = result.spec.to_dict() if hasattr(result.spec, "to_dict") else dict(result.spec)
-        history = {str(k): [float(v) for v in vs] for k, vs in (result.history or {}).items()}
-
-        def opt(v: Any, cast: Any) -> Any:
-            return None if v is None else cast(v)
-
+        history = {str(k): [float(v) for v in vs] for k, vs in run.history.items()}
         with self._write() as c:
             cur = c.execute(
                 "INSERT INTO runs (name, kind, created_at, started_at, spec, history, "
                 "test_accuracy, test_loss, wall_time, epochs_run, status, train_samples, "
                 "model_path, notes) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (
-                    name,
-                    kind,
+                    run.name,
+                    run.kind,
                     _now(),
-                    getattr(result, "started_at", None),
-                    _dumps(spec),
+                    run.started_at,
+                    _dumps(run.spec.to_dict()),
                     _dumps(history),
-                    opt(getattr(result, "test_accuracy", None), _finite),
-                    opt(getattr(result, "test_loss", None), _finite),
-                    opt(getattr(result, "wall_time", None), _finite),
-                    opt(getattr(result, "epochs_run", None), int),
-                    getattr(result, "status", None),
-                    opt(getattr(result, "train_samples", None), int),
-                    None if model_path is None else str(model_path),
-                    _dumps(notes or {}),
+                    _finite(run.test_accuracy),
+                    _finite(run.test_loss),
+                    _finite(run.wall_time),
+                    int(run.epochs_run),
+                    run.status,
+                    int(run.train_samples),
+                    None if run.model_path is None else str(run.model_path),
+                    _dumps(run.stored_notes()),
                 ),
             )
-            stats = getattr(result, "layer_stats", None)
-            if stats:
+            run_id = int(cur.lastrowid or 0)
+            if run.layer_stats:
                 c.execute(
                     "INSERT INTO run_stats (run_id, layer_stats) VALUES (?, ?)",
-                    (cur.lastrowid, _dumps(stats)),
+                    (run_id, _dumps(run.layer_stats)),
                 )
-            return int(cur.lastrowid)
+            return run_id
 
     def layer_stats(self, run_id: int) -> dict | None:
         """The run's per-layer training numbers (kpgui.core.model.layerstats.LayerHistory.to_dict),
@@ -719,12 +692,12 @@ class Store:
             test_accuracy=_number(row[6]),
             test_loss=_number(row[7]),
             wall_time=_number(row[8]),
-            epochs_run=row[9],
-            status=row[10],
-            train_samples=row[11],
+            epochs_run=_count(row[9]),
+            status=row[10] if isinstance(row[10], str) else "",
+            train_samples=_count(row[11]),
             model_path=row[12],
-            notes=_loads(row[13], "notes"),
             started_at=row[14],
+            **note_fields(_loads(row[13], "notes")),
         )
 
     def _decoded(self, table: str, rows: list[tuple], decode: Any) -> list[Any]:
@@ -903,7 +876,7 @@ class Store:
             "image, digest, created_at) VALUES (?,?,?,?,?,?,?,?,?)",
             (label, pts, lens, pen, w, h, img.tobytes(), _digest(label, img, pts, lens), created),
         )
-        return int(cur.lastrowid)
+        return int(cur.lastrowid or 0)  # an INSERT always sets it
 
     @staticmethod
     def _sample(row: tuple) -> SampleRecord:
@@ -1007,10 +980,6 @@ class Store:
                 counts[int(label)] = int(n)
         return counts
 
-    def relabel_sample(self, sample_id: int, label: int) -> None:
-        """Fix a sample's digit; KeyError if unknown, ValueError for a label outside 0-9."""
-        self.relabel_samples([sample_id], label)
-
     def relabel_samples(self, sample_ids: Sequence[int], label: int) -> int:
         """Give all these samples one digit, in ONE transaction (all or nothing); returns how
         many. KeyError naming the unknown ids (nothing changed), ValueError for a bad label."""
@@ -1031,10 +1000,6 @@ class Store:
                     (label, _digest(label, img, _blob(points), _blob(lengths)), i),
                 )
         return len(ids)
-
-    def delete_sample(self, sample_id: int) -> None:
-        """Remove a sample; KeyError if unknown."""
-        self.delete_samples([sample_id])
 
     def delete_samples(self, sample_ids: Sequence[int]) -> int:
         """Remove all these samples in ONE transaction (all or nothing); returns how many.

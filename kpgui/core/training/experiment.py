@@ -16,9 +16,9 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from kpgui.core.model.cards import to_json
 from kpgui.core.model.spec import ModelSpec
 from kpgui.core.storage.atomic import atomic_write
+from kpgui.core.storage.bounded import to_json
 from kpgui.core.training.sweep import Sweep
 
 FORMAT = "kpgui-experiment/1"

@@ -1,10 +1,10 @@
 """A training job from start to finish, the same for the window and the command line.
 
 `run_job(job)` loads the data, trains (or fine-tunes, or continues a model), measures, saves the
-model with its card into kpgui's models folder, records the run in the history and returns a
-`RunOutcome`: plain data that crosses from the training process to the window. The window runs
-it in the training process (kpgui.core.training.worker); `kpgui train` runs it in its own process. So
-every run lands in the same History, with the same files, whoever started it.
+model with its card into kpgui's models folder, records the run in the history and returns its
+`RunRecord` (kpgui.core.model.run): plain data that crosses from the training process to the
+window. The window runs it in the training process (kpgui.core.training.worker); `kpgui train`
+runs it in its own process. So every run lands in the same History, with the same files, whoever started it.
 
 A diverged run is recorded (status "diverged", where it happened) but its model is not saved:
 a network full of NaN is a result to learn from, not a model to use.
@@ -15,16 +15,21 @@ from __future__ import annotations
 import datetime as _dt
 import re
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from kpgui.core.model.run import CONTINUE, FINETUNE, TRAIN, RunRecord
 from kpgui.core.model.spec import ModelSpec
 from kpgui.core.training.progress import notify
 
-TRAIN, FINETUNE, CONTINUE = "train", "finetune", "continue"
+if TYPE_CHECKING:
+    from kpgui.core.model.inference import Predictor
+
+__all__ = ["CONTINUE", "FINETUNE", "KINDS", "TRAIN", "RunRecord", "TrainJob", "import_keras", "run_job"]
+
 KINDS = (TRAIN, FINETUNE, CONTINUE)
 
 
@@ -69,47 +74,6 @@ class TrainJob:
                 check_card_place(self.out)
 
 
-@dataclass
-class RunOutcome:
-    """The result of a job as plain data (picklable, JSON-able)."""
-
-    kind: str
-    name: str | None
-    status: str
-    summary: str
-    spec: dict
-    epochs_run: int
-    history: dict[str, list[float]]
-    test_accuracy: float | None
-    test_loss: float | None
-    wall_time: float
-    samples_per_second: float
-    train_samples: int
-    started_at: str
-    partial_epoch: dict | None = None
-    diverged_at: tuple[int, int] | None = None
-    calibration: dict | None = None
-    personal: dict | None = None  # fine-tune: before/after on held-out drawings
-    model_path: str | None = None  # the saved model (None: not usable, e.g. diverged)
-    out_path: str | None = None
-    out_error: str | None = None  # --out could not be written (the model is kept in model_path)
-    run_id: int | None = None
-    log_dir: str | None = None
-    record_error: str | None = None  # the history could not be written (the model is saved)
-    timings: dict = field(default_factory=dict)
-    tags: dict = field(default_factory=dict)
-    layer_stats: dict | None = None  # per-layer gradients, dead ReLUs (layerstats.LayerHistory)
-    backend: str | None = None  # the Keras backend that trained ("jax", "tensorflow", ...)
-    device: str | None = None  # what trained, for people: "CPU (JAX)"
-
-    @property
-    def usable(self) -> bool:
-        return self.model_path is not None
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-
 def _log_dir(started_at: str, job: TrainJob) -> Path:
     """A log folder of this run's own, created here: mkdir fails when the name is taken, so
     runs started in the same second (other processes too) never share one."""
@@ -134,8 +98,9 @@ def _train(
     stop_event: Any,
     log_dir: Path | None,
     extra_callbacks: Any = (),
-):
-    """(TrainingResult, personal notes or None, the model it started from or None)."""
+) -> tuple[RunRecord, Any, dict | None, Predictor | None]:
+    """(what training did, the trained Keras model, personal notes or None, the model it
+    started from or None)."""
     from kpgui.core.model.inference import Predictor
     from kpgui.core.training.trainer import Trainer
 
@@ -148,11 +113,12 @@ def _train(
             log_dir=log_dir,
             extra_callbacks=extra_callbacks,
         )
-        return trainer.run(), None, None
+        return trainer.run(), trainer.model, None, None
     start = Predictor.load(job.start_model)
     if job.kind == FINETUNE:
         from kpgui.core.training.personal import finetune
 
+        assert job.samples is not None  # TrainJob.check
         images, labels = job.samples
         ft = finetune(
             start,
@@ -165,10 +131,10 @@ def _train(
             stop_event=stop_event,
             log_dir=log_dir,
         )
-        return ft.result, ft.notes(), start
+        return ft.result, ft.model, ft.notes(), start
     from kpgui.core.training.personal import keras_model_from_predictor
 
-    before = start.card.get("history") if isinstance(start.card, dict) else None
+    before = start.card.get("history")
     trainer = Trainer(
         job.spec,
         listener,
@@ -178,20 +144,15 @@ def _train(
         initial_model=keras_model_from_predictor(start, job.spec),
         history_before=before if isinstance(before, dict) else None,
     )
-    return trainer.run(), None, start
+    return trainer.run(), trainer.model, None, start
 
 
-def _card_extra(job: TrainJob, personal: dict | None, start: Any, outcome: RunOutcome) -> dict:
-    extra: dict[str, Any] = {"kind": job.kind, "backend": outcome.backend, "device": outcome.device}
-    if personal:
-        extra["personal"] = personal
-    if start is not None:
-        extra["finetuned_from" if job.kind == FINETUNE else "continued_from"] = (
-            str(start.path) if start.path else start.name
-        )
-    if outcome.diverged_at:
-        extra["diverged_at"] = list(outcome.diverged_at)
-    return extra
+def _started_from(job: TrainJob, start: Predictor | None) -> dict[str, str]:
+    """The card's note of the model a fine-tune or continued run started from."""
+    if start is None:
+        return {}
+    key = "finetuned_from" if job.kind == FINETUNE else "continued_from"
+    return {key: str(start.path) if start.path else start.name}
 
 
 def import_keras(backend: str | None = None) -> float:
@@ -217,11 +178,12 @@ def import_keras(backend: str | None = None) -> float:
 
 def run_job(
     job: TrainJob, listener: Any = None, stop_event: Any = None, extra_callbacks: Any = ()
-) -> RunOutcome:
-    """Run `job` to the end (blocking) and return its outcome. Raises DatasetError when MNIST
-    cannot be had, ModelLoadError when the start model is unusable, ValueError/OSError for bad
-    settings or an unwritable --out (checked before training starts). `extra_callbacks` are
-    Keras callbacks added to a TRAIN job's fit (a search's pruning: kpgui.core.training.search)."""
+) -> RunRecord:
+    """Run `job` to the end (blocking) and return its record (`id` set once it is in the
+    history). Raises DatasetError when MNIST cannot be had, ModelLoadError when the start model
+    is unusable, ValueError/OSError for bad settings or an unwritable --out (checked before
+    training starts). `extra_callbacks` are Keras callbacks added to a TRAIN job's fit (a
+    search's pruning: kpgui.core.training.search)."""
     job.check()
     timings: dict[str, float] = {}
     import sys
@@ -242,62 +204,37 @@ def run_job(
     started_at = _dt.datetime.now().isoformat(timespec="seconds")
     log_dir = _log_dir(started_at, job) if job.logs else None
 
-    result, personal, start = _train(job, data, listener, stop_event, log_dir, extra_callbacks)
-    result.started_at = started_at
-    outcome = RunOutcome(
-        kind=job.kind,
-        name=job.name,
-        status=result.status,
-        summary=result.summary(),
-        spec=result.spec.to_dict(),
-        epochs_run=result.epochs_run,
-        history={k: list(v) for k, v in result.history.items()},
-        test_accuracy=result.test_accuracy,
-        test_loss=result.test_loss,
-        wall_time=result.wall_time,
-        samples_per_second=result.samples_per_second,
-        train_samples=result.train_samples,
-        started_at=started_at,
-        partial_epoch=result.partial_epoch,
-        diverged_at=result.diverged_at,
-        calibration=result.calibration,
-        personal=personal,
-        log_dir=str(log_dir) if log_dir is not None and log_dir.exists() else None,
-        timings=timings,
-        tags=dict(job.tags),
-        layer_stats=result.layer_stats,
-        backend=name,
-        device=device,
-    )
-    if result.usable:
+    run, model, personal, start = _train(job, data, listener, stop_event, log_dir, extra_callbacks)
+    run.kind, run.name, run.started_at, run.personal = job.kind, job.name, started_at, personal
+    run.log_dir = str(log_dir) if log_dir is not None and log_dir.exists() else None
+    run.timings, run.tags, run.backend, run.device = timings, dict(job.tags), name, device
+    if run.usable:
         notify(listener, "on_status", "Saving the model…")
         from kpgui.core.storage.paths import models_dir
         from kpgui.core.storage.saving import copy_model, new_model_path, save_model
 
-        target = new_model_path(models_dir(), started_at, result.spec.hidden, job.kind)
+        target = new_model_path(models_dir(), started_at, run.spec.hidden, job.kind)
         try:
-            path = save_model(
-                result.model, target, result, force=True, **_card_extra(job, personal, start, outcome)
-            )
+            path = save_model(model, target, run, force=True, **_started_from(job, start))
         except BaseException:
             if target.exists() and target.stat().st_size == 0:  # new_model_path's placeholder
                 target.unlink()
             raise
-        outcome.model_path = str(path)
+        run.model_path = str(path)
     if job.record:  # recorded before the copy to --out: a full --out disk loses no run
-        outcome.run_id, outcome.record_error = _record(result, outcome, listener)
-    if outcome.model_path and job.out:
+        run.id, run.record_error = _record(run, listener)
+    if run.model_path and job.out:
         from kpgui.core.display.errors import one_line
 
         try:
-            outcome.out_path = str(copy_model(outcome.model_path, job.out, force=job.force))
+            run.out_path = str(copy_model(run.model_path, job.out, force=job.force))
         except OSError as exc:
-            outcome.out_error = one_line(exc, "Saving the model")
+            run.out_error = one_line(exc, "Saving the model")
         else:
             if not job.record:  # kept out of the history: no unrecorded copy in the models folder
-                _remove_model(Path(outcome.model_path))
-                outcome.model_path = outcome.out_path
-    return outcome
+                _remove_model(Path(run.model_path))
+                run.model_path = run.out_path
+    return run
 
 
 def _remove_model(model: Path) -> None:
@@ -312,44 +249,29 @@ RECORD_ATTEMPTS = 30  # x the store's 2 s lock timeout (+ 1 s pause): a busy dat
 
 
 def _record(
-    result: Any,
-    outcome: RunOutcome,
+    run: RunRecord,
     listener: Any = None,
     attempts: int = RECORD_ATTEMPTS,
     pause: float = 1.0,
 ) -> tuple[int | None, str | None]:
-    """Add the run to the history; (run id, None) or (None, why not) — a locked or damaged
-    database must not lose the trained model, which is already saved. A database another
-    program holds (locked) is tried again, `attempts` times, saying so."""
+    """Add the run to the history; (run id, None) or (None, why not) — a locked or
+    damaged database must not lose the trained model, which is already saved. A database
+    another program holds (locked) is tried again, `attempts` times, saying so."""
     from kpgui.core.storage.store import Store, StoreError
 
-    notes = {
-        k: v
-        for k, v in (
-            ("partial_epoch", outcome.partial_epoch),
-            ("diverged_at", outcome.diverged_at),
-            ("calibration", outcome.calibration),
-            ("personal", outcome.personal),
-            ("log_dir", outcome.log_dir),
-            ("timings", outcome.timings),
-            ("tags", outcome.tags or None),
-            ("device", outcome.device),
-        )
-        if v
-    }
     for attempt in range(1, attempts + 1):
         try:
             with Store.open_default() as store:
-                run_id = store.add_run(
-                    result, model_path=outcome.model_path, name=outcome.name, kind=outcome.kind, notes=notes
-                )
-            return run_id, None
+                return store.add_run(run), None
         except StoreError as exc:
             if exc.kind != StoreError.LOCKED or attempt == attempts:
-                return None, f"The run could not be added to the history: {exc}" + (
-                    f" Its model is kept at {outcome.model_path}." if outcome.model_path else ""
+                return (
+                    None,
+                    f"The run could not be added to the history: {exc}"
+                    + (f" Its model is kept at {run.model_path}." if run.model_path else ""),
                 )
-            # on_notice where the listener has it (the CLI shows it even with --quiet)
+            # on_notice where the listener has it (the CLI shows it even with --quiet); listeners
+            # are duck-typed (kpgui.core.training.progress.notify), each with the methods it wants
             notify(
                 listener,
                 "on_notice" if hasattr(listener, "on_notice") else "on_status",

@@ -18,8 +18,10 @@ from typing import Any
 import numpy as np
 
 from kpgui.core.data.arrays import as_uint8_images
+from kpgui.core.display.numbers import percent
 from kpgui.core.model.evaluation import accuracy
 from kpgui.core.model.inference import Predictor
+from kpgui.core.model.run import RunRecord
 from kpgui.core.model.spec import ACTIVATIONS as SPEC_ACTIVATIONS
 from kpgui.core.model.spec import ModelSpec
 
@@ -126,10 +128,6 @@ def default_repeat(n_personal: int, n_mnist_fit: int, share: float = PERSONAL_SH
     return int(min(MAX_REPEAT, max(1, round(want))))
 
 
-def _pct(v: float | None) -> str:
-    return "n/a" if v is None else f"{100 * v:.1f} %"
-
-
 @dataclass
 class FineTuneResult:
     """Accuracies before/after (fractions 0..1; personal ones None if nothing was held out)."""
@@ -140,9 +138,10 @@ class FineTuneResult:
     mnist_after: float | None
     held_out_count: int
     train_count: int
-    result: Any  # the TrainingResult (its .status says whether it was stopped or diverged)
+    result: RunRecord  # what training did (its .status says whether it was stopped or diverged)
     predictor: Predictor | None  # the fine-tuned model (None when the run diverged)
     repeat: int = 1
+    model: Any = None  # the fine-tuned keras.Model
 
     @property
     def judgeable(self) -> bool:
@@ -167,7 +166,7 @@ class FineTuneResult:
         98.9 % → 98.8 %' — or why the personal numbers would mean nothing yet."""
         if self.judgeable:
             yours = (
-                f"your digits: {_pct(self.personal_before)} → {_pct(self.personal_after)} "
+                f"your digits: {percent(self.personal_before, 1)} → {percent(self.personal_after, 1)} "
                 f"({self.held_out_count} held out)"
             )
         else:
@@ -175,7 +174,7 @@ class FineTuneResult:
                 f"your digits: too few held out to judge ({self.held_out_count}; "
                 f"{MIN_HELD_OUT} needed — save more samples)"
             )
-        return f"{yours}; MNIST test: {_pct(self.mnist_before)} → {_pct(self.mnist_after)}"
+        return f"{yours}; MNIST test: {percent(self.mnist_before, 1)} → {percent(self.mnist_after, 1)}"
 
 
 def finetune(
@@ -250,7 +249,7 @@ def finetune(
             test_accuracy=result.test_accuracy,
             finetuned_from=str(predictor.path) if predictor.path else predictor.name,
         )
-        tuned = Predictor.from_keras(result.model, card=card, name=f"{predictor.name} (yours)")
+        tuned = Predictor.from_keras(trainer.model, card=card, name=f"{predictor.name} (yours)")
     mnist_after = result.test_accuracy
     if mnist_after is None and tuned is not None:
         mnist_after = accuracy(tuned, x_test, y_test)
@@ -264,4 +263,5 @@ def finetune(
         result=result,
         predictor=tuned,
         repeat=int(repeat),
+        model=trainer.model,
     )

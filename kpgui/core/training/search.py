@@ -326,6 +326,7 @@ def open_storage(url: str | None = None) -> Any:
     except ImportError as exc:
         raise SearchError(f"cannot reach the study storage {url}: a driver is missing ({exc})") from None
     except Exception as exc:  # noqa: BLE001 - SQLAlchemy's many errors: one line for people
+        # SQLAlchemy's errors carry the database's own in .orig; other storages' errors do not
         reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
         raise SearchError(f"cannot reach the study storage {url}: {reason}") from None
 
@@ -473,8 +474,8 @@ def run_trial(
     in History with the study's tags; the last epoch's validation metric is the trial's value."""
     import optuna
 
+    from kpgui.core.model.run import DIVERGED
     from kpgui.core.training.jobs import TrainJob, run_job
-    from kpgui.core.training.trainer import DIVERGED
 
     trial.set_user_attr("host", socket.gethostname())  # first: a worker that dies is found by these
     trial.set_user_attr("pid", os.getpid())
@@ -482,7 +483,7 @@ def run_trial(
     tags: dict[str, Any] = {"study": study_name, "trial": trial.number}
     job = TrainJob(spec, data_path=data_path, name=f"{study_name} #{trial.number}", tags=tags)
     try:
-        outcome = run_job(
+        run = run_job(
             job, listener, stop_event, extra_callbacks=[pruning_callback(trial, config.objective, tags)]
         )
     except Exception as exc:
@@ -490,16 +491,22 @@ def run_trial(
 
         trial.set_user_attr("error", one_line(exc, "Training"))  # the table says why it failed
         raise
-    for key in ("run_id", "model_path", "status", "epochs_run", "test_accuracy"):
-        trial.set_user_attr(key, getattr(outcome, key))
-    if outcome.status == DIVERGED:  # before Stop and pruning: a diverged run says the most
+    for key, value in (
+        ("run_id", run.id),
+        ("model_path", run.model_path),
+        ("status", run.status),
+        ("epochs_run", run.epochs_run),
+        ("test_accuracy", run.test_accuracy),
+    ):
+        trial.set_user_attr(key, value)
+    if run.status == DIVERGED:  # before Stop and pruning: a diverged run says the most
         trial.set_user_attr(DIVERGED_ATTR, True)
         return DIVERGED_VALUE[config.objective]  # complete, and the worst: see DIVERGED_VALUE
     if stop_event is not None and stop_event.is_set():
         raise SearchStopped("stopped by the person")
     if "pruned_at_epoch" in tags:
         raise optuna.TrialPruned(f"behind the median after epoch {tags['pruned_at_epoch']}")
-    values = [v for v in outcome.history.get(config.objective, []) if v is not None]
+    values = [v for v in run.history.get(config.objective, []) if v is not None]
     value = float(values[-1]) if values else math.nan
     return value  # NaN (no validation) -> Optuna marks the trial failed
 
@@ -756,30 +763,3 @@ def trial_row(t: Any) -> dict:
             else None
         ),
     }
-
-
-def outcome_of_run(record: Any) -> Any:
-    """A History record (kpgui.core.storage.store.RunRecord) of a trial as the RunOutcome a finished run
-    hands the window, so the best trial can be offered as a candidate like any run."""
-    from kpgui.core.training.jobs import RunOutcome
-
-    return RunOutcome(
-        kind=record.kind,
-        name=record.name,
-        status=record.status or "",
-        summary=record.title,
-        spec=record.spec.to_dict(),
-        epochs_run=record.epochs_run or 0,
-        history=record.history,
-        test_accuracy=record.test_accuracy,
-        test_loss=record.test_loss,
-        wall_time=record.wall_time or 0.0,
-        samples_per_second=0.0,
-        train_samples=record.train_samples or 0,
-        started_at=record.started_at or record.created_at,
-        calibration=record.notes.get("calibration"),
-        model_path=record.model_path,
-        run_id=record.id,
-        log_dir=record.notes.get("log_dir"),
-        tags=record.notes.get("tags") or {},
-    )

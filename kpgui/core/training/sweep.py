@@ -14,7 +14,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from kpgui.core.display.numbers import last_finite
 from kpgui.core.model.options import BY_NAME, SWEEPABLE
+from kpgui.core.model.run import RunRecord
 from kpgui.core.model.spec import ModelSpec
 
 DYING_RELUS = "Dying ReLUs vs healthy (SGD: lr 0.01, 0.5)"
@@ -60,7 +62,7 @@ PRESET_NOTES = {
 }
 
 
-def preset_note(sweep: Any) -> str | None:
+def preset_note(sweep: Sweep | None) -> str | None:
     """The note of the preset this sweep is (same option, values and preset settings), if any."""
     if sweep is None:
         return None
@@ -69,7 +71,7 @@ def preset_note(sweep: Any) -> str | None:
         if (
             sweep.option == option
             and tuple(sweep.values) == tuple(values)
-            and all(getattr(sweep.base, k) == v for k, v in settings.items())
+            and all(sweep.base.value(k) == v for k, v in settings.items())
         ):
             return note
     return None
@@ -168,20 +170,20 @@ class Sweep:
         return cls(option, tuple(values), base)
 
 
-def final_loss(outcome: Any) -> float:
-    """What 'best' compares: the last validation loss, else the last training loss."""
-    if getattr(outcome, "status", "") == "diverged" or not getattr(outcome, "usable", True):
+def final_loss(run: RunRecord) -> float:
+    """What 'best' compares: the last validation loss, else the last training loss (inf for a
+    run that diverged or trained nothing)."""
+    if not run.usable:
         return math.inf
-    history = getattr(outcome, "history", {}) or {}
     for key in ("val_loss", "loss"):
-        values = [v for v in history.get(key, []) if v is not None and math.isfinite(v)]
-        if values:
-            return float(values[-1])
+        value = last_finite(run.history.get(key))
+        if value is not None:
+            return value
     return math.inf
 
 
-def best_index(outcomes: Sequence[Any]) -> int | None:
+def best_index(runs: Sequence[RunRecord | None]) -> int | None:
     """The index of the best run (lowest final_loss), None when no run finished usefully."""
-    scored = [(final_loss(o), i) for i, o in enumerate(outcomes) if o is not None]
+    scored = [(final_loss(r), i) for i, r in enumerate(runs) if r is not None]
     scored = [(loss, i) for loss, i in scored if math.isfinite(loss)]
     return min(scored)[1] if scored else None

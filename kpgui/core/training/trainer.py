@@ -17,7 +17,6 @@ import math
 import threading
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +24,7 @@ import numpy as np
 
 from kpgui.core.data.arrays import as_float_images, as_model_input, as_uint8_images
 from kpgui.core.data.mnist import load_mnist
+from kpgui.core.model.run import DIVERGED, EARLY_STOPPED, FINISHED, STOPPED, RunRecord
 from kpgui.core.model.spec import ModelSpec
 from kpgui.core.training.progress import BatchUpdate, EpochUpdate, TrainingStart, notify
 
@@ -35,51 +35,14 @@ __all__ = [
     "STOPPED",
     "BatchUpdate",
     "EpochUpdate",
+    "RunRecord",
     "Trainer",
-    "TrainingResult",
     "TrainingStart",
 ]
 
-FINISHED, EARLY_STOPPED, STOPPED, DIVERGED = "finished", "early stopped", "stopped", "diverged"
+VALIDATION_BATCH = 10_000  # validation images evaluated per call (see Trainer.run)
 MIN_CALIBRATION_SET = 200  # fewer held-out digits than this give no calibration
 UNIFORM = np.full(10, 0.1, np.float32)  # the target of a non-digit: equally unlike every digit
-
-
-@dataclass
-class TrainingResult:
-    spec: ModelSpec
-    model: Any  # the trained keras.Model
-    history: dict[str, list[float]]  # finished epochs only
-    status: str  # FINISHED, EARLY_STOPPED, STOPPED or DIVERGED
-    epochs_run: int  # finished epochs
-    wall_time: float
-    train_samples: int
-    samples_per_second: float
-    test_accuracy: float | None = None
-    test_loss: float | None = None
-    partial_epoch: dict | None = None  # {"epoch", "batches", "of", "loss", "accuracy"}
-    diverged_at: tuple[int, int] | None = None  # (epoch, batch), 1-based
-    calibration: dict | None = None  # Calibration.to_card(...) fitted on the validation set
-    layer_stats: dict | None = None  # LayerHistory.to_dict(): per-layer gradients, dead ReLUs
-    started_at: str = field(default_factory=lambda: _dt.datetime.now().isoformat(timespec="seconds"))
-
-    @property
-    def usable(self) -> bool:
-        """A model worth offering: it trained at least one batch and did not diverge."""
-        return self.status != DIVERGED and (self.epochs_run > 0 or self.partial_epoch is not None)
-
-    def summary(self) -> str:
-        if self.status == DIVERGED:
-            epoch, batch = self.diverged_at or (self.epochs_run + 1, 0)
-            return (
-                f"diverged at epoch {epoch}, batch {batch}: the loss blew up (NaN/infinite, or far "
-                "worse than guessing) — try a lower learning rate"
-            )
-        from kpgui.core.display.runnames import how_it_ran
-
-        acc = "not evaluated" if self.test_accuracy is None else f"{100 * self.test_accuracy:.2f} %"
-        how = how_it_ran(self.status, self.epochs_run, self.wall_time, self.partial_epoch)
-        return f"{how}; test accuracy {acc}"
 
 
 def generated_extras(
@@ -181,6 +144,7 @@ class Trainer:
         self._initial_epoch = len(self._before.get("loss", []))
         self._held_out_writers = held_out_writers  # real pen digits never trained on (benchmarks)
         self._extra_callbacks = list(extra_callbacks)  # e.g. a search's pruning (core/training/search.py)
+        self.model: Any = None  # the trained keras.Model, once run() has returned
 
     def stop(self, abort: bool = False) -> None:
         """End training after the current batch. `abort` also skips the final test evaluation."""
@@ -225,6 +189,8 @@ class Trainer:
     def _callbacks(self, reporter: Any, stopper: Any, validation: bool) -> tuple[list, Any]:
         import keras
 
+        from kpgui.core.training.callbacks import make_tensorboard
+
         callbacks = [reporter, stopper, keras.callbacks.TerminateOnNaN(), *self._extra_callbacks]
         early = None
         if validation and self.spec.patience > 0:
@@ -235,19 +201,15 @@ class Trainer:
         if self._log_dir is not None:
             self._log_dir.mkdir(parents=True, exist_ok=True)
             callbacks.append(keras.callbacks.CSVLogger(str(self._log_dir / "history.csv")))
-            callbacks.append(
-                keras.callbacks.TensorBoard(
-                    log_dir=str(self._log_dir / "tensorboard"),
-                    histogram_freq=0,
-                    write_graph=False,
-                    update_freq="epoch",
-                )
-            )
+            callbacks.append(make_tensorboard(str(self._log_dir / "tensorboard")))
         return callbacks, early
 
-    def run(self) -> TrainingResult:
-        """Train (blocking; run it in the training process from a GUI) and return the result."""
+    def run(self) -> RunRecord:
+        """Train (blocking; run it in the training process from a GUI) and return what training
+        did (the run's record, without the job's part: kpgui.core.training.jobs adds that); the
+        trained Keras model is then `self.model`."""
         spec = self.spec
+        started_at = _dt.datetime.now().isoformat(timespec="seconds")
         x_fit, y_fit, x_val, y_val, x_test, y_test = self._split()
         x_all, t_all = self._fit_set(x_fit, y_fit)
         steps = -(-len(x_all) // spec.batch_size)
@@ -320,12 +282,17 @@ class Trainer:
                 "shuffle": True,
             }
         t0 = time.perf_counter()
-        if not self._stop.is_set():
+        fitted = not self._stop.is_set()
+        if fitted:
             history = model.fit(
                 **fit_data,
                 epochs=total_epochs,
                 initial_epoch=first,
                 validation_data=validation,
+                # The whole validation set as one batch (up to VALIDATION_BATCH): the same
+                # numbers, one compiled shape instead of two (JAX traces and compiles each
+                # shape per run), a few calls instead of dozens.
+                validation_batch_size=min(len(x_val), VALIDATION_BATCH) or None,
                 callbacks=callbacks,
                 verbose=0,
             ).history
@@ -345,9 +312,9 @@ class Trainer:
             k: self._before.get(k, [])[:first] + [float(v) for v in vs[:new_epochs]]
             for k, vs in history.items()
         }
-        result = TrainingResult(
+        self.model = model
+        result = RunRecord(
             spec=spec,
-            model=model,
             history=combined,
             status=status,
             epochs_run=first + new_epochs,
@@ -356,17 +323,26 @@ class Trainer:
             samples_per_second=reporter.seen / wall if wall > 0 else 0.0,
             partial_epoch=reporter.partial if history else None,
             diverged_at=reporter.diverged_at,
-            layer_stats=layer_stats.history.to_dict() if getattr(layer_stats, "history", None) else None,
+            # its history is made when fit begins (on_train_begin), so only if fit ran
+            layer_stats=layer_stats.history.to_dict() if fitted and len(layer_stats.history) else None,
+            started_at=started_at,
         )
         if result.usable and not self._abort:
-            self._measure(result, x_val, y_val, x_test, y_test)
+            self._measure(model, result, x_val, y_val, x_test, y_test)
         return result
 
-    def _measure(self, result: TrainingResult, x_val, y_val, x_test, y_test) -> None:
+    def _measure(
+        self,
+        model: Any,
+        result: RunRecord,
+        x_val: np.ndarray,
+        y_val: np.ndarray,
+        x_test: np.ndarray,
+        y_test: np.ndarray,
+    ) -> None:
         """Test accuracy and loss, and the calibration fitted on the validation digits."""
         from kpgui.core.reading.confidence import calibrate, expected_calibration_error, fit_calibration
 
-        model = result.model
         if self._evaluate and len(x_test):
             notify(self.listener, "on_status", "Testing on the MNIST test images…")
             probs = _predict(model, x_test)

@@ -15,8 +15,8 @@ for tf.data and TensorBoard), then says so, then trains the jobs it is given one
     ("batch", BatchUpdate)        after every batch
     ("epoch", EpochUpdate)        after every finished epoch
     ("layers", LayerStats)        every few batches: each layer's gradient, update, dead ReLUs
-    ("outcome", RunOutcome)       the end of a job: model saved, run recorded
-    ("error", (title, text))      the end of a job: it failed, in words for people
+    ("outcome", RunRecord)        the end of a job: model saved, run recorded
+    ("error", (title, text[, type name]))  the end of a job: it failed, in words for people
 
 A process that is ready and waits for a job is *warm*: Start -> first batch then costs no
 imports (kpgui.ui.tasks keeps one ready while the window is idle). `stop` is a multiprocessing
@@ -188,7 +188,7 @@ def _run(job: TrainJob, listener: PipeListener, stop: Any) -> None:
         from kpgui.core.display.errors import describe
 
         doing = {"finetune": "Fine-tuning"}.get(job.kind, "Training")
-        listener._send("error", describe(exc, doing))
+        listener._send("error", (*describe(exc, doing), type(exc).__name__))  # the name routes it
         return
     listener._send("outcome", outcome)
 

@@ -3,15 +3,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import QObject, QTimer
 from PySide6.QtGui import QImage
+from PySide6.QtWidgets import QWidget
 
 from kpgui.core.state import AppState, Drawing
+from kpgui.ui.controllers.report import ReportError
 from kpgui.ui.images import ink_qimage, picture_qimage
+from kpgui.ui.panels.canvas import DrawingCanvas
+from kpgui.ui.tasks import Tasks
 
 FRAME_MS = 16  # at most one reading per frame while drawing
 
@@ -23,16 +26,17 @@ class DrawingController(QObject):
     def __init__(
         self,
         state: AppState,
-        canvas,
-        tasks,
-        report_error: Callable[[str, str], None],
-        parent: QObject | None = None,
+        canvas: DrawingCanvas,
+        tasks: Tasks,
+        report_error: ReportError,
+        window: QWidget | None = None,  # the parent of its dialogs (None: on their own)
     ) -> None:
-        super().__init__(parent)
+        super().__init__(window)
         self.state = state
         self.canvas = canvas
         self.tasks = tasks
         self.report_error = report_error
+        self.window = window  # the parent of its file dialog
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(FRAME_MS)
@@ -94,8 +98,18 @@ class DrawingController(QObject):
         """Show again a picture-made drawing that was on show before (Inside → Back to my
         drawing): the same Drawing, read again, with its picture on the canvas."""
         self._fixed = drawing
-        self.canvas.set_picture(picture if picture is not None else ink_qimage(drawing.image))
+        if picture is None and drawing.image is not None:
+            picture = ink_qimage(drawing.image)
+        self.canvas.set_picture(picture)
         self.state.set_drawing(drawing)
+
+    def ask_import(self) -> None:
+        """File → Import image…: ask for a picture, then read it."""
+        from kpgui.ui import dialogs
+
+        path = dialogs.ask_open_path(self.window, "Import a picture of a digit", dialogs.IMAGE_FILTER)
+        if path:
+            self.import_picture(path)
 
     def import_picture(self, path: str) -> None:
         """Read a picture file on a thread; when read, show it and read its digit. A bad file

@@ -5,13 +5,19 @@ back to the drawing. Everything runs through the window's one task helper (kpgui
 from __future__ import annotations
 
 import weakref
-from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from PySide6.QtCore import QObject, Signal
 
 from kpgui.core.state import AppState
+from kpgui.ui.controllers.data import DataController
+from kpgui.ui.controllers.drawing import DrawingController
+from kpgui.ui.tasks import Task, Tasks
+
+if TYPE_CHECKING:  # pragma: no cover
+    from kpgui.ui.app import App
+    from kpgui.ui.panels.inside import InsidePanel
 
 EXCITE_KEY = "inside-excitement"
 FOOL_KEY = "fool"
@@ -28,16 +34,16 @@ class InsideController(QObject):
     def __init__(
         self,
         state: AppState,
-        tasks: Any,
-        drawing: Any,
-        data_path: Callable[[], str | None] = lambda: None,
+        tasks: Tasks,
+        drawing: DrawingController,
+        data: DataController,
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
         self.state = state
         self.tasks = tasks
-        self.drawing = drawing  # DrawingController: shows the fooled image, brings the drawing back
-        self.data_path = data_path  # the MNIST file the person located, if any
+        self.drawing = drawing  # shows the fooled image, brings the drawing back
+        self.data = data  # where MNIST is: its test half, read once for the whole window
         self._cache: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
         self._images: np.ndarray | None = None  # the MNIST test images, loaded once
         self._excite_task: Any = None
@@ -67,18 +73,16 @@ class InsideController(QObject):
         if self._excite_task is not None and self._for is predictor:
             return
         layers = predictor.layers
-        path = self.data_path()
+        data = self.data
 
-        def work(task):
-            from kpgui.core.data.mnist import find_mnist, load_mnist
+        def work(task: Task) -> tuple[np.ndarray, Any] | None:
             from kpgui.core.reading.inside import excitement
 
             images = self._images
             if images is None:
-                found = find_mnist(path)
-                if found is None:  # never download from here: say where to get it instead
+                if data.find() is None:  # never download from here: say where to get it instead
                     return None
-                images = load_mnist(found)[2]
+                images = data.test_set()[0]
             result = excitement(
                 layers, images, progress=lambda d, n: task.report((d, n)), cancelled=lambda: task.cancelled
             )
@@ -210,13 +214,13 @@ class InsideController(QObject):
             self.fooled.emit(None)
 
 
-def add_inside_tab(app: Any, title: str, shortcut: str) -> Any:
+def add_inside_tab(app: App, title: str, shortcut: str) -> InsidePanel:
     """Build the Inside tab and its controller, connect them, and put the tab in the window
     (called by the composition root, kpgui.ui.app)."""
     from kpgui.ui.panels.inside import InsidePanel
 
     panel = InsidePanel(app.state)
-    controller = InsideController(app.state, app.tasks, app.drawing, app.data_path, app.window)
+    controller = InsideController(app.state, app.tasks, app.drawing, app.data, app.window)
     panel.excitement_wanted.connect(controller.want_excitement)
     panel.fool_requested.connect(controller.fool)
     panel.back_requested.connect(controller.back)
@@ -224,7 +228,7 @@ def add_inside_tab(app: Any, title: str, shortcut: str) -> Any:
     controller.excitement_status.connect(panel.set_excitement_status)
     controller.fooled.connect(panel.show_fool)
     controller.fool_status.connect(panel.set_fool_status)
-    app.panels["inside"] = panel
+    app.panels.inside = panel
     app.inside = controller
     app.window.add_tab(panel, title, shortcut, scroll=True)
     return panel

@@ -4,13 +4,17 @@ an earlier one (a slow load can never replace a newer choice)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QObject
+from PySide6.QtWidgets import QWidget
 
+from kpgui.core.model.run import RunRecord
 from kpgui.core.state import AppState, CurrentModel
+from kpgui.ui import dialogs
+from kpgui.ui.controllers.report import ReportError
+from kpgui.ui.tasks import Task, Tasks
 
 SHIPPED = "shipped model"
 
@@ -23,12 +27,13 @@ def _load(path: str | None, _task: Any = None) -> Any:
 
 class ModelController(QObject):
     def __init__(
-        self, state: AppState, tasks, report_error: Callable[[str, str], None], parent: QObject | None = None
+        self, state: AppState, tasks: Tasks, report_error: ReportError, window: QWidget | None = None
     ) -> None:
-        super().__init__(parent)
+        super().__init__(window)
         self.state = state
         self.tasks = tasks
         self.report_error = report_error
+        self.window = window  # the parent of its file dialogs
 
     def load_shipped_now(self) -> bool:
         """At start-up: the shipped model, synchronously (NumPy, ~20 ms); a dialog if it is
@@ -78,8 +83,8 @@ class ModelController(QObject):
     def reset_to_default(self) -> Any:
         return self.open_file(None)
 
-    def load_run(self, run: Any) -> Any:
-        """A history run's model (RunRecord), if it has one."""
+    def load_run(self, run: RunRecord) -> Any:
+        """A history run's model, if it has one."""
         if not run.model_path:
             self.report_error(
                 "No model for this run",
@@ -106,15 +111,38 @@ class ModelController(QObject):
             f"{name} cannot be used: {text}\n\nThe current model ({current}) stays in use.",
         )
 
+    def ask_open(self) -> Task | None:
+        """File → Open model…: ask for a .keras file, then open it."""
+        path = dialogs.ask_open_path(self.window, "Open a model", dialogs.MODEL_FILTER)
+        return self.open_file(path) if path else None
+
     # -- saving ----------------------------------------------------------------------------------
 
-    def save_current(self, target: str) -> Any:
-        """Write the current model and its card to `target`, atomically, on a thread."""
+    def ask_save_current(self) -> None:
+        """File → Save model as…: a copy of the model reading the drawing."""
         model = self.state.model
         if model is None or model.predictor.path is None:
-            self.report_error("Nothing to save", "No model file is in use.")
-            return None
-        return self.save_file(str(model.predictor.path), target)
+            dialogs.show_error(self.window, "Nothing to save", "No model file is in use.")
+            return
+        self.ask_save_file(str(model.predictor.path), f"{model.predictor.name}.keras")
+
+    def ask_save_run(self, run: Any) -> None:
+        """History → Save model…: a copy of a run's model (RunRecord)."""
+        self.ask_save_file(run.model_path, f"run-{run.id}.keras")
+
+    def ask_save_file(self, source: str | None, suggestion: str) -> None:
+        """Ask where to save a copy of the model file `source` (nothing without a source)."""
+        if not source:
+            return
+        from kpgui.core.storage.saving import save_targets
+
+        # The question names the files really written (mymodel -> mymodel.keras and mymodel.json);
+        # once answered, the save may replace them (force).
+        path = dialogs.ask_save_target(
+            self.window, "Save model as", dialogs.MODEL_FILTER, save_targets, suggestion
+        )
+        if path:
+            self.save_file(source, path, force=True)
 
     def save_file(self, source: str, target: str, force: bool = False) -> Any:
         """The one save path of the window: a copy of a model file (any source: shipped,
@@ -144,9 +172,9 @@ class ModelController(QObject):
             return
         o = cand.outcome
         what = "fine-tuned model" if o.kind == "finetune" else "trained model"
-        label = f"{what} (run {o.run_id})" if o.run_id is not None else what
+        label = f"{what} (run {o.id})" if o.id is not None else what
         self.state.set_candidate(None)
-        self.state.set_model(CurrentModel(cand.predictor, label, o.run_id))
+        self.state.set_model(CurrentModel(cand.predictor, label, o.id))
         self.state.say(
             f"Now reading with the {label}. Model → Reset to default brings back the shipped one.", 8000
         )

@@ -27,8 +27,10 @@ def _thumbnail_image(picture: np.ndarray, ink: tuple[int, int, int], paper: tupl
     """A stored 28x28 uint8 picture as a 56x56 RGB QImage in the theme's colours (any thread:
     QImage, unlike QPixmap, may be made off the GUI thread)."""
     a = (picture.astype(np.float32) / 255.0)[..., None]
-    rgb = np.round(np.float32(paper) + a * (np.float32(ink) - np.float32(paper))).astype(np.uint8)
-    rgb = np.ascontiguousarray(rgb.repeat(THUMB_SCALE, 0).repeat(THUMB_SCALE, 1))
+    ink_, paper_ = np.asarray(ink, np.float32), np.asarray(paper, np.float32)
+    rgb = np.ascontiguousarray(
+        np.round(paper_ + a * (ink_ - paper_)).astype(np.uint8).repeat(THUMB_SCALE, 0).repeat(THUMB_SCALE, 1)
+    )
     h, w = rgb.shape[:2]
     return QImage(rgb.data, w, h, 3 * w, QImage.Format.Format_RGB888).copy()
 
@@ -174,6 +176,10 @@ class SampleController(QObject):
     def available(self) -> bool:
         return self.store is not None
 
+    def total(self) -> int | None:
+        """How many samples are stored now (None without a database), for a lesson's task."""
+        return None if self.store is None else sum(self.store.sample_counts().values())
+
     def save_drawing(self, label: int) -> int | None:
         """Keep the drawing on the canvas as a sample of `label`; returns its id (None when
         nothing was saved, with the reason in the status bar). Clears the canvas for the next.
@@ -312,7 +318,7 @@ class SampleController(QObject):
         self._guard("Delete failed", lambda: self.store.delete_samples(ids))
 
     def _guard(self, title: str, action: Callable[[], Any]) -> None:
-        if self.store is None or not action:
+        if self.store is None:
             return
         try:
             action()

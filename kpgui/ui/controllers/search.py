@@ -156,7 +156,8 @@ class SearchController(QObject):
     def stop(self) -> None:
         """Like Ctrl-C: running trials stop after their current batch and end failed."""
         if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGINT if sys.platform != "win32" else signal.CTRL_BREAK_EVENT)
+            stop = signal.SIGINT if sys.platform != "win32" else getattr(signal, "CTRL_BREAK_EVENT")  # noqa: B009
+            self.process.send_signal(stop)
             self.panel.set_status("Stopping: running trials end after their current batch…")
 
     def offer_best(self) -> None:
@@ -167,10 +168,9 @@ class SearchController(QObject):
 
         def load(_task):
             from kpgui.core.storage.store import Store
-            from kpgui.core.training.search import outcome_of_run
 
             with Store.open_default() as store:
-                return outcome_of_run(store.get_run(int(run_id)))
+                return store.get_run(int(run_id))
 
         task = self.tasks.run(load, key="search-best", doing="Reading the best trial")
         task.done.connect(self.offer)

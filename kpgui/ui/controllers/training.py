@@ -15,6 +15,9 @@ from typing import Any
 import numpy as np
 from PySide6.QtCore import QObject, QTimer
 
+from kpgui.core.data.mnist import DatasetError
+from kpgui.core.display.numbers import percent
+from kpgui.core.model.run import RunRecord
 from kpgui.core.model.spec import ModelSpec
 from kpgui.core.state import (
     IDLE,
@@ -28,9 +31,14 @@ from kpgui.core.state import (
     SweepProgress,
     Training,
 )
-from kpgui.core.training.jobs import CONTINUE, FINETUNE, TRAIN, RunOutcome, TrainJob
+from kpgui.core.training.jobs import CONTINUE, FINETUNE, TRAIN, TrainJob
 from kpgui.core.training.personal import MIN_HELD_OUT, MIN_SAMPLES
 from kpgui.core.training.sweep import Sweep
+from kpgui.ui import dialogs
+from kpgui.ui.controllers.data import NOT_FOUND, DataController
+from kpgui.ui.controllers.report import ReportError
+from kpgui.ui.tasks import JobTask, Task, Tasks
+from kpgui.ui.window import MainWindow
 
 MIN_FREE_MB = 100  # a run writes its model (a 512-512 network: ~8 MB), card, logs and history
 
@@ -39,28 +47,29 @@ class TrainingController(QObject):
     def __init__(
         self,
         state: AppState,
-        tasks,
+        tasks: Tasks,
         store: Any,
-        report_error: Callable[[str, str], None],
-        data_path: Callable[[], str | None] = lambda: None,
-        parent: QObject | None = None,
+        data: DataController,
+        report_error: ReportError,
+        window: MainWindow,
     ) -> None:
-        super().__init__(parent)
+        super().__init__(window)
+        self.window = window
         self.state = state
         self.tasks = tasks
         self.store = store
+        self.data = data  # where MNIST is: each run is handed the file it names
         self.report_error = report_error
-        self.data_path = data_path  # the MNIST file the person located, if any
-        self.job: Any = None  # the running JobTask
-        self.backend = "auto"  # the Keras backend runs train on (kpgui.core.training.backends.CHOICES)
+        self.job: JobTask | None = None  # the running one
+        self.backend = "auto"  # the Keras backend runs train on (kpgui.core.backends.CHOICES)
         self._cancel_rest = False  # Stop during a sweep: skip the runs not started yet
-        self.last_outcome: RunOutcome | None = None
+        self.last_outcome: RunRecord | None = None
 
     # -- starting --------------------------------------------------------------------------------
 
     def start(self, spec: ModelSpec, name: str | None = None) -> bool:
         """Train a new network with `spec`. False (with the reason said) if it cannot start."""
-        return self._launch(TrainJob(spec, TRAIN, data_path=self.data_path(), name=name))
+        return self._launch(TrainJob(spec, TRAIN, name=name))
 
     def finetune(self, spec: ModelSpec | None = None, repeat: int | None = None) -> bool:
         """Fine-tune the current model on MNIST plus the person's samples."""
@@ -95,13 +104,39 @@ class TrainingController(QObject):
         job = TrainJob(
             spec,
             FINETUNE,
-            data_path=self.data_path(),
             start_model=str(model.predictor.path),
             samples=(as_uint8_images(images), np.asarray(labels, np.uint8)),
             repeat=repeat,
             name="fine-tune",
         )
         return self._launch(job)
+
+    def finetune_with(self, epochs: int, repeat: int | None, mnist_images: int) -> bool:
+        """My digits → Fine-tune: the current model's fine-tune recipe with these epochs and
+        MNIST images (0 = all); its progress shows in the Training tab."""
+        from kpgui.core.training.personal import finetune_spec
+
+        model = self.state.model
+        if model is None:
+            self.report_error("No model", "Load or train a model first, then fine-tune it.")
+            return False
+        spec = finetune_spec(model.predictor).replace(epochs=int(epochs), train_samples=int(mnist_images))
+        ok = self.finetune(spec, repeat)
+        if ok:
+            self.window.show_tab("Training")
+        return ok
+
+    def ask_continue(self) -> bool:
+        """Model → Continue training…: ask how many more epochs, then train them."""
+        epochs, ok = dialogs.ask_int(
+            self.window, "Continue training", "Train the current model for more epochs:", 5, 1, 1000
+        )
+        return self.continue_training(epochs) if ok else False
+
+    def last_model_path(self) -> str | None:
+        """The model file of the last finished run, if it left a usable one (the form's Save)."""
+        outcome = self.last_outcome
+        return outcome.model_path if outcome is not None and outcome.usable else None
 
     def continue_training(self, epochs: int) -> bool:
         """Train the current model `epochs` more epochs with its own recipe; its history and
@@ -117,7 +152,6 @@ class TrainingController(QObject):
             TrainJob(
                 spec,
                 CONTINUE,
-                data_path=self.data_path(),
                 start_model=str(model.predictor.path),
                 name="continued",
             )
@@ -139,38 +173,36 @@ class TrainingController(QObject):
         colours = self.state.colours.fresh(len(specs), self.state.colours_in_use())
         self._cancel_rest = False
         self.state.set_sweep(SweepProgress(sweep, 0, (None,) * len(specs), colours))
-        if not self._launch_sweep_run(specs, 0):
+        if not self._launch_sweep_run(sweep, specs, 0):
             self.state.set_sweep(None)
             return False
         return True
 
-    def _launch_sweep_run(self, specs: list[ModelSpec], index: int) -> bool:
-        sweep = self.state.sweep.sweep
+    def _launch_sweep_run(self, sweep: Sweep, specs: list[ModelSpec], index: int) -> bool:
         value = sweep.values[index]
         job = TrainJob(
             specs[index],
             TRAIN,
-            data_path=self.data_path(),
             name=sweep.label(value),
             tags={"sweep": sweep.describe(), "sweep_index": index},
         )
         return self._launch(job)
 
-    def _sweep_run_ended(self, outcome: RunOutcome | None) -> bool:
+    def _sweep_run_ended(self, outcome: RunRecord | None) -> bool:
         """Book a finished sweep run, start the next; True while the sweep goes on."""
         progress = self.state.sweep
         if progress is None or progress.done:
             return False
         outcomes = list(progress.outcomes)
         outcomes[progress.index] = outcome
-        if outcome is not None and outcome.run_id is not None:
+        if outcome is not None and outcome.id is not None:
             label = f"{progress.sweep.label(progress.sweep.values[progress.index])}"
             if outcome.test_accuracy is not None:
-                label += f" · {100 * outcome.test_accuracy:.1f} %"
-            self.state.colours.bind(outcome.run_id, progress.colours[progress.index])
+                label += f" · {percent(outcome.test_accuracy, 1)}"
+            self.state.colours.bind(outcome.id, progress.colours[progress.index])
             self.state.set_overlay(
                 Overlay(
-                    outcome.run_id,
+                    outcome.id,
                     label,
                     outcome.history,
                     progress.colours[progress.index],
@@ -183,7 +215,7 @@ class TrainingController(QObject):
         self.state.set_sweep(progress)
         if progress.done:
             return False
-        return self._launch_sweep_run(progress.sweep.specs(), nxt)
+        return self._launch_sweep_run(progress.sweep, progress.sweep.specs(), nxt)
 
     # -- the training process -----------------------------------------------------------------
 
@@ -203,27 +235,29 @@ class TrainingController(QObject):
         if not self.state.training.busy:
             self.tasks.prewarm(self.backend)
 
-    def ready(self, job: TrainJob) -> bool:
+    def ready(self, job: TrainJob) -> TrainJob | None:
         """Everything a run needs, checked before a process starts (issue 24): valid settings,
-        MNIST where kpgui can read it, room on disk for the model. False after one dialog."""
+        MNIST where kpgui can read it, room on disk for the model. The job as it will run
+        (handed the data controller's MNIST file: the training process never searches or
+        downloads), or None after one dialog."""
         try:
             job.check()
         except (ValueError, OSError) as exc:
             self.report_error("Cannot start training", str(exc))
-            return False
-        from kpgui.core.data.mnist import DatasetError, find_mnist
-
+            return None
         try:
-            found = find_mnist(job.data_path)
+            found = self.data.find()
         except DatasetError as exc:
             found, why = None, f"The MNIST file kpgui was told to use is not there: {exc}"
         else:
-            why = "kpgui could not find the MNIST digits (mnist.npz) on this computer."
+            why = NOT_FOUND
         if found is None:
             self.report_error(
-                "MNIST needed", why + " Locate the file, or download it; then press Start again."
+                "MNIST needed",
+                why + " Locate the file, or download it; then press Start again.",
+                DatasetError,
             )
-            return False
+            return None
         import shutil
 
         from kpgui.core.storage.paths import models_dir
@@ -233,7 +267,7 @@ class TrainingController(QObject):
             free_mb = shutil.disk_usage(folder).free / 2**20
         except OSError as exc:
             self.report_error("Cannot start training", f"The folder for trained models cannot be used: {exc}")
-            return False
+            return None
         if free_mb < MIN_FREE_MB:
             self.report_error(
                 "Not enough disk space",
@@ -243,16 +277,17 @@ class TrainingController(QObject):
                     "press Start again."
                 ),
             )
-            return False
-        return True
+            return None
+        return dataclasses.replace(job, data_path=str(found))
 
     def _launch(self, job: TrainJob) -> bool:
         if self.state.training.busy:
             self.state.say("A training run is already going: stop it first.", 6000)
             return False
-        job = dataclasses.replace(job, backend=self.backend)
-        if not self.ready(job):
+        ready = self.ready(dataclasses.replace(job, backend=self.backend))
+        if ready is None:
             return False
+        job = ready
         task = self.tasks.start_job(job)
         self.job = task
         s = self.state
@@ -262,7 +297,7 @@ class TrainingController(QObject):
         task.epoch.connect(s.events.epoch.emit)
         task.layers.connect(s.events.layers.emit)
         task.done.connect(self._done)
-        task.failed.connect(self._failed)
+        task.failed.connect(lambda title, text, t=task: self._failed(title, text, t.error))
         task.ended.connect(lambda t=task: self._ended(t))
         s.set_training(Training(STARTING, job.kind, "Starting the training process…"))
         return True
@@ -290,7 +325,7 @@ class TrainingController(QObject):
 
     # -- ending ------------------------------------------------------------------------------------
 
-    def _done(self, outcome: RunOutcome) -> None:
+    def _done(self, outcome: RunRecord) -> None:
         self.last_outcome = outcome
         self.state.set_training(Training(IDLE, outcome.kind, outcome.summary))
         self.state.events.run_ended.emit(outcome)
@@ -317,20 +352,22 @@ class TrainingController(QObject):
             return
         self.offer(outcome)
 
-    def _failed(self, title: str, text: str) -> None:
+    def _failed(self, title: str, text: str, error: type[BaseException] | None = None) -> None:
         self.state.set_training(Training(IDLE, self.state.training.kind, title))
         sweep = self.state.sweep
         if sweep is not None and not sweep.done:
             self._sweep_run_ended(None)  # a failed run cancels the rest of the sweep
-        self.report_error(title, text)
+        self.report_error(title, text, error)
 
     def _sweep_finished(self) -> None:
         progress = self.state.sweep
-        best = progress.best
-        if best is None:
+        best = None if progress is None else progress.best
+        outcome = None if progress is None or best is None else progress.outcomes[best]
+        if (
+            progress is None or best is None or outcome is None
+        ):  # best_index never picks a run that did not end
             self.state.say("The sweep ended without a usable model.", 8000)
             return
-        outcome = progress.outcomes[best]
         self.state.say(
             f"Sweep done: the best run is {progress.sweep.label(progress.sweep.values[best])} "
             "(lowest validation loss).",
@@ -348,16 +385,17 @@ class TrainingController(QObject):
 
     # -- the candidate -----------------------------------------------------------------------------
 
-    def offer(self, outcome: RunOutcome) -> None:
+    def offer(self, outcome: RunRecord) -> None:
         """Load the run's model and measure it beside the current one (on a thread)."""
         current = self.state.model
-        store = self.store
+        store, test_set = self.store, self.data.test_set
 
-        def work(_task):
+        def work(_task: Task) -> tuple[Any, Comparison]:
             from kpgui.core.model.inference import Predictor
 
             candidate = Predictor.load(outcome.model_path, allow_keras=False)
-            return candidate, compare(current.predictor if current else None, candidate, outcome, store)
+            before = current.predictor if current else None
+            return candidate, compare(before, candidate, outcome, store, test_set)
 
         task = self.tasks.run(work, key="candidate", doing="Measuring the new model")
         task.done.connect(lambda value: self.state.set_candidate(Candidate(outcome, value[0], value[1])))
@@ -372,15 +410,22 @@ class TrainingController(QObject):
             self.job.kill()
 
 
-def compare(current: Any, candidate: Any, outcome: RunOutcome, store: Any) -> Comparison:
-    """Both models measured the same way: MNIST test accuracy (NumPy, all 10 000 images), the
-    person's held-out digits (for a fine-tune, those it did not train on; otherwise all), and
-    how often each says "not sure" on the benchmarks' fixed set of non-digits."""
+def compare(
+    current: Any,
+    candidate: Any,
+    outcome: RunRecord,
+    store: Any,
+    test_set: Callable[[], tuple[np.ndarray, np.ndarray]],
+) -> Comparison:
+    """Both models measured the same way: MNIST test accuracy (NumPy, all 10 000 images of
+    `test_set()`, the data controller's test half), the person's held-out digits (for a
+    fine-tune, those it did not train on; otherwise all), and how often each says "not sure" on
+    the benchmarks' fixed set of non-digits."""
     from dataclasses import replace
 
     from kpgui.core.model.evaluation import not_sure_rate, reference_non_digits
 
-    comparison = _compare_digits(current, candidate, outcome, store)
+    comparison = _compare_digits(current, candidate, outcome, store, test_set)
     try:
         others = reference_non_digits()
         rates = (
@@ -392,18 +437,25 @@ def compare(current: Any, candidate: Any, outcome: RunOutcome, store: Any) -> Co
     return replace(comparison, not_sure=rates)
 
 
-def _compare_digits(current: Any, candidate: Any, outcome: RunOutcome, store: Any) -> Comparison:
-    from kpgui.core.data.mnist import load_mnist
+def _compare_digits(
+    current: Any,
+    candidate: Any,
+    outcome: RunRecord,
+    store: Any,
+    test_set: Callable[[], tuple[np.ndarray, np.ndarray]],
+) -> Comparison:
     from kpgui.core.model.evaluation import accuracy
 
+    mnist: tuple[float | None, float | None]
     try:
-        _x, _y, x_test, y_test = load_mnist()
+        x_test, y_test = test_set()
+    except DatasetError:  # MNIST gone or unreadable since the run: use what the run measured
+        mnist = (None if current is None else current.test_accuracy, outcome.test_accuracy)
+    else:
         mnist = (
             None if current is None else accuracy(current, x_test, y_test),
             accuracy(candidate, x_test, y_test),
         )
-    except Exception:  # noqa: BLE001 - MNIST unreadable here: use what the run measured
-        mnist = (None if current is None else current.test_accuracy, outcome.test_accuracy)
     if outcome.kind == FINETUNE and outcome.personal:
         p = outcome.personal
         count = int(p.get("held_out_count") or 0)

@@ -2,8 +2,9 @@
 
 Shown above the canvas while a candidate waits (state.candidate): MNIST test accuracy of both,
 both on the person's held-out digits (with how many, or that there are too few to judge), and
-what each reads in the drawing on the canvas, live. "Keep" is the suggested button only when
-the new model is not worse; the shipped model is always one click away (Model → Reset).
+what each reads in the drawing on the canvas, live (state.reading and state.candidate_reading).
+"Keep" is the suggested button only when the new model is not worse; the shipped model is always
+one click away (Model → Reset).
 """
 
 from __future__ import annotations
@@ -11,20 +12,19 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
-from kpgui.core.state import AppState, CurrentModel
+from kpgui.core.display.numbers import MISSING, percent
+from kpgui.core.display.words import not_sure
+from kpgui.core.reading.confidence import Reading
+from kpgui.core.state import AppState
 from kpgui.core.training.personal import MIN_HELD_OUT
 
 LOSES_NOT_SURE = 0.25  # a candidate this much less often "not sure" on non-digits is worth a warning
 
 
-def _pct(v: float | None) -> str:
-    return "–" if v is None else f"{100 * v:.1f} %"
-
-
-def _reading_text(reading) -> str:
+def _reading_text(reading: Reading | None) -> str:
     if reading is None:
-        return "–"
-    return str(reading.digit) if reading.sure else f"not sure ({reading.digit}/{reading.runner_up})"
+        return MISSING
+    return str(reading.digit) if reading.sure else not_sure(reading.digit, reading.runner_up)
 
 
 class CandidateBar(QFrame):
@@ -62,7 +62,7 @@ class CandidateBar(QFrame):
         self.setFixedHeight(4 * line + 2 + 8 + 2 * self.frameWidth() + 4)
         self.numbers.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         state.events.candidate.connect(self._show)
-        state.events.reading.connect(lambda _r: self._show(state.candidate))
+        state.events.candidate_reading.connect(lambda _r: self._show(state.candidate))
         self._show(state.candidate)
 
     @property
@@ -75,7 +75,7 @@ class CandidateBar(QFrame):
             return
         o = cand.outcome
         what = "fine-tuned model" if o.kind == "finetune" else "model"
-        run = f"run {o.run_id}" if o.run_id is not None else "the last run"
+        run = f"run {o.id}" if o.id is not None else "the last run"
         self.title.setText(f"<b>New {what} from {run}</b>: use it instead of the current one?")
         self.title.setToolTip(o.summary)
         c = cand.comparison
@@ -84,19 +84,19 @@ class CandidateBar(QFrame):
             self.keep_button.setDefault(False)
             self.discard_button.setDefault(False)
             return
-        parts = [f"MNIST test: <b>{_pct(c.mnist[1])}</b> (current {_pct(c.mnist[0])})"]
+        parts = [f"MNIST test: <b>{percent(c.mnist[1], 1)}</b> (current {percent(c.mnist[0], 1)})"]
         if c.personal_count == 0:
             parts.append("your digits: none saved yet")
         elif c.personal_enough:
             parts.append(
-                f"your {c.personal_count} held-out digits: <b>{_pct(c.personal[1])}</b> "
-                f"(current {_pct(c.personal[0])})"
+                f"your {c.personal_count} held-out digits: <b>{percent(c.personal[1], 1)}</b> "
+                f"(current {percent(c.personal[0], 1)})"
             )
         else:
             parts.append(f"your digits: too few to judge ({c.personal_count}; {MIN_HELD_OUT} needed)")
         cur_ns, new_ns = c.not_sure
         if new_ns is not None:
-            text = f"“not sure” on non-digits: <b>{_pct(new_ns)}</b> (current {_pct(cur_ns)})"
+            text = f"“not sure” on non-digits: <b>{percent(new_ns, 1)}</b> (current {percent(cur_ns, 1)})"
             if cur_ns is not None and cur_ns - new_ns >= LOSES_NOT_SURE:
                 text += " — <b>keeping it loses</b> most of it"
                 self.numbers.setToolTip(
@@ -106,8 +106,8 @@ class CandidateBar(QFrame):
                 )
             parts.append(text)
         image = self.state.view_image
-        if image is not None and image.any():
-            new = self.state.read_with(CurrentModel(cand.predictor, "candidate"), image)
+        if image is not None and image.any():  # read once per change by the reading controller
+            new = self.state.candidate_reading
             parts.append(
                 f"your drawing: <b>{_reading_text(new)}</b> (current {_reading_text(self.state.reading)})"
             )

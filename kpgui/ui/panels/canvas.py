@@ -93,9 +93,6 @@ class DrawingCanvas(QWidget):
         """(width, height) in pixels of the drawing area."""
         return self.width(), self.height()
 
-    def is_blank(self) -> bool:
-        return not self._strokes and self._picture is None
-
     @property
     def picture(self) -> QImage | None:
         """The imported picture on show, if any (drawing starts over it removes it)."""

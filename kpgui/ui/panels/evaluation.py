@@ -1,4 +1,5 @@
-"""Evaluation of the current model on the 10 000 MNIST test images, off the GUI thread.
+"""Evaluation of the current model on the 10 000 MNIST test images (the work is the evaluation
+controller's, kpgui.ui.controllers.evaluation, off the GUI thread).
 
 Shows test accuracy, per-class accuracy (bars), and a confusion-matrix heatmap with counts.
 Clicking a cell fills a gallery with the test images of that (true, predicted) pair; clicking
@@ -26,6 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from kpgui.core.display.numbers import percent
 from kpgui.core.state import AppState
 from kpgui.ui import theme
 from kpgui.ui.charts import pyqtgraph, style_plot
@@ -35,20 +37,6 @@ if TYPE_CHECKING:
     from kpgui.core.model.evaluation import Evaluation
 
 GALLERY_LIMIT = 400
-
-
-def evaluate_current(predictor: Any, task: Any, data: tuple | None = None) -> tuple:
-    """(Evaluation, images, labels) of `predictor` on the MNIST test set, reporting progress
-    through `task.report((done, total))` (runs on a thread)."""
-    from kpgui.core.data.mnist import load_mnist
-    from kpgui.core.model.evaluation import evaluate
-
-    if data is None:
-        _x, _y, images, labels = load_mnist()
-    else:
-        images, labels = data
-    ev = evaluate(predictor, images, labels, batch_size=1000, progress=lambda d, n: task.report((d, n)))
-    return ev, images, labels
 
 
 pg = pyqtgraph()
@@ -98,25 +86,23 @@ class ConfusionImage(_ImageItem):
 
 class EvaluationPanel(QWidget):
     """The Evaluation tab. Observes the state's model (the numbers go stale when it changes;
-    re-measured when the tab is open); a clicked test image is an intent,
-    `image_chosen(img28, caption)`. Evaluations run through the shared task helper."""
+    re-measured when the tab is open). Intents: `evaluate_requested()` (the evaluation
+    controller does it and answers through `show_started`, `show_progress`, `show_evaluation`,
+    `show_failed`, `show_ended`), `image_chosen(img28, caption)` for a clicked test image."""
 
     evaluated = Signal(object)  # Evaluation
     image_chosen = Signal(object, str)
+    evaluate_requested = Signal()
 
-    def __init__(
-        self, state: AppState, tasks: Any, data: tuple[np.ndarray, np.ndarray] | None = None, parent=None
-    ) -> None:
+    def __init__(self, state: AppState, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.state = state
-        self.tasks = tasks
-        self.data = data
-        self.evaluation: Evaluation | None = None
+        self.busy = False  # an evaluation is under way (between show_started and show_ended)
+        self.evaluation: Any = None
         self.images: np.ndarray | None = None
         self.labels: np.ndarray | None = None
         self.selected_cell: tuple[int, int] | None = None
         self.stale = True
-        self._task: Any = None
 
         self.run_button = QPushButton("Evaluate current model")
         self.run_button.clicked.connect(self.evaluate)
@@ -230,10 +216,6 @@ class EvaluationPanel(QWidget):
 
     # -- running -------------------------------------------------------------------------------
 
-    @property
-    def busy(self) -> bool:
-        return self._task is not None and self._task.running
-
     def mark_stale(self) -> None:
         """The model changed: the shown numbers belong to the previous one."""
         self.stale = True
@@ -252,44 +234,31 @@ class EvaluationPanel(QWidget):
             self.evaluate()
 
     def evaluate(self) -> None:
-        """Evaluate the current model in the background; a newer request supersedes a running
-        one (the shared task helper drops the older result)."""
-        predictor = self.state.predictor
-        if predictor is None:
+        """Ask for the current model to be evaluated (a newer request supersedes a running one)."""
+        if self.state.predictor is None:
             self.status.setText("No model is loaded: load or train one first.")
             return
         self.stale = False
+        self.evaluate_requested.emit()
+
+    def show_started(self, name: str) -> None:
+        self.busy = True
         self.run_button.setEnabled(False)
         self.progress.setValue(0)
         self.progress.setVisible(True)
-        name = self.state.model.source if self.state.model else "the model"
         self.status.setText(f"Evaluating {name} on the 10 000 MNIST test images…")
-        data = self.data
-        task = self.tasks.run(
-            lambda t: evaluate_current(predictor, t, data), key="evaluation", doing="Evaluating the model"
-        )
-        task.progress.connect(lambda value: self._on_progress(*value))
-        task.done.connect(lambda value: self._on_done(*value))
-        task.failed.connect(lambda _title, text: self._on_failed(text))
-        task.ended.connect(self._on_ended)
-        self._task = task
 
-    def _on_progress(self, done: int, total: int) -> None:
+    def show_progress(self, done: int, total: int) -> None:
         self.progress.setRange(0, total)
         self.progress.setValue(done)
 
-    def _on_failed(self, message: str) -> None:
-        self.status.setText(f"Evaluation failed: {message}")
+    def show_failed(self, message: str) -> None:
+        self.status.setText(message)
 
-    def _on_ended(self) -> None:
-        if self._task is not None and not self._task.running:
-            self._task = None
-        if not self.busy:
-            self.run_button.setEnabled(True)
-            self.progress.setVisible(False)
-
-    def _on_done(self, evaluation: Any, images: np.ndarray, labels: np.ndarray) -> None:
-        self.show_evaluation(evaluation, images, labels)
+    def show_ended(self) -> None:
+        self.busy = False
+        self.run_button.setEnabled(True)
+        self.progress.setVisible(False)
 
     # -- showing -------------------------------------------------------------------------------
 
@@ -330,7 +299,7 @@ class EvaluationPanel(QWidget):
         off = conf - np.diag(np.diag(conf))
         true, pred = (int(i) for i in np.unravel_index(int(np.argmax(off)), off.shape))
         self.status.setText(
-            f"Test accuracy {100 * evaluation.accuracy:.2f} % on {int(conf.sum())} images "
+            f"Test accuracy {percent(evaluation.accuracy)} on {int(conf.sum())} images "
             f"({errors} wrong). Hardest digit: {worst} ({per[worst]:.1f} %). Most common "
             f"confusion: {true} read as {pred} ({int(off[true, pred])}×)."
         )

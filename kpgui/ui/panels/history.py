@@ -5,16 +5,15 @@ tab never touches the store. With 3,000 runs nothing here grows with them on the
 beyond a plain sort: cells are formatted when they are shown (and kept), columns are sized
 from the rows on screen, and sorting is one Python sort of the model's rows.
 
-Ticking a run draws its curves over the training plots (through the state's overlays), named by
-what differs between the ticked runs ("lr 0.01 · 97.2 %") unless the person renamed it. "Load
-model" asks to read with a run's model; "Delete…" asks first, then forgets the runs and their
-saved models. The table fits its tab: the settings are one column, in words.
+Ticking a run draws its curves over the training plots (the runs controller puts them in the
+state's overlays), named by what differs between the ticked runs ("lr 0.01 · 97.2 %") unless
+the person renamed it. "Load model" asks to read with a run's model; "Delete…" asks first, then
+forgets the runs and their saved models. The table fits its tab: the settings are one column, in words.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, Signal
@@ -30,13 +29,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from kpgui.core.display.numbers import MISSING, percent
 from kpgui.core.display.runnames import epochs_text, run_labels, settings_text
 from kpgui.core.display.words import count
-from kpgui.core.state import AppState, Overlay, RunList
+from kpgui.core.state import AppState, RunList
 from kpgui.ui import dialogs, theme
 
 if TYPE_CHECKING:
-    from kpgui.core.storage.store import RunRecord
+    from kpgui.core.model.run import RunRecord
 
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 COLUMNS = ["Run", "Test acc.", "Epochs", "Time", "Settings", "Date"]
@@ -56,9 +56,8 @@ def _date(text: Any) -> str:
 
 
 def _epochs(run: RunRecord) -> tuple[str, Any]:
-    ran = run.epochs_run or 0
-    part = (run.notes or {}).get("partial_epoch")
-    return epochs_text(ran, run.spec.epochs, isinstance(part, dict), run.status), ran
+    ran = run.epochs_run
+    return epochs_text(ran, run.spec.epochs, run.partial_epoch is not None, run.status), ran
 
 
 def _cell(run: Any, column: str, label: str) -> tuple[str, Any]:
@@ -73,11 +72,11 @@ def _cell(run: Any, column: str, label: str) -> tuple[str, Any]:
         if run.status == "diverged":
             return "diverged", -2.0
         v = run.test_accuracy
-        return ("–" if v is None else f"{100 * v:.2f} %"), (-1.0 if v is None else v)
+        return percent(v), (-1.0 if v is None else v)
     if column == "Time":
         v = run.wall_time
         if v is None:
-            return "–", -1.0
+            return MISSING, -1.0
         return (f"{v:.0f} s" if v < 120 else f"{v / 60:.1f} min"), v
     if column == "Settings":
         text = settings_text(run.spec)
@@ -184,11 +183,10 @@ class RunsTableModel(QAbstractTableModel):
             parts = [f"run {run.id} ({run.kind}, {run.status})", run.spec.describe()]
             if run.model_path:
                 parts.append(f"model: {run.model_path}")
-            notes = run.notes or {}
-            if isinstance(notes.get("personal"), dict) and notes["personal"].get("summary"):
-                parts.append(str(notes["personal"]["summary"]))
-            if notes.get("log_dir"):
-                parts.append(f"logs: {notes['log_dir']}")
+            if run.personal and run.personal.get("summary"):
+                parts.append(str(run.personal["summary"]))
+            if run.log_dir:
+                parts.append(f"logs: {run.log_dir}")
             return "\n".join(parts)
         if role == Qt.ItemDataRole.TextAlignmentRole and col in NUMERIC:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
@@ -229,17 +227,14 @@ class HistoryPanel(QWidget):
     code_requested = Signal(object)  # show the run as a plain Keras script
     rename_requested = Signal(int, object)
     delete_requested = Signal(object)
+    refresh_requested = Signal()  # read the runs again (another process may have trained)
+    overlays_requested = Signal(object)  # [(run id, colour)] of the ticked runs, in table order
 
     def __init__(self, state: AppState, parent=None) -> None:
         super().__init__(parent)
         self.state = state
         self.model = RunsTableModel(self)
         self.model.pick_colour = state.run_colour
-        self._shown: set[int] = set()  # runs whose overlay this tab put in the state
-        self._stats_cache: dict[int, dict | None] = {}  # run id -> its layer statistics
-        # Where a ticked run's per-layer numbers come from (the runs controller, set by the
-        # composition root); one small row per ticked run, never the whole history.
-        self.stats_for: Callable[[int], dict | None] = lambda _run_id: None
         self.table = QTableView()
         self.table.setModel(self.model)
         self.table.setSortingEnabled(True)
@@ -326,7 +321,7 @@ class HistoryPanel(QWidget):
         """Opening the tab shows runs made meanwhile by `kpgui train` in another process (the
         runs controller reads them again on a thread)."""
         super().showEvent(event)
-        self.state.runs_changed()
+        self.refresh_requested.emit()
 
     # -- data ----------------------------------------------------------------------------------
 
@@ -350,7 +345,7 @@ class HistoryPanel(QWidget):
         best = max((r.test_accuracy for r in runs if r.test_accuracy is not None), default=None)
         text = f"{n} run{'s' if n != 1 else ''} kept."
         if best is not None:
-            text += f" Best test accuracy {100 * best:.2f} %."
+            text += f" Best test accuracy {percent(best)}."
         if listing.skipped:
             text += f" {count(listing.skipped, 'damaged record')} could not be read and are not shown."
         self.summary.setText(text)
@@ -391,7 +386,7 @@ class HistoryPanel(QWidget):
         self.rename_button.setEnabled(one is not None)
         self.settings_button.setEnabled(one is not None)
         self.code_button.setEnabled(one is not None)
-        self.logs_button.setEnabled(one is not None and bool((one.notes or {}).get("log_dir")))
+        self.logs_button.setEnabled(one is not None and bool(one.log_dir))
         self.delete_button.setEnabled(bool(ids))
         self.clear_button.setEnabled(bool(self.model.checked))
 
@@ -402,34 +397,12 @@ class HistoryPanel(QWidget):
         self._update_overlays()
 
     def _update_overlays(self) -> None:
-        """The ticked runs as the state's overlays, named by what differs between them (only
-        the overlays this tab made: a sweep's runs keep theirs)."""
-        ticked = [r for r in self.model.runs if r.id in self.model.checked]
-        labels = run_labels(ticked) if ticked else {}
-        wanted = {r.id for r in ticked}
-        for run_id in self._shown - wanted:
-            self.state.set_overlay(None, run_id)
-        self._shown = set(wanted)
-        for r in ticked:
-            self.state.set_overlay(
-                Overlay(
-                    r.id,
-                    labels[r.id],
-                    dict(r.history or {}),
-                    self.model.colours.get(r.id, theme.RUN_COLOURS[0]),
-                    self._layer_stats(r.id),
-                )
-            )
-
-    def _layer_stats(self, run_id: int) -> dict | None:
-        """A ticked run's per-layer numbers for the overlays (read once per run: they are kept
-        apart from the run list, which never loads them)."""
-        if run_id not in self._stats_cache:
-            try:
-                self._stats_cache[run_id] = self.stats_for(run_id)
-            except Exception:  # noqa: BLE001 - unreadable stats: the loss curves still overlay
-                self._stats_cache[run_id] = None
-        return self._stats_cache[run_id]
+        """Ask for the ticked runs to be drawn over the plots, each in its colour (the runs
+        controller puts them in the state; a sweep's runs keep theirs)."""
+        ticked = [r.id for r in self.model.runs if r.id in self.model.checked]
+        self.overlays_requested.emit(
+            [(run_id, self.model.colours.get(run_id, theme.RUN_COLOURS[0])) for run_id in ticked]
+        )
 
     # -- actions -------------------------------------------------------------------------------
 
@@ -452,11 +425,11 @@ class HistoryPanel(QWidget):
         if run is not None:
             signal.emit(run)
 
-    def logs_text(self, run: Any) -> str:
+    def logs_text(self, run: RunRecord) -> str:
         """Where a run's logs are and the command that opens them in TensorBoard."""
         from kpgui.core.storage.paths import runs_dir
 
-        folder = (run.notes or {}).get("log_dir", "")
+        folder = run.log_dir or ""
         return (
             f"<p>Run {run.id}'s logs are in<br><code>{folder}</code></p>"
             "<p><b>history.csv</b>: the loss and accuracy of every epoch (Keras' CSVLogger); "

@@ -20,6 +20,8 @@ from PySide6.QtCore import QEvent, QRect, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPaintEvent
 from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
 
+from kpgui.core.display.numbers import percent
+from kpgui.core.display.words import not_sure
 from kpgui.core.state import AppState
 from kpgui.ui import theme
 from kpgui.ui.images import heat_qimage, ink_qimage
@@ -255,11 +257,11 @@ class PredictionPanel(QWidget):
             self.digit_label.setText(self._number_html(number))
             i = self.state.selected
             what = (
-                f"{100 * reading.confidence:.0f} % sure"
+                f"{reading.digit}, {percent(reading.confidence, 0)} sure"
                 if reading.sure
-                else f"not sure — {reading.digit} or {reading.runner_up}?"
+                else not_sure(reading.digit, reading.runner_up)
             )
-            self.confidence_label.setText(f"digit {i + 1} of {len(number.readings)}: {reading.digit}, {what}")
+            self.confidence_label.setText(f"digit {i + 1} of {len(number.readings)}: {what}")
             self._set_bars()
             return
         if reading is None:
@@ -287,11 +289,11 @@ class PredictionPanel(QWidget):
             self.digit_label.setFont(self._big_font)
             self.digit_label.setStyleSheet("")
             self.digit_label.setText(str(reading.digit))
-            self.confidence_label.setText(f"{100 * reading.confidence:.1f} % sure")
+            self.confidence_label.setText(f"{percent(reading.confidence, 1)} sure")
         else:
             self.digit_label.setFont(self._unsure_font)
             self.digit_label.setStyleSheet(f"color: {UNSURE_COLOUR};")
-            self.digit_label.setText(f"Not sure — {reading.digit} or {reading.runner_up}?")
+            self.digit_label.setText(not_sure(reading.digit, reading.runner_up))
             second = float(reading.probabilities[reading.runner_up])
             if reading.shaky:  # its own picture reads surely, slightly moved copies do not
                 self.confidence_label.setText(
@@ -300,12 +302,12 @@ class PredictionPanel(QWidget):
                 )
             elif reading.confidence + second >= TIE:  # two digits share the belief: say so
                 self.confidence_label.setText(
-                    f"{reading.digit} at {100 * reading.confidence:.0f} %, {reading.runner_up} at "
-                    f"{100 * second:.0f} %: it could be either"
+                    f"{reading.digit} at {percent(reading.confidence, 0)}, {reading.runner_up} at "
+                    f"{percent(second, 0)}: it could be either"
                 )
             else:
                 self.confidence_label.setText(
-                    f"best guess {reading.digit} at {100 * reading.confidence:.0f} %: "
+                    f"best guess {reading.digit} at {percent(reading.confidence, 0)}: "
                     "maybe not a digit, or an unusual one"
                 )
         self._set_bars()

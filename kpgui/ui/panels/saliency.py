@@ -1,8 +1,9 @@
 """Live saliency: which pixels pushed the reading towards its digit, drawn over the preview.
 
-Computed in NumPy from the model's weights whenever the drawing or the model changes (well under
-a millisecond for the default network; kpgui.core.reading.saliency), so no thread is needed. A colour
-scale under the switch says what the colours mean.
+The reading controller computes it (kpgui.ui.controllers.reading, in NumPy from the model's
+weights: well under a millisecond for the default network) whenever the image on show or the
+model changes, only while the switch is on, and publishes `state.saliency`; this bar is the
+switch, the method and a colour scale that says what the colours mean.
 """
 
 from __future__ import annotations
@@ -10,18 +11,21 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
-from kpgui.core.state import AppState
+from kpgui.core.state import AppState, Saliency
 from kpgui.ui.images import heat_legend
 
 METHODS = {"gradient × input": "gradient_x_input", "gradient": "gradient"}
 
 
 class SaliencyBar(QWidget):
-    """The "Show saliency" switch, the method and the legend; feeds `set_overlay(heat | None)`."""
+    """The "Show saliency" switch, the method and the legend; shows `state.saliency` through
+    `set_overlay(heat | None)`. Intent: `wanted(on, method)`."""
+
+    wanted = Signal(bool, str)
 
     def __init__(
         self, state: AppState, set_overlay: Callable[[np.ndarray | None], None], parent: QWidget | None = None
@@ -62,7 +66,7 @@ class SaliencyBar(QWidget):
         layout.setSpacing(2)
         layout.addLayout(top)
         layout.addWidget(self.legend_row, 0, Qt.AlignmentFlag.AlignHCenter)
-        state.events.reading.connect(lambda _r: self.update_overlay())
+        state.events.saliency.connect(self.show_saliency)
         self.set_enabled(False)
 
     @property
@@ -82,20 +86,11 @@ class SaliencyBar(QWidget):
         self.update_overlay()
 
     def update_overlay(self) -> None:
-        """Recompute (or remove) the overlay for the current drawing and model."""
-        heat = None
-        self.message = ""
-        image = self.state.view_image
-        predictor = self.state.predictor
-        if self.enabled and image is not None and predictor is not None and np.any(image):
-            from kpgui.core.reading.saliency import saliency_for
+        """Ask for the overlay of the current drawing and model (or none, when off)."""
+        self.wanted.emit(self.enabled, self.method)
 
-            try:
-                heat = saliency_for(predictor, image, method=self.method)
-            except Exception as exc:  # noqa: BLE001 - an overlay must never break drawing
-                self.message = f"saliency unavailable: {exc}"
-            if heat is None and not self.message:
-                self.message = "saliency needs a plain Dense model (NumPy weights)"
-        self.last_heat = heat
-        self.set_overlay(heat)
-        self.setToolTip(self.message)
+    def show_saliency(self, saliency: Saliency) -> None:
+        self.last_heat = saliency.heat
+        self.message = saliency.message
+        self.set_overlay(saliency.heat)
+        self.setToolTip(saliency.message)

@@ -9,7 +9,6 @@ starred. It observes the state's `sweep`; the runs' curves are in the plots, one
 
 from __future__ import annotations
 
-import math
 from functools import partial
 
 from PySide6.QtCore import Qt, Signal
@@ -30,6 +29,8 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
+from kpgui.core.display.numbers import MISSING
+from kpgui.core.display.runnames import final_numbers
 from kpgui.core.model.options import BY_NAME, SWEEPABLE
 from kpgui.core.state import AppState
 from kpgui.core.training.sweep import DYING_RELUS, PRESETS
@@ -38,15 +39,8 @@ SEEDS_PRESET = "Compare learning rates (SGD: 1e-6, 0.01, 1)"
 COLUMNS = ["Run", "Loss", "Val loss", "Val acc.", "Test acc.", "Time"]
 
 
-def _last(history: dict, key: str) -> float | None:
-    values = [v for v in (history or {}).get(key, []) if v is not None and math.isfinite(v)]
-    return values[-1] if values else None
-
-
-def _num(v: float | None, pct: bool = False) -> str:
-    if v is None:
-        return "–"
-    return f"{100 * v:.2f} %" if pct else f"{v:.4f}"
+def _seconds(v: float | None) -> str:
+    return MISSING if v is None else f"{v:.0f} s"
 
 
 class SweepPanel(QGroupBox):
@@ -147,8 +141,12 @@ class SweepPanel(QGroupBox):
         sep = " / " if option == "hidden" else ", "
         self.values_edit.setText(sep.join(opt.format(v) for v in values))
 
+    def values(self) -> tuple[str, str]:
+        """(option, the values as typed): what a sweep, an export or its code would use."""
+        return self.option, self.values_edit.text()
+
     def _request(self) -> None:
-        self.sweep_requested.emit(self.option, self.values_edit.text())
+        self.sweep_requested.emit(*self.values())
 
     def _update_buttons(self) -> None:
         busy = self.state.training.busy
@@ -176,16 +174,16 @@ class SweepPanel(QGroupBox):
                 )
                 cells = [name, state, "", "", "", ""]
             elif o.status == "diverged":
-                cells = [name, "diverged", "", "", "", f"{o.wall_time:.0f} s"]
+                cells = [name, "diverged", "", "", "", _seconds(o.wall_time)]
             else:
-                h = o.history
+                n = final_numbers(o)
                 cells = [
                     name,
-                    _num(_last(h, "loss")),
-                    _num(_last(h, "val_loss")),
-                    _num(_last(h, "val_accuracy"), True),
-                    _num(o.test_accuracy, True),
-                    f"{o.wall_time:.0f} s",
+                    n["loss"],
+                    n["val_loss"],
+                    n["val_accuracy"],
+                    n["test_accuracy"],
+                    _seconds(o.wall_time),
                 ]
             for c, text in enumerate(cells):
                 item = QTableWidgetItem(text)

@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 )
 
 from kpgui.core.model.options import OPTIMIZER_NAMES, OPTIONS, Option
+from kpgui.core.model.run import RunRecord
 from kpgui.core.model.spec import ModelSpec
 from kpgui.core.state import IDLE, STARTING, STOPPING, AppState
 
@@ -276,23 +277,21 @@ class TrainingPanel(QWidget):
             f"Epoch {u.epoch}/{u.epochs} · batch {u.step}/{u.steps} · ETA {format_eta(u.eta)}"
         )
 
-    def _show_outcome(self, outcome, heading: str = "") -> None:
+    def _show_outcome(self, outcome: RunRecord, heading: str = "") -> None:
         """The run's result; `heading` names it when it is not simply the last run (a sweep's
         best, offered once the sweep is done)."""
+        from kpgui.core.display.numbers import percent
         from kpgui.core.display.runnames import how_it_ran
 
         if outcome.status == "diverged":
             self.result_label.setText(f"<span style='color:#c62828'>Run {outcome.summary}.</span>")
         else:
-            acc = outcome.test_accuracy
-            acc_text = "not evaluated" if acc is None else f"{100 * acc:.2f} %"
             extra = ""
             if outcome.kind == "finetune" and outcome.personal:
                 extra = " " + str(outcome.personal.get("summary", ""))
-            how = how_it_ran(outcome.status, outcome.epochs_run, outcome.wall_time, outcome.partial_epoch)
             self.result_label.setText(
                 heading
-                + f"Test accuracy: <b>{acc_text}</b> — {how}.{extra}"
+                + f"Test accuracy: <b>{percent(outcome.test_accuracy)}</b> — {how_it_ran(outcome)}.{extra}"
                 + (KEEP_HINT if outcome.usable else "")
             )
         self._can_save = outcome.usable

@@ -23,8 +23,6 @@ import numpy as np
 
 Stroke = np.ndarray  # (N, 2) float64, x right, y down
 
-DENSE_STEP = 0.02  # unit-frame spacing of the ideal path the hand follows
-
 
 # ---------------------------------------------------------------------------------------------
 # Primitives

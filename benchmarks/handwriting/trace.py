@@ -1,19 +1,66 @@
 """MNIST digits turned into pen strokes: thin each digit to its skeleton, trace the skeleton.
 
-The Zhang-Suen thinning is the robustness benchmark's (bench_robustness.py). Here the skeleton is
-traced into *pen strokes*: 8-connected paths from end or junction to end or junction (closed
+The Zhang-Suen thinning is here (the robustness benchmark, bench_robustness.py, uses it too). The
+skeleton is traced into *pen strokes*: 8-connected paths from end or junction to end or junction (closed
 loops as one stroke), short spurs of the thinning removed, paths that meet at a junction which
 the spur left behind joined again, then smoothed like a hand would draw them. The hand of
-handwriting_pen then draws them at any size, speed and pen width.
+pen.py then draws them at any size, speed and pen width.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from bench_robustness import skeletons
+from PIL import Image
 
 UP = 4  # skeletons at 4x MNIST's resolution (112 x 112)
 MIN_SPUR = 2.5 * UP  # end branches shorter than this (2.5 MNIST pixels) are thinning artefacts
+
+
+def _neighbours(p: np.ndarray) -> list[np.ndarray]:
+    """P2..P9 (clockwise from north) of every interior pixel of padded batch p (N, H+2, W+2)."""
+    c = slice(1, -1)
+    return [
+        p[:, :-2, c],
+        p[:, :-2, 2:],
+        p[:, c, 2:],
+        p[:, 2:, 2:],
+        p[:, 2:, c],
+        p[:, 2:, :-2],
+        p[:, c, :-2],
+        p[:, :-2, :-2],
+    ]
+
+
+def zhang_suen(batch: np.ndarray, max_iter: int = 100) -> np.ndarray:
+    """One-pixel-wide skeletons of a batch of binary images (N, H, W) bool."""
+    img = np.pad(batch.astype(np.uint8), ((0, 0), (1, 1), (1, 1)))
+    for _ in range(max_iter):
+        changed = False
+        for step in (0, 1):
+            n = _neighbours(img)
+            b = sum(x.astype(np.int16) for x in n)
+            a = sum(((n[i] == 0) & (n[(i + 1) % 8] == 1)).astype(np.int16) for i in range(8))
+            p2, p4, p6, p8 = n[0], n[2], n[4], n[6]
+            if step == 0:
+                c1, c2 = p2 * p4 * p6, p4 * p6 * p8
+            else:
+                c1, c2 = p2 * p4 * p8, p2 * p6 * p8
+            core = img[:, 1:-1, 1:-1]
+            remove = (core == 1) & (b >= 2) & (b <= 6) & (a == 1) & (c1 == 0) & (c2 == 0)
+            if remove.any():
+                core[remove] = 0
+                changed = True
+        if not changed:
+            break
+    return img[:, 1:-1, 1:-1].astype(bool)
+
+
+def skeletons(digits: np.ndarray, up: int = 4) -> np.ndarray:
+    """Skeletons of uint8 MNIST digits, computed at `up` times their resolution."""
+    big = np.stack(
+        [np.asarray(Image.fromarray(d).resize((28 * up, 28 * up), Image.BILINEAR)) for d in digits]
+    )
+    return zhang_suen(big > 100)
 
 
 def _graph(skel: np.ndarray) -> dict[tuple[int, int], list[tuple[int, int]]]:

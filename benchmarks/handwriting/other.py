@@ -10,8 +10,9 @@ reads it as one). Every glyph: unit box, x right, y down, strokes in drawing ord
 from __future__ import annotations
 
 import numpy as np
-from handwriting_glyphs import DIGIT_STYLES, Glyph
-from handwriting_pen import Shape, line, path, reverse, smooth
+
+from .glyphs import DIGIT_STYLES, Glyph
+from .pen import Shape, line, path, reverse, smooth
 
 EXCLUDED_LETTERS = "O D Q I l J T L Z S G b B g q C U".split()
 

@@ -13,8 +13,8 @@ apart from any training seed.
 
 The code is benchmark-side and independent of kpgui's training augmentation and synthesis (it
 neither reads nor imports them), so what it measures is not what a model was taught.
-Files: handwriting_pen.py (geometry and the drawing hand), handwriting_glyphs.py (digit styles),
-handwriting_other.py (non-digits), handwriting_trace.py (MNIST skeletons -> strokes).
+Modules: pen.py (geometry and the drawing hand), glyphs.py (digit styles), other.py
+(non-digits), trace.py (MNIST skeletons -> strokes).
 """
 
 from __future__ import annotations
@@ -24,9 +24,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from handwriting_glyphs import DIGIT_STYLES
-from handwriting_other import EXCLUDED_LETTERS, LETTERS, SCRIBBLES, SYMBOLS, hatching, overlap
-from handwriting_pen import CANVAS, STYLE_HAND, TRACE_HAND, Shape, draw
+
+from .glyphs import DIGIT_STYLES
+from .other import EXCLUDED_LETTERS, LETTERS, SCRIBBLES, SYMBOLS, hatching, overlap
+from .pen import CANVAS, STYLE_HAND, TRACE_HAND, Shape, draw
 
 STYLE_SEED = 900_001
 MNIST_SEED = 900_002
@@ -94,7 +95,7 @@ def mnist_stroke_set(images: np.ndarray, labels: np.ndarray, seed: int = MNIST_S
     """MNIST digits (uint8 (N, 28, 28)) thinned, traced into pen strokes and drawn by the hand at
     various sizes, places, speeds and pen widths. Style "mnist"; an image whose skeleton is empty
     (never in MNIST's test set) becomes a single dot."""
-    from handwriting_trace import traced_strokes
+    from .trace import traced_strokes
 
     out = []
     for i, (strokes, label) in enumerate(zip(traced_strokes(images), labels, strict=True)):

@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
-from handwriting_pen import Shape, line, mirror_x, path, reverse, smooth
+
+from .pen import Shape, line, mirror_x, path, reverse, smooth
 
 Glyph = Callable[[Shape], list[np.ndarray]]
 
