@@ -214,7 +214,8 @@ def test_logs_hold_one_point_per_epoch_and_validation_is_keras_own_number(tmp_pa
 
     x, y, xt, yt = mnist
     spec = ModelSpec(hidden=(32,), epochs=2, batch_size=64, validation_split=0.2, train_samples=1000, seed=1)
-    result = Trainer(spec, data=(x, y, xt[:0], yt[:0]), log_dir=tmp_path, evaluate=False).run()
+    trainer = Trainer(spec, data=(x, y, xt[:0], yt[:0]), log_dir=tmp_path, evaluate=False)
+    result = trainer.run()
     assert result.status == FINISHED
     with open(tmp_path / "history.csv", newline="") as f:
         rows = list(csv.DictReader(f))
@@ -228,7 +229,7 @@ def test_logs_hold_one_point_per_epoch_and_validation_is_keras_own_number(tmp_pa
         values = [float(_tensor(p)) for p in points]
         assert values == pytest.approx(result.history[key], rel=1e-5)
     val_x = x[800:1000].reshape(-1, 784).astype(np.float32) / 255.0
-    loss = result.model.evaluate(val_x, np.eye(10, dtype=np.float32)[y[800:1000]], batch_size=32, verbose=0)[
+    loss = trainer.model.evaluate(val_x, np.eye(10, dtype=np.float32)[y[800:1000]], batch_size=32, verbose=0)[
         0
     ]
     assert loss == pytest.approx(result.history["val_loss"][-1], rel=1e-4)
