@@ -211,7 +211,7 @@ def run(quick: bool, samples: int | None, epochs: int | None) -> tuple[list, dic
 
     # The classic recipe (ModelSpec's defaults: 784-512-512-10, RMSprop, batch 128, 10 %
     # validation, 20 epochs), on all of MNIST unless told otherwise.
-    n = samples or (6000 if quick else None)
+    n = samples or (6000 if quick else 0)  # 0: all of MNIST
     spec = ModelSpec(epochs=epochs or (1 if quick else ModelSpec().epochs), train_samples=n, seed=1)
     have = [b for b in backends.available() if b != "torch"]
     default = backends.resolve("auto")
