@@ -47,7 +47,9 @@ def main() -> None:
     reports = []
     inside: list[float] = []
 
-    class Count:
+    from kpgui.core.training.progress import Listener
+
+    class Count(Listener):
         def on_layers(self, stats):
             reports.append(stats.batch)
 

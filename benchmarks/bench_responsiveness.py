@@ -89,7 +89,9 @@ class _ThreadRun:
         self._events = events
         bridge = self.bridge
 
-        class Listener:
+        from kpgui.core.training.progress import Listener
+
+        class Reporter(Listener):
             def on_status(self, text: str) -> None:
                 bridge.status.emit(text)
 
@@ -106,7 +108,7 @@ class _ThreadRun:
 
         class Worker(QThread):
             def run(self) -> None:  # noqa: D401 - Qt's name
-                owner.result = Trainer(spec, Listener()).run()
+                owner.result = Trainer(spec, Reporter()).run()
 
         self.result = None
         self.thread = Worker()

@@ -179,7 +179,9 @@ class _ThreadJob:
         self.began = False
         owner = self
 
-        class Listener:
+        from kpgui.core.training.progress import Listener
+
+        class Reporter(Listener):
             def on_status(self, text: str) -> None:
                 owner.statuses.append(text)
 
@@ -189,7 +191,7 @@ class _ThreadJob:
             def on_batch(self, _update: Any) -> None:
                 owner.batches += 1
 
-        self.trainer = Trainer(spec, Listener())
+        self.trainer = Trainer(spec, Reporter())
 
         class Worker(QThread):
             def run(self) -> None:  # noqa: D401 - Qt's name

@@ -33,6 +33,7 @@ from kpgui.core.storage.atomic import atomic_write, clean_stale_temp_files, is_t
 from kpgui.core.storage.bounded import MAX_IMAGE_SIDE, MAX_STROKE_POINTS, bound_strokes, shrink_image
 from kpgui.core.storage.samplefiles import SampleFileError, read_samples_file
 from kpgui.core.storage.store import SkippedRow, Store, StoreError
+from kpgui.core.training.progress import Listener
 from tests.hostile import npy_claiming, png_claiming
 
 GIB = 2**30
@@ -1021,12 +1022,12 @@ def test_25_4_a_run_is_recorded_when_another_program_holds_the_database(monkeypa
     release.start()
     said = []
 
-    class Listener:
+    class Recorder(Listener):
         def on_status(self, text):
             said.append(text)
 
     run = _Run(name="busy", status="finished", started_at="2026-01-01T10:00:00")
-    run_id, error = jobs._record(run, Listener(), attempts=10, pause=0.1)
+    run_id, error = jobs._record(run, Recorder(), attempts=10, pause=0.1)
     release.join()
     holder.close()
     assert error is None and run_id is not None, error

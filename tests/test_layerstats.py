@@ -19,6 +19,7 @@ from kpgui.core.model.layerstats import (
     probe_gradients,
     update_ratios,
 )
+from kpgui.core.training.progress import Listener
 
 
 def _model_and_batch(mnist, activation: str, smoothing: float):
@@ -148,12 +149,12 @@ def test_a_run_reports_layer_stats_to_the_listener_csv_and_result(mnist, tmp_pat
     x, y, xt, yt = mnist
     got = []
 
-    class Listener:
+    class Recorder(Listener):
         def on_layers(self, stats):
             got.append(stats)
 
     spec = ModelSpec(hidden=(32,), epochs=1, batch_size=32, validation_split=0.0, seed=2)
-    result = Trainer(spec, Listener(), data=(x[:1600], y[:1600], xt[:200], yt[:200]), log_dir=tmp_path).run()
+    result = Trainer(spec, Recorder(), data=(x[:1600], y[:1600], xt[:200], yt[:200]), log_dir=tmp_path).run()
     # before the first batch, then at least 10 batches apart as often as the 2 % budget
     # allows, and after the last
     assert got[0].batch == 0 and got[-1].batch == 50 and len(got) >= 2

@@ -17,6 +17,7 @@ from kpgui.core.training.personal import (
     held_out_split,
     keras_model_from_predictor,
 )
+from kpgui.core.training.progress import Listener
 
 
 def test_held_out_split_is_stratified_deterministic_and_keeps_singletons():
@@ -142,7 +143,7 @@ def test_finetune_learns_a_personal_style_without_forgetting_mnist(mnist):
     spec = finetune_spec(base).replace(learning_rate=1e-3, epochs=2, augment=False, seed=4)
     hooked, epochs_seen = [], []
 
-    class Listener:
+    class Recorder(Listener):
         def on_epoch(self, update):
             epochs_seen.append(update.epoch)
 
@@ -153,7 +154,7 @@ def test_finetune_learns_a_personal_style_without_forgetting_mnist(mnist):
         spec=spec,
         mnist=(x[:12000], y[:12000], xt[:2000], yt[:2000]),
         repeat=10,
-        listener=Listener(),
+        listener=Recorder(),
         trainer_hook=hooked.append,
     )
     elapsed = time.perf_counter() - t0

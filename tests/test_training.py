@@ -12,10 +12,11 @@ from kpgui.core.model.inference import Predictor
 from kpgui.core.model.network import build_model
 from kpgui.core.model.spec import ModelSpec
 from kpgui.core.storage.saving import save_model
+from kpgui.core.training.progress import Listener
 from kpgui.core.training.trainer import EARLY_STOPPED, FINISHED, STOPPED, Trainer
 
 
-class Recorder:
+class Recorder(Listener):
     def __init__(self):
         self.batches, self.epochs, self.start = [], [], None
         self.first_batch = threading.Event()

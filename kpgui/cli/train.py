@@ -18,6 +18,7 @@ from kpgui.core.display.numbers import MISSING, percent
 from kpgui.core.display.words import count
 from kpgui.core.model.options import OPTIONS, Option
 from kpgui.core.model.spec import ModelSpec
+from kpgui.core.training.progress import Listener
 
 
 class Values(tuple):
@@ -118,7 +119,7 @@ def register(sub) -> None:
     p.set_defaults(run=run)
 
 
-class Progress:
+class Progress(Listener):
     """A rich progress bar on the terminal's stderr (the training's own chatter goes to a log),
     plus one line per finished epoch that stays."""
 

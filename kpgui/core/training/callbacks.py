@@ -13,7 +13,7 @@ import threading
 import time
 from typing import Any
 
-from kpgui.core.training.progress import BatchUpdate, EpochUpdate, notify
+from kpgui.core.training.progress import BatchUpdate, EpochUpdate, Listener
 
 # A run whose epoch-mean loss passes this has blown up: guessing scores ln 10 = 2.3, and a
 # network sure of the wrong digit scores ln(1e7) = 16.1, the ceiling of Keras' clipped
@@ -23,7 +23,7 @@ DIVERGED_LOSS = 10.0
 
 
 def make_callbacks(
-    listener: Any,
+    listener: Listener,
     stop: threading.Event,
     epochs: int,
     steps: int,
@@ -75,9 +75,7 @@ def make_callbacks(
                 self.model.stop_training = True  # TerminateOnNaN's job, for a finite blow-up too
             elapsed = time.perf_counter() - self.t0
             eta = elapsed / self.done * (total_batches - self.done)
-            notify(
-                listener,
-                "on_batch",
+            listener.on_batch(
                 BatchUpdate(
                     self.epoch + 1,
                     epochs,
@@ -112,9 +110,7 @@ def make_callbacks(
             elapsed = time.perf_counter() - self.t0
             eta = elapsed / self.complete_epochs * (epochs - epoch - 1)
             val_loss, val_acc = logs.get("val_loss"), logs.get("val_accuracy")
-            notify(
-                listener,
-                "on_epoch",
+            listener.on_epoch(
                 EpochUpdate(
                     epoch + 1,
                     epochs,
@@ -154,7 +150,7 @@ def make_tensorboard(log_dir: str) -> Any:
 
 
 def make_layer_stats(
-    listener: Any,
+    listener: Listener,
     probe: tuple[Any, Any],
     label_smoothing: float,
     epochs: int,
@@ -272,7 +268,7 @@ def make_layer_stats(
                 self._csv_file.flush()
             if self._tb is not None:
                 self._write_tensorboard(stats)
-            notify(listener, "on_layers", stats)
+            listener.on_layers(stats)
             self.cost = time.perf_counter() - t0
             self.spent += self.cost
 

@@ -23,7 +23,7 @@ import numpy as np
 
 from kpgui.core.model.run import CONTINUE, FINETUNE, TRAIN, RunRecord
 from kpgui.core.model.spec import ModelSpec
-from kpgui.core.training.progress import notify
+from kpgui.core.training.progress import SILENT, Listener
 
 if TYPE_CHECKING:
     from kpgui.core.model.inference import Predictor
@@ -94,7 +94,7 @@ def _log_dir(started_at: str, job: TrainJob) -> Path:
 def _train(
     job: TrainJob,
     data: tuple,
-    listener: Any,
+    listener: Listener,
     stop_event: Any,
     log_dir: Path | None,
     extra_callbacks: Any = (),
@@ -177,7 +177,7 @@ def import_keras(backend: str | None = None) -> float:
 
 
 def run_job(
-    job: TrainJob, listener: Any = None, stop_event: Any = None, extra_callbacks: Any = ()
+    job: TrainJob, listener: Listener | None = None, stop_event: Any = None, extra_callbacks: Any = ()
 ) -> RunRecord:
     """Run `job` to the end (blocking) and return its record (`id` set once it is in the
     history). Raises DatasetError when MNIST cannot be had, ModelLoadError when the start model
@@ -185,18 +185,19 @@ def run_job(
     training starts). `extra_callbacks` are Keras callbacks added to a TRAIN job's fit (a
     search's pruning: kpgui.core.training.search)."""
     job.check()
+    listener = listener or SILENT
     timings: dict[str, float] = {}
     import sys
 
     from kpgui.core.training import backends
 
     if "keras" not in sys.modules:
-        notify(listener, "on_status", f"Loading {backends.NAMES[backends.resolve(job.backend)]}…")
+        listener.on_status(f"Loading {backends.NAMES[backends.resolve(job.backend)]}…")
     timings["keras_import_s"] = round(import_keras(job.backend), 2)
     name = backends.select(job.backend)
     device = backends.current()
     t1 = time.perf_counter()
-    notify(listener, "on_status", "Loading MNIST…")
+    listener.on_status("Loading MNIST…")
     from kpgui.core.data.mnist import load_mnist
 
     data = load_mnist(job.data_path)
@@ -209,7 +210,7 @@ def run_job(
     run.log_dir = str(log_dir) if log_dir is not None and log_dir.exists() else None
     run.timings, run.tags, run.backend, run.device = timings, dict(job.tags), name, device
     if run.usable:
-        notify(listener, "on_status", "Saving the model…")
+        listener.on_status("Saving the model…")
         from kpgui.core.storage.paths import models_dir
         from kpgui.core.storage.saving import copy_model, new_model_path, save_model
 
@@ -250,7 +251,7 @@ RECORD_ATTEMPTS = 30  # x the store's 2 s lock timeout (+ 1 s pause): a busy dat
 
 def _record(
     run: RunRecord,
-    listener: Any = None,
+    listener: Listener = SILENT,
     attempts: int = RECORD_ATTEMPTS,
     pause: float = 1.0,
 ) -> tuple[int | None, str | None]:
@@ -270,11 +271,8 @@ def _record(
                     f"The run could not be added to the history: {exc}"
                     + (f" Its model is kept at {run.model_path}." if run.model_path else ""),
                 )
-            # on_notice where the listener has it (the CLI shows it even with --quiet); listeners
-            # are duck-typed (kpgui.core.training.progress.notify), each with the methods it wants
-            notify(
-                listener,
-                "on_notice" if hasattr(listener, "on_notice") else "on_status",
+            # a notice: the CLI shows it even with --quiet (other listeners: a status)
+            listener.on_notice(
                 f"The kpgui database is busy (another kpgui is using it); recording the run "
                 f"again ({attempt}/{attempts - 1})…",
             )

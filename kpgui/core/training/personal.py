@@ -24,6 +24,7 @@ from kpgui.core.model.inference import Predictor
 from kpgui.core.model.run import RunRecord
 from kpgui.core.model.spec import ACTIVATIONS as SPEC_ACTIVATIONS
 from kpgui.core.model.spec import ModelSpec
+from kpgui.core.training.progress import Listener
 
 PERSONAL_SHARE = 0.08  # the person's samples' share of a fine-tuning epoch (after repetition)
 MAX_REPEAT = 100  # a handful of samples repeated more than this would just be memorised
@@ -185,7 +186,7 @@ def finetune(
     mnist: tuple | None = None,
     held_fraction: float = 0.25,
     repeat: int | None = None,
-    listener: Any = None,
+    listener: Listener | None = None,
     trainer_hook: Any = None,
     seed: int = 0,
     stop_event: Any = None,

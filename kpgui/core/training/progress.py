@@ -67,8 +67,28 @@ class EpochUpdate:
     eta: float
 
 
-def notify(listener: Any, method: str, value: Any) -> None:
-    """Call `listener.method(value)` if the listener has that method."""
-    fn = getattr(listener, method, None)
-    if fn is not None:
-        fn(value)
+class Listener:
+    """What a run tells whoever watches it. Every method does nothing here; the command line, the
+    training process's pipe and tests override the ones they show."""
+
+    def on_status(self, text: str) -> None:
+        """A step of the run in words ("Loading MNIST…")."""
+
+    def on_notice(self, text: str) -> None:
+        """Something the person should see even when quiet (by default: a status)."""
+        self.on_status(text)
+
+    def on_train_begin(self, start: TrainingStart) -> None:
+        """The run's size, once the data is ready."""
+
+    def on_batch(self, update: BatchUpdate) -> None:
+        """After every batch."""
+
+    def on_epoch(self, update: EpochUpdate) -> None:
+        """After every epoch."""
+
+    def on_layers(self, stats: Any) -> None:
+        """Per-layer statistics (kpgui.core.model.layerstats), every few batches."""
+
+
+SILENT = Listener()  # for runs nobody watches

@@ -34,6 +34,7 @@ from typing import Any, Literal
 
 from kpgui.core.model.options import BY_NAME, Option
 from kpgui.core.model.spec import ModelSpec
+from kpgui.core.training.progress import Listener
 
 SAMPLERS = ("tpe", "random", "grid")
 OBJECTIVES: dict[str, Literal["minimize", "maximize"]] = {"val_loss": "minimize", "val_accuracy": "maximize"}
@@ -468,7 +469,7 @@ def run_trial(
     study_name: str,
     data_path: str | None = None,
     stop_event: Any = None,
-    listener: Any = None,
+    listener: Listener | None = None,
 ) -> float:
     """Optuna's objective: train one run with the trial's settings through run_job, recorded once
     in History with the study's tags; the last epoch's validation metric is the trial's value."""

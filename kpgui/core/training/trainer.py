@@ -26,7 +26,7 @@ from kpgui.core.data.arrays import as_float_images, as_model_input, as_uint8_ima
 from kpgui.core.data.mnist import load_mnist
 from kpgui.core.model.run import DIVERGED, EARLY_STOPPED, FINISHED, STOPPED, RunRecord
 from kpgui.core.model.spec import ModelSpec
-from kpgui.core.training.progress import BatchUpdate, EpochUpdate, TrainingStart, notify
+from kpgui.core.training.progress import SILENT, BatchUpdate, EpochUpdate, Listener, TrainingStart
 
 __all__ = [
     "DIVERGED",
@@ -49,7 +49,7 @@ def generated_extras(
     spec: ModelSpec,
     x_fit: np.ndarray,
     y_fit: np.ndarray,
-    listener: Any = None,
+    listener: Listener = SILENT,
     held_out_writers: Iterable[int] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """The drawings the spec asks to add to the training images: synthetic digits in people's
@@ -67,19 +67,19 @@ def generated_extras(
     eye = np.eye(10, dtype=np.float32)
     if spec.styles:
         k = int(round(spec.styles * n))
-        notify(listener, "on_status", f"Drawing {k:,} digits in people's styles…")
+        listener.on_status(f"Drawing {k:,} digits in people's styles…")
         x, y = synth.synthetic_digits(k, seed=seed + 101)
         images.append(x)
         targets.append(eye[y])
     if spec.restroke:
         k = min(n, int(round(spec.restroke * n)))
-        notify(listener, "on_status", f"Re-drawing {k:,} MNIST digits as pen strokes…")
+        listener.on_status(f"Re-drawing {k:,} MNIST digits as pen strokes…")
         pick = np.random.default_rng(seed + 202).choice(n, k, replace=False)
         images.append(synth.restroke(x_fit[pick], y_fit[pick], seed=seed + 202))
         targets.append(eye[y_fit[pick]])
     if spec.non_digits:
         k = int(round(spec.non_digits * n))
-        notify(listener, "on_status", f"Drawing {k:,} scribbles, letters and symbols…")
+        listener.on_status(f"Drawing {k:,} scribbles, letters and symbols…")
         images.append(synth.non_digits(k, seed=seed + 303))
         targets.append(np.tile(UNIFORM, (k, 1)))
     if spec.real_pen:
@@ -87,7 +87,7 @@ def generated_extras(
 
         out = HELD_OUT_WRITERS if held_out_writers is None else tuple(held_out_writers)
         pen = load_pendigits().without_writers(out)
-        notify(listener, "on_status", f"Re-drawing {len(pen):,} real pen digits {spec.real_pen} times each…")
+        listener.on_status(f"Re-drawing {len(pen):,} real pen digits {spec.real_pen} times each…")
         x, y = real_pen_training_set(pen, spec.real_pen, seed=seed + 404)
         images.append(x)
         targets.append(eye[y])
@@ -110,7 +110,7 @@ class Trainer:
     def __init__(
         self,
         spec: ModelSpec | None = None,
-        listener: Any = None,
+        listener: Listener | None = None,
         *,
         data: tuple | None = None,
         data_path: str | None = None,
@@ -125,7 +125,7 @@ class Trainer:
         extra_callbacks: Iterable[Any] = (),
     ) -> None:
         self.spec = (spec or ModelSpec()).validate()
-        self.listener = listener
+        self.listener = listener or SILENT
         self._data = data
         self._data_path = data_path
         self._initial_model = initial_model
@@ -213,7 +213,7 @@ class Trainer:
         x_fit, y_fit, x_val, y_val, x_test, y_test = self._split()
         x_all, t_all = self._fit_set(x_fit, y_fit)
         steps = -(-len(x_all) // spec.batch_size)
-        notify(self.listener, "on_status", "Building the network…")
+        self.listener.on_status("Building the network…")
         import keras
 
         from kpgui.core.model.network import build_model, compile_model
@@ -249,9 +249,7 @@ class Trainer:
             self._log_dir,
         )
         callbacks.append(layer_stats)
-        notify(
-            self.listener,
-            "on_train_begin",
+        self.listener.on_train_begin(
             TrainingStart(
                 total_epochs,
                 steps,
@@ -344,7 +342,7 @@ class Trainer:
         from kpgui.core.reading.confidence import calibrate, expected_calibration_error, fit_calibration
 
         if self._evaluate and len(x_test):
-            notify(self.listener, "on_status", "Testing on the MNIST test images…")
+            self.listener.on_status("Testing on the MNIST test images…")
             probs = _predict(model, x_test)
             y = np.asarray(y_test, np.int64)
             result.test_accuracy = float(np.mean(probs.argmax(axis=1) == y))

@@ -37,9 +37,10 @@ from collections.abc import Iterator
 from typing import Any
 
 from kpgui.core.training.jobs import TrainJob, run_job
+from kpgui.core.training.progress import Listener
 
 
-class PipeListener:
+class PipeListener(Listener):
     """The Trainer's listener in the training process: sends every report up the pipe."""
 
     def __init__(self, conn: Any) -> None:
