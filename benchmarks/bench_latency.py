@@ -21,6 +21,12 @@ every mouse move while a digit is drawn (the worst case, without the frame coale
 
 from __future__ import annotations
 
+import os
+
+# What `kpgui` sets for the window's process (kpgui/cli/__init__.py): its NumPy reading uses one
+# BLAS thread, so a reading never waits for a second core busy with training.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
 import sys
 import time
 from collections.abc import Callable

@@ -256,31 +256,64 @@ def find_cuts(
     put it. `stroke` is the stroke width in cells (a column through one stroke holds that much
     ink); samples on `centre_lines` (drawn strokes) are spread over it, pixels are not.
     ink once smoothed over it)."""
+    # Every slant at once (one bincount, one window search for all cuts of all slants): the
+    # slants tried one after another in a loop cost 0.31 ms per call, a tenth of a reading while
+    # drawing; the results are the same, number for number (tests/test_segment_cuts.py).
     y_mid = float(np.median(y))
     smooth = max(1, int(round(stroke))) if centre_lines else 1
-    best: tuple[float, Cut] | None = None
-    for shear in SHEARS:
-        xs = (x - shear * (y - y_mid)) / cell
-        lo = float(np.floor(xs.min()))
-        bins = (xs - lo).astype(np.int64)
-        ink: np.ndarray = np.bincount(bins, weights=weight, minlength=int(bins.max()) + 1)
-        if smooth > 1:
-            ink = np.convolve(ink, np.ones(smooth), mode="same")
-        n = len(ink)
-        step = n / parts
-        half = max(1.0, REACH * step)
-        at, cross, total = [], [], 0.0
-        for i in range(1, parts):
-            target = i * step
-            js = np.arange(max(1, int(np.ceil(target - half))), min(n - 1, int(target + half)) + 1)
-            if not len(js):
-                js = np.array([min(max(1, int(target)), n - 1)])
-            cost = ink[js] + 0.5 * max(stroke, 1.0) * np.abs(js - target) / half
-            j = int(js[np.argmin(cost)])
-            at.append((lo + j) * cell)
-            cross.append(ink[j] / max(stroke, 1e-9))
-            total += float(cost.min()) + SLANT_COST * max(stroke, 1.0) * abs(shear)
+    shears = np.asarray(SHEARS)
+    xs = (x[None, :] - shears[:, None] * (y - y_mid)[None, :]) / cell
+    lo = np.floor(xs.min(axis=1))
+    bins = (xs - lo[:, None]).astype(np.int64)
+    n = bins.max(axis=1) + 1  # columns of ink per slant
+    width = int(n.max())
+    rows = len(shears)
+    ink = np.bincount(
+        (bins + np.arange(rows)[:, None] * width).ravel(),
+        weights=np.tile(np.asarray(weight, np.float64), rows),
+        minlength=rows * width,
+    ).reshape(rows, width)
+    if smooth > 1:  # each slant's own columns smoothed alone ("same" keeps at least `smooth`)
+        kernel = np.ones(smooth)
+        smoothed = [np.convolve(ink[r, : n[r]], kernel, mode="same") for r in range(rows)]
+        n = np.array([len(row) for row in smoothed])
+        width = int(n.max())
+        ink = np.stack([np.pad(row, (0, width - len(row))) for row in smoothed])
+    step = n / parts
+    half = np.maximum(1.0, REACH * step)
+    i = np.arange(1, parts)
+    target = i[None, :] * step[:, None]  # (slants, cuts)
+    first = np.maximum(1, np.ceil(target - half[:, None])).astype(np.int64)
+    last = np.minimum(n[:, None] - 1, (target + half[:, None]).astype(np.int64))
+    empty = last < first  # no column in reach: the nearest one to the even split
+    alone = np.minimum(np.maximum(1, target.astype(np.int64)), n[:, None] - 1)
+    first = np.where(empty, alone, first)
+    last = np.where(empty, alone, last)
+    span = int((last - first).max()) + 1
+    js = first[:, :, None] + np.arange(span)  # (slants, cuts, span)
+    valid = js <= last[:, :, None]
+    safe = np.where(valid, js, 0)
+    wide = max(stroke, 1.0)
+    cost = (
+        np.take_along_axis(ink[:, None, :], safe, axis=2)
+        + 0.5 * wide * np.abs(js - target[:, :, None]) / half[:, None, None]
+    )
+    cost = np.where(valid, cost, np.inf)
+    pick = cost.argmin(axis=2)
+    j = np.take_along_axis(js, pick[:, :, None], axis=2)[:, :, 0]
+    least = np.take_along_axis(cost, pick[:, :, None], axis=2)[:, :, 0]
+    best: tuple[float, int] | None = None
+    for r in range(rows):
+        total = 0.0
+        for c in range(parts - 1):
+            total += float(least[r, c]) + SLANT_COST * wide * abs(float(shears[r]))
         if best is None or total < best[0] - 1e-9:
-            best = (total, Cut(shear, y_mid, np.array(at), np.array(cross)))
+            best = (total, r)
     assert best is not None
-    return best[1]
+    r = best[1]
+    return Cut(
+        float(shears[r]),
+        y_mid,
+        (lo[r] + j[r]) * cell,
+        ink[r, j[r]] / max(stroke, 1e-9),
+    )
