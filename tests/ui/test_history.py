@@ -161,7 +161,7 @@ def test_corrupt_database_can_be_replaced_keeping_the_old_file(qtbot, errors, an
     close_app(app)
 
 
-def test_locked_database_explained_and_app_still_works(qtbot, errors, answers):
+def test_locked_database_explained_and_app_still_works(qtbot, errors, answers, short_busy_timeout):
     db = database_path()
     other = sqlite3.connect(db, isolation_level=None)
     other.execute("CREATE TABLE t (x)")

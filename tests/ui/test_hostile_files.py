@@ -191,11 +191,17 @@ def test_25_1_export_typed_without_suffix_asks_before_replacing_the_npz(
     assert backup.read_bytes() == b"last week's samples"
 
 
-def test_25_4_a_digit_saved_while_another_program_holds_the_database_is_kept(qtbot, app, errors):
+def test_25_4_a_digit_saved_while_another_program_holds_the_database_is_kept(
+    qtbot, short_busy_timeout, app, errors, monkeypatch
+):
     import sqlite3
 
     from helpers import draw, settle, seven
     from PySide6.QtCore import Qt
+
+    from kpgui.ui.controllers.samples import SampleController
+
+    monkeypatch.setattr(SampleController, "PENDING_RETRY_MS", 100)  # tried again soon, not in 1.5 s
 
     holder = sqlite3.connect(app.store.path, timeout=0, isolation_level=None)
     holder.execute("BEGIN IMMEDIATE")

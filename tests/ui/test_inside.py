@@ -138,9 +138,9 @@ def test_hidden_tab_costs_nothing_and_catches_up_when_shown(qtbot, app):
     assert panel.refreshes == before + 1 and panel.view.winner == app.state.reading.digit
 
 
-def test_small_model_is_shown_with_its_own_width(qtbot, app, small_model_path):
+def test_small_model_is_shown_with_its_own_width(qtbot, app, small_predictor):
     panel = _open_inside(qtbot, app)
-    app.state.set_model(CurrentModel(Predictor.load(small_model_path), "small"))
+    app.state.set_model(CurrentModel(small_predictor, "small"))
     canvas = app.panels["drawing"].canvas
     draw(qtbot, canvas, seven(canvas))
     settle(qtbot, app)

@@ -42,17 +42,17 @@ def test_corrupt_model_file_keeps_the_old_model(qtbot, models, state, errors, tm
     assert state.model is old and seen == [], "a broken file replaced the model"
 
 
-def test_open_model_and_reset_to_default(qtbot, app, errors, small_model_path):
-    wait(qtbot, app.models.open_file(str(small_model_path)))
-    assert app.state.predictor.path == small_model_path
-    assert app.state.model.source == "opened small.keras"
+def test_open_model_and_reset_to_default(qtbot, app, errors, model_copy_path):
+    wait(qtbot, app.models.open_file(str(model_copy_path)))
+    assert app.state.predictor.path == model_copy_path
+    assert app.state.model.source == "opened other.keras"
     next(a for a in app.window.actions() if a.text() == "&Reset to default").trigger()
     qtbot.waitUntil(lambda: app.state.model.source == "shipped model", timeout=10000)
     assert app.state.predictor.path == default_model_path()
     assert errors == []
 
 
-def test_a_later_open_supersedes_a_slower_earlier_one(qtbot, models, state, small_model_path, monkeypatch):
+def test_a_later_open_supersedes_a_slower_earlier_one(qtbot, models, state, model_copy_path, monkeypatch):
     """A slow load finishing last must not replace the newer choice."""
     import threading
 
@@ -62,12 +62,12 @@ def test_a_later_open_supersedes_a_slower_earlier_one(qtbot, models, state, smal
     real = module._load
 
     def slow_for_small(path, task=None):
-        if path == str(small_model_path):
+        if path == str(model_copy_path):
             gate.wait(10)
         return real(path, task)
 
     monkeypatch.setattr(module, "_load", slow_for_small)
-    first = models.open_file(str(small_model_path))
+    first = models.open_file(str(model_copy_path))
     second = models.reset_to_default()
     wait(qtbot, second)
     gate.set()
@@ -121,14 +121,14 @@ def _outcome(model_path, kind="train", acc=0.93, run_id=7, personal=None) -> Run
     )
 
 
-def test_a_worse_run_is_offered_not_installed(qtbot, app, small_model_path, tmp_path):
+def test_a_worse_run_is_offered_not_installed(qtbot, app, worse_model_path, tmp_path):
     canvas = app.panels["drawing"].canvas
     draw(qtbot, canvas, vertical_line(canvas))
     settle(qtbot, app)
     shipped = app.state.model
     bar = app.panels["candidate"]
     assert not bar.isVisible()
-    app.training.offer(_outcome(small_model_path))
+    app.training.offer(_outcome(worse_model_path))
     qtbot.waitUntil(
         lambda: app.state.candidate is not None and app.state.candidate.comparison is not None, timeout=20000
     )
@@ -143,12 +143,12 @@ def test_a_worse_run_is_offered_not_installed(qtbot, app, small_model_path, tmp_
     assert app.state.candidate is None and app.state.model is shipped and not bar.isVisible()
 
     # Keeping one installs it; Reset to default brings the shipped one back.
-    app.training.offer(_outcome(small_model_path))
+    app.training.offer(_outcome(worse_model_path))
     qtbot.waitUntil(
         lambda: app.state.candidate is not None and app.state.candidate.comparison is not None, timeout=20000
     )
     bar.keep_button.click()
-    assert app.state.predictor.path == small_model_path
+    assert app.state.predictor.path == worse_model_path
     assert app.state.model.run_id == 7 and "run 7" in app.state.model.source
     wait(qtbot, app.models.reset_to_default())
     assert app.state.model.source == "shipped model"

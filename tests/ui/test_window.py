@@ -77,7 +77,7 @@ def test_f1_opens_help_about_is_separate(qtbot, shared_app, monkeypatch):
     assert title == "About kpgui" and "Qt" in about and "TensorFlow" in about
 
 
-def test_model_info_is_readable_and_current(qtbot, app, monkeypatch, small_model_path):
+def test_model_info_is_readable_and_current(qtbot, app, monkeypatch, model_copy_path):
     shown = []
     monkeypatch.setattr(dialogs, "show_html", lambda parent, title, html, *a: shown.append(html))
     info = next(a for a in app.window.actions() if a.text() == "Model &info")
@@ -85,10 +85,10 @@ def test_model_info_is_readable_and_current(qtbot, app, monkeypatch, small_model
     text = shown[-1]
     assert "shipped model" in text and "MNIST test accuracy" in text and "784-512-512-10" in text
     assert "{" not in text  # words, not raw JSON
-    task = app.models.open_file(str(small_model_path))
+    task = app.models.open_file(str(model_copy_path))
     qtbot.waitUntil(lambda: not task.running, timeout=10000)
     info.trigger()
-    assert "small.keras" in shown[-1] and "784-64-10" in shown[-1]
+    assert "other.keras" in shown[-1] and "shipped model" not in shown[-1]
 
 
 def test_the_show_saliency_menu_entry_and_the_checkbox_agree(shared_app):

@@ -351,6 +351,7 @@ def test_file_dialogs_open_in_the_last_folder_used(qtbot, monkeypatch, tmp_path)
     assert store.value("files/last_folder") == str(tmp_path / "sub"), store.value("files/last_folder")
 
 
+@pytest.mark.slow  # needs a model trained without non-digits: Keras trains one (small_model_path)
 def test_the_candidate_bar_says_what_keeping_does_to_not_sure(qtbot, app, small_model_path):
     """A model trained without non-digits answers letters and scribbles with a digit; the bar
     says so, measured on the benchmarks' fixed non-digit set, the same way for both models."""
