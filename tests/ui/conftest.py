@@ -197,3 +197,49 @@ def plots(qtbot, state):
     panel.show()
     qtbot.waitExposed(panel)
     return panel
+
+
+class SamplesRig(DrawingRig):
+    """The drawing rig plus My digits: the samples controller on a real store in the test's
+    data folder and the samples panel, wired as kpgui.ui.app wires them (the drawing panel's
+    "This is a …" buttons save a sample). `messages` are the status-bar notices said."""
+
+    def __init__(self, qtbot, state, tasks, errors) -> None:
+        from kpgui.core.storage.store import Store
+        from kpgui.ui.controllers.samples import SampleController
+        from kpgui.ui.panels.samples import SamplesPanel
+
+        super().__init__(qtbot, state, tasks, errors)
+        self.messages: list[str] = []
+        state.events.message.connect(lambda text, _ms: self.messages.append(text))
+        self.store = Store.open_default()
+        self.samples = SampleController(
+            state, self.store, tasks, self.drawing.clear, lambda t, x: errors.append((t, x))
+        )
+        self.view = SamplesPanel(state, self.samples.thumbnails)
+        self.view.relabel_requested.connect(self.samples.relabel)
+        self.view.delete_requested.connect(self.samples.delete)
+        self.view.export_requested.connect(self.samples.export)
+        self.view.import_requested.connect(self.samples.import_)
+        self.view.open_requested.connect(self.samples.open_sample)
+        self.samples.image_chosen.connect(self.drawing.show_image)
+        self.panel.sample_bar.label_chosen.connect(self.samples.save_drawing)
+        self.host.layout().addWidget(self.view, 1)
+        self.host.resize(1400, 600)
+        self.tasks = tasks
+        self.samples.refresh()
+        tasks.wait(10)
+
+    def close(self) -> None:
+        """Hidden first (a shown list asks for thumbnails), then its work finished."""
+        self.host.hide()
+        self.tasks.wait(10)
+        self.store.close()
+
+
+@pytest.fixture
+def samples_rig(qtbot, state, tasks, errors):
+    """Draw, keep samples, browse them in My digits: no whole window."""
+    r = SamplesRig(qtbot, state, tasks, errors)
+    yield r
+    r.close()

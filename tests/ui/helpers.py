@@ -73,3 +73,9 @@ def retype(qtbot, field, text: str) -> None:
     field.setFocus()
     qtbot.keyClick(field, "a", modifier=_Qt.KeyboardModifier.ControlModifier)
     qtbot.keyClicks(field, text)
+
+
+def y_range(plot) -> tuple[float, float]:
+    """The y-axis range a pyqtgraph plot widget shows now (log10 units on a log scale)."""
+    lo, hi = plot.getPlotItem().getViewBox().viewRange()[1]
+    return float(lo), float(hi)

@@ -34,7 +34,7 @@ def test_vertical_stroke_reads_before_release_and_reads_one(qtbot, rig):
     release(qtbot, canvas, *pts[-1])
     settle(qtbot, rig)
     assert view.predicted == 1, view.probabilities
-    assert view.sure and view.answer_text == "1", (view.sure, view.answer_text)
+    assert view.sure and view.digit_label.text() == "1", (view.sure, view.digit_label.text())
 
 
 def test_closed_loop_reads_zero(qtbot, rig):

@@ -68,7 +68,9 @@ def test_hostile_models_are_one_dialog_and_the_model_stays(
     assert state.model is before, "a refused model replaced the one in use"
 
 
-def test_a_samples_zip_bomb_is_refused_off_the_gui_thread(qtbot, app, errors, tmp_path):
+def test_a_samples_zip_bomb_is_refused_off_the_gui_thread(qtbot, shared_app, errors, tmp_path):
+    app = shared_app  # a refused file changes nothing: one window for the tests that say so
+    before = app.store.list_samples()
     bomb = tmp_path / "bomb.npz"
     with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as z:
         header = io.BytesIO()
@@ -81,7 +83,7 @@ def test_a_samples_zip_bomb_is_refused_off_the_gui_thread(qtbot, app, errors, tm
     assert task.running  # not on the GUI thread: the window keeps drawing
     qtbot.waitUntil(lambda: not task.running, timeout=20000)
     assert errors and errors[0][0] == "Import refused" and "nothing was added" in errors[0][1]
-    assert app.store.list_samples() == []
+    assert app.store.list_samples() == before
 
 
 def test_a_second_fine_tune_click_is_refused_while_one_runs(qtbot, app, monkeypatch):
@@ -130,7 +132,8 @@ class _FakeJob:
         pass
 
 
-def test_experiment_files_are_bounded(qtbot, app, errors, tmp_path, monkeypatch):
+def test_experiment_files_are_bounded(qtbot, shared_app, errors, tmp_path, monkeypatch):
+    app = shared_app
     big = tmp_path / "big.json"
     big.write_text(json.dumps({"format": "kpgui-experiment/1", "junk": "x" * 400_000}))
     monkeypatch.setattr(dialogs, "ask_open_path", lambda *a: str(big))
@@ -154,7 +157,10 @@ def _save_as(app, qtbot, monkeypatch, typed):
     return tasks[0] if tasks else None
 
 
-def test_25_1_save_as_asks_about_the_files_really_written(qtbot, app, errors, answers, tmp_path, monkeypatch):
+def test_25_1_save_as_asks_about_the_files_really_written(
+    qtbot, shared_app, errors, answers, tmp_path, monkeypatch
+):
+    app = shared_app
     from kpgui.core.storage.resources import default_model_path
 
     (tmp_path / "mymodel.keras").write_bytes(b"my old model")
@@ -175,8 +181,9 @@ def test_25_1_save_as_asks_about_the_files_really_written(qtbot, app, errors, an
 
 
 def test_25_1_export_typed_without_suffix_asks_before_replacing_the_npz(
-    qtbot, app, errors, answers, tmp_path, monkeypatch
+    qtbot, shared_app, errors, answers, tmp_path, monkeypatch
 ):
+    app = shared_app
     backup = tmp_path / "backup.npz"
     backup.write_bytes(b"last week's samples")
     app.store.add_sample(
@@ -216,7 +223,10 @@ def test_25_4_a_digit_saved_while_another_program_holds_the_database_is_kept(
     assert not errors and "Saved 1 waiting digit" in app.window.statusBar().currentMessage()
 
 
-def test_25_10_an_experiment_with_a_400_digit_number_is_one_dialog(qtbot, app, errors, tmp_path, monkeypatch):
+def test_25_10_an_experiment_with_a_400_digit_number_is_one_dialog(
+    qtbot, shared_app, errors, tmp_path, monkeypatch
+):
+    app = shared_app
     exp = tmp_path / "huge.json"
     exp.write_text('{"format": "kpgui-experiment/1", "spec": {"learning_rate": 1' + "0" * 400 + "}}")
     monkeypatch.setattr(dialogs, "ask_open_path", lambda *a: str(exp))

@@ -40,7 +40,8 @@ def click_step(qtbot, panel, row: int) -> None:
     qtbot.mouseClick(panel.steps.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
 
 
-def test_the_builtin_lessons_only_open_tabs_the_window_has(app):
+def test_the_builtin_lessons_only_open_tabs_the_window_has(shared_app):
+    app = shared_app
     titles = set(app.window.tab_titles())
     assert "Lessons" in titles
     for lesson in builtin_lessons():
@@ -158,8 +159,9 @@ def test_a_teachers_lesson_file_opens_from_the_file_menu(qtbot, app, tmp_path, m
     ],
 )
 def test_a_bad_lesson_file_is_one_dialog_and_changes_nothing(
-    app, errors, tmp_path, monkeypatch, content, words
+    shared_app, errors, tmp_path, monkeypatch, content, words
 ):
+    app = shared_app  # a refused file changes nothing: one window for all of them
     path = tmp_path / "bad.json"
     path.write_bytes(content)
     before = (app.panels["training"].spec(), len(app.lessons.lessons))
@@ -201,7 +203,8 @@ def test_a_real_tiny_run_completes_a_run_task(qtbot, app, errors, tmp_path):
     assert errors == [] and app.lessons.view().done == {0}
 
 
-def test_the_highlight_goes_away_by_itself(qtbot, app, monkeypatch):
+def test_the_highlight_goes_away_by_itself(qtbot, shared_app, monkeypatch):
+    app = shared_app
     from kpgui.ui.controllers import lessons as controller
 
     monkeypatch.setattr(controller, "HIGHLIGHT_MS", 50)

@@ -224,7 +224,7 @@ def test_a_scribble_is_not_sure_and_a_digit_is_sure(qtbot, rig):
     canvas, view = rig.canvas, rig.prediction
     draw(qtbot, canvas, vertical_line(canvas))
     settle(qtbot, rig)
-    assert view.sure and view.answer_text == "1", (view.sure, view.answer_text)
+    assert view.sure and view.digit_label.text() == "1", (view.sure, view.digit_label.text())
     rig.drawing.clear()
     unsure = 0
     for seed in range(6):
@@ -233,7 +233,7 @@ def test_a_scribble_is_not_sure_and_a_digit_is_sure(qtbot, rig):
         reading = rig.state.reading
         if not reading.sure:
             unsure += 1
-            assert view.answer_text == f"Not sure — {reading.digit} or {reading.runner_up}?"
+            assert view.digit_label.text() == f"Not sure — {reading.digit} or {reading.runner_up}?"
             assert view.probabilities.sum() == pytest.approx(1.0, abs=1e-4), "no bars while not sure"
         rig.drawing.clear()
     assert unsure >= 4, f"only {unsure} of 6 scribbles read as not sure"
