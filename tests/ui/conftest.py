@@ -136,14 +136,15 @@ def tasks(qtbot):
 
 
 class DrawingRig:
-    """The drawing panel, the prediction panel and the drawing controller on one AppState,
-    wired as the composition root wires them, without the rest of the window."""
+    """The drawing panel, the prediction panel, the candidate bar and the drawing controller on
+    one AppState, wired as the composition root wires them, without the rest of the window."""
 
     def __init__(self, qtbot, state, tasks, errors) -> None:
         from PySide6.QtWidgets import QHBoxLayout, QWidget
 
         from kpgui.ui.controllers.drawing import DrawingController
         from kpgui.ui.controllers.reading import ReadingController
+        from kpgui.ui.panels.candidate import CandidateBar
         from kpgui.ui.panels.drawing import DrawingPanel
         from kpgui.ui.panels.prediction import PredictionPanel
 
@@ -154,11 +155,14 @@ class DrawingRig:
         self.panel = DrawingPanel()
         self.canvas = self.panel.canvas
         self.prediction = PredictionPanel(state)
+        self.candidate = CandidateBar(state)
         layout = QHBoxLayout(self.host)
         layout.addWidget(self.panel, 1)
         layout.addWidget(self.prediction)
+        layout.addWidget(self.candidate)
         self.drawing = DrawingController(state, self.canvas, tasks, lambda t, x: errors.append((t, x)))
-        self.panels = {"drawing": self.panel, "prediction": self.prediction}  # as App.panels names them
+        # as App.panels names them
+        self.panels = {"drawing": self.panel, "prediction": self.prediction, "candidate": self.candidate}
         self.panel.undo_requested.connect(self.drawing.undo)
         self.panel.clear_requested.connect(self.drawing.clear)
         self.prediction.saliency.wanted.connect(self.reading.want_saliency)

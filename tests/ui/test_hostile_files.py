@@ -199,7 +199,7 @@ def test_25_1_export_typed_without_suffix_asks_before_replacing_the_npz(
 
 
 def test_25_4_a_digit_saved_while_another_program_holds_the_database_is_kept(
-    qtbot, short_busy_timeout, app, errors, monkeypatch
+    qtbot, short_busy_timeout, samples_rig, errors, monkeypatch
 ):
     import sqlite3
 
@@ -210,17 +210,18 @@ def test_25_4_a_digit_saved_while_another_program_holds_the_database_is_kept(
 
     monkeypatch.setattr(SampleController, "PENDING_RETRY_MS", 100)  # tried again soon, not in 1.5 s
 
+    app = samples_rig
     holder = sqlite3.connect(app.store.path, timeout=0, isolation_level=None)
     holder.execute("BEGIN IMMEDIATE")
     canvas = app.panels["drawing"].canvas
     draw(qtbot, canvas, seven(canvas))
     settle(qtbot, app)
-    qtbot.keyClick(app.window, Qt.Key.Key_7)
-    assert "busy" in app.window.statusBar().currentMessage() and canvas.strokes == []
+    qtbot.mouseClick(app.panel.sample_bar.buttons[7], Qt.MouseButton.LeftButton)
+    assert "busy" in app.messages[-1] and canvas.strokes == [], app.messages
     holder.execute("COMMIT")
     holder.close()
     qtbot.waitUntil(lambda: app.store.sample_counts()[7] == 1, timeout=10000)
-    assert not errors and "Saved 1 waiting digit" in app.window.statusBar().currentMessage()
+    assert not errors and "Saved 1 waiting digit" in app.messages[-1], app.messages
 
 
 def test_25_10_an_experiment_with_a_400_digit_number_is_one_dialog(

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from helpers import type_settings
 from PySide6.QtCore import Qt
 
 from kpgui.core.lessons.files import FORMAT, builtin_lessons
@@ -224,11 +225,11 @@ def test_the_one_weight_step_completes_when_the_learner_makes_the_loop_diverge(q
     panel, one = app.panels["lessons"], app.panels["one_weight"]
     click_step(qtbot, panel, 0)  # "One weight"
     assert app.window.tabs.tabText(app.window.tabs.currentIndex()) == "One weight"
-    one.set_settings(ow.Settings(weight=0.5, goal=0.8, input=2.0, alpha=0.1, iterations=20))
+    type_settings(qtbot, one, ow.Settings(weight=0.5, goal=0.8, input=2.0, alpha=0.1, iterations=20))
     for _ in range(5):  # converging: the task waits
-        one.step()
+        qtbot.mouseClick(one.step_button, Qt.MouseButton.LeftButton)
     assert "Done" not in panel.task_status.text()
-    one.set_settings(ow.Settings(weight=0.5, goal=0.8, input=2.0, alpha=1.0, iterations=20))
+    type_settings(qtbot, one, ow.Settings(weight=0.5, goal=0.8, input=2.0, alpha=1.0, iterations=20))
     for _ in range(3):
-        one.step()
+        qtbot.mouseClick(one.step_button, Qt.MouseButton.LeftButton)
     assert "Done" in panel.task_status.text()

@@ -187,16 +187,6 @@ class InsideMap(QWidget):
         d = (pos.x() - r.x()) // max(1, r.height())
         return int(d) if 0 <= d <= 9 else None
 
-    def digit_centre(self, digit: int) -> QPoint:
-        r = self._output_rect
-        return QPoint(r.x() + digit * r.height() + r.height() // 2, r.y() + r.height() // 2)
-
-    def unit_centre(self, layer: int, unit: int) -> QPoint:
-        """The middle of a unit's cell (tests click there)."""
-        rect, _rows, cols, cell = self.blocks[layer]
-        row, col = divmod(unit, cols)
-        return QPoint(rect.x() + col * cell + cell // 2, rect.y() + row * cell + cell // 2)
-
     def event(self, event) -> bool:  # noqa: D102 - a unit's numbers under the pointer
         if event.type() == QEvent.Type.ToolTip and self.view is not None:
             hit = self.unit_at(event.pos())
