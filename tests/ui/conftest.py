@@ -247,3 +247,55 @@ def samples_rig(qtbot, state, tasks, errors):
     r = SamplesRig(qtbot, state, tasks, errors)
     yield r
     r.close()
+
+
+class HistoryRig:
+    """History on its own: the runs controller on a real store in the test's data folder, the
+    History panel and the Training tab's plots on one AppState, and the model controller that
+    loads a run, wired as kpgui.ui.app wires them."""
+
+    def __init__(self, qtbot, state, tasks, errors) -> None:
+        from PySide6.QtWidgets import QHBoxLayout, QWidget
+
+        from kpgui.core.storage.store import Store
+        from kpgui.ui.controllers.models import ModelController
+        from kpgui.ui.controllers.runs import RunsController
+        from kpgui.ui.panels.history import HistoryPanel
+        from kpgui.ui.panels.training_plots import TrainingPlots
+
+        def report(title: str, text: str) -> None:
+            errors.append((title, text))
+
+        self.state, self.tasks = state, tasks
+        self.store = Store.open_default()
+        self.runs = RunsController(state, self.store, tasks, report)
+        self.models = ModelController(state, tasks, report)
+        self.history = HistoryPanel(state)
+        self.plots = TrainingPlots(state)
+        self.history.refresh_requested.connect(self.runs.refresh)
+        self.history.overlays_requested.connect(self.runs.show_ticked)
+        self.history.rename_requested.connect(self.runs.rename)
+        self.history.delete_requested.connect(self.runs.delete)
+        self.history.load_requested.connect(self.models.load_run)
+        self.host = QWidget()
+        layout = QHBoxLayout(self.host)
+        layout.addWidget(self.history, 1)
+        layout.addWidget(self.plots, 1)
+        qtbot.addWidget(self.host)
+        self.host.resize(1400, 600)
+        self.host.show()
+        qtbot.waitExposed(self.host)
+        self.runs.refresh()  # the runs are read on a thread
+        tasks.wait(10)
+
+    def close(self) -> None:
+        self.tasks.wait(10)
+        self.store.close()
+
+
+@pytest.fixture
+def history_rig(qtbot, state, tasks, errors):
+    """History, its plots and loading a run: no whole window."""
+    r = HistoryRig(qtbot, state, tasks, errors)
+    yield r
+    r.close()
