@@ -235,9 +235,11 @@ class SamplesRig(DrawingRig):
         tasks.wait(10)
 
     def close(self) -> None:
-        """Hidden first (a shown list asks for thumbnails), then its work finished."""
+        """Hidden first (a shown list asks for thumbnails), its work finished, then no store:
+        a thumbnail still asked for is not fetched once the tasks are shut down."""
         self.host.hide()
         self.tasks.wait(10)
+        self.samples.store = None
         self.store.close()
 
 
