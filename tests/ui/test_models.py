@@ -42,7 +42,12 @@ def test_corrupt_model_file_keeps_the_old_model(qtbot, models, state, errors, tm
     assert state.model is old and seen == [], "a broken file replaced the model"
 
 
-def test_open_model_and_reset_to_default(qtbot, app, errors, model_copy_path):
+# The window tests below share one window (`shared_app`): each leaves it reading with the
+# shipped model and no candidate, as it found it.
+
+
+def test_open_model_and_reset_to_default(qtbot, shared_app, errors, model_copy_path):
+    app = shared_app
     wait(qtbot, app.models.open_file(str(model_copy_path)))
     assert app.state.predictor.path == model_copy_path
     assert app.state.model.source == "opened other.keras"
@@ -76,8 +81,9 @@ def test_a_later_open_supersedes_a_slower_earlier_one(qtbot, models, state, mode
 
 
 def test_save_as_writes_model_and_card_and_a_failure_leaves_the_old_file(
-    qtbot, app, errors, tmp_path, monkeypatch
+    qtbot, shared_app, errors, tmp_path, monkeypatch
 ):
+    app = shared_app
     target = tmp_path / "mine.keras"
     monkeypatch.setattr(dialogs, "ask_save_path", lambda *a: str(target))
     next(a for a in app.window.actions() if a.text() == "&Save model as…").trigger()
@@ -121,7 +127,8 @@ def _outcome(model_path, kind="train", acc=0.93, run_id=7, personal=None) -> Run
     )
 
 
-def test_a_worse_run_is_offered_not_installed(qtbot, app, worse_model_path, tmp_path):
+def test_a_worse_run_is_offered_not_installed(qtbot, shared_app, worse_model_path, tmp_path):
+    app = shared_app
     canvas = app.panels["drawing"].canvas
     draw(qtbot, canvas, vertical_line(canvas))
     settle(qtbot, app)
@@ -154,7 +161,8 @@ def test_a_worse_run_is_offered_not_installed(qtbot, app, worse_model_path, tmp_
     assert app.state.model.source == "shipped model"
 
 
-def test_a_better_run_is_suggested_and_personal_numbers_need_enough_digits(qtbot, app, tmp_path):
+def test_a_better_run_is_suggested_and_personal_numbers_need_enough_digits(qtbot, shared_app, tmp_path):
+    app = shared_app
     better = tmp_path / "better.keras"
     shutil.copy(default_model_path(), better)
     shutil.copy(default_model_path().with_suffix(".json"), better.with_suffix(".json"))
@@ -167,3 +175,5 @@ def test_a_better_run_is_suggested_and_personal_numbers_need_enough_digits(qtbot
     assert bar.suggests_keep  # same accuracy as the current model: not worse
     assert "too few to judge (3" in bar.numbers.text()
     assert np.isclose(app.state.candidate.comparison.mnist[0], app.state.candidate.comparison.mnist[1])
+    bar.discard_button.click()
+    assert app.state.candidate is None and not bar.isVisible()
