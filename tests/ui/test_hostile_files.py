@@ -70,7 +70,7 @@ def test_hostile_models_are_one_dialog_and_the_model_stays(
 
 def test_a_samples_zip_bomb_is_refused_off_the_gui_thread(qtbot, shared_app, errors, tmp_path):
     app = shared_app  # a refused file changes nothing: one window for the tests that say so
-    before = app.store.list_samples()
+    before = app.store.sample_counts()
     bomb = tmp_path / "bomb.npz"
     with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as z:
         header = io.BytesIO()
@@ -83,7 +83,7 @@ def test_a_samples_zip_bomb_is_refused_off_the_gui_thread(qtbot, shared_app, err
     assert task.running  # not on the GUI thread: the window keeps drawing
     qtbot.waitUntil(lambda: not task.running, timeout=20000)
     assert errors and errors[0][0] == "Import refused" and "nothing was added" in errors[0][1]
-    assert app.store.list_samples() == before
+    assert app.store.sample_counts() == before  # nothing was added
 
 
 def test_a_second_fine_tune_click_is_refused_while_one_runs(qtbot, app, monkeypatch):

@@ -51,7 +51,8 @@ def test_the_builtin_lessons_only_open_tabs_the_window_has(shared_app):
             assert set(step.highlight) <= set(app.lessons.controls)
 
 
-def test_a_step_arranges_the_window_and_its_task_completes_then_offers_the_next(qtbot, app):
+def test_a_step_arranges_the_window_and_its_task_completes_then_offers_the_next(qtbot, shared_app):
+    app = shared_app  # the tests here share a window; each works in the step it chooses
     panel, form, window = app.panels["lessons"], app.panels["training"], app.window
     window.show_tab("Lessons")
     form.set_spec(ModelSpec(hidden=(32, 32), epochs=9))
@@ -100,7 +101,8 @@ def test_progress_is_remembered_across_a_rebuilt_app(qtbot, errors, answers):
         close_app(second)
 
 
-def test_a_teachers_lesson_file_opens_from_the_file_menu(qtbot, app, tmp_path, monkeypatch):
+def test_a_teachers_lesson_file_opens_from_the_file_menu(qtbot, shared_app, tmp_path, monkeypatch):
+    app = shared_app
     path = tmp_path / "class.json"
     path.write_text(
         json.dumps(
@@ -139,6 +141,8 @@ def test_a_teachers_lesson_file_opens_from_the_file_menu(qtbot, app, tmp_path, m
     assert set(app.lessons.highlighted) == {"start"}
     app.state.events.run_ended.emit(outcome())
     assert "Done" in panel.task_status.text()
+    app.lessons.choose_lesson(0)  # back to the built-in lesson, for the other tests of this window
+    app.lessons.clear_highlight()
 
 
 @pytest.mark.parametrize(
@@ -219,7 +223,8 @@ def test_the_highlight_goes_away_by_itself(qtbot, shared_app, monkeypatch):
     assert form.fields["optimizer"].styleSheet() == before
 
 
-def test_the_one_weight_step_completes_when_the_learner_makes_the_loop_diverge(qtbot, app):
+def test_the_one_weight_step_completes_when_the_learner_makes_the_loop_diverge(qtbot, shared_app):
+    app = shared_app
     from kpgui.core.lessons import one_weight as ow
 
     panel, one = app.panels["lessons"], app.panels["one_weight"]
