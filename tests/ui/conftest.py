@@ -69,9 +69,11 @@ def app(qtbot, errors, answers):
 
 @pytest.fixture(scope="module")
 def shared_app(qapp, tmp_path_factory):
-    """One window for a module's tests that only look at it (menus, names, keys, help, size)
-    and change nothing another test reads: built once per module instead of once per test. Its
-    own user folders; error dialogs and questions are recorded in `shared_app.dialogs`."""
+    """One window for a module's tests that look at it (menus, names, keys, help, size) or work
+    in a part of it no other test of the module reads, leaving it as they found it (the shipped
+    model, no candidate, no run going): built once per module instead of once per test (a
+    window is about a second). Its own user folders; error dialogs and questions are recorded
+    in `shared_app.dialogs` unless a test asks for the `errors` / `answers` fixtures."""
     import time
 
     from kpgui.ui import settings as app_settings

@@ -67,6 +67,8 @@ def test_f1_opens_help_about_is_separate(qtbot, shared_app, monkeypatch):
     shown = []
     monkeypatch.setattr(dialogs, "show_html", lambda parent, title, html, *a: shown.append((title, html)))
     monkeypatch.setattr(dialogs, "show_info", lambda parent, title, text: shown.append((title, text)))
+    app.window.activateWindow()  # a window another test opened meanwhile may have the keys
+    qtbot.waitUntil(app.window.isActiveWindow, timeout=3000)
     qtbot.keyClick(app.window, Qt.Key.Key_F1)
     assert shown and shown[-1][0] == "Help"  # Qt adds " — kpgui"
     for tab in app.window.tab_titles():
@@ -77,7 +79,8 @@ def test_f1_opens_help_about_is_separate(qtbot, shared_app, monkeypatch):
     assert title == "About kpgui" and "Qt" in about and "TensorFlow" in about
 
 
-def test_model_info_is_readable_and_current(qtbot, app, monkeypatch, model_copy_path):
+def test_model_info_is_readable_and_current(qtbot, shared_app, monkeypatch, model_copy_path):
+    app = shared_app
     shown = []
     monkeypatch.setattr(dialogs, "show_html", lambda parent, title, html, *a: shown.append(html))
     info = next(a for a in app.window.actions() if a.text() == "Model &info")
@@ -89,6 +92,9 @@ def test_model_info_is_readable_and_current(qtbot, app, monkeypatch, model_copy_
     qtbot.waitUntil(lambda: not task.running, timeout=10000)
     info.trigger()
     assert "other.keras" in shown[-1] and "shipped model" not in shown[-1]
+    task = app.models.reset_to_default()  # the shared window as it was
+    qtbot.waitUntil(lambda: not task.running, timeout=10000)
+    assert app.state.model.source == "shipped model"
 
 
 def test_the_show_saliency_menu_entry_and_the_checkbox_agree(shared_app):
