@@ -86,9 +86,17 @@ def test_a_samples_zip_bomb_is_refused_off_the_gui_thread(qtbot, shared_app, err
     assert app.store.sample_counts() == before  # nothing was added
 
 
-def test_a_second_fine_tune_click_is_refused_while_one_runs(qtbot, app, monkeypatch):
+def test_a_second_fine_tune_click_is_refused_while_one_runs(qtbot, shared_app, monkeypatch):
+    app = shared_app
     started = []
-    monkeypatch.setattr(app.tasks, "start_job", lambda job: started.append(job) or _FakeJob())
+    fakes: list[_FakeJob] = []
+
+    def start_job(job):
+        started.append(job)
+        fakes.append(_FakeJob())
+        return fakes[-1]
+
+    monkeypatch.setattr(app.tasks, "start_job", start_job)
     rng = np.random.default_rng(0)
     for i in range(12):
         app.store.add_sample(
@@ -102,6 +110,8 @@ def test_a_second_fine_tune_click_is_refused_while_one_runs(qtbot, app, monkeypa
     assert not panel.button.isEnabled()
     assert app.training.finetune() is False  # a second start, however it comes, is refused
     assert len(started) == 1 and "already going" in app.window.statusBar().currentMessage()
+    fakes[0].ended.emit()  # its process is gone: the shared window is idle again
+    assert not app.state.training.busy and panel.button.isEnabled()
 
 
 class _FakeJob:
