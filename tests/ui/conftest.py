@@ -67,13 +67,14 @@ def app(qtbot, errors, answers):
     close_app(a)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def shared_app(qapp, tmp_path_factory):
-    """One window for a module's tests that look at it (menus, names, keys, help, size) or work
-    in a part of it no other test of the module reads, leaving it as they found it (the shipped
-    model, no candidate, no run going): built once per module instead of once per test (a
-    window is about a second). Its own user folders; error dialogs and questions are recorded
-    in `shared_app.dialogs` unless a test asks for the `errors` / `answers` fixtures."""
+    """One window for the tests that look at it (menus, names, keys, help, size) or work in a
+    part of it and leave it as they found it (the shipped model, no candidate, no run going, no
+    samples of theirs, the built-in lesson, the one-weight loop's own start): built once per
+    session instead of once per test (a window is about a second). Its own user folders; error
+    dialogs and questions are recorded in `shared_app.dialogs` unless a test asks for the
+    `errors` / `answers` fixtures."""
     import time
 
     from kpgui.ui import settings as app_settings

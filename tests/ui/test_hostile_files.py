@@ -98,10 +98,12 @@ def test_a_second_fine_tune_click_is_refused_while_one_runs(qtbot, shared_app, m
 
     monkeypatch.setattr(app.tasks, "start_job", start_job)
     rng = np.random.default_rng(0)
-    for i in range(12):
+    ids = [
         app.store.add_sample(
             i % 10, [rng.uniform(0, 300, (5, 2))], 18.0, (400, 400), rng.random((28, 28)).astype(np.float32)
         )
+        for i in range(12)
+    ]
     app.state.samples_changed()
     app.tasks.wait(10)  # the samples are read on a thread
     panel = app.panels["finetune"]
@@ -112,6 +114,9 @@ def test_a_second_fine_tune_click_is_refused_while_one_runs(qtbot, shared_app, m
     assert len(started) == 1 and "already going" in app.window.statusBar().currentMessage()
     fakes[0].ended.emit()  # its process is gone: the shared window is idle again
     assert not app.state.training.busy and panel.button.isEnabled()
+    app.store.delete_samples(ids)  # and holds no samples of this test
+    app.state.samples_changed()
+    app.tasks.wait(10)
 
 
 class _FakeJob:
@@ -196,7 +201,7 @@ def test_25_1_export_typed_without_suffix_asks_before_replacing_the_npz(
     app = shared_app
     backup = tmp_path / "backup.npz"
     backup.write_bytes(b"last week's samples")
-    app.store.add_sample(
+    sample = app.store.add_sample(
         3, [np.array([[1.0, 1.0], [20.0, 20.0]])], 10.0, (280, 280), np.zeros((28, 28), np.float32)
     )
     app.state.samples_changed()
@@ -206,6 +211,9 @@ def test_25_1_export_typed_without_suffix_asks_before_replacing_the_npz(
     app.tasks.wait(10)
     assert answers and "backup.npz" in answers[-1][1]
     assert backup.read_bytes() == b"last week's samples"
+    app.store.delete_samples([sample])  # the shared window holds no samples of this test
+    app.state.samples_changed()
+    app.tasks.wait(10)
 
 
 def test_25_4_a_digit_saved_while_another_program_holds_the_database_is_kept(

@@ -238,3 +238,4 @@ def test_the_one_weight_step_completes_when_the_learner_makes_the_loop_diverge(q
     for _ in range(3):
         qtbot.mouseClick(one.step_button, Qt.MouseButton.LeftButton)
     assert "Done" in panel.task_status.text()
+    type_settings(qtbot, one, ow.Settings())  # the loop's own start again, for the shared window
