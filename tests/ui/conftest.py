@@ -304,3 +304,13 @@ def history_rig(qtbot, state, tasks, errors):
     r = HistoryRig(qtbot, state, tasks, errors)
     yield r
     r.close()
+
+
+def at_the_canvas(qtbot, app) -> None:
+    """The shared window active, on its drawing tab, the canvas empty and holding the keys: as
+    a person who has just opened it finds it (other tests may have typed or drawn meanwhile)."""
+    app.window.activateWindow()
+    qtbot.waitUntil(app.window.isActiveWindow, timeout=3000)
+    app.drawing.clear()
+    app.panels["drawing"].canvas.setFocus()
+    qtbot.waitUntil(app.panels["drawing"].canvas.hasFocus, timeout=3000)

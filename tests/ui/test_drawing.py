@@ -63,8 +63,12 @@ def test_undo_reverts_and_clear_resets(qtbot, rig):
     assert view.confidence_label.text() == "Draw a digit"
 
 
-def test_the_windows_keys_undo_and_clear(qtbot, app):
+def test_the_windows_keys_undo_and_clear(qtbot, shared_app):
     """End to end: the window's Ctrl+Z and Esc reach the canvas and the reading."""
+    from conftest import at_the_canvas
+
+    app = shared_app
+    at_the_canvas(qtbot, app)
     view, canvas = app.panels["prediction"], app.panels["drawing"].canvas
     draw(qtbot, canvas, vertical_line(canvas))
     draw(qtbot, canvas, loop(canvas))
