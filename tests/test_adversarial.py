@@ -1019,7 +1019,7 @@ def test_25_4_a_run_is_recorded_when_another_program_holds_the_database(monkeypa
     holder = sqlite3.connect(database_path(), timeout=0, isolation_level=None, check_same_thread=False)
     holder.execute("BEGIN IMMEDIATE")  # another kpgui in the middle of a long write
     # Released after a few tries have failed (each waits the 0.1 s busy timeout, then 0.1 s).
-    release = threading.Timer(0.6, lambda: holder.execute("COMMIT"))
+    release = threading.Timer(0.3, lambda: holder.execute("COMMIT"))
     release.start()
     said = []
 
