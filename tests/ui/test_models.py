@@ -143,7 +143,7 @@ def test_a_worse_run_is_offered_not_installed(qtbot, shared_app, worse_model_pat
     assert app.state.model is shipped  # not swapped without asking
     c = app.state.candidate.comparison
     assert c.mnist[0] > c.mnist[1]  # the shipped model is better on MNIST
-    assert not bar.suggests_keep and bar.discard_button.isDefault()
+    assert not bar.keep_button.isDefault() and bar.discard_button.isDefault()  # Enter discards
     assert "MNIST test" in bar.numbers.text() and "your drawing" in bar.numbers.text()
     assert "none saved yet" in bar.numbers.text()
     bar.discard_button.click()
@@ -172,7 +172,7 @@ def test_a_better_run_is_suggested_and_personal_numbers_need_enough_digits(qtbot
         lambda: app.state.candidate is not None and app.state.candidate.comparison is not None, timeout=20000
     )
     bar = app.panels["candidate"]
-    assert bar.suggests_keep  # same accuracy as the current model: not worse
+    assert bar.keep_button.isDefault()  # same accuracy as the current model: not worse
     assert "too few to judge (3" in bar.numbers.text()
     assert np.isclose(app.state.candidate.comparison.mnist[0], app.state.candidate.comparison.mnist[1])
     bar.discard_button.click()
