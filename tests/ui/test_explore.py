@@ -89,13 +89,13 @@ def test_saliency_overlay_follows_the_drawing_with_a_legend(qtbot, rig):
     canvas = rig.canvas
     draw(qtbot, canvas, seven(canvas))
     settle(qtbot, rig)
-    heat, img = bar.last_heat, rig.state.drawing.image
+    heat, img = rig.state.saliency.heat, rig.state.drawing.image  # what the overlay shows
     assert heat.shape == (28, 28) and np.isfinite(heat).all() and (heat >= 0).all(), "not a 28x28 map >= 0"
     ink = img > 0.3
     assert heat[ink].mean() > 5 * heat[~ink].mean(), (heat[ink].mean(), heat[~ink].mean())
     assert preview.has_overlay, "no overlay on the preview"
     bar.method_combo.setCurrentText("gradient")
-    assert bar.method == "gradient" and bar.last_heat.shape == (28, 28), bar.method
+    assert bar.method == "gradient" and rig.state.saliency.heat.shape == (28, 28), bar.method
     bar.checkbox.click()
     assert not preview.has_overlay, "the overlay stayed after saliency was turned off"
     bar.checkbox.click()
