@@ -78,10 +78,10 @@ def test_inside_grid_follows_the_drawing_and_names_the_top_units(qtbot, app):
     first = [lv.activations.copy() for lv in view.layers]
     assert [len(a) for a in first] == [512, 512]
     assert panel.map.blocks[0][1:3] == (16, 32)  # 512 units drawn as 16 x 32 cells
-    tops = panel.top_units
-    assert tops and tops[0][0] == 1  # the last hidden layer first
-    layer, unit, share = tops[0]
-    summary = "\n".join(panel.summary_lines)
+    tops = [int(u) for u in view.layers[-1].top]  # the last hidden layer's named units
+    unit = tops[0]
+    share = float(view.layers[-1].share[unit])
+    summary = "\n".join(panel.summary_lines)  # the summary names the largest first
     assert f"#{unit} {100 * share:.0f} %" in summary and f"It reads {view.winner}" in summary
     # the named unit really is the largest share, recomputed here
     shares = contributions(app.state.predictor.layers, [lv.activations for lv in view.layers], view.winner)
@@ -93,7 +93,7 @@ def test_inside_grid_follows_the_drawing_and_names_the_top_units(qtbot, app):
     settle(qtbot, app)
     assert panel.view.winner == app.state.reading.digit
     assert not np.allclose(panel.view.layers[0].activations, first[0])
-    assert panel.top_units != tops
+    assert [int(u) for u in panel.view.layers[-1].top] != tops
     qtbot.waitUntil(lambda: panel.map.paints > 0, timeout=2000)
 
 

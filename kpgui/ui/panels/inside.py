@@ -496,17 +496,6 @@ class InsidePanel(QWidget):
             lines.append(f"  layer {li + 1}: {tops}")
         return lines
 
-    @property
-    def top_units(self) -> list[tuple[int, int, float]]:
-        """(layer, unit, share) of the named contributors, last hidden layer first."""
-        if self.view is None:
-            return []
-        return [
-            (li, u, float(self.view.layers[li].share[u]))
-            for li in range(len(self.view.layers) - 1, -1, -1)
-            for u in self.view.layers[li].top
-        ]
-
     # -- a unit ---------------------------------------------------------------------------------
 
     def explain_digit(self, digit: int) -> None:
