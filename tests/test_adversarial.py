@@ -1009,7 +1009,7 @@ def test_25_6_runs_started_in_the_same_second_get_their_own_log_folders_and_mode
     assert len(set(names)) == 3 and all(n.exists() for n in names)  # reserved, not just checked
 
 
-def test_25_4_a_run_is_recorded_when_another_program_holds_the_database(monkeypatch):
+def test_25_4_a_run_is_recorded_when_another_program_holds_the_database(monkeypatch, short_busy_timeout):
     import threading
 
     from kpgui.core.storage.paths import database_path
@@ -1018,7 +1018,8 @@ def test_25_4_a_run_is_recorded_when_another_program_holds_the_database(monkeypa
     Store.open_default().close()
     holder = sqlite3.connect(database_path(), timeout=0, isolation_level=None, check_same_thread=False)
     holder.execute("BEGIN IMMEDIATE")  # another kpgui in the middle of a long write
-    release = threading.Timer(3.0, lambda: holder.execute("COMMIT"))
+    # Released after a few tries have failed (each waits the 0.1 s busy timeout, then 0.1 s).
+    release = threading.Timer(0.3, lambda: holder.execute("COMMIT"))
     release.start()
     said = []
 

@@ -15,8 +15,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 import kpgui
 
 PACKAGE = Path(kpgui.__file__).resolve().parent
@@ -80,27 +78,37 @@ def test_importing_every_core_module_loads_no_qt_and_no_tensorflow():
     assert out.returncode == 0, out.stdout + out.stderr
 
 
-@pytest.mark.parametrize(
-    "args", [["runs"], ["samples"], ["evaluate", "--help"], ["predict", "--help"], ["train", "--help"]]
-)
-def test_command_line_tools_load_no_qt(args, tmp_path):
+COMMANDS = [["runs"], ["samples"], ["evaluate", "--help"], ["predict", "--help"], ["train", "--help"]]
+
+
+def test_command_line_tools_load_no_qt(tmp_path):
+    """Each command in turn in one fresh interpreter (modules only accumulate, so the first
+    command after which Qt is loaded is the one that loaded it)."""
+    import json
+    import os
+
     code = (
-        "import sys\nfrom kpgui.cli import main\n"
-        "try:\n    main(sys.argv[1:])\nexcept SystemExit:\n    pass\n"
-        "print('QT' if any(m in sys.modules for m in ('PySide6', 'pyqtgraph')) else 'NO_QT')\n"
+        "import json, sys\nfrom kpgui.cli import main\n"
+        "for args in json.loads(sys.argv[1]):\n"
+        "    try:\n        main(args)\n    except SystemExit:\n        pass\n"
+        "    qt = any(m in sys.modules for m in ('PySide6', 'pyqtgraph'))\n"
+        "    print('QT' if qt else 'NO_QT', ' '.join(args), flush=True)\n"
     )
     env = {
         "KPGUI_DATA_DIR": str(tmp_path / "d"),
         "KPGUI_CONFIG_DIR": str(tmp_path / "c"),
         "PATH": "/usr/bin:/bin",
     }
-    import os
-
     env.update({k: v for k, v in os.environ.items() if k.startswith(("PYTHON", "VIRTUAL"))})
     out = subprocess.run(
-        [sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=120, env=env
+        [sys.executable, "-c", code, json.dumps(COMMANDS)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
     )
-    assert out.stdout.strip().endswith("NO_QT"), out.stdout + out.stderr
+    said = [line for line in out.stdout.splitlines() if line.startswith(("QT ", "NO_QT "))]
+    assert said == [f"NO_QT {' '.join(args)}" for args in COMMANDS], out.stdout + out.stderr
 
 
 def test_shipped_files_live_in_the_package():

@@ -213,8 +213,8 @@ def test_predict_says_not_sure_with_the_best_guesses(tmp_path, capsys):
         assert " or " in line and line.endswith("?")
 
 
-def test_evaluate_prints_accuracy_and_confusion_matrix(small_model_path, capsys):
-    assert main(["evaluate", "--model", str(small_model_path)]) == 0
+def test_evaluate_prints_accuracy_and_confusion_matrix(model_copy_path, capsys):
+    assert main(["evaluate", "--model", str(model_copy_path)]) == 0
     out = capsys.readouterr().out
     assert "test accuracy" in out and "on 10000 images" in out
     rows = [line for line in out.splitlines() if line.strip()[:1].isdigit() and "%" in line]

@@ -60,8 +60,8 @@ def test_the_step_budget_is_honoured_and_bad_targets_refused(shipped):
         fool(shipped.layers, _seven(), 10)
 
 
-def test_a_small_model_can_be_fooled_too(small_model_path, mnist):
-    small = Predictor.load(small_model_path)
+def test_a_small_model_can_be_fooled_too(small_predictor, mnist):
+    small = small_predictor
     image = mnist[2][0] / 255.0
     cal = Calibration.from_card(small.card)
     target = (int(mnist[3][0]) + 4) % 10

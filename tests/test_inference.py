@@ -12,6 +12,7 @@ import pytest
 from kpgui.core.model.inference import ModelLoadError, Predictor
 
 
+@pytest.mark.slow  # needs TensorFlow: its import alone takes seconds
 def test_numpy_and_keras_outputs_are_equal(small_model_path, mnist):
     import keras
 
@@ -43,8 +44,8 @@ def test_every_dense_activation_matches_keras(tmp_path, mnist):
     del keras
 
 
-def test_input_shapes_accepted(small_model_path, mnist):
-    p = Predictor.load(small_model_path)
+def test_input_shapes_accepted(model_copy_path, mnist):
+    p = Predictor.load(model_copy_path)
     imgs = mnist[2][:5].astype(np.float32) / 255.0
     a = p.predict(imgs)
     b = p.predict(imgs.reshape(5, 784))
@@ -113,8 +114,8 @@ def test_not_a_keras_file(tmp_path):
     _expect(path, "not a Keras model file")
 
 
-def test_truncated_file(tmp_path, small_model_path):
-    data = small_model_path.read_bytes()
+def test_truncated_file(tmp_path, model_copy_path):
+    data = model_copy_path.read_bytes()
     path = tmp_path / "cut.keras"
     path.write_bytes(data[: len(data) // 3])
     _expect(path, "cut.keras")
@@ -127,14 +128,15 @@ def test_zip_without_model_inside(tmp_path):
     _expect(path, "not a Keras 3 model")
 
 
-def test_damaged_weights(tmp_path, small_model_path):
+def test_damaged_weights(tmp_path, model_copy_path):
     path = tmp_path / "damaged.keras"
-    with zipfile.ZipFile(small_model_path) as src, zipfile.ZipFile(path, "w") as dst:
+    with zipfile.ZipFile(model_copy_path) as src, zipfile.ZipFile(path, "w") as dst:
         dst.writestr("config.json", src.read("config.json"))
         dst.writestr("model.weights.h5", b"not hdf5 at all")
     _expect(path, "damaged.keras")
 
 
+@pytest.mark.slow  # needs TensorFlow: its import alone takes seconds
 @pytest.mark.parametrize("inputs, outputs, fragment", [(100, 10, "784"), (784, 5, "5 outputs")])
 def test_mismatched_models_are_refused(tmp_path, inputs, outputs, fragment):
     import keras
@@ -151,6 +153,7 @@ def test_mismatched_models_are_refused(tmp_path, inputs, outputs, fragment):
     _expect(path, fragment)
 
 
+@pytest.mark.slow  # needs TensorFlow: its import alone takes seconds
 def test_unsafe_lambda_layer_is_refused(tmp_path):
     import keras
 

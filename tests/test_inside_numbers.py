@@ -79,8 +79,8 @@ def test_activations_and_shares_equal_a_plain_computation(shipped, mnist):
             assert list(lv.top) == sorted(lv.top, key=lambda u: -lv.share[u])
 
 
-def test_other_widths_depths_and_activations(small_model_path, mnist):
-    small = Predictor.load(small_model_path)
+def test_other_widths_depths_and_activations(small_predictor, mnist):
+    small = small_predictor
     image = mnist[2][5] / 255.0
     view = look_inside(small.layers, image)
     assert [len(lv.activations) for lv in view.layers] == [64]

@@ -34,6 +34,7 @@ def _model_and_batch(mnist, activation: str, smoothing: float):
     return model, xb, tb
 
 
+@pytest.mark.slow  # needs TensorFlow: its import alone takes seconds
 @pytest.mark.parametrize("activation, smoothing", [("relu", 0.0), ("tanh", 0.1), ("gelu", 0.0)])
 def test_gradient_norms_equal_tensorflows_gradients(mnist, activation, smoothing):
     import tensorflow as tf
@@ -54,6 +55,7 @@ def test_gradient_norms_equal_tensorflows_gradients(mnist, activation, smoothing
     assert loss == pytest.approx(float(tf_loss), rel=1e-4)
 
 
+@pytest.mark.slow  # needs TensorFlow: its import alone takes seconds
 def test_dead_share_counts_units_silent_on_every_probe_image(mnist):
     import keras
 
@@ -74,6 +76,7 @@ def test_dead_share_counts_units_silent_on_every_probe_image(mnist):
     assert math.isnan(dead[2])  # the output layer has no ReLU
 
 
+@pytest.mark.slow  # needs TensorFlow: its import alone takes seconds
 def test_dead_share_is_not_given_for_other_activations(mnist):
     model, xb, tb = _model_and_batch(mnist, "tanh", 0.0)
     _norms, dead, _loss = probe_gradients(dense_layers(model), xb, tb)

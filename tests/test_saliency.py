@@ -86,6 +86,7 @@ def test_target_none_is_top_class_and_scores_match_predictor():
     assert not np.array_equal(logits_and_gradient(layers, x, target=(t + 1) % 10)[1], grad)
 
 
+@pytest.mark.slow  # needs TensorFlow: its import alone takes seconds
 def test_gradient_matches_tensorflow_on_a_real_model(small_model_path):
     import keras
     import tensorflow as tf
@@ -114,8 +115,8 @@ def test_gradient_matches_tensorflow_on_a_real_model(small_model_path):
             )
 
 
-def test_saliency_is_on_the_drawn_ink(small_model_path):
-    predictor = Predictor.load(small_model_path)
+def test_saliency_is_on_the_drawn_ink(small_predictor):
+    predictor = small_predictor
     image = _digit_image()
     ink = image > 0.5
     empty = image == 0

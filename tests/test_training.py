@@ -32,6 +32,7 @@ class Recorder(Listener):
         self.epochs.append(u)
 
 
+@pytest.mark.slow  # needs TensorFlow: its import alone takes seconds
 def test_default_spec_is_the_classic_network():
     import keras
 

@@ -67,11 +67,14 @@ def app(qtbot, errors, answers):
     close_app(a)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def shared_app(qapp, tmp_path_factory):
-    """One window for a module's tests that only look at it (menus, names, keys, help, size)
-    and change nothing another test reads: built once per module instead of once per test. Its
-    own user folders; error dialogs and questions are recorded in `shared_app.dialogs`."""
+    """One window for the tests that look at it (menus, names, keys, help, size) or work in a
+    part of it and leave it as they found it (the shipped model, no candidate, no run going, no
+    samples of theirs, the built-in lesson, the one-weight loop's own start): built once per
+    session instead of once per test (a window is about a second). Its own user folders; error
+    dialogs and questions are recorded in `shared_app.dialogs` unless a test asks for the
+    `errors` / `answers` fixtures."""
     import time
 
     from kpgui.ui import settings as app_settings
@@ -136,14 +139,15 @@ def tasks(qtbot):
 
 
 class DrawingRig:
-    """The drawing panel, the prediction panel and the drawing controller on one AppState,
-    wired as the composition root wires them, without the rest of the window."""
+    """The drawing panel, the prediction panel, the candidate bar and the drawing controller on
+    one AppState, wired as the composition root wires them, without the rest of the window."""
 
     def __init__(self, qtbot, state, tasks, errors) -> None:
         from PySide6.QtWidgets import QHBoxLayout, QWidget
 
         from kpgui.ui.controllers.drawing import DrawingController
         from kpgui.ui.controllers.reading import ReadingController
+        from kpgui.ui.panels.candidate import CandidateBar
         from kpgui.ui.panels.drawing import DrawingPanel
         from kpgui.ui.panels.prediction import PredictionPanel
 
@@ -154,11 +158,14 @@ class DrawingRig:
         self.panel = DrawingPanel()
         self.canvas = self.panel.canvas
         self.prediction = PredictionPanel(state)
+        self.candidate = CandidateBar(state)
         layout = QHBoxLayout(self.host)
         layout.addWidget(self.panel, 1)
         layout.addWidget(self.prediction)
+        layout.addWidget(self.candidate)
         self.drawing = DrawingController(state, self.canvas, tasks, lambda t, x: errors.append((t, x)))
-        self.panels = {"drawing": self.panel, "prediction": self.prediction}  # as App.panels names them
+        # as App.panels names them
+        self.panels = {"drawing": self.panel, "prediction": self.prediction, "candidate": self.candidate}
         self.panel.undo_requested.connect(self.drawing.undo)
         self.panel.clear_requested.connect(self.drawing.clear)
         self.prediction.saliency.wanted.connect(self.reading.want_saliency)
@@ -197,3 +204,113 @@ def plots(qtbot, state):
     panel.show()
     qtbot.waitExposed(panel)
     return panel
+
+
+class SamplesRig(DrawingRig):
+    """The drawing rig plus My digits: the samples controller on a real store in the test's
+    data folder and the samples panel, wired as kpgui.ui.app wires them (the drawing panel's
+    "This is a …" buttons save a sample). `messages` are the status-bar notices said."""
+
+    def __init__(self, qtbot, state, tasks, errors) -> None:
+        from kpgui.core.storage.store import Store
+        from kpgui.ui.controllers.samples import SampleController
+        from kpgui.ui.panels.samples import SamplesPanel
+
+        super().__init__(qtbot, state, tasks, errors)
+        self.messages: list[str] = []
+        state.events.message.connect(lambda text, _ms: self.messages.append(text))
+        self.store = Store.open_default()
+        self.samples = SampleController(
+            state, self.store, tasks, self.drawing.clear, lambda t, x: errors.append((t, x))
+        )
+        self.view = SamplesPanel(state, self.samples.thumbnails)
+        self.view.relabel_requested.connect(self.samples.relabel)
+        self.view.delete_requested.connect(self.samples.delete)
+        self.view.export_requested.connect(self.samples.export)
+        self.view.import_requested.connect(self.samples.import_)
+        self.view.open_requested.connect(self.samples.open_sample)
+        self.samples.image_chosen.connect(self.drawing.show_image)
+        self.panel.sample_bar.label_chosen.connect(self.samples.save_drawing)
+        self.host.layout().addWidget(self.view, 1)
+        self.host.resize(1400, 600)
+        self.tasks = tasks
+        self.samples.refresh()
+        tasks.wait(10)
+
+    def close(self) -> None:
+        """Hidden first (a shown list asks for thumbnails), its work finished, then no store:
+        a thumbnail still asked for is not fetched once the tasks are shut down."""
+        self.host.hide()
+        self.tasks.wait(10)
+        self.samples.store = None
+        self.store.close()
+
+
+@pytest.fixture
+def samples_rig(qtbot, state, tasks, errors):
+    """Draw, keep samples, browse them in My digits: no whole window."""
+    r = SamplesRig(qtbot, state, tasks, errors)
+    yield r
+    r.close()
+
+
+class HistoryRig:
+    """History on its own: the runs controller on a real store in the test's data folder, the
+    History panel and the Training tab's plots on one AppState, and the model controller that
+    loads a run, wired as kpgui.ui.app wires them."""
+
+    def __init__(self, qtbot, state, tasks, errors) -> None:
+        from PySide6.QtWidgets import QHBoxLayout, QWidget
+
+        from kpgui.core.storage.store import Store
+        from kpgui.ui.controllers.models import ModelController
+        from kpgui.ui.controllers.runs import RunsController
+        from kpgui.ui.panels.history import HistoryPanel
+        from kpgui.ui.panels.training_plots import TrainingPlots
+
+        def report(title: str, text: str) -> None:
+            errors.append((title, text))
+
+        self.state, self.tasks = state, tasks
+        self.store = Store.open_default()
+        self.runs = RunsController(state, self.store, tasks, report)
+        self.models = ModelController(state, tasks, report)
+        self.history = HistoryPanel(state)
+        self.plots = TrainingPlots(state)
+        self.history.refresh_requested.connect(self.runs.refresh)
+        self.history.overlays_requested.connect(self.runs.show_ticked)
+        self.history.rename_requested.connect(self.runs.rename)
+        self.history.delete_requested.connect(self.runs.delete)
+        self.history.load_requested.connect(self.models.load_run)
+        self.host = QWidget()
+        layout = QHBoxLayout(self.host)
+        layout.addWidget(self.history, 1)
+        layout.addWidget(self.plots, 1)
+        qtbot.addWidget(self.host)
+        self.host.resize(1400, 600)
+        self.host.show()
+        qtbot.waitExposed(self.host)
+        self.runs.refresh()  # the runs are read on a thread
+        tasks.wait(10)
+
+    def close(self) -> None:
+        self.tasks.wait(10)
+        self.store.close()
+
+
+@pytest.fixture
+def history_rig(qtbot, state, tasks, errors):
+    """History, its plots and loading a run: no whole window."""
+    r = HistoryRig(qtbot, state, tasks, errors)
+    yield r
+    r.close()
+
+
+def at_the_canvas(qtbot, app) -> None:
+    """The shared window active, on its drawing tab, the canvas empty and holding the keys: as
+    a person who has just opened it finds it (other tests may have typed or drawn meanwhile)."""
+    app.window.activateWindow()
+    qtbot.waitUntil(app.window.isActiveWindow, timeout=3000)
+    app.drawing.clear()
+    app.panels["drawing"].canvas.setFocus()
+    qtbot.waitUntil(app.panels["drawing"].canvas.hasFocus, timeout=3000)

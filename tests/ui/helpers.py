@@ -73,3 +73,17 @@ def retype(qtbot, field, text: str) -> None:
     field.setFocus()
     qtbot.keyClick(field, "a", modifier=_Qt.KeyboardModifier.ControlModifier)
     qtbot.keyClicks(field, text)
+
+
+def y_range(plot) -> tuple[float, float]:
+    """The y-axis range a pyqtgraph plot widget shows now (log10 units on a log scale)."""
+    lo, hi = plot.getPlotItem().getViewBox().viewRange()[1]
+    return float(lo), float(hi)
+
+
+def type_settings(qtbot, panel, settings) -> None:
+    """Type the one-weight loop's starting values into its fields, as a learner does."""
+    for name, spin in panel.spins.items():
+        retype(qtbot, spin, f"{getattr(settings, name):g}")
+    retype(qtbot, panel.iterations, str(settings.iterations))
+    assert panel.settings() == settings, (panel.settings(), settings)

@@ -27,12 +27,12 @@ def _samples(store, n: int, seed: int = 0) -> list[np.ndarray]:
     return images
 
 
-def test_thumbnails_are_drawn_off_the_gui_thread_and_a_double_click_shows_the_sample(qtbot, app):
+def test_thumbnails_are_drawn_off_the_gui_thread_and_a_double_click_shows_the_sample(qtbot, samples_rig):
+    app = samples_rig
     images = _samples(app.store, 12)
     app.state.samples_changed()
     app.tasks.wait(10)
-    app.window.show_tab("My digits")
-    view = app.panels["samples"]
+    view = app.view
     model = view.model
     assert model.rowCount() == 12 and view.counts == {d: 2 if d < 2 else 1 for d in range(10)}
     first = model.index(0)
@@ -56,9 +56,10 @@ def test_thumbnails_are_drawn_off_the_gui_thread_and_a_double_click_shows_the_sa
     )
 
 
-def test_a_digit_key_during_an_import_does_not_wait_for_it(qtbot, app, tmp_path, monkeypatch):
+def test_a_digit_saved_during_an_import_does_not_wait_for_it(qtbot, samples_rig, tmp_path, monkeypatch):
     """The import is held between two of its chunks (where the store lets a writer in): the
-    digit key is saved while the import is still running, not after it."""
+    digit (its "This is a 7" button; the keys go the same way) is saved while the import is
+    still running, not after it."""
     import threading
     import types
 
@@ -74,13 +75,14 @@ def test_a_digit_key_during_an_import_does_not_wait_for_it(qtbot, app, tmp_path,
 
     monkeypatch.setattr(store_module, "time", types.SimpleNamespace(sleep=pause))
     path = _import_file(tmp_path / "many.npz", 3000)
-    canvas = app.panels["drawing"].canvas
+    app = samples_rig
+    canvas = app.canvas
     draw(qtbot, canvas, seven(canvas))
     settle(qtbot, app)
     task = app.samples.import_(str(path))
     qtbot.waitUntil(between_chunks.is_set, timeout=20000)
-    qtbot.keyClick(app.window, Qt.Key.Key_7)
-    assert "Saved as 7" in app.window.statusBar().currentMessage(), app.window.statusBar().currentMessage()
+    qtbot.mouseClick(app.panel.sample_bar.buttons[7], Qt.MouseButton.LeftButton)
+    assert "Saved as 7" in app.messages[-1], app.messages
     assert task.running, "the import ended before the key: the key may have waited for it"
     go_on.set()
     qtbot.waitUntil(lambda: not task.running, timeout=60000)

@@ -33,8 +33,9 @@ def test_non_regular_files_are_named_for_what_they_are(tmp_path):
 
 
 def test_a_fifo_chosen_anywhere_is_refused_and_the_window_never_waits(
-    qtbot, app, errors, tmp_path, monkeypatch
+    qtbot, shared_app, errors, tmp_path, monkeypatch
 ):
+    app = shared_app  # refused files change nothing
     fifo = tmp_path / "experiment.json"
     os.mkfifo(fifo)
     opens = (

@@ -34,7 +34,7 @@ def test_vertical_stroke_reads_before_release_and_reads_one(qtbot, rig):
     release(qtbot, canvas, *pts[-1])
     settle(qtbot, rig)
     assert view.predicted == 1, view.probabilities
-    assert view.sure and view.answer_text == "1", (view.sure, view.answer_text)
+    assert view.sure and view.digit_label.text() == "1", (view.sure, view.digit_label.text())
 
 
 def test_closed_loop_reads_zero(qtbot, rig):
@@ -63,8 +63,12 @@ def test_undo_reverts_and_clear_resets(qtbot, rig):
     assert view.confidence_label.text() == "Draw a digit"
 
 
-def test_the_windows_keys_undo_and_clear(qtbot, app):
+def test_the_windows_keys_undo_and_clear(qtbot, shared_app):
     """End to end: the window's Ctrl+Z and Esc reach the canvas and the reading."""
+    from conftest import at_the_canvas
+
+    app = shared_app
+    at_the_canvas(qtbot, app)
     view, canvas = app.panels["prediction"], app.panels["drawing"].canvas
     draw(qtbot, canvas, vertical_line(canvas))
     draw(qtbot, canvas, loop(canvas))

@@ -4,6 +4,7 @@ and gallery; live saliency over the preview with its legend; the first-layer wei
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from helpers import draw, settle, seven
 from PySide6.QtCore import Qt
 
@@ -13,9 +14,42 @@ from kpgui.core.state import CurrentModel
 from kpgui.ui.panels.weights import choose_units, weight_mosaic
 
 
-def test_confusion_matrix_counts_match_evaluate_and_gallery_loads_images(qtbot, app, mnist):
-    view = app.panels["evaluation"]
-    app.window.show_tab("Evaluation")  # opening the tab evaluates the current model
+@pytest.fixture
+def evaluation(qtbot, rig, state, tasks):
+    """The Evaluation tab (panel and controller, MNIST from a data controller) beside the drawing
+    rig, wired as kpgui.ui.app._add_evaluation_tab wires them; the tab is not open yet."""
+    from PySide6.QtWidgets import QTabWidget, QWidget
+
+    from kpgui.ui.controllers.data import DataController
+    from kpgui.ui.controllers.evaluation import EvaluationController
+    from kpgui.ui.panels.evaluation import EvaluationPanel
+
+    data = DataController(state, tasks, settings=None)  # MNIST found the usual way ($KPGUI_MNIST)
+    panel = EvaluationPanel(state)
+    tabs = QTabWidget()  # the window's tabs; it keeps the controllers alive as the window does
+    data.setParent(tabs)
+    controller = EvaluationController(state, tasks, data.test_set, tabs)
+    panel.evaluate_requested.connect(controller.evaluate)
+    panel.image_chosen.connect(rig.drawing.show_image)
+    controller.started.connect(panel.show_started)
+    controller.progress.connect(panel.show_progress)
+    controller.finished.connect(panel.show_evaluation)
+    controller.failed.connect(panel.show_failed)
+    controller.ended.connect(panel.show_ended)
+    tabs.addTab(QWidget(), "Training")
+    tabs.addTab(panel, "Evaluation")
+    qtbot.addWidget(tabs)
+    tabs.resize(900, 600)
+    tabs.show()
+    qtbot.waitExposed(tabs)
+    return tabs, panel
+
+
+def test_confusion_matrix_counts_match_evaluate_and_gallery_loads_images(qtbot, rig, evaluation, mnist):
+    app = rig
+    tabs, view = evaluation
+    assert view.evaluation is None and not view.busy
+    tabs.setCurrentWidget(view)  # opening the tab evaluates the current model
     assert view.busy and view.progress.isVisible() and not view.run_button.isEnabled()
     qtbot.waitUntil(lambda: view.evaluation is not None and not view.busy, timeout=30000)
     x_test, y_test = mnist[2], mnist[3]
@@ -55,13 +89,13 @@ def test_saliency_overlay_follows_the_drawing_with_a_legend(qtbot, rig):
     canvas = rig.canvas
     draw(qtbot, canvas, seven(canvas))
     settle(qtbot, rig)
-    heat, img = bar.last_heat, rig.state.drawing.image
+    heat, img = rig.state.saliency.heat, rig.state.drawing.image  # what the overlay shows
     assert heat.shape == (28, 28) and np.isfinite(heat).all() and (heat >= 0).all(), "not a 28x28 map >= 0"
     ink = img > 0.3
     assert heat[ink].mean() > 5 * heat[~ink].mean(), (heat[ink].mean(), heat[~ink].mean())
     assert preview.has_overlay, "no overlay on the preview"
     bar.method_combo.setCurrentText("gradient")
-    assert bar.method == "gradient" and bar.last_heat.shape == (28, 28), bar.method
+    assert bar.method == "gradient" and rig.state.saliency.heat.shape == (28, 28), bar.method
     bar.checkbox.click()
     assert not preview.has_overlay, "the overlay stayed after saliency was turned off"
     bar.checkbox.click()

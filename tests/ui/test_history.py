@@ -10,7 +10,7 @@ import sqlite3
 from pathlib import Path
 
 import numpy as np
-from conftest import close_app, open_app
+from conftest import HistoryRig, close_app, open_app
 from helpers import draw, seven
 from PySide6.QtCore import Qt
 
@@ -50,12 +50,11 @@ def add_run_with_model(store, acc=0.9731, **spec) -> int:
     return store.add_run(dataclasses.replace(fake_result(acc, **spec), model_path=str(path)))
 
 
-def test_runs_persist_load_and_delete_after_asking(qtbot, errors, answers):
-    with Store.open_default() as store:
+def test_runs_persist_load_and_delete_after_asking(qtbot, errors, answers, state, tasks):
+    with Store.open_default() as store:  # kept by an earlier session
         run_id = add_run_with_model(store, hidden=(512, 512))
-    app = open_app(qtbot)
-    app.tasks.wait(10)  # the runs are read on a thread
-    history = app.panels["history"]
+    app = HistoryRig(qtbot, state, tasks, errors)  # History opened afresh reads it
+    history = app.history
     assert history.model.rowCount() == 1
     run = history.model.runs[0]
     assert run.id == run_id and run.spec.hidden == (512, 512)
@@ -74,11 +73,12 @@ def test_runs_persist_load_and_delete_after_asking(qtbot, errors, answers):
     app.tasks.wait(10)
     assert history.model.rowCount() == 0 and app.store.list_runs() == []
     assert not Path(run.model_path).exists()
-    close_app(app)
+    app.close()
 
 
-def test_runs_of_the_cli_appear_after_a_refresh(qtbot, app):
-    history = app.panels["history"]
+def test_runs_of_the_cli_appear_after_a_refresh(qtbot, history_rig):
+    app = history_rig
+    history = app.history
     assert history.model.rowCount() == 0
     with Store.open_default() as other:  # what `kpgui train` does in its own process
         other.add_run(dataclasses.replace(fake_result(0.95), name="from the CLI"))
@@ -88,7 +88,8 @@ def test_runs_of_the_cli_appear_after_a_refresh(qtbot, app):
     assert history.model.labels[history.model.runs[0].id].startswith("from the CLI")
 
 
-def test_ticked_runs_overlay_named_by_what_differs(qtbot, app):
+def test_ticked_runs_overlay_named_by_what_differs(qtbot, history_rig):
+    app = history_rig
     store = app.store
     ids = [
         store.add_run(fake_result(acc, learning_rate=lr, optimizer="sgd", hidden=(32,)))
@@ -96,7 +97,7 @@ def test_ticked_runs_overlay_named_by_what_differs(qtbot, app):
     ]
     app.state.runs_changed()
     app.tasks.wait(10)
-    history, plots = app.panels["history"], app.panels["plots"]
+    history, plots = app.history, app.plots
     assert history.model.columnCount() == len(COLUMNS)
     history.set_ticked(ids[0])
     history.set_ticked(ids[2])
@@ -161,7 +162,7 @@ def test_corrupt_database_can_be_replaced_keeping_the_old_file(qtbot, errors, an
     close_app(app)
 
 
-def test_locked_database_explained_and_app_still_works(qtbot, errors, answers):
+def test_locked_database_explained_and_app_still_works(qtbot, errors, answers, short_busy_timeout):
     db = database_path()
     other = sqlite3.connect(db, isolation_level=None)
     other.execute("CREATE TABLE t (x)")

@@ -68,7 +68,9 @@ def test_hostile_models_are_one_dialog_and_the_model_stays(
     assert state.model is before, "a refused model replaced the one in use"
 
 
-def test_a_samples_zip_bomb_is_refused_off_the_gui_thread(qtbot, app, errors, tmp_path):
+def test_a_samples_zip_bomb_is_refused_off_the_gui_thread(qtbot, shared_app, errors, tmp_path):
+    app = shared_app  # a refused file changes nothing: one window for the tests that say so
+    before = app.store.sample_counts()
     bomb = tmp_path / "bomb.npz"
     with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as z:
         header = io.BytesIO()
@@ -81,17 +83,27 @@ def test_a_samples_zip_bomb_is_refused_off_the_gui_thread(qtbot, app, errors, tm
     assert task.running  # not on the GUI thread: the window keeps drawing
     qtbot.waitUntil(lambda: not task.running, timeout=20000)
     assert errors and errors[0][0] == "Import refused" and "nothing was added" in errors[0][1]
-    assert app.store.list_samples() == []
+    assert app.store.sample_counts() == before  # nothing was added
 
 
-def test_a_second_fine_tune_click_is_refused_while_one_runs(qtbot, app, monkeypatch):
+def test_a_second_fine_tune_click_is_refused_while_one_runs(qtbot, shared_app, monkeypatch):
+    app = shared_app
     started = []
-    monkeypatch.setattr(app.tasks, "start_job", lambda job: started.append(job) or _FakeJob())
+    fakes: list[_FakeJob] = []
+
+    def start_job(job):
+        started.append(job)
+        fakes.append(_FakeJob())
+        return fakes[-1]
+
+    monkeypatch.setattr(app.tasks, "start_job", start_job)
     rng = np.random.default_rng(0)
-    for i in range(12):
+    ids = [
         app.store.add_sample(
             i % 10, [rng.uniform(0, 300, (5, 2))], 18.0, (400, 400), rng.random((28, 28)).astype(np.float32)
         )
+        for i in range(12)
+    ]
     app.state.samples_changed()
     app.tasks.wait(10)  # the samples are read on a thread
     panel = app.panels["finetune"]
@@ -100,6 +112,11 @@ def test_a_second_fine_tune_click_is_refused_while_one_runs(qtbot, app, monkeypa
     assert not panel.button.isEnabled()
     assert app.training.finetune() is False  # a second start, however it comes, is refused
     assert len(started) == 1 and "already going" in app.window.statusBar().currentMessage()
+    fakes[0].ended.emit()  # its process is gone: the shared window is idle again
+    assert not app.state.training.busy and panel.button.isEnabled()
+    app.store.delete_samples(ids)  # and holds no samples of this test
+    app.state.samples_changed()
+    app.tasks.wait(10)
 
 
 class _FakeJob:
@@ -130,7 +147,8 @@ class _FakeJob:
         pass
 
 
-def test_experiment_files_are_bounded(qtbot, app, errors, tmp_path, monkeypatch):
+def test_experiment_files_are_bounded(qtbot, shared_app, errors, tmp_path, monkeypatch):
+    app = shared_app
     big = tmp_path / "big.json"
     big.write_text(json.dumps({"format": "kpgui-experiment/1", "junk": "x" * 400_000}))
     monkeypatch.setattr(dialogs, "ask_open_path", lambda *a: str(big))
@@ -154,7 +172,10 @@ def _save_as(app, qtbot, monkeypatch, typed):
     return tasks[0] if tasks else None
 
 
-def test_25_1_save_as_asks_about_the_files_really_written(qtbot, app, errors, answers, tmp_path, monkeypatch):
+def test_25_1_save_as_asks_about_the_files_really_written(
+    qtbot, shared_app, errors, answers, tmp_path, monkeypatch
+):
+    app = shared_app
     from kpgui.core.storage.resources import default_model_path
 
     (tmp_path / "mymodel.keras").write_bytes(b"my old model")
@@ -175,11 +196,12 @@ def test_25_1_save_as_asks_about_the_files_really_written(qtbot, app, errors, an
 
 
 def test_25_1_export_typed_without_suffix_asks_before_replacing_the_npz(
-    qtbot, app, errors, answers, tmp_path, monkeypatch
+    qtbot, shared_app, errors, answers, tmp_path, monkeypatch
 ):
+    app = shared_app
     backup = tmp_path / "backup.npz"
     backup.write_bytes(b"last week's samples")
-    app.store.add_sample(
+    sample = app.store.add_sample(
         3, [np.array([[1.0, 1.0], [20.0, 20.0]])], 10.0, (280, 280), np.zeros((28, 28), np.float32)
     )
     app.state.samples_changed()
@@ -189,28 +211,41 @@ def test_25_1_export_typed_without_suffix_asks_before_replacing_the_npz(
     app.tasks.wait(10)
     assert answers and "backup.npz" in answers[-1][1]
     assert backup.read_bytes() == b"last week's samples"
+    app.store.delete_samples([sample])  # the shared window holds no samples of this test
+    app.state.samples_changed()
+    app.tasks.wait(10)
 
 
-def test_25_4_a_digit_saved_while_another_program_holds_the_database_is_kept(qtbot, app, errors):
+def test_25_4_a_digit_saved_while_another_program_holds_the_database_is_kept(
+    qtbot, short_busy_timeout, samples_rig, errors, monkeypatch
+):
     import sqlite3
 
     from helpers import draw, settle, seven
     from PySide6.QtCore import Qt
 
+    from kpgui.ui.controllers.samples import SampleController
+
+    monkeypatch.setattr(SampleController, "PENDING_RETRY_MS", 100)  # tried again soon, not in 1.5 s
+
+    app = samples_rig
     holder = sqlite3.connect(app.store.path, timeout=0, isolation_level=None)
     holder.execute("BEGIN IMMEDIATE")
     canvas = app.panels["drawing"].canvas
     draw(qtbot, canvas, seven(canvas))
     settle(qtbot, app)
-    qtbot.keyClick(app.window, Qt.Key.Key_7)
-    assert "busy" in app.window.statusBar().currentMessage() and canvas.strokes == []
+    qtbot.mouseClick(app.panel.sample_bar.buttons[7], Qt.MouseButton.LeftButton)
+    assert "busy" in app.messages[-1] and canvas.strokes == [], app.messages
     holder.execute("COMMIT")
     holder.close()
     qtbot.waitUntil(lambda: app.store.sample_counts()[7] == 1, timeout=10000)
-    assert not errors and "Saved 1 waiting digit" in app.window.statusBar().currentMessage()
+    assert not errors and "Saved 1 waiting digit" in app.messages[-1], app.messages
 
 
-def test_25_10_an_experiment_with_a_400_digit_number_is_one_dialog(qtbot, app, errors, tmp_path, monkeypatch):
+def test_25_10_an_experiment_with_a_400_digit_number_is_one_dialog(
+    qtbot, shared_app, errors, tmp_path, monkeypatch
+):
+    app = shared_app
     exp = tmp_path / "huge.json"
     exp.write_text('{"format": "kpgui-experiment/1", "spec": {"learning_rate": 1' + "0" * 400 + "}}")
     monkeypatch.setattr(dialogs, "ask_open_path", lambda *a: str(exp))

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from conftest import DrawingRig
 from helpers import draw, loop, settle, seven, vertical_line
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPoint, Qt
 
 from kpgui.core.model.inference import Predictor
 from kpgui.core.reading.inside import contributions
@@ -50,6 +50,24 @@ def _open_inside(qtbot, app):
     return panel
 
 
+def _where(network_map, unit: tuple[int, int] | None = None, digit: int | None = None) -> QPoint:
+    """A point of the drawn network where the map's own hit test finds `unit` (layer, unit) or
+    the output `digit`: where a person clicks to choose it."""
+    if unit is not None:  # search the layer's block only
+        area = network_map.blocks[unit[0]][0]
+        xs, ys = range(area.left(), area.right() + 1), range(area.top(), area.bottom() + 1)
+        found = lambda p: network_map.unit_at(p) == unit  # noqa: E731
+    else:  # the outputs are drawn last, at the bottom
+        xs, ys = range(network_map.width()), range(network_map.height() - 1, -1, -1)
+        found = lambda p: network_map.digit_at(p) == digit  # noqa: E731
+    step = 2  # cells are at least 2 px wide: every cell holds a point of this grid
+    for y in ys[::step]:
+        for x in xs[::step]:
+            if found(p := QPoint(x, y)):
+                return p
+    raise AssertionError(f"{unit if unit is not None else digit} is not drawn in the map")
+
+
 def test_inside_grid_follows_the_drawing_and_names_the_top_units(qtbot, app):
     panel = _open_inside(qtbot, app)
     canvas = app.panels["drawing"].canvas
@@ -60,10 +78,10 @@ def test_inside_grid_follows_the_drawing_and_names_the_top_units(qtbot, app):
     first = [lv.activations.copy() for lv in view.layers]
     assert [len(a) for a in first] == [512, 512]
     assert panel.map.blocks[0][1:3] == (16, 32)  # 512 units drawn as 16 x 32 cells
-    tops = panel.top_units
-    assert tops and tops[0][0] == 1  # the last hidden layer first
-    layer, unit, share = tops[0]
-    summary = "\n".join(panel.summary_lines)
+    tops = [int(u) for u in view.layers[-1].top]  # the last hidden layer's named units
+    unit = tops[0]
+    share = float(view.layers[-1].share[unit])
+    summary = "\n".join(panel.summary_lines)  # the summary names the largest first
     assert f"#{unit} {100 * share:.0f} %" in summary and f"It reads {view.winner}" in summary
     # the named unit really is the largest share, recomputed here
     shares = contributions(app.state.predictor.layers, [lv.activations for lv in view.layers], view.winner)
@@ -75,7 +93,7 @@ def test_inside_grid_follows_the_drawing_and_names_the_top_units(qtbot, app):
     settle(qtbot, app)
     assert panel.view.winner == app.state.reading.digit
     assert not np.allclose(panel.view.layers[0].activations, first[0])
-    assert panel.top_units != tops
+    assert [int(u) for u in panel.view.layers[-1].top] != tops
     qtbot.waitUntil(lambda: panel.map.paints > 0, timeout=2000)
 
 
@@ -85,7 +103,7 @@ def test_clicking_a_unit_shows_its_weights_and_the_test_images_it_likes(qtbot, a
     draw(qtbot, canvas, vertical_line(canvas))
     settle(qtbot, app)
     qtbot.waitUntil(lambda: panel.excitement is not None, timeout=30000)
-    qtbot.mouseClick(panel.map, Qt.MouseButton.LeftButton, pos=panel.map.unit_centre(0, 37))
+    qtbot.mouseClick(panel.map, Qt.MouseButton.LeftButton, pos=_where(panel.map, unit=(0, 37)))
     assert panel.selected == (0, 37)
     kernel = app.state.predictor.layers[0].kernel
     assert np.array_equal(panel.incoming.picture, kernel[:, 37].reshape(28, 28))
@@ -100,7 +118,7 @@ def test_clicking_a_unit_shows_its_weights_and_the_test_images_it_likes(qtbot, a
     )
     assert not panel.exciting_label.pixmap().isNull()
 
-    qtbot.mouseClick(panel.map, Qt.MouseButton.LeftButton, pos=panel.map.unit_centre(1, 5))
+    qtbot.mouseClick(panel.map, Qt.MouseButton.LeftButton, pos=_where(panel.map, unit=(1, 5)))
     assert panel.selected == (1, 5) and panel.incoming.picture is None
     via = panel.incoming.via
     chained = app.state.predictor.layers[1].kernel[:, 5]
@@ -138,15 +156,15 @@ def test_hidden_tab_costs_nothing_and_catches_up_when_shown(qtbot, app):
     assert panel.refreshes == before + 1 and panel.view.winner == app.state.reading.digit
 
 
-def test_small_model_is_shown_with_its_own_width(qtbot, app, small_model_path):
+def test_small_model_is_shown_with_its_own_width(qtbot, app, small_predictor):
     panel = _open_inside(qtbot, app)
-    app.state.set_model(CurrentModel(Predictor.load(small_model_path), "small"))
+    app.state.set_model(CurrentModel(small_predictor, "small"))
     canvas = app.panels["drawing"].canvas
     draw(qtbot, canvas, seven(canvas))
     settle(qtbot, app)
     assert [len(lv.activations) for lv in panel.view.layers] == [64]
     assert panel.map.blocks[0][1] * panel.map.blocks[0][2] >= 64
-    qtbot.mouseClick(panel.map, Qt.MouseButton.LeftButton, pos=panel.map.unit_centre(0, 63))
+    qtbot.mouseClick(panel.map, Qt.MouseButton.LeftButton, pos=_where(panel.map, unit=(0, 63)))
     assert panel.selected == (0, 63)
 
 
@@ -222,11 +240,11 @@ def test_clicking_an_output_shows_the_path_to_that_digit(qtbot, app):
     draw(qtbot, canvas, seven(canvas))
     settle(qtbot, app)
     assert panel.view.winner == 7
-    qtbot.mouseClick(panel.map, Qt.MouseButton.LeftButton, pos=panel.map.digit_centre(3))
+    qtbot.mouseClick(panel.map, Qt.MouseButton.LeftButton, pos=_where(panel.map, digit=3))
     view = panel.view
     assert view.winner == 3 and int(np.argmax(view.logits)) == 7
     shares = contributions(app.state.predictor.layers, [lv.activations for lv in view.layers], 3)
     assert np.allclose(view.layers[1].share, shares[1]) and view.layers[1].top[0] == int(np.argmax(shares[1]))
     assert "pushed towards 3" in panel.summary_lines[0]
-    qtbot.mouseClick(panel.map, Qt.MouseButton.LeftButton, pos=panel.map.digit_centre(7))
+    qtbot.mouseClick(panel.map, Qt.MouseButton.LeftButton, pos=_where(panel.map, digit=7))
     assert panel.view.winner == 7 and panel.explained is None

@@ -7,7 +7,6 @@ import dataclasses
 from pathlib import Path
 
 import pytest
-from conftest import close_app, open_app
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
 from test_history import fake_result
@@ -15,7 +14,6 @@ from test_history import fake_result
 from kpgui.core.lessons import one_weight as ow
 from kpgui.core.lessons.code import keras_script
 from kpgui.core.model.spec import ModelSpec
-from kpgui.core.storage.store import Store
 from kpgui.ui import dialogs
 
 
@@ -35,47 +33,43 @@ def _menu_action(app, text: str):
     return next(a for a in app.window.menus["Model"].actions() if a.text().replace("&", "") == text)
 
 
-def test_the_forms_settings_and_a_sweep_as_keras_code(qtbot, errors, answers, shown, tmp_path):
-    app = open_app(qtbot)
-    try:
-        spec = ModelSpec(hidden=(128,), optimizer="adam", learning_rate=0.002, epochs=3, seed=5)
-        app.panels["training"].set_spec(spec)
-        _menu_action(app, "Show run as Keras code…").trigger()
-        title, code, suggestion, save = shown[-1]
-        assert code == keras_script(
-            app.panels["training"].spec(), data_path=app.data.path(), title="The Training form's settings"
-        )
-        assert "Adam(learning_rate=0.002)" in code and "keras.layers.Dense(128" in code
-        saved = save(str(tmp_path / suggestion))
-        assert Path(saved).read_text() == code
+def test_the_forms_settings_and_a_sweep_as_keras_code(qtbot, shared_app, errors, shown, tmp_path):
+    app = shared_app  # the tests of this module use independent parts of one window
+    spec = ModelSpec(hidden=(128,), optimizer="adam", learning_rate=0.002, epochs=3, seed=5)
+    app.panels["training"].set_spec(spec)
+    _menu_action(app, "Show run as Keras code…").trigger()
+    title, code, suggestion, save = shown[-1]
+    assert code == keras_script(
+        app.panels["training"].spec(), data_path=app.data.path(), title="The Training form's settings"
+    )
+    assert "Adam(learning_rate=0.002)" in code and "keras.layers.Dense(128" in code
+    saved = save(str(tmp_path / suggestion))
+    assert Path(saved).read_text() == code
 
-        app.panels["sweep"].set_fields("learning_rate", (0.1, 0.01))
-        _menu_action(app, "Show sweep as Keras code…").trigger()
-        assert "for learning_rate in [0.1, 0.01]:" in shown[-1][1]
-        app.panels["sweep"].values_edit.setText("fast")
-        _menu_action(app, "Show sweep as Keras code…").trigger()
-        assert errors and errors[-1][0] == "Cannot write the code" and len(shown) == 2
-    finally:
-        close_app(app)
+    app.panels["sweep"].set_fields("learning_rate", (0.1, 0.01))
+    _menu_action(app, "Show sweep as Keras code…").trigger()
+    assert "for learning_rate in [0.1, 0.01]:" in shown[-1][1]
+    app.panels["sweep"].values_edit.setText("fast")
+    _menu_action(app, "Show sweep as Keras code…").trigger()
+    assert errors and errors[-1][0] == "Cannot write the code" and len(shown) == 2
 
 
-def test_a_run_in_history_as_keras_code(qtbot, errors, answers, shown):
-    with Store.open_default() as store:
-        run_id = store.add_run(
-            dataclasses.replace(fake_result(0.95, hidden=(64, 32), optimizer="sgd"), name="mine")
-        )
-    app = open_app(qtbot)
-    try:
-        history = app.panels["history"]
-        assert not history.code_button.isEnabled()
-        history.select_run(run_id)
-        qtbot.mouseClick(history.code_button, Qt.MouseButton.LeftButton)
-        title, code, suggestion, _save = shown[-1]
-        assert title == f"Run {run_id} as Keras code" and suggestion == f"kpgui_run_{run_id}.py"
-        assert f"kpgui run {run_id} (mine)" in code and "nesterov=True" in code
-        compile(code, suggestion, "exec")
-    finally:
-        close_app(app)
+def test_a_run_in_history_as_keras_code(qtbot, shared_app, shown):
+    app = shared_app
+    run_id = app.store.add_run(
+        dataclasses.replace(fake_result(0.95, hidden=(64, 32), optimizer="sgd"), name="mine")
+    )
+    app.state.runs_changed()  # what a run's end does: History reads the runs again
+    app.tasks.wait(10)
+    history = app.panels["history"]
+    history.table.clearSelection()
+    assert not history.code_button.isEnabled()
+    history.select_run(run_id)
+    qtbot.mouseClick(history.code_button, Qt.MouseButton.LeftButton)
+    title, code, suggestion, _save = shown[-1]
+    assert title == f"Run {run_id} as Keras code" and suggestion == f"kpgui_run_{run_id}.py"
+    assert f"kpgui run {run_id} (mine)" in code and "nesterov=True" in code
+    compile(code, suggestion, "exec")
 
 
 def test_the_code_dialog_copies_and_saves(qtbot, monkeypatch, tmp_path):
@@ -105,7 +99,8 @@ def test_the_code_dialog_copies_and_saves(qtbot, monkeypatch, tmp_path):
     assert failed == ["File problem"]
 
 
-def test_the_one_weight_tab_is_in_the_window(qtbot, app):
+def test_the_one_weight_tab_is_in_the_window(qtbot, shared_app):
+    app = shared_app
     panel = app.panels["one_weight"]
     app.window.show_tab("One weight")
     qtbot.mouseClick(panel.step_button, Qt.MouseButton.LeftButton)

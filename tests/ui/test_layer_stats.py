@@ -85,7 +85,8 @@ def test_past_runs_are_overlaid_and_the_dying_relu_preset_explains_itself(qtbot)
     assert panel.note.text() == DEFAULT_NOTE  # not the preset's settings: no claim about it
 
 
-def test_runs_ticked_in_history_overlay_their_layer_numbers(qtbot, app):
+def test_runs_ticked_in_history_overlay_their_layer_numbers(qtbot, history_rig):
+    app = history_rig
     from kpgui.core.model.run import RunRecord
 
     history = LayerHistory()
@@ -109,7 +110,7 @@ def test_runs_ticked_in_history_overlay_their_layer_numbers(qtbot, app):
     without = app.store.add_run(result(0.01, None))
     app.state.runs_changed()
     app.tasks.wait(10)  # History reads the runs on a thread
-    panel, runs = app.panels["plots"].layer_stats, app.panels["history"]
+    panel, runs = app.plots.layer_stats, app.history
     runs.set_ticked(with_stats)
     runs.set_ticked(without)
     assert panel.overlay_keys == [with_stats]  # the older run has no layer numbers to draw

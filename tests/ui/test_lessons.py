@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from helpers import type_settings
 from PySide6.QtCore import Qt
 
 from kpgui.core.lessons.files import FORMAT, builtin_lessons
@@ -40,7 +41,8 @@ def click_step(qtbot, panel, row: int) -> None:
     qtbot.mouseClick(panel.steps.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
 
 
-def test_the_builtin_lessons_only_open_tabs_the_window_has(app):
+def test_the_builtin_lessons_only_open_tabs_the_window_has(shared_app):
+    app = shared_app
     titles = set(app.window.tab_titles())
     assert "Lessons" in titles
     for lesson in builtin_lessons():
@@ -49,7 +51,8 @@ def test_the_builtin_lessons_only_open_tabs_the_window_has(app):
             assert set(step.highlight) <= set(app.lessons.controls)
 
 
-def test_a_step_arranges_the_window_and_its_task_completes_then_offers_the_next(qtbot, app):
+def test_a_step_arranges_the_window_and_its_task_completes_then_offers_the_next(qtbot, shared_app):
+    app = shared_app  # the tests here share a window; each works in the step it chooses
     panel, form, window = app.panels["lessons"], app.panels["training"], app.window
     window.show_tab("Lessons")
     form.set_spec(ModelSpec(hidden=(32, 32), epochs=9))
@@ -98,7 +101,8 @@ def test_progress_is_remembered_across_a_rebuilt_app(qtbot, errors, answers):
         close_app(second)
 
 
-def test_a_teachers_lesson_file_opens_from_the_file_menu(qtbot, app, tmp_path, monkeypatch):
+def test_a_teachers_lesson_file_opens_from_the_file_menu(qtbot, shared_app, tmp_path, monkeypatch):
+    app = shared_app
     path = tmp_path / "class.json"
     path.write_text(
         json.dumps(
@@ -137,6 +141,8 @@ def test_a_teachers_lesson_file_opens_from_the_file_menu(qtbot, app, tmp_path, m
     assert set(app.lessons.highlighted) == {"start"}
     app.state.events.run_ended.emit(outcome())
     assert "Done" in panel.task_status.text()
+    app.lessons.choose_lesson(0)  # back to the built-in lesson, for the other tests of this window
+    app.lessons.clear_highlight()
 
 
 @pytest.mark.parametrize(
@@ -158,8 +164,9 @@ def test_a_teachers_lesson_file_opens_from_the_file_menu(qtbot, app, tmp_path, m
     ],
 )
 def test_a_bad_lesson_file_is_one_dialog_and_changes_nothing(
-    app, errors, tmp_path, monkeypatch, content, words
+    shared_app, errors, tmp_path, monkeypatch, content, words
 ):
+    app = shared_app  # a refused file changes nothing: one window for all of them
     path = tmp_path / "bad.json"
     path.write_bytes(content)
     before = (app.panels["training"].spec(), len(app.lessons.lessons))
@@ -201,7 +208,8 @@ def test_a_real_tiny_run_completes_a_run_task(qtbot, app, errors, tmp_path):
     assert errors == [] and app.lessons.view().done == {0}
 
 
-def test_the_highlight_goes_away_by_itself(qtbot, app, monkeypatch):
+def test_the_highlight_goes_away_by_itself(qtbot, shared_app, monkeypatch):
+    app = shared_app
     from kpgui.ui.controllers import lessons as controller
 
     monkeypatch.setattr(controller, "HIGHLIGHT_MS", 50)
@@ -215,17 +223,19 @@ def test_the_highlight_goes_away_by_itself(qtbot, app, monkeypatch):
     assert form.fields["optimizer"].styleSheet() == before
 
 
-def test_the_one_weight_step_completes_when_the_learner_makes_the_loop_diverge(qtbot, app):
+def test_the_one_weight_step_completes_when_the_learner_makes_the_loop_diverge(qtbot, shared_app):
+    app = shared_app
     from kpgui.core.lessons import one_weight as ow
 
     panel, one = app.panels["lessons"], app.panels["one_weight"]
     click_step(qtbot, panel, 0)  # "One weight"
     assert app.window.tabs.tabText(app.window.tabs.currentIndex()) == "One weight"
-    one.set_settings(ow.Settings(weight=0.5, goal=0.8, input=2.0, alpha=0.1, iterations=20))
+    type_settings(qtbot, one, ow.Settings(weight=0.5, goal=0.8, input=2.0, alpha=0.1, iterations=20))
     for _ in range(5):  # converging: the task waits
-        one.step()
+        qtbot.mouseClick(one.step_button, Qt.MouseButton.LeftButton)
     assert "Done" not in panel.task_status.text()
-    one.set_settings(ow.Settings(weight=0.5, goal=0.8, input=2.0, alpha=1.0, iterations=20))
+    type_settings(qtbot, one, ow.Settings(weight=0.5, goal=0.8, input=2.0, alpha=1.0, iterations=20))
     for _ in range(3):
-        one.step()
+        qtbot.mouseClick(one.step_button, Qt.MouseButton.LeftButton)
     assert "Done" in panel.task_status.text()
+    type_settings(qtbot, one, ow.Settings())  # the loop's own start again, for the shared window

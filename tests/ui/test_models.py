@@ -42,17 +42,22 @@ def test_corrupt_model_file_keeps_the_old_model(qtbot, models, state, errors, tm
     assert state.model is old and seen == [], "a broken file replaced the model"
 
 
-def test_open_model_and_reset_to_default(qtbot, app, errors, small_model_path):
-    wait(qtbot, app.models.open_file(str(small_model_path)))
-    assert app.state.predictor.path == small_model_path
-    assert app.state.model.source == "opened small.keras"
+# The window tests below share one window (`shared_app`): each leaves it reading with the
+# shipped model and no candidate, as it found it.
+
+
+def test_open_model_and_reset_to_default(qtbot, shared_app, errors, model_copy_path):
+    app = shared_app
+    wait(qtbot, app.models.open_file(str(model_copy_path)))
+    assert app.state.predictor.path == model_copy_path
+    assert app.state.model.source == "opened other.keras"
     next(a for a in app.window.actions() if a.text() == "&Reset to default").trigger()
     qtbot.waitUntil(lambda: app.state.model.source == "shipped model", timeout=10000)
     assert app.state.predictor.path == default_model_path()
     assert errors == []
 
 
-def test_a_later_open_supersedes_a_slower_earlier_one(qtbot, models, state, small_model_path, monkeypatch):
+def test_a_later_open_supersedes_a_slower_earlier_one(qtbot, models, state, model_copy_path, monkeypatch):
     """A slow load finishing last must not replace the newer choice."""
     import threading
 
@@ -62,12 +67,12 @@ def test_a_later_open_supersedes_a_slower_earlier_one(qtbot, models, state, smal
     real = module._load
 
     def slow_for_small(path, task=None):
-        if path == str(small_model_path):
+        if path == str(model_copy_path):
             gate.wait(10)
         return real(path, task)
 
     monkeypatch.setattr(module, "_load", slow_for_small)
-    first = models.open_file(str(small_model_path))
+    first = models.open_file(str(model_copy_path))
     second = models.reset_to_default()
     wait(qtbot, second)
     gate.set()
@@ -76,8 +81,9 @@ def test_a_later_open_supersedes_a_slower_earlier_one(qtbot, models, state, smal
 
 
 def test_save_as_writes_model_and_card_and_a_failure_leaves_the_old_file(
-    qtbot, app, errors, tmp_path, monkeypatch
+    qtbot, shared_app, errors, tmp_path, monkeypatch
 ):
+    app = shared_app
     target = tmp_path / "mine.keras"
     monkeypatch.setattr(dialogs, "ask_save_path", lambda *a: str(target))
     next(a for a in app.window.actions() if a.text() == "&Save model as…").trigger()
@@ -121,14 +127,15 @@ def _outcome(model_path, kind="train", acc=0.93, run_id=7, personal=None) -> Run
     )
 
 
-def test_a_worse_run_is_offered_not_installed(qtbot, app, small_model_path, tmp_path):
+def test_a_worse_run_is_offered_not_installed(qtbot, shared_app, worse_model_path, tmp_path):
+    app = shared_app
     canvas = app.panels["drawing"].canvas
     draw(qtbot, canvas, vertical_line(canvas))
     settle(qtbot, app)
     shipped = app.state.model
     bar = app.panels["candidate"]
     assert not bar.isVisible()
-    app.training.offer(_outcome(small_model_path))
+    app.training.offer(_outcome(worse_model_path))
     qtbot.waitUntil(
         lambda: app.state.candidate is not None and app.state.candidate.comparison is not None, timeout=20000
     )
@@ -136,25 +143,26 @@ def test_a_worse_run_is_offered_not_installed(qtbot, app, small_model_path, tmp_
     assert app.state.model is shipped  # not swapped without asking
     c = app.state.candidate.comparison
     assert c.mnist[0] > c.mnist[1]  # the shipped model is better on MNIST
-    assert not bar.suggests_keep and bar.discard_button.isDefault()
+    assert not bar.keep_button.isDefault() and bar.discard_button.isDefault()  # Enter discards
     assert "MNIST test" in bar.numbers.text() and "your drawing" in bar.numbers.text()
     assert "none saved yet" in bar.numbers.text()
     bar.discard_button.click()
     assert app.state.candidate is None and app.state.model is shipped and not bar.isVisible()
 
     # Keeping one installs it; Reset to default brings the shipped one back.
-    app.training.offer(_outcome(small_model_path))
+    app.training.offer(_outcome(worse_model_path))
     qtbot.waitUntil(
         lambda: app.state.candidate is not None and app.state.candidate.comparison is not None, timeout=20000
     )
     bar.keep_button.click()
-    assert app.state.predictor.path == small_model_path
+    assert app.state.predictor.path == worse_model_path
     assert app.state.model.run_id == 7 and "run 7" in app.state.model.source
     wait(qtbot, app.models.reset_to_default())
     assert app.state.model.source == "shipped model"
 
 
-def test_a_better_run_is_suggested_and_personal_numbers_need_enough_digits(qtbot, app, tmp_path):
+def test_a_better_run_is_suggested_and_personal_numbers_need_enough_digits(qtbot, shared_app, tmp_path):
+    app = shared_app
     better = tmp_path / "better.keras"
     shutil.copy(default_model_path(), better)
     shutil.copy(default_model_path().with_suffix(".json"), better.with_suffix(".json"))
@@ -164,6 +172,8 @@ def test_a_better_run_is_suggested_and_personal_numbers_need_enough_digits(qtbot
         lambda: app.state.candidate is not None and app.state.candidate.comparison is not None, timeout=20000
     )
     bar = app.panels["candidate"]
-    assert bar.suggests_keep  # same accuracy as the current model: not worse
+    assert bar.keep_button.isDefault()  # same accuracy as the current model: not worse
     assert "too few to judge (3" in bar.numbers.text()
     assert np.isclose(app.state.candidate.comparison.mnist[0], app.state.candidate.comparison.mnist[1])
+    bar.discard_button.click()
+    assert app.state.candidate is None and not bar.isVisible()

@@ -19,7 +19,8 @@ def _with_views_threshold(predictor: Predictor, threshold: float) -> Predictor:
     return Predictor(layers=predictor.layers, card=card, name="strict views")
 
 
-def test_a_drawn_one_is_sure_with_the_shipped_views_and_shaky_with_strict_ones(qtbot, app):
+def test_a_drawn_one_is_sure_with_the_shipped_views_and_shaky_with_strict_ones(qtbot, rig):
+    app = rig
     canvas = app.panels["drawing"].canvas
     panel = app.panels["prediction"]
     shipped = Predictor.load()

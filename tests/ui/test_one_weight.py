@@ -3,6 +3,7 @@ and the line below says what the primer says about alpha and input."""
 
 from __future__ import annotations
 
+from helpers import type_settings
 from PySide6.QtCore import Qt
 
 from kpgui.core.lessons import one_weight as ow
@@ -86,8 +87,8 @@ def test_play_steps_until_the_iterations_are_done_and_pause_stops(qtbot):
 
 def test_a_run_that_overflows_stops_stepping(qtbot):
     panel = _panel(qtbot)
-    panel.set_settings(ow.Settings(alpha=100.0, iterations=1000))
+    type_settings(qtbot, panel, ow.Settings(alpha=100.0, iterations=1000))
     for _ in range(80):
-        panel.step()
+        qtbot.mouseClick(panel.step_button, Qt.MouseButton.LeftButton)
     assert not panel.step_button.isEnabled() and "overflowed" in panel.verdict.text()
     assert panel.table.rowCount() == len(ow.run(ow.Settings(alpha=100.0, iterations=1000)))

@@ -53,7 +53,8 @@ def _outcome() -> RunRecord:
     )
 
 
-def test_each_drawing_change_is_read_once_per_model_and_saliency_only_when_on(qtbot, app, monkeypatch):
+def test_each_drawing_change_is_read_once_per_model_and_saliency_only_when_on(qtbot, rig, monkeypatch):
+    app = rig  # the drawing, the reading, the prediction panel and the candidate bar
     heats = []
     plain = saliency.saliency_for
     monkeypatch.setattr(saliency, "saliency_for", lambda *a, **k: heats.append(1) or plain(*a, **k))

@@ -4,7 +4,7 @@ and deleting in one go (after asking), export/import off the GUI thread, bad fil
 from __future__ import annotations
 
 import numpy as np
-from conftest import close_app, open_app
+from conftest import SamplesRig, close_app, open_app
 from helpers import draw, settle, seven
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QSpinBox
@@ -13,7 +13,7 @@ from kpgui.core.storage.store import Store
 from kpgui.ui import dialogs
 
 
-def test_digit_key_saves_the_drawing_and_reopening_shows_it(qtbot, errors, answers):
+def test_digit_key_saves_the_drawing_and_reopening_shows_it(qtbot, errors, answers, state, tasks):
     app = open_app(qtbot)
     canvas = app.panels["drawing"].canvas
     draw(qtbot, canvas, seven(canvas))
@@ -52,13 +52,12 @@ def test_digit_key_saves_the_drawing_and_reopening_shows_it(qtbot, errors, answe
     assert app.panels["samples"].model.rowCount() == 2
     close_app(app)
 
-    again = open_app(qtbot)
-    again.tasks.wait(10)
-    view = again.panels["samples"]
+    again = SamplesRig(qtbot, state, tasks, errors)  # My digits opened afresh on the same folder
+    view = again.view
     assert view.model.rowCount() == 2 and view.counts[7] == 1 and view.counts[1] == 1
     view.groups.setCurrentRow(8)  # only the 7s
     assert view.model.rowCount() == 1
-    close_app(again)
+    again.close()
 
 
 def _fill(store, n_per_label=2):
@@ -70,58 +69,71 @@ def _fill(store, n_per_label=2):
             store.add_sample(label, [pts, pts[:4]], 17.5, (420, 420), img)
 
 
-def test_relabel_delete_export_import_round_trip(qtbot, app, answers, tmp_path, monkeypatch):
-    _fill(app.store)
-    app.state.samples_changed()
-    app.tasks.wait(10)  # the list is read on a thread
-    view = app.panels["samples"]
+def _click_rows(qtbot, view, rows: list[int]) -> None:
+    """Click the first picture, Ctrl-click the others, as a person selects several."""
+    for n, row in enumerate(rows):
+        rect = view.grid.visualRect(view.model.index(row))
+        modifier = Qt.KeyboardModifier.ControlModifier if n else Qt.KeyboardModifier.NoModifier
+        qtbot.mouseClick(view.grid.viewport(), Qt.MouseButton.LeftButton, modifier, rect.center())
+
+
+def _labels_shown(view) -> list[int]:
+    return [int(view.model.index(r).data()) for r in range(view.model.rowCount())]
+
+
+def test_relabel_delete_export_import_round_trip(qtbot, samples_rig, answers, tmp_path, monkeypatch):
+    rig = samples_rig
+    _fill(rig.store)
+    rig.state.samples_changed()
+    rig.tasks.wait(10)  # the list is read on a thread
+    view = rig.view
     assert view.model.rowCount() == 6
-    ids = view.shown_ids()
-    view.select_ids(ids[:2])  # the two 0s, relabelled in one go
-    view.relabel_button.click()
-    app.tasks.wait(10)
-    view.select_ids(ids[:2])
-    view.relabel_selected(9)
-    app.tasks.wait(10)
-    assert app.store.sample_counts()[9] == 2 and app.store.sample_counts()[0] == 0
-    view.select_ids([ids[2]])
+    _click_rows(qtbot, view, [0, 1])  # the two 0s, relabelled in one go
+    view.relabel_combo.setCurrentIndex(9)
+    qtbot.mouseClick(view.relabel_button, Qt.MouseButton.LeftButton)
+    rig.tasks.wait(10)
+    assert rig.store.sample_counts()[9] == 2 and rig.store.sample_counts()[0] == 0
+    _click_rows(qtbot, view, [0])
     assert [a.text() for a in view.build_context_menu().actions()][-1] == "Delete…"
-    view.delete_button.click()  # asks first: "No" keeps it
-    assert len(answers) == 1 and len(app.store.list_samples()) == 6
+    qtbot.mouseClick(view.delete_button, Qt.MouseButton.LeftButton)  # asks first: "No" keeps it
+    assert len(answers) == 1 and len(rig.store.list_samples()) == 6
     answers.yes = True
-    view.select_ids([ids[2]])
-    view.delete_button.click()
-    app.tasks.wait(10)
-    assert len(app.store.list_samples()) == 5 and view.model.rowCount() == 5
+    qtbot.mouseClick(view.delete_button, Qt.MouseButton.LeftButton)
+    rig.tasks.wait(10)
+    assert len(rig.store.list_samples()) == 5 and view.model.rowCount() == 5
+    assert _labels_shown(view) == [1, 2, 2, 9, 9]  # the first 1 was the one deleted
 
     target = tmp_path / "mine"
     monkeypatch.setattr(dialogs, "ask_save_path", lambda *a: str(target))
-    view.export_button.click()
+    qtbot.mouseClick(view.export_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: (tmp_path / "mine.npz").is_file(), timeout=10000)
-    app.tasks.wait(10)
+    rig.tasks.wait(10)
     other = Store(tmp_path / "other.sqlite3")
     assert other.import_samples(tmp_path / "mine.npz") == 5
-    a, b = app.store.list_samples(), other.list_samples()
+    a, b = rig.store.list_samples(), other.list_samples()
     assert [s.label for s in a] == [s.label for s in b]
     for x, y in zip(a, b, strict=True):
         assert np.array_equal(x.image, y.image) and x.pen_width == y.pen_width
         assert all(np.array_equal(p, q) for p, q in zip(x.strokes, y.strokes, strict=True)), (x.id, y.id)
     other.close()
-    # Importing into the app runs off the GUI thread and adds nothing twice.
-    task = app.samples.import_(str(tmp_path / "mine.npz"))
-    qtbot.waitUntil(lambda: not task.running, timeout=10000)
-    assert "Imported 0 new samples" in app.window.statusBar().currentMessage()
+    # Importing it back runs off the GUI thread and adds nothing twice.
+    monkeypatch.setattr(dialogs, "ask_open_path", lambda *a: str(tmp_path / "mine.npz"))
+    qtbot.mouseClick(view.import_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: any("Imported" in m for m in rig.messages), timeout=10000)
+    assert "Imported 0 new samples" in [m for m in rig.messages if "Imported" in m][-1]
+    assert len(rig.store.list_samples()) == 5
 
 
-def test_bad_or_foreign_files_are_refused_with_a_reason(qtbot, app, errors, tmp_path):
+def test_bad_or_foreign_files_are_refused_with_a_reason(qtbot, samples_rig, errors, tmp_path):
+    rig = samples_rig
     junk = tmp_path / "junk.npz"
     junk.write_bytes(b"not a zip at all")
     foreign = tmp_path / "foreign.npz"
     np.savez(foreign, x=np.zeros((3, 28, 28)), y=np.arange(3))
     for path in (junk, foreign):
-        task = app.samples.import_(str(path))
+        task = rig.samples.import_(str(path))
         qtbot.waitUntil(lambda t=task: not t.running, timeout=10000)
     assert len(errors) == 2 and all(title == "Import refused" for title, _ in errors)
     assert "junk.npz" in errors[0][1] and "nothing was added" in errors[0][1]
     assert "images" in errors[1][1]
-    assert app.store.list_samples() == []
+    assert rig.store.list_samples() == []

@@ -13,7 +13,8 @@ from kpgui.ui import dialogs
 SMALL = ModelSpec(hidden=(16,), epochs=1, train_samples=2000, optimizer="sgd")
 
 
-def test_an_exported_experiment_reopens_into_the_same_form(qtbot, app, tmp_path, monkeypatch):
+def test_an_exported_experiment_reopens_into_the_same_form(qtbot, shared_app, tmp_path, monkeypatch):
+    app = shared_app  # the form is set here; the other tests of this window read it before and after
     form, sweep = app.panels["training"], app.panels["sweep"]
     spec = ModelSpec(
         hidden=(64, 32),
@@ -43,7 +44,10 @@ def test_an_exported_experiment_reopens_into_the_same_form(qtbot, app, tmp_path,
     assert sweep.option == "learning_rate" and sweep.values_edit.text() == "1e-06, 0.01, 1"
 
 
-def test_a_bad_experiment_file_is_refused_and_changes_nothing(qtbot, app, errors, tmp_path, monkeypatch):
+def test_a_bad_experiment_file_is_refused_and_changes_nothing(
+    qtbot, shared_app, errors, tmp_path, monkeypatch
+):
+    app = shared_app
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps({"format": "kpgui-experiment/1", "spec": {"epochs": -3}}))
     before = app.panels["training"].spec()

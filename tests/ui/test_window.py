@@ -67,6 +67,8 @@ def test_f1_opens_help_about_is_separate(qtbot, shared_app, monkeypatch):
     shown = []
     monkeypatch.setattr(dialogs, "show_html", lambda parent, title, html, *a: shown.append((title, html)))
     monkeypatch.setattr(dialogs, "show_info", lambda parent, title, text: shown.append((title, text)))
+    app.window.activateWindow()  # a window another test opened meanwhile may have the keys
+    qtbot.waitUntil(app.window.isActiveWindow, timeout=3000)
     qtbot.keyClick(app.window, Qt.Key.Key_F1)
     assert shown and shown[-1][0] == "Help"  # Qt adds " — kpgui"
     for tab in app.window.tab_titles():
@@ -77,7 +79,8 @@ def test_f1_opens_help_about_is_separate(qtbot, shared_app, monkeypatch):
     assert title == "About kpgui" and "Qt" in about and "TensorFlow" in about
 
 
-def test_model_info_is_readable_and_current(qtbot, app, monkeypatch, small_model_path):
+def test_model_info_is_readable_and_current(qtbot, shared_app, monkeypatch, model_copy_path):
+    app = shared_app
     shown = []
     monkeypatch.setattr(dialogs, "show_html", lambda parent, title, html, *a: shown.append(html))
     info = next(a for a in app.window.actions() if a.text() == "Model &info")
@@ -85,10 +88,13 @@ def test_model_info_is_readable_and_current(qtbot, app, monkeypatch, small_model
     text = shown[-1]
     assert "shipped model" in text and "MNIST test accuracy" in text and "784-512-512-10" in text
     assert "{" not in text  # words, not raw JSON
-    task = app.models.open_file(str(small_model_path))
+    task = app.models.open_file(str(model_copy_path))
     qtbot.waitUntil(lambda: not task.running, timeout=10000)
     info.trigger()
-    assert "small.keras" in shown[-1] and "784-64-10" in shown[-1]
+    assert "other.keras" in shown[-1] and "shipped model" not in shown[-1]
+    task = app.models.reset_to_default()  # the shared window as it was
+    qtbot.waitUntil(lambda: not task.running, timeout=10000)
+    assert app.state.model.source == "shipped model"
 
 
 def test_the_show_saliency_menu_entry_and_the_checkbox_agree(shared_app):
@@ -224,7 +230,7 @@ def test_a_scribble_is_not_sure_and_a_digit_is_sure(qtbot, rig):
     canvas, view = rig.canvas, rig.prediction
     draw(qtbot, canvas, vertical_line(canvas))
     settle(qtbot, rig)
-    assert view.sure and view.answer_text == "1", (view.sure, view.answer_text)
+    assert view.sure and view.digit_label.text() == "1", (view.sure, view.digit_label.text())
     rig.drawing.clear()
     unsure = 0
     for seed in range(6):
@@ -233,7 +239,7 @@ def test_a_scribble_is_not_sure_and_a_digit_is_sure(qtbot, rig):
         reading = rig.state.reading
         if not reading.sure:
             unsure += 1
-            assert view.answer_text == f"Not sure — {reading.digit} or {reading.runner_up}?"
+            assert view.digit_label.text() == f"Not sure — {reading.digit} or {reading.runner_up}?"
             assert view.probabilities.sum() == pytest.approx(1.0, abs=1e-4), "no bars while not sure"
         rig.drawing.clear()
     assert unsure >= 4, f"only {unsure} of 6 scribbles read as not sure"

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 from conftest import close_app, open_app
+from helpers import y_range
 from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtGui import QWheelEvent
 from PySide6.QtWidgets import (
@@ -209,7 +210,7 @@ def test_a_diverging_sweep_run_keeps_the_other_curves_readable(qtbot, plots, sta
         plots.add_batch(BatchUpdate(1, 3, step, n, loss, 0.1, loss, 0.1, 1, 1, step))
     plots.refresh()
     finite_top = 2.31  # the highest point of the curves that stay bounded
-    lo, hi = plots.loss_range()
+    lo, hi = y_range(plots.loss_plot)
     assert lo == 0.0 and finite_top <= hi <= 1.2 * finite_top, (lo, hi)
     x, _y = plots.off_scale_marks.getData()
     assert len(x) > 50, f"only {len(x)} diverging points marked at the top edge"
@@ -218,10 +219,10 @@ def test_a_diverging_sweep_run_keeps_the_other_curves_readable(qtbot, plots, sta
     assert "━━</span>&nbsp;lr&nbsp;0.01" in plots.legend.label.text()
 
     qtbot.mouseClick(plots.log_button, Qt.MouseButton.LeftButton)  # log: every point shows
-    lo, hi = plots.loss_range()
+    lo, hi = y_range(plots.loss_plot)
     assert hi >= np.log10(2e13) and lo <= np.log10(0.3), (lo, hi)
     qtbot.mouseClick(plots.log_button, Qt.MouseButton.LeftButton)
-    assert plots.loss_range()[1] <= 1.2 * finite_top, plots.loss_range()
+    assert y_range(plots.loss_plot)[1] <= 1.2 * finite_top, y_range(plots.loss_plot)
 
 
 def _run(acc, val_loss, status="finished", run_id=1, epochs=3):
@@ -351,6 +352,7 @@ def test_file_dialogs_open_in_the_last_folder_used(qtbot, monkeypatch, tmp_path)
     assert store.value("files/last_folder") == str(tmp_path / "sub"), store.value("files/last_folder")
 
 
+@pytest.mark.slow  # needs a model trained without non-digits: Keras trains one (small_model_path)
 def test_the_candidate_bar_says_what_keeping_does_to_not_sure(qtbot, app, small_model_path):
     """A model trained without non-digits answers letters and scribbles with a digit; the bar
     says so, measured on the benchmarks' fixed non-digit set, the same way for both models."""

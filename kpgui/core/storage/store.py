@@ -9,7 +9,7 @@ lists the runs the window made. Design choices, and why:
 * Errors reach people as `StoreError` whose message names the file, the cause and the fix; its
   `kind` ("corrupt", "locked", "newer", "io") lets the GUI choose what to offer (e.g.
   `Store.recover(path)` for "corrupt"). A lock held by another program fails after a short
-  `timeout` (default 2 s) instead of hanging the window.
+  `timeout` (`Store.busy_timeout`, 2 s) instead of hanging the window.
 * Samples keep their strokes as vectors (float32 points + per-stroke lengths), not only the
   28x28 picture, so they can be re-rendered if preprocessing ever changes.
 * The store is safe to use from several threads (one connection guarded by a lock): the GUI
@@ -58,7 +58,6 @@ from kpgui.core.storage.samplefiles import (
 )
 
 SCHEMA_VERSION = 2  # 2: run_stats (per-layer training numbers); a v1 file gains the table on open
-DEFAULT_TIMEOUT = 2.0  # seconds to wait for another program's lock before giving up
 ORPHAN_AFTER_S = 3600.0  # a model file no run points to for an hour was never recorded
 IMPORT_CHUNK = 200  # samples per transaction of an import: a digit saved meanwhile waits ~10 ms
 
@@ -391,9 +390,11 @@ class Store:
     newer kpgui, or cannot be written. Lookups of unknown ids raise KeyError.
     """
 
-    def __init__(
-        self, path: str | os.PathLike, timeout: float = DEFAULT_TIMEOUT, readonly: bool = False
-    ) -> None:
+    # Seconds a store waits for another program's lock before giving up, unless it is opened
+    # with its own `timeout` (tests that hold the lock shorten it instead of waiting 2 s).
+    busy_timeout: float = 2.0
+
+    def __init__(self, path: str | os.PathLike, timeout: float | None = None, readonly: bool = False) -> None:
         """`readonly`: only read (listing, exporting); nothing is written, not even SQLite's
         side files where that is possible, so a full disk or a read-only data folder can still
         list runs and export samples. Writes then raise StoreError."""
@@ -405,7 +406,7 @@ class Store:
         self._conn: sqlite3.Connection | None = None
         self._reader: sqlite3.Connection | None = None  # see _snapshot
         self._reader_lock = threading.Lock()
-        self._timeout = timeout
+        self._timeout = timeout = self.busy_timeout if timeout is None else timeout
         self.readonly = readonly and self.path.is_file()  # no file yet: create it as usual
         if not self.readonly:
             _prepare_folder(self.path)
@@ -503,7 +504,7 @@ class Store:
             )
 
     @classmethod
-    def open_default(cls, timeout: float = DEFAULT_TIMEOUT, readonly: bool = False) -> Store:
+    def open_default(cls, timeout: float | None = None, readonly: bool = False) -> Store:
         """The database at `kpgui.core.storage.paths.database_path()` (honours $KPGUI_DATA_DIR);
         `readonly` for commands that only read (they then work on a full or read-only disk)."""
         from kpgui.core.storage.paths import database_path, database_path_for_reading
@@ -517,7 +518,7 @@ class Store:
         return cls(database_path(), timeout=timeout)
 
     @classmethod
-    def recover(cls, path: str | os.PathLike, timeout: float = DEFAULT_TIMEOUT) -> Store:
+    def recover(cls, path: str | os.PathLike, timeout: float | None = None) -> Store:
         """Move a damaged database aside (kept as `<name>.corrupt-<time>`) and open a new one.
 
         The app calls this after telling the person; nothing is deleted, so the old file can

@@ -65,10 +65,6 @@ class CandidateBar(QFrame):
         state.events.candidate_reading.connect(lambda _r: self._show(state.candidate))
         self._show(state.candidate)
 
-    @property
-    def suggests_keep(self) -> bool:
-        return self.keep_button.isDefault()
-
     def _show(self, cand) -> None:
         self.setVisible(cand is not None)
         if cand is None:

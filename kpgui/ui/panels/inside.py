@@ -187,16 +187,6 @@ class InsideMap(QWidget):
         d = (pos.x() - r.x()) // max(1, r.height())
         return int(d) if 0 <= d <= 9 else None
 
-    def digit_centre(self, digit: int) -> QPoint:
-        r = self._output_rect
-        return QPoint(r.x() + digit * r.height() + r.height() // 2, r.y() + r.height() // 2)
-
-    def unit_centre(self, layer: int, unit: int) -> QPoint:
-        """The middle of a unit's cell (tests click there)."""
-        rect, _rows, cols, cell = self.blocks[layer]
-        row, col = divmod(unit, cols)
-        return QPoint(rect.x() + col * cell + cell // 2, rect.y() + row * cell + cell // 2)
-
     def event(self, event) -> bool:  # noqa: D102 - a unit's numbers under the pointer
         if event.type() == QEvent.Type.ToolTip and self.view is not None:
             hit = self.unit_at(event.pos())
@@ -505,17 +495,6 @@ class InsidePanel(QWidget):
             tops = ", ".join(f"#{u} {100 * lv.share[u]:.0f} %" for u in lv.top) or "none"
             lines.append(f"  layer {li + 1}: {tops}")
         return lines
-
-    @property
-    def top_units(self) -> list[tuple[int, int, float]]:
-        """(layer, unit, share) of the named contributors, last hidden layer first."""
-        if self.view is None:
-            return []
-        return [
-            (li, u, float(self.view.layers[li].share[u]))
-            for li in range(len(self.view.layers) - 1, -1, -1)
-            for u in self.view.layers[li].top
-        ]
 
     # -- a unit ---------------------------------------------------------------------------------
 

@@ -154,15 +154,6 @@ class OneWeightPanel(QWidget):
         values = {name: float(spin.value()) for name, spin in self.spins.items()}
         return ow.Settings(iterations=int(self.iterations.value()), **values)
 
-    def set_settings(self, settings: ow.Settings) -> None:
-        """Put values into the controls and start again (a lesson step can set them)."""
-        for name, spin in self.spins.items():
-            spin.blockSignals(True)
-            spin.setValue(getattr(settings, name))
-            spin.blockSignals(False)
-        self.iterations.setValue(settings.iterations)
-        self.reset()
-
     def reset(self) -> None:
         """Back to iteration 0 with the values in the controls."""
         self.play_button.setChecked(False)

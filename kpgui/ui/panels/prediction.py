@@ -95,7 +95,7 @@ class PredictionPanel(QWidget):
     """Preview, answer, probability bars and the saliency switch; observes `state`.
 
     `probabilities` is what the bars show (zeros when blank); `predicted` the best guess or
-    None; `answer_text` the big line ("7" or "Not sure — 1 or 7?")."""
+    None; `digit_label` shows the big line ("7" or "Not sure — 1 or 7?")."""
 
     def __init__(self, state: AppState, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -158,10 +158,6 @@ class PredictionPanel(QWidget):
         state.events.reading.connect(self._show_reading)
         self._show_drawing(state.drawing)
         self._show_reading(state.reading)
-
-    @property
-    def answer_text(self) -> str:
-        return self.digit_label.text()
 
     # -- the chart ---------------------------------------------------------------------------------
 

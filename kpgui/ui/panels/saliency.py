@@ -34,7 +34,6 @@ class SaliencyBar(QWidget):
         self.state = state
         self.set_overlay = set_overlay
         self.method = "gradient_x_input"
-        self.last_heat: np.ndarray | None = None
         self.message = ""
         self.checkbox = QCheckBox("Show saliency")
         self.checkbox.setToolTip(
@@ -90,7 +89,6 @@ class SaliencyBar(QWidget):
         self.wanted.emit(self.enabled, self.method)
 
     def show_saliency(self, saliency: Saliency) -> None:
-        self.last_heat = saliency.heat
         self.message = saliency.message
         self.set_overlay(saliency.heat)
         self.setToolTip(saliency.message)

@@ -14,7 +14,6 @@ from typing import Any
 import numpy as np
 from PySide6.QtCore import (
     QAbstractListModel,
-    QItemSelection,
     QItemSelectionModel,
     QModelIndex,
     QSize,
@@ -201,19 +200,9 @@ class SamplesPanel(QWidget):
         self.model.set_rows(ids, labels)
         self._update_buttons()
 
-    def shown_ids(self) -> list[int]:
-        return [int(i) for i in self.model.ids]
-
     def selected_ids(self) -> list[int]:
         rows = sorted(i.row() for i in self.grid.selectionModel().selectedIndexes())
         return [int(self.model.ids[r]) for r in rows if r < len(self.model.ids)]
-
-    def select_ids(self, ids: list[int]) -> None:
-        rows = np.flatnonzero(np.isin(self.model.ids, np.asarray(ids, np.int64)))
-        selection = QItemSelection()
-        for r in rows:
-            selection.select(self.model.index(int(r)), self.model.index(int(r)))
-        self.grid.selectionModel().select(selection, QItemSelectionModel.SelectionFlag.ClearAndSelect)
 
     def _update_buttons(self) -> None:
         has = self.grid.selectionModel().hasSelection()

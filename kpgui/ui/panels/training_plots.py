@@ -106,7 +106,7 @@ class TrainingPlots(QWidget):
     legend below, observing the state's run_began / batch / epoch / run_ended / overlays.
 
     Hooks for tests: `curves` (name -> PlotDataItem), `point_count(name)`, `refresh()`,
-    `overlay_keys`, `legend.names`, `accuracy_range()`, `redraws`."""
+    `overlay_keys`, `legend.names`; the axes' shown ranges are the plots' own."""
 
     def __init__(self, state: AppState | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -167,7 +167,6 @@ class TrainingPlots(QWidget):
         self._timer.setSingleShot(True)
         self._timer.setInterval(REDRAW_MS)
         self._timer.timeout.connect(self.refresh)
-        self.redraws = 0  # how many times the curves were redrawn (tests check the throttling)
         self.zoom_accuracy = True
 
         self.legend = Legend()
@@ -343,7 +342,6 @@ class TrainingPlots(QWidget):
             self._fitted_epochs = epochs_seen
             self._fit_accuracy_axis()
         self._update_legend()
-        self.redraws += 1
 
     def _loss_curves(self) -> list[tuple]:
         """(x, y) of every loss curve shown: the live run's and the past runs'."""
@@ -383,11 +381,6 @@ class TrainingPlots(QWidget):
         self._fit_loss_axis(force=True)
         self._update_legend()
 
-    def loss_range(self) -> tuple[float, float]:
-        """The loss axis range shown now (log10 units on the log scale)."""
-        lo, hi = self.loss_plot.getPlotItem().getViewBox().viewRange()[1]
-        return float(lo), float(hi)
-
     # -- accuracy zoom ---------------------------------------------------------------------------
 
     def _accuracy_values(self) -> list[float]:
@@ -399,11 +392,6 @@ class TrainingPlots(QWidget):
                     if y is not None:
                         values += [float(v) for v in y]
         return [v for v in values if np.isfinite(v)]
-
-    def accuracy_range(self) -> tuple[float, float]:
-        """The accuracy axis range shown now."""
-        lo, hi = self.acc_plot.getPlotItem().getViewBox().viewRange()[1]
-        return float(lo), float(hi)
 
     def set_accuracy_zoom(self, zoom: bool) -> None:
         """Zoom the accuracy axis to the data (True) or show all of 0-1 (False)."""
