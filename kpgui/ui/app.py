@@ -1010,10 +1010,10 @@ def unavailable(what: str, reason: str) -> QLabel:
     return label
 
 
-def show_main_window() -> App:
-    """Build and show the window; the second start-up step follows the first paint.
-    (benchmarks/bench_startup.py starts the window through this function.)"""
-    make_qapp()
+def show_main_window(argv: list[str] | None = None) -> App:
+    """Build and show the window; the second start-up step follows the first paint. What
+    `run_app` opens (and benchmarks/bench_startup.py times)."""
+    make_qapp(argv)
     app = build_app()
     app.window.show()
     return app
@@ -1021,9 +1021,9 @@ def show_main_window() -> App:
 
 def run_app(argv: list[str] | None = None) -> int:
     """Open the main window and run until it is closed; the exit code."""
-    qapp = make_qapp(argv)
-    app = build_app()
-    app.window.show()
+    app = show_main_window(argv)
+    qapp = QApplication.instance()
+    assert qapp is not None  # made by show_main_window
     # Ctrl+C in the terminal closes the window the normal way; the timer gives Python a moment
     # now and then to notice the signal while Qt's loop runs.
     try:

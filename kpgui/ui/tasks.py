@@ -375,6 +375,10 @@ class Tasks(QObject):
             except RuntimeError:  # the window was torn down meanwhile: nobody to tell
                 pass
 
+        if self._closing:  # asked while the window closes (a thumbnail falling due): nothing to do
+            task.cancel()
+            task._finished(False, ("", ""))
+            return task
         self._pool.submit(work)
         return task
 
