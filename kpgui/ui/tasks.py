@@ -354,6 +354,10 @@ class Tasks(QObject):
         """Run `fn(task)` on a thread; its return value arrives as `task.done(value)`, an
         exception as `task.failed(title, text)` written for people."""
         task = Task(key, doing, self)
+        if self._closing:  # asked while the window closes (a thumbnail falling due): nothing to do
+            task.cancel()
+            task.running = False
+            return task
         if key is not None:
             old = self._latest.get(key)
             if old is not None:
@@ -375,10 +379,6 @@ class Tasks(QObject):
             except RuntimeError:  # the window was torn down meanwhile: nobody to tell
                 pass
 
-        if self._closing:  # asked while the window closes (a thumbnail falling due): nothing to do
-            task.cancel()
-            task._finished(False, ("", ""))
-            return task
         self._pool.submit(work)
         return task
 
