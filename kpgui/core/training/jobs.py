@@ -163,11 +163,12 @@ def import_keras(backend: str | None = None) -> float:
     import os
     import sys
 
-    from kpgui.core.training.backends import select
+    from kpgui.core.training.backends import select, single_thread_blas
 
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
     select(backend)
+    single_thread_blas()  # XLA trains on every core; NumPy's few products need not spin there
     if "keras" in sys.modules:
         return 0.0
     t0 = time.perf_counter()
