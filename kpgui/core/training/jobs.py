@@ -102,7 +102,7 @@ def _train(
     """(what training did, the trained Keras model, personal notes or None, the model it
     started from or None)."""
     from kpgui.core.model.inference import Predictor
-    from kpgui.core.training.trainer import Trainer
+    from kpgui.core.training.trainer import STEPS_PER_EXECUTION, Trainer
 
     if job.kind == TRAIN:
         trainer = Trainer(
@@ -112,6 +112,7 @@ def _train(
             stop_event=stop_event,
             log_dir=log_dir,
             extra_callbacks=extra_callbacks,
+            steps_per_execution=STEPS_PER_EXECUTION,
         )
         return trainer.run(), trainer.model, None, None
     start = Predictor.load(job.start_model)
@@ -143,6 +144,7 @@ def _train(
         log_dir=log_dir,
         initial_model=keras_model_from_predictor(start, job.spec),
         history_before=before if isinstance(before, dict) else None,
+        steps_per_execution=STEPS_PER_EXECUTION,
     )
     return trainer.run(), trainer.model, None, start
 
