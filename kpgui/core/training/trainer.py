@@ -2,7 +2,8 @@
 
 Keras' own callbacks do what they are for: EarlyStopping (best weights restored),
 TerminateOnNaN (a diverging run ends at once), CSVLogger and TensorBoard (logs the ecosystem
-reads). Ours (kpgui.core.training.callbacks) report every batch to a plain listener and honour Stop.
+reads). Ours (kpgui.core.training.callbacks) report every batch (every STEPS_PER_EXECUTION batches in
+a job) to a plain listener and honour Stop.
 `Trainer.stop()` may be called from any thread; training ends after the current batch.
 
 A result tells the truth: only finished epochs are in its history; a run stopped inside an

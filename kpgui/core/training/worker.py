@@ -12,7 +12,7 @@ for tf.data and TensorBoard), then says so, then trains the jobs it is given one
     ("status", text)              what it is doing ("Loading JAX…")
     ("ready", info)               imports done: {"backend", "device", "import_s", "rss_mb"}
     ("begin", TrainingStart)      training started
-    ("batch", BatchUpdate)        after every batch
+    ("batch", BatchUpdate)        after every 8 batches (trainer.STEPS_PER_EXECUTION), their mean
     ("epoch", EpochUpdate)        after every finished epoch
     ("layers", LayerStats)        every few batches: each layer's gradient, update, dead ReLUs
     ("outcome", RunRecord)        the end of a job: model saved, run recorded
