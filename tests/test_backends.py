@@ -75,7 +75,8 @@ def test_the_cli_refuses_an_unavailable_backend_in_one_line(tmp_path):
 
 def _run_in_training_process(backend: str, stop_after: int):
     """The window's way: worker.serve in a spawned process, reports read from the pipe; Stop
-    is set after `stop_after` batches. Returns (outcome, batches seen, the 'begin' report)."""
+    is set after `stop_after` batch reports. Returns (outcome, (the batch Stop was asked at, the
+    last batch reported), the 'begin' report)."""
     from kpgui.core.model.spec import ModelSpec
     from kpgui.core.training.jobs import TrainJob
     from kpgui.core.training.worker import serve
@@ -89,7 +90,7 @@ def _run_in_training_process(backend: str, stop_after: int):
     process = ctx.Process(target=serve, args=(child, stop, None, backend, job), daemon=True)
     process.start()
     child.close()
-    batches, begin, outcome = 0, None, None
+    reports, asked_at, last, begin, outcome = 0, 0, 0, None, None
     try:
         while outcome is None:
             assert parent.poll(240), "the training process went quiet"
@@ -97,9 +98,10 @@ def _run_in_training_process(backend: str, stop_after: int):
             if kind == "begin":
                 begin = value
             elif kind == "batch":
-                batches += 1
-                if batches == stop_after:
+                reports, last = reports + 1, value.step
+                if reports == stop_after:
                     stop.set()
+                    asked_at = value.step
             elif kind == "error":
                 raise AssertionError(value)
             elif kind == "outcome":
@@ -110,7 +112,7 @@ def _run_in_training_process(backend: str, stop_after: int):
     finally:
         if process.is_alive():
             process.kill()
-    return outcome, batches, begin
+    return outcome, (asked_at, last), begin
 
 
 @pytest.mark.slow
@@ -119,14 +121,19 @@ def test_a_tiny_run_trains_logs_stops_and_saves_a_readable_model(backend):
     from kpgui.core.data.mnist import load_mnist
     from kpgui.core.model.cards import read_model_card
     from kpgui.core.model.inference import Predictor
+    from kpgui.core.training.trainer import STEPS_PER_EXECUTION
 
-    outcome, batches, begin = _run_in_training_process(backend, stop_after=20)
+    outcome, (asked_at, last), begin = _run_in_training_process(backend, stop_after=3)
     # It trained on the backend asked for, and said so.
     assert outcome.backend == backend and outcome.device.endswith(f"({backends.NAMES[backend]})")
     assert begin.device == outcome.device
     # Stopped on request, after the batch it was asked in (or the one in flight), honestly.
     assert outcome.status == "stopped" and outcome.epochs_run == 0
-    assert 20 <= outcome.partial_epoch["batches"] <= 21 and batches == outcome.partial_epoch["batches"]
+    # A job reports (and hears Stop) every STEPS_PER_EXECUTION batches: it ends with the
+    # execution the request came in, or the one in flight, and its last report is its last batch.
+    ran = outcome.partial_epoch["batches"]
+    assert asked_at == 3 * STEPS_PER_EXECUTION and asked_at <= ran <= asked_at + 2 * STEPS_PER_EXECUTION
+    assert last == ran
     # Logs: Keras' CSVLogger and TensorBoard wrote theirs.
     log_dir = Path(outcome.log_dir)
     assert (log_dir / "tensorboard").is_dir()

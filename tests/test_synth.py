@@ -329,6 +329,34 @@ def test_elastic_distortion_bends_but_keeps_the_ink(batch):
 
 
 @pytest.mark.slow
+def test_elastic_field_has_simard_et_al_s_size_and_smoothness():
+    """The fast field (its smoothest components) against Simard et al.'s recipe done plainly in
+    NumPy: uniform noise, Gaussian-smoothed (zero beyond the border), times alpha."""
+    from kpgui.core.data.augment import ELASTIC_SIGMA, elastic_field
+
+    alpha, n = 20.4, 2000
+    fast = elastic_field(n, alpha, seed=7).numpy()
+    rng = np.random.default_rng(0)
+    radius = int(np.ceil(3 * ELASTIC_SIGMA))
+    taps = np.exp(-0.5 * (np.arange(-radius, radius + 1) / ELASTIC_SIGMA) ** 2)
+    taps /= taps.sum()
+    noise = rng.uniform(-1, 1, (n, 2, 28, 28))
+    plain = np.apply_along_axis(lambda v: np.convolve(v, taps, "same"), 3, noise)
+    plain = alpha * np.apply_along_axis(lambda v: np.convolve(v, taps, "same"), 2, plain)
+
+    def corr(f, lag):
+        a, b = f[..., :-lag], f[..., lag:]
+        return np.mean(a * b) / np.sqrt(np.mean(a * a) * np.mean(b * b))
+
+    assert fast.shape == (n, 2, 28, 28)
+    rms_fast, rms_plain = np.sqrt(np.mean(fast**2)), np.sqrt(np.mean(plain**2))
+    assert abs(rms_fast / rms_plain - 1) < 0.03
+    for lag in (1, 4, 8):
+        assert abs(corr(fast, lag) - corr(plain, lag)) < 0.02
+    assert abs(np.mean(fast[:, 0] * fast[:, 1])) / np.mean(fast**2) < 0.02  # dx, dy independent
+
+
+@pytest.mark.slow
 def test_augment_batch_with_elastic_is_repeatable_with_a_seed(batch):
     from kpgui.core.data.augment import augment_batch
 

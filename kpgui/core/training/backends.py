@@ -97,6 +97,40 @@ def select(choice: str | None) -> str:
     return name
 
 
+def single_thread_blas() -> bool:
+    """Make NumPy's OpenBLAS use one thread in this (training) process; True if it could.
+
+    The training process's own NumPy work is small (layer stats' probe batch, calibration), but
+    OpenBLAS's worker threads spin for a while after every call, on the cores XLA trains on.
+    Measured (benchmarks/bench_backends.py's classic recipe, one epoch fits interleaved in one
+    process, machine shared): layer stats cost ~14 µs of CPU per trained sample with OpenBLAS'
+    default threads, ~2 µs with one. OPENBLAS_NUM_THREADS only counts before NumPy loads, which
+    a spawned process has done before its first line runs; this asks the loaded library."""
+    import ctypes
+
+    try:
+        with open("/proc/self/maps", encoding="utf-8", errors="replace") as f:
+            paths = {line.split()[-1] for line in f if "openblas" in line.lower() and "/" in line}
+    except OSError:
+        return False
+    for path in sorted(paths):
+        try:
+            lib = ctypes.CDLL(path)
+        except OSError:
+            continue
+        for symbol in (
+            "scipy_openblas_set_num_threads64_",
+            "openblas_set_num_threads64_",
+            "openblas_set_num_threads",
+        ):
+            fn = getattr(lib, symbol, None)
+            if fn is not None:
+                fn.argtypes, fn.restype = [ctypes.c_int], None
+                fn(1)
+                return True
+    return False
+
+
 def _jax_cache_dir() -> str | None:
     """kpgui's folder for XLA's compiled programs (in its data folder), or None."""
     try:

@@ -58,9 +58,13 @@ def make_callbacks(
 
         def on_train_batch_end(self, batch, logs=None):
             logs = logs or {}
-            self.done += 1
-            self.step = batch + 1
-            n = min((batch + 1) * batch_size, n_train)
+            # With steps_per_execution > 1 Keras calls this once per execution, `batch` being
+            # its last (past the epoch's end on a short last one): the values are then the
+            # mean of the batches since the last call.
+            now = min(batch + 1, steps)
+            self.done += now - self.step
+            self.step = now
+            n = min(now * batch_size, n_train)
             mean_loss = float(logs.get("loss", math.nan))
             mean_acc = float(logs.get("accuracy", math.nan))
             sl, sa, sn = self.prev
@@ -71,7 +75,7 @@ def make_callbacks(
             self.seen += k
             self.last = (mean_loss, mean_acc)
             if self.diverged_at is None and (not math.isfinite(mean_loss) or mean_loss > DIVERGED_LOSS):
-                self.diverged_at = (self.epoch + 1, batch + 1)
+                self.diverged_at = (self.epoch + 1, now)
                 self.model.stop_training = True  # TerminateOnNaN's job, for a finite blow-up too
             elapsed = time.perf_counter() - self.t0
             eta = elapsed / self.done * (total_batches - self.done)
@@ -79,7 +83,7 @@ def make_callbacks(
                 BatchUpdate(
                     self.epoch + 1,
                     epochs,
-                    batch + 1,
+                    now,
                     steps,
                     loss,
                     acc,
@@ -213,8 +217,9 @@ def make_layer_stats(
             self.step = 0
 
         def on_train_batch_end(self, batch, logs=None):
-            self.done += 1
-            self.step = batch + 1
+            now = min(batch + 1, steps)  # once per execution of several batches (see Reporter)
+            self.done += now - self.step
+            self.step = now
             if self.done - self.prev_batch >= every and self._affordable():
                 self._report()
 

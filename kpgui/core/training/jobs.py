@@ -102,7 +102,7 @@ def _train(
     """(what training did, the trained Keras model, personal notes or None, the model it
     started from or None)."""
     from kpgui.core.model.inference import Predictor
-    from kpgui.core.training.trainer import Trainer
+    from kpgui.core.training.trainer import STEPS_PER_EXECUTION, Trainer
 
     if job.kind == TRAIN:
         trainer = Trainer(
@@ -112,6 +112,7 @@ def _train(
             stop_event=stop_event,
             log_dir=log_dir,
             extra_callbacks=extra_callbacks,
+            steps_per_execution=STEPS_PER_EXECUTION,
         )
         return trainer.run(), trainer.model, None, None
     start = Predictor.load(job.start_model)
@@ -143,6 +144,7 @@ def _train(
         log_dir=log_dir,
         initial_model=keras_model_from_predictor(start, job.spec),
         history_before=before if isinstance(before, dict) else None,
+        steps_per_execution=STEPS_PER_EXECUTION,
     )
     return trainer.run(), trainer.model, None, start
 
@@ -163,11 +165,12 @@ def import_keras(backend: str | None = None) -> float:
     import os
     import sys
 
-    from kpgui.core.training.backends import select
+    from kpgui.core.training.backends import select, single_thread_blas
 
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
     select(backend)
+    single_thread_blas()  # XLA trains on every core; NumPy's few products need not spin there
     if "keras" in sys.modules:
         return 0.0
     t0 = time.perf_counter()

@@ -28,7 +28,8 @@ class TrainingStart:
 
 @dataclass(frozen=True)
 class BatchUpdate:
-    """One batch. loss/accuracy are that batch's own; mean_* are the epoch's running means."""
+    """One batch (or, when Keras runs several per call, the last of them: `step`). loss/accuracy
+    are that batch's own (the several's mean); mean_* are the epoch's running means."""
 
     epoch: int  # 1-based
     epochs: int
@@ -82,7 +83,7 @@ class Listener:
         """The run's size, once the data is ready."""
 
     def on_batch(self, update: BatchUpdate) -> None:
-        """After every batch."""
+        """After every batch (a job: after every STEPS_PER_EXECUTION batches, their mean)."""
 
     def on_epoch(self, update: EpochUpdate) -> None:
         """After every epoch."""

@@ -12,7 +12,7 @@ for tf.data and TensorBoard), then says so, then trains the jobs it is given one
     ("status", text)              what it is doing ("Loading JAX…")
     ("ready", info)               imports done: {"backend", "device", "import_s", "rss_mb"}
     ("begin", TrainingStart)      training started
-    ("batch", BatchUpdate)        after every batch
+    ("batch", BatchUpdate)        after every 8 batches (trainer.STEPS_PER_EXECUTION), their mean
     ("epoch", EpochUpdate)        after every finished epoch
     ("layers", LayerStats)        every few batches: each layer's gradient, update, dead ReLUs
     ("outcome", RunRecord)        the end of a job: model saved, run recorded
@@ -169,12 +169,15 @@ def rehearse() -> None:
     import numpy as np
 
     from kpgui.core.model.spec import ModelSpec
-    from kpgui.core.training.trainer import Trainer
+    from kpgui.core.training.trainer import STEPS_PER_EXECUTION, Trainer
 
     x = np.zeros((640, 28, 28), np.uint8)
     y = (np.arange(640) % 10).astype(np.uint8)
     Trainer(
-        ModelSpec(epochs=1, validation_split=0.2, seed=0), data=(x, y, x[:0], y[:0]), evaluate=False
+        ModelSpec(epochs=1, validation_split=0.2, seed=0),
+        data=(x, y, x[:0], y[:0]),
+        evaluate=False,
+        steps_per_execution=STEPS_PER_EXECUTION,  # as the jobs run: the same code paths warmed
     ).run()
     _release_run_memory()
 
