@@ -14,6 +14,7 @@ import pytest
 from helpers import draw, settle, vertical_line
 
 from kpgui.core.model.spec import ModelSpec
+from kpgui.core.training.trainer import STEPS_PER_EXECUTION
 from kpgui.ui import dialogs
 
 pytestmark = pytest.mark.slow
@@ -38,8 +39,9 @@ def test_short_run_is_plotted_and_offered_as_a_candidate(qtbot, app, errors, tmp
     statuses, values = [], []
     app.state.events.training.connect(lambda t: statuses.append(t.text))
     form.progress.valueChanged.connect(values.append)
-    ended = []
+    ended, batches = [], []
     app.state.events.run_ended.connect(ended.append)
+    app.state.events.batch.connect(batches.append)
     start(qtbot, app, SMALL)
     assert not form.start_button.isEnabled() and form.stop_button.isEnabled()
     qtbot.waitUntil(lambda: bool(ended), timeout=120000)
@@ -52,7 +54,9 @@ def test_short_run_is_plotted_and_offered_as_a_candidate(qtbot, app, errors, tmp
     assert outcome.timings["keras_import_s"] > 0 and outcome.backend == "jax"
     steps = -(-2700 // 32)
     plots.refresh()
-    assert plots.point_count("loss_raw") == steps and plots.point_count("val_loss") == 1
+    # Keras runs STEPS_PER_EXECUTION batches per call: one report (their mean) for each call.
+    assert batches[-1].step == steps and len(batches) == -(-steps // STEPS_PER_EXECUTION)
+    assert plots.point_count("loss_raw") == len(batches) and plots.point_count("val_loss") == 1
     assert any(0 < v < 1000 for v in values), values  # it advanced during the run
     assert f"{100 * outcome.test_accuracy:.2f} %" in form.result_label.text()
     assert "Keep or discard" in form.result_label.text()
@@ -85,7 +89,7 @@ def test_stop_mid_run_records_the_truth(qtbot, app, errors):
     start(qtbot, app, ModelSpec(hidden=(128,), epochs=20, batch_size=32))
     qtbot.waitUntil(lambda: len(batches) >= 30, timeout=120000)
     app.panels["training"].stop_button.click()
-    seen_at_stop = len(batches)
+    seen_at_stop = batches[-1].step  # the last batch the window was told of
     assert app.state.training.phase == "stopping"
     qtbot.waitUntil(lambda: bool(ended), timeout=60000)
     outcome = ended[0]
@@ -93,7 +97,8 @@ def test_stop_mid_run_records_the_truth(qtbot, app, errors):
     assert outcome.epochs_run == 0  # stopped inside the first of 20 epochs: no full epoch
     part = outcome.partial_epoch
     assert part["epoch"] == 1 and part["batches"] < part["of"]
-    assert part["batches"] - seen_at_stop <= 3  # ended within a batch (plus what was in the pipe)
+    # Ended within the call under way (STEPS_PER_EXECUTION batches), plus what was in the pipe.
+    assert part["batches"] - seen_at_stop <= 3 * STEPS_PER_EXECUTION
     assert outcome.history.get("loss", []) == []  # no made-up epoch
     record = app.store.get_run(outcome.id)
     assert record.status == "stopped" and record.epochs_run == 0
@@ -220,6 +225,7 @@ def test_the_window_process_never_imports_tensorflow_while_training(tmp_path):
         import sys
         from PySide6.QtCore import QTimer
         from kpgui.core.model.spec import ModelSpec
+from kpgui.core.training.trainer import STEPS_PER_EXECUTION
         from kpgui.ui.app import build_app, make_qapp
         q = make_qapp(["kpgui"])
         app = build_app()
