@@ -225,7 +225,6 @@ def test_the_window_process_never_imports_tensorflow_while_training(tmp_path):
         import sys
         from PySide6.QtCore import QTimer
         from kpgui.core.model.spec import ModelSpec
-from kpgui.core.training.trainer import STEPS_PER_EXECUTION
         from kpgui.ui.app import build_app, make_qapp
         q = make_qapp(["kpgui"])
         app = build_app()
