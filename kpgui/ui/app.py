@@ -698,18 +698,12 @@ def _add_search_tab(app: App) -> None:
 
 def _add_evaluation_tab(app: App) -> None:
     """The Evaluation tab and its controller (the MNIST test half from the data controller)."""
-    from kpgui.ui.controllers.evaluation import EvaluationController
+    from kpgui.ui.controllers.evaluation import EvaluationController, connect_evaluation
     from kpgui.ui.panels.evaluation import EvaluationPanel
 
     panel = EvaluationPanel(app.state)
     controller = EvaluationController(app.state, app.tasks, app.data.test_set, app.window)
-    panel.evaluate_requested.connect(controller.evaluate)
-    panel.image_chosen.connect(app.drawing.show_image)
-    controller.started.connect(panel.show_started)
-    controller.progress.connect(panel.show_progress)
-    controller.finished.connect(panel.show_evaluation)
-    controller.failed.connect(panel.show_failed)
-    controller.ended.connect(panel.show_ended)
+    connect_evaluation(panel, controller, app.drawing.show_image)
     app.panels.evaluation = panel
     app.evaluation = controller
     app.window.add_tab(panel, "Evaluation", TAB_KEYS["Evaluation"])

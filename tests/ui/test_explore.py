@@ -21,7 +21,7 @@ def evaluation(qtbot, rig, state, tasks):
     from PySide6.QtWidgets import QTabWidget, QWidget
 
     from kpgui.ui.controllers.data import DataController
-    from kpgui.ui.controllers.evaluation import EvaluationController
+    from kpgui.ui.controllers.evaluation import EvaluationController, connect_evaluation
     from kpgui.ui.panels.evaluation import EvaluationPanel
 
     data = DataController(state, tasks, settings=None)  # MNIST found the usual way ($KPGUI_MNIST)
@@ -29,13 +29,7 @@ def evaluation(qtbot, rig, state, tasks):
     tabs = QTabWidget()  # the window's tabs; it keeps the controllers alive as the window does
     data.setParent(tabs)
     controller = EvaluationController(state, tasks, data.test_set, tabs)
-    panel.evaluate_requested.connect(controller.evaluate)
-    panel.image_chosen.connect(rig.drawing.show_image)
-    controller.started.connect(panel.show_started)
-    controller.progress.connect(panel.show_progress)
-    controller.finished.connect(panel.show_evaluation)
-    controller.failed.connect(panel.show_failed)
-    controller.ended.connect(panel.show_ended)
+    connect_evaluation(panel, controller, rig.drawing.show_image)
     tabs.addTab(QWidget(), "Training")
     tabs.addTab(panel, "Evaluation")
     qtbot.addWidget(tabs)

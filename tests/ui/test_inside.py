@@ -22,20 +22,14 @@ def app(qtbot, state, tasks, errors):
     kpgui.ui.controllers.inside.add_inside_tab connects them (the panel starts hidden, as a tab
     that is not open)."""
     from kpgui.ui.controllers.data import DataController
-    from kpgui.ui.controllers.inside import InsideController
+    from kpgui.ui.controllers.inside import InsideController, connect_inside
     from kpgui.ui.panels.inside import InsidePanel
 
     rig = DrawingRig(qtbot, state, tasks, errors)
     panel = InsidePanel(state)
     data = DataController(state, tasks, settings=None)  # MNIST found the usual way ($KPGUI_MNIST)
     controller = InsideController(state, tasks, rig.drawing, data)
-    panel.excitement_wanted.connect(controller.want_excitement)
-    panel.fool_requested.connect(controller.fool)
-    panel.back_requested.connect(controller.back)
-    controller.excitement_ready.connect(panel.set_excitement)
-    controller.excitement_status.connect(panel.set_excitement_status)
-    controller.fooled.connect(panel.show_fool)
-    controller.fool_status.connect(panel.set_fool_status)
+    connect_inside(panel, controller)
     qtbot.addWidget(panel)
     panel.resize(900, 700)
     rig.inside, rig.tasks = controller, tasks

@@ -80,3 +80,15 @@ class EvaluationController(QObject):
             self._task = None
         if not self.busy:
             self.ended.emit()
+
+
+def connect_evaluation(panel: Any, controller: EvaluationController, show_image: Callable[..., Any]) -> None:
+    """The Evaluation tab's intents to its controller (a chosen test image to `show_image`, the
+    drawing's) and the controller's progress back to the tab (the window and the tests alike)."""
+    panel.evaluate_requested.connect(controller.evaluate)
+    panel.image_chosen.connect(show_image)
+    controller.started.connect(panel.show_started)
+    controller.progress.connect(panel.show_progress)
+    controller.finished.connect(panel.show_evaluation)
+    controller.failed.connect(panel.show_failed)
+    controller.ended.connect(panel.show_ended)

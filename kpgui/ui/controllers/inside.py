@@ -221,6 +221,16 @@ def add_inside_tab(app: App, title: str, shortcut: str) -> InsidePanel:
 
     panel = InsidePanel(app.state)
     controller = InsideController(app.state, app.tasks, app.drawing, app.data, app.window)
+    connect_inside(panel, controller)
+    app.panels.inside = panel
+    app.inside = controller
+    app.window.add_tab(panel, title, shortcut, scroll=True)
+    return panel
+
+
+def connect_inside(panel: InsidePanel, controller: InsideController) -> None:
+    """The Inside tab's intents to its controller and the controller's results back to the tab
+    (the window and the tests wire them the same way)."""
     panel.excitement_wanted.connect(controller.want_excitement)
     panel.fool_requested.connect(controller.fool)
     panel.back_requested.connect(controller.back)
@@ -228,7 +238,3 @@ def add_inside_tab(app: App, title: str, shortcut: str) -> InsidePanel:
     controller.excitement_status.connect(panel.set_excitement_status)
     controller.fooled.connect(panel.show_fool)
     controller.fool_status.connect(panel.set_fool_status)
-    app.panels.inside = panel
-    app.inside = controller
-    app.window.add_tab(panel, title, shortcut, scroll=True)
-    return panel
