@@ -45,7 +45,7 @@ from PySide6.QtWidgets import (
 from kpgui.core.model.spec import ModelSpec
 from kpgui.core.state import AppState, CurrentModel
 from kpgui.core.storage.paths import APP_NAME
-from kpgui.ui import dialogs, help, theme
+from kpgui.ui import dialogs, help, theme, wheel
 from kpgui.ui import settings as app_settings
 from kpgui.ui.controllers.data import DataController
 from kpgui.ui.controllers.drawing import DrawingController
@@ -108,9 +108,6 @@ def make_qapp(argv: list[str] | None = None) -> QApplication:
     app.setOrganizationName(APP_NAME)
     app.setApplicationDisplayName("kpgui")
     app.setWindowIcon(app_icon())
-    from kpgui.ui import wheel
-
-    wheel.install(app)  # issue 24: the wheel never changes a field without focus
     return app
 
 
@@ -220,8 +217,11 @@ class App:
         self.restore_model()
         self.drawing.render_now()
 
+        wheel.guard(window)  # issue 24: the wheel never changes a field without focus
+
         def phase_two() -> None:
             def built() -> None:
+                wheel.guard(window)  # the fields of the tabs built since
                 self.built_at = time.perf_counter()
                 self.built.done.emit()
 

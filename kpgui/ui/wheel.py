@@ -1,10 +1,14 @@
 """The mouse wheel scrolls what is under it, and never changes a field the person did not click.
 
 Qt gives every combo box and spin box the wheel even without focus: scrolling a form over one
-silently turns relu into tanh. One application-wide event filter (installed by
-`kpgui.ui.app.make_qapp`) covers every such field in every panel, present and future: without
-focus the field lets the wheel pass on to its parent (the scroll area scrolls); a field takes
-focus only by click or Tab, never by the wheel.
+silently turns relu into tanh. The composition root calls `guard(window)` once each build step
+is done (`kpgui.ui.app`), which covers every such field in every panel: without focus the field
+lets the wheel pass on to its parent (the scroll area scrolls); a field takes focus only by
+click or Tab, never by the wheel.
+
+The guard sits on the fields themselves, not on the QApplication: an application-wide Python
+event filter sees every event of every object, and PySide 6.11 crashed (a segfault in its lazy
+type loading) when such a filter was handed an event for a widget still being constructed.
 """
 
 from __future__ import annotations
@@ -19,8 +23,7 @@ class WheelGuard(QObject):
     """Fields without focus ignore the wheel (it propagates to the parent that scrolls)."""
 
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802
-        kind = event.type()
-        if kind == QEvent.Type.Wheel and isinstance(obj, FIELDS) and not obj.hasFocus():
+        if event.type() == QEvent.Type.Wheel and isinstance(obj, FIELDS) and not obj.hasFocus():
             area = _scroll_area(obj)
             if area is not None:  # the form scrolls, as if the field were not there
                 QApplication.sendEvent(area.viewport(), event)
@@ -28,10 +31,6 @@ class WheelGuard(QObject):
             else:
                 event.ignore()  # ignored + filtered: Qt offers the wheel to the parent widget
             return True
-        if kind == QEvent.Type.Polish and isinstance(obj, FIELDS):
-            widget: QWidget = obj
-            if widget.focusPolicy() == Qt.FocusPolicy.WheelFocus:
-                widget.setFocusPolicy(Qt.FocusPolicy.StrongFocus)  # the wheel never focuses it
         return False
 
 
@@ -47,10 +46,21 @@ def _scroll_area(widget: QWidget) -> QAbstractScrollArea | None:
     return None
 
 
-def install(app: QApplication) -> WheelGuard:
-    """Install the guard once on `app` (again is a no-op); returns it."""
-    guard = app.findChild(WheelGuard)
-    if guard is None:
-        guard = WheelGuard(app)
-        app.installEventFilter(guard)
-    return guard
+def guard(root: QWidget) -> int:
+    """Guard every combo box and spin box under `root` (again is a no-op for a guarded field);
+    returns how many fields were newly guarded."""
+    app = QApplication.instance()
+    shared = app.findChild(WheelGuard) if app is not None else None
+    if shared is None:
+        shared = WheelGuard(app)
+    fresh = 0
+    for kind in FIELDS:
+        for field in root.findChildren(kind):
+            if field.property("kpgui_wheel_guard"):
+                continue
+            field.setProperty("kpgui_wheel_guard", True)
+            field.installEventFilter(shared)
+            if field.focusPolicy() == Qt.FocusPolicy.WheelFocus:
+                field.setFocusPolicy(Qt.FocusPolicy.StrongFocus)  # the wheel never focuses it
+            fresh += 1
+    return fresh

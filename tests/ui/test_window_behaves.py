@@ -84,12 +84,28 @@ def test_wheel_over_any_field_without_focus_changes_nothing_and_scrolls_the_form
     assert epochs.value() == before + 1
 
 
+def test_every_field_of_the_built_window_lets_the_wheel_pass_until_clicked(shared_app):
+    """Every combo box and spin box of every tab, built in either start-up step, is guarded:
+    a wheel turn without focus leaves its value alone, and the wheel never gives it focus."""
+    w = shared_app.window
+    fields = w.findChildren(QComboBox) + w.findChildren(QAbstractSpinBox)
+    assert len(fields) >= 8
+    for field in fields:
+        assert field.focusPolicy() != Qt.FocusPolicy.WheelFocus, field
+        if field.hasFocus():
+            continue
+        before = _value(field)
+        _wheel(field, -1)
+        _wheel(field, +1)
+        assert _value(field) == before, f"{field.objectName() or type(field).__name__} took the wheel"
+
+
 def test_more_presets_cannot_start_a_sweep_by_wheel(qtbot, state):
     from kpgui.ui import wheel
     from kpgui.ui.panels.sweep import SweepPanel
 
-    wheel.install(QApplication.instance())  # as make_qapp does for the window
     panel = SweepPanel(state)
+    wheel.guard(panel)  # as the composition root does for the window
     qtbot.addWidget(panel)
     panel.show()
     started = []
