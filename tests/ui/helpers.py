@@ -87,3 +87,16 @@ def type_settings(qtbot, panel, settings) -> None:
         retype(qtbot, spin, f"{getattr(settings, name):g}")
     retype(qtbot, panel.iterations, str(settings.iterations))
     assert panel.settings() == settings, (panel.settings(), settings)
+
+
+def shows_colour(widget) -> bool:
+    """Whether `widget`, as painted on screen, has coloured pixels: the saliency heat is
+    coloured, the 28x28 ink and paper are grey."""
+    image = widget.grab().toImage()
+    step = max(1, min(image.width(), image.height()) // 56)
+    for y in range(0, image.height(), step):
+        for x in range(0, image.width(), step):
+            c = image.pixelColor(x, y)
+            if max(c.red(), c.green(), c.blue()) - min(c.red(), c.green(), c.blue()) > 60:
+                return True
+    return False

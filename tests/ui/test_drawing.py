@@ -5,7 +5,7 @@ test drives the whole window's keys."""
 from __future__ import annotations
 
 import numpy as np
-from helpers import draw, loop, move, press, release, settle, vertical_line
+from helpers import draw, loop, move, press, release, settle, shows_colour, vertical_line
 from PySide6.QtCore import QPointF, Qt
 
 
@@ -102,10 +102,12 @@ def test_an_image_shown_is_read_and_undo_brings_the_canvas_back(qtbot, rig, mnis
 
 def test_overlay_on_preview(rig):
     preview = rig.prediction.preview
+    preview.resize(112, 112)
+    assert not shows_colour(preview)
     preview.set_overlay(np.random.default_rng(0).random((28, 28)))
-    assert preview.has_overlay
+    assert shows_colour(preview), "no heat painted over the preview"
     preview.set_overlay(None)
-    assert not preview.has_overlay
+    assert not shows_colour(preview), "the heat stayed on the preview"
 
 
 def test_dropping_a_picture_highlights_then_imports_it(qtbot, rig, tmp_path, mnist):

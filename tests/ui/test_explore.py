@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from helpers import draw, settle, seven
+from helpers import draw, settle, seven, shows_colour
 from PySide6.QtCore import Qt
 
 from kpgui.core.model.evaluation import evaluate
@@ -87,14 +87,14 @@ def test_saliency_overlay_follows_the_drawing_with_a_legend(qtbot, rig):
     assert heat.shape == (28, 28) and np.isfinite(heat).all() and (heat >= 0).all(), "not a 28x28 map >= 0"
     ink = img > 0.3
     assert heat[ink].mean() > 5 * heat[~ink].mean(), (heat[ink].mean(), heat[~ink].mean())
-    assert preview.has_overlay, "no overlay on the preview"
+    assert shows_colour(preview), "no overlay on the preview"
     bar.method_combo.setCurrentText("gradient")
     assert bar.method == "gradient" and rig.state.saliency.heat.shape == (28, 28), bar.method
     bar.checkbox.click()
-    assert not preview.has_overlay, "the overlay stayed after saliency was turned off"
+    assert not shows_colour(preview), "the overlay stayed after saliency was turned off"
     bar.checkbox.click()
     qtbot.mouseClick(rig.panel.clear_button, Qt.MouseButton.LeftButton)
-    assert not preview.has_overlay, "a stale overlay on an empty canvas"
+    assert not shows_colour(preview), "a stale overlay on an empty canvas"
 
 
 def test_first_layer_weights_tiles_and_refresh_on_model_change(qtbot, state):

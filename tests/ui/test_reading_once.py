@@ -5,7 +5,7 @@ saliency is computed only while "Show saliency" is on."""
 from __future__ import annotations
 
 import numpy as np
-from helpers import draw, settle, seven, vertical_line
+from helpers import draw, settle, seven, shows_colour, vertical_line
 
 import kpgui.core.reading.saliency as saliency
 from kpgui.core.model.inference import Predictor
@@ -81,11 +81,11 @@ def test_each_drawing_change_is_read_once_per_model_and_saliency_only_when_on(qt
 
     seen = (current.calls, candidate.calls)
     app.panels["prediction"].saliency.checkbox.setChecked(True)
-    assert len(heats) == 1 and app.panels["prediction"].preview.has_overlay
+    assert len(heats) == 1 and shows_colour(app.panels["prediction"].preview)
     assert (current.calls, candidate.calls) == seen, "turning saliency on reads nothing again"
     app.drawing.clear()  # an empty canvas: nothing to read, no overlay
     assert (current.calls, candidate.calls) == seen
-    assert not app.panels["prediction"].preview.has_overlay and len(heats) == 1
+    assert not shows_colour(app.panels["prediction"].preview) and len(heats) == 1
     readings = app.state.predictions
     draw(qtbot, canvas, vertical_line(canvas))
     settle(qtbot, app)

@@ -67,10 +67,6 @@ class PixelPreview(QWidget):
         self._overlay = None if heat is None else heat_qimage(heat)
         self.update()
 
-    @property
-    def has_overlay(self) -> bool:
-        return self._overlay is not None
-
     def changeEvent(self, event) -> None:  # noqa: N802
         if event.type() == QEvent.Type.PaletteChange:
             self.set_image(self._array)
