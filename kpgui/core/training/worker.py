@@ -138,8 +138,8 @@ def rss_mb() -> float:
 
 def warm_up(backend: str | None) -> dict:
     """Import what every run needs, before any run: Keras on `backend`, and TensorFlow beside
-    it when installed (tf.data for augmentation, TensorBoard's event files), so neither is
-    paid for after Start. Returns {"backend", "device", "import_s", "rss_mb"}."""
+    it when installed (Keras' TensorBoard callback writes the run's logs with it), so neither
+    is paid for after Start. Returns {"backend", "device", "import_s", "rss_mb"}."""
     import time
 
     from kpgui.core.training import backends
