@@ -3,7 +3,7 @@
 The window starts `serve(conn, stop, log_path, backend, job)` in a fresh process
 (multiprocessing, "spawn": no inherited Qt or threads) and talks to it over `conn`, a duplex
 Pipe, in plain tuples. The process first imports Keras on its backend (and TensorFlow beside it
-for tf.data and TensorBoard), then says so, then trains the jobs it is given one after another:
+for TensorBoard's logs), then says so, then trains the jobs it is given one after another:
 
     window -> process:
     ("job", TrainJob)             train this (when `job` was not given at the start)
