@@ -53,10 +53,16 @@ def _thickness_numpy(x: np.ndarray, amount: np.ndarray) -> np.ndarray:
 
 
 def _draws(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Uniforms (n, DRAWS) and the field's normals as (n, 2, rank, rank) (image, axis, row, col)."""
     rng = np.random.default_rng(seed)
     u = rng.uniform(0, 1, (n, A.DRAWS)).astype(np.float32)
     z = rng.standard_normal((n, 2, A.ELASTIC_RANK, A.ELASTIC_RANK)).astype(np.float32)
     return u, z
+
+
+def _as_drawn(z: np.ndarray) -> np.ndarray:
+    """(n, 2, rank, rank) -> the layout the layer draws and field_from_normals takes: (rank, 2n, rank)."""
+    return np.ascontiguousarray(z.transpose(2, 0, 1, 3).reshape(z.shape[2], -1, z.shape[3]))
 
 
 def test_affine_warp_is_keras_affine_transform_then_the_thickness_blend(batch):
@@ -93,7 +99,7 @@ def test_elastic_warp_is_plain_bilinear_sampling_at_the_affine_plus_field_positi
         warped[i] = map_coordinates(batch[i], [src_y, src_x], order=1, mode="grid-constant", cval=0.0)
     amount = A.THICKNESS_RANGE[0] + (A.THICKNESS_RANGE[1] - A.THICKNESS_RANGE[0]) * u[:, 6]
     expected = _thickness_numpy(warped, amount)
-    mine = np.asarray(A.augment_images(batch, u, z, elastic=alpha))
+    mine = np.asarray(A.augment_images(batch, u, _as_drawn(z), elastic=alpha))
     assert np.abs(mine - expected).max() < 1e-5
     assert np.abs(mine - np.asarray(A.augment_images(batch, u))).mean() > 0.01  # the field bends
 
@@ -106,7 +112,7 @@ def test_elastic_distortion_alone_bends_but_keeps_the_ink(batch):
     flat = batch.reshape(len(batch), -1)
     assert np.abs(np.asarray(A.augment_images(batch, u)) - flat).max() < 1e-5
     _, z = _draws(len(batch), seed=2)
-    out = np.asarray(A.augment_images(batch, u, z, elastic=A.ELASTIC_ALPHA))
+    out = np.asarray(A.augment_images(batch, u, _as_drawn(z), elastic=A.ELASTIC_ALPHA))
     change = np.abs(out - flat).mean(axis=1) / flat.mean(axis=1)
     assert (change > 0.1).all()  # every image is bent
     mass = out.sum(axis=1) / flat.sum(axis=1)
@@ -152,8 +158,10 @@ def test_elastic_field_has_simard_et_al_s_size_and_smoothness():
 
 def test_the_draws_are_independent_uniforms_and_fresh_every_call():
     layer = A.make_augment(elastic=1.0, seed=3)
-    u = np.asarray(layer.draws(20000)[0], np.float64)
+    u, z = (np.asarray(d, np.float64) for d in layer.draws(20000))
     again = np.asarray(layer.draws(20000)[0], np.float64)
+    assert z.shape == (A.ELASTIC_RANK, 40000, A.ELASTIC_RANK)
+    assert abs(z.mean()) < 0.01 and abs(z.std() - 1) < 0.01 and abs(np.mean(z**4) - 3) < 0.05  # normal
     assert u.shape == (20000, A.DRAWS) and 0.0 <= u.min() and u.max() < 1.0
     assert np.abs(u.mean(axis=0) - 0.5).max() < 0.01
     assert np.abs(u.std(axis=0) - math.sqrt(1 / 12)).max() < 0.005
