@@ -10,12 +10,17 @@ the image is resampled once (bilinear).
 It is a Keras layer (`make_augment`) written with `keras.ops` and `keras.random` only, active only
 when called with training=True: the Trainer puts it in front of the network for `fit` alone
 (kpgui.core.model.network.training_model), so it runs inside the compiled train step, the same
-code on every backend (XLA under jit on JAX, tf.function on TensorFlow, torch on PyTorch), and
-the saved network never contains it. Measured (shared 2-core machine, classic recipe on JAX,
-20,000 MNIST images x 2 epochs, interleaved runs; see augment_images for the parts): the old
-tf.data pipeline of TensorFlow ops beside the JAX step cost ~63 µs of CPU per image and ran
-augmented training at 0.47x the plain rate; in the train step it costs NN µs and runs at NN x.
-It also no longer needs TensorFlow in a JAX training process.
+code on every backend (XLA under jit on JAX and tf.function on TensorFlow, both tested; PyTorch
+is not installed here), and the saved network never contains it. Nor does a JAX training
+process need TensorFlow for it any more.
+
+Measured, the window's way (benchmarks/bench_backends.py's window_job: a warm training process,
+the classic recipe on JAX, all of MNIST x 3 epochs, --augment --elastic 0.6 vs none, runs
+interleaved, medians of 3, a shared 2-core machine at load ~1.5): no augmentation 24,000
+samples/s at 98 µs of CPU per sample (the whole job); the old tf.data pipeline of TensorFlow ops
+beside the JAX step 12,600 (0.52x, +70 µs of CPU per sample); in the train step 20,600 (0.87x,
++10 µs). The augmentation alone, jit-compiled on JAX: ~10.7 µs of CPU per image (the pipeline's
+was ~63); the parts are measured beside each function.
 
 Why not Keras 3's own image ops (benchmarks/bench_image_ops.py, a batch of 128 MNIST digits, jit
 on JAX, shared 2-core machine):
@@ -76,10 +81,11 @@ def _field_basis(sigma: float, size: int, rank: int = ELASTIC_RANK) -> np.ndarra
 
 
 def field_from_normals(z: Any, alpha: float, sigma: float = ELASTIC_SIGMA, size: int = SIDE) -> Any:
-    """(B, 2, size, size) displacements (dx, dy) in px from standard normal `z` (rank, B * 2, rank)
-    (the layout the products want; see below): Simard et al.'s field, U(-1, 1) noise smoothed by a Gaussian of
-    `sigma` px (zero beyond the border) times `alpha`, drawn from its ELASTIC_RANK x ELASTIC_RANK
-    smoothest components: field[n, a] = (alpha / sqrt 3) A @ z[:, 2n + a, :] @ A.T.
+    """(B, 2, size, size) displacements (dx, dy) in px from standard normal `z` (rank, B * 2,
+    rank), laid out as the products want it (see below): Simard et al.'s field, U(-1, 1) noise
+    smoothed by a Gaussian of `sigma` px (zero beyond the border) times `alpha`, drawn from its
+    ELASTIC_RANK x ELASTIC_RANK smoothest components: field[n, a] = (alpha / sqrt 3) A @
+    z[:, 2n + a, :] @ A.T.
 
     Smoothing noise N as G @ N @ G.T gives a field whose covariance is (alpha^2 / 3) GG^T (x) GG^T;
     (alpha / sqrt 3) A @ Z @ A.T with Z standard normal (rank x rank) and A @ A.T ~ G @ G.T has
@@ -90,8 +96,9 @@ def field_from_normals(z: Any, alpha: float, sigma: float = ELASTIC_SIGMA, size:
     0.386 vs 0.986 / 0.795 / 0.389, kurtosis 3.11 vs 3.14 (tests/test_augment.py checks it). It
     takes 128 normal draws and two thin matrix products per field instead of 1,568 draws and four
     28 x 28 products. The products are two plain 2-D ones, z laid out so that neither needs a
-    transpose in between; the last one is read in place by its consumer (under jit on JAX: 1.3
-    instead of 2.2 µs of CPU per image for an einsum over z as (B, 2, rank, rank))."""
+    transpose in between, and the positions read the last one in place (under jit on JAX, the
+    whole augmentation: 10.7 instead of 11.6 µs of CPU per image with an einsum over z as
+    (B, 2, rank, rank), whose products XLA split by a transposing copy)."""
     from keras import ops
 
     a = _field_basis(sigma, size) * (alpha / math.sqrt(3.0)) ** 0.5  # each side carries half the scale
@@ -132,9 +139,10 @@ def sample_bilinear(images: Any, src_x: Any, src_y: Any) -> Any:
 
     The image gets a border of zeros (1 px before, 2 after) and positions are clamped into it,
     so every sample's four neighbours exist: four gathers from the flat padded batch. (Measured
-    under jit on JAX, the whole augmentation: 15 µs of CPU per image with four scalar gathers,
-    21 with one gather of 4-float rows holding each pixel's quad, 15 with one gather of the quad
-    packed as four bytes of an int32, which XLA then ran on one thread instead of two.)"""
+    under jit on JAX, the whole augmentation with the 3x3 pool of then: 15 µs of CPU per image
+    with four scalar gathers, 21 with one gather of 4-float rows holding each pixel's quad, 15
+    with one gather of the quad packed as four bytes of an int32, which XLA then ran on one
+    thread instead of two.)"""
     from keras import ops
 
     b, h, w = ops.shape(images)[0], images.shape[1], images.shape[2]
