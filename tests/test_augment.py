@@ -207,6 +207,16 @@ def test_training_model_shares_the_network_and_never_enters_it():
         x = np.random.default_rng(0).uniform(0, 1, (4, 784)).astype(np.float32)
         assert np.allclose(np.asarray(wrapper(x, training=False)), np.asarray(model(x)), atol=1e-6)
         assert isinstance(wrapper, keras.Sequential)
+    # Any other model (a Keras-backed one being fine-tuned) is called whole, and trains.
+    inputs = keras.Input(shape=(784,))
+    functional = keras.Model(inputs, keras.layers.Dense(10, activation="softmax")(inputs))
+    functional.compile(optimizer="sgd", loss="categorical_crossentropy")
+    wrapper = training_model(functional, plain.replace(augment=True))
+    assert wrapper.layers[1:] == [functional]
+    before = functional.get_weights()[0].copy()
+    x = np.random.default_rng(1).uniform(0, 1, (32, 784)).astype(np.float32)
+    wrapper.fit(x, np.eye(10, dtype=np.float32)[np.arange(32) % 10], epochs=1, verbose=0)
+    assert not np.array_equal(functional.get_weights()[0], before)
 
 
 def test_an_augmented_run_saves_the_plain_network_with_the_best_weights(mnist, tmp_path):

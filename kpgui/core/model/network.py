@@ -106,9 +106,11 @@ def training_model(model: keras.Model, spec: ModelSpec) -> keras.Model:
 
     # spec.elastic is a 0-1 strength; 1 = Simard et al.'s alpha for 28x28 digits.
     augment = make_augment(elastic=spec.elastic * ELASTIC_ALPHA, seed=spec.seed)
+    # A Sequential's layers are shared one by one (callbacks then find its Dense layers); any
+    # other model (a Keras-backed one being fine-tuned) is called whole.
+    layers = model.layers if isinstance(model, keras.Sequential) else [model]
     wrapper = keras.Sequential(
-        [keras.Input(shape=model.input_shape[1:], name="pixels"), augment, *model.layers],
-        name=f"{model.name}_augmented",
+        [keras.Input(shape=(784,), name="pixels"), augment, *layers], name=f"{model.name}_augmented"
     )
     wrapper.compile(optimizer=model.optimizer, loss=model.loss, metrics=["accuracy"])
     return wrapper
