@@ -10,12 +10,13 @@ pictures of 40-300 px):
   * 3x3 grey dilation / erosion repeated n times vs one `MaxFilter` / `MinFilter` of 2n+1;
   * the mask growth of picture splitting vs `MaxFilter(5)` on a mode "L" mask;
   * RGBA -> grey (`rgb @ (0.299, 0.587, 0.114)`) vs `convert("L")`.
-Keras (augmentation, kpgui.core.data.augment; a batch of 128 MNIST training digits):
-  * the affine warp kpgui runs in its tf.data pipeline (ImageProjectiveTransformV3 in a
-    tf.function) vs `keras.ops.image.affine_transform`, jit-compiled on the JAX backend the
-    training process uses;
-  * `elastic_distort` (tf.function) vs `keras.ops.image.elastic_transform` (JAX, jit).
-The Keras part runs in its own process (KERAS_BACKEND=jax) so TensorFlow and JAX don't share one.
+Keras (augmentation, kpgui.core.data.augment, in keras.ops inside the train step; a batch of 128
+MNIST training digits, jit-compiled on the JAX backend the training process uses):
+  * the affine warp kpgui samples (`sample_bilinear` at the affine positions) vs
+    `keras.ops.image.affine_transform`;
+  * kpgui's whole augmentation with an elastic field (`make_augment`, as the train step runs it)
+    vs `keras.ops.image.elastic_transform` (eager: it cannot be jit-compiled on JAX).
+The Keras part runs in its own process (KERAS_BACKEND=jax).
 
 Prints numbers only; results.json is not touched. Run it alone on a quiet core
 (`taskset -c 1`), the numbers are medians of interleaved repeats.
@@ -225,7 +226,6 @@ def keras_part(quick: bool) -> None:
     """Run in a process of its own with KERAS_BACKEND=jax (see main)."""
     import jax
     import keras
-    import tensorflow as tf
 
     from kpgui.core.data import augment as A
 
@@ -233,7 +233,10 @@ def keras_part(quick: bool) -> None:
     repeats = 7 if quick else 31
     images = _mnist("train", 128).astype(np.float32) / 255.0
     rng = np.random.default_rng(0)
-    print(f"Keras {keras.__version__} (JAX {jax.__version__}) vs kpgui's TensorFlow ops, batch of 128 MNIST")
+    print(
+        f"Keras {keras.__version__} (JAX {jax.__version__}): kpgui's keras.ops vs Keras' image ops, "
+        "batch of 128 MNIST"
+    )
 
     # The same random affine maps for both: output -> input, [a0 a1 a2 b0 b1 b2 0 0] per image.
     theta = rng.uniform(-1, 1, 128) * np.deg2rad(A.MAX_ROTATION_DEG)
@@ -244,17 +247,14 @@ def keras_part(quick: bool) -> None:
     b1 = 13.5 - (si * 13.5 + c * 13.5) - shift[1]
     z = np.zeros(128)
     transforms = np.stack([c, -si, b0, si, c, b1, z, z], axis=1).astype(np.float32)
+    grid = np.arange(28, dtype=np.float32)
 
-    @tf.function(jit_compile=False)
-    def tf_affine(x, m):
-        return tf.raw_ops.ImageProjectiveTransformV3(
-            images=x[..., None],
-            transforms=m,
-            output_shape=tf.constant([28, 28]),
-            fill_value=0.0,
-            interpolation="BILINEAR",
-            fill_mode="CONSTANT",
-        )[..., 0]
+    @jax.jit
+    def kpgui_affine(x, m):
+        col = [m[:, k, None, None] for k in range(6)]
+        src_x = col[0] * grid[None, :] + col[1] * grid[:, None] + col[2]
+        src_y = col[3] * grid[None, :] + col[4] * grid[:, None] + col[5]
+        return A.sample_bilinear(x, src_x, src_y)
 
     @jax.jit
     def keras_affine(x, m):
@@ -262,26 +262,29 @@ def keras_part(quick: bool) -> None:
             x[..., None], m, interpolation="bilinear", fill_mode="constant", data_format="channels_last"
         )[..., 0]
 
-    tx, tm = tf.constant(images), tf.constant(transforms)
     jx, jm = jax.numpy.asarray(images), jax.numpy.asarray(transforms)
-    ours = tf_affine(tx, tm).numpy()
+    ours = np.asarray(kpgui_affine(jx, jm))
     theirs = np.asarray(keras_affine(jx, jm))
     diff = float(np.abs(ours - theirs).max())
     t = interleaved(
         {
-            "tf": lambda: tf_affine(tx, tm).numpy(),
+            "kpgui": lambda: np.asarray(kpgui_affine(jx, jm).block_until_ready()),
             "keras": lambda: np.asarray(keras_affine(jx, jm).block_until_ready()),
         },
         repeats,
     )
     print(
-        f"  affine warp      largest difference {diff:.1e}; {t['tf']:.2f} ms kpgui "
-        f"(ImageProjectiveTransformV3) vs {t['keras']:.2f} ms keras.ops.image.affine_transform (JAX)"
+        f"  affine warp      largest difference {diff:.1e}; {t['kpgui']:.2f} ms kpgui "
+        f"(sample_bilinear) vs {t['keras']:.2f} ms keras.ops.image.affine_transform (JAX)"
     )
 
-    @tf.function
-    def tf_elastic(x, seed):
-        return A.elastic_distort(x, A.ELASTIC_ALPHA, A.ELASTIC_SIGMA, seed=seed)
+    layer = A.make_augment(elastic=A.ELASTIC_ALPHA, seed=0)
+    layer.build((None, 784))
+    state = [v.value for v in layer.non_trainable_variables]
+
+    @jax.jit
+    def kpgui_augment(x, state):
+        return layer.stateless_call([], state, x, training=True)
 
     seed_gen = keras.random.SeedGenerator(0)
 
@@ -296,7 +299,7 @@ def keras_part(quick: bool) -> None:
             data_format="channels_last",
         )[..., 0]
 
-    seed = tf.constant([1, 2], tf.int64)
+    flat = jax.numpy.asarray(images.reshape(128, 784))
     # Keras' JAX elastic_transform cannot be jit-compiled (it turns sigma into a traced array, then
     # into an int for its kernel size), so it runs eagerly, as it would in a Keras training step.
     kept = float(np.asarray(keras_elastic(jx)).sum() / images.sum())
@@ -318,15 +321,16 @@ def keras_part(quick: bool) -> None:
     )
     t = interleaved(
         {
-            "tf": lambda: tf_elastic(tx, seed).numpy(),
+            "kpgui": lambda: np.asarray(kpgui_augment(flat, state)[0].block_until_ready()),
             "keras": lambda: np.asarray(keras_elastic(jx)),
         },
         max(3, repeats // 5),
     )
     print(
-        f"  elastic          {t['tf']:.2f} ms kpgui elastic_distort (TF) vs {t['keras']:.2f} ms "
-        f"keras.ops.image.elastic_transform (JAX, eager: it cannot be jit-compiled); Keras keeps "
-        f"{100 * kept:.0f} % of the ink and moves every pixel along the diagonal (dx == dy): {diagonal}"
+        f"  elastic          {t['kpgui']:.2f} ms kpgui's whole augmentation (affine + elastic + thickness, "
+        f"jit) vs {t['keras']:.2f} ms keras.ops.image.elastic_transform (JAX, eager: it cannot be "
+        f"jit-compiled); Keras keeps {100 * kept:.0f} % of the ink and moves every pixel along the "
+        f"diagonal (dx == dy): {diagonal}"
     )
 
 

@@ -125,7 +125,7 @@ def test_finetune_learns_a_personal_style_without_forgetting_mnist(mnist):
     personal share ~8 %) takes ~1 000 Adam steps over the full 57 000 MNIST images, each personal
     drawing being seen ~30 times. With 12 000 images a test gets ~5x fewer steps, so it uses
     lr 1e-3, repeat 10 (each drawing seen 20 times; ~28 % of the mix) and no augmentation (the
-    base was trained without it, and tf.data augmentation is the slow part on a busy CPU).
+    base was trained without it, and augmentation costs time on a busy CPU).
     MNIST is measured on 2 000 test images: after may not be more than 0.5 points below before.
     """
     x, y, xt, yt = mnist

@@ -3,7 +3,8 @@
 `build_model(spec)` makes a new network; `model_from_layers(layers, spec)` rebuilds one from the
 NumPy weights of a loaded model (to fine-tune or continue it); `compile_model(model, spec)`
 gives either its optimizer and loss. All three follow the spec, so a fine-tuned network is the
-same kind of network as a trained one.
+same kind of network as a trained one. `training_model(model, spec)` is what `fit` trains: the
+network itself, or with the spec's augmentation in front of the same layers.
 """
 
 from __future__ import annotations
@@ -86,3 +87,30 @@ def model_from_layers(layers: list[Any], spec: ModelSpec) -> keras.Model:
         weights += [np.asarray(d.kernel, np.float32), np.asarray(d.bias, np.float32)]
     model.set_weights(weights)
     return model
+
+
+def training_model(model: keras.Model, spec: ModelSpec) -> keras.Model:
+    """What `fit` trains for `model` (compiled): the model itself, or, when the spec augments
+    (--augment, --elastic), a Sequential of the augmentation layer (kpgui.core.data.augment) and the
+    very same layers, compiled with the model's own optimizer and loss. Training it trains
+    `model`; the augmentation runs inside the compiled train step, is the identity when
+    validating, and never enters `model`, so the saved network and its card stay the plain one.
+    Callbacks see the wrapper as their `model`: its weights are the network's (the augmentation has
+    none; its seed state is not a weight), so EarlyStopping's best weights and the layer stats
+    (the Dense layers of `model.layers`) are the network's."""
+    if not (spec.augment or spec.elastic):
+        return model
+    import keras
+
+    from kpgui.core.data.augment import ELASTIC_ALPHA, make_augment
+
+    # spec.elastic is a 0-1 strength; 1 = Simard et al.'s alpha for 28x28 digits.
+    augment = make_augment(elastic=spec.elastic * ELASTIC_ALPHA, seed=spec.seed)
+    # A Sequential's layers are shared one by one (callbacks then find its Dense layers); any
+    # other model (a Keras-backed one being fine-tuned) is called whole.
+    layers = model.layers if isinstance(model, keras.Sequential) else [model]
+    wrapper = keras.Sequential(
+        [keras.Input(shape=(784,), name="pixels"), augment, *layers], name=f"{model.name}_augmented"
+    )
+    wrapper.compile(optimizer=model.optimizer, loss=model.loss, metrics=["accuracy"])
+    return wrapper

@@ -83,7 +83,7 @@ def select(choice: str | None) -> str:
         return name
     os.environ["KERAS_BACKEND"] = name
     if name == "jax":
-        # TensorFlow is imported beside JAX only for tf.data and TensorBoard: keep it from
+        # TensorFlow is imported beside JAX only for TensorBoard's logs: keep it from
         # claiming all of a GPU that JAX will use.
         os.environ.setdefault("TF_FORCE_GPU_ALLOW_GROWTH", "true")
         # XLA compiles each network's training step before its first batch (a second or more

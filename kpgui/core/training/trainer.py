@@ -229,7 +229,7 @@ class Trainer:
         self.listener.on_status("Building the network…")
         import keras
 
-        from kpgui.core.model.network import build_model, compile_model
+        from kpgui.core.model.network import build_model, compile_model, training_model
         from kpgui.core.training.backends import current as current_device
         from kpgui.core.training.callbacks import make_callbacks
 
@@ -239,8 +239,9 @@ class Trainer:
             model = compile_model(self._initial_model, spec, steps * spec.epochs)
         else:
             model = build_model(spec, steps_total=steps * spec.epochs)
+        fitting = training_model(model, spec)
         # Keras' own option (compile's steps_per_execution), set after compiling: fit reads it.
-        model.steps_per_execution = self._steps_per_execution
+        fitting.steps_per_execution = self._steps_per_execution
 
         first = self._initial_epoch
         total_epochs = first + spec.epochs
@@ -276,29 +277,16 @@ class Trainer:
                 current_device(),
             ),
         )
-        if spec.augment or spec.elastic:
-            from kpgui.core.data.augment import ELASTIC_ALPHA, augmented_dataset
-
-            # spec.elastic is a 0-1 strength; 1 = Simard et al.'s alpha for 28x28 digits.
-            # The pipeline reshuffles every epoch itself.
-            fit_data = {
-                "x": augmented_dataset(
-                    x_all, t_all, spec.batch_size, spec.seed, elastic=spec.elastic * ELASTIC_ALPHA
-                ),
-                "shuffle": False,
-            }
-        else:
-            fit_data = {
-                "x": as_model_input(x_all),
-                "y": t_all,
-                "batch_size": spec.batch_size,
-                "shuffle": True,
-            }
         t0 = time.perf_counter()
         fitted = not self._stop.is_set()
         if fitted:
-            history = model.fit(
-                **fit_data,
+            # With augmentation, fit trains the network through a wrapper that warps every
+            # batch inside the compiled step (kpgui.core.model.network.training_model).
+            history = fitting.fit(
+                x=as_model_input(x_all),
+                y=t_all,
+                batch_size=spec.batch_size,
+                shuffle=True,
                 epochs=total_epochs,
                 initial_epoch=first,
                 validation_data=validation,

@@ -3,7 +3,7 @@
 The window starts `serve(conn, stop, log_path, backend, job)` in a fresh process
 (multiprocessing, "spawn": no inherited Qt or threads) and talks to it over `conn`, a duplex
 Pipe, in plain tuples. The process first imports Keras on its backend (and TensorFlow beside it
-for tf.data and TensorBoard), then says so, then trains the jobs it is given one after another:
+for TensorBoard's logs), then says so, then trains the jobs it is given one after another:
 
     window -> process:
     ("job", TrainJob)             train this (when `job` was not given at the start)
@@ -138,8 +138,8 @@ def rss_mb() -> float:
 
 def warm_up(backend: str | None) -> dict:
     """Import what every run needs, before any run: Keras on `backend`, and TensorFlow beside
-    it when installed (tf.data for augmentation, TensorBoard's event files), so neither is
-    paid for after Start. Returns {"backend", "device", "import_s", "rss_mb"}."""
+    it when installed (Keras' TensorBoard callback writes the run's logs with it), so neither
+    is paid for after Start. Returns {"backend", "device", "import_s", "rss_mb"}."""
     import time
 
     from kpgui.core.training import backends
