@@ -54,6 +54,10 @@ def test_default_repeat_and_spec():
     assert spec.hidden == (300, 100) and spec.dropout == 0.2
     assert (spec.optimizer, spec.learning_rate, spec.augment, spec.epochs) == ("adam", 1e-4, True, 2)
     assert spec.validation_split == 0.05 and spec.patience == 0
+    shipped_like = {"spec": ModelSpec(hidden=(300, 100), styles=0.3, non_digits=0.1, real_pen=8).to_dict()}
+    tuned = finetune_spec(Predictor(layers=_random_layers((784, 300, 100, 10)), card=shipped_like))
+    assert (tuned.styles, tuned.non_digits) == (0.3, 0.1), "the recipe's generated drawings stay"
+    assert tuned.real_pen == 0, "the strangers' pen digits are not re-drawn to fine-tune"
     bare = finetune_spec(Predictor(layers=_random_layers((784, 32, 10), act="tanh")))
     assert bare.hidden == (32,) and bare.activation == "tanh"
 
