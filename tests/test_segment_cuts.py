@@ -1,11 +1,21 @@
-"""The cut search of the number splitter gives the same cuts as a plain loop over slants."""
+"""The cut search of the number splitter gives the same cuts as a plain loop over slants, and the
+chosen cut is the one a search of every cut count gives."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from kpgui.core.reading.segment._layout import REACH, SHEARS, SLANT_COST, Cut, find_cuts
+from kpgui.core.reading.segment._layout import (
+    CLEAN,
+    REACH,
+    SHEARS,
+    SLANT_COST,
+    TALL,
+    Cut,
+    choose_cut,
+    find_cuts,
+)
 
 
 def plain_find_cuts(
@@ -65,3 +75,38 @@ def test_cuts_match_a_plain_loop_over_slants(seed: int) -> None:
         assert got.y_mid == want.y_mid, (seed, case)
         assert np.array_equal(got.at, want.at), (seed, case)
         assert np.array_equal(got.crossings, want.crossings), (seed, case)
+
+
+def plain_choose_cut(x, y, weight, parts, cell, stroke, height, centre_lines):
+    """Every cut count searched, each cut's parts checked for height: no shortcut."""
+    fallback = None
+    for k in sorted({parts, max(2, parts - 1), 2}, reverse=True):
+        cut = plain_find_cuts(x, y, weight, k, cell, stroke, centre_lines)
+        side = cut.part(x, y)
+        if not all((side == i).any() and np.ptp(y[side == i]) >= TALL * height for i in range(k)):
+            continue
+        if cut.crossings.max() <= CLEAN:
+            return cut, True
+        fallback = fallback or cut
+    return fallback, False
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_the_chosen_cut_is_the_full_searchs_even_for_flat_ink(seed: int) -> None:
+    rng = np.random.default_rng(100 + seed)
+    refused = 0
+    for case in range(120):
+        n = int(rng.integers(2, 300))
+        x = rng.uniform(0, rng.uniform(20, 200), n)
+        y = rng.uniform(0, rng.uniform(1, 60), n)  # from a flat bar to digit-tall ink
+        height = float(rng.uniform(10, 60))
+        args = (x, y, np.full(n, 0.5), int(rng.integers(2, 8)), float(rng.uniform(0.5, 4)), 2.0, height, True)
+        want, want_clean = plain_choose_cut(*args)
+        got, got_clean = choose_cut(*args)
+        assert got_clean == want_clean, (seed, case)
+        if want is None:
+            assert got is None, (seed, case)
+            refused += 1
+            continue
+        assert got is not None and got.shear == want.shear and np.array_equal(got.at, want.at), (seed, case)
+    assert 10 < refused < 110, refused  # both kinds of group were tried

@@ -230,6 +230,11 @@ def choose_cut(
     every part as tall as a digit (a cut-off dash or tail is no digit), every cut through
     little ink (clean) if possible. Returns the cut (None when no cut leaves digit-tall parts)
     and whether it is clean."""
+    if np.ptp(y) < TALL * height:
+        # No part of any cut can be digit-tall when the whole group is not: every cut below
+        # would be refused. Half the groups searched while a digit is drawn are such (a 7's bar
+        # before its stem), and the search is most of a reading's cost there (bench_latency).
+        return None, False
     fallback = None
     for k in sorted({parts, max(2, parts - 1), 2}, reverse=True):  # bounded work
         cut = find_cuts(x, y, weight, k, cell, stroke, centre_lines)
