@@ -427,12 +427,13 @@ def latency(predictor, calibration, per_size: int, seed: int) -> dict:
     return out
 
 
-def _latency_rows(lat: dict, label: str) -> list[dict]:
+def _latency_rows(lat: dict, label: str, targeted: bool) -> list[dict]:
+    """Rows of one latency run; the target is judged on the run made the window's way."""
     rows = []
     for n in (1, 3, 6):
         r = lat[str(n)] if str(n) in lat else lat[n]
-        target = f"p95 ≤ {TARGET_P95_MS:g} ms" if n == 6 else ""
-        met = (r["writing_p95"] <= TARGET_P95_MS) if n == 6 else None
+        target = f"p95 ≤ {TARGET_P95_MS:g} ms" if n == 6 and targeted else ""
+        met = (r["writing_p95"] <= TARGET_P95_MS) if n == 6 and targeted else None
         alt = (
             ("today's one-digit path, p95", lat["today_1_digit_p95"]) if n == 1 else ("p50", r["writing_p50"])
         )
@@ -594,10 +595,12 @@ def run(args) -> tuple[list, dict]:
         results[form] = {"gaps": gaps, "touching": touching}
     per_size = 8 if args.quick else 30
     lat = latency(predictor, calibration, per_size, args.seed)
-    rows = _rows(results) + _latency_rows(lat, "")
+    # The window reads with one BLAS thread (kpgui.cli sets OPENBLAS_NUM_THREADS=1 before NumPy
+    # loads): the target is judged there; this process's default threads are the diagnostic.
     single = _child_latency(args)
+    rows = _rows(results) + _latency_rows(lat, ", default BLAS threads", targeted=single is None)
     if single is not None:
-        rows += _latency_rows(single, ", OpenBLAS 1 thread")
+        rows += _latency_rows(single, ", OpenBLAS 1 thread (the window's way)", targeted=True)
     details = {
         "seed": args.seed,
         "numbers_per_form": n_numbers,
