@@ -336,6 +336,19 @@ def _first_layer(x: np.ndarray, kernel: np.ndarray) -> np.ndarray:
     return x[:, used] @ kernel[used]
 
 
+def keras_dense(layer: Any) -> DenseLayer | None:
+    """A Keras Dense layer's weights and activation as NumPy (any backend: get_weights copies);
+    None for any other layer. An activation Keras cannot name (custom code) is "custom"."""
+    import keras
+
+    if not isinstance(layer, keras.layers.Dense):
+        return None
+    kernel, *rest = (np.asarray(w, np.float32) for w in layer.get_weights())
+    bias = rest[0] if rest else np.zeros(kernel.shape[1], np.float32)
+    act = keras.activations.serialize(layer.activation)
+    return DenseLayer(kernel, bias, act if isinstance(act, str) else "custom")
+
+
 class Predictor:
     """Digit probabilities from a model: `Predictor.load(path).predict(images) -> (N, 10)`."""
 
@@ -436,21 +449,16 @@ class Predictor:
         """Wrap an in-memory keras model (e.g. just trained); plain Dense nets run in NumPy.
 
         ModelLoadError when it is not a digit model (784 inputs, one output of 10)."""
+        import keras
+
         cls._check_counts(model, name or "the model")
         dense = []
         plain = True
         for layer in model.layers:
-            kind = layer.__class__.__name__
-            if kind == "Dense":
-                kernel, *rest = (np.asarray(w, np.float32) for w in layer.get_weights())
-                bias = rest[0] if rest else np.zeros(kernel.shape[1], np.float32)
-                # a Keras layer's activation: a function (its __name__ is ours to read) or an object
-                act = getattr(layer.activation, "__name__", "linear")
-                if act not in ACTIVATIONS:
-                    plain = False
-                    break
-                dense.append(DenseLayer(kernel, bias, act))
-            elif kind not in ("Dropout", "Flatten", "InputLayer"):
+            d = keras_dense(layer)
+            if d is not None and d.activation in ACTIVATIONS:
+                dense.append(d)
+            elif not isinstance(layer, (keras.layers.Dropout, keras.layers.Flatten, keras.layers.InputLayer)):
                 plain = False
                 break
         if plain and dense:

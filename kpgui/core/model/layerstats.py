@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from kpgui.core.model.inference import ACTIVATION_GRADS, ACTIVATIONS, DenseLayer
+from kpgui.core.model.inference import ACTIVATION_GRADS, ACTIVATIONS, DenseLayer, keras_dense
 
 REPORT_EVERY = 10  # at most one report per this many batches
 PROBE_SIZE = 256  # images in the probe batch
@@ -70,16 +70,9 @@ def layer_names(layers: list[DenseLayer]) -> tuple[str, ...]:
     return (*names, f"output ({layers[-1].kernel.shape[1]})")
 
 
-def dense_layers(model: Any, fallback_activation: str = "relu") -> list[DenseLayer]:
+def dense_layers(model: Any) -> list[DenseLayer]:
     """The Dense layers of a Keras model as NumPy arrays (any backend: get_weights copies)."""
-    out = []
-    for layer in model.layers:  # Keras layers: only Dense-like ones have a kernel and a bias
-        if not hasattr(layer, "kernel") or not getattr(layer, "use_bias", False):
-            continue
-        kernel, bias = layer.get_weights()
-        name = getattr(getattr(layer, "activation", None), "__name__", fallback_activation)
-        out.append(DenseLayer(np.asarray(kernel, np.float32), np.asarray(bias, np.float32), name))
-    return out
+    return [d for d in map(keras_dense, model.layers) if d is not None]
 
 
 def probe_gradients(

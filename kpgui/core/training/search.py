@@ -327,8 +327,11 @@ def open_storage(url: str | None = None) -> Any:
     except ImportError as exc:
         raise SearchError(f"cannot reach the study storage {url}: a driver is missing ({exc})") from None
     except Exception as exc:  # noqa: BLE001 - SQLAlchemy's many errors: one line for people
+        from sqlalchemy.exc import StatementError
+
         # SQLAlchemy's errors carry the database's own in .orig; other storages' errors do not
-        reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+        original = exc.orig if isinstance(exc, StatementError) else None
+        reason = str(original or exc).splitlines()[0]
         raise SearchError(f"cannot reach the study storage {url}: {reason}") from None
 
 
