@@ -835,18 +835,14 @@ def _build_store_tabs(app: App, store: Store | None, holders: dict[str, QStacked
 
 def _history(app: App, store: Store) -> QWidget:
     """The History tab and the runs controller behind it."""
-    from kpgui.ui.controllers.runs import RunsController
+    from kpgui.ui.controllers.runs import RunsController, connect_history
     from kpgui.ui.panels.history import HistoryPanel
 
     runs = RunsController(app.state, store, app.tasks, app.report_error, app.window)
     app.runs = runs
     history = HistoryPanel(app.state)
-    history.refresh_requested.connect(runs.refresh)
-    history.overlays_requested.connect(runs.show_ticked)
-    history.rename_requested.connect(runs.rename)
-    history.delete_requested.connect(runs.delete)
+    connect_history(history, runs, app.models.load_run)
     runs.refresh()  # the runs are read on a thread
-    history.load_requested.connect(app.models.load_run)
     history.load_requested.connect(app.focus_canvas)
     history.code_requested.connect(app.form.show_run_code)  # issue 22a
     history.settings_requested.connect(lambda run: app.form.use_settings(run.spec))

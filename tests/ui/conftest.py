@@ -264,7 +264,7 @@ class HistoryRig:
 
         from kpgui.core.storage.store import Store
         from kpgui.ui.controllers.models import ModelController
-        from kpgui.ui.controllers.runs import RunsController
+        from kpgui.ui.controllers.runs import RunsController, connect_history
         from kpgui.ui.panels.history import HistoryPanel
         from kpgui.ui.panels.training_plots import TrainingPlots
 
@@ -277,11 +277,7 @@ class HistoryRig:
         self.models = ModelController(state, tasks, report)
         self.history = HistoryPanel(state)
         self.plots = TrainingPlots(state)
-        self.history.refresh_requested.connect(self.runs.refresh)
-        self.history.overlays_requested.connect(self.runs.show_ticked)
-        self.history.rename_requested.connect(self.runs.rename)
-        self.history.delete_requested.connect(self.runs.delete)
-        self.history.load_requested.connect(self.models.load_run)
+        connect_history(self.history, self.runs, self.models.load_run)
         self.host = QWidget()
         layout = QHBoxLayout(self.host)
         layout.addWidget(self.history, 1)

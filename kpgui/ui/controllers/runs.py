@@ -121,3 +121,13 @@ class RunsController(QObject):
             self.report_error(title, str(exc))
         if refresh:
             self.state.runs_changed()
+
+
+def connect_history(panel: Any, runs: RunsController, load_run: Callable[..., Any]) -> None:
+    """The History tab's intents about the runs themselves to the runs controller, and a run to
+    load to `load_run` (the model controller's); the window and the tests alike."""
+    panel.refresh_requested.connect(runs.refresh)
+    panel.overlays_requested.connect(runs.show_ticked)
+    panel.rename_requested.connect(runs.rename)
+    panel.delete_requested.connect(runs.delete)
+    panel.load_requested.connect(load_run)
