@@ -46,21 +46,15 @@ def _scroll_area(widget: QWidget) -> QAbstractScrollArea | None:
     return None
 
 
-def guard(root: QWidget) -> int:
-    """Guard every combo box and spin box under `root` (again is a no-op for a guarded field);
-    returns how many fields were newly guarded."""
+def guard(root: QWidget) -> None:
+    """Guard every combo box and spin box under `root` (again is harmless: Qt keeps one copy of
+    a filter installed twice)."""
     app = QApplication.instance()
     shared = app.findChild(WheelGuard) if app is not None else None
     if shared is None:
         shared = WheelGuard(app)
-    fresh = 0
     for kind in FIELDS:
         for field in root.findChildren(kind):
-            if field.property("kpgui_wheel_guard"):
-                continue
-            field.setProperty("kpgui_wheel_guard", True)
             field.installEventFilter(shared)
             if field.focusPolicy() == Qt.FocusPolicy.WheelFocus:
                 field.setFocusPolicy(Qt.FocusPolicy.StrongFocus)  # the wheel never focuses it
-            fresh += 1
-    return fresh
