@@ -43,4 +43,4 @@ def test_a_drawn_one_is_sure_with_the_shipped_views_and_shaky_with_strict_ones(q
     assert r is not None and r.digit == 7 and not r.sure and r.shaky
     assert panel.digit_label.text().startswith("Not sure — 7 or ")
     assert "moved a pixel or turned a little" in panel.confidence_label.text()
-    assert f"{100 * r.confidence:.0f} %" in panel.confidence_label.text()
+    assert r.as_drawn is not None and f"{100 * r.as_drawn:.0f} % as drawn" in panel.confidence_label.text()

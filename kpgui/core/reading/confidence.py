@@ -12,13 +12,17 @@ its numbers honest:
   digits is flagged; models trained with non-digits (outlier exposure) give near-uniform
   probabilities on scribbles and letters, which then fall below it.
 
-* **Steadiness over views** (when the card has a `views_threshold`): the top probability of one
+* **Reading over views** (when the card has a `views_threshold`): the top probability of one
   picture is blind to a confident misread of unfamiliar handwriting. The picture and a few
-  slightly moved and turned copies of it (kpgui.core.reading.views) are read in one forward pass; the
-  answer is sure only when, on their averaged probabilities, the digit read stays ahead of every
-  other digit by at least the threshold (fitted like the first: flag at most MAX_FLAGGED of
-  held-out digits). This replaces the top-probability test; the confidence shown is still the
-  picture's own calibrated probability.
+  slightly moved and turned copies of it (kpgui.core.reading.views) are read in one forward pass and
+  their calibrated probabilities averaged: that average is the reading (the digit, the bars, the
+  confidence shown), and the answer is sure only when its digit is ahead of the runner-up by at
+  least the threshold (the steadiness; fitted like the first: flag at most MAX_FLAGGED of
+  held-out digits). This replaces the top-probability test. Averaging the views (test-time
+  augmentation) also reads a few more digits right than the picture alone, at no extra cost:
+  with the shipped model 99.34 % of MNIST test against 99.27 %, MNIST re-drawn as strokes
+  98.40 % against 98.20 %, the same on real pen digits by writers held out (99.23 % against
+  99.18 %, 27 writers; benchmarks/bench_pendigits.py).
 
 These numbers live in the model card under "calibration". Qt-free, TensorFlow-free, cheap enough
 for every pen move (a few microseconds for one image; about 0.1 ms more with the views).
@@ -34,7 +38,7 @@ from typing import Any
 import numpy as np
 
 DEFAULT_THRESHOLD = 0.5  # a model without a fitted threshold is "not sure" below 50 %
-SHAKY_CONFIDENCE = 0.9  # a reading this sure of its own picture, flagged by the views, is "shaky"
+SHAKY_CONFIDENCE = 0.9  # a reading this sure of the picture as drawn, flagged by the views, is "shaky"
 MAX_FLAGGED = 0.02  # when fitting: flag at most this share of held-out real digits
 THRESHOLD_RANGE = (0.35, 0.9)  # a fitted threshold never leaves this range
 _T_RANGE = (0.05, 20.0)
@@ -91,8 +95,9 @@ class Calibration:
         """The "not sure" rule in words (Model info, `kpgui train`): one wording everywhere."""
         if self.views_threshold is not None:
             return (
-                f"'not sure' unless the digit stays {100 * self.views_threshold:.0f} points ahead of any "
-                "other when the picture is moved a pixel or turned a little"
+                "read as the average over the picture and copies of it moved a pixel or turned a "
+                f"little; 'not sure' unless the digit read stays {100 * self.views_threshold:.0f} "
+                "points ahead of any other"
             )
         return f"'not sure' below {100 * self.threshold:.0f} %"
 
@@ -123,19 +128,20 @@ def _views_threshold(data: dict) -> float | None:
     return v if math.isfinite(v) and -1.0 < v < 1.0 else None
 
 
-def steadiness(calibrated: np.ndarray, views: np.ndarray) -> np.ndarray:
-    """How far the digit read from the picture stays ahead of every other digit on the average
-    of the picture's and its views' probabilities: mean p(read) - max over others of mean p.
-    Between -1 and 1; negative when the views, on average, prefer another digit.
-    `calibrated` (..., 10), `views` (..., VIEWS, 10)."""
+def averaged(calibrated: np.ndarray, views: np.ndarray) -> np.ndarray:
+    """The reading's probabilities with views: the mean of the picture's calibrated
+    probabilities `calibrated` (..., 10) and its views' `views` (..., VIEWS, 10)."""
     q = np.asarray(calibrated, np.float64)
     v = np.asarray(views, np.float64)
-    mean = (q + v.sum(axis=-2)) / (1 + v.shape[-2])
-    top = np.argmax(q, axis=-1)[..., None]
-    read = np.take_along_axis(mean, top, axis=-1)[..., 0]
-    others = mean.copy()
-    np.put_along_axis(others, top, -np.inf, axis=-1)
-    return read - others.max(axis=-1)
+    return (q + v.sum(axis=-2)) / (1 + v.shape[-2])
+
+
+def steadiness(calibrated: np.ndarray, views: np.ndarray) -> np.ndarray:
+    """How far the digit read stays ahead of the runner-up on the probabilities averaged over the
+    picture and its moved views (`averaged`): mean p(read) - max over others of mean p, between
+    0 and 1. `calibrated` (..., 10), `views` (..., VIEWS, 10)."""
+    top_two = np.sort(averaged(calibrated, views), axis=-1)[..., -2:]
+    return top_two[..., 1] - top_two[..., 0]
 
 
 def calibrate(probs: np.ndarray, temperature: float) -> np.ndarray:
@@ -273,12 +279,42 @@ class Reading:
     runner_up: int  # the second-best guess
     sure: bool  # shown as the digit, or as kpgui.core.display.words.not_sure(digit, runner_up)
     steadiness: float | None = None  # with views: how far the digit stays ahead over them
+    as_drawn: float | None = None  # with views: the picture's own calibrated probability of `digit`
 
     @property
     def shaky(self) -> bool:
-        """Not sure although its own picture is read surely: moved by a pixel or turned a little,
-        the digit is not read the same way (the views' verdict, kpgui.core.reading.views)."""
-        return not self.sure and self.steadiness is not None and self.confidence >= SHAKY_CONFIDENCE
+        """Not sure although the picture as drawn is read surely: moved by a pixel or turned a
+        little, the digit is not read the same way (the views' verdict, kpgui.core.reading.views)."""
+        return not self.sure and self.as_drawn is not None and self.as_drawn >= SHAKY_CONFIDENCE
+
+
+def _readings(q: np.ndarray, v: np.ndarray | None, cal: Calibration) -> list[Reading]:
+    """The Readings of pictures from their calibrated probabilities `q` (N, 10) and, when the
+    calibration uses views, their views' `v` (N, VIEWS, 10): their average is what is read."""
+    shown = averaged(q, v).astype(np.float32) if v is not None and cal.uses_views else q
+    order = np.argsort(shown, axis=1)[:, ::-1]
+    rows = np.arange(len(q))
+    top, second = shown[rows, order[:, 0]], shown[rows, order[:, 1]]
+    if shown is q:
+        sure = np.asarray(cal.sure(q), bool).reshape(-1)
+        return [
+            Reading(shown[j], int(order[j, 0]), float(top[j]), int(order[j, 1]), bool(sure[j])) for j in rows
+        ]
+    steady = top - second
+    own = q[rows, order[:, 0]]
+    sure = np.asarray(cal.sure(q, v), bool).reshape(-1)  # the one rule: steady >= threshold
+    return [
+        Reading(
+            shown[j],
+            int(order[j, 0]),
+            float(top[j]),
+            int(order[j, 1]),
+            bool(sure[j]),
+            float(steady[j]),
+            float(own[j]),
+        )
+        for j in rows
+    ]
 
 
 def read(
@@ -290,20 +326,21 @@ def read(
     cal = calibration or Calibration()
     q = cal.apply(np.asarray(probs, np.float32).reshape(10))
     v = cal.apply(np.asarray(views, np.float32).reshape(-1, 10)) if views is not None else None
-    order = np.argsort(q)[::-1]
-    steady = float(steadiness(q, v)) if v is not None and cal.uses_views else None
-    return Reading(q, int(order[0]), float(q[order[0]]), int(order[1]), bool(cal.sure(q, v)), steady)
+    return _readings(q[None], None if v is None else v[None], cal)[0]
 
 
 def read_batch(
     probs: np.ndarray, calibration: Calibration | None = None, views: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
-    """(calibrated probabilities (N, 10), sure (N,) bool) for many images at once; `views`
-    (N, VIEWS, 10) as for `read`."""
+    """(the probabilities read (N, 10), sure (N,) bool) for many images at once, as `read` gives
+    them one by one; `views` (N, VIEWS, 10) as for `read`."""
     cal = calibration or Calibration()
     q = cal.apply(np.asarray(probs, np.float32).reshape(-1, 10))
     v = None if views is None else cal.apply(np.asarray(views, np.float32).reshape(len(q), -1, 10))
-    return q, np.asarray(cal.sure(q, v), bool).reshape(-1)
+    sure = np.asarray(cal.sure(q, v), bool).reshape(-1)
+    if v is not None and cal.uses_views:
+        q = averaged(q, v).astype(np.float32)
+    return q, sure
 
 
 def predict_with_views(
@@ -340,10 +377,9 @@ def read_images(predictor: Any, images: np.ndarray, calibration: Calibration | N
     included when the calibration asks for them (one forward pass for all)."""
     cal = calibration or Calibration()
     x = np.ascontiguousarray(np.asarray(images, np.float32).reshape(-1, 784))
-    threshold = cal.views_threshold
-    if threshold is None:
+    if not cal.uses_views:
         probs, _ = predict_with_views(predictor, x, cal)
-        return [read(p, cal) for p in probs]
+        return _readings(cal.apply(probs), None, cal)
     try:
         memory = _REMEMBERED.setdefault(predictor, {})
     except TypeError:  # a predictor that cannot be weakly referenced is simply not remembered
@@ -354,15 +390,9 @@ def read_images(predictor: Any, images: np.ndarray, calibration: Calibration | N
         probs, views = predict_with_views(predictor, x[todo], cal)
         if views is None:  # pragma: no cover - a calibration with a views threshold makes views
             raise ValueError("no views were made")
-        q = cal.apply(probs)
-        steady = steadiness(q, cal.apply(views))
-        sure = steady >= threshold
-        order = np.argsort(q, axis=1)[:, ::-1]
+        readings = _readings(cal.apply(probs), cal.apply(views), cal)
         for j, i in enumerate(todo):
-            o = order[j]
-            memory[keys[i]] = Reading(
-                q[j], int(o[0]), float(q[j, o[0]]), int(o[1]), bool(sure[j]), float(steady[j])
-            )
+            memory[keys[i]] = readings[j]
     readings = [memory[key] for key in keys]
     while len(memory) > max(_REMEMBER, len(keys)):  # the oldest first
         del memory[next(iter(memory))]

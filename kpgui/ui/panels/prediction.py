@@ -287,10 +287,10 @@ class PredictionPanel(QWidget):
             self.digit_label.setStyleSheet(f"color: {UNSURE_COLOUR};")
             self.digit_label.setText(not_sure(reading.digit, reading.runner_up))
             second = float(reading.probabilities[reading.runner_up])
-            if reading.shaky:  # its own picture reads surely, slightly moved copies do not
+            if reading.shaky and reading.as_drawn is not None:  # surely as drawn, not when moved
                 self.confidence_label.setText(
-                    f"best guess {reading.digit} at {100 * reading.confidence:.0f} %, but moved a pixel "
-                    "or turned a little it reads less surely: an unusual way to write it?"
+                    f"best guess {reading.digit}: {percent(reading.as_drawn, 0)} as drawn, but moved a "
+                    "pixel or turned a little it reads less surely: an unusual way to write it?"
                 )
             elif reading.confidence + second >= TIE:  # two digits share the belief: say so
                 self.confidence_label.setText(
