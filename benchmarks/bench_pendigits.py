@@ -249,6 +249,17 @@ def signal_rows(label: str, digits, predictor, calibration) -> tuple[list[dict],
             alt_value=pen["top_matched"]["sure_and_wrong"],
         )
     )
+    rows.append(
+        C.row(
+            BENCH,
+            f"{label}: read right, the picture and its views averaged (the window's reading)",
+            pen["views"]["accuracy"],
+            "%",
+            alt_name="the picture alone",
+            alt_value=pen["top"]["accuracy"],
+            show_ratio=False,
+        )
+    )
     details = {
         "matched_top_threshold": matched.threshold,
         "views_threshold": calibration.views_threshold,
@@ -264,11 +275,18 @@ def _merge(parts: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
     return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
 
 
-def fold_models(base_path: Path, shipped_card: dict, digits, quick: bool) -> dict[str, np.ndarray]:
-    """Train the shipped recipe's last step once per fold and read that fold's writers."""
+def fold_models(
+    base_path: Path, shipped_card: dict, digits, quick: bool
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """Train the shipped recipe's last step once per fold and read that fold's writers: the
+    window's way, and (the ablation of the views' average) from the picture alone with the
+    top-probability rule."""
+    import dataclasses
+
     from kpgui.core.data.synth.realpen import HELD_OUT_WRITERS
     from kpgui.core.model.inference import Predictor
     from kpgui.core.model.spec import ModelSpec
+    from kpgui.core.reading.confidence import Calibration
     from kpgui.core.training.personal import keras_model_from_predictor
     from kpgui.core.training.trainer import Trainer
 
@@ -276,7 +294,7 @@ def fold_models(base_path: Path, shipped_card: dict, digits, quick: bool) -> dic
     if quick:
         spec = spec.replace(epochs=1, train_samples=6000, styles=0.0, restroke=0.0, real_pen=1)
     base = Predictor.load(base_path)
-    parts = []
+    parts, parts_alone = [], []
     for k, writers in enumerate(FOLDS):
         t0 = time.perf_counter()
         trainer = Trainer(
@@ -288,6 +306,8 @@ def fold_models(base_path: Path, shipped_card: dict, digits, quick: bool) -> dic
         card = {"calibration": result.calibration, "spec": spec.to_dict()}
         model = Predictor.from_keras(trainer.model, card=card, name=f"fold {k + 1}")
         parts.append(read_like_the_window(digits.of_writers(writers), model))
+        alone = dataclasses.replace(Calibration.from_card(card), views_threshold=None)
+        parts_alone.append(read_like_the_window(digits.of_writers(writers), model, alone))
         print(
             f"[{NAME}] fold {k + 1}: writers {writers[0]}-{writers[-1]} "
             f"{100 * parts[-1]['right'].mean():.2f} % right, MNIST test "
@@ -295,7 +315,7 @@ def fold_models(base_path: Path, shipped_card: dict, digits, quick: bool) -> dic
             file=sys.stderr,
             flush=True,
         )
-    return _merge(parts)
+    return _merge(parts), _merge(parts_alone)
 
 
 BASE_COMMIT = "42c4747"  # the shipped model before real pen digits: the recipe's first step
@@ -390,10 +410,25 @@ def main(argv: list[str] | None = None) -> int:
             print(f"[{NAME}] --folds needs --base (the model the recipe continues)", file=sys.stderr)
             return 2
         pooled = digits.of_writers([w for f in FOLDS for w in f])
-        folds = summary(fold_models(Path(base_path), model.card, digits, args.quick))
+        read, alone = fold_models(Path(base_path), model.card, digits, args.quick)
+        folds, folds_alone = summary(read), summary(alone)
         base_folds = summary(read_like_the_window(pooled, base))
         rows += _rows("the recipe by writer fold, writers 1-27", folds, base_folds, "previous model")
+        rows += [
+            C.row(
+                BENCH,
+                f"the recipe by writer fold, writers 1-27: {what}, the picture and its views averaged "
+                "(the window's reading)",
+                folds[key],
+                "%",
+                alt_name="the picture alone, top-probability rule",
+                alt_value=folds_alone[key],
+                show_ratio=False,
+            )
+            for what, key in (("read right", "accuracy"), ("sure and wrong", "sure_and_wrong"))
+        ]
         details["folds"] = folds
+        details["folds_picture_alone"] = folds_alone
         details["base_on_fold_writers"] = base_folds
         details["notes"].append(
             "folds: 3 x 9 writers, each read by a model trained without them "
