@@ -14,6 +14,8 @@ process), one after the other:
   divergence guard, validation, saving): samples/s inside `fit` as the run reports it;
 * the same network and data in plain Keras (`build_model(spec)` + `fit` with the same
   validation set, no callbacks) in a process of its own, on each installed backend;
+* diagnostics, on JAX: the same train step in plain JAX without Keras, on both cores and pinned
+  to one (where the machine's limit is lost: Keras' `fit` or XLA's threads);
 * kpgui's recipe with `--augment --elastic 0.6` beside without, the window's way;
 * the training process: cold (job given at the start: imports, then the run) and warm
   (imports and the rehearsal done, then the job sent): job sent -> first batch reported; the
@@ -82,6 +84,63 @@ print("RESULT " + json.dumps(out), flush=True)
 """
 
 
+# Where the limit is lost (a diagnostic, not kpgui's way): the same network's train step in plain
+# JAX, no Keras (RMSprop as Keras defines it, one jitted step per batch, the same shuffled
+# batches), on both cores and pinned to one core (XLA's thread pool then has one thread).
+JAX_STEP_CHILD = r"""
+import json, os, sys, time
+if os.environ.get("KPGUI_BENCH_ONE_CORE") == "1":
+    os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})
+import numpy as np
+import jax, jax.numpy as jnp
+from kpgui.core.data.arrays import as_model_input
+from kpgui.core.data.mnist import load_mnist
+from kpgui.core.model.spec import ModelSpec
+spec = ModelSpec.from_dict(json.loads(os.environ["KPGUI_BENCH_SPEC"]))
+x, y, _, _ = load_mnist()
+n = spec.train_samples or len(x)
+n_fit = n - int(n * spec.validation_split)
+xs, ys = as_model_input(x[:n_fit]), np.eye(10, dtype=np.float32)[y[:n_fit]]
+sizes = [784, *spec.hidden, 10]
+keys = jax.random.split(jax.random.PRNGKey(spec.seed), len(sizes) - 1)
+def glorot(k, i, o):
+    lim = np.sqrt(6 / (i + o))
+    return (jax.random.uniform(k, (i, o), minval=-lim, maxval=lim), jnp.zeros(o))
+params = [glorot(k, i, o) for k, i, o in zip(keys, sizes[:-1], sizes[1:])]
+acc = jax.tree.map(jnp.zeros_like, params)
+def loss(p, xb, yb):
+    h = xb
+    for w, b in p[:-1]:
+        h = jax.nn.relu(h @ w + b)
+    w, b = p[-1]
+    return -jnp.mean(jnp.sum(yb * jax.nn.log_softmax(h @ w + b), -1))
+@jax.jit
+def step(p, a, xb, yb):
+    g = jax.grad(loss)(p, xb, yb)
+    a = jax.tree.map(lambda a, g: 0.9 * a + 0.1 * g * g, a, g)
+    p = jax.tree.map(lambda p, g, a: p - spec.learning_rate * g / (jnp.sqrt(a) + 1e-7), p, g, a)
+    return p, a
+bs = spec.batch_size
+rng = np.random.default_rng(spec.seed)
+def epochs(k, p, a):
+    for _ in range(k):
+        order = rng.permutation(n_fit)
+        for i in range(0, n_fit - bs + 1, bs):
+            j = order[i : i + bs]
+            p, a = step(p, a, xs[j], ys[j])
+    jax.block_until_ready(p)
+    return p, a
+params, acc = epochs(1, params, acc)  # warm-up: compiling, first use
+t0, c0 = time.perf_counter(), time.process_time()
+params, acc = epochs(spec.epochs, params, acc)
+trained = (n_fit // bs) * bs * spec.epochs
+out = {"fit_s": time.perf_counter() - t0, "cores": len(os.sched_getaffinity(0))}
+out["samples_per_s"] = trained / out["fit_s"]
+out["cpu_us_per_sample"] = (time.process_time() - c0) / trained * 1e6
+print("RESULT " + json.dumps(out), flush=True)
+"""
+
+
 def machine_limit(size: int = 2048, repeats: int = 5) -> dict[str, float]:
     """GFLOP/s of a size x size float32 matrix product (best of `repeats`), and samples/s."""
     import numpy as np
@@ -101,16 +160,18 @@ def _timed(fn) -> float:
     return time.perf_counter() - t0
 
 
-def fit_child(backend: str, spec: Any) -> dict[str, Any]:
-    """Plain Keras `fit` of the spec's network on its data, in a process of its own."""
+def fit_child(backend: str, spec: Any, code: str = FIT_CHILD, **extra: str) -> dict[str, Any]:
+    """Plain Keras `fit` of the spec's network on its data (or `code`: JAX_STEP_CHILD), in a
+    process of its own."""
     env = C.child_env()
     env.update(
         KPGUI_BENCH_BACKEND=backend,
         KPGUI_BENCH_SPEC=json.dumps(spec.to_dict()),
         TF_CPP_MIN_LOG_LEVEL="3",
+        **extra,
     )
     proc = subprocess.run(
-        [sys.executable, "-c", FIT_CHILD],
+        [sys.executable, "-c", code],
         env=env,
         capture_output=True,
         text=True,
@@ -219,6 +280,9 @@ def run(quick: bool, samples: int | None, epochs: int | None) -> tuple[list, dic
     for b in have:
         results[f"plain_{b}"] = fit_child(b, spec)
         results[f"kpgui_{b}"] = window_job(b, spec, warm=True)
+    if "jax" in have and hasattr(os, "sched_setaffinity"):
+        results["jax_step"] = fit_child("jax", spec, JAX_STEP_CHILD)
+        results["jax_step_one_core"] = fit_child("jax", spec, JAX_STEP_CHILD, KPGUI_BENCH_ONE_CORE="1")
     results["kpgui_augmented"] = window_job(default, spec.replace(augment=True, elastic=0.6), warm=True)
     start = ModelSpec(epochs=1, train_samples=5000)
     results["cold"] = window_job(default, start, warm=False, stop_at_first_batch=True)
@@ -284,6 +348,29 @@ def _rows(r: dict, default: str) -> list[dict]:
                     alt_value=_sps(r, f"plain_{b}"),
                 )
             )
+    if "jax_step" in r:
+        step, one = r["jax_step"], r["jax_step_one_core"]
+        rows += [
+            C.row(
+                BENCH,
+                "diagnostic: the train step in plain JAX, no Keras, both cores "
+                f"({step['cpu_us_per_sample']:.0f} µs CPU per sample)",
+                step["samples_per_s"],
+                "samples/s",
+                alt_name="plain jax fit",
+                alt_value=_sps(r, "plain_jax"),
+            ),
+            C.row(
+                BENCH,
+                "diagnostic: the same on one core "
+                f"({one['cpu_us_per_sample']:.0f} µs CPU per sample; twice that is "
+                f"{100 * 2 * one['samples_per_s'] / limit:.0f} % of the limit)",
+                one["samples_per_s"],
+                "samples/s",
+                alt_name="both cores",
+                alt_value=step["samples_per_s"],
+            ),
+        ]
     rows += [
         C.row(
             BENCH,

@@ -28,7 +28,10 @@ def run(args: argparse.Namespace) -> int:
     print(f"model: {predictor.path}  ({predictor.backend} forward pass)")
     print(
         f"test accuracy: {percent(ev.accuracy)} on {len(y_test)} images "
-        f"({int(ev.confusion.trace())} right, {len(y_test) - int(ev.confusion.trace())} wrong)"
+        f"({int(ev.confusion.trace())} right, {len(y_test) - int(ev.confusion.trace())} wrong), "
+        "read as the window reads a drawing"
     )
+    if ev.network_accuracy is not None:
+        print(f"the network alone on each picture: {percent(ev.network_accuracy)}")
     print(ev.format_confusion())
     return 0

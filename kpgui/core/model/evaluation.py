@@ -12,10 +12,11 @@ from kpgui.core.data.arrays import as_model_input
 
 @dataclass
 class Evaluation:
-    accuracy: float
+    accuracy: float  # read the window's way (kpgui.core.reading.confidence)
     confusion: np.ndarray  # (10, 10) int: rows true digit, columns predicted digit
     predictions: np.ndarray  # (N,) predicted digits
-    probabilities: np.ndarray  # (N, 10)
+    probabilities: np.ndarray  # (N, 10): the probabilities read (calibrated; views averaged)
+    network_accuracy: float | None = None  # the network alone on each picture (Keras' evaluate)
 
     @property
     def per_class_accuracy(self) -> np.ndarray:
@@ -40,19 +41,34 @@ def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray) -> np.ndarray:
 def evaluate(
     predictor, images: np.ndarray, labels: np.ndarray, batch_size: int = 2000, progress=None
 ) -> Evaluation:
-    """Run `predictor` over (N, 28, 28) images (uint8 or float in [0, 1]); `progress(done, total)`
-    is called after each batch, so a window can show how far it is."""
+    """Read (N, 28, 28) images (uint8 or float in [0, 1]) with `predictor` the way the window
+    reads a drawing (its card's calibration; the picture and its moved views averaged when the
+    card uses them, kpgui.core.reading.confidence), so a test digit opened from the confusion
+    matrix reads on the canvas as its cell says. `network_accuracy`: the network alone on each
+    picture, what Keras' evaluate and the model card report. `progress(done, total)` is called
+    after each batch, so a window can show how far it is."""
+    from kpgui.core.reading.confidence import Calibration, predict_with_views, read_batch
+
+    calibration = Calibration.from_card(predictor.card)
     n = len(images)
     labels = np.asarray(labels).reshape(-1)
     probs = np.zeros((n, 10), np.float32)
+    alone = np.zeros(n, np.int64)
     for start in range(0, n, batch_size):
-        batch = as_model_input(images[start : start + batch_size])
-        probs[start : start + batch_size] = predictor.predict(batch)
+        raw, views = predict_with_views(
+            predictor, as_model_input(images[start : start + batch_size]), calibration
+        )
+        probs[start : start + batch_size] = read_batch(raw, calibration, views)[0]
+        alone[start : start + batch_size] = raw.argmax(axis=1)
         if progress is not None:
             progress(min(start + batch_size, n), n)
     pred = probs.argmax(axis=1)
     return Evaluation(
-        float((pred == labels).mean()) if n else 0.0, confusion_matrix(labels, pred), pred, probs
+        float((pred == labels).mean()) if n else 0.0,
+        confusion_matrix(labels, pred),
+        pred,
+        probs,
+        float((alone == labels).mean()) if n else None,
     )
 
 

@@ -298,9 +298,12 @@ class EvaluationPanel(QWidget):
         worst = int(np.argmin(per))
         off = conf - np.diag(np.diag(conf))
         true, pred = (int(i) for i in np.unravel_index(int(np.argmax(off)), off.shape))
+        alone = evaluation.network_accuracy
         self.status.setText(
             f"Test accuracy {percent(evaluation.accuracy)} on {int(conf.sum())} images "
-            f"({errors} wrong). Hardest digit: {worst} ({per[worst]:.1f} %). Most common "
+            f"({errors} wrong), read as the window reads a drawing"
+            + ("" if alone is None else f" (the network alone on each picture: {percent(alone)})")
+            + f". Hardest digit: {worst} ({per[worst]:.1f} %). Most common "
             f"confusion: {true} read as {pred} ({int(off[true, pred])}×)."
         )
         self.evaluated.emit(evaluation)
