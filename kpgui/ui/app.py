@@ -642,7 +642,9 @@ def _wire_phase_one(app: App) -> None:
             return
         from kpgui.core.display.numbers import percent
 
-        model_label.setText(f"Model: {model.source} — MNIST test {percent(model.predictor.test_accuracy)}")
+        tested = model.predictor.test_accuracy
+        alone = "" if tested is None else " (the network alone)"
+        model_label.setText(f"Model: {model.source} — MNIST test {percent(tested)}{alone}")
 
     s.events.model.connect(show_model)
 

@@ -135,7 +135,9 @@ def card_facts(card: dict) -> list[tuple[str, str]]:
     spec = card.get("spec")
     if isinstance(spec, dict):
         facts.append(("Network", ModelSpec.from_dict(spec).describe()))
-    facts.append(("MNIST test accuracy", percent(card.get("test_accuracy"))))
+    tested = card.get("test_accuracy")
+    alone = "" if tested is None else " (the network alone on each picture)"
+    facts.append(("MNIST test accuracy", percent(tested) + alone))
     status, epochs = card.get("status"), card.get("epochs_run")
     if status or epochs is not None:
         text = f"{status or 'trained'}, {count(epochs, 'epoch') if epochs is not None else '? epochs'}"
