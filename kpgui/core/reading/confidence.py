@@ -291,18 +291,12 @@ class Reading:
 def _readings(q: np.ndarray, v: np.ndarray | None, cal: Calibration) -> list[Reading]:
     """The Readings of pictures from their calibrated probabilities `q` (N, 10) and, when the
     calibration uses views, their views' `v` (N, VIEWS, 10): their average is what is read."""
-    shown = averaged(q, v).astype(np.float32) if v is not None and cal.uses_views else q
+    views = v is not None and cal.uses_views
+    shown = averaged(q, v).astype(np.float32) if v is not None and views else q
     order = np.argsort(shown, axis=1)[:, ::-1]
     rows = np.arange(len(q))
-    top, second = shown[rows, order[:, 0]], shown[rows, order[:, 1]]
-    if shown is q:
-        sure = np.asarray(cal.sure(q), bool).reshape(-1)
-        return [
-            Reading(shown[j], int(order[j, 0]), float(top[j]), int(order[j, 1]), bool(sure[j])) for j in rows
-        ]
-    steady = top - second
-    own = q[rows, order[:, 0]]
-    sure = np.asarray(cal.sure(q, v), bool).reshape(-1)  # the one rule: steady >= threshold
+    top, second, own = shown[rows, order[:, 0]], shown[rows, order[:, 1]], q[rows, order[:, 0]]
+    sure = np.asarray(cal.sure(q, v), bool).reshape(-1)  # the one rule
     return [
         Reading(
             shown[j],
@@ -310,8 +304,8 @@ def _readings(q: np.ndarray, v: np.ndarray | None, cal: Calibration) -> list[Rea
             float(top[j]),
             int(order[j, 1]),
             bool(sure[j]),
-            float(steady[j]),
-            float(own[j]),
+            float(top[j] - second[j]) if views else None,
+            float(own[j]) if views else None,
         )
         for j in rows
     ]
