@@ -109,7 +109,7 @@ def __getattr__(name: str) -> Any:
         module = _WHERE[name]
     except KeyError:
         raise AttributeError(f"module 'kpgui.core' has no attribute {name!r}") from None
-    value = getattr(importlib.import_module(module), name)  # PEP 562: the name asked for
+    value = vars(importlib.import_module(module))[name]  # PEP 562: the name asked for
     globals()[name] = value
     return value
 

@@ -29,18 +29,31 @@ UNREADABLE = "unreadable"  # the only key of a card that could not be used: why 
 def versions() -> dict[str, str]:
     """kpgui, NumPy, Python, and Keras and its backends (TensorFlow, JAX, PyTorch) when they are
     already loaded (never imported here: the window must not load them to write a card)."""
+    import importlib.metadata
     import sys
 
     import numpy
 
     v = {"kpgui": kpgui.__version__, "numpy": numpy.__version__, "python": platform.python_version()}
-    for name in ("keras", "tensorflow", "jax", "torch"):
-        module = sys.modules.get(name)
-        # a third-party module: __version__ is a convention, not a promise
-        version = getattr(module, "__version__", None) if module is not None else None
-        if isinstance(version, str):
-            v[name] = version
+    for name, dists in _DISTRIBUTIONS.items():
+        if name not in sys.modules:
+            continue
+        for dist in dists:  # the installed distribution's own record of its version
+            try:
+                v[name] = importlib.metadata.version(dist)
+                break
+            except importlib.metadata.PackageNotFoundError:
+                continue
     return v
+
+
+# A loaded module -> the distributions that install it (CPU and GPU builds have their own names).
+_DISTRIBUTIONS = {
+    "keras": ("keras",),
+    "tensorflow": ("tensorflow", "tensorflow-cpu", "tensorflow-gpu"),
+    "jax": ("jax",),
+    "torch": ("torch",),
+}
 
 
 def make_card(run: RunRecord | None = None, **extra: Any) -> dict:

@@ -54,8 +54,8 @@ class ModelSpec:
 
     def value(self, name: str) -> Any:
         """The value of the option called `name` (kpgui.core.model.options.OPTIONS declares
-        this dataclass's fields, so reading one by its option's name is the one dynamic read)."""
-        return getattr(self, name)
+        this dataclass's fields: an option's name is a field's name)."""
+        return vars(self)[name]
 
     def errors(self) -> dict[str, str]:
         """Field name -> reason, for every invalid value (empty when the spec is usable)."""

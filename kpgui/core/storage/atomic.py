@@ -23,6 +23,7 @@ import os
 import re
 import secrets
 import stat
+import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -65,7 +66,7 @@ def is_temp_file_name(name: str) -> bool:
 
 
 def _create_exclusive(path: Path) -> None:
-    cloexec = getattr(os, "O_CLOEXEC", 0)  # POSIX only: Windows' os has no O_CLOEXEC
+    cloexec = 0 if sys.platform == "win32" else os.O_CLOEXEC  # Windows' os has no O_CLOEXEC
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | cloexec, 0o666)
     os.close(fd)
 

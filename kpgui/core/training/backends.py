@@ -123,11 +123,13 @@ def single_thread_blas() -> bool:
             "openblas_set_num_threads64_",
             "openblas_set_num_threads",
         ):
-            fn = getattr(lib, symbol, None)
-            if fn is not None:
-                fn.argtypes, fn.restype = [ctypes.c_int], None
-                fn(1)
-                return True
+            try:
+                fn = lib[symbol]
+            except AttributeError:  # ctypes' word for "no such symbol in this library"
+                continue
+            fn.argtypes, fn.restype = [ctypes.c_int], None
+            fn(1)
+            return True
     return False
 
 

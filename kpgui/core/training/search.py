@@ -524,7 +524,7 @@ def set_threads(threads: int, cores: Iterable[int] | None = None) -> None:
     for var in ("TF_NUM_INTRAOP_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ[var] = n
     os.environ["TF_NUM_INTEROP_THREADS"] = "1" if n == "1" else "2"
-    if cores and hasattr(os, "sched_setaffinity"):
+    if cores and sys.platform == "linux":  # os.sched_setaffinity is Linux's
         try:
             os.sched_setaffinity(0, set(cores))
         except OSError:  # a core went away or is not ours: run unpinned, slower but right
