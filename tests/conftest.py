@@ -44,6 +44,18 @@ def mnist():
 
 
 @pytest.fixture(scope="session")
+def mnist_slice(tmp_path_factory, mnist):
+    """A real MNIST file cut short (the first 6 000 training and 2 000 test digits), for tests
+    of what the window does with a whole test set (evaluate, measure a candidate) that need not
+    read all 10 000 digits with their views: (path, (x_train, y_train, x_test, y_test))."""
+    x, y, xt, yt = mnist
+    arrays = (x[:6000], y[:6000], xt[:2000], yt[:2000])
+    path = tmp_path_factory.mktemp("mnist-slice") / "mnist.npz"
+    np.savez(path, x_train=arrays[0], y_train=arrays[1], x_test=arrays[2], y_test=arrays[3])
+    return path, arrays
+
+
+@pytest.fixture(scope="session")
 def small_model_path(tmp_path_factory, mnist):
     """A small real model (784-64-10, 2 epochs on 12 000 images, ~93 % accurate), saved once.
     It trains with Keras (TensorFlow's import alone is seconds): for slow tests only; fast tests

@@ -213,14 +213,15 @@ def test_predict_says_not_sure_with_the_best_guesses(tmp_path, capsys):
         assert " or " in line and line.endswith("?")
 
 
-def test_evaluate_prints_accuracy_and_confusion_matrix(model_copy_path, capsys):
-    assert main(["evaluate", "--model", str(model_copy_path)]) == 0
+def test_evaluate_prints_accuracy_and_confusion_matrix(model_copy_path, mnist_slice, capsys):
+    path, (_, _, x_test, _) = mnist_slice
+    assert main(["evaluate", "--model", str(model_copy_path), "--data", str(path)]) == 0
     out = capsys.readouterr().out
-    assert "test accuracy" in out and "on 10000 images" in out
+    assert "test accuracy" in out and f"on {len(x_test)} images" in out
     rows = [line for line in out.splitlines() if line.strip()[:1].isdigit() and "%" in line]
     assert len(rows) == 10
     counts = [int(v) for line in rows for v in line.split()[1:11]]
-    assert sum(counts) == 10000
+    assert sum(counts) == len(x_test)
 
 
 def test_a_missing_qt_system_library_is_named_with_the_install_line(monkeypatch, capfd):

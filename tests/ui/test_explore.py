@@ -15,9 +15,11 @@ from kpgui.ui.panels.weights import choose_units, weight_mosaic
 
 
 @pytest.fixture
-def evaluation(qtbot, rig, state, tasks):
+def evaluation(qtbot, rig, state, tasks, mnist_slice, monkeypatch):
     """The Evaluation tab (panel and controller, MNIST from a data controller) beside the drawing
-    rig, wired as kpgui.ui.app._add_evaluation_tab wires them; the tab is not open yet."""
+    rig, wired as kpgui.ui.app._add_evaluation_tab wires them; the tab is not open yet. MNIST is
+    the real file cut to 2 000 test digits."""
+    monkeypatch.setenv("KPGUI_MNIST", str(mnist_slice[0]))
     from PySide6.QtWidgets import QTabWidget, QWidget
 
     from kpgui.ui.controllers.data import DataController
@@ -39,20 +41,20 @@ def evaluation(qtbot, rig, state, tasks):
     return tabs, panel
 
 
-def test_confusion_matrix_counts_match_evaluate_and_gallery_loads_images(qtbot, rig, evaluation, mnist):
+def test_confusion_matrix_counts_match_evaluate_and_gallery_loads_images(qtbot, rig, evaluation, mnist_slice):
     app = rig
     tabs, view = evaluation
     assert view.evaluation is None and not view.busy
     tabs.setCurrentWidget(view)  # opening the tab evaluates the current model
     assert view.busy and view.progress.isVisible() and not view.run_button.isEnabled()
     qtbot.waitUntil(lambda: view.evaluation is not None and not view.busy, timeout=30000)
-    x_test, y_test = mnist[2], mnist[3]
+    _, _, x_test, y_test = mnist_slice[1]
     expected = evaluate(app.state.predictor, x_test, y_test)
     conf = view.evaluation.confusion
-    assert conf.sum() == 10000 and np.array_equal(conf, expected.confusion)
+    assert conf.sum() == len(y_test) and np.array_equal(conf, expected.confusion)
     assert [[int(t.text()) for t in row] for row in view.cell_texts] == conf.tolist()
     assert f"{100 * expected.accuracy:.2f} %" in view.status.text()
-    assert view.progress.maximum() == 10000 and view.progress.value() == 10000  # progress shown
+    assert view.progress.maximum() == view.progress.value() == len(y_test)  # progress shown
     assert not view.progress.isVisible()
 
     off = conf - np.diag(np.diag(conf))

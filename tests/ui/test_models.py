@@ -127,7 +127,10 @@ def _outcome(model_path, kind="train", acc=0.93, run_id=7, personal=None) -> Run
     )
 
 
-def test_a_worse_run_is_offered_not_installed(qtbot, shared_app, worse_model_path, tmp_path):
+def test_a_worse_run_is_offered_not_installed(
+    qtbot, shared_app, worse_model_path, tmp_path, mnist_slice, monkeypatch
+):
+    monkeypatch.setenv("KPGUI_MNIST", str(mnist_slice[0]))  # measured on 2 000 real test digits
     app = shared_app
     canvas = app.panels["drawing"].canvas
     draw(qtbot, canvas, vertical_line(canvas))
@@ -161,7 +164,10 @@ def test_a_worse_run_is_offered_not_installed(qtbot, shared_app, worse_model_pat
     assert app.state.model.source == "shipped model"
 
 
-def test_a_better_run_is_suggested_and_personal_numbers_need_enough_digits(qtbot, shared_app, tmp_path):
+def test_a_better_run_is_suggested_and_personal_numbers_need_enough_digits(
+    qtbot, shared_app, tmp_path, mnist_slice, monkeypatch
+):
+    monkeypatch.setenv("KPGUI_MNIST", str(mnist_slice[0]))  # measured on 2 000 real test digits
     app = shared_app
     better = tmp_path / "better.keras"
     shutil.copy(default_model_path(), better)
