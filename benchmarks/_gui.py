@@ -51,13 +51,18 @@ def dialog_errors() -> list[tuple[str, str]]:
     return list(_ERRORS)
 
 
-def open_app(timeout: float = 60.0, steady: bool = True) -> Any:
+def open_app(timeout: float = 60.0, steady: bool = True, warm: bool = True) -> Any:
     """The app as `run_app` builds it (`build_app()`, shown), once everything is built. With
     `steady`, also once the training process the window keeps ready has done its imports (it
     starts 3 s after the window is built and keeps both cores busy for several seconds): what a
-    person drawing a minute after opening kpgui has."""
+    person drawing a minute after opening kpgui has. `warm=False`: Model -> Keep a training
+    process ready turned off first, so every run starts a process of its own (the cold start)."""
+    from kpgui.ui import settings
     from kpgui.ui.app import build_app
 
+    store = settings.settings()
+    store.setValue("training/keep_warm", warm)
+    store.sync()
     app = build_app()
     app.window.show()
     if not wait_until(lambda: app.built_at is not None, timeout):

@@ -3,7 +3,8 @@
 A precise 10 ms QTimer in the GUI thread records when it really fires; lateness = interval -
 10 ms; p50 / p99 / max. Measured with the window idle (built as `run_app` builds it, shown
 offscreen), during a first run started from the window (`app.training.start(spec)`: the
-training process is spawned, imports TensorFlow, loads MNIST, trains while every batch comes up
+run goes to the training process the window keeps ready (its imports done), loads MNIST, trains
+while every batch comes up
 the pipe and the live plots redraw; afterwards the window loads the new model and measures it
 beside the current one on a thread: "candidate"), and during a second identical run. Phases of
 the first run are reported apart: start -> first batch (the old design's TensorFlow import stall
@@ -204,7 +205,7 @@ def _rows(idle: dict, first: dict, second: dict | None, t_first: dict, t_second:
         ),
         C.row(
             BENCH,
-            "max lateness, first run, start -> first batch (TensorFlow import)",
+            "max lateness, first run, start -> first batch (the old design imports TensorFlow here)",
             first["start_to_first_batch"]["max_ms"],
             "ms",
             alt_name="Trainer in a QThread",

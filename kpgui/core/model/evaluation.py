@@ -41,14 +41,18 @@ def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray) -> np.ndarray:
 
 
 def evaluate(
-    predictor, images: np.ndarray, labels: np.ndarray, batch_size: int = 2000, progress=None
+    predictor, images: np.ndarray, labels: np.ndarray, batch_size: int = 500, progress=None
 ) -> Evaluation:
     """Read (N, 28, 28) images (uint8 or float in [0, 1]) with `predictor` the way the window
     reads a drawing (its card's calibration; the picture and its moved views averaged when the
     card uses them, kpgui.core.reading.confidence), so a test digit opened from the confusion
     matrix reads on the canvas as its cell says. `network_accuracy`: the network alone on each
     picture, what Keras' evaluate and the model card report. `progress(done, total)` is called
-    after each batch, so a window can show how far it is."""
+    after each batch, so a window can show how far it is.
+
+    500 digits a batch (3 500 pictures with their views): measured on MNIST test with the
+    window's one BLAS thread, 1.35 s and a peak of 108 MB, against 1.3-2.3 s and 271 MB in
+    batches of 2 000, whose high-water mark the window process then kept (memory benchmark)."""
     from kpgui.core.reading.confidence import Calibration, predict_with_views, read_batch
 
     calibration = Calibration.from_card(predictor.card)

@@ -24,7 +24,7 @@ def evaluate_current(
     from kpgui.core.model.evaluation import evaluate
 
     images, labels = test_set()
-    ev = evaluate(predictor, images, labels, batch_size=1000, progress=lambda d, n: task.report((d, n)))
+    ev = evaluate(predictor, images, labels, progress=lambda d, n: task.report((d, n)))
     return ev, images, labels
 
 
