@@ -242,3 +242,31 @@ def test_clicking_an_output_shows_the_path_to_that_digit(qtbot, app):
     assert "pushed towards 3" in panel.summary_lines[0]
     qtbot.mouseClick(panel.map, Qt.MouseButton.LeftButton, pos=_where(panel.map, digit=7))
     assert panel.view.winner == 7 and panel.explained is None
+
+
+def test_where_the_moved_views_outvote_the_picture_the_map_says_so(qtbot, app, mnist):
+    """The map explains one forward pass on the picture; the window's answer averages it with
+    its moved views. On a test digit where the two differ, the summary names both."""
+    from kpgui.core.model.evaluation import evaluate
+
+    x, y = mnist[2][:3000], mnist[3][:3000]
+    ev = evaluate(app.state.predictor, x, y)
+    alone = app.state.predictor.predict(x / 255.0).argmax(axis=1)  # a plain forward pass each
+    differ = np.flatnonzero(alone != ev.predictions)
+    assert len(differ), "no test digit where the views' average and the picture disagree"
+    panel = _open_inside(qtbot, app)
+    i = int(differ[0])
+    app.drawing.show_image(x[i] / 255.0, "test image")
+    settle(qtbot, app)
+    answer, picture = app.state.reading.digit, int(np.argmax(panel.view.logits))
+    assert (answer, picture) == (ev.predictions[i], alone[i])
+    assert panel.summary_lines[0].startswith(f"It reads {picture}")
+    assert panel.summary_lines[-1] == (
+        f"The window answers {answer} (this picture and six moved copies, averaged); "
+        f"alone it reads {picture}."
+    )
+    assert panel.map.lines == panel.summary_lines  # painted under the map, room made for it
+
+    app.drawing.show_image(x[int(np.flatnonzero(alone == ev.predictions)[0])] / 255.0, "test image")
+    settle(qtbot, app)
+    assert not any(line.startswith("The window answers") for line in panel.summary_lines)

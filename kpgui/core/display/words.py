@@ -28,3 +28,12 @@ def verdict(reading: Reading) -> str:
     if reading.sure:
         return f"{reading.digit} ({percent(reading.confidence, 1)} sure)"
     return not_sure(reading.digit, reading.runner_up)
+
+
+def answer_averages(picture: int, answer: int) -> str:
+    """Why a network's forward pass on the picture and the window's answer can differ: the
+    answer averages the picture with moved copies of it (kpgui.core.reading.views)."""
+    return (
+        f"The window answers {answer} (this picture and six moved copies, averaged); "
+        f"alone it reads {picture}."
+    )

@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from kpgui.core.display.words import answer_averages
 from kpgui.core.reading.inside import InsideView, NotDense, dense_layers, grid_shape, incoming, look_inside
 from kpgui.core.state import AppState
 from kpgui.ui import theme
@@ -155,7 +156,7 @@ class InsideMap(QWidget):
         label = self.fontMetrics().height() + 2
         side = 28 * max(2, min(4, h // 8 // 28))
         out_cell = max(14, min(32, w // 10))
-        text = (len(self.view.layers) + 1) * label  # the summary lines
+        text = max(len(self.lines), len(self.view.layers) + 1) * label  # the summary lines
         rest = h - (label + side + MARGIN) - (label + out_cell + MARGIN) - text
         n = max(1, len(self.view.layers))
         per = rest // n - label - MARGIN
@@ -494,6 +495,9 @@ class InsidePanel(QWidget):
             lv = v.layers[li]
             tops = ", ".join(f"#{u} {100 * lv.share[u]:.0f} %" for u in lv.top) or "none"
             lines.append(f"  layer {li + 1}: {tops}")
+        answer = self.state.reading
+        if answer is not None and answer.digit != top:  # rare: the moved views outvote the picture
+            lines.append(answer_averages(top, answer.digit))
         return lines
 
     # -- a unit ---------------------------------------------------------------------------------
