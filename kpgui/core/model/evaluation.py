@@ -92,10 +92,9 @@ def accuracy(predictor, images: np.ndarray, labels: np.ndarray) -> float | None:
         hashlib.blake2b(np.ascontiguousarray(images).data).digest(),
         hashlib.blake2b(np.ascontiguousarray(labels).data).digest(),
     )
-    try:
-        memo = _MEASURED.setdefault(predictor, {})
-    except TypeError:  # a predictor that cannot be weakly referenced is simply measured again
-        memo = {}
+    from kpgui.core.reading.confidence import remembered_for
+
+    memo = remembered_for(_MEASURED, predictor)
     if key not in memo:
         memo[key] = evaluate(predictor, images, labels).accuracy
     return memo[key]

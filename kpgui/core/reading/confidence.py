@@ -109,10 +109,17 @@ class Calibration:
         """True where the answer is sure: with `views` (the calibrated probabilities of the
         moved copies, (..., VIEWS, 10)) and a views threshold, where the steadiness reaches it;
         else where the calibrated top probability reaches the threshold."""
+        return self.decide(calibrated, views)[1]
+
+    def decide(self, calibrated: np.ndarray, views: np.ndarray | None = None) -> tuple[np.ndarray, Any]:
+        """(the probabilities read, sure): the one rule, averaging the views once for both.
+        With `views` and a views threshold, the average over the picture and its views and
+        whether its lead over the runner-up (the steadiness) reaches the threshold; else the
+        calibrated probabilities and whether their top reaches the threshold."""
         if views is not None and self.views_threshold is not None:
-            return steadiness(calibrated, views) >= self.views_threshold
-        top = np.max(calibrated, axis=-1)
-        return top >= self.threshold
+            mean = averaged(calibrated, views)
+            return mean.astype(np.float32), _lead(mean) >= self.views_threshold
+        return calibrated, np.max(calibrated, axis=-1) >= self.threshold
 
 
 def _views_threshold(data: dict) -> float | None:
@@ -140,7 +147,12 @@ def steadiness(calibrated: np.ndarray, views: np.ndarray) -> np.ndarray:
     """How far the digit read stays ahead of the runner-up on the probabilities averaged over the
     picture and its moved views (`averaged`): mean p(read) - max over others of mean p, between
     0 and 1. `calibrated` (..., 10), `views` (..., VIEWS, 10)."""
-    top_two = np.sort(averaged(calibrated, views), axis=-1)[..., -2:]
+    return _lead(averaged(calibrated, views))
+
+
+def _lead(probs: np.ndarray) -> np.ndarray:
+    """The top probability minus the runner-up's, over the last axis."""
+    top_two = np.sort(probs, axis=-1)[..., -2:]
     return top_two[..., 1] - top_two[..., 0]
 
 
@@ -292,11 +304,11 @@ def _readings(q: np.ndarray, v: np.ndarray | None, cal: Calibration) -> list[Rea
     """The Readings of pictures from their calibrated probabilities `q` (N, 10) and, when the
     calibration uses views, their views' `v` (N, VIEWS, 10): their average is what is read."""
     views = v is not None and cal.uses_views
-    shown = averaged(q, v).astype(np.float32) if v is not None and views else q
+    shown, judged = cal.decide(q, v)  # the one rule
+    sure = np.asarray(judged, bool).reshape(-1)
     order = np.argsort(shown, axis=1)[:, ::-1]
     rows = np.arange(len(q))
     top, second, own = shown[rows, order[:, 0]], shown[rows, order[:, 1]], q[rows, order[:, 0]]
-    sure = np.asarray(cal.sure(q, v), bool).reshape(-1)  # the one rule
     return [
         Reading(
             shown[j],
@@ -331,10 +343,8 @@ def read_batch(
     cal = calibration or Calibration()
     q = cal.apply(np.asarray(probs, np.float32).reshape(-1, 10))
     v = None if views is None else cal.apply(np.asarray(views, np.float32).reshape(len(q), -1, 10))
-    sure = np.asarray(cal.sure(q, v), bool).reshape(-1)
-    if v is not None and cal.uses_views:
-        q = averaged(q, v).astype(np.float32)
-    return q, sure
+    shown, sure = cal.decide(q, v)
+    return shown, np.asarray(sure, bool).reshape(-1)
 
 
 def predict_with_views(
@@ -360,6 +370,15 @@ _REMEMBERED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _REMEMBER = 64
 
 
+def remembered_for(table: weakref.WeakKeyDictionary, predictor: Any) -> dict:
+    """`predictor`'s own memo in `table`, kept as long as the predictor lives (a fresh one for a
+    predictor that cannot be weakly referenced: nothing is remembered for it)."""
+    try:
+        return table.setdefault(predictor, {})
+    except TypeError:
+        return {}
+
+
 def forget_readings() -> None:
     """Forget every remembered reading (benchmarks timing a first reading)."""
     _REMEMBERED.clear()
@@ -374,10 +393,7 @@ def read_images(predictor: Any, images: np.ndarray, calibration: Calibration | N
     if not cal.uses_views:
         probs, _ = predict_with_views(predictor, x, cal)
         return _readings(cal.apply(probs), None, cal)
-    try:
-        memory = _REMEMBERED.setdefault(predictor, {})
-    except TypeError:  # a predictor that cannot be weakly referenced is simply not remembered
-        memory = {}
+    memory = remembered_for(_REMEMBERED, predictor)
     keys = [(cal, row.tobytes()) for row in x]
     todo = sorted({i for i, key in enumerate(keys) if key not in memory})
     if todo:
