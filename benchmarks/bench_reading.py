@@ -46,10 +46,6 @@ def _read(predictor, images: np.ndarray, calibration) -> tuple[np.ndarray, np.nd
     return shown.argmax(axis=1), ~sure
 
 
-def _flagged(predictor, images: np.ndarray, calibration) -> np.ndarray:
-    return _read(predictor, images, calibration)[1]
-
-
 def _plain_flagged(probs: np.ndarray, threshold: float) -> np.ndarray:
     return probs.max(axis=1) < threshold
 
@@ -216,7 +212,7 @@ def non_digit_results(predictor, calibration, n: int, plain_threshold: float) ->
     samples = H.non_digit_set(n)
     images = H.render(samples)
     probs = predictor.predict(images)
-    flagged, plain = _flagged(predictor, images, calibration), _plain_flagged(probs, plain_threshold)
+    flagged, plain = _read(predictor, images, calibration)[1], _plain_flagged(probs, plain_threshold)
     kinds = np.array([s.kind for s in samples])
     styles = np.array([s.style if s.kind in ("letter", "symbol", "scribble") else s.kind for s in samples])
     res = {
